@@ -1,0 +1,50 @@
+"""Application factory: wires settings, database, middleware and every domain's routers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from civicstack import __version__
+from civicstack.config import Settings, get_settings
+from civicstack.kit import health
+from civicstack.kit.db import make_engine, make_session_factory
+from civicstack.kit.errors import install_problem_handlers
+from civicstack.kit.logging import RequestContextMiddleware, configure_logging
+from civicstack.kit.metrics import MetricsMiddleware, metrics_response
+from civicstack.kit.secrets import load_or_create_secret
+from civicstack.kit.web import STATIC_DIR
+from civicstack.registry import api as registry_api
+from civicstack.registry import web as registry_web
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = FastAPI(
+        title="CivicStack", version=__version__,
+        docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json",
+    )
+    engine = make_engine(settings.resolved_database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.pepper = load_or_create_secret(settings.data_dir, "apikey-pepper")
+
+    install_problem_handlers(app)
+    app.add_middleware(
+        SessionMiddleware, secret_key=load_or_create_secret(settings.data_dir, "session-key"),
+        session_cookie="civicstack_session", same_site="strict",
+        https_only=settings.session_cookie_secure, max_age=8 * 3600,
+    )
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(RequestContextMiddleware)
+
+    app.include_router(health.router)
+    app.add_route("/metrics", metrics_response, include_in_schema=False)
+    app.include_router(registry_api.router, prefix="/api/v1")
+    app.include_router(registry_web.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

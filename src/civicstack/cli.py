@@ -1,0 +1,85 @@
+"""The `civicstack` command: database, audit log, operator keys, register and demo data."""
+
+from __future__ import annotations
+
+import typer
+
+from civicstack.config import get_settings
+from civicstack.kit import apikeys, audit, migrate
+from civicstack.kit.cli_support import cli_transaction, fail, reports_domain_errors
+from civicstack.kit.secrets import load_or_create_secret
+from civicstack.registry.cli import demo_app, registry_app
+from civicstack.registry.units import sync_reference_units
+
+app = typer.Typer(help="CivicStack operator commands.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema and reference data.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+apikey_app = typer.Typer(help="Operator API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(registry_app, name="registry")
+app.add_typer(demo_app, name="demo")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply migrations, then load any missing administrative units."""
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(settings.resolved_database_url, revision)
+    with cli_transaction() as session:
+        counts = sync_reference_units(session)
+    typer.echo(f"schema at {revision}; units: {counts.provinces} provinces, {counts.wards} wards, "
+               f"{counts.legacy_wards} legacy wards mapped ({counts.legacy_wards_unmapped} "
+               "without a ward-level successor)")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the whole hash chain; exit 1 at the first tampered, missing or extra entry."""
+    with cli_transaction() as session:
+        report = audit.verify_chain(session)
+    if not report.ok:
+        raise fail(f"audit chain BROKEN at entry {report.first_bad_seq}: {report.reason} "
+                   f"({report.entries_checked} entries verified before it)")
+    typer.echo(f"audit chain intact: {report.entries_checked} entries verified")
+
+
+@apikey_app.command("create")
+@reports_domain_errors
+def apikey_create(
+    name: str,
+    scope: list[str] = typer.Option(..., "--scope", help="registry:read, registry:write, audit:read"),
+    province: list[str] = typer.Option([], "--province", help="Limit reads to these provinces."),
+) -> None:
+    """Create a key; the token is shown once and stored only as a keyed hash."""
+    pepper = load_or_create_secret(get_settings().data_dir, "apikey-pepper")
+    with cli_transaction() as session:
+        issued = apikeys.create_key(session, pepper, name, scope, province)
+    typer.echo(issued.token)
+
+
+@apikey_app.command("list")
+def apikey_list() -> None:
+    with cli_transaction() as session:
+        for key in apikeys.list_keys(session):
+            state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+            typer.echo(f"{key.name}\t{key.scopes}\t{key.province_scope or 'national'}\t{state}")
+
+
+@apikey_app.command("revoke")
+@reports_domain_errors
+def apikey_revoke(name: str) -> None:
+    with cli_transaction() as session:
+        apikeys.revoke_key(session, name)
+    typer.echo(f"revoked {name}")
+
+
+@app.command("serve")
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the portal, console and API."""
+    import uvicorn
+
+    uvicorn.run("civicstack.app:create_app", factory=True, host=host, port=port,
+                log_config=None, access_log=False)

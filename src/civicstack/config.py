@@ -1,0 +1,43 @@
+"""Settings: every knob comes from a CIVICSTACK_* environment variable with a safe demo default."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CIVICSTACK_", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".data"), description="Keys, mailbox, SQLite file.")
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty means an SQLite file inside data_dir.",
+    )
+    log_level: str = "INFO"
+    log_json: bool = True
+    default_locale: str = "vi"
+    session_cookie_secure: bool = False
+    import_batch_size: int = Field(default=5000, ge=100, le=100_000)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite:///{(self.data_dir / 'civicstack.db').resolve()}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept plain postgres URLs and pin them to the psycopg 3 driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

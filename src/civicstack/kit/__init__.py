@@ -1,0 +1,1 @@
+"""Shared kernel: database, errors, audit log, i18n, logging, metrics, secrets."""

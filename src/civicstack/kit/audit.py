@@ -1,0 +1,173 @@
+"""The append-only, hash-chained audit log: who did or read what, when, and why.
+
+Each entry's hash covers its own fields and the previous entry's hash, so editing, deleting
+or inserting an entry anywhere breaks the chain from that point on. A one-row head table is
+locked while appending, which keeps the chain linear under concurrent writers; database
+triggers (see the migration) refuse UPDATE and DELETE on entries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from civicstack.kit.db import Base
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_entry"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100), index=True)
+    subject_type: Mapped[str] = mapped_column(String(50))
+    subject_id: Mapped[str] = mapped_column(String(100), index=True)
+    purpose: Mapped[str] = mapped_column(String(500))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditChainHead(Base):
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: an operator key, an official, a citizen, the CLI or the system itself."""
+
+    kind: str
+    name: str
+    province_scope: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+    def may_see_province(self, province_code: str | None) -> bool:
+        return not self.province_scope or province_code in self.province_scope
+
+
+SYSTEM = Actor("system", "civicstack")
+
+
+def _utc_iso(moment: datetime) -> str:
+    # SQLite hands datetimes back naive and PostgreSQL in the session zone; hash one form.
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="microseconds")
+
+
+def compute_entry_hash(
+    prev_hash: str, seq: int, occurred_at: datetime, actor: str, action: str,
+    subject_type: str, subject_id: str, purpose: str, detail: dict[str, Any],
+) -> str:
+    canonical = json.dumps(
+        [prev_hash, seq, _utc_iso(occurred_at), actor, action, subject_type, subject_id,
+         purpose, detail],
+        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def record(
+    session: Session, actor: Actor, action: str, *, subject_type: str, subject_id: str,
+    purpose: str, detail: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry in the caller's transaction, so the audit and the act commit together."""
+    head = session.execute(
+        select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        head = AuditChainHead(id=1, last_seq=0, last_hash=GENESIS_HASH)
+        session.add(head)
+    entry = AuditEntry(
+        seq=head.last_seq + 1, occurred_at=datetime.now(UTC), actor=str(actor), action=action,
+        subject_type=subject_type, subject_id=subject_id, purpose=purpose,
+        detail=json.loads(json.dumps(detail or {}, default=str)), prev_hash=head.last_hash,
+    )
+    entry.entry_hash = compute_entry_hash(
+        entry.prev_hash, entry.seq, entry.occurred_at, entry.actor, entry.action,
+        entry.subject_type, entry.subject_id, entry.purpose, entry.detail,
+    )
+    session.add(entry)
+    head.last_seq, head.last_hash = entry.seq, entry.entry_hash
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    entries_checked: int
+    ok: bool
+    first_bad_seq: int | None = None
+    reason: str = ""
+
+
+def verify_chain(session: Session, batch_size: int = 5000) -> ChainReport:
+    """Walk the whole log in order and recompute every link; report the first break."""
+    expected_prev, expected_seq, checked = GENESIS_HASH, 1, 0
+    last_seen = 0
+    while True:
+        batch = session.execute(
+            select(AuditEntry).where(AuditEntry.seq > last_seen)
+            .order_by(AuditEntry.seq).limit(batch_size)
+        ).scalars().all()
+        if not batch:
+            break
+        for entry in batch:
+            problem = _check_link(entry, expected_seq, expected_prev)
+            if problem:
+                return ChainReport(checked, False, entry.seq, problem)
+            expected_prev, expected_seq, checked = entry.entry_hash, entry.seq + 1, checked + 1
+        last_seen = batch[-1].seq
+        session.expunge_all()
+    return _check_head(session, checked, expected_seq - 1, expected_prev)
+
+
+def _check_link(entry: AuditEntry, expected_seq: int, expected_prev: str) -> str:
+    if entry.seq != expected_seq:
+        return f"entry {expected_seq} is missing"
+    if entry.prev_hash != expected_prev:
+        return "previous-hash link does not match the entry before it"
+    recomputed = compute_entry_hash(
+        entry.prev_hash, entry.seq, entry.occurred_at, entry.actor, entry.action,
+        entry.subject_type, entry.subject_id, entry.purpose, entry.detail,
+    )
+    if recomputed != entry.entry_hash:
+        return "entry content does not match its hash (modified)"
+    return ""
+
+
+def _check_head(session: Session, checked: int, last_seq: int, last_hash: str) -> ChainReport:
+    head = session.get(AuditChainHead, 1)
+    if head is None:
+        return ChainReport(checked, checked == 0, None if checked == 0 else last_seq,
+                           "" if checked == 0 else "chain head is missing")
+    if head.last_seq != last_seq or head.last_hash != last_hash:
+        return ChainReport(checked, False, last_seq + 1,
+                           f"log ends at entry {last_seq} but the head records {head.last_seq} "
+                           "(entries removed from the end)")
+    return ChainReport(checked, True)
+
+
+def entries_for_subject(
+    session: Session, subject_type: str, subject_id: str, limit: int = 200,
+) -> list[AuditEntry]:
+    return list(session.execute(
+        select(AuditEntry)
+        .where(AuditEntry.subject_type == subject_type, AuditEntry.subject_id == subject_id)
+        .order_by(AuditEntry.seq.desc()).limit(limit)
+    ).scalars())

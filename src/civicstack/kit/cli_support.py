@@ -1,0 +1,48 @@
+"""What every CLI command needs: settings, a transaction, and errors turned into exit codes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+import typer
+from sqlalchemy.orm import Session, sessionmaker
+
+from civicstack.config import get_settings
+from civicstack.kit.audit import Actor
+from civicstack.kit.db import make_engine, make_session_factory, transaction
+from civicstack.kit.errors import DomainError
+
+CLI_ACTOR = Actor("cli", "operator")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def session_factory() -> sessionmaker[Session]:
+    return make_session_factory(make_engine(get_settings().resolved_database_url))
+
+
+@contextmanager
+def cli_transaction() -> Iterator[Session]:
+    with transaction(session_factory()) as session:
+        yield session
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(code)
+
+
+def reports_domain_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """A refused operation prints its reason and exits 1 instead of a traceback."""
+
+    @wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except DomainError as exc:
+            raise fail(f"error: {exc.detail}") from exc
+
+    return wrapper

@@ -1,0 +1,146 @@
+"""Typed domain errors and their single mapping to RFC 9457 problem responses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "reason": self.reason}
+
+
+class DomainError(Exception):
+    """A refusal the caller can act on. Subclasses fix the HTTP status and problem type."""
+
+    status = 400
+    type_slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+
+
+class NotFound(DomainError):
+    status = 404
+    type_slug = "not-found"
+    title = "Not found"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    type_slug = "unauthorized"
+    title = "Authentication required"
+
+
+class Forbidden(DomainError):
+    status = 403
+    type_slug = "forbidden"
+    title = "Forbidden"
+
+
+class Conflict(DomainError):
+    status = 409
+    type_slug = "conflict"
+    title = "Conflict"
+
+
+class Invalid(DomainError):
+    status = 422
+    type_slug = "invalid"
+    title = "Invalid input"
+
+    def __init__(self, field_name: str, reason: str) -> None:
+        super().__init__(f"{field_name}: {reason}", errors=[FieldError(field_name, reason)])
+
+    @classmethod
+    def of_fields(cls, errors: list[FieldError]) -> Invalid:
+        invalid = cls(errors[0].field, errors[0].reason)
+        invalid.errors = errors
+        invalid.detail = "; ".join(f"{e.field}: {e.reason}" for e in errors)
+        return invalid
+
+
+class RateLimited(DomainError):
+    status = 429
+    type_slug = "rate-limited"
+    title = "Too many requests"
+
+
+@dataclass
+class Problem:
+    status: int
+    title: str
+    detail: str
+    type_slug: str
+    instance: str
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "type": f"https://civicstack.example/problems/{self.type_slug}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "instance": self.instance,
+            **self.extras,
+        }
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(self.body(), status_code=self.status, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def problem_for(error: DomainError, instance: str) -> Problem:
+    extras: dict[str, Any] = {}
+    if error.errors:
+        extras["errors"] = [e.as_dict() for e in error.errors]
+    return Problem(error.status, error.title, error.detail, error.type_slug, instance, extras)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Every error leaves the API as application/problem+json; nothing escapes as a bare 500."""
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        return problem_for(exc, request.url.path).response()
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            FieldError(".".join(str(p) for p in e["loc"] if p != "body"), e["msg"])
+            for e in exc.errors()
+        ]
+        return problem_for(Invalid.of_fields(errors), request.url.path).response()
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = str(exc.detail) if exc.detail else "HTTP error"
+        problem = Problem(exc.status_code, title, title, f"http-{exc.status_code}", request.url.path)
+        response = problem.response()
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", path=request.url.path)
+        return Problem(
+            500, "Internal error", "An unexpected error occurred; it has been logged.",
+            "internal", request.url.path,
+        ).response()

@@ -1,0 +1,48 @@
+"""Vietnamese and English: catalogues compiled from the committed .po files at first use."""
+
+from __future__ import annotations
+
+import gettext
+from functools import lru_cache
+from io import BytesIO
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+SUPPORTED_LOCALES = ("vi", "en")
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+
+
+@lru_cache
+def translations(locale: str) -> gettext.NullTranslations:
+    """Compile the .po in memory so a stale, separately built .mo can never be served."""
+    po_path = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
+    if locale not in SUPPORTED_LOCALES or not po_path.exists():
+        return gettext.NullTranslations()
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    buffer = BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+def negotiate_locale(
+    query_lang: str | None, cookie_lang: str | None, accept_language: str | None, default: str,
+) -> str:
+    """Explicit choice first (query, then cookie), then the browser's preference, then default."""
+    for candidate in (query_lang, cookie_lang):
+        if candidate in SUPPORTED_LOCALES:
+            return candidate
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in SUPPORTED_LOCALES:
+            return tag
+    return default if default in SUPPORTED_LOCALES else SUPPORTED_LOCALES[0]
+
+
+def translate(locale: str, message: str, **values: object) -> str:
+    text = translations(locale).gettext(message)
+    return text % values if values else text

@@ -1,0 +1,69 @@
+"""Prometheus metrics: request counts and latencies by route template, plus domain counters."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import generate_latest as _generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REGISTRY = CollectorRegistry()
+HTTP_REQUESTS = Counter(
+    "civicstack_http_requests_total", "HTTP requests by method, route and status",
+    ["method", "route", "status"], registry=REGISTRY,
+)
+HTTP_LATENCY = Histogram(
+    "civicstack_http_request_duration_seconds", "HTTP request latency by route",
+    ["method", "route"], registry=REGISTRY,
+)
+PERSON_READS = Counter(
+    "civicstack_registry_person_reads_total", "Audited reads of person records by purpose kind",
+    ["action"], registry=REGISTRY,
+)
+REGISTRY_IMPORT_ROWS = Counter(
+    "civicstack_registry_import_rows_total", "Rows seen by registry imports by outcome",
+    ["outcome"], registry=REGISTRY,
+)
+
+
+def metrics_response(_: Request) -> Response:
+    return Response(_generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+class MetricsMiddleware:
+    """Labels by route template (not raw path) so ID numbers never become label values."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        route = _route_template(scope)
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def recording_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            HTTP_REQUESTS.labels(scope["method"], route, str(status["code"])).inc()
+            HTTP_LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
+
+
+def _route_template(scope: Scope) -> str:
+    app = scope.get("app")
+    for route in getattr(getattr(app, "router", None), "routes", []):
+        match, _ = route.matches(scope)
+        if match == Match.FULL:
+            return str(getattr(route, "path", "unmatched"))
+    return "unmatched"

@@ -1,0 +1,1 @@
+"""National population register: administrative units, persons, households, civil status."""

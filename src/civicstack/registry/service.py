@@ -1,0 +1,486 @@
+"""Rules of the population register. Every read of a person is audited with who and why.
+
+Services never commit: the caller (request, CLI command, job) owns the transaction, so a
+refused civil-status event leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from civicstack.kit import audit
+from civicstack.kit.audit import Actor
+from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound
+from civicstack.kit.metrics import PERSON_READS
+from civicstack.registry import pid, repository
+from civicstack.registry.models import (
+    CivilStatusEvent,
+    EventKind,
+    FamilyRelation,
+    Household,
+    HouseholdMember,
+    IdCardIssuance,
+    LifeStatus,
+    Person,
+    PidSerialCounter,
+    RelationKind,
+    Sex,
+)
+from civicstack.registry.rules import PersonFacts, ReferenceData, load_reference_data, person_errors
+from civicstack.registry.units import fold
+
+MIN_PURPOSE_LENGTH = 5
+MARRIAGE_MIN_AGE = {Sex.MALE: 20, Sex.FEMALE: 18}  # Law on Marriage and Family 2014, art. 8
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _require_purpose(purpose: str) -> str:
+    cleaned = " ".join(purpose.split())
+    if len(cleaned) < MIN_PURPOSE_LENGTH:
+        raise Invalid("purpose", "say why you need this person's data (at least 5 characters)")
+    return cleaned
+
+
+def _audit_read(session: Session, actor: Actor, action: str, subject_id: str, purpose: str,
+                detail: dict[str, Any] | None = None) -> None:
+    audit.record(session, actor, action, subject_type="person", subject_id=subject_id,
+                 purpose=purpose, detail=detail)
+    PERSON_READS.labels(action).inc()
+
+
+def _in_scope(actor: Actor, person: Person) -> Person:
+    if not actor.may_see_province(person.permanent_province_code):
+        raise Forbidden("this person is registered outside your province scope")
+    return person
+
+
+def _existing_person(session: Session, personal_id_number: str, *, lock: bool = False) -> Person:
+    person = repository.person_by_pid(session, personal_id_number, lock=lock)
+    if person is None:
+        raise NotFound(f"no person with ID number {personal_id_number}")
+    return person
+
+
+# --- reads -------------------------------------------------------------------------------
+
+def get_person(session: Session, actor: Actor, personal_id_number: str, purpose: str) -> Person:
+    purpose = _require_purpose(purpose)
+    person = _in_scope(actor, _existing_person(session, personal_id_number))
+    _audit_read(session, actor, "registry.person.read", personal_id_number, purpose)
+    return person
+
+
+def search_persons(
+    session: Session, actor: Actor, purpose: str, *, full_name: str,
+    date_of_birth: date | None = None, province_code: str | None = None, limit: int = 50,
+) -> list[Person]:
+    """Name prefix (accent-insensitive) plus optional birth date and province of residence."""
+    purpose = _require_purpose(purpose)
+    folded = fold(full_name)
+    if len(folded) < 2:
+        raise Invalid("full_name", "give at least two letters of the name")
+    if province_code and not actor.may_see_province(province_code):
+        raise Forbidden(f"province {province_code} is outside your scope")
+    provinces = (province_code,) if province_code else actor.province_scope
+    found = repository.search_persons(session, folded, date_of_birth, provinces, min(limit, 200))
+    for person in found:
+        _audit_read(session, actor, "registry.person.search_hit", person.personal_id_number,
+                    purpose, {"query": full_name, "date_of_birth": date_of_birth})
+    return found
+
+
+@dataclass(frozen=True)
+class Relative:
+    kind: str  # "parent", "child" or "spouse", seen from the history's person
+    person: Person
+    since: date | None
+    until: date | None
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    event: CivilStatusEvent
+    counterpart_pid: str | None  # the other person in a marriage, divorce or birth
+
+
+@dataclass
+class PersonHistory:
+    person: Person
+    events: list[HistoryEvent]
+    relations: list[tuple[FamilyRelation, Person]]
+    household: tuple[Household, HouseholdMember] | None
+    id_cards: list[IdCardIssuance] = field(default_factory=list)
+
+    @property
+    def relatives(self) -> list[Relative]:
+        found = []
+        for relation, other in self.relations:
+            kind = relation.kind
+            if kind == RelationKind.PARENT.value and relation.relative_id == self.person.id:
+                kind = "child"
+            found.append(Relative(kind, other, relation.since, relation.until))
+        return sorted(found, key=lambda r: (r.kind, r.person.date_of_birth))
+
+
+def person_history(session: Session, actor: Actor, personal_id_number: str,
+                   purpose: str) -> PersonHistory:
+    purpose = _require_purpose(purpose)
+    person = _in_scope(actor, _existing_person(session, personal_id_number))
+    _audit_read(session, actor, "registry.person.history", personal_id_number, purpose)
+    return PersonHistory(
+        person, _history_events(session, person),
+        repository.relations_of(session, person.id), repository.household_of(session, person.id),
+        repository.id_cards_of(session, person.id),
+    )
+
+
+def _history_events(session: Session, person: Person) -> list[HistoryEvent]:
+    events = repository.events_of(session, person.id)
+    others = {e.related_person_id if e.person_id == person.id else e.person_id for e in events}
+    numbers = repository.pids_by_ids(session, {i for i in others if i is not None})
+    return [HistoryEvent(e, numbers.get(e.related_person_id if e.person_id == person.id
+                                        else e.person_id)) for e in events]
+
+
+# --- registration --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewPerson:
+    facts: PersonFacts
+    place_of_birth: str = ""
+    place_of_origin: str = ""
+    ethnicity: str = "Kinh"
+    nationality: str = "VN"
+    permanent_address_line: str = ""
+    temporary_address_line: str = ""
+
+
+def register_person(session: Session, actor: Actor, new: NewPerson,
+                    reference: ReferenceData | None = None) -> Person:
+    """Add a person who already holds an ID number (e.g. digitising an existing record)."""
+    reference = reference or load_reference_data(session)
+    errors = person_errors(new.facts, reference, date.today())
+    if errors:
+        raise Invalid.of_fields(errors)
+    if repository.pid_exists(session, new.facts.personal_id_number):
+        raise Conflict(f"ID number {new.facts.personal_id_number} is already registered")
+    person = _insert_person(session, new, reference)
+    audit.record(session, actor, "registry.person.create", subject_type="person",
+                 subject_id=person.personal_id_number, purpose="registration")
+    return person
+
+
+def _insert_person(session: Session, new: NewPerson, reference: ReferenceData) -> Person:
+    facts, moment = new.facts, now()
+    person = Person(
+        personal_id_number=facts.personal_id_number, full_name=" ".join(facts.full_name.split()),
+        full_name_folded=fold(facts.full_name), date_of_birth=facts.date_of_birth,
+        sex=facts.sex.value, place_of_birth_province_code=facts.place_of_birth_province_code,
+        place_of_birth=new.place_of_birth, place_of_origin=new.place_of_origin,
+        ethnicity=new.ethnicity, nationality=new.nationality,
+        permanent_ward_code=facts.permanent_ward_code,
+        permanent_province_code=reference.ward_province[facts.permanent_ward_code],
+        permanent_address_line=new.permanent_address_line,
+        temporary_ward_code=facts.temporary_ward_code,
+        temporary_address_line=new.temporary_address_line, phone=facts.phone,
+        status=LifeStatus.ALIVE.value, created_at=moment, updated_at=moment,
+    )
+    session.add(person)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"ID number {facts.personal_id_number} is already registered") from exc
+    return person
+
+
+def allocate_personal_id_number(session: Session, legacy_province_code: str, birth_year: int,
+                                sex: Sex) -> str:
+    """Next free number for the prefix; the counter row is locked so two births never collide."""
+    prefix = pid.compose_prefix(legacy_province_code, birth_year, sex)
+    counter = repository.locked_counter(session, prefix)
+    if counter is None:
+        highest = repository.highest_serial(session, prefix)
+        counter = PidSerialCounter(prefix=prefix, next_serial=0 if highest is None else highest + 1)
+        session.add(counter)
+    while True:
+        if counter.next_serial >= pid.SERIAL_LIMIT:
+            raise Conflict(f"no serial numbers left for prefix {prefix}")
+        candidate = f"{prefix}{counter.next_serial:06d}"
+        counter.next_serial += 1
+        if not repository.pid_exists(session, candidate):
+            session.flush()
+            return candidate
+
+
+# --- civil-status events -------------------------------------------------------------------
+
+def _event(session: Session, actor: Actor, person: Person, kind: EventKind, occurred_on: date,
+           detail: dict[str, Any], related: Person | None = None) -> CivilStatusEvent:
+    if occurred_on > date.today():
+        raise Invalid("occurred_on", f"{occurred_on} is in the future")
+    event = CivilStatusEvent(
+        person_id=person.id, kind=kind.value, occurred_on=occurred_on, recorded_at=now(),
+        recorded_by=str(actor), related_person_id=related.id if related else None,
+        detail={k: (v.isoformat() if isinstance(v, date) else v) for k, v in detail.items()},
+    )
+    session.add(event)
+    person.updated_at = now()
+    session.flush()
+    audit.record(session, actor, f"registry.event.{kind.value}", subject_type="person",
+                 subject_id=person.personal_id_number, purpose="civil status registration",
+                 detail={"event_id": event.id, "related": related.personal_id_number
+                         if related else None})
+    return event
+
+
+def _require_alive(person: Person, role: str) -> None:
+    if person.status != LifeStatus.ALIVE.value:
+        raise Conflict(f"{role} {person.personal_id_number} is recorded as deceased "
+                       f"(died {person.date_of_death})")
+
+
+@dataclass(frozen=True)
+class Birth:
+    full_name: str
+    date_of_birth: date
+    sex: Sex
+    birth_ward_code: str
+    mother_pid: str | None = None
+    father_pid: str | None = None
+    place_of_birth: str = ""
+    ethnicity: str = "Kinh"
+
+
+def record_birth(session: Session, actor: Actor, birth: Birth) -> Person:
+    """A birth creates the person with a new ID number, links the parents, joins their household."""
+    if not (birth.mother_pid or birth.father_pid):
+        raise Invalid("mother_pid", "a birth names at least one parent")
+    reference = load_reference_data(session)
+    if birth.birth_ward_code not in reference.ward_province:
+        raise Invalid("birth_ward_code", f"unknown ward code '{birth.birth_ward_code}'")
+    parents = _parents(session, birth)
+    province = reference.ward_province[birth.birth_ward_code]
+    legacy_code = _legacy_code_for(reference, province)
+    number = allocate_personal_id_number(session, legacy_code, birth.date_of_birth.year, birth.sex)
+    residence = parents[0][1]
+    child = register_person(session, actor, NewPerson(
+        PersonFacts(number, birth.full_name, birth.date_of_birth, birth.sex, province,
+                    residence.permanent_ward_code),
+        place_of_birth=birth.place_of_birth, place_of_origin=residence.place_of_origin,
+        ethnicity=birth.ethnicity, permanent_address_line=residence.permanent_address_line,
+    ), reference)
+    for _role, parent in parents:
+        session.add(FamilyRelation(person_id=child.id, relative_id=parent.id,
+                                   kind=RelationKind.PARENT.value, since=birth.date_of_birth))
+    _join_parents_household(session, child, residence)
+    _event(session, actor, child, EventKind.BIRTH, birth.date_of_birth,
+           {"ward_code": birth.birth_ward_code, "parents": {r: p.personal_id_number
+                                                           for r, p in parents}})
+    return child
+
+
+def _parents(session: Session, birth: Birth) -> list[tuple[str, Person]]:
+    parents: list[tuple[str, Person]] = []
+    for role, number in (("mother", birth.mother_pid), ("father", birth.father_pid)):
+        if number:
+            parent = _existing_person(session, number)
+            if parent.date_of_birth >= birth.date_of_birth:
+                raise Invalid(f"{role}_pid", f"{role} {number} was born after the child")
+            parents.append((role, parent))
+    return parents
+
+
+def _legacy_code_for(reference: ReferenceData, province_code: str) -> str:
+    # New numbers still use a pre-reform code: the province's own old code where it kept it
+    # (every merged province kept one member's code), else the lowest code merged into it.
+    if reference.province_successor.get(province_code) == province_code:
+        return province_code
+    return min(old for old, new in reference.province_successor.items() if new == province_code)
+
+
+def _join_parents_household(session: Session, child: Person, parent: Person) -> None:
+    found = repository.household_of(session, parent.id)
+    if found:
+        session.add(HouseholdMember(person_id=child.id, household_id=found[0].id,
+                                    relation_to_head="child" if found[1].relation_to_head in
+                                    ("head", "spouse") else "grandchild"))
+
+
+def record_marriage(session: Session, actor: Actor, first_pid: str, second_pid: str,
+                    occurred_on: date) -> FamilyRelation:
+    if first_pid == second_pid:
+        raise Invalid("second_pid", "a person cannot marry themself")
+    spouses = [_existing_person(session, n, lock=True) for n in (first_pid, second_pid)]
+    for person in spouses:
+        _require_alive(person, "spouse")
+        _require_marriage_age(person, occurred_on)
+        if repository.current_spouse_relation(session, person.id):
+            raise Conflict(f"{person.personal_id_number} is already married")
+    relation = FamilyRelation(person_id=spouses[0].id, relative_id=spouses[1].id,
+                              kind=RelationKind.SPOUSE.value, since=occurred_on)
+    session.add(relation)
+    _event(session, actor, spouses[0], EventKind.MARRIAGE, occurred_on, {}, related=spouses[1])
+    return relation
+
+
+def _require_marriage_age(person: Person, on: date) -> None:
+    minimum = MARRIAGE_MIN_AGE[Sex(person.sex)]
+    if age_on(person.date_of_birth, on) < minimum:
+        raise Invalid("occurred_on", f"{person.personal_id_number} is under the marriage age "
+                      f"of {minimum} on {on}")
+
+
+def age_on(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def record_divorce(session: Session, actor: Actor, first_pid: str, second_pid: str,
+                   occurred_on: date) -> FamilyRelation:
+    first = _existing_person(session, first_pid, lock=True)
+    second = _existing_person(session, second_pid, lock=True)
+    relation = repository.current_spouse_relation(session, first.id)
+    if relation is None or second.id not in (relation.person_id, relation.relative_id):
+        raise Conflict(f"{first_pid} and {second_pid} are not married to each other")
+    if relation.since and occurred_on < relation.since:
+        raise Invalid("occurred_on", f"divorce on {occurred_on} precedes the marriage")
+    relation.until = occurred_on
+    _event(session, actor, first, EventKind.DIVORCE, occurred_on, {}, related=second)
+    return relation
+
+
+def record_death(session: Session, actor: Actor, personal_id_number: str, occurred_on: date,
+                 cause: str = "") -> Person:
+    """Marks the person deceased and ends a marriage; a second death is refused."""
+    person = _existing_person(session, personal_id_number, lock=True)
+    _require_alive(person, "person")
+    if occurred_on < person.date_of_birth:
+        raise Invalid("occurred_on", f"death on {occurred_on} precedes birth")
+    # Query before changing the person: an autoflush mid-way would bump the version twice.
+    marriage = repository.current_spouse_relation(session, person.id)
+    person.status, person.date_of_death = LifeStatus.DECEASED.value, occurred_on
+    if marriage:
+        marriage.until = occurred_on
+    _event(session, actor, person, EventKind.DEATH, occurred_on, {"cause": cause})
+    return person
+
+
+@dataclass(frozen=True)
+class ResidenceChange:
+    personal_id_number: str
+    kind: str  # "permanent" or "temporary"
+    ward_code: str | None
+    address_line: str
+    occurred_on: date
+
+
+def record_residence_change(session: Session, actor: Actor, change: ResidenceChange) -> Person:
+    person = _existing_person(session, change.personal_id_number, lock=True)
+    _require_alive(person, "person")
+    reference = load_reference_data(session)
+    if change.kind not in ("permanent", "temporary"):
+        raise Invalid("kind", "must be 'permanent' or 'temporary'")
+    if change.ward_code is not None and change.ward_code not in reference.ward_province:
+        raise Invalid("ward_code", f"unknown ward code '{change.ward_code}'")
+    if change.kind == "permanent":
+        if change.ward_code is None:
+            raise Invalid("ward_code", "a permanent residence needs a ward")
+        before = {"ward_code": person.permanent_ward_code, "line": person.permanent_address_line}
+        person.permanent_ward_code = change.ward_code
+        person.permanent_province_code = reference.ward_province[change.ward_code]
+        person.permanent_address_line = change.address_line
+    else:
+        before = {"ward_code": person.temporary_ward_code, "line": person.temporary_address_line}
+        person.temporary_ward_code = change.ward_code
+        person.temporary_address_line = change.address_line if change.ward_code else ""
+    _event(session, actor, person, EventKind.RESIDENCE_CHANGE, change.occurred_on,
+           {"kind": change.kind, "from": before,
+            "to": {"ward_code": change.ward_code, "line": change.address_line}})
+    return person
+
+
+# --- households and ID cards ------------------------------------------------------------
+
+def create_household(session: Session, actor: Actor, household_code: str, head_pid: str,
+                     address_line: str = "") -> Household:
+    head = _existing_person(session, head_pid)
+    if repository.household_by_code(session, household_code):
+        raise Conflict(f"household {household_code} already exists")
+    if repository.household_of(session, head.id):
+        raise Conflict(f"{head_pid} already belongs to a household")
+    household = Household(household_code=household_code, ward_code=head.permanent_ward_code,
+                          address_line=address_line or head.permanent_address_line,
+                          created_at=now())
+    session.add(household)
+    session.flush()
+    session.add(HouseholdMember(person_id=head.id, household_id=household.id,
+                                relation_to_head="head"))
+    audit.record(session, actor, "registry.household.create", subject_type="household",
+                 subject_id=household_code, purpose="household registration",
+                 detail={"head": head_pid})
+    return household
+
+
+def add_household_member(session: Session, actor: Actor, household_code: str, member_pid: str,
+                         relation_to_head: str) -> HouseholdMember:
+    household = repository.household_by_code(session, household_code)
+    if household is None:
+        raise NotFound(f"no household {household_code}")
+    person = _existing_person(session, member_pid)
+    if repository.household_of(session, person.id):
+        raise Conflict(f"{member_pid} already belongs to a household")
+    member = HouseholdMember(person_id=person.id, household_id=household.id,
+                             relation_to_head=relation_to_head)
+    session.add(member)
+    audit.record(session, actor, "registry.household.add_member", subject_type="household",
+                 subject_id=household_code, purpose="household registration",
+                 detail={"member": member_pid, "relation": relation_to_head})
+    return member
+
+
+def record_parent(session: Session, actor: Actor, child_pid: str, parent_pid: str) -> None:
+    child, parent = _existing_person(session, child_pid), _existing_person(session, parent_pid)
+    if parent.date_of_birth >= child.date_of_birth:
+        raise Invalid("parent_pid", f"{parent_pid} was born after {child_pid}")
+    session.add(FamilyRelation(person_id=child.id, relative_id=parent.id,
+                               kind=RelationKind.PARENT.value, since=child.date_of_birth))
+    audit.record(session, actor, "registry.relation.parent", subject_type="person",
+                 subject_id=child_pid, purpose="family relation registration",
+                 detail={"parent": parent_pid})
+
+
+@dataclass(frozen=True)
+class IdCard:
+    card_number: str
+    issued_on: date
+    expires_on: date | None
+    issuing_authority: str
+    photo_ref: str = ""
+
+
+def issue_id_card(session: Session, actor: Actor, personal_id_number: str,
+                  card: IdCard) -> IdCardIssuance:
+    """A new card replaces the person's active one."""
+    person = _existing_person(session, personal_id_number)
+    _require_alive(person, "person")
+    if card.expires_on and card.expires_on <= card.issued_on:
+        raise Invalid("expires_on", "must be after the issue date")
+    for previous in repository.id_cards_of(session, person.id):
+        if previous.status == "active":
+            previous.status = "replaced"
+    issuance = IdCardIssuance(person_id=person.id, card_number=card.card_number,
+                              issued_on=card.issued_on, expires_on=card.expires_on,
+                              issuing_authority=card.issuing_authority, photo_ref=card.photo_ref)
+    session.add(issuance)
+    audit.record(session, actor, "registry.id_card.issue", subject_type="person",
+                 subject_id=personal_id_number, purpose="ID card issuance",
+                 detail={"card_number": card.card_number})
+    return issuance

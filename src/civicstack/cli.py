@@ -11,7 +11,9 @@ from civicstack.kit.secrets import load_or_create_secret
 from civicstack.registry.cli import demo_app, registry_app
 from civicstack.registry.units import sync_reference_units
 
-app = typer.Typer(help="CivicStack operator commands.", no_args_is_help=True)
+# Locals in tracebacks could print tokens or personal data to a terminal or CI log.
+app = typer.Typer(help="CivicStack operator commands.", no_args_is_help=True,
+                  pretty_exceptions_show_locals=False)
 db_app = typer.Typer(help="Database schema and reference data.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 apikey_app = typer.Typer(help="Operator API keys.", no_args_is_help=True)
@@ -50,7 +52,8 @@ def audit_verify() -> None:
 @reports_domain_errors
 def apikey_create(
     name: str,
-    scope: list[str] = typer.Option(..., "--scope", help="registry:read, registry:write, audit:read"),
+    scope: list[str] = typer.Option(
+        ..., "--scope", help="registry:read, registry:write, audit:read"),
     province: list[str] = typer.Option([], "--province", help="Limit reads to these provinces."),
 ) -> None:
     """Create a key; the token is shown once and stored only as a keyed hash."""

@@ -93,7 +93,7 @@ def revoke_key(session: Session, name: str) -> None:
 
 
 def authenticate(session: Session, pepper: str, token: str) -> Principal:
-    """Turn a presented token into a principal, or refuse with 401 without saying which part failed."""
+    """Turn a presented token into a principal, or refuse (401) without saying which part failed."""
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         raise Unauthorized("malformed API key")

@@ -131,7 +131,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         title = str(exc.detail) if exc.detail else "HTTP error"
-        problem = Problem(exc.status_code, title, title, f"http-{exc.status_code}", request.url.path)
+        problem = Problem(exc.status_code, title, title, f"http-{exc.status_code}",
+                          request.url.path)
         response = problem.response()
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value

@@ -1,4 +1,4 @@
-"""A disposable PostgreSQL server (initdb + pg_ctl on a free local port) for tests and benchmarks."""
+"""A disposable PostgreSQL (initdb + pg_ctl on a free local port) for tests and benchmarks."""
 
 from __future__ import annotations
 

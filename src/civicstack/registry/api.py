@@ -70,7 +70,7 @@ def person_history(personal_id_number: str, purpose: Purpose, session: DbSession
             update={"related_person_id_number": e.counterpart_pid}) for e in history.events],
         relations=[RelationOut(kind=r.kind, personal_id_number=r.person.personal_id_number,
                                full_name=r.person.full_name, since=r.since, until=r.until)
-                   for r in history.relatives],  # type: ignore[arg-type]
+                   for r in history.relatives],
         household=household,
         id_cards=[IdCardOut.model_validate(c) for c in history.id_cards],
     )

@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
+from typing import TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from civicstack.kit.errors import FieldError
 from civicstack.registry import pid
@@ -27,24 +29,31 @@ class ReferenceData:
     province_successor: dict[str, str]  # legacy province code -> current province code
     legacy_ward: dict[str, str | None]  # legacy ward code -> current ward code
 
-    @property
+    @cached_property
     def legacy_province_codes(self) -> frozenset[str]:
         return frozenset(self.province_successor)
 
-    @property
+    @cached_property
     def province_codes(self) -> frozenset[str]:
         return frozenset(self.ward_province.values())
 
 
 def load_reference_data(session: Session) -> ReferenceData:
     return ReferenceData(
-        ward_province={code: province for code, province in session.execute(
-            select(Ward.code, Ward.province_code))},
-        province_successor={old: new for old, new in session.execute(
-            select(LegacyProvince.code, LegacyProvince.new_province_code))},
-        legacy_ward={old: new for old, new in session.execute(
-            select(LegacyWardMapping.legacy_ward_code, LegacyWardMapping.new_ward_code))},
+        ward_province=_pairs(session, Ward.code, Ward.province_code),
+        province_successor=_pairs(session, LegacyProvince.code, LegacyProvince.new_province_code),
+        legacy_ward=_pairs(session, LegacyWardMapping.legacy_ward_code,
+                           LegacyWardMapping.new_ward_code),
     )
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _pairs(session: Session, key: InstrumentedAttribute[K],
+           value: InstrumentedAttribute[V]) -> dict[K, V]:
+    return dict(session.execute(select(key, value)).tuples().all())
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _require_purpose(purpose: str) -> str:
+def require_purpose(purpose: str) -> str:
     cleaned = " ".join(purpose.split())
     if len(cleaned) < MIN_PURPOSE_LENGTH:
         raise Invalid("purpose", "say why you need this person's data (at least 5 characters)")
@@ -72,7 +72,7 @@ def _existing_person(session: Session, personal_id_number: str, *, lock: bool = 
 # --- reads -------------------------------------------------------------------------------
 
 def get_person(session: Session, actor: Actor, personal_id_number: str, purpose: str) -> Person:
-    purpose = _require_purpose(purpose)
+    purpose = require_purpose(purpose)
     person = _in_scope(actor, _existing_person(session, personal_id_number))
     _audit_read(session, actor, "registry.person.read", personal_id_number, purpose)
     return person
@@ -83,7 +83,7 @@ def search_persons(
     date_of_birth: date | None = None, province_code: str | None = None, limit: int = 50,
 ) -> list[Person]:
     """Name prefix (accent-insensitive) plus optional birth date and province of residence."""
-    purpose = _require_purpose(purpose)
+    purpose = require_purpose(purpose)
     folded = fold(full_name)
     if len(folded) < 2:
         raise Invalid("full_name", "give at least two letters of the name")
@@ -132,7 +132,7 @@ class PersonHistory:
 
 def person_history(session: Session, actor: Actor, personal_id_number: str,
                    purpose: str) -> PersonHistory:
-    purpose = _require_purpose(purpose)
+    purpose = require_purpose(purpose)
     person = _in_scope(actor, _existing_person(session, personal_id_number))
     _audit_read(session, actor, "registry.person.history", personal_id_number, purpose)
     return PersonHistory(
@@ -146,8 +146,12 @@ def _history_events(session: Session, person: Person) -> list[HistoryEvent]:
     events = repository.events_of(session, person.id)
     others = {e.related_person_id if e.person_id == person.id else e.person_id for e in events}
     numbers = repository.pids_by_ids(session, {i for i in others if i is not None})
-    return [HistoryEvent(e, numbers.get(e.related_person_id if e.person_id == person.id
-                                        else e.person_id)) for e in events]
+    return [HistoryEvent(e, _counterpart(e, person, numbers)) for e in events]
+
+
+def _counterpart(event: CivilStatusEvent, person: Person, numbers: dict[int, str]) -> str | None:
+    other = event.related_person_id if event.person_id == person.id else event.person_id
+    return numbers.get(other) if other is not None else None
 
 
 # --- registration --------------------------------------------------------------------------
@@ -178,27 +182,37 @@ def register_person(session: Session, actor: Actor, new: NewPerson,
     return person
 
 
+def person_values(new: NewPerson, reference: ReferenceData, moment: datetime,
+                  import_run_id: int | None = None) -> dict[str, Any]:
+    """Column values of a new person row: one definition for single and bulk registration."""
+    facts = new.facts
+    return {
+        "personal_id_number": facts.personal_id_number,
+        "full_name": " ".join(facts.full_name.split()), "full_name_folded": fold(facts.full_name),
+        "date_of_birth": facts.date_of_birth, "sex": facts.sex.value,
+        "place_of_birth_province_code": facts.place_of_birth_province_code,
+        "place_of_birth": new.place_of_birth, "place_of_origin": new.place_of_origin,
+        "ethnicity": new.ethnicity, "nationality": new.nationality,
+        "permanent_ward_code": facts.permanent_ward_code,
+        "permanent_province_code": reference.ward_province[facts.permanent_ward_code],
+        "permanent_address_line": new.permanent_address_line,
+        "temporary_ward_code": facts.temporary_ward_code,
+        "temporary_address_line": new.temporary_address_line, "phone": facts.phone,
+        "status": LifeStatus.ALIVE.value, "date_of_death": None, "version": 1,
+        "import_run_id": import_run_id, "created_at": moment, "updated_at": moment,
+    }
+
+
 def _insert_person(session: Session, new: NewPerson, reference: ReferenceData) -> Person:
-    facts, moment = new.facts, now()
-    person = Person(
-        personal_id_number=facts.personal_id_number, full_name=" ".join(facts.full_name.split()),
-        full_name_folded=fold(facts.full_name), date_of_birth=facts.date_of_birth,
-        sex=facts.sex.value, place_of_birth_province_code=facts.place_of_birth_province_code,
-        place_of_birth=new.place_of_birth, place_of_origin=new.place_of_origin,
-        ethnicity=new.ethnicity, nationality=new.nationality,
-        permanent_ward_code=facts.permanent_ward_code,
-        permanent_province_code=reference.ward_province[facts.permanent_ward_code],
-        permanent_address_line=new.permanent_address_line,
-        temporary_ward_code=facts.temporary_ward_code,
-        temporary_address_line=new.temporary_address_line, phone=facts.phone,
-        status=LifeStatus.ALIVE.value, created_at=moment, updated_at=moment,
-    )
+    values = person_values(new, reference, now())
+    del values["version"]  # the mapper's version counter sets it on insert
+    person = Person(**values)
     session.add(person)
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError as exc:
-        raise Conflict(f"ID number {facts.personal_id_number} is already registered") from exc
+        raise Conflict(f"ID number {person.personal_id_number} is already registered") from exc
     return person
 
 
@@ -393,7 +407,8 @@ def record_residence_change(session: Session, actor: Actor, change: ResidenceCha
     if change.kind == "permanent":
         if change.ward_code is None:
             raise Invalid("ward_code", "a permanent residence needs a ward")
-        before = {"ward_code": person.permanent_ward_code, "line": person.permanent_address_line}
+        before: dict[str, str | None] = {"ward_code": person.permanent_ward_code,
+                                         "line": person.permanent_address_line}
         person.permanent_ward_code = change.ward_code
         person.permanent_province_code = reference.ward_province[change.ward_code]
         person.permanent_address_line = change.address_line

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +27,7 @@ from civicstack.registry.models import LegacyProvince, LegacyWardMapping, Provin
 LEGACY_DATA_DIR = Path(vietnamadminunits.__file__).resolve().parent / "data"
 
 
+@lru_cache(maxsize=200_000)  # names repeat a lot: "Nguyễn", "Văn", "Thị"...
 def fold(text: str) -> str:
     """Lower-case and strip Vietnamese diacritics ('Đồng Hới' -> 'dong hoi') for matching."""
     decomposed = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
@@ -34,7 +35,7 @@ def fold(text: str) -> str:
 
 
 def _code(value: object) -> int:
-    return int(value)  # type: ignore[call-overload]
+    return int(str(getattr(value, "value", value)))  # codes are IntEnum members
 
 
 def current_provinces() -> list[dict[str, str]]:
@@ -101,7 +102,9 @@ class _NewWardResolver:
         return named[0] if len(named) == 1 else None
 
 
-def legacy_mappings(wards: list[dict[str, str]]) -> tuple[list[dict[str, str]], list[dict[str, object]]]:
+def legacy_mappings(
+    wards: list[dict[str, str]],
+) -> tuple[list[dict[str, str]], list[dict[str, object]]]:
     """(legacy provinces, legacy ward mappings) joined onto current codes."""
     converter = json.loads((LEGACY_DATA_DIR / "converter_2025.json").read_text())
     old_to_new_province = {old: new for new, olds in converter["DICT_PROVINCE"].items()
@@ -161,7 +164,8 @@ def sync_reference_units(session: Session) -> UnitCounts:
     return unit_counts(session)
 
 
-def _insert_missing(session: Session, model: type, key: str, rows: list[dict[str, object]]) -> None:
+def _insert_missing(session: Session, model: type, key: str,
+                    rows: Sequence[Mapping[str, object]]) -> None:
     column = getattr(model, key)
     present = set(session.execute(select(column)).scalars())
     missing = [row for row in rows if row[key] not in present]

@@ -1,0 +1,121 @@
+"""`civicstack registry ...` (bulk import and export) and `civicstack demo seed`."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from civicstack.config import get_settings
+from civicstack.kit import apikeys
+from civicstack.kit.cli_support import (
+    CLI_ACTOR,
+    cli_transaction,
+    fail,
+    reports_domain_errors,
+    session_factory,
+)
+from civicstack.kit.secrets import load_or_create_secret
+from civicstack.registry.csv_format import HeaderError
+from civicstack.registry.demo import seed_population
+from civicstack.registry.exporter import export_persons
+from civicstack.registry.importer import ImportSummary, ProgressCallback, import_persons
+
+registry_app = typer.Typer(help="The population register.", no_args_is_help=True)
+demo_app = typer.Typer(help="Synthetic demo data.", no_args_is_help=True)
+
+EXIT_UNUSABLE_FILE, EXIT_ROWS_REJECTED = 2, 3
+DEMO_KEY_FILE = "demo-operator-key.txt"
+
+
+@contextmanager
+def _progress_bar(path: Path, label: str) -> Iterator[ProgressCallback]:
+    """A byte-accurate bar on stderr; rows/s shown as the import goes."""
+    columns = (TextColumn(label), BarColumn(), DownloadColumn(), TextColumn("{task.fields[rows]}"),
+               TimeRemainingColumn())
+    with Progress(*columns, transient=False, disable=not sys.stderr.isatty()) as progress:
+        task = progress.add_task(label, total=path.stat().st_size, rows="")
+
+        def update(bytes_read: int, rows_read: int) -> None:
+            progress.update(task, completed=bytes_read, rows=f"{rows_read:,} rows")
+
+        yield update
+
+
+def _print_summary(summary: ImportSummary) -> None:
+    typer.echo(f"import run {summary.run_id}: {summary.rows_read:,} rows read, "
+               f"{summary.rows_loaded:,} loaded, {summary.rows_already_present:,} already "
+               f"present, {summary.rows_rejected:,} rejected")
+    if summary.rows_rejected:
+        typer.echo(f"rejected rows, with line numbers and reasons: {summary.rejects_path}")
+
+
+@registry_app.command("import")
+def registry_import(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    rejects: Path | None = typer.Option(None, help="Where to write refused rows "
+                                                   "[default: FILE.rejects.csv]."),
+    batch_size: int | None = typer.Option(None, min=100, max=100_000),
+) -> None:
+    """Load persons from CSV. Re-running is safe. Exit 3 if some rows were refused."""
+    size = batch_size or get_settings().import_batch_size
+    try:
+        with _progress_bar(file, "importing") as on_progress:
+            summary = import_persons(session_factory(), file, CLI_ACTOR, batch_size=size,
+                                     rejects_path=rejects, on_progress=on_progress)
+    except HeaderError as exc:
+        raise fail(f"{file}: cannot import: {exc}", EXIT_UNUSABLE_FILE) from exc
+    _print_summary(summary)
+    if summary.rows_rejected:
+        raise typer.Exit(EXIT_ROWS_REJECTED)
+
+
+@registry_app.command("export")
+@reports_domain_errors
+def registry_export(
+    purpose: str = typer.Option(..., help="Why the data leaves the register (audited)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="[default: stdout]"),
+    province: str | None = typer.Option(None, help="Only persons living in this province."),
+) -> None:
+    """Write persons as CSV in the import format."""
+    with cli_transaction() as session:
+        if output is None:
+            count = export_persons(session, CLI_ACTOR, sys.stdout, purpose, province)
+        else:
+            with output.open("w", encoding="utf-8", newline="") as handle:
+                count = export_persons(session, CLI_ACTOR, handle, purpose, province)
+    typer.echo(f"exported {count:,} persons", err=True)
+
+
+@demo_app.command("seed")
+def demo_seed(
+    people: int = typer.Option(2000, min=1, max=5_000_000),
+    seed: int = typer.Option(1, help="Same seed, same population."),
+) -> None:
+    """Load a synthetic population and write a demo operator key for the console."""
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    result = seed_population(session_factory(), settings.data_dir, people, seed)
+    _print_summary(result.imported)
+    typer.echo(f"{result.events_recorded} life events recorded (births, ID cards, deaths, moves)")
+    key_path = _ensure_demo_key(settings.data_dir)
+    typer.echo(f"demo operator key for /console/login: {key_path}")
+
+
+def _ensure_demo_key(data_dir: Path) -> Path:
+    """A national read/write key for trying the console; kept across re-seeds, owner-only."""
+    path = data_dir / DEMO_KEY_FILE
+    if path.exists():
+        return path
+    pepper = load_or_create_secret(data_dir, "apikey-pepper")
+    with cli_transaction() as session:
+        issued = apikeys.create_key(session, pepper, f"demo-operator-{secrets.token_hex(3)}",
+                                    sorted(apikeys.KNOWN_SCOPES), [])
+    path.touch(mode=0o600)
+    path.write_text(issued.token + "\n")
+    return path

@@ -1,0 +1,188 @@
+"""The register's CSV interchange format, shared by `registry import` and `registry export`.
+
+One row per person. Residence may be given with a current ward code or, for records digitised
+from the pre-2025 units, an old commune code or old free-text address that is converted on
+import. Family links name relatives by ID number; they must already be in the register or
+appear earlier in the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from civicstack.kit.errors import FieldError
+from civicstack.registry import service
+from civicstack.registry.models import Sex
+from civicstack.registry.rules import PersonFacts, ReferenceData, person_errors
+from civicstack.registry.units import parse_legacy_ward_code
+
+PERSON_COLUMNS = (
+    "personal_id_number", "full_name", "date_of_birth", "sex", "place_of_birth_province_code",
+    "place_of_birth", "place_of_origin", "ethnicity", "nationality", "permanent_ward_code",
+    "permanent_address_line", "temporary_ward_code", "temporary_address_line", "phone",
+)
+LINK_COLUMNS = (
+    "household_code", "relation_to_head", "father_id_number", "mother_id_number",
+    "spouse_id_number",
+)
+LEGACY_COLUMNS = ("permanent_legacy_ward_code", "permanent_legacy_address")
+EXPORT_COLUMNS = PERSON_COLUMNS + LINK_COLUMNS + ("status", "date_of_death", "version")
+KNOWN_COLUMNS = frozenset(EXPORT_COLUMNS + LEGACY_COLUMNS)
+REQUIRED_COLUMNS = ("personal_id_number", "full_name", "date_of_birth", "sex",
+                    "place_of_birth_province_code")
+RESIDENCE_COLUMNS = ("permanent_ward_code", *LEGACY_COLUMNS)
+HOUSEHOLD_RELATIONS = frozenset(
+    {"head", "spouse", "child", "parent", "grandchild", "sibling", "other"})
+
+
+SEX_CODES = {sex.value: sex for sex in Sex}
+
+
+class HeaderError(ValueError):
+    """The file cannot be read as a register import at all; nothing is loaded."""
+
+
+def check_header(header: list[str]) -> dict[str, int]:
+    """Column name -> position, or HeaderError naming what is missing or unknown."""
+    names = [name.strip().lstrip("\ufeff") for name in header]
+    unknown = sorted(set(names) - KNOWN_COLUMNS)
+    if unknown:
+        raise HeaderError(f"unknown column(s): {', '.join(unknown)}")
+    missing = [name for name in REQUIRED_COLUMNS if name not in names]
+    if missing:
+        raise HeaderError(f"missing required column(s): {', '.join(missing)}")
+    if not any(name in names for name in RESIDENCE_COLUMNS):
+        raise HeaderError(f"give residence in one of: {', '.join(RESIDENCE_COLUMNS)}")
+    if len(set(names)) != len(names):
+        raise HeaderError("a column appears twice in the header")
+    return {name: position for position, name in enumerate(names)}
+
+
+@dataclass(frozen=True)
+class Links:
+    household_code: str | None
+    relation_to_head: str | None
+    father: str | None
+    mother: str | None
+    spouse: str | None
+
+    def relatives(self) -> list[tuple[str, str]]:
+        """(column, ID number) of every relative this row names."""
+        return [(column, number) for column, number in (
+            ("father_id_number", self.father), ("mother_id_number", self.mother),
+            ("spouse_id_number", self.spouse)) if number]
+
+
+@dataclass
+class ParsedRow:
+    line: int
+    cells: list[str]
+    values: dict[str, str]
+    person: service.NewPerson | None = None
+    links: Links | None = None
+    errors: list[FieldError] = field(default_factory=list)
+
+    @property
+    def personal_id_number(self) -> str:
+        return self.values.get("personal_id_number", "")
+
+    def reject(self, field_name: str, reason: str) -> None:
+        self.errors.append(FieldError(field_name, reason))
+
+
+def parse_row(line: int, cells: list[str], columns: dict[str, int],
+              reference: ReferenceData, today: date) -> ParsedRow:
+    """Turn one CSV record into a validated NewPerson, or a row carrying every reason why not."""
+    if len(cells) != len(columns):
+        row = ParsedRow(line, cells, {})
+        row.reject("row", f"expected {len(columns)} fields, found {len(cells)}")
+        return row
+    values = {name: cells[position].strip() for name, position in columns.items()}
+    row = ParsedRow(line, cells, values)
+    if any("\ufffd" in value for value in values.values()):
+        row.reject("row", "contains bytes that are not valid UTF-8")
+        return row
+    facts = _facts(row, reference)
+    if facts is None:
+        return row
+    row.errors.extend(person_errors(facts, reference, today))
+    links = _links(row)
+    if not row.errors:
+        row.person = service.NewPerson(
+            facts, values.get("place_of_birth", ""), values.get("place_of_origin", ""),
+            values.get("ethnicity") or "Kinh", values.get("nationality") or "VN",
+            values.get("permanent_address_line", ""), values.get("temporary_address_line", ""))
+        row.links = links
+    return row
+
+
+def _facts(row: ParsedRow, reference: ReferenceData) -> PersonFacts | None:
+    values = row.values
+    born = _date(row, "date_of_birth")
+    sex = _sex(row)
+    ward = _permanent_ward(row, reference)
+    if born is None or sex is None or ward is None:
+        return None
+    return PersonFacts(
+        values["personal_id_number"], values["full_name"], born, sex,
+        values["place_of_birth_province_code"], ward,
+        values.get("temporary_ward_code") or None, values.get("phone") or None)
+
+
+def _date(row: ParsedRow, name: str) -> date | None:
+    try:
+        return date.fromisoformat(row.values[name])
+    except ValueError:
+        row.reject(name, f"'{row.values[name]}' is not a date like 1990-05-17")
+        return None
+
+
+def _sex(row: ParsedRow) -> Sex | None:
+    sex = SEX_CODES.get(row.values["sex"].upper())
+    if sex is None:
+        row.reject("sex", f"'{row.values['sex']}' is not M or F")
+    return sex
+
+
+def _permanent_ward(row: ParsedRow, reference: ReferenceData) -> str | None:
+    """A current ward code, converted from the old units when only those are given."""
+    values = row.values
+    if values.get("permanent_ward_code"):
+        return values["permanent_ward_code"]
+    legacy_code = values.get("permanent_legacy_ward_code") or None
+    source = "permanent_legacy_ward_code"
+    if legacy_code is None and values.get("permanent_legacy_address"):
+        source = "permanent_legacy_address"
+        legacy_code = parse_legacy_ward_code(values["permanent_legacy_address"])
+        if legacy_code is None:
+            row.reject(source, "cannot recognise an old commune, district and province in it")
+            return None
+    if legacy_code is None:
+        row.reject("permanent_ward_code", "is empty")
+        return None
+    if legacy_code not in reference.legacy_ward:
+        row.reject(source, f"unknown pre-reform commune code '{legacy_code}'")
+        return None
+    converted = reference.legacy_ward[legacy_code]
+    if converted is None:
+        row.reject(source, f"old commune {legacy_code} was split by the 2025 reform; "
+                           "give permanent_ward_code")
+    return converted
+
+
+def _links(row: ParsedRow) -> Links:
+    values = row.values
+    relation = values.get("relation_to_head") or None
+    household = values.get("household_code") or None
+    if relation and relation not in HOUSEHOLD_RELATIONS:
+        row.reject("relation_to_head", f"'{relation}' is not one of "
+                                       f"{', '.join(sorted(HOUSEHOLD_RELATIONS))}")
+    if bool(relation) != bool(household):
+        row.reject("household_code", "household_code and relation_to_head go together")
+    links = Links(household, relation, values.get("father_id_number") or None,
+                  values.get("mother_id_number") or None, values.get("spouse_id_number") or None)
+    for column, number in links.relatives():
+        if number == row.personal_id_number:
+            row.reject(column, "a person cannot be their own relative")
+    return links

@@ -11,6 +11,7 @@ import itertools
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -56,21 +57,39 @@ def _libpq(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A migrated database with reference units, fresh for this test."""
-    if request.param == "sqlite":
-        path = tmp_path / "test.db"
+@contextmanager
+def _fresh_database(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Iterator[str]:
+    number = next(_database_numbers)
+    if backend == "sqlite":
+        path = tmp_path / f"test-{number}.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
     server: RunningPostgres = request.getfixturevalue("postgres_server")
-    name = f"test_{os.getpid()}_{next(_database_numbers)}"
+    name = f"test_{os.getpid()}_{number}"
     with psycopg.connect(_libpq(server.url()), autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}" TEMPLATE civicstack_template')
     yield server.url(name)
     with psycopg.connect(_libpq(server.url()), autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated database with reference units, fresh for this test."""
+    with _fresh_database(request, request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def other_session_factory(request: pytest.FixtureRequest, database_url: str,
+                          tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    """A second, independent fresh database on the same backend (e.g. to restore into)."""
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    with _fresh_database(request, backend, tmp_path) as url:
+        engine = make_engine(url)
+        yield make_session_factory(engine)
+        engine.dispose()
 
 
 @pytest.fixture

@@ -40,7 +40,8 @@ def _bypass_triggers(engine: Engine, statement: str) -> None:
 def test_intact_chain_verifies(session_factory: sessionmaker[Session]) -> None:
     _append(session_factory, 7)
     report = _verify(session_factory)
-    assert report.ok and report.entries_checked == 7
+    assert report.ok
+    assert report.entries_checked == 7
 
 
 def test_empty_log_verifies(session_factory: sessionmaker[Session]) -> None:

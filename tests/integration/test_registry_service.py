@@ -41,7 +41,8 @@ def _parents(session: Session) -> tuple[Person, Person]:
 def test_registered_person_is_readable_and_the_read_is_audited(session: Session) -> None:
     person = make_person(session)
     read = service.get_person(session, CLERK, person.personal_id_number, PURPOSE)
-    assert read.full_name == "Nguyễn Văn An" and read.version == 1
+    assert read.full_name == "Nguyễn Văn An"
+    assert read.version == 1
     assert _audit_actions(session, person.personal_id_number) == [
         "registry.person.create", "registry.person.read"]
     entry = session.execute(select(AuditEntry).where(
@@ -82,10 +83,10 @@ def test_search_ignores_accents_and_filters_by_birth_date(session: Session) -> N
 
 
 def _facts(session: Session, **changes: object) -> PersonFacts:
-    base = dict(personal_id_number=pid.compose("01", 1990, Sex.MALE, 424242),
-                full_name="Đỗ Minh Quân", date_of_birth=date(1990, 1, 1), sex=Sex.MALE,
-                place_of_birth_province_code="01",
-                permanent_ward_code=ward_in(session), temporary_ward_code=None, phone=None)
+    base = {"personal_id_number": pid.compose("01", 1990, Sex.MALE, 424242),
+                "full_name": "Đỗ Minh Quân", "date_of_birth": date(1990, 1, 1), "sex": Sex.MALE,
+                "place_of_birth_province_code": "01",
+                "permanent_ward_code": ward_in(session), "temporary_ward_code": None, "phone": None}
     base.update(changes)
     return PersonFacts(**base)  # type: ignore[arg-type]
 
@@ -133,7 +134,8 @@ def test_birth_creates_a_person_with_a_fresh_consistent_number(session: Session)
     assert [e.event.kind for e in history.events] == ["birth"]
     assert {(r.kind, r.person.full_name) for r in history.relatives} == {
         ("parent", "Trần Văn Bình"), ("parent", "Lê Thị Cúc")}
-    assert history.household is not None and history.household[0].household_code == "HH-0001"
+    assert history.household is not None
+    assert history.household[0].household_code == "HH-0001"
     father_view = service.person_history(session, CLERK, father.personal_id_number, PURPOSE)
     assert sorted(r.person.full_name for r in father_view.relatives if r.kind == "child") == [
         "Trần Minh Khang", "Trần Minh Khôi"]
@@ -144,7 +146,8 @@ def test_allocation_skips_numbers_already_taken_by_imports(session: Session) -> 
     prefix = taken.personal_id_number[:6]
     serials = {service.allocate_personal_id_number(session, "79", 2020, Sex.MALE)[6:]
                for _ in range(3)}
-    assert len(serials) == 3 and taken.personal_id_number[6:] not in serials
+    assert len(serials) == 3
+    assert taken.personal_id_number[6:] not in serials
     assert all(int(s) > int(taken.personal_id_number[6:]) for s in serials), prefix
 
 
@@ -211,7 +214,8 @@ def test_residence_change_updates_person_and_keeps_the_old_address(session: Sess
     assert (person.permanent_ward_code, person.permanent_province_code) == (new_ward, "79")
     history = service.person_history(session, CLERK, person.personal_id_number, PURPOSE)
     moved = history.events[-1].event
-    assert moved.detail["from"]["ward_code"] == old_ward and moved.detail["to"]["line"] == "5 Lê Lợi"
+    assert moved.detail["from"]["ward_code"] == old_ward
+    assert moved.detail["to"]["line"] == "5 Lê Lợi"
     with pytest.raises(Invalid, match="unknown ward"):
         service.record_residence_change(session, CLERK, service.ResidenceChange(
             person.personal_id_number, "temporary", "99999", "x", date(2025, 9, 1)))

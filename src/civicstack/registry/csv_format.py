@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import String
+
 from civicstack.kit.errors import FieldError
 from civicstack.registry import service
-from civicstack.registry.models import Sex
+from civicstack.registry.models import Household, Person, Sex
 from civicstack.registry.rules import PersonFacts, ReferenceData, person_errors
 from civicstack.registry.units import parse_legacy_ward_code
 
@@ -37,6 +39,10 @@ HOUSEHOLD_RELATIONS = frozenset(
 
 
 SEX_CODES = {sex.value: sex for sex in Sex}
+# Longest value each text column can store, read from the table so the two never disagree.
+MAX_LENGTHS = {column.name: column.type.length
+               for table in (Person.__table__, Household.__table__) for column in table.columns
+               if isinstance(column.type, String) and column.type.length}
 
 
 class HeaderError(ValueError):
@@ -103,6 +109,9 @@ def parse_row(line: int, cells: list[str], columns: dict[str, int],
     if any("\ufffd" in value for value in values.values()):
         row.reject("row", "contains bytes that are not valid UTF-8")
         return row
+    for name, value in values.items():
+        if len(value) > MAX_LENGTHS.get(name, len(value)):
+            row.reject(name, f"is longer than {MAX_LENGTHS[name]} characters")
     facts = _facts(row, reference)
     if facts is None:
         return row

@@ -168,7 +168,7 @@ def household_ids(session: Session, codes: Collection[str]) -> dict[str, int]:
         return {}
     return dict(session.execute(
         select(Household.household_code, Household.id)
-        .where(_among(session, Household.household_code, codes))).tuples().all())
+        .where(_among(session, Household.household_code, codes))).all())
 
 
 def bulk_insert(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
@@ -202,7 +202,7 @@ def persons_for_export(session: Session, province_code: str | None,
     )
     if province_code:
         query = query.where(Person.permanent_province_code == province_code)
-    yield from session.execute(query).tuples()
+    yield from session.execute(query)
 
 
 def parents_and_spouses(
@@ -216,4 +216,4 @@ def parents_and_spouses(
                Person.sex)
         .join(Person, Person.id == FamilyRelation.relative_id)
         .where(FamilyRelation.person_id.in_(set(person_ids)), FamilyRelation.until.is_(None))
-    ).tuples().all())
+    ).all())

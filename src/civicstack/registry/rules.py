@@ -53,7 +53,7 @@ V = TypeVar("V")
 
 def _pairs(session: Session, key: InstrumentedAttribute[K],
            value: InstrumentedAttribute[V]) -> dict[K, V]:
-    return dict(session.execute(select(key, value)).tuples().all())
+    return dict(session.execute(select(key, value)).all())
 
 
 @dataclass(frozen=True)

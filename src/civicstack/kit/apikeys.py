@@ -105,6 +105,25 @@ def authenticate(session: Session, pepper: str, token: str) -> Principal:
     valid = hmac.compare_digest(expected, _digest(pepper, parts[2]))
     if key is None or not valid or key.revoked_at is not None:
         raise Unauthorized("unknown, wrong or revoked API key")
+    return _principal(key)
+
+
+def principal_for_lookup(session: Session, lookup_id: str) -> Principal:
+    """Re-check a key already proven at sign-in (a console session keeps only its public
+    lookup id, never the secret), so a revoked key ends its sessions at the next request."""
+    key = session.execute(
+        select(OperatorApiKey).where(OperatorApiKey.lookup_id == lookup_id)
+    ).scalar_one_or_none()
+    if key is None or key.revoked_at is not None:
+        raise Unauthorized("this key has been revoked; sign in again")
+    return _principal(key)
+
+
+def lookup_id_of(token: str) -> str:
+    return token.split("_", 2)[1]
+
+
+def _principal(key: OperatorApiKey) -> Principal:
     provinces = tuple(p for p in key.province_scope.split(",") if p)
     return Principal(audit.Actor("apikey", key.name, provinces), frozenset(key.scopes.split()))
 

@@ -1,7 +1,91 @@
-"""Server-rendered pages: shared templates, static files, locale and CSRF (expanded by the web work)."""
+"""Server-rendered pages: templates with per-request locale, the language switch, and CSRF."""
 
 from __future__ import annotations
 
+import hmac
+import secrets
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from civicstack.kit.errors import Forbidden
+from civicstack.kit.i18n import SUPPORTED_LOCALES, negotiate_locale, translations
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+STATIC_DIR = PACKAGE_DIR / "static"
+TEMPLATE_DIR = PACKAGE_DIR / "templates"
+LANG_COOKIE = "lang"
+CSRF_FIELD = "csrf_token"
+_locale: ContextVar[str] = ContextVar("locale", default=SUPPORTED_LOCALES[0])
+
+
+def _gettext(message: str, **values: Any) -> str:
+    text = translations(_locale.get()).gettext(message)
+    return text % values if values else text
+
+
+def _ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
+    text = translations(_locale.get()).ngettext(singular, plural, n)
+    return text % {"num": n, **values}
+
+
+def _environment() -> Environment:
+    environment = Environment(loader=FileSystemLoader(TEMPLATE_DIR),
+                              autoescape=select_autoescape(default=True),
+                              extensions=["jinja2.ext.i18n"])
+    # The callables read the locale from a context variable set just before each render, so
+    # concurrent requests in different languages never see each other's catalogue.
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=True)
+    return environment
+
+
+ENVIRONMENT = _environment()
+
+
+def request_locale(request: Request) -> str:
+    default = request.app.state.settings.default_locale
+    return negotiate_locale(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE),
+                            request.headers.get("accept-language"), default)
+
+
+def language_links(request: Request) -> dict[str, str]:
+    """The current page in each language, keeping its other query parameters."""
+    params = {k: v for k, v in request.query_params.items() if k != "lang"}
+    return {code: f"{request.url.path}?{urlencode({**params, 'lang': code})}"
+            for code in SUPPORTED_LOCALES}
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get(CSRF_FIELD)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session[CSRF_FIELD] = token
+    return str(token)
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    expected = request.session.get(CSRF_FIELD, "")
+    if not expected or not submitted or not hmac.compare_digest(str(expected), submitted):
+        raise Forbidden("the form expired or did not come from this site; reload and retry")
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None,
+           status_code: int = 200) -> HTMLResponse:
+    locale = request_locale(request)
+    token = _locale.set(locale)
+    try:
+        html = ENVIRONMENT.get_template(template).render(
+            request=request, locale=locale, languages=language_links(request),
+            csrf_token=csrf_token(request), **(context or {}))
+    finally:
+        _locale.reset(token)
+    response = HTMLResponse(html, status_code=status_code)
+    if request.query_params.get("lang") in SUPPORTED_LOCALES:
+        response.set_cookie(LANG_COOKIE, locale, max_age=365 * 24 * 3600, samesite="lax")
+    return response

@@ -22,6 +22,7 @@ from civicstack.registry.models import (
     IdCardIssuance,
     Person,
     PidSerialCounter,
+    Province,
     RelationKind,
 )
 
@@ -217,3 +218,7 @@ def parents_and_spouses(
         .join(Person, Person.id == FamilyRelation.relative_id)
         .where(FamilyRelation.person_id.in_(set(person_ids)), FamilyRelation.until.is_(None))
     ).all())
+
+
+def provinces(session: Session) -> list[Province]:
+    return list(session.execute(select(Province).order_by(Province.name)).scalars())

@@ -28,6 +28,7 @@ from civicstack.registry.models import (
     LifeStatus,
     Person,
     PidSerialCounter,
+    Province,
     RelationKind,
     Sex,
 )
@@ -152,6 +153,11 @@ def _history_events(session: Session, person: Person) -> list[HistoryEvent]:
 def _counterpart(event: CivilStatusEvent, person: Person, numbers: dict[int, str]) -> str | None:
     other = event.related_person_id if event.person_id == person.id else event.person_id
     return numbers.get(other) if other is not None else None
+
+
+def provinces(session: Session) -> list[Province]:
+    """The 34 current provinces, by name (reference data: reading them is not audited)."""
+    return repository.provinces(session)
 
 
 # --- registration --------------------------------------------------------------------------

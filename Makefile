@@ -1,0 +1,50 @@
+# CivicStack: `make demo` to try it, `make test` to prove it. `make help` lists the rest.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PYTEST_WORKERS ?= auto
+DEMO_PEOPLE ?= 2000
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test lint bench system-deps clean
+
+help: ## Show the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(INSTALLED) ## Migrate an SQLite database, seed ~2,000 people, serve http://127.0.0.1:8000
+	$(BIN)/civicstack db upgrade
+	$(BIN)/civicstack demo seed --people $(DEMO_PEOPLE) --seed 1
+	@echo "Officials' console: http://127.0.0.1:8000/console/login (key in .data/demo-operator-key.txt)"
+	$(BIN)/civicstack serve --host 127.0.0.1 --port 8000
+
+system-deps: ## Install Debian postgresql and chromium when missing (tests need both)
+	@if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing postgresql"; $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; fi
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing chromium"; $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; fi
+
+test: $(INSTALLED) system-deps ## Run the whole suite on SQLite and a throwaway PostgreSQL
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
+
+lint: $(INSTALLED) ## ruff and mypy --strict
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy --strict src
+
+bench: $(INSTALLED) system-deps ## Import benchmark: 1,000,000 persons into PostgreSQL and SQLite
+	$(BIN)/python benchmarks/registry_import.py --people 1000000
+
+clean: ## Remove the demo data directory (keeps the venv)
+	rm -rf .data

@@ -1,0 +1,38 @@
+"""Failed-attempt limits (sign-in, later OTP): a sliding window per key, in process memory.
+
+One process serves the demo and each test; a multi-process deployment would keep the same
+interface over a shared store.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict, deque
+from threading import Lock
+
+from civicstack.kit.errors import RateLimited
+
+
+class FailureLimiter:
+    def __init__(self, max_failures: int, window_seconds: float) -> None:
+        self.max_failures, self.window = max_failures, window_seconds
+        self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
+        self._lock = Lock()
+
+    def check(self, key: str) -> None:
+        """Refuse before even trying when `key` failed too often lately."""
+        with self._lock:
+            recent = self._recent(key)
+            if len(recent) >= self.max_failures:
+                wait = int(self.window - (time.monotonic() - recent[0])) + 1
+                raise RateLimited(f"too many failed attempts; try again in {wait} seconds")
+
+    def failed(self, key: str) -> None:
+        with self._lock:
+            self._recent(key).append(time.monotonic())
+
+    def _recent(self, key: str) -> deque[float]:
+        attempts = self._failures[key]
+        while attempts and time.monotonic() - attempts[0] > self.window:
+            attempts.popleft()
+        return attempts

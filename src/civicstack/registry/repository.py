@@ -24,6 +24,7 @@ from civicstack.registry.models import (
     PidSerialCounter,
     Province,
     RelationKind,
+    Ward,
 )
 
 
@@ -222,3 +223,14 @@ def parents_and_spouses(
 
 def provinces(session: Session) -> list[Province]:
     return list(session.execute(select(Province).order_by(Province.name)).scalars())
+
+
+def ward_labels(session: Session, ward_codes: Collection[str]) -> dict[str, tuple[str, str]]:
+    """Ward code -> (ward name, province name)."""
+    if not ward_codes:
+        return {}
+    rows = session.execute(
+        select(Ward.code, Ward.name, Province.name)
+        .join(Province, Province.code == Ward.province_code)
+        .where(Ward.code.in_(set(ward_codes))))
+    return {code: (ward, province) for code, ward, province in rows}

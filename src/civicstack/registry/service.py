@@ -160,6 +160,14 @@ def provinces(session: Session) -> list[Province]:
     return repository.provinces(session)
 
 
+def place_names(session: Session, persons: list[Person]) -> dict[str, str]:
+    """"Ward, Province" for every ward the given persons live in, for display."""
+    codes = {p.permanent_ward_code for p in persons} | {
+        p.temporary_ward_code for p in persons if p.temporary_ward_code}
+    return {code: f"{ward}, {province}"
+            for code, (ward, province) in repository.ward_labels(session, codes).items()}
+
+
 # --- registration --------------------------------------------------------------------------
 
 @dataclass(frozen=True)

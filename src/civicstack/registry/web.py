@@ -33,6 +33,7 @@ from civicstack.registry import service
 router = APIRouter(include_in_schema=False)
 SESSION_KEY = "operator_lookup_id"
 SEARCH_FIELDS = ("full_name", "date_of_birth", "province_code", "purpose")
+SEARCH_LIMIT = 50
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -85,10 +86,12 @@ def registry_search(request: Request, session: DbSession) -> Response:
     status = 200
     if query["full_name"] or query["purpose"]:
         try:
-            context["results"] = service.search_persons(
+            results = service.search_persons(
                 session, principal.actor, query["purpose"], full_name=query["full_name"],
                 date_of_birth=_date(query["date_of_birth"]),
-                province_code=query["province_code"] or None)
+                province_code=query["province_code"] or None, limit=SEARCH_LIMIT)
+            context.update(results=results, places=service.place_names(session, results),
+                           limit=SEARCH_LIMIT)
         except (Invalid, Forbidden) as exc:
             context["errors"] = _field_errors(exc)
             status = exc.status
@@ -108,8 +111,8 @@ def person_page(request: Request, session: DbSession, personal_id_number: str,
     if not purpose:
         return render(request, "console/purpose.html", context)
     try:
-        context["history"] = service.person_history(session, principal.actor,
-                                                    personal_id_number, purpose)
+        history = service.person_history(session, principal.actor, personal_id_number, purpose)
+        context.update(history=history, places=service.place_names(session, [history.person]))
     except Invalid as exc:
         context["errors"] = _field_errors(exc)
         return render(request, "console/purpose.html", context, exc.status)

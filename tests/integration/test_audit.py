@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.kit import audit
 from civicstack.kit.db import transaction
+from tests.support.tamper import bypass_triggers
 
 CLERK = audit.Actor("official", "clerk-1")
 
@@ -24,17 +25,6 @@ def _append(factory: sessionmaker[Session], count: int) -> None:
 def _verify(factory: sessionmaker[Session]) -> audit.ChainReport:
     with transaction(factory) as session:
         return audit.verify_chain(session, batch_size=3)
-
-
-def _bypass_triggers(engine: Engine, statement: str) -> None:
-    """What an attacker with database superuser rights could do behind the application."""
-    with engine.begin() as connection:
-        if engine.dialect.name == "sqlite":
-            connection.execute(text("DROP TRIGGER audit_entry_no_update"))
-            connection.execute(text("DROP TRIGGER audit_entry_no_delete"))
-        else:
-            connection.execute(text("ALTER TABLE audit_entry DISABLE TRIGGER USER"))
-        connection.execute(text(statement))
 
 
 def test_intact_chain_verifies(session_factory: sessionmaker[Session]) -> None:
@@ -73,7 +63,7 @@ def test_tampering_is_detected_at_the_right_entry(
     reason: str,
 ) -> None:
     _append(session_factory, 6)
-    _bypass_triggers(engine, statement)
+    bypass_triggers(engine, statement)
     report = _verify(session_factory)
     assert not report.ok
     assert report.first_bad_seq == bad_seq

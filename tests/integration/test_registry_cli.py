@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import csv
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from civicstack.cli import app
-from civicstack.config import get_settings
 from civicstack.kit import apikeys
 from civicstack.kit.db import transaction
 from civicstack.kit.secrets import load_or_create_secret
@@ -21,18 +18,6 @@ from civicstack.registry.models import CivilStatusEvent, IdCardIssuance, Person
 from civicstack.registry.synth import write_population_csv
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def data_dir(database_url: str, tmp_path: Path,
-             monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Point the CLI at this test's database, as an operator would with env vars."""
-    folder = tmp_path / "data"
-    monkeypatch.setenv("CIVICSTACK_DATABASE_URL", database_url)
-    monkeypatch.setenv("CIVICSTACK_DATA_DIR", str(folder))
-    get_settings.cache_clear()
-    yield folder
-    get_settings.cache_clear()
 
 
 def persons(factory: sessionmaker[Session]) -> int:

@@ -8,7 +8,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client import generate_latest as _generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REGISTRY = CollectorRegistry()
@@ -44,7 +43,6 @@ class MetricsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        route = _route_template(scope)
         started = time.perf_counter()
         status = {"code": 500}
 
@@ -56,14 +54,17 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, recording_send)
         finally:
+            route = _route_template(scope)  # routing has filled the scope by now
             HTTP_REQUESTS.labels(scope["method"], route, str(status["code"])).inc()
             HTTP_LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
 
 
 def _route_template(scope: Scope) -> str:
-    app = scope.get("app")
-    for route in getattr(getattr(app, "router", None), "routes", []):
-        match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", "unmatched"))
-    return "unmatched"
+    """The matched route with its parameters put back ("/persons/{personal_id_number}");
+    unmatched paths collapse to one label so scanners cannot explode the series count."""
+    if "endpoint" not in scope:
+        return "unmatched"
+    segments = str(scope["path"]).split("/")
+    names = {str(value): name for name, value in scope.get("path_params", {}).items()}
+    return "/".join(f"{{{names[segment]}}}" if segment in names else segment
+                    for segment in segments)

@@ -56,11 +56,15 @@ def search_persons(
     return list(session.execute(query).scalars())
 
 
-def events_of(session: Session, person_id: int) -> list[CivilStatusEvent]:
+def events_of(session: Session, person_id: int,
+              children_ids: Collection[int] = ()) -> list[CivilStatusEvent]:
+    """The person's own events, those naming them, and their children's births."""
     return list(session.execute(
         select(CivilStatusEvent)
         .where(or_(CivilStatusEvent.person_id == person_id,
-                   CivilStatusEvent.related_person_id == person_id))
+                   CivilStatusEvent.related_person_id == person_id,
+                   (CivilStatusEvent.kind == "birth")
+                   & CivilStatusEvent.person_id.in_(set(children_ids))))
         .order_by(CivilStatusEvent.occurred_on, CivilStatusEvent.id)
     ).scalars())
 

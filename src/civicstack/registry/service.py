@@ -136,15 +136,18 @@ def person_history(session: Session, actor: Actor, personal_id_number: str,
     purpose = require_purpose(purpose)
     person = _in_scope(actor, _existing_person(session, personal_id_number))
     _audit_read(session, actor, "registry.person.history", personal_id_number, purpose)
+    relations = repository.relations_of(session, person.id)
+    children = {r.person_id for r, _ in relations
+                if r.kind == RelationKind.PARENT.value and r.relative_id == person.id}
     return PersonHistory(
-        person, _history_events(session, person),
-        repository.relations_of(session, person.id), repository.household_of(session, person.id),
-        repository.id_cards_of(session, person.id),
+        person, _history_events(session, person, children), relations,
+        repository.household_of(session, person.id), repository.id_cards_of(session, person.id),
     )
 
 
-def _history_events(session: Session, person: Person) -> list[HistoryEvent]:
-    events = repository.events_of(session, person.id)
+def _history_events(session: Session, person: Person,
+                    children: set[int]) -> list[HistoryEvent]:
+    events = repository.events_of(session, person.id, children)
     others = {e.related_person_id if e.person_id == person.id else e.person_id for e in events}
     numbers = repository.pids_by_ids(session, {i for i in others if i is not None})
     return [HistoryEvent(e, _counterpart(e, person, numbers)) for e in events]

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from civicstack.app import create_app
 from civicstack.config import Settings
-from tests.support.web import Site, make_site
-
-
-@pytest.fixture
-def site(database_url: str, tmp_path: Path) -> Site:
-    return make_site(database_url, tmp_path / "data")
+from tests.support.web import Site
 
 
 def test_health_and_readiness(site: Site) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,23 +14,14 @@ from civicstack.kit.audit import AuditEntry, verify_chain
 from civicstack.kit.db import transaction
 from civicstack.registry import pid
 from civicstack.registry.models import CivilStatusEvent, Person, Sex
-from tests.support.people import make_person, ward_in
-from tests.support.web import Site, make_site
+from tests.support.people import ward_in
+from tests.support.web import Site
 
 BASE = "/api/v1/registry"
 PURPOSE = "checking a passport application"
 READ_WRITE = ("registry:read", "registry:write")
 
 
-@pytest.fixture
-def site(database_url: str, tmp_path: Path) -> Site:
-    return make_site(database_url, tmp_path / "data")
-
-
-@pytest.fixture
-def an(site: Site) -> Person:
-    with transaction(site.app.state.session_factory) as session:
-        return make_person(session, "Nguyễn Văn An", date(1990, 5, 17), province_code="01")
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from sqlalchemy import select
 
 from civicstack.kit import apikeys
 from civicstack.kit.audit import AuditEntry
 from civicstack.kit.db import transaction
 from civicstack.registry.models import Person
-from tests.support.people import make_person
-from tests.support.web import Site, make_site
+from tests.support.web import Site
 
 PURPOSE = "checking dossier 2026-118"
 
 
-@pytest.fixture
-def site(database_url: str, tmp_path: Path) -> Site:
-    return make_site(database_url, tmp_path / "data")
-
-
-@pytest.fixture
-def an(site: Site) -> Person:
-    with transaction(site.app.state.session_factory) as session:
-        return make_person(session, "Nguyễn Văn An", province_code="01")
 
 
 def search(site: Site, **params: str) -> str:

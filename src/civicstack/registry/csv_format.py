@@ -104,14 +104,13 @@ def parse_row(line: int, cells: list[str], columns: dict[str, int],
         row = ParsedRow(line, cells, {})
         row.reject("row", f"expected {len(columns)} fields, found {len(cells)}")
         return row
-    values = {name: cells[position].strip() for name, position in columns.items()}
+    values = dict(zip(columns, map(str.strip, cells), strict=True))
     row = ParsedRow(line, cells, values)
-    if any("\ufffd" in value for value in values.values()):
+    if "\ufffd" in "".join(cells):  # the decoder's mark for bytes that were not UTF-8
         row.reject("row", "contains bytes that are not valid UTF-8")
         return row
-    for name, value in values.items():
-        if len(value) > MAX_LENGTHS.get(name, len(value)):
-            row.reject(name, f"is longer than {MAX_LENGTHS[name]} characters")
+    for name in [name for name, value in values.items() if len(value) > MAX_LENGTHS.get(name, 999)]:
+        row.reject(name, f"is longer than {MAX_LENGTHS[name]} characters")
     facts = _facts(row, reference)
     if facts is None:
         return row

@@ -105,7 +105,7 @@ def main() -> None:
                 raw = raw_copy_seconds(server.url("bench_0"), files[args.people])
                 raw_rate = args.people / raw
                 print(f"raw COPY   {args.people:>9,} rows     {raw:7.1f} s  {raw_rate:9,.0f} rows/s"
-                      f"  -> import reaches {rate / raw_rate:.0%} of the raw COPY rate")
+                      f"  -> import reaches {rate / raw_rate:.1%} of the raw COPY rate")
         if "sqlite" in args.backends:
             for size in sizes:
                 report("sqlite", size, run_worker(f"sqlite:///{folder}/bench-{size}.db",

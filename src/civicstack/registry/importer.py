@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
@@ -75,6 +76,10 @@ class _CountingReader(io.RawIOBase):
         return len(data)
 
 
+class _RowWriter(Protocol):
+    def writerows(self, rows: Iterable[Iterable[Any]], /) -> None: ...
+
+
 @dataclass
 class _Importer:
     factory: sessionmaker[Session]
@@ -82,7 +87,7 @@ class _Importer:
     columns: dict[str, int]
     reference: ReferenceData
     summary: ImportSummary
-    rejects: Any  # csv writer
+    rejects: _RowWriter
     batch_size: int
 
     def load(self, records: Iterator[Record], spill: IO[str] | None,
@@ -120,7 +125,7 @@ class _Importer:
                 spill.seek(0)
                 spill.truncate()
                 still.seek(0)
-                spill.write(still.read())
+                shutil.copyfileobj(still, spill)
                 pending = remaining
 
 

@@ -9,7 +9,7 @@ PYTEST_WORKERS ?= auto
 DEMO_PEOPLE ?= 2000
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint bench system-deps clean
+.PHONY: help demo test lint bench messages system-deps clean
 
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -45,6 +45,10 @@ lint: $(INSTALLED) ## ruff and mypy --strict
 
 bench: $(INSTALLED) system-deps ## Import benchmark: 1,000,000 persons into PostgreSQL and SQLite
 	$(BIN)/python benchmarks/registry_import.py --people 1000000
+
+messages: $(INSTALLED) ## Re-extract UI strings and merge them into the vi/en catalogues
+	$(BIN)/pybabel extract -F babel.cfg --no-location -o .data/messages.pot .
+	$(BIN)/pybabel update -i .data/messages.pot -d src/civicstack/locale --no-fuzzy-matching
 
 clean: ## Remove the demo data directory (keeps the venv)
 	rm -rf .data

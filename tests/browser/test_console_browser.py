@@ -22,7 +22,7 @@ from civicstack.kit import apikeys
 from civicstack.kit.db import make_engine, make_session_factory, transaction
 from civicstack.kit.migrate import upgrade
 from civicstack.kit.throwaway_pg import free_port
-from civicstack.registry.demo import seed_population
+from civicstack.registry.demo import seed_population, write_demo_population
 from civicstack.registry.units import sync_reference_units
 
 pytestmark = pytest.mark.browser
@@ -40,7 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     factory = make_session_factory(make_engine(url))
     with transaction(factory) as session:
         sync_reference_units(session)
-    seed_population(factory, data_dir, 300, seed=11)
+    seed_population(factory, write_demo_population(data_dir, 300, seed=11))
     app = create_app(Settings(database_url=url, data_dir=data_dir, log_level="WARNING"))
     with transaction(app.state.session_factory) as session:
         token = apikeys.create_key(session, app.state.pepper, "browser-clerk",

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from civicstack.config import get_settings
@@ -22,7 +23,7 @@ from civicstack.kit.cli_support import (
 )
 from civicstack.kit.secrets import load_or_create_secret
 from civicstack.registry.csv_format import HeaderError
-from civicstack.registry.demo import seed_population
+from civicstack.registry.demo import seed_population, write_demo_population
 from civicstack.registry.exporter import export_persons
 from civicstack.registry.importer import ImportSummary, ProgressCallback, import_persons
 
@@ -35,10 +36,11 @@ DEMO_KEY_FILE = "demo-operator-key.txt"
 
 @contextmanager
 def _progress_bar(path: Path, label: str) -> Iterator[ProgressCallback]:
-    """A byte-accurate bar on stderr; rows/s shown as the import goes."""
+    """A bar on stderr that follows the bytes read, with the rows read so far."""
     columns = (TextColumn(label), BarColumn(), DownloadColumn(), TextColumn("{task.fields[rows]}"),
                TimeRemainingColumn())
-    with Progress(*columns, transient=False, disable=not sys.stderr.isatty()) as progress:
+    console = Console(stderr=True)
+    with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
         task = progress.add_task(label, total=path.stat().st_size, rows="")
 
         def update(bytes_read: int, rows_read: int) -> None:
@@ -100,7 +102,9 @@ def demo_seed(
     """Load a synthetic population and write a demo operator key for the console."""
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    result = seed_population(session_factory(), settings.data_dir, people, seed)
+    population = write_demo_population(settings.data_dir, people, seed)
+    with _progress_bar(population, "seeding") as on_progress:
+        result = seed_population(session_factory(), population, on_progress)
     _print_summary(result.imported)
     typer.echo(f"{result.events_recorded} life events recorded (births, ID cards, deaths, moves)")
     key_path = _ensure_demo_key(settings.data_dir)

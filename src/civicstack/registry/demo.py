@@ -3,7 +3,9 @@ recorded through the real services, so every page of the demo has history to sho
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
+from itertools import islice
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -14,10 +16,11 @@ from civicstack.kit.db import transaction
 from civicstack.registry import service
 from civicstack.registry.importer import ImportSummary, ProgressCallback, import_persons
 from civicstack.registry.models import Sex
-from civicstack.registry.synth import synthetic_population, write_population_csv
+from civicstack.registry.synth import write_population_csv
 
 DEMO_ACTOR = Actor("cli", "demo-seed")
 BIRTHS, CARDS, DEATHS, MOVES = 5, 40, 2, 3
+LIFE_EVENT_SAMPLE = 5000  # life events are drawn from the first rows, so memory stays small
 
 
 @dataclass(frozen=True)
@@ -26,14 +29,20 @@ class SeedResult:
     events_recorded: int
 
 
-def seed_population(factory: sessionmaker[Session], data_dir: Path, people: int, seed: int,
+def write_demo_population(data_dir: Path, people: int, seed: int) -> Path:
+    """The same `people` and `seed` always give the same file."""
+    return write_population_csv(data_dir / f"demo-population-{people}-{seed}.csv", people, seed)
+
+
+def seed_population(factory: sessionmaker[Session], population: Path,
                     on_progress: ProgressCallback | None = None) -> SeedResult:
-    """Idempotent: the same `people` and `seed` give the same file, and a re-run loads nothing."""
-    path = write_population_csv(data_dir / f"demo-population-{people}-{seed}.csv", people, seed)
-    summary = import_persons(factory, path, DEMO_ACTOR, on_progress=on_progress)
+    """Import the file written by write_demo_population, then record some life events.
+    Idempotent: a re-run finds everyone already present and records nothing."""
+    summary = import_persons(factory, population, DEMO_ACTOR, on_progress=on_progress)
     events = 0
     if summary.rows_loaded:
-        rows = list(synthetic_population(people, seed))
+        with population.open(encoding="utf-8", newline="") as handle:
+            rows = list(islice(csv.DictReader(handle), LIFE_EVENT_SAMPLE))
         with transaction(factory) as session:
             events = _life_events(session, rows)
     return SeedResult(summary, events)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from itertools import islice
 from datetime import date, timedelta
+from itertools import islice
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker

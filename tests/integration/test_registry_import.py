@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.kit.audit import Actor, AuditEntry, verify_chain
@@ -19,7 +19,7 @@ from civicstack.kit.errors import Forbidden, Invalid
 from civicstack.registry import pid
 from civicstack.registry.csv_format import LINK_COLUMNS, PERSON_COLUMNS, HeaderError
 from civicstack.registry.exporter import export_persons
-from civicstack.registry.importer import ImportSummary, import_persons
+from civicstack.registry.importer import ImportInterrupted, ImportSummary, import_persons
 from civicstack.registry.models import (
     FamilyRelation,
     Household,
@@ -270,3 +270,45 @@ def test_export_refuses_without_purpose_or_outside_the_operators_provinces(
     with pytest.raises(Forbidden):
         export_persons(session, provincial, io.StringIO(), "monthly report")
     assert export_persons(session, provincial, io.StringIO(), "monthly report", "01") == 0
+
+
+def refuse_number_in_database(engine: Engine, number: str) -> None:
+    """A rule added in the database behind the application (as a DBA might): the import
+    only learns of it when the batch is written."""
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.execute(text(
+                "CREATE TRIGGER dba_refusal BEFORE INSERT ON person "
+                f"WHEN NEW.personal_id_number = '{number}' "
+                "BEGIN SELECT RAISE(ABORT, 'refused by the DBA'); END"))
+            return
+        connection.execute(text(
+            "CREATE FUNCTION dba_refusal() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF NEW.personal_id_number = '{number}' THEN RAISE EXCEPTION 'refused by the DBA'; "
+            "END IF; RETURN NEW; END $$"))
+        connection.execute(text("CREATE TRIGGER dba_refusal BEFORE INSERT ON person "
+                                "FOR EACH ROW EXECUTE FUNCTION dba_refusal()"))
+
+
+def drop_refusal(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("DROP TRIGGER dba_refusal" if engine.dialect.name == "sqlite"
+                                else "DROP TRIGGER dba_refusal ON person"))
+
+
+def test_a_batch_the_database_refuses_leaves_nothing_and_a_rerun_continues(
+        session_factory: sessionmaker[Session], engine: Engine, population: Path) -> None:
+    rows = list(synthetic_population(300, seed=5))
+    refuse_number_in_database(engine, rows[150]["personal_id_number"])
+
+    with pytest.raises(ImportInterrupted, match=r"lines 102-201 .*refused by the DBA.* 100 rows"):
+        run_import(session_factory, population)
+
+    with transaction(session_factory) as session:
+        assert count(session, Person) == 100
+        assert count(session, HouseholdMember) == 100
+        assert set(session.execute(select(Person.personal_id_number)).scalars()) == {
+            row["personal_id_number"] for row in rows[:100]}
+    drop_refusal(engine)
+    resumed = run_import(session_factory, population)
+    assert (resumed.rows_already_present, resumed.rows_loaded) == (100, 200)

@@ -25,7 +25,12 @@ from civicstack.kit.secrets import load_or_create_secret
 from civicstack.registry.csv_format import HeaderError
 from civicstack.registry.demo import seed_population, write_demo_population
 from civicstack.registry.exporter import export_persons
-from civicstack.registry.importer import ImportSummary, ProgressCallback, import_persons
+from civicstack.registry.importer import (
+    ImportInterrupted,
+    ImportSummary,
+    ProgressCallback,
+    import_persons,
+)
 
 registry_app = typer.Typer(help="The population register.", no_args_is_help=True)
 demo_app = typer.Typer(help="Synthetic demo data.", no_args_is_help=True)
@@ -72,6 +77,8 @@ def registry_import(
                                      rejects_path=rejects, on_progress=on_progress)
     except HeaderError as exc:
         raise fail(f"{file}: cannot import: {exc}", EXIT_UNUSABLE_FILE) from exc
+    except ImportInterrupted as exc:
+        raise fail(f"{file}: import stopped: {exc}") from exc
     _print_summary(summary)
     if summary.rows_rejected:
         raise typer.Exit(EXIT_ROWS_REJECTED)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.kit import audit
@@ -51,6 +52,19 @@ class ImportSummary:
     rows_already_present: int = 0
     rows_rejected: int = 0
     rejects_path: Path | None = None
+
+
+class ImportInterrupted(Exception):
+    """The database refused a batch. That batch left nothing behind; earlier batches stay
+    committed, and running the same file again continues where this one stopped."""
+
+    def __init__(self, first_line: int, last_line: int, summary: ImportSummary,
+                 cause: SQLAlchemyError) -> None:
+        reason = str(getattr(cause, "orig", cause)).strip().splitlines()[0]
+        super().__init__(f"the database refused the batch of lines {first_line}-{last_line} "
+                         f"({reason}); {summary.rows_loaded:,} rows were loaded before it; "
+                         "run the same file again to continue")
+        self.summary = summary
 
 
 @dataclass
@@ -99,9 +113,12 @@ class _Importer:
         parsed = ([_parse(line, cells, self.columns, self.reference) for line, cells in batch]
                   for batch in _batches(records, self.batch_size))
         for rows in prefetch(parsed):
-            with transaction(self.factory) as session:
-                outcome = _load_batch(session, self.actor, self.summary.run_id, rows,
-                                      self.reference, defer=spill_writer is not None)
+            try:
+                with transaction(self.factory) as session:
+                    outcome = _load_batch(session, self.actor, self.summary.run_id, rows,
+                                          self.reference, defer=spill_writer is not None)
+            except SQLAlchemyError as exc:
+                raise ImportInterrupted(rows[0].line, rows[-1].line, self.summary, exc) from exc
             if spill_writer:
                 spill_writer.writerows([row.line, *row.cells] for row in outcome.deferred)
                 spilled += len(outcome.deferred)

@@ -11,6 +11,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy import ColumnElement, String, Table, any_, bindparam, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from civicstack.kit.db import Base
@@ -191,9 +192,12 @@ def bulk_insert(session: Session, model: type[Base], rows: list[dict[str, Any]])
         sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns)))
     driver = session.connection().connection.driver_connection
     assert isinstance(driver, psycopg.Connection)
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row([row[column] for column in columns])
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([row[column] for column in columns])
+    except psycopg.Error as exc:  # raised by the driver itself: report it as SQLAlchemy would
+        raise DBAPIError(f"COPY {table.name}", None, exc) from exc
 
 
 def persons_for_export(session: Session, province_code: str | None,

@@ -1,9 +1,10 @@
 """Imports every domain's models so Alembic and the tests see one complete metadata."""
 
-from civicstack.kit import apikeys, audit
+from civicstack.identity import models as identity_models
+from civicstack.kit import apikeys, audit, outbox
 from civicstack.kit.db import Base
 from civicstack.registry import models as registry_models
 
 metadata = Base.metadata
 
-__all__ = ["apikeys", "audit", "metadata", "registry_models"]
+__all__ = ["apikeys", "audit", "identity_models", "metadata", "outbox", "registry_models"]

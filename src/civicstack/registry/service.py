@@ -98,6 +98,22 @@ def search_persons(
     return found
 
 
+def confirm_identity(session: Session, actor: Actor, personal_id_number: str, full_name: str,
+                     date_of_birth: date, purpose: str) -> Person:
+    """The living person these details describe, or one refusal that does not say which
+    detail was wrong (so the check cannot be used to probe the register field by field)."""
+    person = repository.person_by_pid(session, personal_id_number)
+    _audit_read(session, actor, "registry.person.identity_check", personal_id_number,
+                require_purpose(purpose), {"matched": person is not None})
+    matches = (person is not None and person.status == LifeStatus.ALIVE.value
+               and person.full_name_folded == fold(full_name)
+               and person.date_of_birth == date_of_birth)
+    if not matches or person is None:
+        raise Invalid("personal_id_number",
+                      "these details do not match a living person in the population register")
+    return person
+
+
 @dataclass(frozen=True)
 class Relative:
     kind: str  # "parent", "child" or "spouse", seen from the history's person

@@ -1,0 +1,1 @@
+"""Electronic identity accounts: one per citizen, the key to every online public service."""

@@ -1,0 +1,51 @@
+"""Tables owned by identity. Persons are referred to by ID number, through registry.service."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from civicstack.kit.db import Base
+
+
+class AccountStatus(enum.StrEnum):
+    PENDING_PHONE = "pending_phone"  # registered, phone not yet proven
+    PENDING_APPROVAL = "pending_approval"  # phone proven, waiting for face match or an official
+    ACTIVE = "active"
+    LOCKED = "locked"
+
+
+class CitizenAccount(Base):
+    __tablename__ = "citizen_account"
+    __table_args__ = (
+        CheckConstraint("level IN (1, 2)", name="level_known"),
+        CheckConstraint("status IN ('pending_phone', 'pending_approval', 'active', 'locked')",
+                        name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    personal_id_number: Mapped[str] = mapped_column(String(12), unique=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    level: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PhoneChallenge(Base):
+    """A one-time code sent to the account's phone; only its keyed hash is stored."""
+
+    __tablename__ = "phone_challenge"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("citizen_account.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(30))
+    code_digest: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

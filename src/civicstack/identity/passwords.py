@@ -1,0 +1,60 @@
+"""Password storage (argon2id) and the refusal of weak passwords.
+
+Parameters follow RFC 9106's second recommended option scaled to one lane: t=3 passes over
+64 MiB. One lane keeps a login on one core, so logins/s scale with cores.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from civicstack.registry.units import fold
+
+MIN_LENGTH = 10
+MAX_LENGTH = 128
+# The most used passwords in leaked sets, plus local favourites; a deployment can extend it.
+COMMON = frozenset({
+    "123456789", "1234567890", "12345678910", "password", "password1", "password123",
+    "qwertyuiop", "qwerty123", "1q2w3e4r5t", "iloveyou", "abc123456", "0123456789",
+    "matkhau123", "matkhau", "vietnam123", "anhyeuem", "anhyeuem123", "hanoi123", "saigon123",
+    "1111111111", "0000000000", "1234512345", "abcdefghij", "passw0rd", "admin12345",
+})
+
+
+@lru_cache(maxsize=1)
+def hasher() -> PasswordHasher:
+    return PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=1, hash_len=32,
+                          salt_len=16, type=Type.ID)
+
+
+def hash_password(password: str) -> str:
+    return hasher().hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    try:
+        return hasher().verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored_hash: str) -> bool:
+    return hasher().check_needs_rehash(stored_hash)
+
+
+def weakness(password: str, personal: list[str]) -> str | None:
+    """Why this password must be refused, or None. `personal` holds the owner's ID number,
+    birth date and names: a password built from them is guessed first."""
+    if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
+        return f"use between {MIN_LENGTH} and {MAX_LENGTH} characters"
+    folded = fold(password).replace(" ", "")
+    if folded in COMMON or len(set(folded)) < 4:
+        return "this password is too common or too simple"
+    for fact in personal:
+        token = fold(fact).replace(" ", "").replace("-", "")
+        if len(token) >= 4 and token in folded:
+            return "do not build the password from your name, birth date or ID number"
+    return None

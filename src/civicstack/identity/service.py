@@ -1,0 +1,206 @@
+"""eID accounts: level-1 self-registration, phone proof by one-time code, password sign-in.
+
+Sign-in and code checks *return* their outcome instead of raising, because a failed attempt
+must be counted and committed: raising would roll the counter back with everything else.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from civicstack.identity import passwords
+from civicstack.identity.models import AccountStatus, CitizenAccount, PhoneChallenge
+from civicstack.kit import audit, outbox
+from civicstack.kit.audit import Actor
+from civicstack.kit.errors import Conflict, Invalid
+from civicstack.registry import service as registry
+from civicstack.registry.rules import PHONE_PATTERN
+
+MINIMUM_AGE = 14
+CODE_DIGITS = 6
+CODE_LIFETIME = timedelta(minutes=5)
+CODE_ATTEMPTS = 5
+FREE_LOGIN_FAILURES = 5  # then each failure doubles the lock: 1, 2, 4 ... minutes
+LONGEST_LOCK = timedelta(hours=24)
+PHONE_PURPOSE = "phone_verification"
+_DUMMY_HASH = passwords.hash_password("timing-equaliser-not-a-password")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite returns naive datetimes; they were written in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Registration:
+    personal_id_number: str
+    full_name: str
+    date_of_birth: date
+    phone: str
+    password: str
+
+
+def register(session: Session, pepper: str, registration: Registration,
+             today: date | None = None) -> CitizenAccount:
+    """Create a level-1 account waiting for its phone to be proven; the code goes out through
+    the outbox in the same transaction."""
+    actor = Actor("citizen", registration.personal_id_number)
+    person = registry.confirm_identity(
+        session, actor, registration.personal_id_number, registration.full_name,
+        registration.date_of_birth, "eID account registration")
+    _check_registration(registration, person.phone, today or date.today())
+    if _account(session, registration.personal_id_number) is not None:
+        raise Conflict("an eID account already exists for this ID number")
+    account = CitizenAccount(
+        personal_id_number=registration.personal_id_number, phone=registration.phone,
+        password_hash=passwords.hash_password(registration.password), level=1,
+        status=AccountStatus.PENDING_PHONE.value, failed_logins=0, created_at=now())
+    session.add(account)
+    session.flush()
+    send_phone_code(session, pepper, account)
+    audit.record(session, actor, "identity.account.register", subject_type="person",
+                 subject_id=account.personal_id_number, purpose="eID account registration",
+                 detail={"level": 1})
+    return account
+
+
+def _check_registration(registration: Registration, register_phone: str | None,
+                        today: date) -> None:
+    if registry.age_on(registration.date_of_birth, today) < MINIMUM_AGE:
+        raise Invalid("date_of_birth", f"eID accounts are for people aged {MINIMUM_AGE} or over")
+    if not PHONE_PATTERN.match(registration.phone):
+        raise Invalid("phone", "must be a Vietnamese number like 0912345678")
+    if register_phone and register_phone != registration.phone:
+        raise Invalid("phone", "use the phone number registered under your ID number")
+    born = registration.date_of_birth
+    reason = passwords.weakness(registration.password, [
+        registration.personal_id_number, born.isoformat(), born.strftime("%d%m%Y"),
+        registration.full_name, *registration.full_name.split()])
+    if reason:
+        raise Invalid("password", reason)
+
+
+def _account(session: Session, personal_id_number: str) -> CitizenAccount | None:
+    return session.execute(select(CitizenAccount).where(
+        CitizenAccount.personal_id_number == personal_id_number)).scalar_one_or_none()
+
+
+def _code_digest(pepper: str, challenge_owner: int, code: str) -> str:
+    return hmac.new(pepper.encode(), f"{challenge_owner}:{code}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def send_phone_code(session: Session, pepper: str, account: CitizenAccount) -> None:
+    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    session.add(PhoneChallenge(account_id=account.id, purpose=PHONE_PURPOSE,
+                               code_digest=_code_digest(pepper, account.id, code),
+                               expires_at=now() + CODE_LIFETIME, attempts=0))
+    outbox.enqueue(session, "sms", account.phone, "CivicStack",
+                   f"Ma xac minh CivicStack: {code}. Het han sau 5 phut. "
+                   f"Your CivicStack code: {code} (valid 5 minutes).")
+
+
+class CodeOutcome(enum.StrEnum):
+    ACCEPTED = "accepted"
+    WRONG = "wrong"
+    EXPIRED = "expired"
+    EXHAUSTED = "exhausted"  # too many wrong tries: ask for a new code
+    NO_CODE = "no_code"
+
+
+def verify_phone(session: Session, pepper: str, personal_id_number: str,
+                 code: str) -> CodeOutcome:
+    account = _account(session, personal_id_number)
+    challenge = _latest_challenge(session, account.id) if account else None
+    if account is None or challenge is None:
+        return CodeOutcome.NO_CODE
+    outcome = _check_code(challenge, _code_digest(pepper, account.id, code.strip()))
+    if outcome == CodeOutcome.ACCEPTED:
+        account.status = AccountStatus.PENDING_APPROVAL.value
+    audit.record(session, Actor("citizen", personal_id_number), "identity.phone.verify",
+                 subject_type="person", subject_id=personal_id_number,
+                 purpose="eID account registration", detail={"outcome": outcome.value})
+    return outcome
+
+
+def _latest_challenge(session: Session, account_id: int) -> PhoneChallenge | None:
+    return session.execute(
+        select(PhoneChallenge).where(PhoneChallenge.account_id == account_id,
+                                     PhoneChallenge.purpose == PHONE_PURPOSE,
+                                     PhoneChallenge.used_at.is_(None))
+        .order_by(PhoneChallenge.id.desc()).limit(1).with_for_update()
+    ).scalar_one_or_none()
+
+
+def _check_code(challenge: PhoneChallenge, digest: str) -> CodeOutcome:
+    if challenge.attempts >= CODE_ATTEMPTS:
+        return CodeOutcome.EXHAUSTED
+    if _aware(challenge.expires_at) < now():
+        return CodeOutcome.EXPIRED
+    challenge.attempts += 1
+    if not hmac.compare_digest(challenge.code_digest, digest):
+        return CodeOutcome.WRONG
+    challenge.used_at = now()
+    return CodeOutcome.ACCEPTED
+
+
+class LoginOutcome(enum.StrEnum):
+    SIGNED_IN = "signed_in"
+    WRONG_CREDENTIALS = "wrong_credentials"  # unknown ID number or wrong password: one answer
+    TEMPORARILY_LOCKED = "temporarily_locked"
+    LOCKED = "locked"
+    NOT_ACTIVE = "not_active"  # right password, account still pending
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    outcome: LoginOutcome
+    account: CitizenAccount | None = None
+    retry_after: datetime | None = None
+
+
+def sign_in(session: Session, personal_id_number: str, password: str) -> LoginResult:
+    account = _account(session, personal_id_number)
+    result = _sign_in(account, password)
+    audit.record(session, Actor("citizen", personal_id_number), f"identity.login.{result.outcome}",
+                 subject_type="person", subject_id=personal_id_number, purpose="sign-in")
+    return result
+
+
+def _sign_in(account: CitizenAccount | None, password: str) -> LoginResult:
+    if account is None:
+        passwords.verify_password(_DUMMY_HASH, password)  # same time as a real check
+        return LoginResult(LoginOutcome.WRONG_CREDENTIALS)
+    if account.status == AccountStatus.LOCKED.value:
+        return LoginResult(LoginOutcome.LOCKED)
+    if account.locked_until and _aware(account.locked_until) > now():
+        return LoginResult(LoginOutcome.TEMPORARILY_LOCKED, retry_after=account.locked_until)
+    if not passwords.verify_password(account.password_hash, password):
+        _count_failure(account)
+        return LoginResult(LoginOutcome.WRONG_CREDENTIALS, retry_after=account.locked_until)
+    account.failed_logins = 0
+    account.locked_until = None
+    if passwords.needs_rehash(account.password_hash):
+        account.password_hash = passwords.hash_password(password)
+    if account.status != AccountStatus.ACTIVE.value:
+        return LoginResult(LoginOutcome.NOT_ACTIVE, account)
+    return LoginResult(LoginOutcome.SIGNED_IN, account)
+
+
+def _count_failure(account: CitizenAccount) -> None:
+    account.failed_logins += 1
+    beyond = account.failed_logins - FREE_LOGIN_FAILURES
+    if beyond >= 0:
+        account.locked_until = now() + min(timedelta(minutes=2 ** min(beyond, 11)), LONGEST_LOCK)

@@ -1,0 +1,200 @@
+"""Level-1 eID accounts: register against the population register, prove the phone through
+the outbox, sign in with a password, and every refusal along the way."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from civicstack.identity import passwords, service
+from civicstack.identity.models import AccountStatus, CitizenAccount, PhoneChallenge
+from civicstack.kit.audit import AuditEntry
+from civicstack.kit.db import transaction
+from civicstack.kit.errors import Conflict, Invalid
+from civicstack.kit.outbox import DELIVERED_BODY, FileMailbox, OutboxMessage, dispatch_pending
+from civicstack.registry import service as registry
+from civicstack.registry.models import Person
+from tests.support.people import CLERK, make_person
+
+PEPPER = "test-pepper"
+PASSWORD = "correct horse battery"
+PHONE = "0912345678"
+
+
+@pytest.fixture
+def an(session_factory: sessionmaker[Session]) -> Person:
+    with transaction(session_factory) as session:
+        return make_person(session, "Nguyễn Văn An", date(1990, 5, 17), phone=PHONE)
+
+
+def registration(person: Person, **changes: object) -> service.Registration:
+    values: dict[str, object] = {
+        "personal_id_number": person.personal_id_number, "full_name": "nguyen van an",
+        "date_of_birth": person.date_of_birth, "phone": PHONE, "password": PASSWORD}
+    values.update(changes)
+    return service.Registration(**values)  # type: ignore[arg-type]
+
+
+def register(factory: sessionmaker[Session], person: Person, **changes: object) -> None:
+    with transaction(factory) as session:
+        service.register(session, PEPPER, registration(person, **changes))
+
+
+def delivered_code(factory: sessionmaker[Session], tmp_path: Path) -> str:
+    mailbox = FileMailbox(tmp_path / "mailbox")
+    assert dispatch_pending(factory, {"sms": mailbox}) >= 1
+    codes = re.findall(r"\b(\d{6})\b", mailbox.read(PHONE))
+    assert codes, "no code reached the phone"
+    return str(codes[-1])
+
+
+def account(factory: sessionmaker[Session], person: Person) -> CitizenAccount:
+    with transaction(factory) as session:
+        return session.execute(select(CitizenAccount).where(
+            CitizenAccount.personal_id_number == person.personal_id_number)).scalar_one()
+
+
+def activate(factory: sessionmaker[Session], person: Person) -> None:
+    """Stands in for the approval step (official or face match) that a later issue builds."""
+    with transaction(factory) as session:
+        found = session.execute(select(CitizenAccount).where(
+            CitizenAccount.personal_id_number == person.personal_id_number)).scalar_one()
+        found.status = AccountStatus.ACTIVE.value
+
+
+def sign_in(factory: sessionmaker[Session], person: Person, password: str) -> service.LoginResult:
+    with transaction(factory) as session:
+        return service.sign_in(session, person.personal_id_number, password)
+
+
+def test_registration_sends_a_code_that_proves_the_phone(
+        session_factory: sessionmaker[Session], an: Person, tmp_path: Path) -> None:
+    register(session_factory, an)
+    created = account(session_factory, an)
+    assert (created.level, created.status) == (1, "pending_phone")
+    assert passwords.verify_password(created.password_hash, PASSWORD)
+    assert PASSWORD not in created.password_hash
+
+    code = delivered_code(session_factory, tmp_path)
+    with transaction(session_factory) as session:
+        outcome = service.verify_phone(session, PEPPER, an.personal_id_number, code)
+        stored = session.execute(select(OutboxMessage)).scalar_one()
+        assert stored.body == DELIVERED_BODY  # the code does not stay at rest
+        challenge = session.execute(select(PhoneChallenge)).scalar_one()
+        assert code not in challenge.code_digest
+
+    assert outcome == service.CodeOutcome.ACCEPTED
+    assert account(session_factory, an).status == "pending_approval"
+
+
+def test_a_wrong_code_is_counted_and_five_exhaust_the_challenge(
+        session_factory: sessionmaker[Session], an: Person, tmp_path: Path) -> None:
+    register(session_factory, an)
+    code = delivered_code(session_factory, tmp_path)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    outcomes = []
+    for _ in range(6):
+        with transaction(session_factory) as session:
+            outcomes.append(service.verify_phone(session, PEPPER, an.personal_id_number, wrong))
+    with transaction(session_factory) as session:
+        late_right = service.verify_phone(session, PEPPER, an.personal_id_number, code)
+
+    assert outcomes == [service.CodeOutcome.WRONG] * 5 + [service.CodeOutcome.EXHAUSTED]
+    assert late_right == service.CodeOutcome.EXHAUSTED
+    assert account(session_factory, an).status == "pending_phone"
+
+
+def test_an_expired_code_is_refused(session_factory: sessionmaker[Session], an: Person,
+                                    tmp_path: Path) -> None:
+    register(session_factory, an)
+    code = delivered_code(session_factory, tmp_path)
+    with transaction(session_factory) as session:
+        challenge = session.execute(select(PhoneChallenge)).scalar_one()
+        challenge.expires_at = service.now() - timedelta(seconds=1)
+    with transaction(session_factory) as session:
+        assert service.verify_phone(session, PEPPER, an.personal_id_number,
+                                    code) == service.CodeOutcome.EXPIRED
+
+
+@pytest.mark.parametrize(("changes", "field", "reason"), [
+    ({"full_name": "Nguyễn Văn Bình"}, "personal_id_number", "do not match"),
+    ({"date_of_birth": date(1990, 5, 18)}, "personal_id_number", "do not match"),
+    ({"personal_id_number": "001090999999"}, "personal_id_number", "do not match"),
+    ({"phone": "0987000000"}, "phone", "registered under your ID number"),
+    ({"phone": "12345"}, "phone", "Vietnamese number"),
+    ({"password": "short"}, "password", "between 10 and 128"),
+    ({"password": "matkhau123"}, "password", "too common"),
+    ({"password": "an-19900517-xyz"}, "password", "birth date"),
+    ({"password": "NguyenVanAn!!"}, "password", "your name"),
+])
+def test_registration_refusals_name_the_field(
+        session_factory: sessionmaker[Session], an: Person, changes: dict[str, object],
+        field: str, reason: str) -> None:
+    with pytest.raises(Invalid) as refused:
+        register(session_factory, an, **changes)
+    assert refused.value.errors[0].field == field
+    assert reason in refused.value.errors[0].reason
+    with transaction(session_factory) as session:
+        assert session.execute(select(CitizenAccount)).first() is None
+        assert session.execute(select(OutboxMessage)).first() is None  # no code went out
+
+
+def test_children_under_14_and_the_dead_cannot_register(
+        session_factory: sessionmaker[Session]) -> None:
+    with transaction(session_factory) as session:
+        thirteen = date.today() - timedelta(days=13 * 365)
+        child = make_person(session, "Lê Minh Khoa", thirteen, phone=None)
+        elder = make_person(session, "Trần Văn Cường", date(1940, 1, 1), phone=None)
+        registry.record_death(session, CLERK, elder.personal_id_number, date(2025, 1, 1))
+    with pytest.raises(Invalid, match="aged 14"):
+        register(session_factory, child, full_name=child.full_name)
+    with pytest.raises(Invalid, match="living person"):
+        register(session_factory, elder, full_name=elder.full_name)
+
+
+def test_one_account_per_person(session_factory: sessionmaker[Session], an: Person) -> None:
+    register(session_factory, an)
+    with pytest.raises(Conflict):
+        register(session_factory, an, password="another long passphrase")
+
+
+def test_sign_in_needs_an_active_account_and_the_right_password(
+        session_factory: sessionmaker[Session], an: Person) -> None:
+    register(session_factory, an)
+    assert sign_in(session_factory, an, PASSWORD).outcome == service.LoginOutcome.NOT_ACTIVE
+    activate(session_factory, an)
+
+    assert sign_in(session_factory, an, PASSWORD).outcome == service.LoginOutcome.SIGNED_IN
+    assert sign_in(session_factory, an, "wrong password!").outcome == \
+        service.LoginOutcome.WRONG_CREDENTIALS
+    with transaction(session_factory) as session:
+        unknown = service.sign_in(session, "001090999999", PASSWORD)
+        actions = session.execute(select(AuditEntry.action).where(
+            AuditEntry.subject_id == an.personal_id_number)).scalars().all()
+    assert unknown.outcome == service.LoginOutcome.WRONG_CREDENTIALS
+    assert "identity.login.signed_in" in actions
+    assert "identity.login.wrong_credentials" in actions
+
+
+def test_repeated_failures_lock_progressively_even_for_the_right_password(
+        session_factory: sessionmaker[Session], an: Person) -> None:
+    register(session_factory, an)
+    activate(session_factory, an)
+    for _ in range(service.FREE_LOGIN_FAILURES):
+        sign_in(session_factory, an, "wrong password!")
+
+    locked = sign_in(session_factory, an, PASSWORD)
+
+    assert locked.outcome == service.LoginOutcome.TEMPORARILY_LOCKED
+    assert locked.retry_after is not None
+    assert account(session_factory, an).failed_logins == service.FREE_LOGIN_FAILURES
+    with transaction(session_factory) as session:
+        found = session.execute(select(CitizenAccount)).scalar_one()
+        found.locked_until = service.now() - timedelta(seconds=1)  # the lock runs out
+    assert sign_in(session_factory, an, PASSWORD).outcome == service.LoginOutcome.SIGNED_IN
+    assert account(session_factory, an).failed_logins == 0

@@ -8,11 +8,13 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from civicstack import __version__
 from civicstack.config import Settings, get_settings
+from civicstack.identity import web as identity_web
 from civicstack.kit import health
 from civicstack.kit.db import make_engine, make_session_factory
 from civicstack.kit.errors import install_problem_handlers
 from civicstack.kit.logging import RequestContextMiddleware, configure_logging
 from civicstack.kit.metrics import MetricsMiddleware, metrics_response
+from civicstack.kit.outbox import FileMailbox
 from civicstack.kit.secrets import load_or_create_secret
 from civicstack.kit.web import STATIC_DIR
 from civicstack.registry import api as registry_api
@@ -32,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.pepper = load_or_create_secret(settings.data_dir, "apikey-pepper")
+    app.state.sms_channel = FileMailbox(settings.data_dir / "mailbox")  # demo delivery
 
     install_problem_handlers(app)
     app.add_middleware(
@@ -46,5 +49,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_route("/metrics", metrics_response, include_in_schema=False)
     app.include_router(registry_api.router, prefix="/api/v1")
     app.include_router(registry_web.router)
+    app.include_router(identity_web.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -6,7 +6,13 @@ import typer
 
 from civicstack.config import get_settings
 from civicstack.kit import apikeys, audit, migrate
-from civicstack.kit.cli_support import cli_transaction, fail, reports_domain_errors
+from civicstack.kit.cli_support import (
+    cli_transaction,
+    fail,
+    reports_domain_errors,
+    session_factory,
+)
+from civicstack.kit.outbox import FileMailbox, dispatch_pending
 from civicstack.kit.secrets import load_or_create_secret
 from civicstack.registry.cli import demo_app, registry_app
 from civicstack.registry.units import sync_reference_units
@@ -17,10 +23,12 @@ app = typer.Typer(help="CivicStack operator commands.", no_args_is_help=True,
 db_app = typer.Typer(help="Database schema and reference data.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 apikey_app = typer.Typer(help="Operator API keys.", no_args_is_help=True)
+outbox_app = typer.Typer(help="Messages waiting to be sent.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(registry_app, name="registry")
+app.add_typer(outbox_app, name="outbox")
 app.add_typer(demo_app, name="demo")
 
 
@@ -77,6 +85,14 @@ def apikey_revoke(name: str) -> None:
     with cli_transaction() as session:
         apikeys.revoke_key(session, name)
     typer.echo(f"revoked {name}")
+
+
+@outbox_app.command("dispatch")
+def outbox_dispatch(limit: int = typer.Option(1000, min=1)) -> None:
+    """Deliver pending messages (demo channel: files in DATA_DIR/mailbox)."""
+    mailbox = FileMailbox(get_settings().data_dir / "mailbox")
+    delivered = dispatch_pending(session_factory(), {"sms": mailbox}, limit)
+    typer.echo(f"{delivered} messages delivered to {mailbox.folder}")
 
 
 @app.command("serve")

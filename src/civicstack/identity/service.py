@@ -204,3 +204,36 @@ def _count_failure(account: CitizenAccount) -> None:
     beyond = account.failed_logins - FREE_LOGIN_FAILURES
     if beyond >= 0:
         account.locked_until = now() + min(timedelta(minutes=2 ** min(beyond, 11)), LONGEST_LOCK)
+
+
+# --- officials and the citizen's own view -------------------------------------------------
+
+def pending_approval(session: Session, actor: Actor) -> list[tuple[CitizenAccount, str]]:
+    """Accounts whose phone is proven, with the holder's name, within the official's scope."""
+    accounts = session.execute(
+        select(CitizenAccount).where(CitizenAccount.status == AccountStatus.PENDING_APPROVAL.value)
+        .order_by(CitizenAccount.created_at)).scalars().all()
+    names = registry.names_in_scope(session, actor, [a.personal_id_number for a in accounts],
+                                    "eID account approval queue")
+    return [(a, names[a.personal_id_number]) for a in accounts if a.personal_id_number in names]
+
+
+def approve(session: Session, actor: Actor, personal_id_number: str, reason: str) -> None:
+    """An official confirms the applicant (until face matching arrives with biometrics)."""
+    registry.get_person(session, actor, personal_id_number, reason)  # audited, scope-checked
+    account = _account(session, personal_id_number)
+    if account is None or account.status != AccountStatus.PENDING_APPROVAL.value:
+        raise Conflict("this account is not waiting for approval")
+    account.status = AccountStatus.ACTIVE.value
+    audit.record(session, actor, "identity.account.approve", subject_type="person",
+                 subject_id=personal_id_number, purpose=reason, detail={"level": account.level})
+
+
+def account_of(session: Session, personal_id_number: str) -> CitizenAccount | None:
+    return _account(session, personal_id_number)
+
+
+def my_audit_trail(session: Session, personal_id_number: str) -> list[audit.AuditEntry]:
+    """Everything recorded about this person: who read their data and why, and every security
+    event of their account. Shown to the citizen themself."""
+    return audit.entries_for_subject(session, "person", personal_id_number, limit=100)

@@ -21,7 +21,7 @@ from civicstack.kit.db import Base
 from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 
 KEY_PREFIX = "csk"
-KNOWN_SCOPES = frozenset({"registry:read", "registry:write", "audit:read"})
+KNOWN_SCOPES = frozenset({"registry:read", "registry:write", "audit:read", "identity:approve"})
 
 
 class OperatorApiKey(Base):

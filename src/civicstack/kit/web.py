@@ -13,8 +13,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from civicstack.kit.errors import Forbidden
+from civicstack.kit.errors import DomainError, Forbidden
 from civicstack.kit.i18n import SUPPORTED_LOCALES, negotiate_locale, translations
+from civicstack.kit.ratelimit import FailureLimiter
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 STATIC_DIR = PACKAGE_DIR / "static"
@@ -89,3 +90,23 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     if request.query_params.get("lang") in SUPPORTED_LOCALES:
         response.set_cookie(LANG_COOKIE, locale, max_age=365 * 24 * 3600, samesite="lax")
     return response
+
+
+def field_errors(exc: DomainError) -> dict[str, str]:
+    """Field -> reason, to show each error next to its field; `form` for the rest."""
+    if not exc.errors:
+        return {"form": exc.detail}
+    return {error.field: error.reason for error in exc.errors}
+
+
+def limiter(request: Request, name: str) -> FailureLimiter:
+    """One failed-attempt limiter per running app and purpose: 10 per client per 5 minutes."""
+    state = request.app.state
+    if not hasattr(state, name):
+        setattr(state, name, FailureLimiter(max_failures=10, window_seconds=300))
+    found: FailureLimiter = getattr(state, name)
+    return found
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

@@ -38,6 +38,13 @@ def person_by_pid(
     return session.execute(query).scalar_one_or_none()
 
 
+def persons_by_pids(session: Session, numbers: Collection[str]) -> list[Person]:
+    if not numbers:
+        return []
+    return list(session.execute(
+        select(Person).where(_among(session, Person.personal_id_number, numbers))).scalars())
+
+
 def pid_exists(session: Session, personal_id_number: str) -> bool:
     return session.execute(
         select(Person.id).where(Person.personal_id_number == personal_id_number)

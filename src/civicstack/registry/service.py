@@ -114,6 +114,18 @@ def confirm_identity(session: Session, actor: Actor, personal_id_number: str, fu
     return person
 
 
+def names_in_scope(session: Session, actor: Actor, numbers: list[str],
+                   purpose: str) -> dict[str, str]:
+    """ID number -> full name of the people the actor may see, for work queues; each name
+    shown is an audited read like any other."""
+    purpose = require_purpose(purpose)
+    visible = [p for p in repository.persons_by_pids(session, numbers)
+               if actor.may_see_province(p.permanent_province_code)]
+    for person in visible:
+        _audit_read(session, actor, "registry.person.listed", person.personal_id_number, purpose)
+    return {p.personal_id_number: p.full_name for p in visible}
+
+
 @dataclass(frozen=True)
 class Relative:
     kind: str  # "parent", "child" or "spouse", seen from the history's person

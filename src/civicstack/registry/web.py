@@ -10,28 +10,24 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from civicstack.kit import apikeys
+from civicstack.kit import apikeys, console
 from civicstack.kit.deps import DbSession
 from civicstack.kit.errors import (
-    DomainError,
     Forbidden,
     Invalid,
     NotFound,
     RateLimited,
     Unauthorized,
 )
-from civicstack.kit.ratelimit import FailureLimiter
-from civicstack.kit.web import check_csrf, render
+from civicstack.kit.web import check_csrf, client_address, field_errors, limiter, render
 from civicstack.registry import service
 
 router = APIRouter(include_in_schema=False)
-SESSION_KEY = "operator_lookup_id"
 SEARCH_FIELDS = ("full_name", "date_of_birth", "province_code", "purpose")
 SEARCH_LIMIT = 50
 
@@ -51,8 +47,8 @@ def login(request: Request, session: DbSession, token: Annotated[str, Form()] = 
           csrf_token: Annotated[str, Form()] = "",
           next: Annotated[str, Form()] = "/console/registry") -> Response:
     check_csrf(request, csrf_token)
-    client = request.client.host if request.client else "unknown"
-    failures = _sign_in_failures(request)
+    client = client_address(request)
+    failures = limiter(request, "console_sign_in_failures")
     try:
         failures.check(client)
         principal = apikeys.authenticate(session, request.app.state.pepper, token.strip())
@@ -61,9 +57,7 @@ def login(request: Request, session: DbSession, token: Annotated[str, Form()] = 
             failures.failed(client)
         return render(request, "console/login.html",
                       {"next": _safe_next(next), "errors": {"token": exc.detail}}, exc.status)
-    request.session.clear()  # a fresh session (and CSRF token) at every sign-in
-    request.session[SESSION_KEY] = apikeys.lookup_id_of(token.strip())
-    request.session["operator_name"] = principal.actor.name
+    console.sign_in(request, token.strip(), principal)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
@@ -76,9 +70,9 @@ def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Respons
 
 @router.get("/console/registry", response_class=HTMLResponse)
 def registry_search(request: Request, session: DbSession) -> Response:
-    principal = _signed_in(request, session)
+    principal = signed_in_reader(request, session)
     if principal is None:
-        return _to_login(request)
+        return console.login_redirect(request)
     query = {name: request.query_params.get(name, "").strip() for name in SEARCH_FIELDS}
     context: dict[str, Any] = {"query": query, "errors": {}, "results": None,
                                "provinces": service.provinces(session),
@@ -93,7 +87,7 @@ def registry_search(request: Request, session: DbSession) -> Response:
             context.update(results=results, places=service.place_names(session, results),
                            limit=SEARCH_LIMIT)
         except (Invalid, Forbidden) as exc:
-            context["errors"] = _field_errors(exc)
+            context["errors"] = field_errors(exc)
             status = exc.status
     template = "console/_results.html" if request.headers.get("hx-request") else \
         "console/registry_search.html"
@@ -103,9 +97,9 @@ def registry_search(request: Request, session: DbSession) -> Response:
 @router.get("/console/registry/persons/{personal_id_number}", response_class=HTMLResponse)
 def person_page(request: Request, session: DbSession, personal_id_number: str,
                 purpose: str = "") -> Response:
-    principal = _signed_in(request, session)
+    principal = signed_in_reader(request, session)
     if principal is None:
-        return _to_login(request)
+        return console.login_redirect(request)
     context: dict[str, Any] = {"pid": personal_id_number, "purpose": purpose, "errors": {},
                                "operator": principal.actor}
     if not purpose:
@@ -114,38 +108,18 @@ def person_page(request: Request, session: DbSession, personal_id_number: str,
         history = service.person_history(session, principal.actor, personal_id_number, purpose)
         context.update(history=history, places=service.place_names(session, [history.person]))
     except Invalid as exc:
-        context["errors"] = _field_errors(exc)
+        context["errors"] = field_errors(exc)
         return render(request, "console/purpose.html", context, exc.status)
     except (NotFound, Forbidden) as exc:
         return render(request, "console/error.html", {**context, "error": exc}, exc.status)
     return render(request, "console/person.html", context)
 
 
-def _sign_in_failures(request: Request) -> FailureLimiter:
-    """One limiter per running app: 10 failed sign-ins per client per 5 minutes."""
-    state = request.app.state
-    if not hasattr(state, "sign_in_failures"):
-        state.sign_in_failures = FailureLimiter(max_failures=10, window_seconds=300)
-    limiter: FailureLimiter = state.sign_in_failures
-    return limiter
-
-
-def _signed_in(request: Request, session: Session) -> apikeys.Principal | None:
-    lookup_id = request.session.get(SESSION_KEY)
-    if not lookup_id:
-        return None
-    try:
-        principal = apikeys.principal_for_lookup(session, str(lookup_id))
-    except Unauthorized:
-        request.session.clear()
-        return None
-    principal.require("registry:read")
+def signed_in_reader(request: Request, session: Session) -> apikeys.Principal | None:
+    principal = console.signed_in_operator(request, session)
+    if principal is not None:
+        principal.require("registry:read")
     return principal
-
-
-def _to_login(request: Request) -> Response:
-    target = quote(str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""))
-    return RedirectResponse(f"/console/login?next={target}", status_code=303)
 
 
 def _safe_next(target: str) -> str:
@@ -161,9 +135,3 @@ def _date(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise Invalid("date_of_birth", "use the form YYYY-MM-DD") from None
-
-
-def _field_errors(exc: DomainError) -> dict[str, str]:
-    if not exc.errors:
-        return {"form": exc.detail}
-    return {error.field: error.reason for error in exc.errors}

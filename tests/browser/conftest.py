@@ -1,0 +1,92 @@
+"""Browser fixtures: a real server over a seeded SQLite register, and Debian's Chromium.
+
+Screenshots go to docs/screenshots/ when CIVICSTACK_SCREENSHOTS=1 (how the committed ones were
+made), else to the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from civicstack.app import create_app
+from civicstack.config import Settings
+from civicstack.kit import apikeys
+from civicstack.kit.db import make_engine, make_session_factory, transaction
+from civicstack.kit.migrate import upgrade
+from civicstack.kit.throwaway_pg import free_port
+from civicstack.registry.demo import seed_population, write_demo_population
+from civicstack.registry.units import sync_reference_units
+
+CHROMIUM = "/usr/bin/chromium"
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Server:
+    base: str
+    console_token: str
+    data_dir: Path
+    population: Path
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A real server over a seeded SQLite register, with a national console key."""
+    data_dir = tmp_path_factory.mktemp("browser-data")
+    url = f"sqlite:///{data_dir / 'civicstack.db'}"
+    upgrade(url)
+    factory = make_session_factory(make_engine(url))
+    with transaction(factory) as session:
+        sync_reference_units(session)
+    population = write_demo_population(data_dir, 300, seed=11)
+    seed_population(factory, population)
+    app = create_app(Settings(database_url=url, data_dir=data_dir, log_level="WARNING"))
+    with transaction(app.state.session_factory) as session:
+        token = apikeys.create_key(session, app.state.pepper, "browser-clerk",
+                                   ["registry:read", "identity:approve"]).token
+    port = free_port()
+    runner = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
+    thread = threading.Thread(target=runner.run, daemon=True)
+    thread.start()
+    while not runner.started:
+        time.sleep(0.05)
+    yield Server(f"http://127.0.0.1:{port}", token, data_dir, population)
+    runner.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "install Debian's chromium (make test does)"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    if os.environ.get("CIVICSTACK_SCREENSHOTS") == "1":
+        return REPO / "docs" / "screenshots"
+    return tmp_path
+
+
+def sign_in_with_keyboard(page: Page, server: Server) -> None:
+    base, token = server.base, server.console_token
+    page.goto(f"{base}/console/login")
+    page.keyboard.press("Tab")  # the skip link comes first
+    expect(page.locator(".skip-link")).to_be_focused()
+    page.locator("#token").focus()
+    page.keyboard.type(token)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{base}/console/registry")

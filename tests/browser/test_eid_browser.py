@@ -1,0 +1,62 @@
+"""A citizen creates a level-1 eID account in Chromium, an official approves it, the citizen
+signs in and sees who has used their data."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.browser.conftest import Server, sign_in_with_keyboard
+
+pytestmark = pytest.mark.browser
+PASSWORD = "correct horse battery"
+
+
+def an_adult_with_a_phone(population: Path) -> dict[str, str]:
+    with population.open(encoding="utf-8") as handle:
+        return next(row for row in csv.DictReader(handle)
+                    if row["phone"] and row["date_of_birth"] < "1990-01-01")
+
+
+def sms_code(server: Server, phone: str) -> str:
+    text = (server.data_dir / "mailbox" / f"{phone}.txt").read_text(encoding="utf-8")
+    return str(re.findall(r"\b(\d{6})\b", text)[-1])
+
+
+def test_a_citizen_registers_is_approved_and_signs_in(server: Server, browser: Browser,
+                                                      shots: Path) -> None:
+    person = an_adult_with_a_phone(server.population)
+    citizen = browser.new_page(viewport={"width": 390, "height": 844}, locale="vi-VN")
+    citizen.goto(f"{server.base}/account/register")
+    citizen.fill("#personal_id_number", person["personal_id_number"])
+    citizen.fill("#full_name", person["full_name"])
+    citizen.fill("#date_of_birth", person["date_of_birth"])
+    citizen.fill("#phone", person["phone"])
+    citizen.fill("#password", PASSWORD)
+    citizen.screenshot(path=shots / "portal-register-mobile.png", full_page=True)
+    citizen.click("button[type=submit]")
+    expect(citizen).to_have_url(f"{server.base}/account/verify-phone")
+    citizen.fill("#code", sms_code(server, person["phone"]))
+    citizen.click("button[type=submit]")
+    expect(citizen.locator("h1")).to_have_text("Đã xác minh số điện thoại")
+
+    official = browser.new_page(viewport={"width": 1280, "height": 800}, locale="vi-VN")
+    sign_in_with_keyboard(official, server)
+    official.goto(f"{server.base}/console/accounts")
+    row = official.locator("tr", has_text=person["personal_id_number"])
+    row.locator("input[name=reason]").fill("đã kiểm tra CCCD tại quầy")
+    official.screenshot(path=shots / "console-approvals.png", full_page=True)
+    row.locator("button").click()
+    expect(official.locator("tr", has_text=person["personal_id_number"])).to_have_count(0)
+
+    citizen.goto(f"{server.base}/account/login")
+    citizen.fill("#personal_id_number", person["personal_id_number"])
+    citizen.fill("#password", PASSWORD)
+    citizen.click("button[type=submit]")
+    expect(citizen).to_have_url(f"{server.base}/account")
+    expect(citizen.locator("body")).to_contain_text("đã kiểm tra CCCD tại quầy")
+    citizen.screenshot(path=shots / "portal-account-mobile.png", full_page=True)

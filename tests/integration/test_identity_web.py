@@ -1,0 +1,103 @@
+"""The level-1 eID journey in the browser: register, prove the phone, get approved by an
+official, sign in, and see who used your data."""
+
+from __future__ import annotations
+
+import re
+
+from civicstack.registry.models import Person
+from tests.support.web import Site
+
+PASSWORD = "correct horse battery"
+
+
+def register_an(site: Site, an: Person, **changes: str) -> str:
+    form = {"personal_id_number": an.personal_id_number, "full_name": "Nguyễn Văn An",
+            "date_of_birth": "1990-05-17", "phone": "0912345678", "password": PASSWORD,
+            "csrf_token": site.csrf("/account/register"), **changes}
+    response = site.client.post("/account/register", data=form, follow_redirects=False)
+    return response.text if response.status_code != 303 else response.headers["location"]
+
+
+def sms_code(site: Site) -> str:
+    mailbox = site.app.state.sms_channel.read("0912345678")
+    return str(re.findall(r"\b(\d{6})\b", mailbox)[-1])
+
+
+def citizen_sign_in(site: Site, an: Person, password: str = PASSWORD) -> int:
+    return site.client.post("/account/login", follow_redirects=False, data={
+        "personal_id_number": an.personal_id_number, "password": password,
+        "csrf_token": site.csrf("/account/login")}).status_code
+
+
+def approve_as_official(site: Site, an: Person) -> int:
+    site.sign_in(site.key("police-hanoi", ("identity:approve",), ("01",)))
+    queue = site.client.get("/console/accounts")
+    assert an.full_name in queue.text
+    token = site.csrf("/console/accounts")
+    return site.client.post(f"/console/accounts/{an.personal_id_number}/approve",
+                            follow_redirects=False,
+                            data={"reason": "identity checked at the counter",
+                                  "csrf_token": token}).status_code
+
+
+def test_register_verify_approve_sign_in_and_see_who_read_my_data(site: Site, an: Person) -> None:
+    assert register_an(site, an) == "/account/verify-phone"
+    verified = site.client.post("/account/verify-phone", data={
+        "code": sms_code(site), "csrf_token": site.csrf("/account/verify-phone")})
+    assert verified.status_code == 200
+    assert citizen_sign_in(site, an) == 401  # still waiting for approval
+
+    assert approve_as_official(site, an) == 303
+    site.client.cookies.clear()
+    assert citizen_sign_in(site, an) == 303
+
+    page = site.client.get("/account?lang=en")
+    assert an.personal_id_number in page.text
+    assert "apikey:police-hanoi" in page.text
+    assert "identity checked at the counter" in page.text
+
+
+def test_details_that_do_not_match_the_register_are_refused_next_to_the_field(
+        site: Site, an: Person) -> None:
+    page = register_an(site, an, date_of_birth="1990-05-18")
+    assert 'id="personal_id_number-error"' in page
+    assert "do not match" in page
+    assert site.app.state.sms_channel.read("0912345678") == ""
+
+
+def test_a_wrong_code_is_refused(site: Site, an: Person) -> None:
+    register_an(site, an)
+    wrong = f"{(int(sms_code(site)) + 1) % 10**6:06d}"
+    response = site.client.post("/account/verify-phone", data={
+        "code": wrong, "csrf_token": site.csrf("/account/verify-phone")})
+    assert response.status_code == 422
+    assert 'id="code-error"' in response.text
+
+
+def test_citizen_sign_in_is_rate_limited_per_address(site: Site, an: Person) -> None:
+    for _ in range(10):
+        assert citizen_sign_in(site, an, "wrong password!") == 401
+    assert citizen_sign_in(site, an) == 429
+
+
+def test_approval_needs_the_scope_and_the_csrf_token(site: Site, an: Person) -> None:
+    register_an(site, an)
+    site.sign_in(site.key("registry-reader", ("registry:read",)))
+    assert site.client.get("/console/accounts").status_code == 403
+    refused = site.client.post(f"/console/accounts/{an.personal_id_number}/approve",
+                               data={"reason": "checked"}, follow_redirects=False)
+    assert refused.status_code == 403
+
+
+def test_an_official_of_another_province_does_not_see_the_applicant(
+        site: Site, an: Person) -> None:
+    register_an(site, an)
+    site.client.post("/account/verify-phone", data={
+        "code": sms_code(site), "csrf_token": site.csrf("/account/verify-phone")})
+    site.sign_in(site.key("police-hcmc", ("identity:approve",), ("79",)))
+    assert an.full_name not in site.client.get("/console/accounts").text
+    token = site.csrf("/console/accounts")
+    response = site.client.post(f"/console/accounts/{an.personal_id_number}/approve",
+                                data={"reason": "trying anyway", "csrf_token": token})
+    assert response.status_code == 403

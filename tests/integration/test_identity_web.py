@@ -101,3 +101,14 @@ def test_an_official_of_another_province_does_not_see_the_applicant(
     response = site.client.post(f"/console/accounts/{an.personal_id_number}/approve",
                                 data={"reason": "trying anyway", "csrf_token": token})
     assert response.status_code == 403
+
+
+def test_a_new_code_can_be_sent_three_times_an_hour(site: Site, an: Person) -> None:
+    register_an(site, an)
+    statuses = [site.client.post("/account/verify-phone/resend", data={
+        "csrf_token": site.csrf("/account/verify-phone")}).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]  # the registration code counts as the first
+    assert site.app.state.sms_channel.read("0912345678").count("===") == 3
+    verified = site.client.post("/account/verify-phone", data={
+        "code": sms_code(site), "csrf_token": site.csrf("/account/verify-phone")})
+    assert verified.status_code == 200

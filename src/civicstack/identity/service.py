@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from civicstack.identity import passwords
@@ -110,6 +110,24 @@ def send_phone_code(session: Session, pepper: str, account: CitizenAccount) -> N
     outbox.enqueue(session, "sms", account.phone, "CivicStack",
                    f"Ma xac minh CivicStack: {code}. Het han sau 5 phut. "
                    f"Your CivicStack code: {code} (valid 5 minutes).")
+
+
+CODES_PER_HOUR = 3
+
+
+def resend_phone_code(session: Session, pepper: str, personal_id_number: str) -> bool:
+    """A fresh code for an account still proving its phone; False when the hourly allowance
+    is used up (each SMS costs money and each code is a guess budget)."""
+    account = _account(session, personal_id_number)
+    if account is None or account.status != AccountStatus.PENDING_PHONE.value:
+        return False
+    recent = session.execute(select(func.count()).select_from(PhoneChallenge).where(
+        PhoneChallenge.account_id == account.id,
+        PhoneChallenge.expires_at > now() + CODE_LIFETIME - timedelta(hours=1))).scalar_one()
+    if recent >= CODES_PER_HOUR:
+        return False
+    send_phone_code(session, pepper, account)
+    return True
 
 
 class CodeOutcome(enum.StrEnum):

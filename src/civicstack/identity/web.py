@@ -87,6 +87,20 @@ def verify(request: Request, session: DbSession, code: Annotated[str, Form()] = 
     return render(request, "portal/message.html", {"message": "phone_verified"})
 
 
+@router.post("/account/verify-phone/resend", response_class=HTMLResponse)
+def resend_code(request: Request, session: DbSession,
+                csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    pending = str(request.session.get(PENDING_KEY, ""))
+    if not service.resend_phone_code(session, request.app.state.pepper, pending):
+        return render(request, "portal/verify_phone.html",
+                      {"errors": {"code": N_("No new code can be sent now; try again later.")}},
+                      429)
+    response = render(request, "portal/verify_phone.html", {"errors": {}, "resent": True})
+    response.background = _send_codes(request)
+    return response
+
+
 @router.get("/account/login", response_class=HTMLResponse)
 def login_form(request: Request) -> Response:
     return render(request, "portal/login.html", {"form": {}, "errors": {}})

@@ -198,3 +198,70 @@ def test_repeated_failures_lock_progressively_even_for_the_right_password(
         found.locked_until = service.now() - timedelta(seconds=1)  # the lock runs out
     assert sign_in(session_factory, an, PASSWORD).outcome == service.LoginOutcome.SIGNED_IN
     assert account(session_factory, an).failed_logins == 0
+
+
+def request_reset(factory: sessionmaker[Session], person: Person, phone: str = PHONE) -> None:
+    with transaction(factory) as session:
+        service.request_password_reset(session, PEPPER, person.personal_id_number, phone)
+
+
+def reset(factory: sessionmaker[Session], person: Person, code: str,
+          password: str) -> service.CodeOutcome:
+    with transaction(factory) as session:
+        return service.reset_password(session, PEPPER, person.personal_id_number, code, password)
+
+
+def test_a_forgotten_password_is_reset_through_the_verified_phone(
+        session_factory: sessionmaker[Session], an: Person, tmp_path: Path) -> None:
+    register(session_factory, an)
+    activate(session_factory, an)
+    for _ in range(service.FREE_LOGIN_FAILURES):
+        sign_in(session_factory, an, "wrong password!")
+    delivered_code(session_factory, tmp_path)  # the registration code leaves first
+
+    request_reset(session_factory, an)
+    code = delivered_code(session_factory, tmp_path)
+
+    assert reset(session_factory, an, code, "a brand new passphrase") == \
+        service.CodeOutcome.ACCEPTED
+    assert sign_in(session_factory, an, "a brand new passphrase").outcome == \
+        service.LoginOutcome.SIGNED_IN  # the reset also lifted the lock
+    assert sign_in(session_factory, an, PASSWORD).outcome == \
+        service.LoginOutcome.WRONG_CREDENTIALS
+    assert reset(session_factory, an, code, "yet another passphrase") == \
+        service.CodeOutcome.NO_CODE  # a code works once
+
+
+def test_a_reset_for_the_wrong_phone_sends_nothing(
+        session_factory: sessionmaker[Session], an: Person, tmp_path: Path) -> None:
+    register(session_factory, an)
+    activate(session_factory, an)
+    mailbox = FileMailbox(tmp_path / "mailbox")
+    dispatch_pending(session_factory, {"sms": mailbox})
+
+    request_reset(session_factory, an, phone="0987000000")
+
+    assert dispatch_pending(session_factory, {"sms": mailbox}) == 0
+    with transaction(session_factory) as session:
+        entry = session.execute(select(AuditEntry).where(
+            AuditEntry.action == "identity.password_reset.request")).scalar_one()
+        assert entry.detail == {"code_sent": False}
+
+
+def test_a_weak_new_password_is_refused_without_spending_a_try(
+        session_factory: sessionmaker[Session], an: Person, tmp_path: Path) -> None:
+    register(session_factory, an)
+    activate(session_factory, an)
+    delivered_code(session_factory, tmp_path)
+    request_reset(session_factory, an)
+    code = delivered_code(session_factory, tmp_path)
+
+    with pytest.raises(Invalid, match="your name"):
+        reset(session_factory, an, code, "nguyenvanan2024")
+
+    with transaction(session_factory) as session:
+        challenge = session.execute(select(PhoneChallenge).where(
+            PhoneChallenge.purpose == service.RESET_PURPOSE)).scalar_one()
+        assert challenge.attempts == 0
+    assert reset(session_factory, an, code, "a brand new passphrase") == \
+        service.CodeOutcome.ACCEPTED

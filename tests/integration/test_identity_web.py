@@ -112,3 +112,35 @@ def test_a_new_code_can_be_sent_three_times_an_hour(site: Site, an: Person) -> N
     verified = site.client.post("/account/verify-phone", data={
         "code": sms_code(site), "csrf_token": site.csrf("/account/verify-phone")})
     assert verified.status_code == 200
+
+
+def test_password_reset_through_the_phone_in_the_browser(site: Site, an: Person) -> None:
+    register_an(site, an)
+    site.client.post("/account/verify-phone", data={
+        "code": sms_code(site), "csrf_token": site.csrf("/account/verify-phone")})
+    approve_as_official(site, an)
+    site.client.cookies.clear()
+
+    asked = site.client.post("/account/password-reset", follow_redirects=False, data={
+        "personal_id_number": an.personal_id_number, "phone": "0912345678",
+        "csrf_token": site.csrf("/account/password-reset")})
+    assert asked.headers["location"] == "/account/password-reset/confirm"
+    weak = site.client.post("/account/password-reset/confirm", data={
+        "code": sms_code(site), "password": "short",
+        "csrf_token": site.csrf("/account/password-reset/confirm")})
+    assert weak.status_code == 422
+    assert 'id="password-error"' in weak.text
+    done = site.client.post("/account/password-reset/confirm", follow_redirects=False, data={
+        "code": sms_code(site), "password": "a brand new passphrase",
+        "csrf_token": site.csrf("/account/password-reset/confirm")})
+
+    assert done.headers["location"] == "/account/login"
+    assert citizen_sign_in(site, an, "a brand new passphrase") == 303
+
+
+def test_a_reset_request_answers_the_same_for_strangers(site: Site) -> None:
+    response = site.client.post("/account/password-reset", follow_redirects=False, data={
+        "personal_id_number": "001090999999", "phone": "0912345678",
+        "csrf_token": site.csrf("/account/password-reset")})
+    assert response.headers["location"] == "/account/password-reset/confirm"
+    assert site.app.state.sms_channel.read("0912345678") == ""

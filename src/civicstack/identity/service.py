@@ -84,10 +84,8 @@ def _check_registration(registration: Registration, register_phone: str | None,
         raise Invalid("phone", "must be a Vietnamese number like 0912345678")
     if register_phone and register_phone != registration.phone:
         raise Invalid("phone", "use the phone number registered under your ID number")
-    born = registration.date_of_birth
-    reason = passwords.weakness(registration.password, [
-        registration.personal_id_number, born.isoformat(), born.strftime("%d%m%Y"),
-        registration.full_name, *registration.full_name.split()])
+    reason = passwords.weakness(registration.password, _personal_facts(
+        registration.personal_id_number, registration.full_name, registration.date_of_birth))
     if reason:
         raise Invalid("password", reason)
 
@@ -102,9 +100,10 @@ def _code_digest(pepper: str, challenge_owner: int, code: str) -> str:
                     hashlib.sha256).hexdigest()
 
 
-def send_phone_code(session: Session, pepper: str, account: CitizenAccount) -> None:
+def send_phone_code(session: Session, pepper: str, account: CitizenAccount,
+                    purpose: str = PHONE_PURPOSE) -> None:
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
-    session.add(PhoneChallenge(account_id=account.id, purpose=PHONE_PURPOSE,
+    session.add(PhoneChallenge(account_id=account.id, purpose=purpose,
                                code_digest=_code_digest(pepper, account.id, code),
                                expires_at=now() + CODE_LIFETIME, attempts=0))
     outbox.enqueue(session, "sms", account.phone, "CivicStack",
@@ -121,12 +120,17 @@ def resend_phone_code(session: Session, pepper: str, personal_id_number: str) ->
     account = _account(session, personal_id_number)
     if account is None or account.status != AccountStatus.PENDING_PHONE.value:
         return False
-    recent = session.execute(select(func.count()).select_from(PhoneChallenge).where(
-        PhoneChallenge.account_id == account.id,
+    return _send_within_allowance(session, pepper, account, PHONE_PURPOSE)
+
+
+def _send_within_allowance(session: Session, pepper: str, account: CitizenAccount,
+                           purpose: str) -> bool:
+    sent_last_hour = session.execute(select(func.count()).select_from(PhoneChallenge).where(
+        PhoneChallenge.account_id == account.id, PhoneChallenge.purpose == purpose,
         PhoneChallenge.expires_at > now() + CODE_LIFETIME - timedelta(hours=1))).scalar_one()
-    if recent >= CODES_PER_HOUR:
+    if sent_last_hour >= CODES_PER_HOUR:
         return False
-    send_phone_code(session, pepper, account)
+    send_phone_code(session, pepper, account, purpose)
     return True
 
 
@@ -141,11 +145,8 @@ class CodeOutcome(enum.StrEnum):
 def verify_phone(session: Session, pepper: str, personal_id_number: str,
                  code: str) -> CodeOutcome:
     account = _account(session, personal_id_number)
-    challenge = _latest_challenge(session, account.id) if account else None
-    if account is None or challenge is None:
-        return CodeOutcome.NO_CODE
-    outcome = _check_code(challenge, _code_digest(pepper, account.id, code.strip()))
-    if outcome == CodeOutcome.ACCEPTED:
+    outcome = _consume_code(session, pepper, account, PHONE_PURPOSE, code)
+    if account is not None and outcome == CodeOutcome.ACCEPTED:
         account.status = AccountStatus.PENDING_APPROVAL.value
     audit.record(session, Actor("citizen", personal_id_number), "identity.phone.verify",
                  subject_type="person", subject_id=personal_id_number,
@@ -153,10 +154,18 @@ def verify_phone(session: Session, pepper: str, personal_id_number: str,
     return outcome
 
 
-def _latest_challenge(session: Session, account_id: int) -> PhoneChallenge | None:
+def _consume_code(session: Session, pepper: str, account: CitizenAccount | None, purpose: str,
+                  code: str) -> CodeOutcome:
+    challenge = _latest_challenge(session, account.id, purpose) if account else None
+    if account is None or challenge is None:
+        return CodeOutcome.NO_CODE
+    return _check_code(challenge, _code_digest(pepper, account.id, code.strip()))
+
+
+def _latest_challenge(session: Session, account_id: int, purpose: str) -> PhoneChallenge | None:
     return session.execute(
         select(PhoneChallenge).where(PhoneChallenge.account_id == account_id,
-                                     PhoneChallenge.purpose == PHONE_PURPOSE,
+                                     PhoneChallenge.purpose == purpose,
                                      PhoneChallenge.used_at.is_(None))
         .order_by(PhoneChallenge.id.desc()).limit(1).with_for_update()
     ).scalar_one_or_none()
@@ -172,6 +181,56 @@ def _check_code(challenge: PhoneChallenge, digest: str) -> CodeOutcome:
         return CodeOutcome.WRONG
     challenge.used_at = now()
     return CodeOutcome.ACCEPTED
+
+
+RESET_PURPOSE = "password_reset"
+RESETTABLE = (AccountStatus.ACTIVE.value, AccountStatus.PENDING_APPROVAL.value)
+
+
+def request_password_reset(session: Session, pepper: str, personal_id_number: str,
+                           phone: str) -> None:
+    """Send a reset code to the verified phone when the details match. The caller answers the
+    same either way, so the form does not reveal who has an account."""
+    account = _account(session, personal_id_number)
+    sent = (account is not None and account.status in RESETTABLE
+            and hmac.compare_digest(account.phone, phone.strip())
+            and _send_within_allowance(session, pepper, account, RESET_PURPOSE))
+    audit.record(session, Actor("citizen", personal_id_number), "identity.password_reset.request",
+                 subject_type="person", subject_id=personal_id_number, purpose="password reset",
+                 detail={"code_sent": sent})
+
+
+def reset_password(session: Session, pepper: str, personal_id_number: str, code: str,
+                   new_password: str) -> CodeOutcome:
+    """Raises Invalid for a weak password before the code is tried, so a refusal does not
+    spend one of the code's five tries."""
+    account = _account(session, personal_id_number)
+    if account is not None:
+        _refuse_weak_password(session, account, new_password)
+    outcome = _consume_code(session, pepper, account, RESET_PURPOSE, code)
+    if account is not None and outcome == CodeOutcome.ACCEPTED:
+        account.password_hash = passwords.hash_password(new_password)
+        account.failed_logins = 0
+        account.locked_until = None
+    audit.record(session, Actor("citizen", personal_id_number), "identity.password_reset",
+                 subject_type="person", subject_id=personal_id_number, purpose="password reset",
+                 detail={"outcome": outcome.value})
+    return outcome
+
+
+def _refuse_weak_password(session: Session, account: CitizenAccount, password: str) -> None:
+    person = registry.get_person(session, Actor("citizen", account.personal_id_number),
+                                 account.personal_id_number, "password strength check")
+    reason = passwords.weakness(password, _personal_facts(
+        person.personal_id_number, person.full_name, person.date_of_birth))
+    if reason:
+        raise Invalid("password", reason)
+
+
+def _personal_facts(personal_id_number: str, full_name: str, born: date) -> list[str]:
+    """What a guesser tries first: the owner's number, birth date and names."""
+    return [personal_id_number, born.isoformat(), born.strftime("%d%m%Y"), full_name,
+            *full_name.split()]
 
 
 class LoginOutcome(enum.StrEnum):

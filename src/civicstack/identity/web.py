@@ -22,7 +22,7 @@ from civicstack.kit.outbox import dispatch_pending
 from civicstack.kit.web import check_csrf, client_address, field_errors, limiter, render
 
 router = APIRouter(include_in_schema=False)
-CITIZEN_KEY, PENDING_KEY = "citizen_pid", "pending_pid"
+CITIZEN_KEY, PENDING_KEY, RESET_KEY = "citizen_pid", "pending_pid", "reset_pid"
 LOGIN_MESSAGES = {
     service.LoginOutcome.WRONG_CREDENTIALS: N_("Wrong ID number or password."),
     service.LoginOutcome.TEMPORARILY_LOCKED: N_("Too many failed attempts: try again later."),
@@ -128,6 +128,48 @@ def login(request: Request, session: DbSession,
     request.session.clear()
     request.session[CITIZEN_KEY] = form["personal_id_number"]
     return RedirectResponse("/account", status_code=303)
+
+
+@router.get("/account/password-reset", response_class=HTMLResponse)
+def reset_request_form(request: Request) -> Response:
+    return render(request, "portal/reset_request.html", {"form": {}})
+
+
+@router.post("/account/password-reset")
+def reset_request(request: Request, session: DbSession,
+                  personal_id_number: Annotated[str, Form()] = "",
+                  phone: Annotated[str, Form()] = "",
+                  csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    service.request_password_reset(session, request.app.state.pepper,
+                                   personal_id_number.strip(), phone)
+    request.session[RESET_KEY] = personal_id_number.strip()
+    response = RedirectResponse("/account/password-reset/confirm", status_code=303)
+    response.background = _send_codes(request)
+    return response
+
+
+@router.get("/account/password-reset/confirm", response_class=HTMLResponse)
+def reset_confirm_form(request: Request) -> Response:
+    return render(request, "portal/reset_confirm.html", {"errors": {}})
+
+
+@router.post("/account/password-reset/confirm", response_class=HTMLResponse)
+def reset_confirm(request: Request, session: DbSession, code: Annotated[str, Form()] = "",
+                  password: Annotated[str, Form()] = "",
+                  csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    pid = str(request.session.get(RESET_KEY, ""))
+    try:
+        outcome = service.reset_password(session, request.app.state.pepper, pid, code, password)
+    except Invalid as exc:
+        return render(request, "portal/reset_confirm.html", {"errors": field_errors(exc)},
+                      exc.status)
+    if outcome != service.CodeOutcome.ACCEPTED:
+        return render(request, "portal/reset_confirm.html",
+                      {"errors": {"code": CODE_MESSAGES[outcome]}}, 422)
+    request.session.clear()
+    return RedirectResponse("/account/login", status_code=303)
 
 
 @router.get("/account", response_class=HTMLResponse)

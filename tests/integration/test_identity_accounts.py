@@ -13,15 +13,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.identity import passwords, service
 from civicstack.identity.models import AccountStatus, CitizenAccount, PhoneChallenge
-from civicstack.kit.audit import AuditEntry
+from civicstack.kit.audit import Actor, AuditEntry
 from civicstack.kit.db import transaction
-from civicstack.kit.errors import Conflict, Invalid
+from civicstack.kit.errors import Conflict, Forbidden, Invalid
 from civicstack.kit.outbox import DELIVERED_BODY, FileMailbox, OutboxMessage, dispatch_pending
 from civicstack.registry import service as registry
 from civicstack.registry.models import Person
 from tests.support.people import CLERK, make_person
 
 PEPPER = "test-pepper"
+HANOI_OFFICIAL = Actor("official", "hanoi-police", ("01",))
+HCMC_OFFICIAL = Actor("official", "hcmc-police", ("79",))
 PASSWORD = "correct horse battery"
 PHONE = "0912345678"
 
@@ -265,3 +267,32 @@ def test_a_weak_new_password_is_refused_without_spending_a_try(
         assert challenge.attempts == 0
     assert reset(session_factory, an, code, "a brand new passphrase") == \
         service.CodeOutcome.ACCEPTED
+
+
+def test_a_locked_account_cannot_sign_in_until_an_official_unlocks_it(
+        session_factory: sessionmaker[Session], an: Person) -> None:
+    register(session_factory, an)
+    activate(session_factory, an)
+    with transaction(session_factory) as session:
+        service.lock_myself(session, an.personal_id_number)
+    assert sign_in(session_factory, an, PASSWORD).outcome == service.LoginOutcome.LOCKED
+
+    with pytest.raises(Forbidden), transaction(session_factory) as session:
+        service.unlock(session, HCMC_OFFICIAL, an.personal_id_number, "met the citizen")
+    with transaction(session_factory) as session:
+        service.unlock(session, HANOI_OFFICIAL, an.personal_id_number, "met the citizen")
+    assert sign_in(session_factory, an, PASSWORD).outcome == service.LoginOutcome.SIGNED_IN
+    with pytest.raises(Conflict), transaction(session_factory) as session:
+        service.unlock(session, HANOI_OFFICIAL, an.personal_id_number, "met the citizen again")
+
+
+def test_an_official_lock_is_audited_with_its_reason(
+        session_factory: sessionmaker[Session], an: Person) -> None:
+    register(session_factory, an)
+    activate(session_factory, an)
+    with transaction(session_factory) as session:
+        service.lock(session, HANOI_OFFICIAL, an.personal_id_number, "reported stolen phone")
+        entry = session.execute(select(AuditEntry).where(
+            AuditEntry.action == "identity.account.lock")).scalar_one()
+    assert (entry.actor, entry.purpose) == ("official:hanoi-police", "reported stolen phone")
+    assert sign_in(session_factory, an, PASSWORD).outcome == service.LoginOutcome.LOCKED

@@ -144,3 +144,37 @@ def test_a_reset_request_answers_the_same_for_strangers(site: Site) -> None:
         "csrf_token": site.csrf("/account/password-reset")})
     assert response.headers["location"] == "/account/password-reset/confirm"
     assert site.app.state.sms_channel.read("0912345678") == ""
+
+
+def approved_and_signed_in(site: Site, an: Person) -> None:
+    register_an(site, an)
+    site.client.post("/account/verify-phone", data={
+        "code": sms_code(site), "csrf_token": site.csrf("/account/verify-phone")})
+    approve_as_official(site, an)
+    site.client.cookies.clear()
+    assert citizen_sign_in(site, an) == 303
+
+
+def test_a_citizen_locks_their_account_and_an_official_unlocks_it(
+        site: Site, an: Person) -> None:
+    approved_and_signed_in(site, an)
+    locked = site.client.post("/account/lock", data={"csrf_token": site.csrf("/account")})
+    assert locked.status_code == 200
+    assert citizen_sign_in(site, an) == 401
+
+    site.sign_in(site.key("service-centre", ("identity:approve",), ("01",)))
+    unlocked = site.client.post("/console/accounts/lock-state", follow_redirects=False, data={
+        "personal_id_number": an.personal_id_number, "action": "unlock",
+        "reason": "citizen came with the ID card", "csrf_token": site.csrf("/console/accounts")})
+    assert unlocked.status_code == 303
+    site.client.cookies.clear()
+    assert citizen_sign_in(site, an) == 303
+
+
+def test_lock_state_changes_need_a_known_action(site: Site, an: Person) -> None:
+    approved_and_signed_in(site, an)
+    site.sign_in(site.key("police", ("identity:approve",)))
+    response = site.client.post("/console/accounts/lock-state", data={
+        "personal_id_number": an.personal_id_number, "action": "delete",
+        "reason": "testing", "csrf_token": site.csrf("/console/accounts")})
+    assert response.status_code == 422

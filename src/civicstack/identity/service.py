@@ -20,7 +20,7 @@ from civicstack.identity import passwords
 from civicstack.identity.models import AccountStatus, CitizenAccount, PhoneChallenge
 from civicstack.kit import audit, outbox
 from civicstack.kit.audit import Actor
-from civicstack.kit.errors import Conflict, Invalid
+from civicstack.kit.errors import Conflict, Invalid, NotFound
 from civicstack.registry import service as registry
 from civicstack.registry.rules import PHONE_PATTERN
 
@@ -304,6 +304,42 @@ def approve(session: Session, actor: Actor, personal_id_number: str, reason: str
     account.status = AccountStatus.ACTIVE.value
     audit.record(session, actor, "identity.account.approve", subject_type="person",
                  subject_id=personal_id_number, purpose=reason, detail={"level": account.level})
+
+
+def lock_myself(session: Session, personal_id_number: str) -> None:
+    """A citizen who lost their phone stops all use of the account at once; only an official,
+    seeing them in person, unlocks it."""
+    account = _existing_account(session, personal_id_number)
+    account.status = AccountStatus.LOCKED.value
+    audit.record(session, Actor("citizen", personal_id_number), "identity.account.self_lock",
+                 subject_type="person", subject_id=personal_id_number, purpose="account security")
+
+
+def lock(session: Session, actor: Actor, personal_id_number: str, reason: str) -> None:
+    registry.get_person(session, actor, personal_id_number, reason)  # audited, scope-checked
+    account = _existing_account(session, personal_id_number)
+    account.status = AccountStatus.LOCKED.value
+    audit.record(session, actor, "identity.account.lock", subject_type="person",
+                 subject_id=personal_id_number, purpose=reason)
+
+
+def unlock(session: Session, actor: Actor, personal_id_number: str, reason: str) -> None:
+    registry.get_person(session, actor, personal_id_number, reason)
+    account = _existing_account(session, personal_id_number)
+    if account.status != AccountStatus.LOCKED.value:
+        raise Conflict("this account is not locked")
+    account.status = AccountStatus.ACTIVE.value
+    account.failed_logins = 0
+    account.locked_until = None
+    audit.record(session, actor, "identity.account.unlock", subject_type="person",
+                 subject_id=personal_id_number, purpose=reason)
+
+
+def _existing_account(session: Session, personal_id_number: str) -> CitizenAccount:
+    account = _account(session, personal_id_number)
+    if account is None:
+        raise NotFound("no eID account for this ID number")
+    return account
 
 
 def account_of(session: Session, personal_id_number: str) -> CitizenAccount | None:

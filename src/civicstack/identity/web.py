@@ -182,6 +182,18 @@ def account_page(request: Request, session: DbSession) -> Response:
         "account": account, "trail": service.my_audit_trail(session, account.personal_id_number)})
 
 
+@router.post("/account/lock")
+def lock_my_account(request: Request, session: DbSession,
+                    csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    pid = request.session.get(CITIZEN_KEY)
+    if not pid:
+        return RedirectResponse("/account/login", status_code=303)
+    service.lock_myself(session, str(pid))
+    request.session.clear()
+    return render(request, "portal/message.html", {"message": "locked"})
+
+
 @router.post("/account/logout")
 def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf_token)
@@ -214,6 +226,27 @@ def approve(request: Request, session: DbSession, personal_id_number: str,
     try:
         principal.require("identity:approve")
         service.approve(session, principal.actor, personal_id_number, reason)
+    except DomainError as exc:
+        return render(request, "console/error.html",
+                      {"operator": principal.actor, "error": exc}, exc.status)
+    return RedirectResponse("/console/accounts", status_code=303)
+
+
+@router.post("/console/accounts/lock-state")
+def change_lock(request: Request, session: DbSession,
+                personal_id_number: Annotated[str, Form()] = "",
+                action: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
+                csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    principal = console.signed_in_operator(request, session)
+    if principal is None:
+        return console.login_redirect(request)
+    change = {"lock": service.lock, "unlock": service.unlock}.get(action)
+    try:
+        principal.require("identity:approve")
+        if change is None:
+            raise Invalid("action", "choose lock or unlock")
+        change(session, principal.actor, personal_id_number.strip(), reason)
     except DomainError as exc:
         return render(request, "console/error.html",
                       {"operator": principal.actor, "error": exc}, exc.status)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from sqlalchemy import select
 
 from civicstack.config import get_settings
 from civicstack.kit import apikeys, audit, migrate
@@ -12,9 +13,11 @@ from civicstack.kit.cli_support import (
     reports_domain_errors,
     session_factory,
 )
+from civicstack.kit.errors import Invalid
 from civicstack.kit.outbox import FileMailbox, dispatch_pending
 from civicstack.kit.secrets import load_or_create_secret
 from civicstack.registry.cli import demo_app, registry_app
+from civicstack.registry.models import Province
 from civicstack.registry.units import sync_reference_units
 
 # Locals in tracebacks could print tokens or personal data to a terminal or CI log.
@@ -67,6 +70,11 @@ def apikey_create(
     """Create a key; the token is shown once and stored only as a keyed hash."""
     pepper = load_or_create_secret(get_settings().data_dir, "apikey-pepper")
     with cli_transaction() as session:
+        # A mistyped code ("1" for "01") would silently give a key that can read nobody.
+        unknown = sorted(set(province) - set(session.execute(select(Province.code)).scalars()))
+        if unknown:
+            raise Invalid("province", f"unknown province code(s) {unknown}; use the current "
+                          "two-digit codes, e.g. 01 for Hà Nội")
         issued = apikeys.create_key(session, pepper, name, scope, province)
     typer.echo(issued.token)
 

@@ -2,91 +2,236 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from civicstack.cli import app
 from civicstack.config import get_settings
 from civicstack.kit import apikeys
-from civicstack.kit.db import transaction
-from civicstack.kit.errors import Unauthorized
-from civicstack.kit.secrets import load_or_create_secret
+from civicstack.kit.audit import AuditEntry
+from civicstack.kit.db import make_engine, make_session_factory, transaction
+from civicstack.registry.models import Person, Province, Sex, Ward
 from tests.integration.conftest import use_settings
+from tests.support.api import BASE, PURPOSE, assert_problem, audit_entries, bearer
+from tests.support.people import make_person
 from tests.support.tamper import bypass_triggers
+from tests.support.web import Site, make_site
 
 runner = CliRunner()
 
 
-def authenticates(factory: sessionmaker[Session], data_dir: Path, token: str) -> bool:
+def civicstack(*arguments: str) -> Result:
+    return runner.invoke(app, list(arguments))
+
+
+def unit_counts(factory: sessionmaker[Session]) -> tuple[int, int]:
     with transaction(factory) as session:
-        try:
-            apikeys.authenticate(session, load_or_create_secret(data_dir, "apikey-pepper"), token)
-        except Unauthorized:
-            return False
-    return True
+        return (int(session.execute(select(func.count()).select_from(Province)).scalar_one()),
+                int(session.execute(select(func.count()).select_from(Ward)).scalar_one()))
 
 
-def test_db_upgrade_builds_an_empty_database_and_is_idempotent(
+def create_key(*arguments: str) -> str:
+    result = civicstack("apikey", "create", *arguments)
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip()
+    assert token.startswith("csk_")
+    assert "\n" not in token  # stdout is the token alone, ready for a script to capture
+    return token
+
+
+@pytest.fixture
+def api(data_dir: Path, database_url: str) -> Site:
+    """The app over the same database and data directory (so the same pepper) as the CLI."""
+    return make_site(database_url, data_dir)
+
+
+@pytest.fixture
+def two_people(api: Site) -> tuple[Person, Person]:
+    with transaction(api.app.state.session_factory) as session:
+        return (make_person(session, "Nguyễn Văn An", date(1990, 5, 17), province_code="01"),
+                make_person(session, "Trần Thị Bích", date(1991, 6, 1), Sex.FEMALE,
+                            province_code="79", legacy_province_code="79"))
+
+
+def get_person(api: Site, token: str, person: Person) -> int:
+    response = api.client.get(f"{BASE}/persons/{person.personal_id_number}",
+                              params={"purpose": PURPOSE}, headers=bearer(token))
+    status: int = response.status_code
+    return status
+
+
+# --- db upgrade -------------------------------------------------------------------------
+
+def test_db_upgrade_builds_a_brand_new_sqlite_database_and_is_idempotent(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    use_settings(monkeypatch, "", tmp_path / "fresh")  # default: SQLite in the data dir
-    first = runner.invoke(app, ["db", "upgrade"])
-    second = runner.invoke(app, ["db", "upgrade"])
-    get_settings.cache_clear()
+    use_settings(monkeypatch, "", tmp_path / "fresh")  # default: SQLite inside the data dir
+    try:
+        first = civicstack("db", "upgrade")
+        second = civicstack("db", "upgrade")
+        verified = civicstack("audit", "verify")
+    finally:
+        get_settings.cache_clear()
 
     assert first.exit_code == 0, first.output
     assert "34 provinces, 3321 wards" in first.output
-    assert second.exit_code == 0
+    assert second.exit_code == 0, second.output
     assert "34 provinces, 3321 wards" in second.output
-    assert (tmp_path / "fresh" / "civicstack.db").exists()
+    assert (verified.exit_code, verified.output.strip()) == (
+        0, "audit chain intact: 0 entries verified")
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh' / 'civicstack.db'}")
+    try:
+        assert unit_counts(make_session_factory(engine)) == (34, 3321)
+    finally:
+        engine.dispose()
 
 
-def test_apikey_create_shows_a_working_token_once_and_revoke_kills_it(
+def test_db_upgrade_of_an_already_migrated_database_changes_nothing(
         data_dir: Path, session_factory: sessionmaker[Session]) -> None:
-    created = runner.invoke(app, ["apikey", "create", "hanoi-clerk", "--scope",
-                                  "registry:read", "--province", "01"])
-    token = created.output.strip()
+    before = unit_counts(session_factory)
+    result = civicstack("db", "upgrade")
 
-    assert created.exit_code == 0
-    assert token.startswith("csk_")
-    assert authenticates(session_factory, data_dir, token)
-    listed = runner.invoke(app, ["apikey", "list"])
-    assert "hanoi-clerk\tregistry:read\t01\tactive" in listed.output
-    assert token not in listed.output
-    assert runner.invoke(app, ["apikey", "revoke", "hanoi-clerk"]).exit_code == 0
-    assert not authenticates(session_factory, data_dir, token)
+    assert result.exit_code == 0, result.output
+    assert "schema at head" in result.output
+    assert "34 provinces, 3321 wards" in result.output
+    assert unit_counts(session_factory) == before == (34, 3321)
+
+
+# --- apikey -----------------------------------------------------------------------------
+
+def test_a_created_key_authenticates_against_the_api_within_its_scopes(
+        api: Site, two_people: tuple[Person, Person]) -> None:
+    an, bich = two_people
+    national = create_key("registrar", "--scope", "registry:read", "--scope", "registry:write")
+    hanoi = create_key("hanoi-clerk", "--scope", "registry:read", "--province", "01")
+
+    assert get_person(api, national, an) == get_person(api, national, bich) == 200
+    assert get_person(api, hanoi, an) == 200
+    assert get_person(api, hanoi, bich) == 403
+    refused = api.client.post(f"{BASE}/events/deaths", headers=bearer(hanoi), json={
+        "personal_id_number": an.personal_id_number, "occurred_on": "2024-01-01"})
+    assert "registry:write" in assert_problem(refused, 403)["detail"]
+    [entry] = audit_entries(api.app.state.session_factory, "apikey.create", "hanoi-clerk")
+    assert entry.actor == "cli:operator"
+    assert entry.detail == {"scopes": ["registry:read"], "provinces": ["01"]}
+
+
+def test_apikey_list_shows_keys_but_never_their_secrets(api: Site) -> None:
+    token = create_key("hanoi-clerk", "--scope", "registry:read", "--province", "01")
+    create_key("auditor", "--scope", "audit:read")
+    assert civicstack("apikey", "revoke", "auditor").exit_code == 0
+
+    listed = civicstack("apikey", "list")
+
+    assert listed.exit_code == 0
+    lines = listed.output.splitlines()
+    assert lines[0].startswith("auditor\taudit:read\tnational\trevoked ")
+    assert lines[1] == "hanoi-clerk\tregistry:read\t01\tactive"
+    assert token.split("_", 2)[2] not in listed.output
+    with transaction(api.app.state.session_factory) as session:
+        [digest] = [k.secret_digest for k in apikeys.list_keys(session) if k.name == "hanoi-clerk"]
+    assert digest not in listed.output
+
+
+def test_revoking_a_key_stops_it_at_the_next_request(
+        api: Site, two_people: tuple[Person, Person]) -> None:
+    an, _ = two_people
+    token = create_key("leaver", "--scope", "registry:read")
+    assert get_person(api, token, an) == 200
+
+    revoked = civicstack("apikey", "revoke", "leaver")
+
+    assert (revoked.exit_code, revoked.output.strip()) == (0, "revoked leaver")
+    response = api.client.get(f"{BASE}/persons/{an.personal_id_number}",
+                              params={"purpose": PURPOSE}, headers=bearer(token))
+    assert_problem(response, 401)
+    [entry] = audit_entries(api.app.state.session_factory, "apikey.revoke", "leaver")
+    assert entry.actor == "cli:operator"
 
 
 @pytest.mark.parametrize(("arguments", "message"), [
-    (["apikey", "create", "x", "--scope", "registry:everything"], "choose from"),
-    (["apikey", "revoke", "nobody"], "no API key named 'nobody'"),
+    (["create", "x", "--scope", "registry:everything"], "choose from"),
+    (["create", "x", "--scope", "registry:read", "--scope", "root"], "choose from"),
+    (["create", "x", "--scope", "registry:read", "--province", "1"], "unknown province"),
+    (["create", "x", "--scope", "registry:read", "--province", "01", "--province", "99"],
+     "['99']"),
+    (["revoke", "nobody"], "no API key named 'nobody'"),
 ])
-def test_apikey_mistakes_exit_1_with_a_reason(data_dir: Path, arguments: list[str],
-                                              message: str) -> None:
-    result = runner.invoke(app, arguments)
+def test_apikey_mistakes_exit_1_with_a_reason_and_change_nothing(
+        data_dir: Path, session_factory: sessionmaker[Session], arguments: list[str],
+        message: str) -> None:
+    result = civicstack("apikey", *arguments)
+
     assert result.exit_code == 1
-    assert message in result.output
+    assert message in result.stderr
+    assert "csk_" not in result.output
+    assert "Traceback" not in result.output
+    with transaction(session_factory) as session:
+        assert apikeys.list_keys(session) == []
+        assert session.execute(select(func.count()).select_from(AuditEntry)).scalar_one() == 0
 
 
-def test_a_duplicate_key_name_is_refused(data_dir: Path) -> None:
-    runner.invoke(app, ["apikey", "create", "twin", "--scope", "registry:read"])
-    result = runner.invoke(app, ["apikey", "create", "twin", "--scope", "registry:read"])
-    assert result.exit_code == 1
-    assert "already exists" in result.output
+def test_apikey_create_without_a_scope_is_a_usage_error(data_dir: Path) -> None:
+    result = civicstack("apikey", "create", "x")
+    assert result.exit_code == 2
+    assert "--scope" in result.output
 
 
-def test_audit_verify_exits_1_naming_the_tampered_entry(data_dir: Path, engine: Engine) -> None:
+def test_a_duplicate_key_name_is_refused_and_the_first_key_still_works(
+        api: Site, two_people: tuple[Person, Person]) -> None:
+    first = create_key("twin", "--scope", "registry:read")
+    again = civicstack("apikey", "create", "twin", "--scope", "registry:read", "--scope",
+                       "registry:write")
+
+    assert again.exit_code == 1
+    assert "already exists" in again.stderr
+    assert "csk_" not in again.output
+    assert get_person(api, first, two_people[0]) == 200
+    with transaction(api.app.state.session_factory) as session:
+        [twin] = apikeys.list_keys(session)
+    assert twin.scopes == "registry:read"
+
+
+# --- audit verify -----------------------------------------------------------------------
+
+def _three_keys() -> None:
     for name in ("a", "b", "c"):
-        runner.invoke(app, ["apikey", "create", name, "--scope", "registry:read"])
-    intact = runner.invoke(app, ["audit", "verify"])
+        create_key(name, "--scope", "registry:read")
+
+
+def test_audit_verify_passes_on_an_intact_log(
+        api: Site, two_people: tuple[Person, Person]) -> None:
+    token = create_key("reader", "--scope", "registry:read")
+    assert get_person(api, token, two_people[0]) == 200  # reads are audited too
+
+    result = civicstack("audit", "verify")
+
+    assert result.exit_code == 0, result.output
+    # two registrations, one key, one read
+    assert result.output.strip() == "audit chain intact: 4 entries verified"
+
+
+@pytest.mark.parametrize(("statement", "message"), [
+    ("UPDATE audit_entry SET actor = 'someone-else' WHERE seq = 2",
+     "BROKEN at entry 2: entry content does not match its hash (modified)"),
+    ("UPDATE audit_entry SET purpose = 'x', entry_hash = '" + "e" * 64 + "' WHERE seq = 1",
+     "BROKEN at entry 1: entry content does not match its hash (modified)"),
+    ("DELETE FROM audit_entry WHERE seq = 2", "BROKEN at entry 3: entry 2 is missing"),
+    ("DELETE FROM audit_entry WHERE seq = 3", "BROKEN at entry 3: log ends at entry 2"),
+])
+def test_audit_verify_exits_1_naming_the_tampered_entry(
+        data_dir: Path, engine: Engine, statement: str, message: str) -> None:
+    _three_keys()
+    intact = civicstack("audit", "verify")
     assert intact.exit_code == 0
     assert "audit chain intact: 3 entries verified" in intact.output
 
-    bypass_triggers(engine, "UPDATE audit_entry SET actor = 'someone-else' WHERE seq = 2")
-    broken = runner.invoke(app, ["audit", "verify"])
+    bypass_triggers(engine, statement)  # what an attacker with the database's owner could do
+    broken = civicstack("audit", "verify")
 
     assert broken.exit_code == 1
-    assert "audit chain BROKEN at entry 2" in broken.output
+    assert f"audit chain {message}" in broken.stderr

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from civicstack.kit.logging import REQUEST_ID_HEADER
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = structlog.get_logger(__name__)
@@ -30,6 +32,7 @@ class DomainError(Exception):
     status = 400
     type_slug = "bad-request"
     title = "Bad request"
+    headers: ClassVar[dict[str, str]] = {}
 
     def __init__(self, detail: str, *, errors: list[FieldError] | None = None) -> None:
         super().__init__(detail)
@@ -47,6 +50,8 @@ class Unauthorized(DomainError):
     status = 401
     type_slug = "unauthorized"
     title = "Authentication required"
+    # RFC 9110 section 15.5.2: a 401 must say which scheme would be accepted.
+    headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": 'Bearer realm="civicstack"'}
 
 
 class Forbidden(DomainError):
@@ -91,6 +96,7 @@ class Problem:
     type_slug: str
     instance: str
     extras: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
 
     def body(self) -> dict[str, Any]:
         return {
@@ -103,14 +109,16 @@ class Problem:
         }
 
     def response(self) -> JSONResponse:
-        return JSONResponse(self.body(), status_code=self.status, media_type=PROBLEM_MEDIA_TYPE)
+        return JSONResponse(self.body(), status_code=self.status, media_type=PROBLEM_MEDIA_TYPE,
+                            headers=self.headers or None)
 
 
 def problem_for(error: DomainError, instance: str) -> Problem:
     extras: dict[str, Any] = {}
     if error.errors:
         extras["errors"] = [e.as_dict() for e in error.errors]
-    return Problem(error.status, error.title, error.detail, error.type_slug, instance, extras)
+    return Problem(error.status, error.title, error.detail, error.type_slug, instance, extras,
+                   dict(error.headers))
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -122,8 +130,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            FieldError(".".join(str(p) for p in e["loc"] if p != "body"), e["msg"])
+        errors = [  # a body that is not an object at all has no field: name the body
+            FieldError(".".join(str(p) for p in e["loc"] if p != "body") or "body", e["msg"])
             for e in exc.errors()
         ]
         return problem_for(Invalid.of_fields(errors), request.url.path).response()
@@ -141,7 +149,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error", path=request.url.path)
+        # This handler runs outside the request-id middleware, so put the id back by hand:
+        # it is what the caller quotes to find the logged traceback.
+        request_id = structlog.contextvars.get_contextvars().get("request_id")
         return Problem(
             500, "Internal error", "An unexpected error occurred; it has been logged.",
             "internal", request.url.path,
+            headers={REQUEST_ID_HEADER: str(request_id)} if request_id else {},
         ).response()

@@ -7,6 +7,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from civicstack.kit.errors import Problem
+
 router = APIRouter(tags=["operations"])
 
 
@@ -21,7 +23,8 @@ def readyz(request: Request) -> JSONResponse:
         with request.app.state.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        return JSONResponse(
-            {"status": "unavailable", "database": type(exc).__name__}, status_code=503
-        )
+        # Like every other error, a 503 leaves as a problem; only the error's class is named,
+        # never its message (which can carry the database URL).
+        return Problem(503, "Not ready", "the database does not answer", "not-ready",
+                       request.url.path, {"database": type(exc).__name__}).response()
     return JSONResponse({"status": "ready", "database": "ok"})

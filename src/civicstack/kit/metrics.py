@@ -8,6 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client import generate_latest as _generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REGISTRY = CollectorRegistry()
@@ -60,11 +61,22 @@ class MetricsMiddleware:
 
 
 def _route_template(scope: Scope) -> str:
-    """The matched route with its parameters put back ("/persons/{personal_id_number}");
-    unmatched paths collapse to one label so scanners cannot explode the series count."""
+    """The matched route's template ("/api/v1/registry/persons/{personal_id_number}"), never the
+    raw path: unmatched paths collapse to one label, everything below a mount (static files) to
+    "<mount>/{path}", so scanners cannot explode the series count."""
     if "endpoint" not in scope:
         return "unmatched"
-    segments = str(scope["path"]).split("/")
+    path = str(scope["path"])
+    route = scope.get("route")
+    template = getattr(route, "path_format", None)
+    if isinstance(template, str) and template and not isinstance(route, Mount):
+        # FastAPI may name the route as declared on its APIRouter, without the prefixes given
+        # to include_router(); those are literal, so take them back from the front of the path.
+        segments = path.split("/")
+        return "/".join(segments[: max(len(segments) - template.count("/"), 1)]) + template
+    root = str(scope.get("root_path", ""))
+    if isinstance(route, Mount) or root != scope.get("app_root_path", root):
+        return f"{root.rstrip('/')}/{{path}}"
+    # A plain Starlette route (e.g. /metrics): put its parameters back by name.
     names = {str(value): name for name, value in scope.get("path_params", {}).items()}
-    return "/".join(f"{{{names[segment]}}}" if segment in names else segment
-                    for segment in segments)
+    return "/".join(f"{{{names[part]}}}" if part in names else part for part in path.split("/"))

@@ -235,3 +235,11 @@ def test_audit_verify_exits_1_naming_the_tampered_entry(
 
     assert broken.exit_code == 1
     assert f"audit chain {message}" in broken.stderr
+
+
+def test_revoking_a_key_twice_keeps_the_first_revocation(data_dir: Path) -> None:
+    create_key("twice", "--scope", "registry:read")
+    assert civicstack("apikey", "revoke", "twice").exit_code == 0
+    again = civicstack("apikey", "revoke", "twice")
+    assert again.exit_code == 1
+    assert "already revoked" in again.output

@@ -620,3 +620,13 @@ def test_a_refused_event_is_a_problem_and_changes_nothing(
         assert expected in problem["detail"], problem
     assert register_state(site.app.state.session_factory) == before
     assert chain_is_intact(site.app.state.session_factory)
+
+
+def test_a_provincial_key_cannot_write_for_people_of_another_province(
+        site: Site, an: Person) -> None:
+    token = site.key("hcmc-registrar", READ_WRITE, ("79",))
+    death = site.client.post(f"{BASE}/events/deaths", headers=bearer(token), json={
+        "personal_id_number": an.personal_id_number, "occurred_on": "2026-01-05"})
+    assert_problem(death, 403)
+    with transaction(site.app.state.session_factory) as session:
+        assert session.get(Person, an.id).status == "alive"  # type: ignore[union-attr]

@@ -87,6 +87,8 @@ def revoke_key(session: Session, name: str) -> None:
     ).scalar_one_or_none()
     if key is None:
         raise NotFound(f"no API key named '{name}'")
+    if key.revoked_at is not None:
+        raise Conflict(f"the API key '{name}' was already revoked on {key.revoked_at:%Y-%m-%d}")
     key.revoked_at = datetime.now(UTC)
     audit.record(session, audit.Actor("cli", "operator"), "apikey.revoke",
                  subject_type="apikey", subject_id=name, purpose="operator key management")

@@ -63,18 +63,21 @@ def _in_scope(actor: Actor, person: Person) -> Person:
     return person
 
 
-def _existing_person(session: Session, personal_id_number: str, *, lock: bool = False) -> Person:
+def _existing_person(session: Session, actor: Actor, personal_id_number: str, *,
+                     lock: bool = False) -> Person:
+    """The person, if the actor's provinces include theirs: scope limits writes as well as
+    reads (least privilege for officials)."""
     person = repository.person_by_pid(session, personal_id_number, lock=lock)
     if person is None:
         raise NotFound(f"no person with ID number {personal_id_number}")
-    return person
+    return _in_scope(actor, person)
 
 
 # --- reads -------------------------------------------------------------------------------
 
 def get_person(session: Session, actor: Actor, personal_id_number: str, purpose: str) -> Person:
     purpose = require_purpose(purpose)
-    person = _in_scope(actor, _existing_person(session, personal_id_number))
+    person = _existing_person(session, actor, personal_id_number)
     _audit_read(session, actor, "registry.person.read", personal_id_number, purpose)
     return person
 
@@ -162,7 +165,7 @@ class PersonHistory:
 def person_history(session: Session, actor: Actor, personal_id_number: str,
                    purpose: str) -> PersonHistory:
     purpose = require_purpose(purpose)
-    person = _in_scope(actor, _existing_person(session, personal_id_number))
+    person = _existing_person(session, actor, personal_id_number)
     _audit_read(session, actor, "registry.person.history", personal_id_number, purpose)
     relations = repository.relations_of(session, person.id)
     children = {r.person_id for r, _ in relations
@@ -219,6 +222,8 @@ def register_person(session: Session, actor: Actor, new: NewPerson,
     errors = person_errors(new.facts, reference, date.today())
     if errors:
         raise Invalid.of_fields(errors)
+    if not actor.may_see_province(reference.ward_province[new.facts.permanent_ward_code]):
+        raise Forbidden("you may register only people living in your provinces")
     if repository.pid_exists(session, new.facts.personal_id_number):
         raise Conflict(f"ID number {new.facts.personal_id_number} is already registered")
     person = _insert_person(session, new, reference)
@@ -326,7 +331,7 @@ def record_birth(session: Session, actor: Actor, birth: Birth) -> Person:
     reference = load_reference_data(session)
     if birth.birth_ward_code not in reference.ward_province:
         raise Invalid("birth_ward_code", f"unknown ward code '{birth.birth_ward_code}'")
-    parents = _parents(session, birth)
+    parents = _parents(session, actor, birth)
     province = reference.ward_province[birth.birth_ward_code]
     legacy_code = _legacy_code_for(reference, province)
     number = allocate_personal_id_number(session, legacy_code, birth.date_of_birth.year, birth.sex)
@@ -347,11 +352,11 @@ def record_birth(session: Session, actor: Actor, birth: Birth) -> Person:
     return child
 
 
-def _parents(session: Session, birth: Birth) -> list[tuple[str, Person]]:
+def _parents(session: Session, actor: Actor, birth: Birth) -> list[tuple[str, Person]]:
     parents: list[tuple[str, Person]] = []
     for role, number in (("mother", birth.mother_pid), ("father", birth.father_pid)):
         if number:
-            parent = _existing_person(session, number)
+            parent = _existing_person(session, actor, number)
             if parent.date_of_birth >= birth.date_of_birth:
                 raise Invalid(f"{role}_pid", f"{role} {number} was born after the child")
             parents.append((role, parent))
@@ -378,7 +383,7 @@ def record_marriage(session: Session, actor: Actor, first_pid: str, second_pid: 
                     occurred_on: date) -> FamilyRelation:
     if first_pid == second_pid:
         raise Invalid("second_pid", "a person cannot marry themself")
-    spouses = [_existing_person(session, n, lock=True) for n in (first_pid, second_pid)]
+    spouses = [_existing_person(session, actor, n, lock=True) for n in (first_pid, second_pid)]
     for person in spouses:
         _require_alive(person, "spouse")
         _require_marriage_age(person, occurred_on)
@@ -404,8 +409,8 @@ def age_on(born: date, on: date) -> int:
 
 def record_divorce(session: Session, actor: Actor, first_pid: str, second_pid: str,
                    occurred_on: date) -> FamilyRelation:
-    first = _existing_person(session, first_pid, lock=True)
-    second = _existing_person(session, second_pid, lock=True)
+    first = _existing_person(session, actor, first_pid, lock=True)
+    second = _existing_person(session, actor, second_pid, lock=True)
     relation = repository.current_spouse_relation(session, first.id)
     if relation is None or second.id not in (relation.person_id, relation.relative_id):
         raise Conflict(f"{first_pid} and {second_pid} are not married to each other")
@@ -419,7 +424,7 @@ def record_divorce(session: Session, actor: Actor, first_pid: str, second_pid: s
 def record_death(session: Session, actor: Actor, personal_id_number: str, occurred_on: date,
                  cause: str = "") -> Person:
     """Marks the person deceased and ends a marriage; a second death is refused."""
-    person = _existing_person(session, personal_id_number, lock=True)
+    person = _existing_person(session, actor, personal_id_number, lock=True)
     _require_alive(person, "person")
     if occurred_on < person.date_of_birth:
         raise Invalid("occurred_on", f"death on {occurred_on} precedes birth")
@@ -442,7 +447,7 @@ class ResidenceChange:
 
 
 def record_residence_change(session: Session, actor: Actor, change: ResidenceChange) -> Person:
-    person = _existing_person(session, change.personal_id_number, lock=True)
+    person = _existing_person(session, actor, change.personal_id_number, lock=True)
     _require_alive(person, "person")
     reference = load_reference_data(session)
     if change.kind not in ("permanent", "temporary"):
@@ -471,7 +476,7 @@ def record_residence_change(session: Session, actor: Actor, change: ResidenceCha
 
 def create_household(session: Session, actor: Actor, household_code: str, head_pid: str,
                      address_line: str = "") -> Household:
-    head = _existing_person(session, head_pid)
+    head = _existing_person(session, actor, head_pid)
     if repository.household_by_code(session, household_code):
         raise Conflict(f"household {household_code} already exists")
     if repository.household_of(session, head.id):
@@ -494,7 +499,7 @@ def add_household_member(session: Session, actor: Actor, household_code: str, me
     household = repository.household_by_code(session, household_code)
     if household is None:
         raise NotFound(f"no household {household_code}")
-    person = _existing_person(session, member_pid)
+    person = _existing_person(session, actor, member_pid)
     if repository.household_of(session, person.id):
         raise Conflict(f"{member_pid} already belongs to a household")
     member = HouseholdMember(person_id=person.id, household_id=household.id,
@@ -507,7 +512,8 @@ def add_household_member(session: Session, actor: Actor, household_code: str, me
 
 
 def record_parent(session: Session, actor: Actor, child_pid: str, parent_pid: str) -> None:
-    child, parent = _existing_person(session, child_pid), _existing_person(session, parent_pid)
+    child = _existing_person(session, actor, child_pid)
+    parent = _existing_person(session, actor, parent_pid)
     if parent.date_of_birth >= child.date_of_birth:
         raise Invalid("parent_pid", f"{parent_pid} was born after {child_pid}")
     session.add(FamilyRelation(person_id=child.id, relative_id=parent.id,
@@ -529,7 +535,7 @@ class IdCard:
 def issue_id_card(session: Session, actor: Actor, personal_id_number: str,
                   card: IdCard) -> IdCardIssuance:
     """A new card replaces the person's active one."""
-    person = _existing_person(session, personal_id_number)
+    person = _existing_person(session, actor, personal_id_number)
     _require_alive(person, "person")
     if card.expires_on and card.expires_on <= card.issued_on:
         raise Invalid("expires_on", "must be after the issue date")

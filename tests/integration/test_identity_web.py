@@ -41,11 +41,27 @@ def approve_as_official(site: Site, an: Person) -> int:
                                   "csrf_token": token}).status_code
 
 
+def verify_phone(site: Site) -> int:
+    return site.client.post("/account/verify-phone", data={
+        "code": sms_code(site), "csrf_token": site.csrf("/account/verify-phone")}).status_code
+
+
+def approved(site: Site, an: Person) -> None:
+    """An account through registration, phone proof and approval; nobody signed in."""
+    register_an(site, an)
+    verify_phone(site)
+    approve_as_official(site, an)
+    site.client.cookies.clear()
+
+
+def approved_and_signed_in(site: Site, an: Person) -> None:
+    approved(site, an)
+    assert citizen_sign_in(site, an) == 303
+
+
 def test_register_verify_approve_sign_in_and_see_who_read_my_data(site: Site, an: Person) -> None:
     assert register_an(site, an) == "/account/verify-phone"
-    verified = site.client.post("/account/verify-phone", data={
-        "code": sms_code(site), "csrf_token": site.csrf("/account/verify-phone")})
-    assert verified.status_code == 200
+    assert verify_phone(site) == 200
     assert citizen_sign_in(site, an) == 401  # still waiting for approval
 
     assert approve_as_official(site, an) == 303
@@ -93,8 +109,7 @@ def test_approval_needs_the_scope_and_the_csrf_token(site: Site, an: Person) -> 
 def test_an_official_of_another_province_does_not_see_the_applicant(
         site: Site, an: Person) -> None:
     register_an(site, an)
-    site.client.post("/account/verify-phone", data={
-        "code": sms_code(site), "csrf_token": site.csrf("/account/verify-phone")})
+    verify_phone(site)
     site.sign_in(site.key("police-hcmc", ("identity:approve",), ("79",)))
     assert an.full_name not in site.client.get("/console/accounts").text
     token = site.csrf("/console/accounts")
@@ -109,17 +124,11 @@ def test_a_new_code_can_be_sent_three_times_an_hour(site: Site, an: Person) -> N
         "csrf_token": site.csrf("/account/verify-phone")}).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]  # the registration code counts as the first
     assert site.app.state.sms_channel.read("0912345678").count("===") == 3
-    verified = site.client.post("/account/verify-phone", data={
-        "code": sms_code(site), "csrf_token": site.csrf("/account/verify-phone")})
-    assert verified.status_code == 200
+    assert verify_phone(site) == 200
 
 
 def test_password_reset_through_the_phone_in_the_browser(site: Site, an: Person) -> None:
-    register_an(site, an)
-    site.client.post("/account/verify-phone", data={
-        "code": sms_code(site), "csrf_token": site.csrf("/account/verify-phone")})
-    approve_as_official(site, an)
-    site.client.cookies.clear()
+    approved(site, an)
 
     asked = site.client.post("/account/password-reset", follow_redirects=False, data={
         "personal_id_number": an.personal_id_number, "phone": "0912345678",
@@ -145,14 +154,6 @@ def test_a_reset_request_answers_the_same_for_strangers(site: Site) -> None:
     assert response.headers["location"] == "/account/password-reset/confirm"
     assert site.app.state.sms_channel.read("0912345678") == ""
 
-
-def approved_and_signed_in(site: Site, an: Person) -> None:
-    register_an(site, an)
-    site.client.post("/account/verify-phone", data={
-        "code": sms_code(site), "csrf_token": site.csrf("/account/verify-phone")})
-    approve_as_official(site, an)
-    site.client.cookies.clear()
-    assert citizen_sign_in(site, an) == 303
 
 
 def test_a_citizen_locks_their_account_and_an_official_unlocks_it(

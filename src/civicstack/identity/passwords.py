@@ -1,7 +1,10 @@
 """Password storage (argon2id) and the refusal of weak passwords.
 
-Parameters follow RFC 9106's second recommended option scaled to one lane: t=3 passes over
-64 MiB. One lane keeps a login on one core, so logins/s scale with cores.
+Parameters are OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane. RFC 9106's 64 MiB x 3
+costs ~215 ms per sign-in on our 2-vCPU reference machine (4.7 sign-ins/s per core), too slow
+for a national front door; this choice gives ~7x the capacity (docs/benchmarks.md). One lane
+keeps a sign-in on one core, so capacity scales with cores. Stored hashes carry their
+parameters, and `needs_rehash` upgrades them at the next sign-in if these change.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ COMMON = frozenset({
 
 @lru_cache(maxsize=1)
 def hasher() -> PasswordHasher:
-    return PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=1, hash_len=32,
+    return PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1, hash_len=32,
                           salt_len=16, type=Type.ID)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from fastapi.testclient import TestClient
+
 from civicstack.registry.models import Person
 from tests.support.web import Site
 
@@ -179,3 +181,38 @@ def test_lock_state_changes_need_a_known_action(site: Site, an: Person) -> None:
         "personal_id_number": an.personal_id_number, "action": "delete",
         "reason": "testing", "csrf_token": site.csrf("/console/accounts")})
     assert response.status_code == 422
+
+
+def test_a_citizen_sees_their_devices_and_signs_one_out(site: Site, an: Person) -> None:
+    approved_and_signed_in(site, an)
+    phone = TestClient(site.app, headers={"user-agent": "Lost phone browser"})
+    phone.post("/account/login", data={
+        "personal_id_number": an.personal_id_number, "password": PASSWORD,
+        "csrf_token": Site(site.app, phone).csrf("/account/login")})
+    assert phone.get("/account", follow_redirects=False).status_code == 200
+
+    page = site.client.get("/account?lang=en").text
+    assert "Lost phone browser" in page
+    assert page.count("Sign this device out") == 1  # not offered for the current device
+    handle = re.search(r"/account/sessions/(\w+)/end", page)
+    assert handle is not None
+    assert "citizen_session" not in page
+    ended = site.client.post(f"/account/sessions/{handle.group(1)}/end", follow_redirects=False,
+                             data={"csrf_token": site.csrf("/account")})
+
+    assert ended.status_code == 303
+    assert phone.get("/account", follow_redirects=False).status_code == 303
+    assert site.client.get("/account", follow_redirects=False).status_code == 200
+
+
+def test_a_password_reset_signs_every_device_out(site: Site, an: Person) -> None:
+    approved_and_signed_in(site, an)
+    other = TestClient(site.app)
+    other.cookies = site.client.cookies  # the same signed-in browser session
+    site.client.post("/account/password-reset", data={
+        "personal_id_number": an.personal_id_number, "phone": "0912345678",
+        "csrf_token": site.csrf("/account/password-reset")})
+    site.client.post("/account/password-reset/confirm", data={
+        "code": sms_code(site), "password": "a brand new passphrase",
+        "csrf_token": site.csrf("/account/password-reset/confirm")})
+    assert other.get("/account", follow_redirects=False).status_code == 303

@@ -49,3 +49,18 @@ class PhoneChallenge(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CitizenSession(Base):
+    """A signed-in browser. The cookie holds only this row's random id, so the citizen can see
+    every device signed in and end any of them from another."""
+
+    __tablename__ = "citizen_session"
+
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("citizen_account.id"), index=True)
+    user_agent: Mapped[str] = mapped_column(String(300))
+    ip_address: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

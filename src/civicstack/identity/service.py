@@ -13,11 +13,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from civicstack.identity import passwords
-from civicstack.identity.models import AccountStatus, CitizenAccount, PhoneChallenge
+from civicstack.identity.models import (
+    AccountStatus,
+    CitizenAccount,
+    CitizenSession,
+    PhoneChallenge,
+)
 from civicstack.kit import audit, outbox
 from civicstack.kit.audit import Actor
 from civicstack.kit.errors import Conflict, Invalid, NotFound
@@ -212,6 +217,7 @@ def reset_password(session: Session, pepper: str, personal_id_number: str, code:
         account.password_hash = passwords.hash_password(new_password)
         account.failed_logins = 0
         account.locked_until = None
+        _end_all_sessions(session, account)  # whoever knew the old password is signed out
     audit.record(session, Actor("citizen", personal_id_number), "identity.password_reset",
                  subject_type="person", subject_id=personal_id_number, purpose="password reset",
                  detail={"outcome": outcome.value})
@@ -311,6 +317,7 @@ def lock_myself(session: Session, personal_id_number: str) -> None:
     seeing them in person, unlocks it."""
     account = _existing_account(session, personal_id_number)
     account.status = AccountStatus.LOCKED.value
+    _end_all_sessions(session, account)
     audit.record(session, Actor("citizen", personal_id_number), "identity.account.self_lock",
                  subject_type="person", subject_id=personal_id_number, purpose="account security")
 
@@ -319,6 +326,7 @@ def lock(session: Session, actor: Actor, personal_id_number: str, reason: str) -
     registry.get_person(session, actor, personal_id_number, reason)  # audited, scope-checked
     account = _existing_account(session, personal_id_number)
     account.status = AccountStatus.LOCKED.value
+    _end_all_sessions(session, account)
     audit.record(session, actor, "identity.account.lock", subject_type="person",
                  subject_id=personal_id_number, purpose=reason)
 
@@ -342,11 +350,70 @@ def _existing_account(session: Session, personal_id_number: str) -> CitizenAccou
     return account
 
 
-def account_of(session: Session, personal_id_number: str) -> CitizenAccount | None:
-    return _account(session, personal_id_number)
-
-
 def my_audit_trail(session: Session, personal_id_number: str) -> list[audit.AuditEntry]:
     """Everything recorded about this person: who read their data and why, and every security
     event of their account. Shown to the citizen themself."""
     return audit.entries_for_subject(session, "person", personal_id_number, limit=100)
+
+
+# --- signed-in devices ----------------------------------------------------------------------
+
+SESSION_IDLE_LIMIT = timedelta(hours=8)
+
+
+def start_session(session: Session, account: CitizenAccount, user_agent: str,
+                  ip_address: str) -> str:
+    moment = now()
+    token = secrets.token_urlsafe(32)
+    session.add(CitizenSession(id=token, account_id=account.id, user_agent=user_agent[:300],
+                               ip_address=ip_address[:64], created_at=moment,
+                               last_seen_at=moment))
+    return token
+
+
+def session_account(session: Session, token: str) -> CitizenAccount | None:
+    """The account of a live browser session, touching it; None once ended, idle too long, or
+    the account is no longer active."""
+    found = session.execute(
+        select(CitizenSession, CitizenAccount)
+        .join(CitizenAccount, CitizenAccount.id == CitizenSession.account_id)
+        .where(CitizenSession.id == token, CitizenSession.ended_at.is_(None))).first()
+    if found is None:
+        return None
+    browser, account = found
+    if account.status != AccountStatus.ACTIVE.value or \
+            _aware(browser.last_seen_at) + SESSION_IDLE_LIMIT < now():
+        return None
+    browser.last_seen_at = now()
+    return account
+
+
+def live_sessions(session: Session, account: CitizenAccount) -> list[CitizenSession]:
+    return list(session.execute(
+        select(CitizenSession).where(CitizenSession.account_id == account.id,
+                                     CitizenSession.ended_at.is_(None),
+                                     CitizenSession.last_seen_at > now() - SESSION_IDLE_LIMIT)
+        .order_by(CitizenSession.last_seen_at.desc())).scalars())
+
+
+def session_handle(token: str) -> str:
+    """What a page may show of a session: its id is a bearer secret, this is not."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+def end_session(session: Session, account: CitizenAccount, handle: str) -> None:
+    """Sign one device out; a citizen can end only their own sessions."""
+    browser = next((s for s in live_sessions(session, account)
+                    if hmac.compare_digest(session_handle(s.id), handle)), None)
+    if browser is None:
+        raise NotFound("no such signed-in device")
+    browser.ended_at = now()
+    audit.record(session, Actor("citizen", account.personal_id_number), "identity.session.end",
+                 subject_type="person", subject_id=account.personal_id_number,
+                 purpose="account security", detail={"device": browser.user_agent[:80]})
+
+
+def _end_all_sessions(session: Session, account: CitizenAccount) -> None:
+    session.execute(update(CitizenSession).where(
+        CitizenSession.account_id == account.id, CitizenSession.ended_at.is_(None))
+        .values(ended_at=now()))

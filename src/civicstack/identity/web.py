@@ -11,9 +11,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
 from civicstack.identity import service
+from civicstack.identity.models import CitizenAccount
 from civicstack.kit import console
 from civicstack.kit.deps import DbSession
 from civicstack.kit.errors import Conflict, DomainError, Forbidden, Invalid, RateLimited
@@ -22,7 +24,7 @@ from civicstack.kit.outbox import dispatch_pending
 from civicstack.kit.web import check_csrf, client_address, field_errors, limiter, render
 
 router = APIRouter(include_in_schema=False)
-CITIZEN_KEY, PENDING_KEY, RESET_KEY = "citizen_pid", "pending_pid", "reset_pid"
+CITIZEN_KEY, PENDING_KEY, RESET_KEY = "citizen_session", "pending_pid", "reset_pid"
 LOGIN_MESSAGES = {
     service.LoginOutcome.WRONG_CREDENTIALS: N_("Wrong ID number or password."),
     service.LoginOutcome.TEMPORARILY_LOCKED: N_("Too many failed attempts: try again later."),
@@ -125,8 +127,10 @@ def login(request: Request, session: DbSession,
         failures.failed(client)
         return render(request, "portal/login.html", {
             "form": form, "errors": {"password": LOGIN_MESSAGES[result.outcome]}}, 401)
+    assert result.account is not None  # signed in means there is an account
     request.session.clear()
-    request.session[CITIZEN_KEY] = form["personal_id_number"]
+    request.session[CITIZEN_KEY] = service.start_session(
+        session, result.account, request.headers.get("user-agent", "unknown"), client)
     return RedirectResponse("/account", status_code=303)
 
 
@@ -172,24 +176,45 @@ def reset_confirm(request: Request, session: DbSession, code: Annotated[str, For
     return RedirectResponse("/account/login", status_code=303)
 
 
+def _citizen(request: Request, session: Session) -> CitizenAccount | None:
+    token = request.session.get(CITIZEN_KEY)
+    account = service.session_account(session, str(token)) if token else None
+    if account is None:
+        request.session.pop(CITIZEN_KEY, None)
+    return account
+
+
 @router.get("/account", response_class=HTMLResponse)
 def account_page(request: Request, session: DbSession) -> Response:
-    pid = request.session.get(CITIZEN_KEY)
-    account = service.account_of(session, str(pid)) if pid else None
+    account = _citizen(request, session)
     if account is None:
         return RedirectResponse("/account/login", status_code=303)
+    current = service.session_handle(str(request.session[CITIZEN_KEY]))
+    devices = [(service.session_handle(s.id), s) for s in service.live_sessions(session, account)]
     return render(request, "portal/account.html", {
-        "account": account, "trail": service.my_audit_trail(session, account.personal_id_number)})
+        "account": account, "devices": devices, "current": current,
+        "trail": service.my_audit_trail(session, account.personal_id_number)})
+
+
+@router.post("/account/sessions/{handle}/end")
+def end_device_session(request: Request, session: DbSession, handle: str,
+                       csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    account = _citizen(request, session)
+    if account is None:
+        return RedirectResponse("/account/login", status_code=303)
+    service.end_session(session, account, handle)
+    return RedirectResponse("/account", status_code=303)
 
 
 @router.post("/account/lock")
 def lock_my_account(request: Request, session: DbSession,
                     csrf_token: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf_token)
-    pid = request.session.get(CITIZEN_KEY)
-    if not pid:
+    account = _citizen(request, session)
+    if account is None:
         return RedirectResponse("/account/login", status_code=303)
-    service.lock_myself(session, str(pid))
+    service.lock_myself(session, account.personal_id_number)
     request.session.clear()
     return render(request, "portal/message.html", {"message": "locked"})
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
 
 from civicstack.kit.i18n import negotiate_locale, translations
+from civicstack.kit.web import local_time
 
 ROOT = Path(__file__).resolve().parents[2]
 METHOD_MAP = [("src/civicstack/templates/**.html", "jinja2"), ("src/civicstack/**.py", "python")]
@@ -37,3 +39,8 @@ def test_every_user_visible_message_has_a_vietnamese_translation() -> None:
 def test_explicit_choice_beats_cookie_beats_browser_beats_default(
         query: str | None, cookie: str | None, header: str | None, expected: str) -> None:
     assert negotiate_locale(query, cookie, header, "vi") == expected
+
+
+def test_times_are_shown_in_vietnam_time_whatever_the_database_returns() -> None:
+    assert local_time(datetime(2026, 11, 24, 20, 30, tzinfo=UTC)) == "25/11/2026 03:30"
+    assert local_time(datetime(2026, 11, 24, 20, 30)) == "25/11/2026 03:30"  # SQLite: naive

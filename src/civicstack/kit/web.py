@@ -5,9 +5,11 @@ from __future__ import annotations
 import hmac
 import secrets
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -46,7 +48,17 @@ def _environment() -> Environment:
     return environment
 
 
+DISPLAY_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")  # what citizens and officials read clocks in
+
+
+def local_time(moment: datetime) -> str:
+    """Stored instants are UTC (SQLite hands them back naive); people read Vietnam time."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(DISPLAY_ZONE).strftime("%d/%m/%Y %H:%M")
+
+
 ENVIRONMENT = _environment()
+ENVIRONMENT.filters["local_time"] = local_time
 
 
 def request_locale(request: Request) -> str:

@@ -35,6 +35,15 @@ class CitizenAccount(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Level 2: an official authorises it in person, then the citizen enrols an authenticator.
+    # The TOTP secret is stored encrypted (nonce + AES-GCM ciphertext, base64) so a database
+    # dump alone cannot mint codes.
+    totp_secret: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Time-step of the last accepted code: a code from that step or earlier is a replay.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    level2_authorised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                                  nullable=True)
+    level2_authorised_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class PhoneChallenge(Base):
@@ -64,3 +73,9 @@ class CitizenSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # What this browser has proven: level 1 by password, level 2 after a TOTP code too.
+    level: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    amr: Mapped[str] = mapped_column(String(50), default="pwd", server_default="pwd")
+    # Time of the last authentication step (OIDC auth_time); moves on at step-up.
+    authenticated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                              nullable=True)

@@ -1,4 +1,5 @@
-"""eID accounts: level-1 self-registration, phone proof by one-time code, password sign-in.
+"""eID accounts: level-1 self-registration, phone proof by one-time code, password sign-in,
+and level 2: an authenticator app enrolled after an official's activation, used to step up.
 
 Sign-in and code checks *return* their outcome instead of raising, because a failed attempt
 must be counted and committed: raising would roll the counter back with everything else.
@@ -16,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from civicstack.identity import passwords
+from civicstack.identity import passwords, totp
 from civicstack.identity.models import (
     AccountStatus,
     CitizenAccount,
@@ -25,7 +26,7 @@ from civicstack.identity.models import (
 )
 from civicstack.kit import audit, outbox
 from civicstack.kit.audit import Actor
-from civicstack.kit.errors import Conflict, Invalid, NotFound
+from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from civicstack.registry import service as registry
 from civicstack.registry.rules import PHONE_PATTERN
 
@@ -350,6 +351,21 @@ def _existing_account(session: Session, personal_id_number: str) -> CitizenAccou
     return account
 
 
+def account_by_id(session: Session, account_id: int) -> CitizenAccount:
+    """For modules that keep only the account's id, such as relying parties' tokens."""
+    account = session.get(CitizenAccount, account_id)
+    if account is None:
+        raise NotFound("no such eID account")
+    return account
+
+
+def active_account(session: Session, account_id: int) -> CitizenAccount | None:
+    """The account while it may be used; None once locked (or if it never was approved)."""
+    account = session.get(CitizenAccount, account_id)
+    return account if account is not None and \
+        account.status == AccountStatus.ACTIVE.value else None
+
+
 def my_audit_trail(session: Session, personal_id_number: str) -> list[audit.AuditEntry]:
     """Everything recorded about this person: who read their data and why, and every security
     event of their account. Shown to the citizen themself."""
@@ -359,21 +375,53 @@ def my_audit_trail(session: Session, personal_id_number: str) -> list[audit.Audi
 # --- signed-in devices ----------------------------------------------------------------------
 
 SESSION_IDLE_LIMIT = timedelta(hours=8)
+PASSWORD_ONLY, PASSWORD_AND_TOTP = "pwd", "pwd otp"  # RFC 8176 amr values, space-separated
 
 
 def start_session(session: Session, account: CitizenAccount, user_agent: str,
                   ip_address: str) -> str:
+    """A new browser session at level 1: a password proves only that much, whatever the
+    account's own level."""
     moment = now()
     token = secrets.token_urlsafe(32)
     session.add(CitizenSession(id=token, account_id=account.id, user_agent=user_agent[:300],
                                ip_address=ip_address[:64], created_at=moment,
-                               last_seen_at=moment))
+                               last_seen_at=moment, level=1, amr=PASSWORD_ONLY,
+                               authenticated_at=moment))
     return token
 
 
+@dataclass(frozen=True)
+class SignedIn:
+    """A live browser session and what it has proven."""
+
+    account: CitizenAccount
+    session_id: str  # the CitizenSession id: a bearer secret, never shown
+    level: int  # 1 after the password, 2 after the password and a TOTP code
+    amr: tuple[str, ...]  # RFC 8176 methods: ("pwd",) or ("pwd", "otp")
+    authenticated_at: datetime  # aware UTC; the last authentication step (OIDC auth_time)
+
+
+def signed_in(session: Session, token: str) -> SignedIn | None:
+    """The live session behind a browser's token, touching it; None once ended, idle too long,
+    or the account is no longer active."""
+    found = _live_session(session, token)
+    if found is None:
+        return None
+    browser, account = found
+    return SignedIn(account=account, session_id=browser.id, level=browser.level,
+                    amr=tuple(browser.amr.split()),
+                    authenticated_at=_aware(browser.authenticated_at or browser.created_at))
+
+
 def session_account(session: Session, token: str) -> CitizenAccount | None:
-    """The account of a live browser session, touching it; None once ended, idle too long, or
-    the account is no longer active."""
+    """The account of a live browser session, touching it (see signed_in)."""
+    found = signed_in(session, token)
+    return found.account if found else None
+
+
+def _live_session(session: Session, token: str,
+                  ) -> tuple[CitizenSession, CitizenAccount] | None:
     found = session.execute(
         select(CitizenSession, CitizenAccount)
         .join(CitizenAccount, CitizenAccount.id == CitizenSession.account_id)
@@ -385,7 +433,7 @@ def session_account(session: Session, token: str) -> CitizenAccount | None:
             _aware(browser.last_seen_at) + SESSION_IDLE_LIMIT < now():
         return None
     browser.last_seen_at = now()
-    return account
+    return browser, account
 
 
 def live_sessions(session: Session, account: CitizenAccount) -> list[CitizenSession]:
@@ -417,3 +465,154 @@ def _end_all_sessions(session: Session, account: CitizenAccount) -> None:
     session.execute(update(CitizenSession).where(
         CitizenSession.account_id == account.id, CitizenSession.ended_at.is_(None))
         .values(ended_at=now()))
+
+
+# --- level 2: a second factor by authenticator app (TOTP) -----------------------------------
+
+# An activation at the police office is an invitation to enrol, not a standing one: whoever
+# learns the password later must not be able to bind their own authenticator to the account.
+ENROLMENT_WINDOW = timedelta(days=7)
+
+
+def authorise_level_two(session: Session, actor: Actor, personal_id_number: str,
+                        reason: str) -> None:
+    """A police official, having seen the citizen in person, lets the account enrol an
+    authenticator. Doing it again for a level-2 account replaces a lost authenticator: the
+    old secret stops working and every session falls back to level 1."""
+    registry.get_person(session, actor, personal_id_number, reason)  # audited, scope-checked
+    account = _existing_account(session, personal_id_number)
+    if account.status != AccountStatus.ACTIVE.value:
+        raise Conflict("only an active eID account can be raised to level 2")
+    replaced = account.level == 2  # not a secret still waiting for its first code
+    account.level2_authorised_at = now()
+    account.level2_authorised_by = str(actor)[:100]
+    account.level = 1
+    account.totp_secret = None
+    account.totp_last_step = None
+    if replaced:
+        _lower_sessions(session, account)
+    audit.record(session, actor, "identity.level2.authorise", subject_type="person",
+                 subject_id=personal_id_number, purpose=reason,
+                 detail={"replaces_authenticator": replaced})
+
+
+def _lower_sessions(session: Session, account: CitizenAccount) -> None:
+    session.execute(update(CitizenSession).where(
+        CitizenSession.account_id == account.id, CitizenSession.ended_at.is_(None))
+        .values(level=1, amr=PASSWORD_ONLY))
+
+
+@dataclass(frozen=True)
+class TotpEnrolment:
+    secret: str  # base32, for typing into an app by hand
+    uri: str  # otpauth://, for the QR code
+
+
+def totp_enrolment(session: Session, totp_key: str, account: CitizenAccount) -> TotpEnrolment:
+    """The secret waiting to be confirmed, created on first call. The same one is returned
+    until confirmed, so reloading the page does not invalidate a QR code already scanned."""
+    check_may_enrol(account)
+    if account.totp_secret is None:
+        secret = totp.new_secret()
+        account.totp_secret = totp.seal(totp_key, secret, account.personal_id_number)
+        _record_for(session, account, "identity.totp.enrolment_start", "eID level 2")
+    else:
+        secret = _secret_of(totp_key, account)
+    return TotpEnrolment(secret, totp.provisioning_uri(secret, account.personal_id_number))
+
+
+def enrol_totp(session: Session, totp_key: str, account: CitizenAccount, code: str,
+               session_token: str | None = None) -> CodeOutcome:
+    """Confirm the authenticator with its first code; the account becomes level 2, and so
+    does the browser session that proved it (`session_token`), which has just shown both."""
+    _lock_row(session, account)  # one confirmation at a time
+    check_may_enrol(account)
+    outcome = CodeOutcome.NO_CODE
+    if account.totp_secret is not None:
+        step = _accepted_step(totp_key, account, code)
+        outcome = CodeOutcome.WRONG if step is None else CodeOutcome.ACCEPTED
+    if outcome == CodeOutcome.ACCEPTED:
+        account.level = 2
+        found = _live_session(session, session_token) if session_token else None
+        if found is not None and found[1].id == account.id:
+            _raise_to_level_two(found[0])
+    _record_for(session, account, "identity.totp.enrol", "eID level 2",
+                {"outcome": outcome.value})
+    return outcome
+
+
+def check_may_enrol(account: CitizenAccount) -> None:
+    """Refuse (403/409) unless an official's activation is waiting for an authenticator."""
+    if account.level == 2:
+        raise Conflict("the authenticator is already set up; to replace it, go to a police "
+                       "office")
+    authorised = account.level2_authorised_at
+    if authorised is None:
+        raise Forbidden("level 2 must first be activated at a police office")
+    if _aware(authorised) + ENROLMENT_WINDOW < now():
+        raise Forbidden("the level 2 activation has expired; ask at a police office again")
+
+
+def step_up(session: Session, totp_key: str, token: str, code: str) -> CodeOutcome:
+    """Raise a signed-in session to level 2 with a code from the account's authenticator.
+    Wrong or replayed codes count toward the same progressive lock as wrong passwords."""
+    found = _live_session(session, token)
+    if found is None:
+        raise Unauthorized("you are not signed in; sign in again")
+    browser, account = found
+    if account.level != 2 or account.totp_secret is None:
+        raise Conflict("this eID account is level 1; level 2 is activated at a police office")
+    _lock_row(session, account)  # a code is accepted once, even by concurrent requests
+    outcome = _check_second_factor(totp_key, account, code)
+    if outcome == CodeOutcome.ACCEPTED:
+        _raise_to_level_two(browser)
+    _record_for(session, account, "identity.step_up", "sign-in", {"outcome": outcome.value})
+    return outcome
+
+
+def _check_second_factor(totp_key: str, account: CitizenAccount, code: str) -> CodeOutcome:
+    if account.locked_until and _aware(account.locked_until) > now():
+        return CodeOutcome.EXHAUSTED
+    if _accepted_step(totp_key, account, code) is None:
+        _count_failure(account)
+        return CodeOutcome.WRONG
+    account.failed_logins = 0
+    account.locked_until = None
+    return CodeOutcome.ACCEPTED
+
+
+def _accepted_step(totp_key: str, account: CitizenAccount, code: str) -> int | None:
+    """The code's time-step, remembered so that neither this code nor an older one (seen over
+    a shoulder, or phished a minute ago) is accepted again; None for a wrong or used code."""
+    step = totp.matching_step(_secret_of(totp_key, account), code, now())
+    last = account.totp_last_step
+    if step is None or (last is not None and step <= last):
+        return None
+    account.totp_last_step = step
+    return step
+
+
+def _lock_row(session: Session, account: CitizenAccount) -> None:
+    """Lock the account's row and re-read it, so two requests carrying the same code are
+    checked one after the other against the last accepted step. Flushed first, because a
+    refresh discards unflushed changes."""
+    session.flush()
+    session.refresh(account, with_for_update=True)
+
+
+def _secret_of(totp_key: str, account: CitizenAccount) -> str:
+    assert account.totp_secret is not None  # callers check enrolment first
+    return totp.unseal(totp_key, account.totp_secret, account.personal_id_number)
+
+
+def _raise_to_level_two(browser: CitizenSession) -> None:
+    browser.level = 2
+    browser.amr = PASSWORD_AND_TOTP
+    browser.authenticated_at = now()
+
+
+def _record_for(session: Session, account: CitizenAccount, action: str, purpose: str,
+                detail: dict[str, object] | None = None) -> None:
+    audit.record(session, Actor("citizen", account.personal_id_number), action,
+                 subject_type="person", subject_id=account.personal_id_number,
+                 purpose=purpose, detail=detail or {})

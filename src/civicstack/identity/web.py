@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+import segno
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
@@ -21,9 +23,19 @@ from civicstack.kit.deps import DbSession
 from civicstack.kit.errors import Conflict, DomainError, Forbidden, Invalid, RateLimited
 from civicstack.kit.i18n import N_
 from civicstack.kit.outbox import dispatch_pending
-from civicstack.kit.web import check_csrf, client_address, field_errors, limiter, render
+from civicstack.kit.web import (
+    check_csrf,
+    client_address,
+    field_errors,
+    limiter,
+    local_path,
+    render,
+)
 
 router = APIRouter(include_in_schema=False)
+# `next` is where to go after signing in or stepping up; only local paths are followed.
+NextQuery = Annotated[str, Query(alias="next")]
+NextForm = Annotated[str, Form(alias="next")]
 CITIZEN_KEY, PENDING_KEY, RESET_KEY = "citizen_session", "pending_pid", "reset_pid"
 LOGIN_MESSAGES = {
     service.LoginOutcome.WRONG_CREDENTIALS: N_("Wrong ID number or password."),
@@ -36,6 +48,11 @@ CODE_MESSAGES = {
     service.CodeOutcome.EXPIRED: N_("The code has expired."),
     service.CodeOutcome.EXHAUSTED: N_("Too many wrong codes."),
     service.CodeOutcome.NO_CODE: N_("No code is waiting for this account."),
+}
+AUTHENTICATOR_MESSAGES = {
+    **CODE_MESSAGES,
+    service.CodeOutcome.EXHAUSTED: N_("Too many failed attempts: try again later."),
+    service.CodeOutcome.NO_CODE: N_("Scan the QR code below first, then enter the code."),
 }
 
 
@@ -104,34 +121,41 @@ def resend_code(request: Request, session: DbSession,
 
 
 @router.get("/account/login", response_class=HTMLResponse)
-def login_form(request: Request) -> Response:
-    return render(request, "portal/login.html", {"form": {}, "errors": {}})
+def login_form(request: Request, next_path: NextQuery = "") -> Response:
+    return render(request, "portal/login.html",
+                  {"form": {}, "errors": {}, "next": local_path(next_path, "")})
 
 
 @router.post("/account/login", response_class=HTMLResponse)
 def login(request: Request, session: DbSession,
           personal_id_number: Annotated[str, Form()] = "",
-          password: Annotated[str, Form()] = "",
+          password: Annotated[str, Form()] = "", next_path: NextForm = "",
           csrf_token: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf_token)
     form = {"personal_id_number": personal_id_number.strip()}
+    target = local_path(next_path or request.query_params.get("next"), "")
     client = client_address(request)
     failures = limiter(request, "citizen_sign_in_failures")
     try:
         failures.check(client)
     except RateLimited as exc:
-        return render(request, "portal/login.html",
-                      {"form": form, "errors": {"password": exc.detail}}, exc.status)
+        return render(request, "portal/login.html", {
+            "form": form, "errors": {"password": exc.detail}, "next": target}, exc.status)
     result = service.sign_in(session, form["personal_id_number"], password)
     if result.outcome != service.LoginOutcome.SIGNED_IN:
         failures.failed(client)
         return render(request, "portal/login.html", {
-            "form": form, "errors": {"password": LOGIN_MESSAGES[result.outcome]}}, 401)
+            "form": form, "errors": {"password": LOGIN_MESSAGES[result.outcome]},
+            "next": target}, 401)
     assert result.account is not None  # signed in means there is an account
     request.session.clear()
     request.session[CITIZEN_KEY] = service.start_session(
         session, result.account, request.headers.get("user-agent", "unknown"), client)
-    return RedirectResponse("/account", status_code=303)
+    return RedirectResponse(target or "/account", status_code=303)
+
+
+def _to_login(next_path: str) -> RedirectResponse:
+    return RedirectResponse(f"/account/login?next={quote(next_path, safe='')}", status_code=303)
 
 
 @router.get("/account/password-reset", response_class=HTMLResponse)
@@ -176,24 +200,129 @@ def reset_confirm(request: Request, session: DbSession, code: Annotated[str, For
     return RedirectResponse("/account/login", status_code=303)
 
 
-def _citizen(request: Request, session: Session) -> CitizenAccount | None:
+def _signed_in(request: Request, session: Session) -> service.SignedIn | None:
     token = request.session.get(CITIZEN_KEY)
-    account = service.session_account(session, str(token)) if token else None
-    if account is None:
+    found = service.signed_in(session, str(token)) if token else None
+    if found is None:
         request.session.pop(CITIZEN_KEY, None)
-    return account
+    return found
+
+
+def _citizen(request: Request, session: Session) -> CitizenAccount | None:
+    found = _signed_in(request, session)
+    return found.account if found else None
 
 
 @router.get("/account", response_class=HTMLResponse)
 def account_page(request: Request, session: DbSession) -> Response:
-    account = _citizen(request, session)
-    if account is None:
+    signed = _signed_in(request, session)
+    if signed is None:
         return RedirectResponse("/account/login", status_code=303)
-    current = service.session_handle(str(request.session[CITIZEN_KEY]))
+    account = signed.account
+    current = service.session_handle(signed.session_id)
     devices = [(service.session_handle(s.id), s) for s in service.live_sessions(session, account)]
     return render(request, "portal/account.html", {
         "account": account, "devices": devices, "current": current,
+        "session_level": signed.level, "may_enrol": _may_enrol(account),
         "trail": service.my_audit_trail(session, account.personal_id_number)})
+
+
+def _may_enrol(account: CitizenAccount) -> bool:
+    try:
+        service.check_may_enrol(account)
+    except DomainError:
+        return False
+    return True
+
+
+def _totp_key(request: Request) -> str:
+    return str(request.app.state.totp_key)
+
+
+@router.get("/account/step-up", response_class=HTMLResponse)
+def step_up_form(request: Request, session: DbSession, next_path: NextQuery = "") -> Response:
+    target = local_path(next_path, "/account")
+    signed = _signed_in(request, session)
+    if signed is None:
+        return _to_login(f"/account/step-up?next={quote(target, safe='')}")
+    return _step_up_page(request, signed.account, target, {})
+
+
+def _step_up_page(request: Request, account: CitizenAccount, target: str,
+                  errors: dict[str, str], status_code: int = 200) -> Response:
+    level_one = account.level < 2
+    return render(request, "portal/step_up.html", {
+        "next": target, "errors": errors, "level_one": level_one,
+        "may_enrol": level_one and _may_enrol(account)}, 403 if level_one else status_code)
+
+
+@router.post("/account/step-up", response_class=HTMLResponse)
+def step_up(request: Request, session: DbSession, code: Annotated[str, Form()] = "",
+            next_path: NextForm = "", csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    target = local_path(next_path, "/account")
+    signed = _signed_in(request, session)
+    if signed is None:
+        return _to_login(f"/account/step-up?next={quote(target, safe='')}")
+    if signed.account.level < 2:
+        return _step_up_page(request, signed.account, target, {})
+    client = client_address(request)
+    failures = limiter(request, "citizen_step_up_failures")
+    try:
+        failures.check(client)
+    except RateLimited as exc:
+        return _step_up_page(request, signed.account, target, {"code": exc.detail}, exc.status)
+    outcome = service.step_up(session, _totp_key(request), signed.session_id, code)
+    if outcome != service.CodeOutcome.ACCEPTED:
+        failures.failed(client)
+        return _step_up_page(request, signed.account, target,
+                             {"code": AUTHENTICATOR_MESSAGES[outcome]}, _code_status(outcome))
+    return RedirectResponse(target, status_code=303)
+
+
+def _code_status(outcome: service.CodeOutcome) -> int:
+    return 429 if outcome == service.CodeOutcome.EXHAUSTED else 422
+
+
+@router.get("/account/second-factor", response_class=HTMLResponse)
+def second_factor_form(request: Request, session: DbSession) -> Response:
+    signed = _signed_in(request, session)
+    if signed is None:
+        return _to_login("/account/second-factor")
+    return _second_factor_page(request, session, signed.account, {})
+
+
+def _second_factor_page(request: Request, session: Session, account: CitizenAccount,
+                        errors: dict[str, str], status_code: int = 200) -> Response:
+    try:
+        enrolment = service.totp_enrolment(session, _totp_key(request), account)
+    except DomainError as exc:
+        return render(request, "portal/second_factor.html",
+                      {"refusal": exc, "level": account.level}, exc.status)
+    return render(request, "portal/second_factor.html", {
+        "secret": " ".join(enrolment.secret[i:i + 4] for i in range(0, len(enrolment.secret), 4)),
+        # A white background of its own keeps the code scannable on a dark theme.
+        "qr_svg": segno.make(enrolment.uri, error="m").svg_inline(scale=4, light="#fff"),
+        "errors": errors}, status_code)
+
+
+@router.post("/account/second-factor", response_class=HTMLResponse)
+def second_factor(request: Request, session: DbSession, code: Annotated[str, Form()] = "",
+                  csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    signed = _signed_in(request, session)
+    if signed is None:
+        return _to_login("/account/second-factor")
+    try:
+        outcome = service.enrol_totp(session, _totp_key(request), signed.account, code,
+                                     signed.session_id)
+    except DomainError as exc:
+        return render(request, "portal/second_factor.html",
+                      {"refusal": exc, "level": signed.account.level}, exc.status)
+    if outcome != service.CodeOutcome.ACCEPTED:
+        return _second_factor_page(request, session, signed.account,
+                                   {"code": AUTHENTICATOR_MESSAGES[outcome]}, 422)
+    return RedirectResponse("/account", status_code=303)
 
 
 @router.post("/account/sessions/{handle}/end")
@@ -228,13 +357,19 @@ def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Respons
 
 @router.get("/console/accounts", response_class=HTMLResponse)
 def approval_queue(request: Request, session: DbSession) -> Response:
+    """Approvals for `identity:approve`, level-2 activation for `identity:level2`."""
     principal = console.signed_in_operator(request, session)
     if principal is None:
         return console.login_redirect(request)
-    context: dict[str, Any] = {"operator": principal.actor, "errors": {}}
+    may_approve = "identity:approve" in principal.scopes
+    context: dict[str, Any] = {"operator": principal.actor, "errors": {},
+                               "may_approve": may_approve,
+                               "may_level2": "identity:level2" in principal.scopes}
     try:
-        principal.require("identity:approve")
-        context["pending"] = service.pending_approval(session, principal.actor)
+        if not (may_approve or context["may_level2"]):
+            raise Forbidden("this key lacks the 'identity:approve' or 'identity:level2' scope")
+        if may_approve:
+            context["pending"] = service.pending_approval(session, principal.actor)
     except Forbidden as exc:
         return render(request, "console/error.html", {**context, "error": exc}, exc.status)
     return render(request, "console/accounts.html", context)
@@ -272,6 +407,26 @@ def change_lock(request: Request, session: DbSession,
         if change is None:
             raise Invalid("action", "choose lock or unlock")
         change(session, principal.actor, personal_id_number.strip(), reason)
+    except DomainError as exc:
+        return render(request, "console/error.html",
+                      {"operator": principal.actor, "error": exc}, exc.status)
+    return RedirectResponse("/console/accounts", status_code=303)
+
+
+@router.post("/console/accounts/level-two")
+def authorise_level_two(request: Request, session: DbSession,
+                        personal_id_number: Annotated[str, Form()] = "",
+                        reason: Annotated[str, Form()] = "",
+                        csrf_token: Annotated[str, Form()] = "") -> Response:
+    """A police official activates level 2 after seeing the citizen and their ID card."""
+    check_csrf(request, csrf_token)
+    principal = console.signed_in_operator(request, session)
+    if principal is None:
+        return console.login_redirect(request)
+    try:
+        principal.require("identity:level2")
+        service.authorise_level_two(session, principal.actor, personal_id_number.strip(),
+                                    reason)
     except DomainError as exc:
         return render(request, "console/error.html",
                       {"operator": principal.actor, "error": exc}, exc.status)

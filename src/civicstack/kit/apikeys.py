@@ -21,7 +21,8 @@ from civicstack.kit.db import Base
 from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 
 KEY_PREFIX = "csk"
-KNOWN_SCOPES = frozenset({"registry:read", "registry:write", "audit:read", "identity:approve"})
+KNOWN_SCOPES = frozenset({"registry:read", "registry:write", "audit:read", "identity:approve",
+                          "identity:level2"})
 
 
 class OperatorApiKey(Base):

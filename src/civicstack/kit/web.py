@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
@@ -122,3 +122,18 @@ def limiter(request: Request, name: str) -> FailureLimiter:
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def local_path(target: str | None, default: str) -> str:
+    """`target` when it is a path on this site, else `default`: where to go after signing in.
+
+    An attacker can put anything in a `next` parameter, so only "/path" passes. "//host" and
+    "/\\host" are read by browsers as another host, and browsers drop tabs and newlines from
+    URLs, so "/<tab>/host" would become "//host": all of these fall back to `default`.
+    """
+    if not target or len(target) > 2000 or not target.startswith("/"):
+        return default
+    if target.startswith("//") or "\\" in target or any(c <= " " or c == "\x7f" for c in target):
+        return default
+    parts = urlsplit(target)
+    return default if parts.scheme or parts.netloc else target

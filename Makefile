@@ -25,8 +25,10 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 demo: $(INSTALLED) ## Migrate an SQLite database, seed ~2,000 people, serve http://127.0.0.1:8000
 	$(BIN)/civicstack db upgrade
 	$(BIN)/civicstack demo seed --people $(DEMO_PEOPLE) --seed 1
+	$(BIN)/civicstack oidc demo-bank
 	@echo "Officials' console: http://127.0.0.1:8000/console/login (key in .data/demo-operator-key.txt)"
-	$(BIN)/civicstack serve --host 127.0.0.1 --port 8000
+	@echo "Single sign-on: http://127.0.0.1:8000/demo/bank/ (a relying party signing in with eID)"
+	CIVICSTACK_DEMO_RELYING_PARTY=1 $(BIN)/civicstack serve --host 127.0.0.1 --port 8000
 
 system-deps: ## Install Debian postgresql and chromium when missing (tests need both)
 	@if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \

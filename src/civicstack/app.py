@@ -12,11 +12,16 @@ from civicstack.identity import web as identity_web
 from civicstack.kit import health
 from civicstack.kit.db import make_engine, make_session_factory
 from civicstack.kit.errors import install_problem_handlers
+from civicstack.kit.keys import KeyRing
 from civicstack.kit.logging import RequestContextMiddleware, configure_logging
 from civicstack.kit.metrics import MetricsMiddleware, metrics_response
 from civicstack.kit.outbox import FileMailbox
 from civicstack.kit.secrets import load_or_create_secret
 from civicstack.kit.web import STATIC_DIR
+from civicstack.oidc import api as oidc_api
+from civicstack.oidc import web as oidc_web
+from civicstack.oidc.demo_rp import MOUNT, demo_bank
+from civicstack.oidc.tokens import Provider
 from civicstack.registry import api as registry_api
 from civicstack.registry import web as registry_web
 
@@ -34,12 +39,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.pepper = load_or_create_secret(settings.data_dir, "apikey-pepper")
+    app.state.totp_key = load_or_create_secret(settings.data_dir, "totp-key")  # seals secrets
     app.state.sms_channel = FileMailbox(settings.data_dir / "mailbox")  # demo delivery
+    app.state.oidc = Provider(settings.issuer, KeyRing(settings.data_dir / "keys"),
+                              load_or_create_secret(settings.data_dir, "pairwise-salt"))
 
     install_problem_handlers(app)
     app.add_middleware(
         SessionMiddleware, secret_key=load_or_create_secret(settings.data_dir, "session-key"),
-        session_cookie="civicstack_session", same_site="strict",
+        # lax, not strict: a relying party sends the citizen here by a top-level link, and
+        # single sign-on needs the session on that navigation. Forms carry CSRF tokens.
+        session_cookie="civicstack_session", same_site="lax",
         https_only=settings.session_cookie_secure, max_age=8 * 3600,
     )
     app.add_middleware(MetricsMiddleware)
@@ -50,5 +60,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(registry_api.router, prefix="/api/v1")
     app.include_router(registry_web.router)
     app.include_router(identity_web.router)
+    app.include_router(oidc_api.router)
+    app.include_router(oidc_web.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if settings.demo_relying_party:
+        app.mount(MOUNT, demo_bank(settings,
+                                   load_or_create_secret(settings.data_dir, "demo-bank-key")))
     return app

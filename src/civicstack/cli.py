@@ -16,6 +16,7 @@ from civicstack.kit.cli_support import (
 from civicstack.kit.errors import Invalid
 from civicstack.kit.outbox import FileMailbox, dispatch_pending
 from civicstack.kit.secrets import load_or_create_secret
+from civicstack.oidc.cli import keys_app, oidc_app
 from civicstack.registry.cli import demo_app, registry_app
 from civicstack.registry.models import Province
 from civicstack.registry.units import sync_reference_units
@@ -33,6 +34,8 @@ app.add_typer(apikey_app, name="apikey")
 app.add_typer(registry_app, name="registry")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(demo_app, name="demo")
+app.add_typer(oidc_app, name="oidc")
+app.add_typer(keys_app, name="keys")
 
 
 @db_app.command("upgrade")

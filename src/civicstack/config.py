@@ -17,11 +17,21 @@ class Settings(BaseSettings):
         default="",
         description="SQLAlchemy URL; empty means an SQLite file inside data_dir.",
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where citizens reach the portal; also the OpenID Connect issuer.",
+    )
+    demo_relying_party: bool = Field(
+        default=False, description="Serve the demo bank at /demo/bank (make demo turns it on).")
     log_level: str = "INFO"
     log_json: bool = True
     default_locale: str = "vi"
     session_cookie_secure: bool = False
     import_batch_size: int = Field(default=5000, ge=100, le=100_000)
+
+    @property
+    def issuer(self) -> str:
+        return self.public_url.rstrip("/")
 
     @property
     def resolved_database_url(self) -> str:

@@ -20,9 +20,11 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from civicstack.app import create_app
 from civicstack.config import Settings
 from civicstack.kit import apikeys
+from civicstack.kit.audit import Actor
 from civicstack.kit.db import make_engine, make_session_factory, transaction
 from civicstack.kit.migrate import upgrade
 from civicstack.kit.throwaway_pg import free_port
+from civicstack.oidc.demo_rp import register_demo_bank
 from civicstack.registry.demo import seed_population, write_demo_population
 from civicstack.registry.units import sync_reference_units
 
@@ -49,17 +51,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         sync_reference_units(session)
     population = write_demo_population(data_dir, 300, seed=11)
     seed_population(factory, population)
-    app = create_app(Settings(database_url=url, data_dir=data_dir, log_level="WARNING"))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    app = create_app(Settings(database_url=url, data_dir=data_dir, log_level="WARNING",
+                              public_url=base, demo_relying_party=True))
     with transaction(app.state.session_factory) as session:
         token = apikeys.create_key(session, app.state.pepper, "browser-clerk",
                                    ["registry:read", "identity:approve"]).token
-    port = free_port()
+        register_demo_bank(session, Actor("test", "browser"), app.state.pepper, data_dir, base)
     runner = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
     thread = threading.Thread(target=runner.run, daemon=True)
     thread.start()
     while not runner.started:
         time.sleep(0.05)
-    yield Server(f"http://127.0.0.1:{port}", token, data_dir, population)
+    yield Server(base, token, data_dir, population)
     runner.should_exit = True
     thread.join(timeout=10)
 

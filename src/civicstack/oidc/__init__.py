@@ -1,0 +1,1 @@
+"""OpenID Connect provider: single sign-on with the eID account for relying parties."""

@@ -1,0 +1,236 @@
+"""Relying parties: registration by officials or the CLI, and client authentication at the
+token, PAR, revocation and introspection endpoints (client_secret_basic, private_key_jwt)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from joserfc.jws import extract_compact
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from civicstack.kit import audit
+from civicstack.kit.audit import Actor
+from civicstack.kit.errors import Conflict, Invalid, NotFound
+from civicstack.oidc.models import OidcClient, UsedAssertion
+from civicstack.oidc.protocol import (
+    ACR_LEVELS,
+    ASSERTION_LONGEST_LIFE,
+    JWT_BEARER,
+    SUPPORTED_SCOPES,
+    OAuthError,
+    now,
+)
+
+AUTH_METHODS = ("client_secret_basic", "private_key_jwt")
+ASSERTION_ALGORITHMS = ["ES256", "RS256", "PS256"]
+
+
+@dataclass(frozen=True)
+class NewClient:
+    name: str
+    redirect_uris: tuple[str, ...]
+    auth_method: str = "client_secret_basic"
+    jwks: dict[str, Any] | None = None
+    scopes: tuple[str, ...] = ("openid", "profile")
+    acr_values: tuple[str, ...] = ("urn:civicstack:loa:1",)
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    sector_identifier: str = ""
+    id_token_alg: str = "ES256"  # noqa: S105 - an algorithm name, not a secret
+
+
+@dataclass(frozen=True)
+class RegisteredClient:
+    client_id: str
+    client_secret: str | None  # shown once; only its keyed digest is kept
+
+
+def _secret_digest(pepper: str, secret: str) -> str:
+    return hmac.new(pepper.encode(), secret.encode(), hashlib.sha256).hexdigest()
+
+
+def register_client(session: Session, actor: Actor, pepper: str,
+                    new: NewClient) -> RegisteredClient:
+    _check_new_client(new)
+    client_id = "rp_" + secrets.token_urlsafe(12)
+    secret = secrets.token_urlsafe(32) if new.auth_method == "client_secret_basic" else None
+    session.add(OidcClient(
+        client_id=client_id, name=new.name.strip(), auth_method=new.auth_method,
+        secret_digest=_secret_digest(pepper, secret) if secret else None,
+        jwks=new.jwks, redirect_uris=list(new.redirect_uris),
+        post_logout_redirect_uris=list(new.post_logout_redirect_uris),
+        scopes=" ".join(new.scopes), acr_values=" ".join(new.acr_values),
+        sector_identifier=new.sector_identifier or urlsplit(new.redirect_uris[0]).netloc,
+        id_token_alg=new.id_token_alg, created_at=now()))
+    session.flush()
+    audit.record(session, actor, "oidc.client.register", subject_type="oidc_client",
+                 subject_id=client_id, purpose="relying party registration",
+                 detail={"name": new.name, "redirect_uris": list(new.redirect_uris),
+                         "scopes": list(new.scopes), "auth_method": new.auth_method})
+    return RegisteredClient(client_id, secret)
+
+
+def _check_new_client(new: NewClient) -> None:
+    if not new.name.strip():
+        raise Invalid("name", "give the relying party a name people will recognise")
+    if not new.redirect_uris:
+        raise Invalid("redirect_uri", "register at least one redirect URI")
+    for uri in (*new.redirect_uris, *new.post_logout_redirect_uris):
+        _check_redirect_uri(uri)
+    if new.auth_method not in AUTH_METHODS:
+        raise Invalid("auth_method", f"use one of {', '.join(AUTH_METHODS)}")
+    if new.auth_method == "private_key_jwt":
+        _check_jwks(new.jwks)
+    unknown = set(new.scopes) - set(SUPPORTED_SCOPES)
+    if "openid" not in new.scopes or unknown:
+        raise Invalid("scope", f"scopes must include openid and come from {SUPPORTED_SCOPES}")
+    if not new.acr_values or set(new.acr_values) - set(ACR_LEVELS):
+        raise Invalid("acr", f"acr values must come from {sorted(ACR_LEVELS)}")
+    if new.id_token_alg not in ("ES256", "RS256"):
+        raise Invalid("id_token_alg", "ID tokens are signed ES256 or RS256")
+
+
+def _check_redirect_uri(uri: str) -> None:
+    parts = urlsplit(uri)
+    loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if parts.fragment or not parts.netloc or parts.scheme not in ("https", "http") or \
+            (parts.scheme == "http" and not loopback):
+        raise Invalid("redirect_uri", f"{uri!r}: use an absolute https URI without a fragment "
+                      "(http only on loopback, for development)")
+
+
+def _check_jwks(jwks: dict[str, Any] | None) -> None:
+    try:
+        keys = KeySet.import_key_set(jwks or {"keys": []})  # type: ignore[arg-type]
+    except (JoseError, ValueError, KeyError, TypeError) as exc:
+        raise Invalid("jwks", f"not a usable JWK set: {exc}") from None
+    if not list(keys) or any(key.is_private for key in keys):
+        raise Invalid("jwks", "give the client's public keys (at least one, no private parts)")
+
+
+def list_clients(session: Session) -> list[OidcClient]:
+    return list(session.execute(select(OidcClient).order_by(OidcClient.id)).scalars())
+
+
+def disable_client(session: Session, actor: Actor, client_id: str) -> None:
+    client = session.execute(select(OidcClient).where(
+        OidcClient.client_id == client_id)).scalar_one_or_none()
+    if client is None:
+        raise NotFound(f"no relying party {client_id!r}")
+    if client.disabled_at is not None:
+        raise Conflict(f"{client_id} is already disabled")
+    client.disabled_at = now()
+    audit.record(session, actor, "oidc.client.disable", subject_type="oidc_client",
+                 subject_id=client_id, purpose="relying party management")
+
+
+def active_client(session: Session, client_id: str) -> OidcClient | None:
+    return session.execute(select(OidcClient).where(
+        OidcClient.client_id == client_id, OidcClient.disabled_at.is_(None))
+    ).scalar_one_or_none()
+
+
+# --- client authentication ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    """What a request presented: the Authorization header and the form's fields."""
+
+    authorization: str
+    form: dict[str, str]
+    audiences: tuple[str, ...]  # what a client assertion may name as `aud`
+
+
+def authenticate_client(session: Session, pepper: str,
+                        credentials: ClientCredentials) -> OidcClient:
+    if credentials.form.get("client_assertion_type") == JWT_BEARER:
+        return _by_assertion(session, credentials)
+    if credentials.authorization.lower().startswith("basic "):
+        return _by_secret(session, pepper, credentials.authorization[6:])
+    raise _unauthenticated("authenticate with client_secret_basic or private_key_jwt")
+
+
+def _unauthenticated(why: str) -> OAuthError:
+    return OAuthError("invalid_client", why, 401)
+
+
+def _by_secret(session: Session, pepper: str, encoded: str) -> OidcClient:
+    try:
+        client_id, _, secret = base64.b64decode(encoded.strip(), validate=True).decode() \
+            .partition(":")
+    except (ValueError, UnicodeDecodeError):
+        raise _unauthenticated("malformed Basic credentials") from None
+    # RFC 6749 2.3.1: both halves are form-urlencoded before joining
+    client = active_client(session, unquote(client_id.replace("+", " ")))
+    presented = _secret_digest(pepper, unquote(secret.replace("+", " ")))
+    if client is None or client.auth_method != "client_secret_basic" or \
+            not hmac.compare_digest(client.secret_digest or "", presented):
+        raise _unauthenticated("unknown client or wrong secret")
+    return client
+
+
+def _by_assertion(session: Session, credentials: ClientCredentials) -> OidcClient:
+    assertion = credentials.form.get("client_assertion", "")
+    client = active_client(session, _claimed_issuer(assertion))
+    if client is None or client.auth_method != "private_key_jwt" or client.jwks is None:
+        raise _unauthenticated("unknown client or not registered for private_key_jwt")
+    claims = _verified_assertion(assertion, client, credentials.audiences)
+    _spend_jti(session, client.client_id, str(claims["jti"]), int(claims["exp"]))
+    return client
+
+
+def _claimed_issuer(assertion: str) -> str:
+    """Who the assertion says it is from, read before verification only to find the keys to
+    verify it with."""
+    try:
+        claims = json.loads(extract_compact(assertion.encode()).payload)
+    except (JoseError, ValueError):
+        raise _unauthenticated("the client assertion is not a signed JWT") from None
+    return str(claims.get("iss", "")) if isinstance(claims, dict) else ""
+
+
+def _verified_assertion(assertion: str, client: OidcClient,
+                        audiences: tuple[str, ...]) -> dict[str, Any]:
+    keys = KeySet.import_key_set(client.jwks)  # type: ignore[arg-type]
+    try:
+        token = jwt.decode(assertion, keys, algorithms=ASSERTION_ALGORITHMS)
+        jwt.JWTClaimsRegistry(
+            iss={"essential": True, "value": client.client_id},
+            sub={"essential": True, "value": client.client_id},
+            aud={"essential": True, "values": list(audiences)},
+            exp={"essential": True}, jti={"essential": True},
+        ).validate(token.claims)
+    except (JoseError, ValueError):
+        raise _unauthenticated("the client assertion failed verification") from None
+    if aware_timestamp(int(token.claims["exp"])) > now() + ASSERTION_LONGEST_LIFE:
+        raise _unauthenticated("client assertions may live at most one hour")
+    return dict(token.claims)
+
+
+def aware_timestamp(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _spend_jti(session: Session, client_id: str, jti: str, expires: int) -> None:
+    """Each assertion is good once; the unique index settles concurrent replays."""
+    moment = now()
+    session.execute(delete(UsedAssertion).where(  # forget the expired ones
+        UsedAssertion.expires_at < moment))
+    try:
+        with session.begin_nested():
+            session.add(UsedAssertion(client_id=client_id, jti=jti[:200],
+                                      expires_at=aware_timestamp(expires)))
+    except IntegrityError:
+        raise _unauthenticated("this client assertion was already used") from None

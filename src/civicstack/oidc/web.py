@@ -1,0 +1,208 @@
+"""Front-channel pages of the provider: the authorization endpoint, the consent page,
+RP-initiated logout, and the citizen's "connected services"."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from civicstack.identity import service as identity
+from civicstack.identity.web import CITIZEN_KEY
+from civicstack.kit.deps import DbSession
+from civicstack.kit.i18n import N_
+from civicstack.kit.web import check_csrf, render
+from civicstack.oidc import clients, service, tokens
+from civicstack.oidc.protocol import SCOPE_CLAIMS, UnsafeRedirect
+from civicstack.oidc.service import AuthorizationRequest, Next, RedirectingError
+
+router = APIRouter(include_in_schema=False)
+PENDING_CONSENT = "oidc_pending_consent"
+SCOPE_LABELS = {
+    "openid": N_("Your identity (an identifier only this service knows you by)"),
+    "profile": N_("Your name, gender and date of birth"),
+    "address": N_("Your permanent address"),
+    "phone": N_("Your verified phone number"),
+    "national_id": N_("Your personal ID number"),
+    "offline_access": N_("Access while you are away, until you withdraw it"),
+}
+
+
+def _issuer(request: Request) -> str:
+    provider: tokens.Provider = request.app.state.oidc
+    return provider.issuer
+
+
+def _signed_in(request: Request, session: Session) -> identity.SignedIn | None:
+    token = request.session.get(CITIZEN_KEY)
+    return identity.signed_in(session, str(token)) if token else None
+
+
+def _single_values(request: Request) -> dict[str, str]:
+    pairs = request.query_params.multi_items()
+    values = dict(pairs)
+    if len(values) != len(pairs):
+        raise UnsafeRedirect("a parameter was sent more than once")
+    values.pop("lang", None)  # our language switch, not a protocol parameter
+    return values
+
+
+def _error_page(request: Request, reason: str) -> HTMLResponse:
+    return render(request, "portal/oidc_error.html", {"reason": reason}, 400)
+
+
+def _back_to_client(request: Request, error: RedirectingError) -> RedirectResponse:
+    return RedirectResponse(service.redirect_with(
+        error.request, _issuer(request), error=error.error,
+        error_description=error.description), status_code=303)
+
+
+def _here(request: Request) -> str:
+    return quote(f"{request.url.path}?{request.url.query}", safe="")
+
+
+@router.get("/oidc/authorize")
+def authorize(request: Request, session: DbSession) -> Response:
+    try:
+        parameters = _single_values(request)
+        auth = service.validate(session, parameters)
+        signed = _signed_in(request, session)
+        step = service.next_step(session, auth, signed)
+    except UnsafeRedirect as exc:
+        return _error_page(request, str(exc))
+    except RedirectingError as exc:
+        return _back_to_client(request, exc)
+    if step == Next.SIGN_IN:
+        return RedirectResponse(f"/account/login?next={_here(request)}", status_code=303)
+    if step == Next.STEP_UP:
+        return RedirectResponse(f"/account/step-up?next={_here(request)}", status_code=303)
+    assert signed is not None  # every later step has a signed-in citizen
+    if step == Next.CONSENT:
+        return _consent_page(request, auth, parameters)
+    return RedirectResponse(service.issue_code(session, _issuer(request), signed, auth),
+                            status_code=303)
+
+
+def _consent_page(request: Request, auth: AuthorizationRequest,
+                  parameters: dict[str, str]) -> HTMLResponse:
+    pending = secrets.token_urlsafe(16)
+    request.session[PENDING_CONSENT] = {"id": pending, "parameters": parameters}
+    claims = {scope: SCOPE_CLAIMS.get(scope, ()) for scope in auth.scopes}
+    return render(request, "portal/consent.html", {
+        "client": auth.client, "scopes": auth.scopes, "claims": claims, "pending": pending,
+        "scope_labels": SCOPE_LABELS})
+
+
+@router.post("/oidc/consent")
+def consent(request: Request, session: DbSession, pending: Annotated[str, Form()] = "",
+            decision: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
+            ) -> Response:
+    check_csrf(request, csrf_token)
+    stored: dict[str, Any] = request.session.pop(PENDING_CONSENT, None) or {}
+    if not stored or not secrets.compare_digest(str(stored.get("id", "")), pending):
+        return _error_page(request, "this consent page has expired; start again at the service "
+                                    "you came from")
+    parameters: dict[str, str] = stored["parameters"]
+    try:
+        auth = service.validate(session, parameters)
+        signed = _signed_in(request, session)
+        if decision != "allow":
+            raise RedirectingError(auth, "access_denied", "the citizen declined")
+        if signed is not None:
+            service.grant_consent(session, signed, auth)
+            if service.next_step(session, auth, signed) == Next.ISSUE_CODE:
+                return RedirectResponse(service.issue_code(session, _issuer(request), signed,
+                                                           auth), status_code=303)
+    except UnsafeRedirect as exc:
+        return _error_page(request, str(exc))
+    except RedirectingError as exc:
+        return _back_to_client(request, exc)
+    # signed out meanwhile, or something else is needed first: go round again
+    return RedirectResponse(f"/oidc/authorize?{urlencode(parameters)}", status_code=303)
+
+
+# --- RP-initiated logout ------------------------------------------------------------------
+
+@router.get("/oidc/logout")
+def logout(request: Request, session: DbSession) -> Response:
+    """Sign out at once when the relying party proves, with an ID token we issued for the
+    signed-in citizen, that the citizen is theirs; otherwise ask the citizen first (a bare
+    link must not be able to sign anyone out)."""
+    hint = request.query_params.get("id_token_hint", "")
+    claims = tokens.read_id_token_hint(request.app.state.oidc, hint) if hint else None
+    target = _post_logout_target(request, session, claims)
+    signed = _signed_in(request, session)
+    if signed is not None and not _hint_names(session, request, claims, signed):
+        return render(request, "portal/logout.html", {"target": target or ""})
+    return _finish_logout(request, session, signed, target)
+
+
+@router.post("/oidc/logout")
+def confirm_logout(request: Request, session: DbSession,
+                   target: Annotated[str, Form()] = "",
+                   csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    allowed = request.session.pop("oidc_logout_target", "")
+    return _finish_logout(request, session, _signed_in(request, session),
+                          target if target and target == allowed else None)
+
+
+def _post_logout_target(request: Request, session: Session,
+                        claims: dict[str, Any] | None) -> str | None:
+    """Where to send the browser afterwards: only a URI registered by the hint's client."""
+    wanted = request.query_params.get("post_logout_redirect_uri")
+    client_id = str((claims or {}).get("aud") or request.query_params.get("client_id", ""))
+    client = clients.active_client(session, client_id) if wanted else None
+    if client is None or wanted not in client.post_logout_redirect_uris:
+        return None
+    state = request.query_params.get("state")
+    target = f"{wanted}?{urlencode({'state': state})}" if state else str(wanted)
+    request.session["oidc_logout_target"] = target
+    return target
+
+
+def _hint_names(session: Session, request: Request, claims: dict[str, Any] | None,
+                signed: identity.SignedIn) -> bool:
+    if claims is None:
+        return False
+    client = clients.active_client(session, str(claims.get("aud", "")))
+    provider: tokens.Provider = request.app.state.oidc
+    return client is not None and claims.get("sub") == provider.subject(client,
+                                                                         signed.account.id)
+
+
+def _finish_logout(request: Request, session: Session, signed: identity.SignedIn | None,
+                   target: str | None) -> Response:
+    if signed is not None:
+        identity.end_session(session, signed.account, identity.session_handle(signed.session_id))
+    request.session.clear()
+    if target:
+        return RedirectResponse(target, status_code=303)
+    return render(request, "portal/logout.html", {"done": True})
+
+
+# --- connected services ------------------------------------------------------------------
+
+@router.get("/account/connected-services", response_class=HTMLResponse)
+def connected_services(request: Request, session: DbSession) -> Response:
+    signed = _signed_in(request, session)
+    if signed is None:
+        return RedirectResponse("/account/login?next=/account/connected-services",
+                                status_code=303)
+    return render(request, "portal/connected_services.html", {
+        "services": service.connected_services(session, signed.account.id)})
+
+
+@router.post("/account/connected-services/{client_id}/withdraw")
+def withdraw(request: Request, session: DbSession, client_id: str,
+             csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    signed = _signed_in(request, session)
+    if signed is None:
+        return RedirectResponse("/account/login", status_code=303)
+    service.withdraw_consent(session, signed.account, client_id)
+    return RedirectResponse("/account/connected-services", status_code=303)

@@ -13,9 +13,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
-from civicstack.kit.deps import DbSession
 from civicstack.oidc import clients, service, tokens
 from civicstack.oidc.models import OidcClient
 from civicstack.oidc.protocol import ACR_LEVELS, SCOPE_CLAIMS, SUPPORTED_SCOPES, OAuthError
@@ -56,14 +56,26 @@ def oauth_error(exc: OAuthError) -> JSONResponse:
     return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
 
 
-def answer(work: Callable[[], dict[str, Any] | None], status: int = 200) -> Response:
-    try:
-        body = work()
-    except OAuthError as exc:
-        return oauth_error(exc)
-    if body is None:
-        return Response(status_code=status, headers=NO_STORE)
-    return JSONResponse(body, status_code=status, headers=NO_STORE)
+Work = Callable[[Session], dict[str, Any] | None]
+
+
+async def answer(request: Request, work: Work, status: int = 200) -> Response:
+    """Run `work` in one transaction on one worker thread. A dependency-injected session would
+    cross threads three times per request (open, endpoint, close), a third of a token grant's
+    time (docs/benchmarks.md); the transaction commits before the response leaves either way."""
+    factory: sessionmaker[Session] = request.app.state.session_factory
+
+    def in_transaction() -> Response:
+        with factory() as session, session.begin():
+            try:
+                body = work(session)
+            except OAuthError as exc:
+                return oauth_error(exc)
+        if body is None:
+            return Response(status_code=status, headers=NO_STORE)
+        return JSONResponse(body, status_code=status, headers=NO_STORE)
+
+    return await run_in_threadpool(in_transaction)
 
 
 def _client(request: Request, session: Session, form: dict[str, str]) -> OidcClient:
@@ -123,17 +135,17 @@ def jwks(request: Request) -> JSONResponse:
 
 
 @router.post("/oidc/par", status_code=201)
-def pushed_authorization(request: Request, session: DbSession, form: Form) -> Response:
-    def work() -> dict[str, Any]:
+async def pushed_authorization(request: Request, form: Form) -> Response:
+    def work(session: Session) -> dict[str, Any]:
         client = _client(request, session, form)
         request_uri, expires_in = service.push_request(session, client, form)
         return {"request_uri": request_uri, "expires_in": expires_in}
-    return answer(work, status=201)
+    return await answer(request, work, status=201)
 
 
 @router.post("/oidc/token")
-def token(request: Request, session: DbSession, form: Form) -> Response:
-    def work() -> dict[str, Any]:
+async def token(request: Request, form: Form) -> Response:
+    def work(session: Session) -> dict[str, Any]:
         client = _client(request, session, form)
         grant_type = form.get("grant_type")
         if grant_type == "authorization_code":
@@ -141,31 +153,31 @@ def token(request: Request, session: DbSession, form: Form) -> Response:
         if grant_type == "refresh_token":
             return tokens.refresh(session, provider(request), client, form)
         raise OAuthError("unsupported_grant_type", "use authorization_code or refresh_token")
-    return answer(work)
+    return await answer(request, work)
 
 
 @router.post("/oidc/revoke")
-def revoke(request: Request, session: DbSession, form: Form) -> Response:
-    def work() -> None:
+async def revoke(request: Request, form: Form) -> Response:
+    def work(session: Session) -> None:
         tokens.revoke(session, _client(request, session, form), form.get("token", ""))
-    return answer(work)
+    return await answer(request, work)
 
 
 @router.post("/oidc/introspect")
-def introspect(request: Request, session: DbSession, form: Form) -> Response:
-    def work() -> dict[str, Any]:
+async def introspect(request: Request, form: Form) -> Response:
+    def work(session: Session) -> dict[str, Any]:
         client = _client(request, session, form)
         return tokens.introspect(session, provider(request), client, form.get("token", ""))
-    return answer(work)
+    return await answer(request, work)
 
 
 # OIDC Core 5.3.1 allows both methods; each gets its own OpenAPI operation id.
 @router.get("/oidc/userinfo", operation_id="oidc_userinfo_get")
 @router.post("/oidc/userinfo", operation_id="oidc_userinfo_post")
-def userinfo(request: Request, session: DbSession) -> Response:
-    def work() -> dict[str, Any]:
+async def userinfo(request: Request) -> Response:
+    def work(session: Session) -> dict[str, Any]:
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
             raise OAuthError("invalid_token", "send the access token as a Bearer token", 401)
         return tokens.userinfo(session, provider(request), value.strip())
-    return answer(work)
+    return await answer(request, work)

@@ -11,12 +11,12 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from joserfc import jwt
 from joserfc.errors import JoseError
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from civicstack.identity import service as identity
@@ -158,27 +158,29 @@ def _revoke_family(session: Session, family: str) -> int:
 def _tokens(session: Session, provider: Provider, client: OidcClient, account: CitizenAccount,
             grant: Grant) -> dict[str, Any]:
     moment = now()
-    access = _store(session, client, grant, "access", moment + ACCESS_TOKEN_LIFETIME)
+    access = new_secret()
+    rows = [_row(client, grant, "access", access, moment, ACCESS_TOKEN_LIFETIME)]
     answer: dict[str, Any] = {
         "access_token": access, "token_type": "Bearer",
         "expires_in": int(ACCESS_TOKEN_LIFETIME.total_seconds()), "scope": grant.scope,
         "id_token": id_token(provider, client, account.id, grant, access),
     }
     if "offline_access" in grant.scope.split():
-        answer["refresh_token"] = _store(session, client, grant, "refresh",
-                                         moment + REFRESH_TOKEN_LIFETIME)
+        answer["refresh_token"] = new_secret()
+        rows.append(_row(client, grant, "refresh", answer["refresh_token"], moment,
+                         REFRESH_TOKEN_LIFETIME))
+    # One executemany, not the ORM's insert-and-fetch-id per token: nothing reads them back.
+    session.execute(insert(IssuedToken), rows)
     return answer
 
 
-def _store(session: Session, client: OidcClient, grant: Grant, kind: str,
-           expires_at: datetime) -> str:
-    value = new_secret()
-    session.add(IssuedToken(
-        token_digest=digest(value), kind=kind, family=grant.family, client_id=client.client_id,
-        account_id=grant.account_id, scope=grant.scope, acr=grant.acr, amr=grant.amr,
-        auth_time=grant.auth_time, browser_session=grant.browser_session, issued_at=now(),
-        expires_at=expires_at))
-    return value
+def _row(client: OidcClient, grant: Grant, kind: str, value: str, moment: datetime,
+         lifetime: timedelta) -> dict[str, Any]:
+    return {"token_digest": digest(value), "kind": kind, "family": grant.family,
+            "client_id": client.client_id, "account_id": grant.account_id, "scope": grant.scope,
+            "acr": grant.acr, "amr": grant.amr, "auth_time": grant.auth_time,
+            "browser_session": grant.browser_session, "issued_at": moment,
+            "expires_at": moment + lifetime}
 
 
 def id_token(provider: Provider, client: OidcClient, account_id: int, grant: Grant,

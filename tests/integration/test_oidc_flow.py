@@ -22,6 +22,7 @@ from joserfc.jwk import ECKey
 from sqlalchemy import update
 
 from civicstack.identity import service as identity
+from civicstack.identity.models import CitizenSession
 from civicstack.kit.db import transaction
 from civicstack.kit.keys import rotate
 from civicstack.oidc.models import IssuedToken
@@ -472,3 +473,55 @@ def test_a_level_two_request_steps_up_with_an_authenticator_code(
     claims = provider.verify_id_token(token["id_token"], registered.client_id)
     assert claims["acr"] == "urn:civicstack:loa:2"
     assert claims["amr"] == ["pwd", "otp"]
+
+
+def _decoded_id_token(provider: LiveProvider, rp: OAuth2Session, callback: str,
+                      verifier: str) -> dict[str, Any]:
+    token = rp.fetch_token(authorization_response=callback, code_verifier=verifier)
+    return provider.verify_id_token(token["id_token"], rp.client_id)
+
+
+def test_prompt_login_makes_a_signed_in_citizen_sign_in_again(
+        provider: LiveProvider, an: Person) -> None:
+    rp = relying_party(provider, provider.register_client())
+    citizen = Citizen(provider)
+    first = _decoded_id_token(provider, rp, *authorize(provider, citizen, rp, an)[:2])
+    time.sleep(1.1)  # auth_time has one-second resolution
+    verifier = secrets.token_urlsafe(48)
+    url, _ = rp.create_authorization_url(provider.url("authorize"), prompt="login",
+                                         code_verifier=verifier)
+    assert citizen.visit(url).url.path == "/account/login"  # not straight back with a code
+    assert "code=" not in citizen.http.get(url).headers["location"]
+
+    callback = citizen.visit(url, an).headers["location"]
+    again = _decoded_id_token(provider, rp, callback, verifier)
+    assert again["auth_time"] > first["auth_time"]
+    assert again["sub"] == first["sub"]
+
+
+def test_max_age_asks_for_a_sign_in_only_when_the_last_one_is_older(
+        provider: LiveProvider, an: Person) -> None:
+    rp = relying_party(provider, provider.register_client())
+    citizen = Citizen(provider)
+    authorize(provider, citizen, rp, an)
+    recent, _ = rp.create_authorization_url(provider.url("authorize"), max_age="3600",
+                                            code_verifier=secrets.token_urlsafe(48))
+    assert "code=" in citizen.http.get(recent).headers["location"]
+    with transaction(provider.factory) as session:
+        session.execute(update(CitizenSession).values(
+            authenticated_at=identity.now() - timedelta(hours=2)))
+    assert "/account/login" in citizen.http.get(recent).headers["location"]
+    silent, _ = rp.create_authorization_url(provider.url("authorize"), max_age="3600",
+                                            prompt="none",
+                                            code_verifier=secrets.token_urlsafe(48))
+    assert redirect_params(citizen.http.get(silent))["error"] == "login_required"
+
+
+@pytest.mark.parametrize("extra", [{"prompt": "none login"}, {"prompt": "select_account"},
+                                   {"max_age": "soon"}, {"max_age": "-1"}])
+def test_malformed_prompt_or_max_age_goes_back_as_invalid_request(
+        provider: LiveProvider, an: Person, extra: dict[str, str]) -> None:
+    rp = relying_party(provider, provider.register_client())
+    url, _ = rp.create_authorization_url(provider.url("authorize"),
+                                         code_verifier=secrets.token_urlsafe(48), **extra)
+    assert redirect_params(Citizen(provider).http.get(url))["error"] == "invalid_request"

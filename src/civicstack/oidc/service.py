@@ -11,7 +11,7 @@ import enum
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from sqlalchemy import select, update
@@ -45,7 +45,8 @@ from civicstack.oidc.protocol import (
 )
 
 CODE_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url of a SHA-256 digest
-KNOWN_PROMPTS = frozenset({"none", "consent"})
+KNOWN_PROMPTS = frozenset({"none", "login", "consent"})
+MAX_AGE = re.compile(r"^[0-9]{1,9}$")
 MAX_PARAMETER = 2000
 
 
@@ -59,6 +60,7 @@ class AuthorizationRequest:
     code_challenge: str = ""
     acr_values: tuple[str, ...] = ()
     prompt: frozenset[str] = field(default_factory=frozenset)
+    max_age: int | None = None
     pushed_id: int | None = None
 
     @property
@@ -120,7 +122,9 @@ def validate(session: Session, parameters: dict[str, str]) -> AuthorizationReque
         client, redirect_uri, request.state, scopes=_scopes(request, parameters),
         nonce=parameters.get("nonce"), code_challenge=parameters["code_challenge"],
         acr_values=_acr_values(request, parameters),
-        prompt=frozenset(parameters.get("prompt", "").split()), pushed_id=pushed_id)
+        prompt=frozenset(parameters.get("prompt", "").split()),
+        max_age=int(parameters["max_age"]) if "max_age" in parameters else None,
+        pushed_id=pushed_id)
 
 
 class RedirectingError(OAuthError):
@@ -139,8 +143,14 @@ def _check_protocol(request: AuthorizationRequest, parameters: dict[str, str]) -
             not CODE_CHALLENGE.match(parameters.get("code_challenge", "")):
         raise RedirectingError(request, "invalid_request",
                                "PKCE is required: send a code_challenge with method S256")
-    if set(parameters.get("prompt", "").split()) - KNOWN_PROMPTS:
-        raise RedirectingError(request, "invalid_request", "prompt may be none or consent")
+    prompt = set(parameters.get("prompt", "").split())
+    if prompt - KNOWN_PROMPTS:
+        raise RedirectingError(request, "invalid_request", "prompt may be none, login or consent")
+    if "none" in prompt and len(prompt) > 1:  # OIDC Core 3.1.2.1
+        raise RedirectingError(request, "invalid_request", "prompt=none stands alone")
+    if "max_age" in parameters and not MAX_AGE.match(parameters["max_age"]):
+        raise RedirectingError(request, "invalid_request",
+                               "max_age must be a whole number of seconds")
 
 
 def _scopes(request: AuthorizationRequest, parameters: dict[str, str]) -> tuple[str, ...]:
@@ -173,11 +183,13 @@ class Next(enum.StrEnum):
 
 
 def next_step(session: Session, request: AuthorizationRequest,
-              signed: identity.SignedIn | None) -> Next:
-    """Sign-in, then the level the client asked for, then consent; prompt=none forbids every
-    interaction, so each step it would need becomes an error for the client instead."""
+              signed: identity.SignedIn | None, asked_at: datetime | None = None) -> Next:
+    """Sign-in (again, when the client wants a fresh one), then the level the client asked
+    for, then consent; prompt=none forbids every interaction, so each step it would need
+    becomes an error for the client instead. `asked_at` is when this request first sent the
+    citizen to sign in for freshness; a sign-in since then satisfies prompt=login."""
     silent = "none" in request.prompt
-    if signed is None:
+    if signed is None or _too_old(request, signed, asked_at):
         _refuse_if(silent, request, "login_required")
         return Next.SIGN_IN
     if signed.level < request.required_level:
@@ -192,6 +204,15 @@ def next_step(session: Session, request: AuthorizationRequest,
         _refuse_if(silent, request, "consent_required")
         return Next.CONSENT
     return Next.ISSUE_CODE
+
+
+def _too_old(request: AuthorizationRequest, signed: identity.SignedIn,
+             asked_at: datetime | None) -> bool:
+    if "login" in request.prompt or request.max_age == 0:
+        return asked_at is None or signed.authenticated_at < asked_at
+    if request.max_age is not None:
+        return now() - signed.authenticated_at > timedelta(seconds=request.max_age)
+    return False
 
 
 def _refuse_if(silent: bool, request: AuthorizationRequest, error: str) -> None:

@@ -3,7 +3,9 @@ RP-initiated logout, and the citizen's "connected services"."""
 
 from __future__ import annotations
 
+import re
 import secrets
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -17,11 +19,17 @@ from civicstack.kit.deps import DbSession
 from civicstack.kit.i18n import N_
 from civicstack.kit.web import check_csrf, render
 from civicstack.oidc import clients, service, tokens
-from civicstack.oidc.protocol import SCOPE_CLAIMS, UnsafeRedirect
+from civicstack.oidc.protocol import SCOPE_CLAIMS, UnsafeRedirect, now
 from civicstack.oidc.service import AuthorizationRequest, Next, RedirectingError
 
 router = APIRouter(include_in_schema=False)
 PENDING_CONSENT = "oidc_pending_consent"
+# When a request wanting a fresh sign-in (prompt=login, max_age=0) first sent the citizen to
+# sign in; ours, not the client's, so it travels outside any pushed request. A forged value
+# only weakens the request it is in, which whoever crafted it could have done by leaving
+# prompt=login out.
+ASKED_AT = "civicstack_asked_at"
+STAMP = re.compile(r"^[0-9]{1,13}$")  # milliseconds since 1970, at most in the year 2286
 SCOPE_LABELS = {
     "openid": N_("Your identity (an identifier only this service knows you by)"),
     "profile": N_("Your name, gender and date of birth"),
@@ -65,19 +73,31 @@ def _here(request: Request) -> str:
     return quote(f"{request.url.path}?{request.url.query}", safe="")
 
 
+def _asked_at(parameters: dict[str, str]) -> datetime | None:
+    stamp = parameters.get(ASKED_AT, "")
+    return datetime.fromtimestamp(int(stamp) / 1000, UTC) if STAMP.match(stamp) else None
+
+
+def _sign_in_first(auth: AuthorizationRequest, parameters: dict[str, str]) -> Response:
+    if "login" in auth.prompt or auth.max_age == 0:
+        parameters = {ASKED_AT: str(int(now().timestamp() * 1000)), **parameters}
+    here = quote(f"/oidc/authorize?{urlencode(parameters)}", safe="")
+    return RedirectResponse(f"/account/login?next={here}", status_code=303)
+
+
 @router.get("/oidc/authorize")
 def authorize(request: Request, session: DbSession) -> Response:
     try:
         parameters = _single_values(request)
         auth = service.validate(session, parameters)
         signed = _signed_in(request, session)
-        step = service.next_step(session, auth, signed)
+        step = service.next_step(session, auth, signed, _asked_at(parameters))
     except UnsafeRedirect as exc:
         return _error_page(request, str(exc))
     except RedirectingError as exc:
         return _back_to_client(request, exc)
     if step == Next.SIGN_IN:
-        return RedirectResponse(f"/account/login?next={_here(request)}", status_code=303)
+        return _sign_in_first(auth, parameters)
     if step == Next.STEP_UP:
         return RedirectResponse(f"/account/step-up?next={_here(request)}", status_code=303)
     assert signed is not None  # every later step has a signed-in citizen
@@ -114,7 +134,8 @@ def consent(request: Request, session: DbSession, pending: Annotated[str, Form()
             raise RedirectingError(auth, "access_denied", "the citizen declined")
         if signed is not None:
             service.grant_consent(session, signed, auth)
-            if service.next_step(session, auth, signed) == Next.ISSUE_CODE:
+            if service.next_step(session, auth, signed,
+                                 _asked_at(parameters)) == Next.ISSUE_CODE:
                 return RedirectResponse(service.issue_code(session, _issuer(request), signed,
                                                            auth), status_code=303)
     except UnsafeRedirect as exc:

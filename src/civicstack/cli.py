@@ -1,24 +1,25 @@
-"""The `civicstack` command: database, audit log, operator keys, register and demo data."""
+"""The `civicstack` command: database, audit log, operator keys, officials, register, demo."""
 
 from __future__ import annotations
 
 import typer
-from sqlalchemy import select
 
 from civicstack.config import get_settings
+from civicstack.identity.cli import official_app
 from civicstack.kit import apikeys, audit, migrate
+from civicstack.kit.authz import Role
 from civicstack.kit.cli_support import (
     cli_transaction,
     fail,
+    one_scope,
     reports_domain_errors,
     session_factory,
 )
-from civicstack.kit.errors import Invalid
 from civicstack.kit.outbox import FileMailbox, dispatch_pending
 from civicstack.kit.secrets import load_or_create_secret
 from civicstack.oidc.cli import keys_app, oidc_app
+from civicstack.registry import service as registry
 from civicstack.registry.cli import demo_app, registry_app
-from civicstack.registry.models import Province
 from civicstack.registry.units import sync_reference_units
 
 # Locals in tracebacks could print tokens or personal data to a terminal or CI log.
@@ -31,6 +32,7 @@ outbox_app = typer.Typer(help="Messages waiting to be sent.", no_args_is_help=Tr
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(official_app, name="official")
 app.add_typer(registry_app, name="registry")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(demo_app, name="demo")
@@ -66,19 +68,16 @@ def audit_verify() -> None:
 @reports_domain_errors
 def apikey_create(
     name: str,
-    scope: list[str] = typer.Option(
-        ..., "--scope", help="registry:read, registry:write, audit:read"),
-    province: list[str] = typer.Option([], "--province", help="Limit reads to these provinces."),
+    role: Role = typer.Option(..., help="What the key may do (docs/officials.md)."),
+    province: str | None = typer.Option(None, help="Scope: this province (e.g. 01)."),
+    ward: str | None = typer.Option(None, help="Scope: this ward (e.g. 00004)."),
+    national: bool = typer.Option(False, "--national", help="Scope: the whole country."),
 ) -> None:
     """Create a key; the token is shown once and stored only as a keyed hash."""
     pepper = load_or_create_secret(get_settings().data_dir, "apikey-pepper")
     with cli_transaction() as session:
-        # A mistyped code ("1" for "01") would silently give a key that can read nobody.
-        unknown = sorted(set(province) - set(session.execute(select(Province.code)).scalars()))
-        if unknown:
-            raise Invalid("province", f"unknown province code(s) {unknown}; use the current "
-                          "two-digit codes, e.g. 01 for Hà Nội")
-        issued = apikeys.create_key(session, pepper, name, scope, province)
+        scope = registry.scope_for(session, **one_scope(province, ward, national))
+        issued = apikeys.create_key(session, pepper, name, role, scope)
     typer.echo(issued.token)
 
 
@@ -87,7 +86,7 @@ def apikey_list() -> None:
     with cli_transaction() as session:
         for key in apikeys.list_keys(session):
             state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
-            typer.echo(f"{key.name}\t{key.scopes}\t{key.province_scope or 'national'}\t{state}")
+            typer.echo(f"{key.name}\t{key.role.value}\t{key.scope}\t{state}")
 
 
 @apikey_app.command("revoke")

@@ -15,18 +15,21 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from civicstack.app import create_app
 from civicstack.config import Settings
-from civicstack.kit import apikeys
 from civicstack.kit.audit import Actor
+from civicstack.kit.authz import Role
 from civicstack.kit.db import make_engine, make_session_factory, transaction
 from civicstack.kit.migrate import upgrade
 from civicstack.kit.throwaway_pg import free_port
 from civicstack.oidc.demo_rp import register_demo_bank
 from civicstack.registry.demo import seed_population, write_demo_population
 from civicstack.registry.units import sync_reference_units
+from tests.support.eid import code_for
+from tests.support.officials import Official, make_official
 
 CHROMIUM = "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parents[2]
@@ -35,14 +38,19 @@ REPO = Path(__file__).resolve().parents[2]
 @dataclass(frozen=True)
 class Server:
     base: str
-    console_token: str
     data_dir: Path
     population: Path
+    app: FastAPI
+
+    def official(self, role: Role = Role.SERVICE_CLERK, enrolled: bool = True) -> Official:
+        """A national official; a fresh one per sign-in, since a code is accepted only once."""
+        return make_official(self.app.state.session_factory, str(self.app.state.totp_key),
+                             role, enrolled=enrolled)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A real server over a seeded SQLite register, with a national console key."""
+    """A real server over a seeded SQLite register."""
     data_dir = tmp_path_factory.mktemp("browser-data")
     url = f"sqlite:///{data_dir / 'civicstack.db'}"
     upgrade(url)
@@ -56,15 +64,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     app = create_app(Settings(database_url=url, data_dir=data_dir, log_level="WARNING",
                               public_url=base, demo_relying_party=True))
     with transaction(app.state.session_factory) as session:
-        token = apikeys.create_key(session, app.state.pepper, "browser-clerk",
-                                   ["registry:read", "identity:approve"]).token
         register_demo_bank(session, Actor("test", "browser"), app.state.pepper, data_dir, base)
     runner = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
     thread = threading.Thread(target=runner.run, daemon=True)
     thread.start()
     while not runner.started:
         time.sleep(0.05)
-    yield Server(base, token, data_dir, population)
+    yield Server(base, data_dir, population, app)
     runner.should_exit = True
     thread.join(timeout=10)
 
@@ -87,11 +93,18 @@ def shots(tmp_path: Path) -> Path:
 
 
 def sign_in_with_keyboard(page: Page, server: Server) -> None:
-    base, token = server.base, server.console_token
-    page.goto(f"{base}/console/login")
+    """A service-centre clerk with an authenticator signs in by keyboard alone."""
+    official = server.official()
+    page.goto(f"{server.base}/console/login")
     page.keyboard.press("Tab")  # the skip link comes first
     expect(page.locator(".skip-link")).to_be_focused()
-    page.locator("#token").focus()
-    page.keyboard.type(token)
+    page.locator("#username").focus()
+    page.keyboard.type(official.username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(official.password)
     page.keyboard.press("Enter")
-    expect(page).to_have_url(f"{base}/console/registry")
+    expect(page.locator("#code")).to_be_visible()
+    page.locator("#code").focus()
+    page.keyboard.type(code_for(official.secret, 1))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{server.base}/console/registry")

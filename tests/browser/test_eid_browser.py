@@ -1,5 +1,6 @@
-"""A citizen creates a level-1 eID account in Chromium, an official approves it, the citizen
-signs in and sees who has used their data."""
+"""A citizen creates a level-1 eID account in Chromium, a new official signs in for the first
+time (setting up an authenticator app) and approves it, the citizen signs in and sees who has
+used their data."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import csv
 import re
 from pathlib import Path
 
+import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from civicstack.registry.demo import DEATHS
-from tests.browser.conftest import Server, sign_in_with_keyboard
+from tests.browser.conftest import Server
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"
@@ -50,11 +52,28 @@ def register_with_phone(citizen: Page, server: Server, person: dict[str, str],
     expect(citizen.locator("h1")).to_have_text("Đã xác minh số điện thoại")
 
 
+def first_sign_in_with_enrolment(page: Page, server: Server, shots: Path | None = None) -> None:
+    """A new official's first sign-in: password, then setting up the authenticator app from
+    the secret shown beside the QR code."""
+    official = server.official(enrolled=False)
+    page.goto(f"{server.base}/console/login?next=/console/accounts")
+    page.fill("#username", official.username)
+    page.fill("#password", official.password)
+    page.click("button[type=submit]")
+    expect(page.locator("svg")).to_be_visible()  # the QR code
+    secret = page.locator("#totp-secret").inner_text().replace(" ", "")
+    if shots:
+        page.screenshot(path=shots / "console-enrol-authenticator.png", full_page=True)
+    page.fill("#code", pyotp.TOTP(secret).now())
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{server.base}/console/accounts")
+    expect(page.locator("#signed-in-official")).to_contain_text("Cán bộ bộ phận một cửa")
+
+
 def approve_at_the_counter(browser: Browser, server: Server, person: dict[str, str],
                            shots: Path | None = None) -> None:
     official = browser.new_page(viewport={"width": 1280, "height": 800}, locale="vi-VN")
-    sign_in_with_keyboard(official, server)
-    official.goto(f"{server.base}/console/accounts")
+    first_sign_in_with_enrolment(official, server, shots)
     row = official.locator("tr", has_text=person["personal_id_number"])
     row.locator("input[name=reason]").fill("đã kiểm tra CCCD tại quầy")
     if shots:

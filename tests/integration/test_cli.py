@@ -14,6 +14,7 @@ from civicstack.cli import app
 from civicstack.config import get_settings
 from civicstack.kit import apikeys
 from civicstack.kit.audit import AuditEntry
+from civicstack.kit.authz import Role
 from civicstack.kit.db import make_engine, make_session_factory, transaction
 from civicstack.registry.models import Person, Province, Sex, Ward
 from tests.integration.conftest import use_settings
@@ -103,34 +104,34 @@ def test_db_upgrade_of_an_already_migrated_database_changes_nothing(
 
 # --- apikey -----------------------------------------------------------------------------
 
-def test_a_created_key_authenticates_against_the_api_within_its_scopes(
+def test_a_created_key_authenticates_against_the_api_within_its_role_and_scope(
         api: Site, two_people: tuple[Person, Person]) -> None:
     an, bich = two_people
-    national = create_key("registrar", "--scope", "registry:read", "--scope", "registry:write")
-    hanoi = create_key("hanoi-clerk", "--scope", "registry:read", "--province", "01")
+    national = create_key("registrar", "--role", "admin", "--national")
+    hanoi = create_key("hanoi-clerk", "--role", "agency_approver", "--province", "01")
 
     assert get_person(api, national, an) == get_person(api, national, bich) == 200
     assert get_person(api, hanoi, an) == 200
     assert get_person(api, hanoi, bich) == 403
     refused = api.client.post(f"{BASE}/events/deaths", headers=bearer(hanoi), json={
         "personal_id_number": an.personal_id_number, "occurred_on": "2024-01-01"})
-    assert "registry:write" in assert_problem(refused, 403)["detail"]
+    assert "registry:write:civil-status" in assert_problem(refused, 403)["detail"]
     [entry] = audit_entries(api.app.state.session_factory, "apikey.create", "hanoi-clerk")
     assert entry.actor == "cli:operator"
-    assert entry.detail == {"scopes": ["registry:read"], "provinces": ["01"]}
+    assert entry.detail == {"role": "agency_approver", "scope": "province 01"}
 
 
 def test_apikey_list_shows_keys_but_never_their_secrets(api: Site) -> None:
-    token = create_key("hanoi-clerk", "--scope", "registry:read", "--province", "01")
-    create_key("auditor", "--scope", "audit:read")
+    token = create_key("hanoi-clerk", "--role", "agency_approver", "--province", "01")
+    create_key("auditor", "--role", "admin", "--national")
     assert civicstack("apikey", "revoke", "auditor").exit_code == 0
 
     listed = civicstack("apikey", "list")
 
     assert listed.exit_code == 0
     lines = listed.output.splitlines()
-    assert lines[0].startswith("auditor\taudit:read\tnational\trevoked ")
-    assert lines[1] == "hanoi-clerk\tregistry:read\t01\tactive"
+    assert lines[0].startswith("auditor\tadmin\tnational\trevoked ")
+    assert lines[1] == "hanoi-clerk\tagency_approver\tprovince 01\tactive"
     assert token.split("_", 2)[2] not in listed.output
     with transaction(api.app.state.session_factory) as session:
         [digest] = [k.secret_digest for k in apikeys.list_keys(session) if k.name == "hanoi-clerk"]
@@ -140,7 +141,7 @@ def test_apikey_list_shows_keys_but_never_their_secrets(api: Site) -> None:
 def test_revoking_a_key_stops_it_at_the_next_request(
         api: Site, two_people: tuple[Person, Person]) -> None:
     an, _ = two_people
-    token = create_key("leaver", "--scope", "registry:read")
+    token = create_key("leaver", "--role", "agency_approver", "--national")
     assert get_person(api, token, an) == 200
 
     revoked = civicstack("apikey", "revoke", "leaver")
@@ -154,11 +155,12 @@ def test_revoking_a_key_stops_it_at_the_next_request(
 
 
 @pytest.mark.parametrize(("arguments", "message"), [
-    (["create", "x", "--scope", "registry:everything"], "choose from"),
-    (["create", "x", "--scope", "registry:read", "--scope", "root"], "choose from"),
-    (["create", "x", "--scope", "registry:read", "--province", "1"], "unknown province"),
-    (["create", "x", "--scope", "registry:read", "--province", "01", "--province", "99"],
-     "['99']"),
+    (["create", "x", "--role", "police", "--province", "1"], "unknown province code '1'"),
+    (["create", "x", "--role", "police", "--ward", "99999"], "unknown ward code '99999'"),
+    (["create", "x", "--role", "police"], "exactly one of --province"),
+    (["create", "x", "--role", "police", "--province", "01", "--national"], "exactly one of"),
+    (["create", "x", "--role", "police", "--province", "01", "--ward", "00004"],
+     "exactly one of"),
     (["revoke", "nobody"], "no API key named 'nobody'"),
 ])
 def test_apikey_mistakes_exit_1_with_a_reason_and_change_nothing(
@@ -175,17 +177,18 @@ def test_apikey_mistakes_exit_1_with_a_reason_and_change_nothing(
         assert session.execute(select(func.count()).select_from(AuditEntry)).scalar_one() == 0
 
 
-def test_apikey_create_without_a_scope_is_a_usage_error(data_dir: Path) -> None:
-    result = civicstack("apikey", "create", "x")
+@pytest.mark.parametrize("role", [None, "superuser"])
+def test_apikey_create_without_a_known_role_is_a_usage_error(
+        data_dir: Path, role: str | None) -> None:
+    result = civicstack("apikey", "create", "x", "--national", *(["--role", role] if role else []))
     assert result.exit_code == 2
-    assert "--scope" in result.output
+    assert "--role" in result.output
 
 
 def test_a_duplicate_key_name_is_refused_and_the_first_key_still_works(
         api: Site, two_people: tuple[Person, Person]) -> None:
-    first = create_key("twin", "--scope", "registry:read")
-    again = civicstack("apikey", "create", "twin", "--scope", "registry:read", "--scope",
-                       "registry:write")
+    first = create_key("twin", "--role", "agency_approver", "--national")
+    again = civicstack("apikey", "create", "twin", "--role", "admin", "--national")
 
     assert again.exit_code == 1
     assert "already exists" in again.stderr
@@ -193,19 +196,19 @@ def test_a_duplicate_key_name_is_refused_and_the_first_key_still_works(
     assert get_person(api, first, two_people[0]) == 200
     with transaction(api.app.state.session_factory) as session:
         [twin] = apikeys.list_keys(session)
-    assert twin.scopes == "registry:read"
+    assert twin.role == Role.AGENCY_APPROVER
 
 
 # --- audit verify -----------------------------------------------------------------------
 
 def _three_keys() -> None:
     for name in ("a", "b", "c"):
-        create_key(name, "--scope", "registry:read")
+        create_key(name, "--role", "agency_approver", "--national")
 
 
 def test_audit_verify_passes_on_an_intact_log(
         api: Site, two_people: tuple[Person, Person]) -> None:
-    token = create_key("reader", "--scope", "registry:read")
+    token = create_key("reader", "--role", "agency_approver", "--national")
     assert get_person(api, token, two_people[0]) == 200  # reads are audited too
 
     result = civicstack("audit", "verify")
@@ -238,7 +241,7 @@ def test_audit_verify_exits_1_naming_the_tampered_entry(
 
 
 def test_revoking_a_key_twice_keeps_the_first_revocation(data_dir: Path) -> None:
-    create_key("twice", "--scope", "registry:read")
+    create_key("twice", "--role", "agency_approver", "--national")
     assert civicstack("apikey", "revoke", "twice").exit_code == 0
     again = civicstack("apikey", "revoke", "twice")
     assert again.exit_code == 1

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from civicstack.identity import passwords, service
 from civicstack.identity.models import AccountStatus, CitizenAccount, PhoneChallenge
 from civicstack.kit.audit import Actor, AuditEntry
+from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
 from civicstack.kit.errors import Conflict, Forbidden, Invalid
 from civicstack.kit.outbox import DELIVERED_BODY, FileMailbox, OutboxMessage, dispatch_pending
@@ -22,8 +23,8 @@ from civicstack.registry.models import Person
 from tests.support.people import CLERK, make_person
 
 PEPPER = "test-pepper"
-HANOI_OFFICIAL = Actor("official", "hanoi-police", ("01",))
-HCMC_OFFICIAL = Actor("official", "hcmc-police", ("79",))
+HANOI_OFFICIAL = Actor("official", "hanoi-police", Scope.province("01"), Role.POLICE)
+HCMC_OFFICIAL = Actor("official", "hcmc-police", Scope.province("79"), Role.POLICE)
 PASSWORD = "correct horse battery"
 PHONE = "0912345678"
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from civicstack.identity import service
 from civicstack.kit.audit import AuditEntry
+from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
 from civicstack.kit.errors import Conflict, Forbidden, NotFound, Unauthorized
 from civicstack.registry.models import Person
@@ -28,16 +29,17 @@ from tests.support.web import Site
 
 LEVEL2_FORM = "/console/accounts/level-two"
 
+HANOI = Scope.province("01")
+
 
 def totp_key(site: Site) -> str:
     """The key the app seals authenticator secrets with."""
     return str(site.app.state.totp_key)
 
 
-def activate_as_police(site: Site, an: Person, scopes: tuple[str, ...] = ("identity:level2",),
-                       provinces: tuple[str, ...] = ("01",), name: str = "police-hanoi-l2",
-                       ) -> int:
-    site.sign_in(site.key(name, scopes, provinces))
+def activate_as_police(site: Site, an: Person, role: Role = Role.POLICE,
+                       scope: Scope = HANOI, username: str = "police.hanoi.l2") -> int:
+    site.sign_in(site.new_official(role, scope, username))
     response = site.client.post(LEVEL2_FORM, follow_redirects=False, data={
         "personal_id_number": an.personal_id_number,
         "reason": "citizen present with chip-based ID card",
@@ -81,11 +83,10 @@ def step_up(site: Site, code: str, next_path: str = "/account") -> tuple[int, st
 def test_police_activate_level_two_and_the_citizen_enrols_an_authenticator(
         site: Site, an: Person) -> None:
     approved(site, an)
-    site.sign_in(site.key("police-viewer", ("identity:level2",), ("01",)))
+    site.sign_in_as(Role.POLICE, HANOI)
     console = site.client.get("/console/accounts?lang=en")
     assert console.status_code == 200
     assert "Activate level 2" in console.text
-    assert "waiting for approval" not in console.text  # that needs identity:approve
     site.client.cookies.clear()
     assert activate_as_police(site, an) == 303
 
@@ -104,7 +105,7 @@ def test_police_activate_level_two_and_the_citizen_enrols_an_authenticator(
         stored = account_of(session, an.personal_id_number)
         assert stored.totp_secret is not None
         assert secret not in stored.totp_secret  # sealed, not stored in the clear
-        assert stored.level2_authorised_by == "apikey:police-hanoi-l2"
+        assert stored.level2_authorised_by == "official:police.hanoi.l2"
         actions = set(session.execute(select(AuditEntry.action).where(
             AuditEntry.subject_id == an.personal_id_number)).scalars())
     assert {"identity.level2.authorise", "identity.totp.enrolment_start",
@@ -113,22 +114,23 @@ def test_police_activate_level_two_and_the_citizen_enrols_an_authenticator(
 
 def test_the_approve_scope_alone_cannot_activate_level_two(site: Site, an: Person) -> None:
     approved(site, an)
-    site.sign_in(site.key("counter-clerk", ("identity:approve",), ("01",)))
+    site.sign_in_as(Role.SERVICE_CLERK, HANOI)
     assert "Activate level 2" not in site.client.get("/console/accounts?lang=en").text
     site.client.cookies.clear()
-    assert activate_as_police(site, an, ("identity:approve",), name="clerk-2") == 403
+    assert activate_as_police(site, an, Role.SERVICE_CLERK, username="clerk-2") == 403
     with transaction(site.app.state.session_factory) as session:
         assert account_of(session, an.personal_id_number).level2_authorised_at is None
 
 
 def test_the_accounts_page_needs_one_of_the_identity_scopes(site: Site) -> None:
-    site.sign_in(site.key("registry-reader", ("registry:read",)))
+    site.sign_in_as(Role.AGENCY_APPROVER)
     assert site.client.get("/console/accounts").status_code == 403
 
 
 def test_police_of_another_province_cannot_activate_level_two(site: Site, an: Person) -> None:
     approved(site, an)
-    assert activate_as_police(site, an, provinces=("79",), name="police-hcmc") == 403
+    assert activate_as_police(site, an, scope=Scope.province("79"),
+                              username="police-hcmc") == 403
 
 
 def test_only_an_active_account_can_be_activated(site: Site, an: Person) -> None:

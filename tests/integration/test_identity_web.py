@@ -7,6 +7,7 @@ import re
 
 from fastapi.testclient import TestClient
 
+from civicstack.kit.authz import Role, Scope
 from civicstack.registry.models import Person
 from tests.support.web import Site
 
@@ -33,7 +34,7 @@ def citizen_sign_in(site: Site, an: Person, password: str = PASSWORD) -> int:
 
 
 def approve_as_official(site: Site, an: Person) -> int:
-    site.sign_in(site.key("police-hanoi", ("identity:approve",), ("01",)))
+    site.sign_in_as(Role.POLICE, Scope.province("01"))
     queue = site.client.get("/console/accounts")
     assert an.full_name in queue.text
     token = site.csrf("/console/accounts")
@@ -72,7 +73,7 @@ def test_register_verify_approve_sign_in_and_see_who_read_my_data(site: Site, an
 
     page = site.client.get("/account?lang=en")
     assert an.personal_id_number in page.text
-    assert "apikey:police-hanoi" in page.text
+    assert "official:police-" in page.text
     assert "identity checked at the counter" in page.text
 
 
@@ -101,7 +102,7 @@ def test_citizen_sign_in_is_rate_limited_per_address(site: Site, an: Person) -> 
 
 def test_approval_needs_the_scope_and_the_csrf_token(site: Site, an: Person) -> None:
     register_an(site, an)
-    site.sign_in(site.key("registry-reader", ("registry:read",)))
+    site.sign_in_as(Role.AGENCY_APPROVER)
     assert site.client.get("/console/accounts").status_code == 403
     refused = site.client.post(f"/console/accounts/{an.personal_id_number}/approve",
                                data={"reason": "checked"}, follow_redirects=False)
@@ -112,7 +113,7 @@ def test_an_official_of_another_province_does_not_see_the_applicant(
         site: Site, an: Person) -> None:
     register_an(site, an)
     verify_phone(site)
-    site.sign_in(site.key("police-hcmc", ("identity:approve",), ("79",)))
+    site.sign_in_as(Role.POLICE, Scope.province("79"))
     assert an.full_name not in site.client.get("/console/accounts").text
     token = site.csrf("/console/accounts")
     response = site.client.post(f"/console/accounts/{an.personal_id_number}/approve",
@@ -165,7 +166,7 @@ def test_a_citizen_locks_their_account_and_an_official_unlocks_it(
     assert locked.status_code == 200
     assert citizen_sign_in(site, an) == 401
 
-    site.sign_in(site.key("service-centre", ("identity:approve",), ("01",)))
+    site.sign_in_as(Role.SERVICE_CLERK, Scope.province("01"))
     unlocked = site.client.post("/console/accounts/lock-state", follow_redirects=False, data={
         "personal_id_number": an.personal_id_number, "action": "unlock",
         "reason": "citizen came with the ID card", "csrf_token": site.csrf("/console/accounts")})
@@ -176,7 +177,7 @@ def test_a_citizen_locks_their_account_and_an_official_unlocks_it(
 
 def test_lock_state_changes_need_a_known_action(site: Site, an: Person) -> None:
     approved_and_signed_in(site, an)
-    site.sign_in(site.key("police", ("identity:approve",)))
+    site.sign_in_as(Role.POLICE)
     response = site.client.post("/console/accounts/lock-state", data={
         "personal_id_number": an.personal_id_number, "action": "delete",
         "reason": "testing", "csrf_token": site.csrf("/console/accounts")})

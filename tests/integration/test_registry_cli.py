@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from civicstack.cli import app
+from civicstack.identity import officials
 from civicstack.kit import apikeys
+from civicstack.kit.authz import Permission
 from civicstack.kit.db import transaction
 from civicstack.kit.secrets import load_or_create_secret
 from civicstack.registry.models import CivilStatusEvent, IdCardIssuance, Person
@@ -101,7 +103,16 @@ def test_demo_seed_is_reproducible_idempotent_and_leaves_a_working_key(
         assert cards > 0
         key_file = data_dir / "demo-operator-key.txt"
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-        principal = apikeys.authenticate(session, load_or_create_secret(data_dir, "apikey-pepper"),
-                                         key_file.read_text().strip())
-        assert "registry:read" in principal.scopes
+        key = apikeys.authenticate(session, load_or_create_secret(data_dir, "apikey-pepper"),
+                                   key_file.read_text().strip())
+        assert key.may(Permission.REGISTRY_READ)
+        officials_file = data_dir / "demo-officials.txt"
+        assert stat.S_IMODE(officials_file.stat().st_mode) == 0o600
+        listed = [line.split("\t") for line in officials_file.read_text().splitlines()
+                  if not line.startswith("#")]
+        assert [(name, role, scope) for name, _, role, scope in listed] == [
+            ("admin", "admin", "national"), ("police.hanoi", "police", "province 01"),
+            ("clerk.badinh", "service_clerk", "ward 00004")]
+        for username, password, _, _ in listed:
+            assert officials.check_password(session, username, password).passed
     assert persons(session_factory) == 155  # 150 seeded + 5 recorded births

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.kit.audit import Actor, AuditEntry, verify_chain
+from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
 from civicstack.kit.errors import Forbidden, Invalid
 from civicstack.registry import pid
@@ -264,7 +265,7 @@ def test_export_refuses_without_purpose_or_outside_the_operators_provinces(
         session: Session) -> None:
     with pytest.raises(Invalid):
         export_persons(session, IMPORTER, io.StringIO(), "   ")
-    provincial = Actor("test", "hanoi-only", ("01",))
+    provincial = Actor("test", "hanoi-only", Scope.province("01"), Role.ADMIN)
     with pytest.raises(Forbidden):
         export_persons(session, provincial, io.StringIO(), "monthly report", "79")
     with pytest.raises(Forbidden):

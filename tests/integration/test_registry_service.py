@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from civicstack.kit.audit import Actor, AuditEntry
+from civicstack.kit.authz import Role, Scope
 from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from civicstack.registry import pid, service
 from civicstack.registry.models import CivilStatusEvent, Person, Sex
@@ -58,7 +59,7 @@ def test_read_without_a_real_purpose_is_refused(session: Session) -> None:
 
 def test_official_outside_the_province_scope_cannot_read(session: Session) -> None:
     person = make_person(session)
-    hcmc_clerk = Actor("official", "hcmc", province_scope=("79",))
+    hcmc_clerk = Actor("official", "hcmc", Scope.province("79"), Role.SERVICE_CLERK)
     with pytest.raises(Forbidden):
         service.get_person(session, hcmc_clerk, person.personal_id_number, PURPOSE)
     assert service.search_persons(session, hcmc_clerk, PURPOSE, full_name="Nguyen") == []

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
-from civicstack.kit import apikeys
 from civicstack.kit.audit import AuditEntry
+from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
 from civicstack.registry.models import Person
 from tests.support.web import Site
@@ -27,34 +28,8 @@ def test_console_pages_send_strangers_to_sign_in(site: Site) -> None:
     assert response.headers["location"] == "/console/login?next=/console/registry%3Ffull_name%3Dan"
 
 
-def test_a_wrong_key_is_refused_next_to_the_field(site: Site) -> None:
-    response = site.client.post("/console/login", data={"token": "csk_nope_nope",
-                                                         "csrf_token": site.csrf()})
-    assert response.status_code == 401
-    assert 'id="token-error"' in response.text
-    assert "revoked API key" in response.text
-
-
-def test_sign_in_without_the_forms_csrf_token_is_refused(site: Site) -> None:
-    token = site.key("clerk")
-    site.csrf()  # the session has a token, the forged form does not carry it
-    for forged in ({"token": token}, {"token": token, "csrf_token": "guessed"}):
-        response = site.client.post("/console/login", data=forged, follow_redirects=False)
-        assert response.status_code == 403
-    assert site.client.get("/console/registry", follow_redirects=False).status_code == 303
-
-
-def test_repeated_wrong_keys_are_rate_limited(site: Site) -> None:
-    for _ in range(10):
-        site.client.post("/console/login", data={"token": "csk_x_y", "csrf_token": site.csrf()})
-    response = site.client.post("/console/login", data={"token": site.key("clerk"),
-                                                        "csrf_token": site.csrf()})
-    assert response.status_code == 429
-    assert "too many failed attempts" in response.text
-
-
 def test_search_finds_without_accents_and_audits_each_hit(site: Site, an: Person) -> None:
-    site.sign_in(site.key("clerk"))
+    clerk = site.sign_in_as(Role.AGENCY_APPROVER)
 
     page = search(site, full_name="nguyen van", purpose=PURPOSE, lang="en")
 
@@ -64,11 +39,11 @@ def test_search_finds_without_accents_and_audits_each_hit(site: Site, an: Person
         entry = session.execute(select(AuditEntry).where(
             AuditEntry.subject_id == an.personal_id_number,
             AuditEntry.action == "registry.person.search_hit")).scalar_one()
-        assert (entry.actor, entry.purpose) == ("apikey:clerk", PURPOSE)
+        assert (entry.actor, entry.purpose) == (f"official:{clerk.username}", PURPOSE)
 
 
 def test_htmx_requests_get_only_the_results_fragment(site: Site, an: Person) -> None:
-    site.sign_in(site.key("clerk"))
+    site.sign_in_as(Role.AGENCY_APPROVER)
     response = site.client.get("/console/registry", headers={"HX-Request": "true"},
                                params={"full_name": "Nguyễn", "purpose": PURPOSE})
     assert an.personal_id_number in response.text
@@ -77,7 +52,7 @@ def test_htmx_requests_get_only_the_results_fragment(site: Site, an: Person) -> 
 
 
 def test_a_missing_purpose_is_shown_next_to_its_field(site: Site, an: Person) -> None:
-    site.sign_in(site.key("clerk"))
+    site.sign_in_as(Role.AGENCY_APPROVER)
     response = site.client.get("/console/registry", params={"full_name": "an", "purpose": "x"})
     assert response.status_code == 422
     assert 'id="purpose-error"' in response.text
@@ -85,7 +60,7 @@ def test_a_missing_purpose_is_shown_next_to_its_field(site: Site, an: Person) ->
 
 
 def test_person_page_shows_the_record_after_asking_why(site: Site, an: Person) -> None:
-    site.sign_in(site.key("clerk"))
+    site.sign_in_as(Role.AGENCY_APPROVER)
     path = f"/console/registry/persons/{an.personal_id_number}"
 
     asked = site.client.get(path)
@@ -100,8 +75,11 @@ def test_person_page_shows_the_record_after_asking_why(site: Site, an: Person) -
                            params={"purpose": PURPOSE}).status_code == 404
 
 
-def test_a_provincial_key_cannot_open_people_of_another_province(site: Site, an: Person) -> None:
-    site.sign_in(site.key("hcmc-clerk", provinces=("79",)))
+@pytest.mark.parametrize("scope", [Scope.province("79"), Scope.ward("01", "00073")])
+def test_an_official_cannot_open_people_outside_their_scope(
+        site: Site, an: Person, scope: Scope) -> None:
+    assert an.permanent_ward_code != "00073"
+    site.sign_in_as(Role.AGENCY_APPROVER, scope)
     response = site.client.get(f"/console/registry/persons/{an.personal_id_number}",
                                params={"purpose": PURPOSE})
     assert response.status_code == 403
@@ -109,16 +87,16 @@ def test_a_provincial_key_cannot_open_people_of_another_province(site: Site, an:
     assert an.personal_id_number not in search(site, full_name="nguyen", purpose=PURPOSE)
 
 
-def test_revoking_the_key_ends_the_console_session(site: Site) -> None:
-    site.sign_in(site.key("clerk"))
-    assert site.client.get("/console/registry", follow_redirects=False).status_code == 200
-    with transaction(site.app.state.session_factory) as session:
-        apikeys.revoke_key(session, "clerk")
-    assert site.client.get("/console/registry", follow_redirects=False).status_code == 303
+def test_an_official_of_the_persons_ward_opens_the_record(site: Site, an: Person) -> None:
+    site.sign_in_as(Role.AGENCY_APPROVER, Scope.ward("01", an.permanent_ward_code))
+    response = site.client.get(f"/console/registry/persons/{an.personal_id_number}",
+                               params={"purpose": PURPOSE})
+    assert response.status_code == 200
+    assert an.personal_id_number in search(site, full_name="nguyen", purpose=PURPOSE)
 
 
 def test_sign_out_needs_the_csrf_token_and_then_ends_the_session(site: Site) -> None:
-    site.sign_in(site.key("clerk"))
+    site.sign_in_as(Role.AGENCY_APPROVER)
     assert site.client.post("/console/logout", data={}).status_code == 403
     token = site.csrf("/console/registry")
     site.client.post("/console/logout", data={"csrf_token": token}, follow_redirects=False)

@@ -15,15 +15,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.kit.audit import AuditEntry, verify_chain
+from civicstack.kit.authz import Role
 from civicstack.kit.db import transaction
 from civicstack.kit.errors import PROBLEM_MEDIA_TYPE
 from civicstack.registry.models import CivilStatusEvent, FamilyRelation, Person
 
 BASE = "/api/v1/registry"
 PURPOSE = "checking a passport application"
-READ = ("registry:read",)
-WRITE = ("registry:write",)
-READ_WRITE = ("registry:read", "registry:write")
+READ = Role.AGENCY_APPROVER  # reads the register, writes nothing
+READ_WRITE = Role.ADMIN  # every kind of register write
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from civicstack.identity import service, totp
 from civicstack.identity.models import CitizenAccount, CitizenSession
 from civicstack.kit.audit import Actor
+from civicstack.kit.authz import Role, Scope
 
-POLICE_HANOI = Actor("official", "hanoi-police", ("01",))
+POLICE_HANOI = Actor("official", "hanoi-police", Scope.province("01"), Role.POLICE)
 SECRET_ON_PAGE = re.compile(r'<code id="totp-secret">([A-Z2-7 ]+)</code>')
 
 

@@ -25,6 +25,7 @@ from civicstack.app import create_app
 from civicstack.config import Settings
 from civicstack.identity import service as identity
 from civicstack.kit.audit import Actor
+from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
 from civicstack.kit.outbox import FileMailbox, dispatch_pending
 from civicstack.kit.throwaway_pg import free_port
@@ -34,7 +35,7 @@ from civicstack.registry.models import Person
 PASSWORD = "correct horse battery"
 RP_REDIRECT = "http://127.0.0.1:9/callback"  # never contacted: the test reads the redirect
 RP_LOGOUT = "http://127.0.0.1:9/signed-out"
-POLICE = Actor("official", "hanoi-police", ("01",))
+POLICE = Actor("official", "hanoi-police", Scope.province("01"), Role.POLICE)
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PENDING = re.compile(r'name="pending" value="([^"]+)"')
 

@@ -1,4 +1,5 @@
-"""Tables owned by identity. Persons are referred to by ID number, through registry.service."""
+"""Tables owned by identity: citizens' eID accounts and officials' console accounts. Persons
+are referred to by ID number, through registry.service."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from civicstack.kit.authz import HasRoleAndScope, role_and_scope_checks
 from civicstack.kit.db import Base
 
 
@@ -79,3 +81,38 @@ class CitizenSession(Base):
     # Time of the last authentication step (OIDC auth_time); moves on at step-up.
     authenticated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
                                                               nullable=True)
+
+
+class OfficialStatus(enum.StrEnum):
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+class OfficialAccount(HasRoleAndScope, Base):
+    """An official's console account: a role and a scope (kit/authz.py), a password, and an
+    authenticator app that every sign-in needs once enrolled (enrolment is forced at the
+    first sign-in)."""
+
+    __tablename__ = "official_account"
+    __table_args__ = (
+        *role_and_scope_checks(),
+        CheckConstraint("status IN ('active', 'disabled')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Sealed as for citizens (identity/totp.py); enrolled once its first code was accepted.
+    totp_secret: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                              nullable=True)
+    # Console sessions remember the generation they began in: disabling the account, changing
+    # its role or resetting its second factor moves it on, which ends them all.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))

@@ -13,6 +13,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from civicstack.identity.models import (
 )
 from civicstack.kit import audit, outbox
 from civicstack.kit.audit import Actor
+from civicstack.kit.authz import Permission
 from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from civicstack.registry import service as registry
 from civicstack.registry.rules import PHONE_PATTERN
@@ -269,10 +271,10 @@ def _sign_in(account: CitizenAccount | None, password: str) -> LoginResult:
         return LoginResult(LoginOutcome.WRONG_CREDENTIALS)
     if account.status == AccountStatus.LOCKED.value:
         return LoginResult(LoginOutcome.LOCKED)
-    if account.locked_until and _aware(account.locked_until) > now():
+    if is_temporarily_locked(account):
         return LoginResult(LoginOutcome.TEMPORARILY_LOCKED, retry_after=account.locked_until)
     if not passwords.verify_password(account.password_hash, password):
-        _count_failure(account)
+        count_failure(account)
         return LoginResult(LoginOutcome.WRONG_CREDENTIALS, retry_after=account.locked_until)
     account.failed_logins = 0
     account.locked_until = None
@@ -283,7 +285,19 @@ def _sign_in(account: CitizenAccount | None, password: str) -> LoginResult:
     return LoginResult(LoginOutcome.SIGNED_IN, account)
 
 
-def _count_failure(account: CitizenAccount) -> None:
+class Lockable(Protocol):
+    """An account that a run of failed sign-ins locks: a citizen's or an official's."""
+
+    failed_logins: int
+    locked_until: datetime | None
+
+
+def is_temporarily_locked(account: Lockable) -> bool:
+    return account.locked_until is not None and _aware(account.locked_until) > now()
+
+
+def count_failure(account: Lockable) -> None:
+    """The first failures are free, then each one doubles the lock, up to a day."""
     account.failed_logins += 1
     beyond = account.failed_logins - FREE_LOGIN_FAILURES
     if beyond >= 0:
@@ -294,6 +308,7 @@ def _count_failure(account: CitizenAccount) -> None:
 
 def pending_approval(session: Session, actor: Actor) -> list[tuple[CitizenAccount, str]]:
     """Accounts whose phone is proven, with the holder's name, within the official's scope."""
+    actor.require(Permission.IDENTITY_APPROVE)
     accounts = session.execute(
         select(CitizenAccount).where(CitizenAccount.status == AccountStatus.PENDING_APPROVAL.value)
         .order_by(CitizenAccount.created_at)).scalars().all()
@@ -304,6 +319,7 @@ def pending_approval(session: Session, actor: Actor) -> list[tuple[CitizenAccoun
 
 def approve(session: Session, actor: Actor, personal_id_number: str, reason: str) -> None:
     """An official confirms the applicant (until face matching arrives with biometrics)."""
+    actor.require(Permission.IDENTITY_APPROVE)
     registry.get_person(session, actor, personal_id_number, reason)  # audited, scope-checked
     account = _account(session, personal_id_number)
     if account is None or account.status != AccountStatus.PENDING_APPROVAL.value:
@@ -324,6 +340,7 @@ def lock_myself(session: Session, personal_id_number: str) -> None:
 
 
 def lock(session: Session, actor: Actor, personal_id_number: str, reason: str) -> None:
+    actor.require(Permission.IDENTITY_APPROVE)
     registry.get_person(session, actor, personal_id_number, reason)  # audited, scope-checked
     account = _existing_account(session, personal_id_number)
     account.status = AccountStatus.LOCKED.value
@@ -333,6 +350,7 @@ def lock(session: Session, actor: Actor, personal_id_number: str, reason: str) -
 
 
 def unlock(session: Session, actor: Actor, personal_id_number: str, reason: str) -> None:
+    actor.require(Permission.IDENTITY_APPROVE)
     registry.get_person(session, actor, personal_id_number, reason)
     account = _existing_account(session, personal_id_number)
     if account.status != AccountStatus.LOCKED.value:
@@ -479,6 +497,7 @@ def authorise_level_two(session: Session, actor: Actor, personal_id_number: str,
     """A police official, having seen the citizen in person, lets the account enrol an
     authenticator. Doing it again for a level-2 account replaces a lost authenticator: the
     old secret stops working and every session falls back to level 1."""
+    actor.require(Permission.IDENTITY_LEVEL2)
     registry.get_person(session, actor, personal_id_number, reason)  # audited, scope-checked
     account = _existing_account(session, personal_id_number)
     if account.status != AccountStatus.ACTIVE.value:
@@ -571,10 +590,10 @@ def step_up(session: Session, totp_key: str, token: str, code: str) -> CodeOutco
 
 
 def _check_second_factor(totp_key: str, account: CitizenAccount, code: str) -> CodeOutcome:
-    if account.locked_until and _aware(account.locked_until) > now():
+    if is_temporarily_locked(account):
         return CodeOutcome.EXHAUSTED
     if _accepted_step(totp_key, account, code) is None:
-        _count_failure(account)
+        count_failure(account)
         return CodeOutcome.WRONG
     account.failed_logins = 0
     account.locked_until = None
@@ -582,13 +601,10 @@ def _check_second_factor(totp_key: str, account: CitizenAccount, code: str) -> C
 
 
 def _accepted_step(totp_key: str, account: CitizenAccount, code: str) -> int | None:
-    """The code's time-step, remembered so that neither this code nor an older one (seen over
-    a shoulder, or phished a minute ago) is accepted again; None for a wrong or used code."""
-    step = totp.matching_step(_secret_of(totp_key, account), code, now())
-    last = account.totp_last_step
-    if step is None or (last is not None and step <= last):
-        return None
-    account.totp_last_step = step
+    """The code's time-step, remembered so that it cannot be replayed (totp.fresh_step)."""
+    step = totp.fresh_step(_secret_of(totp_key, account), code, now(), account.totp_last_step)
+    if step is not None:
+        account.totp_last_step = step
     return step
 
 

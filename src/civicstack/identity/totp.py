@@ -75,3 +75,13 @@ def matching_step(secret: str, code: str, at: datetime) -> int | None:
         if generator.verify(typed, for_time=step * STEP_SECONDS):  # constant-time compare
             return step
     return None
+
+
+def fresh_step(secret: str, code: str, at: datetime, last_step: int | None) -> int | None:
+    """The code's time-step if it is right and later than `last_step`, the last one accepted:
+    neither a code already used nor an older one (seen over a shoulder, or phished a minute
+    ago) is accepted again. None for a wrong or spent code."""
+    step = matching_step(secret, code, at)
+    if step is None or (last_step is not None and step <= last_step):
+        return None
+    return step

@@ -6,6 +6,7 @@ to the configured channel), so a refused registration never sends one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -16,9 +17,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
-from civicstack.identity import service
+from civicstack.identity import console, service
 from civicstack.identity.models import CitizenAccount
-from civicstack.kit import console
+from civicstack.kit.audit import Actor
+from civicstack.kit.authz import Permission
 from civicstack.kit.deps import DbSession
 from civicstack.kit.errors import Conflict, DomainError, Forbidden, Invalid, RateLimited
 from civicstack.kit.i18n import N_
@@ -358,38 +360,43 @@ def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Respons
 @router.get("/console/accounts", response_class=HTMLResponse)
 def approval_queue(request: Request, session: DbSession) -> Response:
     """Approvals for `identity:approve`, level-2 activation for `identity:level2`."""
-    principal = console.signed_in_operator(request, session)
-    if principal is None:
+    official = console.signed_in_official(request, session)
+    if official is None:
         return console.login_redirect(request)
-    may_approve = "identity:approve" in principal.scopes
-    context: dict[str, Any] = {"operator": principal.actor, "errors": {},
-                               "may_approve": may_approve,
-                               "may_level2": "identity:level2" in principal.scopes}
-    try:
-        if not (may_approve or context["may_level2"]):
-            raise Forbidden("this key lacks the 'identity:approve' or 'identity:level2' scope")
-        if may_approve:
-            context["pending"] = service.pending_approval(session, principal.actor)
-    except Forbidden as exc:
+    may_approve = official.may(Permission.IDENTITY_APPROVE)
+    may_level2 = official.may(Permission.IDENTITY_LEVEL2)
+    context: dict[str, Any] = {"operator": official, "errors": {}, "may_approve": may_approve,
+                               "may_level2": may_level2}
+    if not (may_approve or may_level2):
+        exc = Forbidden(f"the {official.role} role may neither approve eID accounts nor "
+                        "activate level 2")
         return render(request, "console/error.html", {**context, "error": exc}, exc.status)
+    if may_approve:
+        context["pending"] = service.pending_approval(session, official)
     return render(request, "console/accounts.html", context)
+
+
+def _console_act(request: Request, session: Session, csrf_token: str,
+                 act: Callable[[Actor], None]) -> Response:
+    """A console form that changes an eID account: the service checks role and scope."""
+    check_csrf(request, csrf_token)
+    official = console.signed_in_official(request, session)
+    if official is None:
+        return console.login_redirect(request)
+    try:
+        act(official)
+    except DomainError as exc:
+        return render(request, "console/error.html",
+                      {"operator": official, "error": exc}, exc.status)
+    return RedirectResponse("/console/accounts", status_code=303)
 
 
 @router.post("/console/accounts/{personal_id_number}/approve")
 def approve(request: Request, session: DbSession, personal_id_number: str,
             reason: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
             ) -> Response:
-    check_csrf(request, csrf_token)
-    principal = console.signed_in_operator(request, session)
-    if principal is None:
-        return console.login_redirect(request)
-    try:
-        principal.require("identity:approve")
-        service.approve(session, principal.actor, personal_id_number, reason)
-    except DomainError as exc:
-        return render(request, "console/error.html",
-                      {"operator": principal.actor, "error": exc}, exc.status)
-    return RedirectResponse("/console/accounts", status_code=303)
+    return _console_act(request, session, csrf_token, lambda official: service.approve(
+        session, official, personal_id_number, reason))
 
 
 @router.post("/console/accounts/lock-state")
@@ -397,20 +404,13 @@ def change_lock(request: Request, session: DbSession,
                 personal_id_number: Annotated[str, Form()] = "",
                 action: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
                 csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    principal = console.signed_in_operator(request, session)
-    if principal is None:
-        return console.login_redirect(request)
-    change = {"lock": service.lock, "unlock": service.unlock}.get(action)
-    try:
-        principal.require("identity:approve")
-        if change is None:
+    def change(official: Actor) -> None:
+        chosen = {"lock": service.lock, "unlock": service.unlock}.get(action)
+        if chosen is None:
             raise Invalid("action", "choose lock or unlock")
-        change(session, principal.actor, personal_id_number.strip(), reason)
-    except DomainError as exc:
-        return render(request, "console/error.html",
-                      {"operator": principal.actor, "error": exc}, exc.status)
-    return RedirectResponse("/console/accounts", status_code=303)
+        chosen(session, official, personal_id_number.strip(), reason)
+
+    return _console_act(request, session, csrf_token, change)
 
 
 @router.post("/console/accounts/level-two")
@@ -419,18 +419,8 @@ def authorise_level_two(request: Request, session: DbSession,
                         reason: Annotated[str, Form()] = "",
                         csrf_token: Annotated[str, Form()] = "") -> Response:
     """A police official activates level 2 after seeing the citizen and their ID card."""
-    check_csrf(request, csrf_token)
-    principal = console.signed_in_operator(request, session)
-    if principal is None:
-        return console.login_redirect(request)
-    try:
-        principal.require("identity:level2")
-        service.authorise_level_two(session, principal.actor, personal_id_number.strip(),
-                                    reason)
-    except DomainError as exc:
-        return render(request, "console/error.html",
-                      {"operator": principal.actor, "error": exc}, exc.status)
-    return RedirectResponse("/console/accounts", status_code=303)
+    return _console_act(request, session, csrf_token, lambda official: (
+        service.authorise_level_two(session, official, personal_id_number.strip(), reason)))
 
 
 def _date(text: str) -> date:

@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from civicstack.kit import authz
+from civicstack.kit.authz import NATIONAL, Permission, Role, Scope
 from civicstack.kit.db import Base
 
 GENESIS_HASH = "0" * 64
@@ -47,17 +49,30 @@ class AuditChainHead(Base):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: an operator key, an official, a citizen, the CLI or the system itself."""
+    """Who is acting: an operator key, an official, a citizen, the CLI or the system itself.
+
+    Officials and operator keys carry a role and a scope (kit/authz.py); everyone else has no
+    role, so holds no official permission. The audit log records `kind:name`.
+    """
 
     kind: str
     name: str
-    province_scope: tuple[str, ...] = ()
+    scope: Scope = NATIONAL
+    role: Role | None = None
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.name}"
 
-    def may_see_province(self, province_code: str | None) -> bool:
-        return not self.province_scope or province_code in self.province_scope
+    def require(self, permission: Permission) -> None:
+        """Refuse (403) unless the actor's role grants `permission`."""
+        authz.require(self.role, permission)
+
+    def may(self, permission: Permission) -> bool:
+        return authz.allows(self.role, permission)
+
+    def may_see(self, province_code: str | None, ward_code: str | None = None) -> bool:
+        """Whether a person living in this province and ward is within the actor's scope."""
+        return self.scope.covers(province_code, ward_code)
 
 
 SYSTEM = Actor("system", "civicstack")

@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.config import get_settings
 from civicstack.kit.audit import Actor
+from civicstack.kit.authz import NATIONAL, Role
 from civicstack.kit.db import make_engine, make_session_factory, transaction
-from civicstack.kit.errors import DomainError
+from civicstack.kit.errors import DomainError, Invalid
 
-CLI_ACTOR = Actor("cli", "operator")
+# Whoever runs the CLI holds the database and its secrets already: a national admin.
+CLI_ACTOR = Actor("cli", "operator", NATIONAL, Role.ADMIN)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -46,3 +48,11 @@ def reports_domain_errors(command: Callable[P, R]) -> Callable[P, R]:
             raise fail(f"error: {exc.detail}") from exc
 
     return wrapper
+
+
+def one_scope(province: str | None, ward: str | None, national: bool) -> dict[str, str | None]:
+    """The scope options (--province / --ward / --national) as registry.service.scope_for's
+    arguments; exactly one must be given, so nobody gets national scope by forgetting one."""
+    if sum((province is not None, ward is not None, national)) != 1:
+        raise Invalid("scope", "give exactly one of --province CODE, --ward CODE or --national")
+    return {"province_code": province, "ward_code": ward}

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from civicstack.kit import apikeys
+from civicstack.kit.audit import Actor
 from civicstack.kit.errors import Unauthorized
 
 
@@ -23,7 +24,8 @@ def db_session(request: Request) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
-def operator(request: Request, session: DbSession) -> apikeys.Principal:
+def operator(request: Request, session: DbSession) -> Actor:
+    """The operator key's actor: its role and scope decide what it may do (kit/authz.py)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -31,4 +33,4 @@ def operator(request: Request, session: DbSession) -> apikeys.Principal:
     return apikeys.authenticate(session, request.app.state.pepper, token.strip())
 
 
-Operator = Annotated[apikeys.Principal, Depends(operator)]
+Operator = Annotated[Actor, Depends(operator)]

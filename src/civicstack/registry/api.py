@@ -1,4 +1,5 @@
-"""Officials' JSON API over the register (`/api/v1/registry`), authenticated by operator keys."""
+"""Officials' JSON API over the register (`/api/v1/registry`), authenticated by operator keys;
+each endpoint names the permission it needs (kit/authz.py), the service checks the scope."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from civicstack.kit.authz import Permission
 from civicstack.kit.deps import DbSession, Operator
 from civicstack.registry import service
 from civicstack.registry.rules import PersonFacts
@@ -28,27 +30,26 @@ from civicstack.registry.schemas import (
 router = APIRouter(prefix="/registry", tags=["registry"])
 Purpose = Annotated[str, Query(min_length=5, max_length=500,
                                description="Why you read this data; written to the audit log.")]
-READ, WRITE = "registry:read", "registry:write"
 
 
 @router.get("/persons/{personal_id_number}", response_model=PersonOut)
 def get_person(personal_id_number: str, purpose: Purpose, session: DbSession,
-               principal: Operator) -> PersonOut:
-    principal.require(READ)
-    person = service.get_person(session, principal.actor, personal_id_number, purpose)
+               official: Operator) -> PersonOut:
+    official.require(Permission.REGISTRY_READ)
+    person = service.get_person(session, official, personal_id_number, purpose)
     return PersonOut.model_validate(person)
 
 
 @router.get("/persons", response_model=SearchResult)
 def search_persons(
-    session: DbSession, principal: Operator, purpose: Purpose,
+    session: DbSession, official: Operator, purpose: Purpose,
     full_name: Annotated[str, Query(min_length=2, max_length=200)],
     date_of_birth: date | None = None,
     province_code: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> SearchResult:
-    principal.require(READ)
-    found = service.search_persons(session, principal.actor, purpose, full_name=full_name,
+    official.require(Permission.REGISTRY_READ)
+    found = service.search_persons(session, official, purpose, full_name=full_name,
                                    date_of_birth=date_of_birth, province_code=province_code,
                                    limit=limit)
     return SearchResult(results=[PersonOut.model_validate(p) for p in found], count=len(found))
@@ -56,9 +57,9 @@ def search_persons(
 
 @router.get("/persons/{personal_id_number}/history", response_model=HistoryOut)
 def person_history(personal_id_number: str, purpose: Purpose, session: DbSession,
-                   principal: Operator) -> HistoryOut:
-    principal.require(READ)
-    history = service.person_history(session, principal.actor, personal_id_number, purpose)
+                   official: Operator) -> HistoryOut:
+    official.require(Permission.REGISTRY_READ)
+    history = service.person_history(session, official, personal_id_number, purpose)
     household = None
     if history.household:
         home, membership = history.household
@@ -77,14 +78,14 @@ def person_history(personal_id_number: str, purpose: Purpose, session: DbSession
 
 
 @router.post("/persons", response_model=PersonOut, status_code=status.HTTP_201_CREATED)
-def register_person(body: PersonCreate, session: DbSession, principal: Operator) -> PersonOut:
-    principal.require(WRITE)
+def register_person(body: PersonCreate, session: DbSession, official: Operator) -> PersonOut:
+    official.require(Permission.REGISTRY_CIVIL_STATUS)
     facts = PersonFacts(
         body.personal_id_number, body.full_name, body.date_of_birth, body.sex,
         body.place_of_birth_province_code, body.permanent_ward_code, body.temporary_ward_code,
         body.phone,
     )
-    person = service.register_person(session, principal.actor, service.NewPerson(
+    person = service.register_person(session, official, service.NewPerson(
         facts, body.place_of_birth, body.place_of_origin, body.ethnicity, body.nationality,
         body.permanent_address_line, body.temporary_address_line,
     ))
@@ -92,34 +93,34 @@ def register_person(body: PersonCreate, session: DbSession, principal: Operator)
 
 
 @router.post("/events/births", response_model=PersonOut, status_code=status.HTTP_201_CREATED)
-def record_birth(body: BirthIn, session: DbSession, principal: Operator) -> PersonOut:
-    principal.require(WRITE)
-    child = service.record_birth(session, principal.actor, service.Birth(**body.model_dump()))
+def record_birth(body: BirthIn, session: DbSession, official: Operator) -> PersonOut:
+    official.require(Permission.REGISTRY_CIVIL_STATUS)
+    child = service.record_birth(session, official, service.Birth(**body.model_dump()))
     return PersonOut.model_validate(child)
 
 
 @router.post("/events/marriages", status_code=status.HTTP_201_CREATED)
 def record_marriage(body: CoupleEventIn, session: DbSession,
-                    principal: Operator) -> dict[str, str]:
-    principal.require(WRITE)
-    service.record_marriage(session, principal.actor, body.first_pid, body.second_pid,
+                    official: Operator) -> dict[str, str]:
+    official.require(Permission.REGISTRY_CIVIL_STATUS)
+    service.record_marriage(session, official, body.first_pid, body.second_pid,
                             body.occurred_on)
     return {"status": "recorded"}
 
 
 @router.post("/events/divorces", status_code=status.HTTP_201_CREATED)
 def record_divorce(body: CoupleEventIn, session: DbSession,
-                   principal: Operator) -> dict[str, str]:
-    principal.require(WRITE)
-    service.record_divorce(session, principal.actor, body.first_pid, body.second_pid,
+                   official: Operator) -> dict[str, str]:
+    official.require(Permission.REGISTRY_CIVIL_STATUS)
+    service.record_divorce(session, official, body.first_pid, body.second_pid,
                            body.occurred_on)
     return {"status": "recorded"}
 
 
 @router.post("/events/deaths", response_model=PersonOut, status_code=status.HTTP_201_CREATED)
-def record_death(body: DeathIn, session: DbSession, principal: Operator) -> PersonOut:
-    principal.require(WRITE)
-    person = service.record_death(session, principal.actor, body.personal_id_number,
+def record_death(body: DeathIn, session: DbSession, official: Operator) -> PersonOut:
+    official.require(Permission.REGISTRY_CIVIL_STATUS)
+    person = service.record_death(session, official, body.personal_id_number,
                                   body.occurred_on, body.cause)
     return PersonOut.model_validate(person)
 
@@ -127,8 +128,8 @@ def record_death(body: DeathIn, session: DbSession, principal: Operator) -> Pers
 @router.post("/events/residence-changes", response_model=PersonOut,
              status_code=status.HTTP_201_CREATED)
 def record_residence_change(body: ResidenceChangeIn, session: DbSession,
-                            principal: Operator) -> PersonOut:
-    principal.require(WRITE)
-    person = service.record_residence_change(session, principal.actor, service.ResidenceChange(
+                            official: Operator) -> PersonOut:
+    official.require(Permission.REGISTRY_RESIDENCE)
+    person = service.record_residence_change(session, official, service.ResidenceChange(
         body.personal_id_number, body.kind, body.ward_code, body.address_line, body.occurred_on))
     return PersonOut.model_validate(person)

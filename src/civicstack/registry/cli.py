@@ -13,7 +13,9 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from civicstack.config import get_settings
+from civicstack.identity.demo import ensure_demo_officials
 from civicstack.kit import apikeys
+from civicstack.kit.authz import Role
 from civicstack.kit.cli_support import (
     CLI_ACTOR,
     cli_transaction,
@@ -106,7 +108,7 @@ def demo_seed(
     people: int = typer.Option(2000, min=1, max=5_000_000),
     seed: int = typer.Option(1, help="Same seed, same population."),
 ) -> None:
-    """Load a synthetic population and write a demo operator key for the console."""
+    """Load a synthetic population; write a demo API key and demo officials' passwords."""
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     population = write_demo_population(settings.data_dir, people, seed)
@@ -115,18 +117,21 @@ def demo_seed(
     _print_summary(result.imported)
     typer.echo(f"{result.events_recorded} life events recorded (births, ID cards, deaths, moves)")
     key_path = _ensure_demo_key(settings.data_dir)
-    typer.echo(f"demo operator key for /console/login: {key_path}")
+    typer.echo(f"demo operator key for the JSON API (/api/v1): {key_path}")
+    with cli_transaction() as session:
+        officials_path = ensure_demo_officials(session, CLI_ACTOR, settings.data_dir)
+    typer.echo(f"demo officials for /console/login (usernames and passwords): {officials_path}")
 
 
 def _ensure_demo_key(data_dir: Path) -> Path:
-    """A national read/write key for trying the console; kept across re-seeds, owner-only."""
+    """A national admin key for trying the JSON API; kept across re-seeds, owner-only."""
     path = data_dir / DEMO_KEY_FILE
     if path.exists():
         return path
     pepper = load_or_create_secret(data_dir, "apikey-pepper")
     with cli_transaction() as session:
         issued = apikeys.create_key(session, pepper, f"demo-operator-{secrets.token_hex(3)}",
-                                    sorted(apikeys.KNOWN_SCOPES), [])
+                                    Role.ADMIN)
     path.touch(mode=0o600)
     path.write_text(issued.token + "\n")
     return path

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from civicstack.kit import audit
 from civicstack.kit.audit import Actor
+from civicstack.kit.authz import NATIONAL
 from civicstack.kit.errors import Forbidden
 from civicstack.registry import repository
 from civicstack.registry.csv_format import EXPORT_COLUMNS
@@ -28,10 +29,10 @@ def export_persons(session: Session, actor: Actor, out: TextIO, purpose: str,
                    province_code: str | None = None) -> int:
     """Write every person (of one province, if given) to `out`; returns how many."""
     purpose = require_purpose(purpose)
-    if province_code and not actor.may_see_province(province_code):
-        raise Forbidden(f"province {province_code} is outside your scope")
-    if not province_code and actor.province_scope:
-        raise Forbidden("your scope is limited to some provinces: export one province at a time")
+    if province_code and not actor.scope.covers_province(province_code):
+        raise Forbidden(f"province {province_code} is outside your scope ({actor.scope})")
+    if not province_code and actor.scope != NATIONAL:
+        raise Forbidden(f"your scope is {actor.scope}: export one province at a time")
     writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
     writer.writeheader()
     count = 0

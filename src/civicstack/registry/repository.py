@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from civicstack.kit.authz import Scope
 from civicstack.kit.db import Base
 from civicstack.registry.models import (
     CivilStatusEvent,
@@ -53,13 +54,18 @@ def pid_exists(session: Session, personal_id_number: str) -> bool:
 
 def search_persons(
     session: Session, folded_name: str, date_of_birth: date | None,
-    province_codes: tuple[str, ...], limit: int,
+    province_code: str | None, scope: Scope, limit: int,
 ) -> list[Person]:
+    """Matches within `scope` (where people live permanently), optionally in one province."""
     query = select(Person).where(Person.full_name_folded.startswith(folded_name, autoescape=True))
     if date_of_birth is not None:
         query = query.where(Person.date_of_birth == date_of_birth)
-    if province_codes:
-        query = query.where(Person.permanent_province_code.in_(province_codes))
+    if province_code:
+        query = query.where(Person.permanent_province_code == province_code)
+    if scope.ward_code:
+        query = query.where(Person.permanent_ward_code == scope.ward_code)
+    elif scope.province_code:
+        query = query.where(Person.permanent_province_code == scope.province_code)
     query = query.order_by(Person.full_name_folded, Person.date_of_birth, Person.id).limit(limit)
     return list(session.execute(query).scalars())
 
@@ -249,3 +255,8 @@ def ward_labels(session: Session, ward_codes: Collection[str]) -> dict[str, tupl
         .join(Province, Province.code == Ward.province_code)
         .where(Ward.code.in_(set(ward_codes))))
     return {code: (ward, province) for code, ward, province in rows}
+
+
+def province_of_ward(session: Session, ward_code: str) -> str | None:
+    return session.execute(
+        select(Ward.province_code).where(Ward.code == ward_code)).scalar_one_or_none()

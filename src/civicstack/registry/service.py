@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from civicstack.kit import audit
 from civicstack.kit.audit import Actor
+from civicstack.kit.authz import Scope, ScopeLevel
 from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from civicstack.kit.metrics import PERSON_READS
 from civicstack.registry import pid, repository
@@ -58,8 +59,8 @@ def _audit_read(session: Session, actor: Actor, action: str, subject_id: str, pu
 
 
 def _in_scope(actor: Actor, person: Person) -> Person:
-    if not actor.may_see_province(person.permanent_province_code):
-        raise Forbidden("this person is registered outside your province scope")
+    if not actor.may_see(person.permanent_province_code, person.permanent_ward_code):
+        raise Forbidden(f"this person is registered outside your scope ({actor.scope})")
     return person
 
 
@@ -91,10 +92,11 @@ def search_persons(
     folded = fold(full_name)
     if len(folded) < 2:
         raise Invalid("full_name", "give at least two letters of the name")
-    if province_code and not actor.may_see_province(province_code):
-        raise Forbidden(f"province {province_code} is outside your scope")
-    provinces = (province_code,) if province_code else actor.province_scope
-    found = repository.search_persons(session, folded, date_of_birth, provinces, min(limit, 200))
+    if province_code and actor.scope.level != ScopeLevel.NATIONAL and \
+            province_code != actor.scope.province_code:
+        raise Forbidden(f"province {province_code} is outside your scope ({actor.scope})")
+    found = repository.search_persons(session, folded, date_of_birth, province_code, actor.scope,
+                                      min(limit, 200))
     for person in found:
         _audit_read(session, actor, "registry.person.search_hit", person.personal_id_number,
                     purpose, {"query": full_name, "date_of_birth": date_of_birth})
@@ -123,7 +125,7 @@ def names_in_scope(session: Session, actor: Actor, numbers: list[str],
     shown is an audited read like any other."""
     purpose = require_purpose(purpose)
     visible = [p for p in repository.persons_by_pids(session, numbers)
-               if actor.may_see_province(p.permanent_province_code)]
+               if actor.may_see(p.permanent_province_code, p.permanent_ward_code)]
     for person in visible:
         _audit_read(session, actor, "registry.person.listed", person.personal_id_number, purpose)
     return {p.personal_id_number: p.full_name for p in visible}
@@ -189,6 +191,37 @@ def _counterpart(event: CivilStatusEvent, person: Person, numbers: dict[int, str
     return numbers.get(other) if other is not None else None
 
 
+def scope_for(session: Session, *, province_code: str | None = None,
+              ward_code: str | None = None) -> Scope:
+    """The scope of an official or key working in this province or ward (neither: national),
+    checked against the register's administrative units."""
+    if province_code and ward_code:
+        raise Invalid("scope", "give a province or a ward, not both")
+    if ward_code:
+        province_of_ward = repository.province_of_ward(session, ward_code)
+        if province_of_ward is None:
+            raise Invalid("ward", f"unknown ward code '{ward_code}'; use the five-digit codes "
+                          "of the 2025 reform, e.g. 00004 for Phường Ba Đình")
+        return Scope.ward(province_of_ward, ward_code)
+    if province_code:
+        if province_code not in {p.code for p in repository.provinces(session)}:
+            raise Invalid("province", f"unknown province code '{province_code}'; use the "
+                          "current two-digit codes, e.g. 01 for Hà Nội")
+        return Scope.province(province_code)
+    return Scope.national()
+
+
+def scope_label(session: Session, scope: Scope) -> str:
+    """The scope in words for display: "Phường Ba Đình, Thành phố Hà Nội"."""
+    if scope.ward_code:
+        labels = repository.ward_labels(session, [scope.ward_code])
+        return ", ".join(labels.get(scope.ward_code, (scope.ward_code, "")))
+    if scope.province_code:
+        names = {p.code: p.name for p in repository.provinces(session)}
+        return names.get(scope.province_code, scope.province_code)
+    return ""
+
+
 def provinces(session: Session) -> list[Province]:
     """The 34 current provinces, by name (reference data: reading them is not audited)."""
     return repository.provinces(session)
@@ -222,8 +255,9 @@ def register_person(session: Session, actor: Actor, new: NewPerson,
     errors = person_errors(new.facts, reference, date.today())
     if errors:
         raise Invalid.of_fields(errors)
-    if not actor.may_see_province(reference.ward_province[new.facts.permanent_ward_code]):
-        raise Forbidden("you may register only people living in your provinces")
+    ward_code = new.facts.permanent_ward_code
+    if not actor.may_see(reference.ward_province[ward_code], ward_code):
+        raise Forbidden(f"you may register only people living within your scope ({actor.scope})")
     if repository.pid_exists(session, new.facts.personal_id_number):
         raise Conflict(f"ID number {new.facts.personal_id_number} is already registered")
     person = _insert_person(session, new, reference)

@@ -1,30 +1,25 @@
 """HTML pages: the citizen portal's front page and the officials' register console.
 
-Officials sign in with an operator API key until official accounts arrive with the identity
-domain. The session keeps only the key's public lookup id; the key is re-checked on every
-request, so revoking it ends the session. Every person shown is read through the audited
-service with the purpose the official typed.
+Officials sign in with their accounts (identity/console_web.py); reading the register needs
+the registry:read permission, and the service keeps them to their scope. Every person shown
+is read through the audited service with the purpose the official typed.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from civicstack.kit import apikeys, console
+from civicstack.identity import console
+from civicstack.kit.audit import Actor
+from civicstack.kit.authz import Permission
 from civicstack.kit.deps import DbSession
-from civicstack.kit.errors import (
-    Forbidden,
-    Invalid,
-    NotFound,
-    RateLimited,
-    Unauthorized,
-)
-from civicstack.kit.web import check_csrf, client_address, field_errors, limiter, render
+from civicstack.kit.errors import Forbidden, Invalid, NotFound
+from civicstack.kit.web import field_errors, render
 from civicstack.registry import service
 
 router = APIRouter(include_in_schema=False)
@@ -37,51 +32,20 @@ def portal_home(request: Request) -> Response:
     return render(request, "portal/home.html")
 
 
-@router.get("/console/login", response_class=HTMLResponse)
-def login_form(request: Request, next: str = "/console/registry") -> Response:
-    return render(request, "console/login.html", {"next": _safe_next(next), "errors": {}})
-
-
-@router.post("/console/login", response_class=HTMLResponse)
-def login(request: Request, session: DbSession, token: Annotated[str, Form()] = "",
-          csrf_token: Annotated[str, Form()] = "",
-          next: Annotated[str, Form()] = "/console/registry") -> Response:
-    check_csrf(request, csrf_token)
-    client = client_address(request)
-    failures = limiter(request, "console_sign_in_failures")
-    try:
-        failures.check(client)
-        principal = apikeys.authenticate(session, request.app.state.pepper, token.strip())
-    except (Unauthorized, RateLimited) as exc:
-        if isinstance(exc, Unauthorized):
-            failures.failed(client)
-        return render(request, "console/login.html",
-                      {"next": _safe_next(next), "errors": {"token": exc.detail}}, exc.status)
-    console.sign_in(request, token.strip(), principal)
-    return RedirectResponse(_safe_next(next), status_code=303)
-
-
-@router.post("/console/logout")
-def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    request.session.clear()
-    return RedirectResponse("/console/login", status_code=303)
-
-
 @router.get("/console/registry", response_class=HTMLResponse)
 def registry_search(request: Request, session: DbSession) -> Response:
-    principal = signed_in_reader(request, session)
-    if principal is None:
+    official = signed_in_reader(request, session)
+    if official is None:
         return console.login_redirect(request)
     query = {name: request.query_params.get(name, "").strip() for name in SEARCH_FIELDS}
     context: dict[str, Any] = {"query": query, "errors": {}, "results": None,
                                "provinces": service.provinces(session),
-                               "operator": principal.actor}
+                               "operator": official}
     status = 200
     if query["full_name"] or query["purpose"]:
         try:
             results = service.search_persons(
-                session, principal.actor, query["purpose"], full_name=query["full_name"],
+                session, official, query["purpose"], full_name=query["full_name"],
                 date_of_birth=_date(query["date_of_birth"]),
                 province_code=query["province_code"] or None, limit=SEARCH_LIMIT)
             context.update(results=results, places=service.place_names(session, results),
@@ -97,15 +61,15 @@ def registry_search(request: Request, session: DbSession) -> Response:
 @router.get("/console/registry/persons/{personal_id_number}", response_class=HTMLResponse)
 def person_page(request: Request, session: DbSession, personal_id_number: str,
                 purpose: str = "") -> Response:
-    principal = signed_in_reader(request, session)
-    if principal is None:
+    official = signed_in_reader(request, session)
+    if official is None:
         return console.login_redirect(request)
     context: dict[str, Any] = {"pid": personal_id_number, "purpose": purpose, "errors": {},
-                               "operator": principal.actor}
+                               "operator": official}
     if not purpose:
         return render(request, "console/purpose.html", context)
     try:
-        history = service.person_history(session, principal.actor, personal_id_number, purpose)
+        history = service.person_history(session, official, personal_id_number, purpose)
         context.update(history=history, places=service.place_names(session, [history.person]))
     except Invalid as exc:
         context["errors"] = field_errors(exc)
@@ -115,17 +79,12 @@ def person_page(request: Request, session: DbSession, personal_id_number: str,
     return render(request, "console/person.html", context)
 
 
-def signed_in_reader(request: Request, session: Session) -> apikeys.Principal | None:
-    principal = console.signed_in_operator(request, session)
-    if principal is not None:
-        principal.require("registry:read")
-    return principal
-
-
-def _safe_next(target: str) -> str:
-    """Only ever redirect inside the console, never to another site."""
-    return target if target.startswith("/console/") and "//" not in target else \
-        "/console/registry"
+def signed_in_reader(request: Request, session: Session) -> Actor | None:
+    """The signed-in official, if any; refused (403) unless their role may read the register."""
+    official = console.signed_in_official(request, session)
+    if official is not None:
+        official.require(Permission.REGISTRY_READ)
+    return official
 
 
 def _date(text: str) -> date | None:

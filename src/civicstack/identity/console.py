@@ -1,0 +1,59 @@
+"""Who is signed in to the officials' console, kept in the session cookie between requests.
+
+The session holds only the official's id and the generation of their account it began in;
+the account is re-read at every request, so disabling it, changing its role or resetting its
+second factor ends the session at once. Between the password and the code, the session holds
+a pending sign-in that expires after a few minutes.
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+
+from civicstack.identity import officials
+from civicstack.identity.models import OfficialAccount
+from civicstack.kit.audit import Actor
+
+SIGNED_IN, PENDING, HEADER = "official", "official_pending", "official_header"
+PENDING_SECONDS = 300
+
+
+def begin(request: Request, official: OfficialAccount) -> None:
+    """The password was right: remember whose code to ask for next."""
+    request.session.clear()  # a fresh session (and CSRF token) at every sign-in
+    request.session[PENDING] = [official.id, official.session_generation, int(time.time())]
+
+
+def pending(request: Request) -> tuple[int, int] | None:
+    """(official id, generation) of a sign-in waiting for its code; None once expired."""
+    found = request.session.get(PENDING)
+    if not found or time.time() - found[2] > PENDING_SECONDS:
+        request.session.pop(PENDING, None)
+        return None
+    return int(found[0]), int(found[1])
+
+
+def complete(request: Request, official: OfficialAccount, scope_label: str) -> None:
+    """Both steps passed. The name and scope are kept for the console's header: neither can
+    change without ending the session."""
+    request.session.clear()
+    request.session[SIGNED_IN] = [official.id, official.session_generation]
+    request.session[HEADER] = {"full_name": official.full_name, "scope_label": scope_label}
+
+
+def signed_in_official(request: Request, session: Session) -> Actor | None:
+    found = request.session.get(SIGNED_IN)
+    actor = officials.signed_in(session, int(found[0]), int(found[1])) if found else None
+    if actor is None:
+        request.session.pop(SIGNED_IN, None)
+    return actor
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    target = quote(str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""))
+    return RedirectResponse(f"/console/login?next={target}", status_code=303)

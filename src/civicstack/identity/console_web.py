@@ -1,0 +1,243 @@
+"""The officials' console sign-in (password, then authenticator code; enrolment at the first
+sign-in), sign-out, and the admins' page for officials' accounts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import segno
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from civicstack.identity import console, officials
+from civicstack.identity.models import OfficialAccount
+from civicstack.identity.officials import PasswordOutcome
+from civicstack.identity.service import CodeOutcome
+from civicstack.kit.audit import Actor
+from civicstack.kit.authz import Permission, Role, Scope, ScopeLevel
+from civicstack.kit.deps import DbSession
+from civicstack.kit.errors import DomainError, Invalid, RateLimited
+from civicstack.kit.i18n import N_
+from civicstack.kit.ratelimit import FailureLimiter
+from civicstack.kit.web import check_csrf, client_address, field_errors, limiter, render
+from civicstack.registry import service as registry
+
+router = APIRouter(include_in_schema=False)
+HOME = "/console/registry"
+PASSWORD_MESSAGES = {
+    PasswordOutcome.WRONG_CREDENTIALS: N_("Wrong username or password."),
+    PasswordOutcome.TEMPORARILY_LOCKED: N_("Too many failed attempts: try again later."),
+    PasswordOutcome.DISABLED: N_("This account is disabled. Ask an administrator."),
+}
+CODE_MESSAGES = {
+    CodeOutcome.WRONG: N_("Wrong or already used code. Wait for the next code and try again."),
+    CodeOutcome.EXHAUSTED: N_("Too many failed attempts: try again later."),
+}
+# A scope level and the form field that carries its code.
+SCOPE_FIELDS = {ScopeLevel.PROVINCE: "province_code", ScopeLevel.WARD: "ward_code"}
+
+
+def safe_next(target: str) -> str:
+    """Only ever redirect inside the console, never to another site."""
+    return target if target.startswith("/console/") and "//" not in target else HOME
+
+
+def _failures(request: Request) -> FailureLimiter:
+    return limiter(request, "console_sign_in_failures")
+
+
+def _limit_keys(request: Request, username: str) -> tuple[str, str]:
+    """Failures count per address and per username: spreading guesses over many addresses
+    still locks the one account, and one address cannot try many accounts."""
+    return f"ip:{client_address(request)}", f"user:{username[:100]}"
+
+
+@router.get("/console/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = HOME) -> Response:
+    return render(request, "console/login.html",
+                  {"next": safe_next(next), "errors": {}, "form": {}})
+
+
+@router.post("/console/login", response_class=HTMLResponse)
+def login(request: Request, session: DbSession, username: Annotated[str, Form()] = "",
+          password: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
+          next: Annotated[str, Form()] = HOME) -> Response:
+    check_csrf(request, csrf_token)
+    username, target = username.strip().lower(), safe_next(next)
+    context = {"next": target, "form": {"username": username}}
+    keys = _limit_keys(request, username)
+    try:
+        for key in keys:
+            _failures(request).check(key)
+    except RateLimited as exc:
+        return render(request, "console/login.html",
+                      {**context, "errors": {"password": exc.detail}}, exc.status)
+    result = officials.check_password(session, username, password)
+    if not result.passed or result.official is None:
+        for key in keys:
+            _failures(request).failed(key)
+        status = 429 if result.outcome == PasswordOutcome.TEMPORARILY_LOCKED else 401
+        return render(request, "console/login.html", {
+            **context, "errors": {"password": PASSWORD_MESSAGES[result.outcome]}}, status)
+    console.begin(request, result.official)
+    return RedirectResponse(f"/console/login/code?next={quote(target, safe='')}",
+                            status_code=303)
+
+
+@router.get("/console/login/code", response_class=HTMLResponse)
+def code_form(request: Request, session: DbSession, next: str = HOME) -> Response:
+    official = _pending_official(request, session)
+    if official is None:
+        return RedirectResponse("/console/login", status_code=303)
+    return _code_page(request, session, official, safe_next(next), {})
+
+
+def _pending_official(request: Request, session: Session) -> OfficialAccount | None:
+    found = console.pending(request)
+    return officials.official_by_id(session, found[0]) if found else None
+
+
+def _code_page(request: Request, session: Session, official: OfficialAccount, target: str,
+               errors: dict[str, str], status_code: int = 200) -> Response:
+    context: dict[str, Any] = {"next": target, "errors": errors, "username": official.username}
+    if official.totp_enrolled_at is None:
+        enrolment = officials.enrolment(session, str(request.app.state.totp_key), official)
+        secret = enrolment.secret
+        context.update(
+            secret=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
+            # A white background of its own keeps the code scannable on a dark theme.
+            qr_svg=segno.make(enrolment.uri, error="m").svg_inline(scale=4, light="#fff"))
+    return render(request, "console/login_code.html", context, status_code)
+
+
+@router.post("/console/login/code", response_class=HTMLResponse)
+def code(request: Request, session: DbSession, code: Annotated[str, Form()] = "",
+         csrf_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = HOME,
+         ) -> Response:
+    check_csrf(request, csrf_token)
+    target, found = safe_next(next), console.pending(request)
+    official = officials.official_by_id(session, found[0]) if found else None
+    if found is None or official is None:
+        return RedirectResponse("/console/login", status_code=303)
+    keys = _limit_keys(request, official.username)
+    try:
+        for key in keys:
+            _failures(request).check(key)
+    except RateLimited as exc:
+        return _code_page(request, session, official, target, {"code": exc.detail}, exc.status)
+    outcome = officials.check_code(session, str(request.app.state.totp_key), *found, code)
+    if outcome == CodeOutcome.NO_CODE:
+        request.session.clear()
+        return RedirectResponse("/console/login", status_code=303)
+    if outcome != CodeOutcome.ACCEPTED:
+        for key in keys:
+            _failures(request).failed(key)
+        return _code_page(request, session, official, target,
+                          {"code": CODE_MESSAGES[outcome]},
+                          429 if outcome == CodeOutcome.EXHAUSTED else 401)
+    console.complete(request, official, registry.scope_label(session, official.scope))
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/console/logout")
+def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    request.session.clear()
+    return RedirectResponse("/console/login", status_code=303)
+
+
+# --- officials' accounts (admins) --------------------------------------------------------------
+
+@router.get("/console/officials", response_class=HTMLResponse)
+def officials_page(request: Request, session: DbSession) -> Response:
+    admin = console.signed_in_official(request, session)
+    if admin is None:
+        return console.login_redirect(request)
+    return _officials_page(request, session, admin, {}, {})
+
+
+def _officials_page(request: Request, session: Session, admin: Actor, form: dict[str, str],
+                    errors: dict[str, str], status_code: int = 200,
+                    created: tuple[str, str] | None = None) -> Response:
+    context: dict[str, Any] = {"operator": admin, "form": form, "errors": errors,
+                               "roles": list(Role), "created": created}
+    try:
+        context["officials"] = officials.officials_in_scope(session, admin)
+    except DomainError as exc:
+        return render(request, "console/error.html", {**context, "error": exc}, exc.status)
+    return render(request, "console/officials.html", context, status_code)
+
+
+@router.post("/console/officials", response_class=HTMLResponse)
+def create_official(request: Request, session: DbSession,
+                    username: Annotated[str, Form()] = "", full_name: Annotated[str, Form()] = "",
+                    role: Annotated[str, Form()] = "", scope_level: Annotated[str, Form()] = "",
+                    scope_code: Annotated[str, Form()] = "",
+                    csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    admin = console.signed_in_official(request, session)
+    if admin is None:
+        return console.login_redirect(request)
+    form = {"username": username.strip().lower(), "full_name": full_name.strip(), "role": role,
+            "scope_level": scope_level, "scope_code": scope_code.strip()}
+    password = officials.initial_password()
+    try:
+        admin.require(Permission.OFFICIALS_MANAGE)  # before the scope's codes are looked up
+        official = officials.create(session, admin, officials.NewOfficial(
+            form["username"], form["full_name"], _role(role),
+            _scope(session, scope_level, form["scope_code"]), password))
+    except Invalid as exc:
+        return _officials_page(request, session, admin, form, field_errors(exc), exc.status)
+    except DomainError as exc:
+        return render(request, "console/error.html", {"operator": admin, "error": exc},
+                      exc.status)
+    # Shown once, to hand over in person; the official enrols an authenticator at first use.
+    return _officials_page(request, session, admin, {}, {}, 201,
+                           created=(official.username, password))
+
+
+def _role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise Invalid("role", f"choose one of {', '.join(r.value for r in Role)}") from None
+
+
+def _scope(session: Session, level: str, code: str) -> Scope:
+    if level == ScopeLevel.NATIONAL.value:
+        return Scope.national()
+    if level not in (ScopeLevel.PROVINCE.value, ScopeLevel.WARD.value):
+        raise Invalid("scope_level", "choose national, province or ward")
+    if not code:
+        raise Invalid("scope_code", "give the province or ward code")
+    return registry.scope_for(session, **{SCOPE_FIELDS[ScopeLevel(level)]: code})
+
+
+OFFICIAL_ACTIONS = {
+    "disable": officials.disable,
+    "enable": officials.enable,
+    "reset-second-factor": officials.reset_second_factor,
+}
+
+
+@router.post("/console/officials/{username}/{action}")
+def change_official(request: Request, session: DbSession, username: str, action: str,
+                    role: Annotated[str, Form()] = "",
+                    csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    admin = console.signed_in_official(request, session)
+    if admin is None:
+        return console.login_redirect(request)
+    try:
+        if action == "role":
+            officials.change_role(session, admin, username, _role(role))
+        elif action in OFFICIAL_ACTIONS:
+            OFFICIAL_ACTIONS[action](session, admin, username)
+        else:
+            raise Invalid("action", "choose disable, enable, reset-second-factor or role")
+    except DomainError as exc:
+        return render(request, "console/error.html", {"operator": admin, "error": exc},
+                      exc.status)
+    return RedirectResponse("/console/officials", status_code=303)

@@ -1,0 +1,290 @@
+"""Officials' console accounts: created by an admin within the admin's own scope, signed in with
+a password and an authenticator app (enrolled at the first sign-in), disabled, re-enrolled.
+
+Like citizens' sign-in, the sign-in steps *return* their outcome instead of raising, because a
+failed attempt must be counted, audited and committed.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from civicstack.identity import passwords, totp
+from civicstack.identity.models import OfficialAccount, OfficialStatus
+from civicstack.identity.service import (
+    CodeOutcome,
+    TotpEnrolment,
+    count_failure,
+    is_temporarily_locked,
+)
+from civicstack.kit import audit
+from civicstack.kit.audit import Actor
+from civicstack.kit.authz import Permission, Role, Scope
+from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+
+USERNAME = re.compile(r"[a-z][a-z0-9._-]{2,49}")
+MANAGEMENT = "officials' accounts"
+SIGN_IN = "console sign-in"
+_DUMMY_HASH = passwords.hash_password("timing-equaliser-for-officials")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def actor_of(official: OfficialAccount) -> Actor:
+    """The official as they act: the audit log records `official:<username>`."""
+    return Actor("official", official.username, official.scope, official.role)
+
+
+def initial_password() -> str:
+    """A random password for a new official, shown once: 16 characters, ~96 bits."""
+    return secrets.token_urlsafe(12)
+
+
+# --- management (officials:manage, within the admin's own scope) -------------------------------
+
+@dataclass(frozen=True)
+class NewOfficial:
+    username: str
+    full_name: str
+    role: Role
+    scope: Scope
+    password: str
+
+
+def create(session: Session, actor: Actor, new: NewOfficial) -> OfficialAccount:
+    """An admin creates an official; an admin may grant only scopes within their own."""
+    actor.require(Permission.OFFICIALS_MANAGE)
+    _check_grant(actor, new.scope)
+    errors = _new_official_errors(new)
+    if errors:
+        raise Invalid.of_fields(errors)
+    if _by_username(session, new.username) is not None:
+        raise Conflict(f"an official named '{new.username}' already exists")
+    official = OfficialAccount(
+        username=new.username, full_name=" ".join(new.full_name.split()),
+        password_hash=passwords.hash_password(new.password), status=OfficialStatus.ACTIVE.value,
+        failed_logins=0, session_generation=0, created_at=now(), created_by=str(actor))
+    official.set_role_and_scope(new.role, new.scope)
+    session.add(official)
+    session.flush()
+    _record(session, actor, "identity.official.create", official,
+            {"role": new.role.value, "scope": str(new.scope)})
+    return official
+
+
+def _check_grant(actor: Actor, scope: Scope) -> None:
+    if not actor.scope.includes(scope):
+        raise Forbidden(f"your scope ({actor.scope}) does not include {scope}")
+
+
+def _new_official_errors(new: NewOfficial) -> list[FieldError]:
+    errors = []
+    if not USERNAME.fullmatch(new.username):
+        errors.append(FieldError("username", "use 3 to 50 lower-case letters, digits, '.', '_' "
+                                             "or '-', starting with a letter"))
+    if not 2 <= len(new.full_name.strip()) <= 200:
+        errors.append(FieldError("full_name", "give the official's full name"))
+    reason = passwords.weakness(new.password, [new.username, new.full_name,
+                                               *new.full_name.split()])
+    if reason:
+        errors.append(FieldError("password", reason))
+    return errors
+
+
+def officials_in_scope(session: Session, actor: Actor) -> list[OfficialAccount]:
+    """Every official whose scope lies within the admin's, by username."""
+    actor.require(Permission.OFFICIALS_MANAGE)
+    everyone = session.execute(
+        select(OfficialAccount).order_by(OfficialAccount.username)).scalars()
+    return [official for official in everyone if actor.scope.includes(official.scope)]
+
+
+def _managed(session: Session, actor: Actor, username: str) -> OfficialAccount:
+    actor.require(Permission.OFFICIALS_MANAGE)
+    official = _by_username(session, username)
+    if official is None:
+        raise NotFound(f"no official named '{username}'")
+    _check_grant(actor, official.scope)
+    return official
+
+
+def disable(session: Session, actor: Actor, username: str) -> None:
+    """The official can no longer sign in, and their open sessions end at the next request."""
+    official = _managed(session, actor, username)
+    if official.username == actor.name and actor.kind == "official":
+        raise Conflict("you cannot disable your own account")
+    if official.status == OfficialStatus.DISABLED.value:
+        raise Conflict(f"the official '{username}' is already disabled")
+    official.status = OfficialStatus.DISABLED.value
+    official.session_generation += 1
+    _record(session, actor, "identity.official.disable", official)
+
+
+def enable(session: Session, actor: Actor, username: str) -> None:
+    official = _managed(session, actor, username)
+    if official.status == OfficialStatus.ACTIVE.value:
+        raise Conflict(f"the official '{username}' is already active")
+    official.status = OfficialStatus.ACTIVE.value
+    official.failed_logins, official.locked_until = 0, None
+    _record(session, actor, "identity.official.enable", official)
+
+
+def change_role(session: Session, actor: Actor, username: str, role: Role) -> None:
+    official = _managed(session, actor, username)
+    if official.role == role:
+        raise Conflict(f"the official '{username}' already has the {role.value} role")
+    before = official.role
+    official.set_role_and_scope(role, official.scope)
+    official.session_generation += 1  # the new role applies from a fresh sign-in
+    _record(session, actor, "identity.official.role_change", official,
+            {"from": before.value, "to": role.value})
+
+
+def reset_second_factor(session: Session, actor: Actor, username: str) -> None:
+    """For a lost phone: the authenticator stops working, sessions end, and the next sign-in
+    enrols a new one."""
+    official = _managed(session, actor, username)
+    official.totp_secret = official.totp_last_step = official.totp_enrolled_at = None
+    official.session_generation += 1
+    _record(session, actor, "identity.official.reset_second_factor", official)
+
+
+# --- sign-in: password, then the authenticator (enrolled at the first sign-in) ---------------
+
+class PasswordOutcome(enum.StrEnum):
+    NEEDS_CODE = "needs_code"  # right password; a code from the authenticator comes next
+    NEEDS_ENROLMENT = "needs_enrolment"  # right password; no authenticator yet: enrol one
+    WRONG_CREDENTIALS = "wrong_credentials"  # unknown username or wrong password: one answer
+    TEMPORARILY_LOCKED = "temporarily_locked"
+    DISABLED = "disabled"
+
+
+@dataclass(frozen=True)
+class PasswordResult:
+    outcome: PasswordOutcome
+    official: OfficialAccount | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome in (PasswordOutcome.NEEDS_CODE, PasswordOutcome.NEEDS_ENROLMENT)
+
+
+def check_password(session: Session, username: str, password: str) -> PasswordResult:
+    """The first step of a console sign-in; audited whatever its outcome."""
+    official = _by_username(session, username)
+    result = _check_password(official, password)
+    _record_attempt(session, username, f"identity.official.login.{result.outcome}")
+    return result
+
+
+def _check_password(official: OfficialAccount | None, password: str) -> PasswordResult:
+    if official is None:
+        passwords.verify_password(_DUMMY_HASH, password)  # same time as a real check
+        return PasswordResult(PasswordOutcome.WRONG_CREDENTIALS)
+    if is_temporarily_locked(official):
+        return PasswordResult(PasswordOutcome.TEMPORARILY_LOCKED)
+    if not passwords.verify_password(official.password_hash, password):
+        count_failure(official)
+        return PasswordResult(PasswordOutcome.WRONG_CREDENTIALS)
+    if official.status != OfficialStatus.ACTIVE.value:
+        return PasswordResult(PasswordOutcome.DISABLED)
+    if passwords.needs_rehash(official.password_hash):
+        official.password_hash = passwords.hash_password(password)
+    enrolled = official.totp_enrolled_at is not None
+    return PasswordResult(PasswordOutcome.NEEDS_CODE if enrolled else
+                          PasswordOutcome.NEEDS_ENROLMENT, official)
+
+
+def enrolment(session: Session, totp_key: str, official: OfficialAccount) -> TotpEnrolment:
+    """The secret to enrol, created on first call and the same until confirmed, so that a
+    reload does not invalidate a QR code already scanned."""
+    if official.totp_enrolled_at is not None:
+        raise Conflict("an authenticator is already enrolled; ask an admin to reset it")
+    if official.totp_secret is None:
+        secret = totp.new_secret()
+        official.totp_secret = totp.seal(totp_key, secret, _owner(official))
+        _record(session, actor_of(official), "identity.official.enrolment_start", official,
+                purpose=SIGN_IN)
+    else:
+        secret = totp.unseal(totp_key, official.totp_secret, _owner(official))
+    return TotpEnrolment(secret, totp.provisioning_uri(secret, f"console:{official.username}"))
+
+
+def check_code(session: Session, totp_key: str, official_id: int, generation: int,
+               code: str) -> CodeOutcome:
+    """The second step, for an official whose password was just accepted: a code from the
+    authenticator, which also confirms it at the first sign-in. A wrong or replayed code
+    counts toward the same lock as a wrong password. NO_CODE: start again from the password
+    (the account was disabled or reset in between, or never had a secret)."""
+    official = session.get(OfficialAccount, official_id, with_for_update=True)
+    if official is None or official.status != OfficialStatus.ACTIVE.value or \
+            official.session_generation != generation or official.totp_secret is None:
+        return CodeOutcome.NO_CODE
+    outcome = _second_factor(totp_key, official, code)
+    if outcome == CodeOutcome.ACCEPTED and official.totp_enrolled_at is None:
+        official.totp_enrolled_at = now()
+        _record(session, actor_of(official), "identity.official.enrol", official,
+                purpose=SIGN_IN)
+    action = "identity.official.login." + (
+        "signed_in" if outcome == CodeOutcome.ACCEPTED else f"code_{outcome}")
+    _record_attempt(session, official.username, action)
+    return outcome
+
+
+def _second_factor(totp_key: str, official: OfficialAccount, code: str) -> CodeOutcome:
+    if is_temporarily_locked(official):
+        return CodeOutcome.EXHAUSTED
+    assert official.totp_secret is not None  # checked by the caller
+    secret = totp.unseal(totp_key, official.totp_secret, _owner(official))
+    step = totp.fresh_step(secret, code, now(), official.totp_last_step)
+    if step is None:
+        count_failure(official)
+        return CodeOutcome.WRONG
+    official.totp_last_step = step
+    official.failed_logins, official.locked_until = 0, None
+    return CodeOutcome.ACCEPTED
+
+
+def signed_in(session: Session, official_id: int, generation: int) -> Actor | None:
+    """The actor behind a console session, re-read at every request: None once the account
+    is disabled, its role changed or its second factor reset (all move the generation on)."""
+    official = session.get(OfficialAccount, official_id)
+    if official is None or official.status != OfficialStatus.ACTIVE.value or \
+            official.session_generation != generation or official.totp_enrolled_at is None:
+        return None
+    return actor_of(official)
+
+
+def official_by_id(session: Session, official_id: int) -> OfficialAccount | None:
+    return session.get(OfficialAccount, official_id)
+
+
+def _by_username(session: Session, username: str) -> OfficialAccount | None:
+    return session.execute(select(OfficialAccount).where(
+        OfficialAccount.username == username)).scalar_one_or_none()
+
+
+def _owner(official: OfficialAccount) -> str:
+    # Binds the sealed secret to this account (and apart from any citizen's ID number).
+    return f"official:{official.username}"
+
+
+def _record(session: Session, actor: Actor, action: str, official: OfficialAccount,
+            detail: dict[str, object] | None = None, purpose: str = MANAGEMENT) -> None:
+    audit.record(session, actor, action, subject_type="official", subject_id=official.username,
+                 purpose=purpose, detail=detail or {})
+
+
+def _record_attempt(session: Session, username: str, action: str) -> None:
+    claimed = username[:100]  # whoever typed it: the account may not exist
+    audit.record(session, Actor("official", claimed), action, subject_type="official",
+                 subject_id=claimed, purpose=SIGN_IN)

@@ -1,0 +1,153 @@
+"""Who may do what, and to whom: the officials' roles, their permissions, and their scope.
+
+One model for the console (official accounts) and the JSON API (operator keys): an official
+holds one role, which grants a fixed set of permissions (ROLE_PERMISSIONS, the only such table;
+docs/officials.md shows it), and one scope, which bounds whose data they reach. Every check of
+either goes through `require` and `Scope.covers` (called through audit.Actor).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from sqlalchemy import CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from civicstack.kit.errors import Forbidden
+
+
+class Role(enum.StrEnum):
+    POLICE = "police"
+    SERVICE_CLERK = "service_clerk"
+    AGENCY_APPROVER = "agency_approver"
+    ADMIN = "admin"
+
+
+class Permission(enum.StrEnum):
+    REGISTRY_READ = "registry:read"
+    # Births, deaths, marriages, divorces, and adding a person who already holds an ID number.
+    REGISTRY_CIVIL_STATUS = "registry:write:civil-status"
+    REGISTRY_RESIDENCE = "registry:write:residence"  # residence registration: the police's
+    IDENTITY_APPROVE = "identity:approve"  # approve, lock and unlock eID accounts
+    IDENTITY_LEVEL2 = "identity:level2"  # activate eID level 2 after an in-person check
+    AUDIT_READ = "audit:read"
+    OFFICIALS_MANAGE = "officials:manage"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.POLICE: frozenset({
+        Permission.REGISTRY_READ, Permission.REGISTRY_RESIDENCE, Permission.IDENTITY_APPROVE,
+        Permission.IDENTITY_LEVEL2}),
+    Role.SERVICE_CLERK: frozenset({
+        Permission.REGISTRY_READ, Permission.REGISTRY_CIVIL_STATUS,
+        Permission.IDENTITY_APPROVE}),
+    Role.AGENCY_APPROVER: frozenset({Permission.REGISTRY_READ}),  # dossiers will come here
+    Role.ADMIN: frozenset(Permission),
+}
+
+
+def allows(role: Role | None, permission: Permission) -> bool:
+    """No role (a citizen, a relying party) holds no official permission."""
+    return role is not None and permission in ROLE_PERMISSIONS[role]
+
+
+def require(role: Role | None, permission: Permission) -> None:
+    if not allows(role, permission):
+        holder = f"the {role.value} role" if role else "this caller"
+        raise Forbidden(f"{holder} lacks the '{permission.value}' permission")
+
+
+class ScopeLevel(enum.StrEnum):
+    NATIONAL = "national"
+    PROVINCE = "province"
+    WARD = "ward"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where an official works. A ward scope keeps its province too, so that "is this ward
+    scope inside that province scope" needs no lookup."""
+
+    level: ScopeLevel = ScopeLevel.NATIONAL
+    province_code: str | None = None
+    ward_code: str | None = None
+
+    @classmethod
+    def national(cls) -> Scope:
+        return cls()
+
+    @classmethod
+    def province(cls, province_code: str) -> Scope:
+        return cls(ScopeLevel.PROVINCE, province_code)
+
+    @classmethod
+    def ward(cls, province_code: str, ward_code: str) -> Scope:
+        return cls(ScopeLevel.WARD, province_code, ward_code)
+
+    def covers(self, province_code: str | None, ward_code: str | None = None) -> bool:
+        """Whether a person living (permanently) in this province and ward is within scope."""
+        if self.level == ScopeLevel.NATIONAL:
+            return True
+        if self.level == ScopeLevel.PROVINCE:
+            return province_code == self.province_code
+        return ward_code is not None and ward_code == self.ward_code
+
+    def covers_province(self, province_code: str) -> bool:
+        """Whether the whole province is within scope (a ward scope covers none)."""
+        return self.level == ScopeLevel.NATIONAL or (
+            self.level == ScopeLevel.PROVINCE and province_code == self.province_code)
+
+    def includes(self, other: Scope) -> bool:
+        """Whether `other` lies wholly within this scope: an admin grants only such scopes."""
+        if other.level == ScopeLevel.NATIONAL:
+            return self.level == ScopeLevel.NATIONAL
+        if other.level == ScopeLevel.PROVINCE:
+            return self.covers_province(str(other.province_code))
+        return self.covers(other.province_code, other.ward_code)
+
+    @property
+    def code(self) -> str | None:
+        return self.ward_code or self.province_code
+
+    def __str__(self) -> str:
+        return self.level.value if self.code is None else f"{self.level.value} {self.code}"
+
+
+NATIONAL = Scope.national()
+
+
+class HasRoleAndScope:
+    """Columns of anything that acts with a role and scope: official accounts, operator keys."""
+
+    role_name: Mapped[str] = mapped_column("role", String(20))
+    scope_level: Mapped[str] = mapped_column(String(10))
+    scope_province_code: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    scope_ward_code: Mapped[str | None] = mapped_column(String(5), nullable=True)
+
+    @property
+    def role(self) -> Role:
+        return Role(self.role_name)
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(ScopeLevel(self.scope_level), self.scope_province_code,
+                     self.scope_ward_code)
+
+    def set_role_and_scope(self, role: Role, scope: Scope) -> None:
+        self.role_name, self.scope_level = role.value, scope.level.value
+        self.scope_province_code, self.scope_ward_code = scope.province_code, scope.ward_code
+
+
+def role_and_scope_checks() -> tuple[CheckConstraint, ...]:
+    """The database refuses an unknown role, or a scope whose codes do not fit its level."""
+    roles = ", ".join(f"'{role.value}'" for role in Role)
+    return (
+        CheckConstraint(f"role IN ({roles})", name="role_known"),
+        CheckConstraint(
+            "(scope_level = 'national' AND scope_province_code IS NULL AND scope_ward_code IS NULL)"
+            " OR (scope_level = 'province' AND scope_province_code IS NOT NULL"
+            " AND scope_ward_code IS NULL)"
+            " OR (scope_level = 'ward' AND scope_province_code IS NOT NULL"
+            " AND scope_ward_code IS NOT NULL)", name="scope_consistent"),
+    )

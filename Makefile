@@ -26,7 +26,7 @@ demo: $(INSTALLED) ## Migrate an SQLite database, seed ~2,000 people, serve http
 	$(BIN)/civicstack db upgrade
 	$(BIN)/civicstack demo seed --people $(DEMO_PEOPLE) --seed 1
 	$(BIN)/civicstack oidc demo-bank
-	@echo "Officials' console: http://127.0.0.1:8000/console/login (key in .data/demo-operator-key.txt)"
+	@echo "Officials' console: http://127.0.0.1:8000/console/login (officials and passwords in .data/demo-officials.txt; API key in .data/demo-operator-key.txt)"
 	@echo "Single sign-on: http://127.0.0.1:8000/demo/bank/ (a relying party signing in with eID)"
 	CIVICSTACK_DEMO_RELYING_PARTY=1 $(BIN)/civicstack serve --host 127.0.0.1 --port 8000
 

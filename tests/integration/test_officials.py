@@ -308,6 +308,10 @@ def test_the_admin_disables_and_reenables_from_the_console(site: Site) -> None:
                                     data={"csrf_token": token}, follow_redirects=False)
         assert response.status_code == 303
         assert site.official_row(other.username).status == status
+    changed = site.client.post(f"/console/officials/{other.username}/role",
+                               data={"role": "service_clerk", "csrf_token": token})
+    assert changed.status_code == 200
+    assert site.official_row(other.username).role == Role.SERVICE_CLERK
     refused = site.client.post("/console/officials/nobody/disable", data={"csrf_token": token})
     assert refused.status_code == 404
 

@@ -9,15 +9,18 @@ a pending sign-in that expires after a few minutes.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from urllib.parse import quote
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from civicstack.identity import officials
 from civicstack.identity.models import OfficialAccount
 from civicstack.kit.audit import Actor
+from civicstack.kit.errors import DomainError
+from civicstack.kit.web import check_csrf, render
 
 SIGNED_IN, PENDING, HEADER = "official", "official_pending", "official_header"
 PENDING_SECONDS = 300
@@ -57,3 +60,19 @@ def signed_in_official(request: Request, session: Session) -> Actor | None:
 def login_redirect(request: Request) -> RedirectResponse:
     target = quote(str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""))
     return RedirectResponse(f"/console/login?next={target}", status_code=303)
+
+
+def act(request: Request, session: Session, csrf_token: str, change: Callable[[Actor], None],
+        done: str) -> Response:
+    """A console form that changes something: CSRF, the signed-in official, then `change`
+    (whose service checks role and scope); a refusal is shown on the console's error page."""
+    check_csrf(request, csrf_token)
+    official = signed_in_official(request, session)
+    if official is None:
+        return login_redirect(request)
+    try:
+        change(official)
+    except DomainError as exc:
+        return render(request, "console/error.html", {"operator": official, "error": exc},
+                      exc.status)
+    return RedirectResponse(done, status_code=303)

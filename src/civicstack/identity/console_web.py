@@ -226,18 +226,12 @@ OFFICIAL_ACTIONS = {
 def change_official(request: Request, session: DbSession, username: str, action: str,
                     role: Annotated[str, Form()] = "",
                     csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    admin = console.signed_in_official(request, session)
-    if admin is None:
-        return console.login_redirect(request)
-    try:
+    def change(admin: Actor) -> None:
         if action == "role":
             officials.change_role(session, admin, username, _role(role))
         elif action in OFFICIAL_ACTIONS:
             OFFICIAL_ACTIONS[action](session, admin, username)
         else:
             raise Invalid("action", "choose disable, enable, reset-second-factor or role")
-    except DomainError as exc:
-        return render(request, "console/error.html", {"operator": admin, "error": exc},
-                      exc.status)
-    return RedirectResponse("/console/officials", status_code=303)
+
+    return console.act(request, session, csrf_token, change, "/console/officials")

@@ -377,18 +377,8 @@ def approval_queue(request: Request, session: DbSession) -> Response:
 
 
 def _console_act(request: Request, session: Session, csrf_token: str,
-                 act: Callable[[Actor], None]) -> Response:
-    """A console form that changes an eID account: the service checks role and scope."""
-    check_csrf(request, csrf_token)
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
-    try:
-        act(official)
-    except DomainError as exc:
-        return render(request, "console/error.html",
-                      {"operator": official, "error": exc}, exc.status)
-    return RedirectResponse("/console/accounts", status_code=303)
+                 change: Callable[[Actor], None]) -> Response:
+    return console.act(request, session, csrf_token, change, "/console/accounts")
 
 
 @router.post("/console/accounts/{personal_id_number}/approve")

@@ -9,6 +9,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from civicstack import __version__
 from civicstack.config import Settings, get_settings
 from civicstack.identity import web as identity_web
+from civicstack.identity.photos import PhotoVault
 from civicstack.kit import health
 from civicstack.kit.db import make_engine, make_session_factory
 from civicstack.kit.errors import install_problem_handlers
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.pepper = load_or_create_secret(settings.data_dir, "apikey-pepper")
     app.state.totp_key = load_or_create_secret(settings.data_dir, "totp-key")  # seals secrets
     app.state.sms_channel = FileMailbox(settings.data_dir / "mailbox")  # demo delivery
+    app.state.photo_vault = PhotoVault(load_or_create_secret(settings.data_dir, "photo-key"))
     app.state.oidc = Provider(settings.issuer, KeyRing(settings.data_dir / "keys"),
                               load_or_create_secret(settings.data_dir, "pairwise-salt"))
 

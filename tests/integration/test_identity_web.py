@@ -8,16 +8,19 @@ import re
 from fastapi.testclient import TestClient
 
 from civicstack.registry.models import Person
+from tests.support import photos
 from tests.support.web import Site
 
 PASSWORD = "correct horse battery"
+PHOTO = photos.png()
 
 
-def register_an(site: Site, an: Person, **changes: str) -> str:
+def register_an(site: Site, an: Person, photo: bytes = PHOTO, **changes: str) -> str:
     form = {"personal_id_number": an.personal_id_number, "full_name": "Nguyễn Văn An",
             "date_of_birth": "1990-05-17", "phone": "0912345678", "password": PASSWORD,
             "csrf_token": site.csrf("/account/register"), **changes}
-    response = site.client.post("/account/register", data=form, follow_redirects=False)
+    response = site.client.post("/account/register", data=form, follow_redirects=False,
+                                files={"face_photo": ("selfie.png", photo, "image/png")})
     return response.text if response.status_code != 303 else response.headers["location"]
 
 
@@ -82,6 +85,16 @@ def test_details_that_do_not_match_the_register_are_refused_next_to_the_field(
     assert 'id="personal_id_number-error"' in page
     assert "do not match" in page
     assert site.app.state.sms_channel.read("0912345678") == ""
+
+
+def test_a_file_that_is_not_a_face_photo_is_refused_next_to_its_field(
+        site: Site, an: Person) -> None:
+    page = register_an(site, an, photo=b"%PDF-1.7" + bytes(4096))
+    assert 'id="face_photo-error"' in page
+    assert "JPEG or PNG" in page
+    assert 'enctype="multipart/form-data"' in page
+    assert site.app.state.sms_channel.read("0912345678") == ""
+    assert register_an(site, an) == "/account/verify-phone"  # nothing half-written blocks it
 
 
 def test_a_wrong_code_is_refused(site: Site, an: Person) -> None:

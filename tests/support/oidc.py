@@ -30,6 +30,7 @@ from civicstack.kit.outbox import FileMailbox, dispatch_pending
 from civicstack.kit.throwaway_pg import free_port
 from civicstack.oidc import clients
 from civicstack.registry.models import Person
+from tests.support import photos
 
 PASSWORD = "correct horse battery"
 RP_REDIRECT = "http://127.0.0.1:9/callback"  # never contacted: the test reads the redirect
@@ -76,9 +77,11 @@ class LiveProvider:
         """Register, prove the phone and have an official approve, all through the services."""
         pepper = self.app.state.pepper
         with transaction(self.factory) as session:
-            identity.register(session, pepper, identity.Registration(
-                person.personal_id_number, person.full_name, person.date_of_birth,
-                str(person.phone), PASSWORD))
+            identity.register(session, pepper, self.app.state.photo_vault,
+                              identity.Registration(
+                                  person.personal_id_number, person.full_name,
+                                  person.date_of_birth, str(person.phone), PASSWORD,
+                                  photos.png()))
         mailbox = FileMailbox(self.data_dir / "test-mailbox")
         dispatch_pending(self.factory, {"sms": mailbox})
         code = re.findall(r"\b(\d{6})\b", mailbox.read(str(person.phone)))[-1]

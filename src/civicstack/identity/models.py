@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from civicstack.kit.db import Base
@@ -79,3 +79,18 @@ class CitizenSession(Base):
     # Time of the last authentication step (OIDC auth_time); moves on at step-up.
     authenticated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
                                                               nullable=True)
+
+
+class CitizenFacePhoto(Base):
+    """The face photo given at registration, sealed (identity/photos.py). One per account; the
+    digest lets the face pipeline spot the same file sent for two accounts without opening it."""
+
+    __tablename__ = "citizen_face_photo"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("citizen_account.id"), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(20))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    captured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -17,10 +17,11 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from civicstack.identity import passwords, totp
+from civicstack.identity import passwords, photos, totp
 from civicstack.identity.models import (
     AccountStatus,
     CitizenAccount,
+    CitizenFacePhoto,
     CitizenSession,
     PhoneChallenge,
 )
@@ -56,12 +57,13 @@ class Registration:
     date_of_birth: date
     phone: str
     password: str
+    face_photo: bytes  # JPEG or PNG; see identity/photos.py
 
 
-def register(session: Session, pepper: str, registration: Registration,
-             today: date | None = None) -> CitizenAccount:
-    """Create a level-1 account waiting for its phone to be proven; the code goes out through
-    the outbox in the same transaction."""
+def register(session: Session, pepper: str, vault: photos.PhotoVault,
+             registration: Registration, today: date | None = None) -> CitizenAccount:
+    """Create a level-1 account waiting for its phone to be proven, with its face photo sealed;
+    the code goes out through the outbox in the same transaction."""
     actor = Actor("citizen", registration.personal_id_number)
     person = registry.confirm_identity(
         session, actor, registration.personal_id_number, registration.full_name,
@@ -69,12 +71,17 @@ def register(session: Session, pepper: str, registration: Registration,
     _check_registration(registration, person.phone, today or date.today())
     if _account(session, registration.personal_id_number) is not None:
         raise Conflict("an eID account already exists for this ID number")
+    photo = photos.check_photo(registration.face_photo)
     account = CitizenAccount(
         personal_id_number=registration.personal_id_number, phone=registration.phone,
         password_hash=passwords.hash_password(registration.password), level=1,
         status=AccountStatus.PENDING_PHONE.value, failed_logins=0, created_at=now())
     session.add(account)
     session.flush()
+    session.add(CitizenFacePhoto(
+        account_id=account.id, content_type=photo.content_type, width=photo.width,
+        height=photo.height, sha256=photo.sha256,
+        sealed=vault.seal(account.id, registration.face_photo), captured_at=now()))
     send_phone_code(session, pepper, account)
     audit.record(session, actor, "identity.account.register", subject_type="person",
                  subject_id=account.personal_id_number, purpose="eID account registration",
@@ -364,6 +371,20 @@ def active_account(session: Session, account_id: int) -> CitizenAccount | None:
     account = session.get(CitizenAccount, account_id)
     return account if account is not None and \
         account.status == AccountStatus.ACTIVE.value else None
+
+
+def face_photo(session: Session, actor: Actor, vault: photos.PhotoVault,
+               personal_id_number: str, purpose: str) -> tuple[bytes, str]:
+    """The registration photo, opened for an official comparing it with the person's record
+    (scope-checked and audited like any read of the person); (image bytes, content type)."""
+    registry.get_person(session, actor, personal_id_number, purpose)
+    account = _existing_account(session, personal_id_number)
+    photo = session.get(CitizenFacePhoto, account.id)
+    if photo is None:
+        raise NotFound("this account has no face photo")
+    audit.record(session, actor, "identity.face_photo.read", subject_type="person",
+                 subject_id=personal_id_number, purpose=purpose)
+    return vault.open(account.id, photo.sealed), photo.content_type
 
 
 def my_audit_trail(session: Session, personal_id_number: str) -> list[audit.AuditEntry]:

@@ -11,12 +11,12 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import segno
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
-from civicstack.identity import service
+from civicstack.identity import photos, service
 from civicstack.identity.models import CitizenAccount
 from civicstack.kit import console
 from civicstack.kit.deps import DbSession
@@ -71,14 +71,18 @@ def register(request: Request, session: DbSession,
              personal_id_number: Annotated[str, Form()] = "",
              full_name: Annotated[str, Form()] = "", date_of_birth: Annotated[str, Form()] = "",
              phone: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
+             face_photo: Annotated[UploadFile | None, File()] = None,
              csrf_token: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf_token)
     form = {"personal_id_number": personal_id_number.strip(), "full_name": full_name,
             "date_of_birth": date_of_birth, "phone": phone.strip()}
+    # One byte over the limit is enough for the size check to refuse it.
+    photo = face_photo.file.read(photos.MAX_BYTES + 1) if face_photo else b""
     try:
-        service.register(session, request.app.state.pepper, service.Registration(
-            form["personal_id_number"], full_name, _date(date_of_birth), form["phone"],
-            password))
+        service.register(session, request.app.state.pepper, request.app.state.photo_vault,
+                         service.Registration(form["personal_id_number"], full_name,
+                                              _date(date_of_birth), form["phone"], password,
+                                              photo))
     except (Invalid, Conflict) as exc:
         return render(request, "portal/register.html",
                       {"form": form, "errors": field_errors(exc)}, exc.status)

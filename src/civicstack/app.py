@@ -8,6 +8,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from civicstack import __version__
 from civicstack.config import Settings, get_settings
+from civicstack.identity import passkeys_web
 from civicstack.identity import web as identity_web
 from civicstack.identity.photos import PhotoVault
 from civicstack.kit import health
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(registry_api.router, prefix="/api/v1")
     app.include_router(registry_web.router)
     app.include_router(identity_web.router)
+    app.include_router(passkeys_web.router)
     app.include_router(oidc_api.router)
     app.include_router(oidc_web.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.app import create_app
 from civicstack.config import Settings
@@ -38,6 +39,7 @@ class Server:
     console_token: str
     data_dir: Path
     population: Path
+    session_factory: sessionmaker[Session]
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +54,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     population = write_demo_population(data_dir, 300, seed=11)
     seed_population(factory, population)
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    # localhost, not 127.0.0.1: WebAuthn refuses an IP address as the relying party's ID.
+    base = f"http://localhost:{port}"
     app = create_app(Settings(database_url=url, data_dir=data_dir, log_level="WARNING",
                               public_url=base, demo_relying_party=True))
     with transaction(app.state.session_factory) as session:
@@ -64,7 +67,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     thread.start()
     while not runner.started:
         time.sleep(0.05)
-    yield Server(base, token, data_dir, population)
+    yield Server(base, token, data_dir, population, app.state.session_factory)
     runner.should_exit = True
     thread.join(timeout=10)
 

@@ -17,11 +17,12 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from civicstack.identity import passwords, photos, totp
+from civicstack.identity import passkeys, passwords, photos, totp
 from civicstack.identity.models import (
     AccountStatus,
     CitizenAccount,
     CitizenFacePhoto,
+    CitizenPasskey,
     CitizenSession,
     PhoneChallenge,
 )
@@ -397,6 +398,7 @@ def my_audit_trail(session: Session, personal_id_number: str) -> list[audit.Audi
 
 SESSION_IDLE_LIMIT = timedelta(hours=8)
 PASSWORD_ONLY, PASSWORD_AND_TOTP = "pwd", "pwd otp"  # RFC 8176 amr values, space-separated
+PASSWORD_AND_PASSKEY = "pwd hwk"  # noqa: S105 (hwk: proof of a hardware-secured key)
 
 
 def start_session(session: Session, account: CitizenAccount, user_agent: str,
@@ -626,10 +628,122 @@ def _secret_of(totp_key: str, account: CitizenAccount) -> str:
     return totp.unseal(totp_key, account.totp_secret, account.personal_id_number)
 
 
-def _raise_to_level_two(browser: CitizenSession) -> None:
+def _raise_to_level_two(browser: CitizenSession, amr: str = PASSWORD_AND_TOTP) -> None:
     browser.level = 2
-    browser.amr = PASSWORD_AND_TOTP
+    browser.amr = amr
     browser.authenticated_at = now()
+
+
+# --- passkeys (WebAuthn), the other level-2 second factor -----------------------------------
+
+def my_passkeys(session: Session, account: CitizenAccount) -> list[CitizenPasskey]:
+    return list(session.execute(select(CitizenPasskey).where(
+        CitizenPasskey.account_id == account.id).order_by(CitizenPasskey.created_at)).scalars())
+
+
+def check_may_add_passkey(signed: SignedIn) -> None:
+    """While a level-2 activation waits for its second factor; afterwards only from a session
+    that has itself proven level 2 (a new phone is added with the old one at hand)."""
+    if signed.account.level < 2:
+        check_may_enrol(signed.account)
+    elif signed.level < 2:
+        raise Forbidden("confirm it is you with your second factor before adding a passkey")
+
+
+def passkey_enrolment(session: Session, rp: passkeys.RelyingParty,
+                      signed: SignedIn) -> passkeys.Ceremony:
+    check_may_add_passkey(signed)
+    existing = [p.credential_id for p in my_passkeys(session, signed.account)]
+    return passkeys.creation(rp, signed.account.id, signed.account.personal_id_number, existing)
+
+
+def add_passkey(session: Session, rp: passkeys.RelyingParty, signed: SignedIn,
+                challenge: bytes, answer: str, name: str) -> CitizenPasskey:
+    """Verify the new credential and keep its public key. As the first second factor it
+    completes level 2, and the session that created it (it just used it) becomes level 2."""
+    account = signed.account
+    _lock_row(session, account)
+    check_may_add_passkey(signed)
+    created = passkeys.verify_creation(rp, challenge, answer)
+    if session.execute(select(CitizenPasskey.id).where(
+            CitizenPasskey.credential_id == created.credential_id)).first():
+        raise Conflict("this passkey is already registered")
+    passkey = CitizenPasskey(
+        account_id=account.id, credential_id=created.credential_id,
+        public_key=created.public_key, sign_count=created.sign_count,
+        backed_up=created.backed_up, name=name.strip()[:60] or "Passkey", created_at=now())
+    session.add(passkey)
+    if account.level < 2:
+        account.level = 2
+        found = _live_session(session, signed.session_id)
+        if found is not None:
+            _raise_to_level_two(found[0], PASSWORD_AND_PASSKEY)
+    _record_for(session, account, "identity.passkey.add", "eID level 2",
+                {"name": passkey.name, "synced": created.backed_up})
+    return passkey
+
+
+def passkey_step_up(session: Session, rp: passkeys.RelyingParty,
+                    account: CitizenAccount) -> passkeys.Ceremony:
+    allowed = [p.credential_id for p in my_passkeys(session, account)]
+    if account.level != 2 or not allowed:
+        raise Conflict("this eID account has no passkey; use your authenticator app")
+    return passkeys.request(rp, allowed)
+
+
+def step_up_with_passkey(session: Session, rp: passkeys.RelyingParty, token: str,
+                         challenge: bytes, answer: str) -> CodeOutcome:
+    """Like step_up with a code: a failed passkey counts toward the same progressive lock, so
+    the outcome is returned, not raised (a raise would roll the count back)."""
+    found = _live_session(session, token)
+    if found is None:
+        raise Unauthorized("you are not signed in; sign in again")
+    browser, account = found
+    _lock_row(session, account)
+    outcome, reason = _check_passkey(session, rp, account, challenge, answer)
+    if outcome == CodeOutcome.ACCEPTED:
+        _raise_to_level_two(browser, PASSWORD_AND_PASSKEY)
+    _record_for(session, account, "identity.step_up", "sign-in",
+                {"outcome": outcome.value, "method": "passkey", "reason": reason})
+    return outcome
+
+
+def _check_passkey(session: Session, rp: passkeys.RelyingParty, account: CitizenAccount,
+                   challenge: bytes, answer: str) -> tuple[CodeOutcome, str]:
+    if account.locked_until and _aware(account.locked_until) > now():
+        return CodeOutcome.EXHAUSTED, "locked"
+    try:
+        credential_id = passkeys.credential_id_of(answer)
+        stored = session.execute(select(CitizenPasskey).where(
+            CitizenPasskey.account_id == account.id,
+            CitizenPasskey.credential_id == credential_id)).scalar_one_or_none()
+        if stored is None:
+            raise Invalid(passkeys.FIELD, "this passkey is not registered to the account")
+        stored.sign_count = passkeys.verify_assertion(rp, challenge, answer, stored.public_key,
+                                                      stored.sign_count)
+    except Invalid as refused:
+        _count_failure(account)
+        return CodeOutcome.WRONG, refused.errors[0].reason[:200]
+    stored.last_used_at = now()
+    account.failed_logins = 0
+    account.locked_until = None
+    return CodeOutcome.ACCEPTED, ""
+
+
+def remove_passkey(session: Session, signed: SignedIn, passkey_id: int) -> None:
+    """From a level-2 session only, and never the last second factor of a level-2 account."""
+    account = signed.account
+    if signed.level < 2:
+        raise Forbidden("confirm it is you with your second factor before removing a passkey")
+    _lock_row(session, account)
+    mine = {p.id: p for p in my_passkeys(session, account)}
+    if passkey_id not in mine:
+        raise NotFound("no such passkey on your account")
+    if len(mine) == 1 and account.totp_last_step is None:  # no confirmed authenticator app
+        raise Conflict("this is your only second factor; add another before removing it")
+    session.delete(mine[passkey_id])
+    _record_for(session, account, "identity.passkey.remove", "eID level 2",
+                {"name": mine[passkey_id].name})
 
 
 def _record_for(session: Session, account: CitizenAccount, action: str, purpose: str,

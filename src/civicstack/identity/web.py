@@ -249,15 +249,17 @@ def step_up_form(request: Request, session: DbSession, next_path: NextQuery = ""
     signed = _signed_in(request, session)
     if signed is None:
         return _to_login(f"/account/step-up?next={quote(target, safe='')}")
-    return _step_up_page(request, signed.account, target, {})
+    return _step_up_page(request, session, signed.account, target, {})
 
 
-def _step_up_page(request: Request, account: CitizenAccount, target: str,
+def _step_up_page(request: Request, session: Session, account: CitizenAccount, target: str,
                   errors: dict[str, str], status_code: int = 200) -> Response:
     level_one = account.level < 2
     return render(request, "portal/step_up.html", {
         "next": target, "errors": errors, "level_one": level_one,
-        "may_enrol": level_one and _may_enrol(account)}, 403 if level_one else status_code)
+        "may_enrol": level_one and _may_enrol(account),
+        "has_passkey": bool(service.my_passkeys(session, account)),
+        "has_totp": account.totp_last_step is not None}, 403 if level_one else status_code)
 
 
 @router.post("/account/step-up", response_class=HTMLResponse)
@@ -269,17 +271,18 @@ def step_up(request: Request, session: DbSession, code: Annotated[str, Form()] =
     if signed is None:
         return _to_login(f"/account/step-up?next={quote(target, safe='')}")
     if signed.account.level < 2:
-        return _step_up_page(request, signed.account, target, {})
+        return _step_up_page(request, session, signed.account, target, {})
     client = client_address(request)
     failures = limiter(request, "citizen_step_up_failures")
     try:
         failures.check(client)
     except RateLimited as exc:
-        return _step_up_page(request, signed.account, target, {"code": exc.detail}, exc.status)
+        return _step_up_page(request, session, signed.account, target, {"code": exc.detail},
+                             exc.status)
     outcome = service.step_up(session, _totp_key(request), signed.session_id, code)
     if outcome != service.CodeOutcome.ACCEPTED:
         failures.failed(client)
-        return _step_up_page(request, signed.account, target,
+        return _step_up_page(request, session, signed.account, target,
                              {"code": AUTHENTICATOR_MESSAGES[outcome]}, _code_status(outcome))
     return RedirectResponse(target, status_code=303)
 

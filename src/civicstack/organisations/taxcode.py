@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from civicstack.kit.i18n import N_
+
 WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
 _SEPARATORS = re.compile(r"[\s.]")
 _SHAPE = re.compile(r"([0-9]{10})(?:-?([0-9]{3}))?")
@@ -37,16 +39,17 @@ def normalise(text: str) -> str:
     """
     match = _SHAPE.fullmatch(_SEPARATORS.sub("", text))
     if match is None:
-        raise InvalidTaxCode("a tax code is 10 digits, or 10 digits, a dash and a 3-digit "
-                             "branch number (e.g. 0314409058-001)")
+        raise InvalidTaxCode(N_("A tax code is 10 digits, or 10 digits, a dash and a 3-digit "
+                                "branch number (e.g. 0314409058-001)."))
     main, branch = match.groups()
     if main[2:9] == "0000000":
-        raise InvalidTaxCode("digits 3 to 9 of a tax code are a serial starting at 0000001")
+        raise InvalidTaxCode(N_("Digits 3 to 9 of a tax code are a serial starting at "
+                                "0000001."))
     if branch == "000":
-        raise InvalidTaxCode("branch numbers run from 001 to 999")
+        raise InvalidTaxCode(N_("Branch numbers run from 001 to 999."))
     if check_digit(main[:9]) != int(main[9]):
-        raise InvalidTaxCode("the last of the first ten digits does not match the others "
-                             "(check digit); look for a mistyped digit")
+        raise InvalidTaxCode(N_("The tenth digit (the check digit) does not match the others: "
+                                "look for a mistyped digit."))
     return f"{main}-{branch}" if branch else main
 
 

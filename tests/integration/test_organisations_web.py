@@ -22,7 +22,7 @@ from civicstack.registry.models import Person, Sex
 from tests.integration.test_identity_level2 import level_two_account, step_up
 from tests.integration.test_identity_web import approved, citizen_sign_in
 from tests.support.api import assert_problem, audit_entries, bearer
-from tests.support.eid import code_for, make_active_account
+from tests.support.eid import account_of, code_for, make_active_account
 from tests.support.organisations import DEMO_TAX_CODE, OFFICER_HANOI
 from tests.support.people import make_person, ward_in
 from tests.support.web import CSRF_PATTERN, Site
@@ -306,3 +306,30 @@ def test_audit_entries_of_a_registration_name_the_citizen(site: Site, an: Person
             AuditEntry.action == "organisation.register")).scalar_one()
     assert (entry.actor, entry.subject_type, entry.subject_id) == \
         (f"citizen:{an.personal_id_number}", "organisation", DEMO_TAX_CODE)
+
+
+def test_member_refusals_are_shown_on_the_organisations_page(
+        site: Site, an: Person, binh: Person) -> None:
+    representative_signed_in(site, an)
+    post_registration(site)
+    with transaction(site.app.state.session_factory) as session:
+        service.decide(session, OFFICER_HANOI, DEMO_TAX_CODE, "approve", "checked")
+    token = site.csrf(PAGE)
+    refused = site.client.post(f"{PAGE}/members", data={
+        "personal_id_number": "001099999999", "csrf_token": token})
+    assert refused.status_code == 422
+    assert 'id="personal_id_number-error"' in refused.text
+    assert 'value="001099999999"' in refused.text  # what was typed stays
+    assert site.client.post(f"{PAGE}/members", follow_redirects=False, data={
+        "personal_id_number": binh.personal_id_number, "csrf_token": token}).status_code == 303
+    with transaction(site.app.state.session_factory) as session:
+        view = service.organisation_page(session, account_of(session, an.personal_id_number),
+                                         DEMO_TAX_CODE)
+        ids = {m.member.role: m.member.id for m in view.members}
+    kept = site.client.post(f"{PAGE}/members/{ids['representative']}/revoke",
+                            data={"csrf_token": token})
+    assert kept.status_code == 409  # the representative changes only through an official
+    withdrawn = site.client.post(f"{PAGE}/members/{ids['authorised']}/revoke",
+                                 follow_redirects=False, data={"csrf_token": token})
+    assert withdrawn.status_code == 303
+    assert binh.full_name not in site.client.get(PAGE).text

@@ -12,11 +12,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from civicstack.identity import service as identity
-from civicstack.identity.web import CITIZEN_KEY
+from civicstack.identity.web import signed_in_citizen
 from civicstack.kit import apikeys, console
 from civicstack.kit.audit import Actor
 from civicstack.kit.deps import DbSession
-from civicstack.kit.errors import DomainError, Forbidden, Invalid
+from civicstack.kit.errors import Conflict, DomainError, Forbidden, Invalid
 from civicstack.kit.web import check_csrf, field_errors, render
 from civicstack.organisations import service
 from civicstack.organisations.service import NeedsStepUp, OrganisationDetails
@@ -30,14 +30,6 @@ FORM_FIELDS = ("tax_code", "name", "english_name", "short_name", "head_office_wa
 
 
 # --- the citizen's portal --------------------------------------------------------------------
-
-def _signed_in(request: Request, session: Session) -> identity.SignedIn | None:
-    token = request.session.get(CITIZEN_KEY)
-    found = identity.signed_in(session, str(token)) if token else None
-    if found is None:
-        request.session.pop(CITIZEN_KEY, None)
-    return found
-
 
 def _to_login(path: str) -> RedirectResponse:
     return RedirectResponse(f"/account/login?next={quote(path, safe='')}", status_code=303)
@@ -53,7 +45,7 @@ def _refusal(request: Request, exc: DomainError) -> Response:
 
 @router.get(PORTAL, response_class=HTMLResponse)
 def my_organisations(request: Request, session: DbSession) -> Response:
-    signed = _signed_in(request, session)
+    signed = signed_in_citizen(request, session)
     if signed is None:
         return _to_login(PORTAL)
     return render(request, "portal/organisations.html", {
@@ -63,7 +55,7 @@ def my_organisations(request: Request, session: DbSession) -> Response:
 
 @router.get(f"{PORTAL}/new", response_class=HTMLResponse)
 def registration_form(request: Request, session: DbSession) -> Response:
-    signed = _signed_in(request, session)
+    signed = signed_in_citizen(request, session)
     if signed is None:
         return _to_login(f"{PORTAL}/new")
     try:
@@ -83,7 +75,7 @@ def register(request: Request, session: DbSession, tax_code: Annotated[str, Form
              address_line: Annotated[str, Form()] = "",
              csrf_token: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf_token)
-    signed = _signed_in(request, session)
+    signed = signed_in_citizen(request, session)
     if signed is None:
         return _to_login(f"{PORTAL}/new")
     form = dict(zip(FORM_FIELDS, (tax_code, name, english_name, short_name,
@@ -104,7 +96,7 @@ def register(request: Request, session: DbSession, tax_code: Annotated[str, Form
 
 @router.get(PORTAL + "/{tax_code}", response_class=HTMLResponse)
 def organisation_page(request: Request, session: DbSession, tax_code: str) -> Response:
-    signed = _signed_in(request, session)
+    signed = signed_in_citizen(request, session)
     if signed is None:
         return _to_login(f"{PORTAL}/{tax_code}")
     return _organisation_page(request, session, signed, tax_code, {})
@@ -122,43 +114,44 @@ def _organisation_page(request: Request, session: Session, signed: identity.Sign
         "session_level": signed.level}, status_code)
 
 
+def _member_change(request: Request, session: Session, tax_code: str, csrf_token: str,
+                   change: Callable[[identity.SignedIn], object],
+                   typed: dict[str, str] | None = None) -> Response:
+    """The envelope of the representative's changes: CSRF, sign-in, step-up, and refusals
+    shown on the organisation's page (a field's or a conflict) or on their own."""
+    check_csrf(request, csrf_token)
+    here = f"{PORTAL}/{tax_code}"
+    signed = signed_in_citizen(request, session)
+    if signed is None:
+        return _to_login(here)
+    try:
+        change(signed)
+    except NeedsStepUp:
+        return _to_step_up(here)
+    except (Invalid, Conflict) as exc:
+        return _organisation_page(request, session, signed, tax_code, field_errors(exc),
+                                  typed, exc.status)
+    except DomainError as exc:
+        return _refusal(request, exc)
+    return RedirectResponse(here, status_code=303)
+
+
 @router.post(PORTAL + "/{tax_code}/members", response_class=HTMLResponse)
 def add_member(request: Request, session: DbSession, tax_code: str,
                personal_id_number: Annotated[str, Form()] = "",
                csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    here = f"{PORTAL}/{tax_code}"
-    signed = _signed_in(request, session)
-    if signed is None:
-        return _to_login(here)
-    try:
-        service.add_member(session, signed, tax_code, personal_id_number)
-    except NeedsStepUp:
-        return _to_step_up(here)
-    except DomainError as exc:
-        if not isinstance(exc, Invalid) and exc.status != 409:
-            return _refusal(request, exc)
-        return _organisation_page(request, session, signed, tax_code, field_errors(exc),
-                                  {"personal_id_number": personal_id_number.strip()},
-                                  exc.status)
-    return RedirectResponse(here, status_code=303)
+    return _member_change(request, session, tax_code, csrf_token,
+                          lambda signed: service.add_member(session, signed, tax_code,
+                                                            personal_id_number),
+                          {"personal_id_number": personal_id_number.strip()})
 
 
 @router.post(PORTAL + "/{tax_code}/members/{member_id}/revoke")
 def revoke_member(request: Request, session: DbSession, tax_code: str, member_id: int,
                   csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    here = f"{PORTAL}/{tax_code}"
-    signed = _signed_in(request, session)
-    if signed is None:
-        return _to_login(here)
-    try:
-        service.revoke_member(session, signed, tax_code, member_id)
-    except NeedsStepUp:
-        return _to_step_up(here)
-    except DomainError as exc:
-        return _refusal(request, exc)
-    return RedirectResponse(here, status_code=303)
+    return _member_change(request, session, tax_code, csrf_token,
+                          lambda signed: service.revoke_member(session, signed, tax_code,
+                                                               member_id))
 
 
 # --- the officials' console ------------------------------------------------------------------

@@ -24,6 +24,8 @@ from civicstack.oidc import api as oidc_api
 from civicstack.oidc import web as oidc_web
 from civicstack.oidc.demo_rp import MOUNT, demo_bank
 from civicstack.oidc.tokens import Provider
+from civicstack.organisations import api as organisations_api
+from civicstack.organisations import web as organisations_web
 from civicstack.registry import api as registry_api
 from civicstack.registry import web as registry_web
 
@@ -66,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(passkeys_web.router)
     app.include_router(oidc_api.router)
     app.include_router(oidc_web.router)
+    app.include_router(organisations_api.router, prefix="/api/v1")
+    app.include_router(organisations_web.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.demo_relying_party:
         app.mount(MOUNT, demo_bank(settings,

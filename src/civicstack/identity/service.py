@@ -388,6 +388,19 @@ def face_photo(session: Session, actor: Actor, vault: photos.PhotoVault,
     return vault.open(account.id, photo.sealed), photo.content_type
 
 
+def account_for_person(session: Session, personal_id_number: str) -> CitizenAccount | None:
+    """The eID account of an ID number, whatever its state, for other domains' rules."""
+    return _account(session, personal_id_number)
+
+
+def accounts_by_ids(session: Session, account_ids: set[int]) -> dict[int, CitizenAccount]:
+    """Account id -> account, for modules that keep only ids (one query for a list)."""
+    if not account_ids:
+        return {}
+    return {a.id: a for a in session.execute(
+        select(CitizenAccount).where(CitizenAccount.id.in_(account_ids))).scalars()}
+
+
 def my_audit_trail(session: Session, personal_id_number: str) -> list[audit.AuditEntry]:
     """Everything recorded about this person: who read their data and why, and every security
     event of their account. Shown to the citizen themself."""

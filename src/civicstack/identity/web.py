@@ -212,6 +212,11 @@ def _signed_in(request: Request, session: Session) -> service.SignedIn | None:
     return found
 
 
+def signed_in_citizen(request: Request, session: Session) -> service.SignedIn | None:
+    """The citizen signed in on this browser, for other domains' pages."""
+    return _signed_in(request, session)
+
+
 def _citizen(request: Request, session: Session) -> CitizenAccount | None:
     found = _signed_in(request, session)
     return found.account if found else None

@@ -22,7 +22,7 @@ from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound, Unauth
 
 KEY_PREFIX = "csk"
 KNOWN_SCOPES = frozenset({"registry:read", "registry:write", "audit:read", "identity:approve",
-                          "identity:level2"})
+                          "identity:level2", "organisation:approve", "organisation:read"})
 
 
 class OperatorApiKey(Base):

@@ -249,3 +249,12 @@ def ward_labels(session: Session, ward_codes: Collection[str]) -> dict[str, tupl
         .join(Province, Province.code == Ward.province_code)
         .where(Ward.code.in_(set(ward_codes))))
     return {code: (ward, province) for code, ward, province in rows}
+
+
+def ward_with_province(session: Session, ward_code: str) -> tuple[str, str, str, str] | None:
+    """(ward code, ward name, province code, province name) of a current ward."""
+    row = session.execute(
+        select(Ward.code, Ward.name, Province.code, Province.name)
+        .join(Province, Province.code == Ward.province_code)
+        .where(Ward.code == ward_code)).first()
+    return (row[0], row[1], row[2], row[3]) if row else None

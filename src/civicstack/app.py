@@ -8,8 +8,9 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from civicstack import __version__
 from civicstack.config import Settings, get_settings
-from civicstack.identity import console_web
+from civicstack.identity import console_web, passkeys_web
 from civicstack.identity import web as identity_web
+from civicstack.identity.photos import PhotoVault
 from civicstack.kit import health
 from civicstack.kit.db import make_engine, make_session_factory
 from civicstack.kit.errors import install_problem_handlers
@@ -23,6 +24,8 @@ from civicstack.oidc import api as oidc_api
 from civicstack.oidc import web as oidc_web
 from civicstack.oidc.demo_rp import MOUNT, demo_bank
 from civicstack.oidc.tokens import Provider
+from civicstack.organisations import api as organisations_api
+from civicstack.organisations import web as organisations_web
 from civicstack.registry import api as registry_api
 from civicstack.registry import web as registry_web
 
@@ -42,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.pepper = load_or_create_secret(settings.data_dir, "apikey-pepper")
     app.state.totp_key = load_or_create_secret(settings.data_dir, "totp-key")  # seals secrets
     app.state.sms_channel = FileMailbox(settings.data_dir / "mailbox")  # demo delivery
+    app.state.photo_vault = PhotoVault(load_or_create_secret(settings.data_dir, "photo-key"))
     app.state.oidc = Provider(settings.issuer, KeyRing(settings.data_dir / "keys"),
                               load_or_create_secret(settings.data_dir, "pairwise-salt"))
 
@@ -62,8 +66,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(registry_web.router)
     app.include_router(identity_web.router)
     app.include_router(console_web.router)
+    app.include_router(passkeys_web.router)
     app.include_router(oidc_api.router)
     app.include_router(oidc_web.router)
+    app.include_router(organisations_api.router, prefix="/api/v1")
+    app.include_router(organisations_web.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.demo_relying_party:
         app.mount(MOUNT, demo_bank(settings,

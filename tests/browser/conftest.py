@@ -60,7 +60,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     population = write_demo_population(data_dir, 300, seed=11)
     seed_population(factory, population)
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    # localhost, not 127.0.0.1: WebAuthn refuses an IP address as the relying party's ID.
+    base = f"http://localhost:{port}"
     app = create_app(Settings(database_url=url, data_dir=data_dir, log_level="WARNING",
                               public_url=base, demo_relying_party=True))
     with transaction(app.state.session_factory) as session:

@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from civicstack.registry.demo import DEATHS
 from tests.browser.conftest import Server
+from tests.support import photos
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"
@@ -43,6 +44,8 @@ def register_with_phone(citizen: Page, server: Server, person: dict[str, str],
     citizen.fill("#date_of_birth", person["date_of_birth"])
     citizen.fill("#phone", person["phone"])
     citizen.fill("#password", PASSWORD)
+    citizen.set_input_files("#face_photo", files=[{
+        "name": "selfie.png", "mimeType": "image/png", "buffer": photos.png()}])
     if shots:
         citizen.screenshot(path=shots / "portal-register-mobile.png", full_page=True)
     citizen.click("button[type=submit]")

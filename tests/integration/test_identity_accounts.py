@@ -8,11 +8,18 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.identity import passwords, service
-from civicstack.identity.models import AccountStatus, CitizenAccount, PhoneChallenge
+from civicstack.identity.models import (
+    AccountStatus,
+    CitizenAccount,
+    CitizenFacePhoto,
+    PhoneChallenge,
+)
+from civicstack.identity.photos import PhotoVault
 from civicstack.kit.audit import Actor, AuditEntry
 from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
@@ -20,9 +27,12 @@ from civicstack.kit.errors import Conflict, Forbidden, Invalid
 from civicstack.kit.outbox import DELIVERED_BODY, FileMailbox, OutboxMessage, dispatch_pending
 from civicstack.registry import service as registry
 from civicstack.registry.models import Person
+from tests.support import photos
+from tests.support.api import audit_entries
 from tests.support.people import CLERK, make_person
 
 PEPPER = "test-pepper"
+VAULT = PhotoVault("test-photo-key")
 HANOI_OFFICIAL = Actor("official", "hanoi-police", Scope.province("01"), Role.POLICE)
 HCMC_OFFICIAL = Actor("official", "hcmc-police", Scope.province("79"), Role.POLICE)
 PASSWORD = "correct horse battery"
@@ -38,14 +48,15 @@ def an(session_factory: sessionmaker[Session]) -> Person:
 def registration(person: Person, **changes: object) -> service.Registration:
     values: dict[str, object] = {
         "personal_id_number": person.personal_id_number, "full_name": "nguyen van an",
-        "date_of_birth": person.date_of_birth, "phone": PHONE, "password": PASSWORD}
+        "date_of_birth": person.date_of_birth, "phone": PHONE, "password": PASSWORD,
+        "face_photo": photos.png()}
     values.update(changes)
     return service.Registration(**values)  # type: ignore[arg-type]
 
 
 def register(factory: sessionmaker[Session], person: Person, **changes: object) -> None:
     with transaction(factory) as session:
-        service.register(session, PEPPER, registration(person, **changes))
+        service.register(session, PEPPER, VAULT, registration(person, **changes))
 
 
 def delivered_code(factory: sessionmaker[Session], tmp_path: Path) -> str:
@@ -134,6 +145,9 @@ def test_an_expired_code_is_refused(session_factory: sessionmaker[Session], an: 
     ({"password": "matkhau123"}, "password", "too common"),
     ({"password": "an-19900517-xyz"}, "password", "birth date"),
     ({"password": "NguyenVanAn!!"}, "password", "your name"),
+    ({"face_photo": b""}, "face_photo", "choose a photo"),
+    ({"face_photo": b"GIF89a" + bytes(4096)}, "face_photo", "JPEG or PNG"),
+    ({"face_photo": photos.png(120, 160)}, "face_photo", "too small"),
 ])
 def test_registration_refusals_name_the_field(
         session_factory: sessionmaker[Session], an: Person, changes: dict[str, object],
@@ -297,3 +311,24 @@ def test_an_official_lock_is_audited_with_its_reason(
             AuditEntry.action == "identity.account.lock")).scalar_one()
     assert (entry.actor, entry.purpose) == ("official:hanoi-police", "reported stolen phone")
     assert sign_in(session_factory, an, PASSWORD).outcome == service.LoginOutcome.LOCKED
+
+
+def test_the_face_photo_is_kept_sealed_and_opened_only_for_an_official_in_scope(
+        session_factory: sessionmaker[Session], an: Person) -> None:
+    selfie = photos.png(seed=7)
+    register(session_factory, an, face_photo=selfie)
+    with transaction(session_factory) as session:
+        stored = session.execute(select(CitizenFacePhoto)).scalar_one()
+        assert (stored.content_type, stored.width, stored.height) == ("image/png", 320, 400)
+        assert selfie[100:164] not in stored.sealed  # encrypted, not merely stored
+    with pytest.raises(Forbidden), transaction(session_factory) as session:
+        service.face_photo(session, HCMC_OFFICIAL, VAULT, an.personal_id_number, "approval")
+    with transaction(session_factory) as session:
+        opened = service.face_photo(session, HANOI_OFFICIAL, VAULT, an.personal_id_number,
+                                    "comparing with the ID card at the counter")
+    assert opened == (selfie, "image/png")
+    reads = audit_entries(session_factory, "identity.face_photo.read")
+    assert [(e.actor, e.purpose) for e in reads] == [
+        ("official:hanoi-police", "comparing with the ID card at the counter")]
+    with pytest.raises(InvalidTag):  # sealed to its own account row
+        PhotoVault("test-photo-key").open(stored.account_id + 1, stored.sealed)

@@ -5,20 +5,25 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 from civicstack.kit.authz import Role, Scope
 from civicstack.registry.models import Person
+from tests.support import photos
+from tests.support.api import audit_entries
 from tests.support.web import Site
 
 PASSWORD = "correct horse battery"
+PHOTO = photos.png()
 
 
-def register_an(site: Site, an: Person, **changes: str) -> str:
+def register_an(site: Site, an: Person, photo: bytes = PHOTO, **changes: str) -> str:
     form = {"personal_id_number": an.personal_id_number, "full_name": "Nguyễn Văn An",
             "date_of_birth": "1990-05-17", "phone": "0912345678", "password": PASSWORD,
             "csrf_token": site.csrf("/account/register"), **changes}
-    response = site.client.post("/account/register", data=form, follow_redirects=False)
+    response = site.client.post("/account/register", data=form, follow_redirects=False,
+                                files={"face_photo": ("selfie.png", photo, "image/png")})
     return response.text if response.status_code != 303 else response.headers["location"]
 
 
@@ -85,6 +90,16 @@ def test_details_that_do_not_match_the_register_are_refused_next_to_the_field(
     assert site.app.state.sms_channel.read("0912345678") == ""
 
 
+def test_a_file_that_is_not_a_face_photo_is_refused_next_to_its_field(
+        site: Site, an: Person) -> None:
+    page = register_an(site, an, photo=b"%PDF-1.7" + bytes(4096))
+    assert 'id="face_photo-error"' in page
+    assert "JPEG or PNG" in page
+    assert 'enctype="multipart/form-data"' in page
+    assert site.app.state.sms_channel.read("0912345678") == ""
+    assert register_an(site, an) == "/account/verify-phone"  # nothing half-written blocks it
+
+
 def test_a_wrong_code_is_refused(site: Site, an: Person) -> None:
     register_an(site, an)
     wrong = f"{(int(sms_code(site)) + 1) % 10**6:06d}"
@@ -119,6 +134,38 @@ def test_an_official_of_another_province_does_not_see_the_applicant(
     response = site.client.post(f"/console/accounts/{an.personal_id_number}/approve",
                                 data={"reason": "trying anyway", "csrf_token": token})
     assert response.status_code == 403
+
+
+def test_the_approving_official_sees_the_face_photo_and_each_look_is_audited(
+        site: Site, an: Person) -> None:
+    register_an(site, an)
+    verify_phone(site)
+    site.sign_in_as(Role.SERVICE_CLERK, Scope.province("01"))
+    queue = site.client.get("/console/accounts").text
+    photo_url = f"/console/accounts/{an.personal_id_number}/photo"
+    assert f'href="{photo_url}"' in queue
+    shown = site.client.get(photo_url)
+    assert (shown.status_code, shown.content) == (200, PHOTO)
+    assert shown.headers["content-type"] == "image/png"
+    assert shown.headers["cache-control"] == "no-store"
+    [look] = audit_entries(site.app.state.session_factory, "identity.face_photo.read")
+    assert look.subject_id == an.personal_id_number
+    assert "face photo" in look.purpose
+
+
+@pytest.mark.parametrize(("role", "scope"), [
+    (Role.AGENCY_APPROVER, Scope.province("01")),  # no identity:approve
+    (Role.SERVICE_CLERK, Scope.province("79")),  # another province
+])
+def test_the_face_photo_is_refused_without_the_permission_or_outside_the_scope(
+        site: Site, an: Person, role: Role, scope: Scope) -> None:
+    register_an(site, an)
+    verify_phone(site)
+    site.sign_in_as(role, scope)
+    refused = site.client.get(f"/console/accounts/{an.personal_id_number}/photo")
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert audit_entries(site.app.state.session_factory, "identity.face_photo.read") == []
 
 
 def test_a_new_code_can_be_sent_three_times_an_hour(site: Site, an: Person) -> None:

@@ -5,17 +5,25 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pyotp
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.identity import service, totp
 from civicstack.identity.models import CitizenAccount, CitizenSession
+from civicstack.identity.photos import PhotoVault
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Role, Scope
+from civicstack.kit.db import transaction
+from civicstack.kit.outbox import FileMailbox, dispatch_pending
+from civicstack.registry.models import Person
+from tests.support import photos
 
 POLICE_HANOI = Actor("official", "hanoi-police", Scope.province("01"), Role.POLICE)
+PASSWORD = "correct horse battery"
+UNOPENED_PHOTOS = PhotoVault("a key for photos no test opens")
 SECRET_ON_PAGE = re.compile(r'<code id="totp-secret">([A-Z2-7 ]+)</code>')
 
 
@@ -59,3 +67,20 @@ def make_level_two(session: Session, totp_key: str, personal_id_number: str,
     outcome = service.enrol_totp(session, totp_key, account, code_for(enrolment.secret))
     assert outcome == service.CodeOutcome.ACCEPTED
     return enrolment.secret
+
+
+def make_active_account(factory: sessionmaker[Session], pepper: str, person: Person,
+                        mailbox_dir: Path, official: Actor = POLICE_HANOI,
+                        vault: PhotoVault = UNOPENED_PHOTOS) -> None:
+    """Register (with a face photo), prove the phone and have an official approve, all
+    through the services. Pass the app's vault when the test will open the photo."""
+    with transaction(factory) as session:
+        service.register(session, pepper, vault, service.Registration(
+            person.personal_id_number, person.full_name, person.date_of_birth,
+            str(person.phone), PASSWORD, photos.png()))
+    mailbox = FileMailbox(mailbox_dir)
+    dispatch_pending(factory, {"sms": mailbox})
+    code = re.findall(r"\b(\d{6})\b", mailbox.read(str(person.phone)))[-1]
+    with transaction(factory) as session:
+        service.verify_phone(session, pepper, person.personal_id_number, code)
+        service.approve(session, official, person.personal_id_number, "checked in person")

@@ -23,16 +23,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.app import create_app
 from civicstack.config import Settings
-from civicstack.identity import service as identity
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
-from civicstack.kit.outbox import FileMailbox, dispatch_pending
 from civicstack.kit.throwaway_pg import free_port
 from civicstack.oidc import clients
 from civicstack.registry.models import Person
+from tests.support.eid import PASSWORD, make_active_account
 
-PASSWORD = "correct horse battery"
 RP_REDIRECT = "http://127.0.0.1:9/callback"  # never contacted: the test reads the redirect
 RP_LOGOUT = "http://127.0.0.1:9/signed-out"
 POLICE = Actor("official", "hanoi-police", Scope.province("01"), Role.POLICE)
@@ -75,17 +73,8 @@ class LiveProvider:
 
     def active_account(self, person: Person) -> None:
         """Register, prove the phone and have an official approve, all through the services."""
-        pepper = self.app.state.pepper
-        with transaction(self.factory) as session:
-            identity.register(session, pepper, identity.Registration(
-                person.personal_id_number, person.full_name, person.date_of_birth,
-                str(person.phone), PASSWORD))
-        mailbox = FileMailbox(self.data_dir / "test-mailbox")
-        dispatch_pending(self.factory, {"sms": mailbox})
-        code = re.findall(r"\b(\d{6})\b", mailbox.read(str(person.phone)))[-1]
-        with transaction(self.factory) as session:
-            identity.verify_phone(session, pepper, person.personal_id_number, code)
-            identity.approve(session, POLICE, person.personal_id_number, "checked in person")
+        make_active_account(self.factory, self.app.state.pepper, person,
+                            self.data_dir / "test-mailbox", POLICE, self.app.state.photo_vault)
 
 
 @contextmanager

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from civicstack.kit.authz import HasRoleAndScope, role_and_scope_checks
@@ -116,3 +116,35 @@ class OfficialAccount(HasRoleAndScope, Base):
     session_generation: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(200))
+
+
+class CitizenFacePhoto(Base):
+    """The face photo given at registration, sealed (identity/photos.py). One per account; the
+    digest lets the face pipeline spot the same file sent for two accounts without opening it."""
+
+    __tablename__ = "citizen_face_photo"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("citizen_account.id"), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(20))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    captured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CitizenPasskey(Base):
+    """A WebAuthn credential: a level-2 second factor beside (or instead of) the authenticator
+    app. Only the public key is kept; the counter catches a cloned authenticator."""
+
+    __tablename__ = "citizen_passkey"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("citizen_account.id"), index=True)
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary(1023), unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(Integer)
+    backed_up: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

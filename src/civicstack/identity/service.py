@@ -18,10 +18,12 @@ from typing import Protocol
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from civicstack.identity import passwords, totp
+from civicstack.identity import passkeys, passwords, photos, totp
 from civicstack.identity.models import (
     AccountStatus,
     CitizenAccount,
+    CitizenFacePhoto,
+    CitizenPasskey,
     CitizenSession,
     PhoneChallenge,
 )
@@ -58,12 +60,13 @@ class Registration:
     date_of_birth: date
     phone: str
     password: str
+    face_photo: bytes  # JPEG or PNG; see identity/photos.py
 
 
-def register(session: Session, pepper: str, registration: Registration,
-             today: date | None = None) -> CitizenAccount:
-    """Create a level-1 account waiting for its phone to be proven; the code goes out through
-    the outbox in the same transaction."""
+def register(session: Session, pepper: str, vault: photos.PhotoVault,
+             registration: Registration, today: date | None = None) -> CitizenAccount:
+    """Create a level-1 account waiting for its phone to be proven, with its face photo sealed;
+    the code goes out through the outbox in the same transaction."""
     actor = Actor("citizen", registration.personal_id_number)
     person = registry.confirm_identity(
         session, actor, registration.personal_id_number, registration.full_name,
@@ -71,12 +74,17 @@ def register(session: Session, pepper: str, registration: Registration,
     _check_registration(registration, person.phone, today or date.today())
     if _account(session, registration.personal_id_number) is not None:
         raise Conflict("an eID account already exists for this ID number")
+    photo = photos.check_photo(registration.face_photo)
     account = CitizenAccount(
         personal_id_number=registration.personal_id_number, phone=registration.phone,
         password_hash=passwords.hash_password(registration.password), level=1,
         status=AccountStatus.PENDING_PHONE.value, failed_logins=0, created_at=now())
     session.add(account)
     session.flush()
+    session.add(CitizenFacePhoto(
+        account_id=account.id, content_type=photo.content_type, width=photo.width,
+        height=photo.height, sha256=photo.sha256,
+        sealed=vault.seal(account.id, registration.face_photo), captured_at=now()))
     send_phone_code(session, pepper, account)
     audit.record(session, actor, "identity.account.register", subject_type="person",
                  subject_id=account.personal_id_number, purpose="eID account registration",
@@ -384,6 +392,34 @@ def active_account(session: Session, account_id: int) -> CitizenAccount | None:
         account.status == AccountStatus.ACTIVE.value else None
 
 
+def face_photo(session: Session, actor: Actor, vault: photos.PhotoVault,
+               personal_id_number: str, purpose: str) -> tuple[bytes, str]:
+    """The registration photo, opened for an official comparing it with the person's record
+    (scope-checked and audited like any read of the person); (image bytes, content type)."""
+    actor.require(Permission.IDENTITY_APPROVE)
+    registry.get_person(session, actor, personal_id_number, purpose)
+    account = _existing_account(session, personal_id_number)
+    photo = session.get(CitizenFacePhoto, account.id)
+    if photo is None:
+        raise NotFound("this account has no face photo")
+    audit.record(session, actor, "identity.face_photo.read", subject_type="person",
+                 subject_id=personal_id_number, purpose=purpose)
+    return vault.open(account.id, photo.sealed), photo.content_type
+
+
+def account_for_person(session: Session, personal_id_number: str) -> CitizenAccount | None:
+    """The eID account of an ID number, whatever its state, for other domains' rules."""
+    return _account(session, personal_id_number)
+
+
+def accounts_by_ids(session: Session, account_ids: set[int]) -> dict[int, CitizenAccount]:
+    """Account id -> account, for modules that keep only ids (one query for a list)."""
+    if not account_ids:
+        return {}
+    return {a.id: a for a in session.execute(
+        select(CitizenAccount).where(CitizenAccount.id.in_(account_ids))).scalars()}
+
+
 def my_audit_trail(session: Session, personal_id_number: str) -> list[audit.AuditEntry]:
     """Everything recorded about this person: who read their data and why, and every security
     event of their account. Shown to the citizen themself."""
@@ -394,6 +430,7 @@ def my_audit_trail(session: Session, personal_id_number: str) -> list[audit.Audi
 
 SESSION_IDLE_LIMIT = timedelta(hours=8)
 PASSWORD_ONLY, PASSWORD_AND_TOTP = "pwd", "pwd otp"  # RFC 8176 amr values, space-separated
+PASSWORD_AND_PASSKEY = "pwd hwk"  # noqa: S105 (hwk: proof of a hardware-secured key)
 
 
 def start_session(session: Session, account: CitizenAccount, user_agent: str,
@@ -621,10 +658,122 @@ def _secret_of(totp_key: str, account: CitizenAccount) -> str:
     return totp.unseal(totp_key, account.totp_secret, account.personal_id_number)
 
 
-def _raise_to_level_two(browser: CitizenSession) -> None:
+def _raise_to_level_two(browser: CitizenSession, amr: str = PASSWORD_AND_TOTP) -> None:
     browser.level = 2
-    browser.amr = PASSWORD_AND_TOTP
+    browser.amr = amr
     browser.authenticated_at = now()
+
+
+# --- passkeys (WebAuthn), the other level-2 second factor -----------------------------------
+
+def my_passkeys(session: Session, account: CitizenAccount) -> list[CitizenPasskey]:
+    return list(session.execute(select(CitizenPasskey).where(
+        CitizenPasskey.account_id == account.id).order_by(CitizenPasskey.created_at)).scalars())
+
+
+def check_may_add_passkey(signed: SignedIn) -> None:
+    """While a level-2 activation waits for its second factor; afterwards only from a session
+    that has itself proven level 2 (a new phone is added with the old one at hand)."""
+    if signed.account.level < 2:
+        check_may_enrol(signed.account)
+    elif signed.level < 2:
+        raise Forbidden("confirm it is you with your second factor before adding a passkey")
+
+
+def passkey_enrolment(session: Session, rp: passkeys.RelyingParty,
+                      signed: SignedIn) -> passkeys.Ceremony:
+    check_may_add_passkey(signed)
+    existing = [p.credential_id for p in my_passkeys(session, signed.account)]
+    return passkeys.creation(rp, signed.account.id, signed.account.personal_id_number, existing)
+
+
+def add_passkey(session: Session, rp: passkeys.RelyingParty, signed: SignedIn,
+                challenge: bytes, answer: str, name: str) -> CitizenPasskey:
+    """Verify the new credential and keep its public key. As the first second factor it
+    completes level 2, and the session that created it (it just used it) becomes level 2."""
+    account = signed.account
+    _lock_row(session, account)
+    check_may_add_passkey(signed)
+    created = passkeys.verify_creation(rp, challenge, answer)
+    if session.execute(select(CitizenPasskey.id).where(
+            CitizenPasskey.credential_id == created.credential_id)).first():
+        raise Conflict("this passkey is already registered")
+    passkey = CitizenPasskey(
+        account_id=account.id, credential_id=created.credential_id,
+        public_key=created.public_key, sign_count=created.sign_count,
+        backed_up=created.backed_up, name=name.strip()[:60] or "Passkey", created_at=now())
+    session.add(passkey)
+    if account.level < 2:
+        account.level = 2
+        found = _live_session(session, signed.session_id)
+        if found is not None:
+            _raise_to_level_two(found[0], PASSWORD_AND_PASSKEY)
+    _record_for(session, account, "identity.passkey.add", "eID level 2",
+                {"name": passkey.name, "synced": created.backed_up})
+    return passkey
+
+
+def passkey_step_up(session: Session, rp: passkeys.RelyingParty,
+                    account: CitizenAccount) -> passkeys.Ceremony:
+    allowed = [p.credential_id for p in my_passkeys(session, account)]
+    if account.level != 2 or not allowed:
+        raise Conflict("this eID account has no passkey; use your authenticator app")
+    return passkeys.request(rp, allowed)
+
+
+def step_up_with_passkey(session: Session, rp: passkeys.RelyingParty, token: str,
+                         challenge: bytes, answer: str) -> CodeOutcome:
+    """Like step_up with a code: a failed passkey counts toward the same progressive lock, so
+    the outcome is returned, not raised (a raise would roll the count back)."""
+    found = _live_session(session, token)
+    if found is None:
+        raise Unauthorized("you are not signed in; sign in again")
+    browser, account = found
+    _lock_row(session, account)
+    outcome, reason = _check_passkey(session, rp, account, challenge, answer)
+    if outcome == CodeOutcome.ACCEPTED:
+        _raise_to_level_two(browser, PASSWORD_AND_PASSKEY)
+    _record_for(session, account, "identity.step_up", "sign-in",
+                {"outcome": outcome.value, "method": "passkey", "reason": reason})
+    return outcome
+
+
+def _check_passkey(session: Session, rp: passkeys.RelyingParty, account: CitizenAccount,
+                   challenge: bytes, answer: str) -> tuple[CodeOutcome, str]:
+    if account.locked_until and _aware(account.locked_until) > now():
+        return CodeOutcome.EXHAUSTED, "locked"
+    try:
+        credential_id = passkeys.credential_id_of(answer)
+        stored = session.execute(select(CitizenPasskey).where(
+            CitizenPasskey.account_id == account.id,
+            CitizenPasskey.credential_id == credential_id)).scalar_one_or_none()
+        if stored is None:
+            raise Invalid(passkeys.FIELD, "this passkey is not registered to the account")
+        stored.sign_count = passkeys.verify_assertion(rp, challenge, answer, stored.public_key,
+                                                      stored.sign_count)
+    except Invalid as refused:
+        count_failure(account)
+        return CodeOutcome.WRONG, refused.errors[0].reason[:200]
+    stored.last_used_at = now()
+    account.failed_logins = 0
+    account.locked_until = None
+    return CodeOutcome.ACCEPTED, ""
+
+
+def remove_passkey(session: Session, signed: SignedIn, passkey_id: int) -> None:
+    """From a level-2 session only, and never the last second factor of a level-2 account."""
+    account = signed.account
+    if signed.level < 2:
+        raise Forbidden("confirm it is you with your second factor before removing a passkey")
+    _lock_row(session, account)
+    mine = {p.id: p for p in my_passkeys(session, account)}
+    if passkey_id not in mine:
+        raise NotFound("no such passkey on your account")
+    if len(mine) == 1 and account.totp_last_step is None:  # no confirmed authenticator app
+        raise Conflict("this is your only second factor; add another before removing it")
+    session.delete(mine[passkey_id])
+    _record_for(session, account, "identity.passkey.remove", "eID level 2",
+                {"name": mine[passkey_id].name})
 
 
 def _record_for(session: Session, account: CitizenAccount, action: str, purpose: str,

@@ -12,12 +12,12 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import segno
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
-from civicstack.identity import console, service
+from civicstack.identity import console, photos, service
 from civicstack.identity.models import CitizenAccount
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
@@ -38,6 +38,7 @@ router = APIRouter(include_in_schema=False)
 # `next` is where to go after signing in or stepping up; only local paths are followed.
 NextQuery = Annotated[str, Query(alias="next")]
 NextForm = Annotated[str, Form(alias="next")]
+PHOTO_PURPOSE = "eID account approval: comparing the face photo with the applicant"
 CITIZEN_KEY, PENDING_KEY, RESET_KEY = "citizen_session", "pending_pid", "reset_pid"
 LOGIN_MESSAGES = {
     service.LoginOutcome.WRONG_CREDENTIALS: N_("Wrong ID number or password."),
@@ -73,14 +74,18 @@ def register(request: Request, session: DbSession,
              personal_id_number: Annotated[str, Form()] = "",
              full_name: Annotated[str, Form()] = "", date_of_birth: Annotated[str, Form()] = "",
              phone: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
+             face_photo: Annotated[UploadFile | None, File()] = None,
              csrf_token: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf_token)
     form = {"personal_id_number": personal_id_number.strip(), "full_name": full_name,
             "date_of_birth": date_of_birth, "phone": phone.strip()}
+    # One byte over the limit is enough for the size check to refuse it.
+    photo = face_photo.file.read(photos.MAX_BYTES + 1) if face_photo else b""
     try:
-        service.register(session, request.app.state.pepper, service.Registration(
-            form["personal_id_number"], full_name, _date(date_of_birth), form["phone"],
-            password))
+        service.register(session, request.app.state.pepper, request.app.state.photo_vault,
+                         service.Registration(form["personal_id_number"], full_name,
+                                              _date(date_of_birth), form["phone"], password,
+                                              photo))
     except (Invalid, Conflict) as exc:
         return render(request, "portal/register.html",
                       {"form": form, "errors": field_errors(exc)}, exc.status)
@@ -210,6 +215,11 @@ def _signed_in(request: Request, session: Session) -> service.SignedIn | None:
     return found
 
 
+def signed_in_citizen(request: Request, session: Session) -> service.SignedIn | None:
+    """The citizen signed in on this browser, for other domains' pages."""
+    return _signed_in(request, session)
+
+
 def _citizen(request: Request, session: Session) -> CitizenAccount | None:
     found = _signed_in(request, session)
     return found.account if found else None
@@ -247,15 +257,17 @@ def step_up_form(request: Request, session: DbSession, next_path: NextQuery = ""
     signed = _signed_in(request, session)
     if signed is None:
         return _to_login(f"/account/step-up?next={quote(target, safe='')}")
-    return _step_up_page(request, signed.account, target, {})
+    return _step_up_page(request, session, signed.account, target, {})
 
 
-def _step_up_page(request: Request, account: CitizenAccount, target: str,
+def _step_up_page(request: Request, session: Session, account: CitizenAccount, target: str,
                   errors: dict[str, str], status_code: int = 200) -> Response:
     level_one = account.level < 2
     return render(request, "portal/step_up.html", {
         "next": target, "errors": errors, "level_one": level_one,
-        "may_enrol": level_one and _may_enrol(account)}, 403 if level_one else status_code)
+        "may_enrol": level_one and _may_enrol(account),
+        "has_passkey": bool(service.my_passkeys(session, account)),
+        "has_totp": account.totp_last_step is not None}, 403 if level_one else status_code)
 
 
 @router.post("/account/step-up", response_class=HTMLResponse)
@@ -267,17 +279,18 @@ def step_up(request: Request, session: DbSession, code: Annotated[str, Form()] =
     if signed is None:
         return _to_login(f"/account/step-up?next={quote(target, safe='')}")
     if signed.account.level < 2:
-        return _step_up_page(request, signed.account, target, {})
+        return _step_up_page(request, session, signed.account, target, {})
     client = client_address(request)
     failures = limiter(request, "citizen_step_up_failures")
     try:
         failures.check(client)
     except RateLimited as exc:
-        return _step_up_page(request, signed.account, target, {"code": exc.detail}, exc.status)
+        return _step_up_page(request, session, signed.account, target, {"code": exc.detail},
+                             exc.status)
     outcome = service.step_up(session, _totp_key(request), signed.session_id, code)
     if outcome != service.CodeOutcome.ACCEPTED:
         failures.failed(client)
-        return _step_up_page(request, signed.account, target,
+        return _step_up_page(request, session, signed.account, target,
                              {"code": AUTHENTICATOR_MESSAGES[outcome]}, _code_status(outcome))
     return RedirectResponse(target, status_code=303)
 
@@ -374,6 +387,19 @@ def approval_queue(request: Request, session: DbSession) -> Response:
     if may_approve:
         context["pending"] = service.pending_approval(session, official)
     return render(request, "console/accounts.html", context)
+
+
+@router.get("/console/accounts/{personal_id_number}/photo")
+def applicant_photo(request: Request, session: DbSession, personal_id_number: str) -> Response:
+    """The applicant's registration photo, one audited read per look; never cached."""
+    official = console.signed_in_official(request, session)
+    if official is None:
+        return console.login_redirect(request)
+    image, content_type = service.face_photo(
+        session, official, request.app.state.photo_vault, personal_id_number,
+        PHOTO_PURPOSE)
+    return Response(image, media_type=content_type,
+                    headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
 
 def _console_act(request: Request, session: Session, csrf_token: str,

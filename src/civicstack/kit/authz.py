@@ -31,6 +31,8 @@ class Permission(enum.StrEnum):
     REGISTRY_RESIDENCE = "registry:write:residence"  # residence registration: the police's
     IDENTITY_APPROVE = "identity:approve"  # approve, lock and unlock eID accounts
     IDENTITY_LEVEL2 = "identity:level2"  # activate eID level 2 after an in-person check
+    ORGANISATION_APPROVE = "organisation:approve"  # approve, suspend; change representative
+    ORGANISATION_READ = "organisation:read"  # the API's organisation look-up
     AUDIT_READ = "audit:read"
     OFFICIALS_MANAGE = "officials:manage"
 
@@ -38,11 +40,12 @@ class Permission(enum.StrEnum):
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.POLICE: frozenset({
         Permission.REGISTRY_READ, Permission.REGISTRY_RESIDENCE, Permission.IDENTITY_APPROVE,
-        Permission.IDENTITY_LEVEL2}),
+        Permission.IDENTITY_LEVEL2, Permission.ORGANISATION_APPROVE}),
     Role.SERVICE_CLERK: frozenset({
         Permission.REGISTRY_READ, Permission.REGISTRY_CIVIL_STATUS,
         Permission.IDENTITY_APPROVE}),
-    Role.AGENCY_APPROVER: frozenset({Permission.REGISTRY_READ}),  # dossiers will come here
+    Role.AGENCY_APPROVER: frozenset({  # dossiers will come here
+        Permission.REGISTRY_READ, Permission.ORGANISATION_READ}),
     Role.ADMIN: frozenset(Permission),
 }
 

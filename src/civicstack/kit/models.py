@@ -4,9 +4,10 @@ from civicstack.identity import models as identity_models
 from civicstack.kit import apikeys, audit, outbox
 from civicstack.kit.db import Base
 from civicstack.oidc import models as oidc_models
+from civicstack.organisations import models as organisation_models
 from civicstack.registry import models as registry_models
 
 metadata = Base.metadata
 
-__all__ = ["apikeys", "audit", "identity_models", "metadata", "oidc_models", "outbox",
-           "registry_models"]
+__all__ = ["apikeys", "audit", "identity_models", "metadata", "oidc_models", "organisation_models",
+           "outbox", "registry_models"]

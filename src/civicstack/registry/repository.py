@@ -260,3 +260,12 @@ def ward_labels(session: Session, ward_codes: Collection[str]) -> dict[str, tupl
 def province_of_ward(session: Session, ward_code: str) -> str | None:
     return session.execute(
         select(Ward.province_code).where(Ward.code == ward_code)).scalar_one_or_none()
+
+
+def ward_with_province(session: Session, ward_code: str) -> tuple[str, str, str, str] | None:
+    """(ward code, ward name, province code, province name) of a current ward."""
+    row = session.execute(
+        select(Ward.code, Ward.name, Province.code, Province.name)
+        .join(Province, Province.code == Ward.province_code)
+        .where(Ward.code == ward_code)).first()
+    return (row[0], row[1], row[2], row[3]) if row else None

@@ -131,6 +131,34 @@ def names_in_scope(session: Session, actor: Actor, numbers: list[str],
     return {p.personal_id_number: p.full_name for p in visible}
 
 
+def names_of_role_holders(session: Session, actor: Actor, numbers: list[str],
+                          purpose: str) -> dict[str, str]:
+    """ID number -> full name of people known to the reader through a public role, such as an
+    organisation's legal representative. The role makes the name public (it is printed on the
+    business registration), so the reader's provinces do not limit it; each name is still an
+    audited read, shown to the person on their account page."""
+    purpose = require_purpose(purpose)
+    found = repository.persons_by_pids(session, numbers)
+    for person in found:
+        _audit_read(session, actor, "registry.person.role_holder", person.personal_id_number,
+                    purpose)
+    return {p.personal_id_number: p.full_name for p in found}
+
+
+@dataclass(frozen=True)
+class WardPlace:
+    ward_code: str
+    ward_name: str
+    province_code: str
+    province_name: str
+
+
+def ward(session: Session, ward_code: str) -> WardPlace | None:
+    """A current ward and its province (reference data, not audited); None when unknown."""
+    found = repository.ward_with_province(session, ward_code)
+    return WardPlace(*found) if found else None
+
+
 @dataclass(frozen=True)
 class Relative:
     kind: str  # "parent", "child" or "spouse", seen from the history's person

@@ -1,0 +1,151 @@
+"""Passkey pages and the JSON calls the browser's WebAuthn script makes (static/js/passkeys.js).
+
+The JSON calls carry the CSRF token in an X-CSRF-Token header. The challenge of a ceremony is
+kept in the signed session cookie, tagged with what it is for, and spent by the first answer.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+from webauthn import base64url_to_bytes
+from webauthn.helpers import bytes_to_base64url
+
+from civicstack.identity import passkeys, service
+from civicstack.identity.web import CITIZEN_KEY
+from civicstack.kit.deps import DbSession
+from civicstack.kit.errors import DomainError, Invalid, Problem, RateLimited, Unauthorized
+from civicstack.kit.i18n import N_, translate
+from civicstack.kit.web import (
+    check_csrf,
+    client_address,
+    limiter,
+    local_path,
+    render,
+    request_locale,
+)
+
+router = APIRouter(include_in_schema=False)
+CHALLENGE_KEY = "passkey_ceremony"
+NO_STORE = {"Cache-Control": "no-store"}
+REFUSALS = {
+    service.CodeOutcome.WRONG: N_("The passkey could not be verified. Try again, or use your "
+                                  "authenticator app."),
+    service.CodeOutcome.EXHAUSTED: N_("Too many failed attempts: try again later."),
+}
+
+
+class PasskeyAnswer(BaseModel):
+    credential: dict[str, Any]  # PublicKeyCredential.toJSON()
+    name: str = Field(default="", max_length=60)
+    next: str = Field(default="", max_length=2000)
+
+
+def _relying_party(request: Request) -> passkeys.RelyingParty:
+    return passkeys.RelyingParty.for_site(request.app.state.settings.issuer)
+
+
+def _signed(request: Request, session: Session) -> service.SignedIn:
+    token = request.session.get(CITIZEN_KEY)
+    found = service.signed_in(session, str(token)) if token else None
+    if found is None:
+        raise Unauthorized("you are not signed in; sign in again")
+    return found
+
+
+def _checked_call(request: Request, session: Session) -> service.SignedIn:
+    check_csrf(request, request.headers.get("x-csrf-token"))
+    return _signed(request, session)
+
+
+def _begin(request: Request, ceremony: passkeys.Ceremony, purpose: str) -> JSONResponse:
+    request.session[CHALLENGE_KEY] = {"for": purpose,
+                                      "challenge": bytes_to_base64url(ceremony.challenge)}
+    return JSONResponse(json.loads(ceremony.options_json), headers=NO_STORE)
+
+
+def _spend_challenge(request: Request, purpose: str) -> bytes:
+    kept = request.session.pop(CHALLENGE_KEY, None) or {}
+    if kept.get("for") != purpose:
+        raise Invalid(passkeys.FIELD, "this passkey request has expired; try again")
+    return base64url_to_bytes(str(kept["challenge"]))
+
+
+@router.get("/account/passkeys", response_class=HTMLResponse)
+def passkeys_page(request: Request, session: DbSession) -> Response:
+    token = request.session.get(CITIZEN_KEY)
+    signed = service.signed_in(session, str(token)) if token else None
+    if signed is None:
+        return RedirectResponse("/account/login?next=/account/passkeys", status_code=303)
+    return render(request, "portal/passkeys.html", {
+        "passkeys": service.my_passkeys(session, signed.account),
+        "refusal": _refusal_to_add(signed), "session_level": signed.level})
+
+
+def _refusal_to_add(signed: service.SignedIn) -> str | None:
+    try:
+        service.check_may_add_passkey(signed)
+    except DomainError as exc:  # shown on the page as the reason, not raised
+        return exc.detail
+    return None
+
+
+@router.post("/account/passkeys/options")
+def creation_options(request: Request, session: DbSession) -> Response:
+    signed = _checked_call(request, session)
+    ceremony = service.passkey_enrolment(session, _relying_party(request), signed)
+    return _begin(request, ceremony, "create")
+
+
+@router.post("/account/passkeys", status_code=201)
+def add(request: Request, session: DbSession, answer: PasskeyAnswer) -> Response:
+    signed = _checked_call(request, session)
+    challenge = _spend_challenge(request, "create")
+    service.add_passkey(session, _relying_party(request), signed, challenge,
+                        json.dumps(answer.credential), answer.name)
+    return JSONResponse({"redirect": "/account/passkeys"}, status_code=201, headers=NO_STORE)
+
+
+@router.post("/account/passkeys/{passkey_id}/remove")
+def remove(request: Request, session: DbSession, passkey_id: int,
+           csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    service.remove_passkey(session, _signed(request, session), passkey_id)
+    return RedirectResponse("/account/passkeys", status_code=303)
+
+
+@router.post("/account/step-up/passkey/options")
+def request_options(request: Request, session: DbSession) -> Response:
+    signed = _checked_call(request, session)
+    ceremony = service.passkey_step_up(session, _relying_party(request), signed.account)
+    return _begin(request, ceremony, "get")
+
+
+@router.post("/account/step-up/passkey")
+def step_up(request: Request, session: DbSession, answer: PasskeyAnswer) -> Response:
+    """Failures are answered, not raised, so that the failure count they add is committed."""
+    signed = _checked_call(request, session)
+    failures, client = limiter(request, "citizen_step_up_failures"), client_address(request)
+    try:
+        failures.check(client)
+    except RateLimited as exc:
+        return _refused(request, exc.status, translate(request_locale(request),
+                                                       REFUSALS[service.CodeOutcome.EXHAUSTED]))
+    challenge = _spend_challenge(request, "get")
+    outcome = service.step_up_with_passkey(session, _relying_party(request), signed.session_id,
+                                           challenge, json.dumps(answer.credential))
+    if outcome != service.CodeOutcome.ACCEPTED:
+        failures.failed(client)
+        status = 429 if outcome == service.CodeOutcome.EXHAUSTED else 422
+        return _refused(request, status, translate(request_locale(request), REFUSALS[outcome]))
+    return JSONResponse({"redirect": local_path(answer.next, "/account")}, headers=NO_STORE)
+
+
+def _refused(request: Request, status: int, detail: str) -> JSONResponse:
+    title = "Too many attempts" if status == 429 else "Passkey refused"
+    return Problem(status, title, detail, "passkey-refused", request.url.path).response()

@@ -1,0 +1,1 @@
+"""Organisation eID accounts: businesses registered by their legal representative."""

@@ -1,0 +1,208 @@
+"""Pages for organisation accounts: the citizen's organisations in the portal (register, see,
+manage members) and the officials' check in the console. Every rule is in service.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from civicstack.identity import console
+from civicstack.identity import service as identity
+from civicstack.identity.web import signed_in_citizen
+from civicstack.kit.audit import Actor
+from civicstack.kit.deps import DbSession
+from civicstack.kit.errors import Conflict, DomainError, Forbidden, Invalid
+from civicstack.kit.web import check_csrf, field_errors, render
+from civicstack.organisations import service
+from civicstack.organisations.service import NeedsStepUp, OrganisationDetails
+
+router = APIRouter(include_in_schema=False)
+PORTAL = "/account/organisations"
+CONSOLE = "/console/organisations"
+FORM_FIELDS = ("tax_code", "name", "english_name", "short_name", "head_office_ward_code",
+               "address_line")
+
+
+# --- the citizen's portal --------------------------------------------------------------------
+
+def _to_login(path: str) -> RedirectResponse:
+    return RedirectResponse(f"/account/login?next={quote(path, safe='')}", status_code=303)
+
+
+def _to_step_up(path: str) -> RedirectResponse:
+    return RedirectResponse(f"/account/step-up?next={quote(path, safe='')}", status_code=303)
+
+
+def _refusal(request: Request, exc: DomainError) -> Response:
+    return render(request, "portal/organisation_refused.html", {"refusal": exc}, exc.status)
+
+
+@router.get(PORTAL, response_class=HTMLResponse)
+def my_organisations(request: Request, session: DbSession) -> Response:
+    signed = signed_in_citizen(request, session)
+    if signed is None:
+        return _to_login(PORTAL)
+    return render(request, "portal/organisations.html", {
+        "memberships": service.my_organisations(session, signed.account),
+        "may_register": signed.account.level == 2})
+
+
+@router.get(f"{PORTAL}/new", response_class=HTMLResponse)
+def registration_form(request: Request, session: DbSession) -> Response:
+    signed = signed_in_citizen(request, session)
+    if signed is None:
+        return _to_login(f"{PORTAL}/new")
+    try:
+        service.check_may_act(session, signed)
+    except NeedsStepUp:
+        return _to_step_up(f"{PORTAL}/new")
+    except Forbidden as exc:
+        return _refusal(request, exc)
+    return render(request, "portal/organisation_register.html", {"form": {}, "errors": {}})
+
+
+@router.post(PORTAL, response_class=HTMLResponse)
+def register(request: Request, session: DbSession, tax_code: Annotated[str, Form()] = "",
+             name: Annotated[str, Form()] = "", english_name: Annotated[str, Form()] = "",
+             short_name: Annotated[str, Form()] = "",
+             head_office_ward_code: Annotated[str, Form()] = "",
+             address_line: Annotated[str, Form()] = "",
+             csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    signed = signed_in_citizen(request, session)
+    if signed is None:
+        return _to_login(f"{PORTAL}/new")
+    form = dict(zip(FORM_FIELDS, (tax_code, name, english_name, short_name,
+                                  head_office_ward_code, address_line), strict=True))
+    try:
+        organisation = service.register(session, signed, OrganisationDetails(
+            tax_code=tax_code, name=name, head_office_ward_code=head_office_ward_code,
+            address_line=address_line, english_name=english_name, short_name=short_name))
+    except NeedsStepUp:
+        return _to_step_up(f"{PORTAL}/new")
+    except Forbidden as exc:
+        return _refusal(request, exc)
+    except DomainError as exc:  # Invalid next to its fields, Conflict above the form
+        return render(request, "portal/organisation_register.html",
+                      {"form": form, "errors": field_errors(exc)}, exc.status)
+    return RedirectResponse(f"{PORTAL}/{organisation.tax_code}", status_code=303)
+
+
+@router.get(PORTAL + "/{tax_code}", response_class=HTMLResponse)
+def organisation_page(request: Request, session: DbSession, tax_code: str) -> Response:
+    signed = signed_in_citizen(request, session)
+    if signed is None:
+        return _to_login(f"{PORTAL}/{tax_code}")
+    return _organisation_page(request, session, signed, tax_code, {})
+
+
+def _organisation_page(request: Request, session: Session, signed: identity.SignedIn,
+                       tax_code: str, errors: dict[str, str], form: dict[str, str] | None = None,
+                       status_code: int = 200) -> Response:
+    try:
+        view = service.organisation_page(session, signed.account, tax_code)
+    except DomainError as exc:
+        return _refusal(request, exc)
+    return render(request, "portal/organisation.html", {
+        "view": view, "errors": errors, "form": form or {},
+        "session_level": signed.level}, status_code)
+
+
+def _member_change(request: Request, session: Session, tax_code: str, csrf_token: str,
+                   change: Callable[[identity.SignedIn], object],
+                   typed: dict[str, str] | None = None) -> Response:
+    """The envelope of the representative's changes: CSRF, sign-in, step-up, and refusals
+    shown on the organisation's page (a field's or a conflict) or on their own."""
+    check_csrf(request, csrf_token)
+    here = f"{PORTAL}/{tax_code}"
+    signed = signed_in_citizen(request, session)
+    if signed is None:
+        return _to_login(here)
+    try:
+        change(signed)
+    except NeedsStepUp:
+        return _to_step_up(here)
+    except (Invalid, Conflict) as exc:
+        return _organisation_page(request, session, signed, tax_code, field_errors(exc),
+                                  typed, exc.status)
+    except DomainError as exc:
+        return _refusal(request, exc)
+    return RedirectResponse(here, status_code=303)
+
+
+@router.post(PORTAL + "/{tax_code}/members", response_class=HTMLResponse)
+def add_member(request: Request, session: DbSession, tax_code: str,
+               personal_id_number: Annotated[str, Form()] = "",
+               csrf_token: Annotated[str, Form()] = "") -> Response:
+    return _member_change(request, session, tax_code, csrf_token,
+                          lambda signed: service.add_member(session, signed, tax_code,
+                                                            personal_id_number),
+                          {"personal_id_number": personal_id_number.strip()})
+
+
+@router.post(PORTAL + "/{tax_code}/members/{member_id}/revoke")
+def revoke_member(request: Request, session: DbSession, tax_code: str, member_id: int,
+                  csrf_token: Annotated[str, Form()] = "") -> Response:
+    return _member_change(request, session, tax_code, csrf_token,
+                          lambda signed: service.revoke_member(session, signed, tax_code,
+                                                               member_id))
+
+
+# --- the officials' console ------------------------------------------------------------------
+
+@router.get(CONSOLE, response_class=HTMLResponse)
+def approval_queue(request: Request, session: DbSession) -> Response:
+    official = console.signed_in_official(request, session)
+    if official is None:
+        return console.login_redirect(request)
+    try:
+        waiting = service.pending(session, official)
+    except DomainError as exc:
+        return render(request, "console/error.html", {"operator": official, "error": exc},
+                      exc.status)
+    context: dict[str, Any] = {"operator": official, "pending": waiting}
+    return render(request, "console/organisations.html", context)
+
+
+def _console_change(request: Request, session: Session, csrf_token: str,
+                    change: Callable[[Actor], object]) -> Response:
+    """Every officials' change: CSRF, the signed-in official, then the rule (which checks the
+    permission and the head office's place against the official's scope)."""
+    def run(official: Actor) -> None:
+        change(official)
+
+    return console.act(request, session, csrf_token, run, CONSOLE)
+
+
+@router.post(CONSOLE + "/{tax_code}/decision")
+def decide(request: Request, session: DbSession, tax_code: str,
+           action: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
+           csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Approve or reject a registration, suspend or reinstate an organisation."""
+    return _console_change(request, session, csrf_token, lambda actor: service.decide(
+        session, actor, tax_code, action, reason))
+
+
+@router.post(CONSOLE + "/status")
+def change_status(request: Request, session: DbSession, tax_code: Annotated[str, Form()] = "",
+                  action: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
+                  csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Suspend or reinstate by tax code (the form below the queue)."""
+    return _console_change(request, session, csrf_token, lambda actor: service.decide(
+        session, actor, tax_code.strip(), action, reason))
+
+
+@router.post(CONSOLE + "/representative")
+def change_representative(request: Request, session: DbSession,
+                          tax_code: Annotated[str, Form()] = "",
+                          personal_id_number: Annotated[str, Form()] = "",
+                          reason: Annotated[str, Form()] = "",
+                          csrf_token: Annotated[str, Form()] = "") -> Response:
+    return _console_change(request, session, csrf_token,
+                           lambda actor: service.change_representative(
+                               session, actor, tax_code.strip(), personal_id_number, reason))

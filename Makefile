@@ -7,6 +7,9 @@ INSTALLED := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_WORKERS ?= auto
 DEMO_PEOPLE ?= 2000
+# A host name, not 127.0.0.1: browsers refuse passkeys (WebAuthn) on an IP address. It is the
+# same server (bound to 127.0.0.1), and the OpenID Connect issuer the demo bank trusts.
+DEMO_URL ?= http://localhost:8000
 
 .DEFAULT_GOAL := help
 .PHONY: help demo test lint bench messages system-deps clean
@@ -25,10 +28,12 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 demo: $(INSTALLED) ## Migrate an SQLite database, seed ~2,000 people, serve http://127.0.0.1:8000
 	$(BIN)/civicstack db upgrade
 	$(BIN)/civicstack demo seed --people $(DEMO_PEOPLE) --seed 1
-	$(BIN)/civicstack oidc demo-bank
-	@echo "Officials' console: http://127.0.0.1:8000/console/login (officials and passwords in .data/demo-officials.txt; API key in .data/demo-operator-key.txt)"
-	@echo "Single sign-on: http://127.0.0.1:8000/demo/bank/ (a relying party signing in with eID)"
-	CIVICSTACK_DEMO_RELYING_PARTY=1 $(BIN)/civicstack serve --host 127.0.0.1 --port 8000
+	CIVICSTACK_PUBLIC_URL=$(DEMO_URL) $(BIN)/civicstack oidc demo-bank
+	@echo "Citizen portal: $(DEMO_URL)/"
+	@echo "Officials' console: $(DEMO_URL)/console/login (officials and passwords in .data/demo-officials.txt; API key in .data/demo-operator-key.txt)"
+	@echo "Single sign-on: $(DEMO_URL)/demo/bank/ (a relying party signing in with eID)"
+	CIVICSTACK_PUBLIC_URL=$(DEMO_URL) CIVICSTACK_DEMO_RELYING_PARTY=1 \
+		$(BIN)/civicstack serve --host 127.0.0.1 --port 8000
 
 system-deps: ## Install Debian postgresql and chromium when missing (tests need both)
 	@if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \

@@ -27,7 +27,7 @@ def ensure_demo_officials(session: Session, actor: Actor, data_dir: Path) -> Pat
     path = data_dir / DEMO_OFFICIALS_FILE
     if path.exists():
         return path
-    lines = ["# Demo officials for http://127.0.0.1:8000/console/login",
+    lines = ["# Demo officials for the console at /console/login (make demo: localhost:8000)",
              "# username\tpassword\trole\tscope"]
     for username, full_name, role, province_code, ward_code in DEMO_OFFICIALS:
         scope = registry.scope_for(session, province_code=province_code, ward_code=ward_code)

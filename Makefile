@@ -12,7 +12,7 @@ DEMO_PEOPLE ?= 2000
 DEMO_URL ?= http://localhost:8000
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint bench messages system-deps clean
+.PHONY: help demo test lint bench bench-oidc messages system-deps clean
 
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,8 +53,13 @@ lint: $(INSTALLED) ## ruff and mypy --strict
 bench: $(INSTALLED) system-deps ## Import benchmark: 1,000,000 persons into PostgreSQL and SQLite
 	$(BIN)/python benchmarks/registry_import.py --people 1000000
 
+bench-oidc: $(INSTALLED) ## Token grants and sign-ins per core, side by side with django-oauth-toolkit
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/oidc.py --grants 2000 --logins 30
+
 messages: $(INSTALLED) ## Re-extract UI strings and merge them into the vi/en catalogues
-	$(BIN)/pybabel extract -F babel.cfg --no-location -o .data/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg --no-location -k Invalid:2 -k FieldError:2 -k Forbidden \
+		-k Conflict -k NotFound -k Unauthorized -o .data/messages.pot .  # kit/i18n.py ERROR_KEYWORDS
 	$(BIN)/pybabel update -i .data/messages.pot -d src/civicstack/locale --no-fuzzy-matching
 
 clean: ## Remove the demo data directory (keeps the venv)

@@ -86,7 +86,7 @@ def test_details_that_do_not_match_the_register_are_refused_next_to_the_field(
         site: Site, an: Person) -> None:
     page = register_an(site, an, date_of_birth="1990-05-18")
     assert 'id="personal_id_number-error"' in page
-    assert "do not match" in page
+    assert "không khớp" in page  # the service's reason, shown in the page's language
     assert site.app.state.sms_channel.read("0912345678") == ""
 
 
@@ -94,7 +94,7 @@ def test_a_file_that_is_not_a_face_photo_is_refused_next_to_its_field(
         site: Site, an: Person) -> None:
     page = register_an(site, an, photo=b"%PDF-1.7" + bytes(4096))
     assert 'id="face_photo-error"' in page
-    assert "JPEG or PNG" in page
+    assert "JPEG hoặc PNG" in page
     assert 'enctype="multipart/form-data"' in page
     assert site.app.state.sms_channel.read("0912345678") == ""
     assert register_an(site, an) == "/account/verify-phone"  # nothing half-written blocks it

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 
-from civicstack.kit.i18n import negotiate_locale, translations
+from civicstack.kit.i18n import ERROR_KEYWORDS, negotiate_locale, translations
 from civicstack.kit.web import local_time
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,7 +16,9 @@ METHOD_MAP = [("src/civicstack/templates/**.html", "jinja2"), ("src/civicstack/*
 
 
 def extracted_messages() -> set[str | tuple[str, ...]]:
-    return {message for _, _, message, _, _ in extract_from_dir(str(ROOT), METHOD_MAP)}
+    keywords = {**DEFAULT_KEYWORDS, **ERROR_KEYWORDS}
+    return {message for _, _, message, _, _ in extract_from_dir(str(ROOT), METHOD_MAP,
+                                                                 keywords=keywords)}
 
 
 def test_every_user_visible_message_has_a_vietnamese_translation() -> None:
@@ -44,3 +46,8 @@ def test_explicit_choice_beats_cookie_beats_browser_beats_default(
 def test_times_are_shown_in_vietnam_time_whatever_the_database_returns() -> None:
     assert local_time(datetime(2026, 11, 24, 20, 30, tzinfo=UTC)) == "25/11/2026 03:30"
     assert local_time(datetime(2026, 11, 24, 20, 30)) == "25/11/2026 03:30"  # SQLite: naive
+
+
+def test_a_domain_error_shown_on_a_page_is_translated() -> None:
+    assert "khớp" in translations("vi").gettext(
+        "these details do not match a living person in the population register")

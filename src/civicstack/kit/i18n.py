@@ -12,6 +12,12 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 
 SUPPORTED_LOCALES = ("vi", "en")
+# The reasons domain errors give are shown on pages too (translated there with _()), so their
+# literal messages are extracted like _() strings. `make messages` passes the same keywords.
+ERROR_KEYWORDS: dict[str, tuple[int, ...] | None] = {
+    "Invalid": (2,), "FieldError": (2,), "Forbidden": None, "Conflict": None,
+    "NotFound": None, "Unauthorized": None,
+}
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 
 

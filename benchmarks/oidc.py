@@ -95,6 +95,15 @@ class Figures:
         self.latencies.append(wall)
 
 
+def status_of(response: Any) -> int:
+    """Both clients' responses (Django's and httpx's) carry these two the same way."""
+    return int(response.status_code)
+
+
+def body_of(response: Any) -> dict[str, Any]:
+    return dict(response.json())
+
+
 def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
@@ -272,14 +281,6 @@ class DjangoOAuthToolkit:
         return client.post("/accounts/login/", {"username": "citizen", "password": PASSWORD,
                                                 "csrfmiddlewaretoken": token})
 
-    @staticmethod
-    def status(response: Any) -> int:
-        return int(response.status_code)
-
-    @staticmethod
-    def body(response: Any) -> dict[str, Any]:
-        return dict(response.json())
-
 
 # --- ours: CivicStack --------------------------------------------------------------------------
 
@@ -355,7 +356,7 @@ class CivicStack:
         self.direct = (DirectAsgi(self.app), DirectAsgi(self.app))
         self.backchannel, self.logins = self.test_clients
         client, token = self.login_page(self.browser)
-        assert self.status(self.login(client, token)) == 303, "the citizen could not sign in"
+        assert status_of(self.login(client, token)) == 303, "the citizen could not sign in"
 
     def use(self, id_token_alg: str) -> None:
         registered = self.clients[id_token_alg]
@@ -420,14 +421,6 @@ class CivicStack:
             "personal_id_number": self.person.personal_id_number, "password": PASSWORD,
             "csrf_token": token})
 
-    @staticmethod
-    def status(response: Any) -> int:
-        return int(response.status_code)
-
-    @staticmethod
-    def body(response: Any) -> dict[str, Any]:
-        return dict(response.json())
-
 
 Side = DjangoOAuthToolkit | CivicStack
 
@@ -441,8 +434,8 @@ def exchange(side: Side, figures: Figures | None, refresh_tokens: list[str]) -> 
             "code_verifier": verifier}
     with figures.timed() if figures else nullcontext():
         response = side.token(form)
-    assert side.status(response) == 200, (side.name, response.content[:300])
-    body = side.body(response)
+    assert status_of(response) == 200, (side.name, response.content[:300])
+    body = body_of(response)
     check_grant(side, body, nonce)
     refresh_tokens.append(body["refresh_token"])
 
@@ -452,8 +445,8 @@ def refresh(side: Side, figures: Figures | None, refresh_tokens: list[str]) -> N
     form = {"grant_type": "refresh_token", "refresh_token": refresh_tokens[-1]}
     with figures.timed() if figures else nullcontext():
         response = side.token(form)
-    assert side.status(response) == 200, (side.name, response.content[:300])
-    body = side.body(response)
+    assert status_of(response) == 200, (side.name, response.content[:300])
+    body = body_of(response)
     check_grant(side, body, None)
     refresh_tokens.append(body["refresh_token"])
 
@@ -462,14 +455,14 @@ def floor(side: Side, figures: Figures | None, _: list[str]) -> None:
     """The cheapest request each framework's test client can make: a health check."""
     with figures.timed() if figures else nullcontext():
         response = side.floor()
-    assert side.status(response) == 200
+    assert status_of(response) == 200
 
 
 def login(side: Side, figures: Figures | None, _: list[str]) -> None:
     client, token = side.login_page()
     with figures.timed() if figures else nullcontext():
         response = side.login(client, token)
-    assert side.status(response) in (302, 303), (side.name, side.status(response))
+    assert status_of(response) in (302, 303), (side.name, status_of(response))
 
 
 Step = Callable[[Side, Figures | None, list[str]], None]

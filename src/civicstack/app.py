@@ -21,6 +21,7 @@ from civicstack.kit.outbox import FileMailbox
 from civicstack.kit.secrets import load_or_create_secret
 from civicstack.kit.web import STATIC_DIR
 from civicstack.oidc import api as oidc_api
+from civicstack.oidc import console_web as oidc_console_web
 from civicstack.oidc import web as oidc_web
 from civicstack.oidc.demo_rp import MOUNT, demo_bank
 from civicstack.oidc.tokens import Provider
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(passkeys_web.router)
     app.include_router(oidc_api.router)
     app.include_router(oidc_web.router)
+    app.include_router(oidc_console_web.router)
     app.include_router(organisations_api.router, prefix="/api/v1")
     app.include_router(organisations_web.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from civicstack.app import create_app
 from civicstack.config import Settings
 from civicstack.kit.audit import Actor
-from civicstack.kit.authz import Role
+from civicstack.kit.authz import NATIONAL, Role
 from civicstack.kit.db import make_engine, make_session_factory, transaction
 from civicstack.kit.migrate import upgrade
 from civicstack.kit.throwaway_pg import free_port
@@ -65,7 +65,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     app = create_app(Settings(database_url=url, data_dir=data_dir, log_level="WARNING",
                               public_url=base, demo_relying_party=True))
     with transaction(app.state.session_factory) as session:
-        register_demo_bank(session, Actor("test", "browser"), app.state.pepper, data_dir, base)
+        register_demo_bank(session, Actor("test", "browser", NATIONAL, Role.ADMIN),
+                           app.state.pepper, data_dir, base)
     runner = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
     thread = threading.Thread(target=runner.run, daemon=True)
     thread.start()
@@ -109,3 +110,14 @@ def sign_in_with_keyboard(page: Page, server: Server) -> None:
     page.keyboard.type(code_for(official.secret, 1))
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{server.base}/console/registry")
+
+
+def console_sign_in(page: Page, server: Server, official: Official, next_path: str) -> None:
+    """An enrolled official signs in (password, then a code) and lands on `next_path`."""
+    page.goto(f"{server.base}/console/login?next={next_path}")
+    page.fill("#username", official.username)
+    page.fill("#password", official.password)
+    page.click("button[type=submit]")
+    page.fill("#code", code_for(official.secret, 1))
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{server.base}{next_path}")

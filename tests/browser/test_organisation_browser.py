@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, expect
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import NATIONAL, Role
 from civicstack.kit.db import transaction
-from tests.browser.conftest import Server
+from tests.browser.conftest import Server, console_sign_in
 from tests.browser.test_eid_browser import (
     PASSWORD,
     an_adult_with_a_phone,
@@ -61,12 +61,7 @@ def test_a_representative_registers_a_company_and_an_official_approves_it(
     expect(citizen.locator(".badge")).to_have_text("Chờ cán bộ kiểm tra")
 
     official = browser.new_page(viewport={"width": 1280, "height": 800}, locale="vi-VN")
-    official.goto(f"{server.base}/console/login?next=/console/organisations")
-    official.fill("#username", officer.username)
-    official.fill("#password", officer.password)
-    official.click("button[type=submit]")
-    official.fill("#code", code_for(officer.secret, 1))
-    official.click("button[type=submit]")
+    console_sign_in(official, server, officer, "/console/organisations")
     row = official.locator("tr", has_text=DEMO_TAX_CODE)
     expect(row).to_contain_text(person["full_name"])
     row.locator("input[name=reason]").fill("khớp với đăng ký doanh nghiệp")

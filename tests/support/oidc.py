@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from civicstack.app import create_app
 from civicstack.config import Settings
 from civicstack.kit.audit import Actor
-from civicstack.kit.authz import Role, Scope
+from civicstack.kit.authz import NATIONAL, Role, Scope
 from civicstack.kit.db import transaction
 from civicstack.kit.throwaway_pg import free_port
 from civicstack.oidc import clients
@@ -34,6 +34,7 @@ from tests.support.eid import PASSWORD, make_active_account
 RP_REDIRECT = "http://127.0.0.1:9/callback"  # never contacted: the test reads the redirect
 RP_LOGOUT = "http://127.0.0.1:9/signed-out"
 POLICE = Actor("official", "hanoi-police", Scope.province("01"), Role.POLICE)
+ADMIN = Actor("official", "sso-admin", NATIONAL, Role.ADMIN)  # registers relying parties
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PENDING = re.compile(r'name="pending" value="([^"]+)"')
 
@@ -58,7 +59,7 @@ class LiveProvider:
             "scopes": ("openid", "profile", "address", "offline_access"),
             "post_logout_redirect_uris": (RP_LOGOUT,), **changes}
         with transaction(self.factory) as session:
-            return clients.register_client(session, POLICE, self.app.state.pepper,
+            return clients.register_client(session, ADMIN, self.app.state.pepper,
                                            clients.NewClient(**values))
 
     def jwks(self) -> KeySet:

@@ -33,6 +33,7 @@ class Permission(enum.StrEnum):
     IDENTITY_LEVEL2 = "identity:level2"  # activate eID level 2 after an in-person check
     ORGANISATION_APPROVE = "organisation:approve"  # approve, suspend; change representative
     ORGANISATION_READ = "organisation:read"  # the API's organisation look-up
+    OIDC_CLIENTS = "oidc:clients"  # register and disable relying parties (single sign-on)
     AUDIT_READ = "audit:read"
     OFFICIALS_MANAGE = "officials:manage"
 

@@ -83,7 +83,7 @@ def demo_bank_client() -> None:
 @client_app.command("list")
 def client_list() -> None:
     with cli_transaction() as session:
-        for client in clients.list_clients(session):
+        for client in clients.list_clients(session, CLI_ACTOR):
             state = f"disabled {client.disabled_at:%Y-%m-%d}" if client.disabled_at else "active"
             typer.echo(f"{client.client_id}\t{client.name}\t{client.auth_method}\t"
                        f"{client.scopes}\t{' '.join(client.redirect_uris)}\t{state}")

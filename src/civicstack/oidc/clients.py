@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from civicstack.kit import audit
 from civicstack.kit.audit import Actor
+from civicstack.kit.authz import Permission
 from civicstack.kit.errors import Conflict, Invalid, NotFound
 from civicstack.oidc.models import OidcClient, UsedAssertion
 from civicstack.oidc.protocol import (
@@ -63,6 +64,7 @@ def _secret_digest(pepper: str, secret: str) -> str:
 
 def register_client(session: Session, actor: Actor, pepper: str,
                     new: NewClient) -> RegisteredClient:
+    actor.require(Permission.OIDC_CLIENTS)
     _check_new_client(new)
     client_id = "rp_" + secrets.token_urlsafe(12)
     secret = secrets.token_urlsafe(32) if new.auth_method == "client_secret_basic" else None
@@ -120,11 +122,13 @@ def _check_jwks(jwks: dict[str, Any] | None) -> None:
         raise Invalid("jwks", "give the client's public keys (at least one, no private parts)")
 
 
-def list_clients(session: Session) -> list[OidcClient]:
+def list_clients(session: Session, actor: Actor) -> list[OidcClient]:
+    actor.require(Permission.OIDC_CLIENTS)
     return list(session.execute(select(OidcClient).order_by(OidcClient.id)).scalars())
 
 
 def disable_client(session: Session, actor: Actor, client_id: str) -> None:
+    actor.require(Permission.OIDC_CLIENTS)
     client = session.execute(select(OidcClient).where(
         OidcClient.client_id == client_id)).scalar_one_or_none()
     if client is None:

@@ -78,7 +78,8 @@ def test_register_verify_approve_sign_in_and_see_who_read_my_data(site: Site, an
 
     page = site.client.get("/account?lang=en")
     assert an.personal_id_number in page.text
-    assert "official:police-" in page.text
+    assert "Official <small>police-" in page.text  # who, as people read it
+    assert "eID account approved" in page.text  # what, not the audit code
     assert "identity checked at the counter" in page.text
 
 

@@ -136,7 +136,7 @@ def test_register_approve_and_authorise_a_member_through_the_pages(
     hers = site.client.get(f"{PAGE}?lang=en")
     assert an.full_name in hers.text
     assert "Who acts for the organisation" not in hers.text  # members' list: representative only
-    assert "organisation.member.authorised" in site.client.get("/account").text
+    assert "Authorised to act for an organisation" in site.client.get("/account").text
 
 
 def test_a_level_one_citizen_is_told_how_to_reach_level_two(site: Site, an: Person) -> None:

@@ -15,6 +15,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from civicstack.kit import audit_labels
 from civicstack.kit.errors import DomainError, Forbidden
 from civicstack.kit.i18n import SUPPORTED_LOCALES, negotiate_locale, translations
 from civicstack.kit.ratelimit import FailureLimiter
@@ -59,6 +60,8 @@ def local_time(moment: datetime) -> str:
 
 ENVIRONMENT = _environment()
 ENVIRONMENT.filters["local_time"] = local_time
+ENVIRONMENT.filters["action_label"] = audit_labels.action_label
+ENVIRONMENT.filters["actor_label"] = audit_labels.actor_label
 
 
 def request_locale(request: Request) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from civicstack.config import get_settings
 from civicstack.identity.cli import official_app
@@ -112,3 +114,19 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
 
     uvicorn.run("civicstack.app:create_app", factory=True, host=host, port=port,
                 log_config=None, access_log=False)
+
+
+def main() -> None:
+    """The `civicstack` command: the Typer app, with an unreachable database reported in one
+    line (where, and what the driver said) instead of a traceback."""
+    try:
+        app()
+    except OperationalError as exc:
+        url = make_url(get_settings().resolved_database_url).render_as_string(hide_password=True)
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise SystemExit(fail(f"error: cannot reach the database at {url}: {reason}", 2)
+                         .exit_code) from None
+
+
+if __name__ == "__main__":
+    main()

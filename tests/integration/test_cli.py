@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -246,3 +249,21 @@ def test_revoking_a_key_twice_keeps_the_first_revocation(data_dir: Path) -> None
     again = civicstack("apikey", "revoke", "twice")
     assert again.exit_code == 1
     assert "already revoked" in again.output
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql+psycopg://nobody:secret@127.0.0.1:1/none",  # nothing listens on port 1
+    "sqlite:////no/such/folder/civicstack.db",
+], ids=["postgresql-down", "sqlite-unopenable"])
+def test_an_unreachable_database_is_one_clear_line_and_exit_2(
+        url: str, tmp_path: Path) -> None:
+    # The installed command's own entry point, in a process of its own: no test harness between.
+    done = subprocess.run(
+        [sys.executable, "-m", "civicstack.cli", "oidc", "client", "list"],
+        capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, "CIVICSTACK_DATABASE_URL": url,
+             "CIVICSTACK_DATA_DIR": str(tmp_path)})
+    assert done.returncode == 2
+    assert "error: cannot reach the database at" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert "secret" not in done.stderr  # the password is masked

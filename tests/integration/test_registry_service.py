@@ -174,6 +174,23 @@ def test_marriage_then_divorce_are_history(session: Session) -> None:
     assert (spouse.since, spouse.until) == (date(2010, 6, 1), date(2015, 6, 1))
 
 
+def test_marriage_and_divorce_change_both_records_and_both_trails(session: Session) -> None:
+    father, mother = _parents(session)
+    versions = (father.version, mother.version)
+    service.record_marriage(session, CLERK, father.personal_id_number,
+                            mother.personal_id_number, date(2010, 6, 1))
+    session.flush()
+    assert (father.version, mother.version) == (versions[0] + 1, versions[1] + 1)
+    service.record_divorce(session, CLERK, mother.personal_id_number,
+                           father.personal_id_number, date(2015, 6, 1))
+    session.flush()
+    assert (father.version, mother.version) == (versions[0] + 2, versions[1] + 2)
+    for spouse in (father, mother):
+        actions = _audit_actions(session, spouse.personal_id_number)
+        assert "registry.event.marriage" in actions
+        assert "registry.event.divorce" in actions
+
+
 def test_divorce_of_people_not_married_to_each_other_is_refused(session: Session) -> None:
     father, mother = _parents(session)
     with pytest.raises(Conflict, match="not married"):

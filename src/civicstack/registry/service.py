@@ -368,6 +368,16 @@ def _event(session: Session, actor: Actor, person: Person, kind: EventKind, occu
     return event
 
 
+def _also_for_spouse(session: Session, actor: Actor, spouse: Person, event: CivilStatusEvent,
+                     recorded_for: Person) -> None:
+    """A marriage or divorce changes both records: the other spouse's version moves on too,
+    and the event is in their audit trail ("who used my data") as well."""
+    spouse.updated_at = now()
+    audit.record(session, actor, f"registry.event.{event.kind}", subject_type="person",
+                 subject_id=spouse.personal_id_number, purpose="civil status registration",
+                 detail={"event_id": event.id, "related": recorded_for.personal_id_number})
+
+
 def _require_alive(person: Person, role: str) -> None:
     if person.status != LifeStatus.ALIVE.value:
         raise Conflict(f"{role} {person.personal_id_number} is recorded as deceased "
@@ -454,7 +464,9 @@ def record_marriage(session: Session, actor: Actor, first_pid: str, second_pid: 
     relation = FamilyRelation(person_id=spouses[0].id, relative_id=spouses[1].id,
                               kind=RelationKind.SPOUSE.value, since=occurred_on)
     session.add(relation)
-    _event(session, actor, spouses[0], EventKind.MARRIAGE, occurred_on, {}, related=spouses[1])
+    event = _event(session, actor, spouses[0], EventKind.MARRIAGE, occurred_on, {},
+                   related=spouses[1])
+    _also_for_spouse(session, actor, spouses[1], event, spouses[0])
     return relation
 
 
@@ -479,7 +491,8 @@ def record_divorce(session: Session, actor: Actor, first_pid: str, second_pid: s
     if relation.since and occurred_on < relation.since:
         raise Invalid("occurred_on", f"divorce on {occurred_on} precedes the marriage")
     relation.until = occurred_on
-    _event(session, actor, first, EventKind.DIVORCE, occurred_on, {}, related=second)
+    event = _event(session, actor, first, EventKind.DIVORCE, occurred_on, {}, related=second)
+    _also_for_spouse(session, actor, second, event, first)
     return relation
 
 

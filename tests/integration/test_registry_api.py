@@ -255,11 +255,12 @@ def test_a_life_recorded_through_the_api_appears_in_the_history(site: Site, an: 
     assert child["personal_id_number"].startswith("001220")
     assert (child["date_of_birth"], child["sex"], child["permanent_ward_code"]) == (
         "2020-02-02", "M", an.permanent_ward_code)
-    # every event recorded on An's own record bumps its version: marriage, move, death
+    # every event that changes An's record bumps its version: marriage, move, the divorce
+    # his wife filed (it changes both spouses), death
     assert (moved["permanent_ward_code"], moved["permanent_province_code"],
             moved["permanent_address_line"], moved["version"]) == (hcmc_ward, "79", "1 Lê Lợi", 3)
     assert (died["status"], died["date_of_death"], died["version"]) == (
-        "deceased", "2025-01-05", 4)
+        "deceased", "2025-01-05", 5)
 
     history = read(site, site.key("reader"), f"/persons/{an.personal_id_number}/history")
     assert history.status_code == 200, history.text
@@ -289,9 +290,11 @@ def test_a_life_recorded_through_the_api_appears_in_the_history(site: Site, an: 
 
     factory = site.app.state.session_factory
     written = [e.action for e in audit_entries(factory) if e.actor == "apikey:registrar"]
+    # a marriage and a divorce are written to both spouses' trails
     assert written == ["registry.person.create", "registry.event.marriage",
-                       "registry.person.create", "registry.event.birth",
-                       "registry.event.residence_change", "registry.event.divorce",
+                       "registry.event.marriage", "registry.person.create",
+                       "registry.event.birth", "registry.event.residence_change",
+                       "registry.event.divorce", "registry.event.divorce",
                        "registry.event.death"]
     [history_read] = audit_entries(factory, "registry.person.history", an.personal_id_number)
     assert (history_read.actor, history_read.purpose) == ("apikey:reader", PURPOSE)

@@ -12,15 +12,11 @@ account id as associated data: a ciphertext copied to another account's row will
 from __future__ import annotations
 
 import hashlib
-import os
 import struct
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 from civicstack.kit.errors import Invalid
+from civicstack.kit.sealing import Sealer
 
 FIELD = "face_photo"
 MIN_BYTES, MAX_BYTES = 2 * 1024, 5 * 1024 * 1024
@@ -31,7 +27,6 @@ JPEG_START = b"\xff\xd8\xff"
 # JPEG start-of-frame markers carry the dimensions; DHT (C4), JPG (C8) and DAC (CC) do not.
 JPEG_FRAMES = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD,
                          0xCE, 0xCF})
-NONCE_BYTES = 12
 
 
 @dataclass(frozen=True)
@@ -92,20 +87,16 @@ def _jpeg_size(data: bytes) -> tuple[int, int]:
 
 
 class PhotoVault:
-    """Seals and opens face photos; the key never leaves this object."""
+    """Seals and opens face photos, each bound to its account row (kit/sealing.py)."""
 
     def __init__(self, secret: str) -> None:
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                   info=b"civicstack face photo v1").derive(secret.encode())
-        self._aead = AESGCM(key)
+        self._sealer = Sealer(secret, b"civicstack face photo v1")
 
     def seal(self, account_id: int, data: bytes) -> bytes:
-        nonce = os.urandom(NONCE_BYTES)
-        return nonce + self._aead.encrypt(nonce, data, _bound_to(account_id))
+        return self._sealer.seal(data, _bound_to(account_id))
 
     def open(self, account_id: int, sealed: bytes) -> bytes:
-        nonce, ciphertext = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
-        return self._aead.decrypt(nonce, ciphertext, _bound_to(account_id))
+        return self._sealer.open(sealed, _bound_to(account_id))
 
 
 def _bound_to(account_id: int) -> bytes:

@@ -13,9 +13,8 @@ import secrets
 from datetime import datetime
 
 import pyotp
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from civicstack.kit.sealing import sealer
 
 ISSUER = "CivicStack"
 STEP_SECONDS = 30
@@ -23,7 +22,6 @@ DIGITS = 6
 # One step either side forgives a phone clock that is up to 30 s off, and a code typed as
 # its step ends; a wider window only gives a guesser more live codes.
 VALID_WINDOW = 1
-NONCE_BYTES = 12
 _CODE = re.compile(rf"[0-9]{{{DIGITS}}}")  # not \d: it also matches non-ASCII digits
 
 
@@ -32,23 +30,16 @@ def new_secret() -> str:
     return base64.b32encode(secrets.token_bytes(20)).decode()
 
 
-def _cipher(key: str) -> AESGCM:
-    # The stored key is a random string; HKDF turns it into exactly 256 bits for AES and ties
-    # them to this one use, so the same file could never serve as another purpose's key.
-    material = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                    info=b"civicstack totp secret").derive(key.encode())
-    return AESGCM(material)
+SEALING_PURPOSE = b"civicstack totp secret"
 
 
 def seal(key: str, secret: str, owner: str) -> str:
-    nonce = secrets.token_bytes(NONCE_BYTES)
-    sealed = _cipher(key).encrypt(nonce, secret.encode(), owner.encode())
-    return base64.b64encode(nonce + sealed).decode()
+    return base64.b64encode(sealer(key, SEALING_PURPOSE).seal(secret.encode(),
+                                                              owner.encode())).decode()
 
 
 def unseal(key: str, stored: str, owner: str) -> str:
-    raw = base64.b64decode(stored)
-    return _cipher(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], owner.encode()).decode()
+    return sealer(key, SEALING_PURPOSE).open(base64.b64decode(stored), owner.encode()).decode()
 
 
 def provisioning_uri(secret: str, label: str) -> str:

@@ -17,7 +17,7 @@ from webauthn import base64url_to_bytes
 from webauthn.helpers import bytes_to_base64url
 
 from civicstack.identity import passkeys, service
-from civicstack.identity.web import CITIZEN_KEY
+from civicstack.identity.web import signed_in_citizen
 from civicstack.kit.deps import DbSession
 from civicstack.kit.errors import DomainError, Invalid, Problem, RateLimited, Unauthorized
 from civicstack.kit.i18n import N_, translate
@@ -51,8 +51,7 @@ def _relying_party(request: Request) -> passkeys.RelyingParty:
 
 
 def _signed(request: Request, session: Session) -> service.SignedIn:
-    token = request.session.get(CITIZEN_KEY)
-    found = service.signed_in(session, str(token)) if token else None
+    found = signed_in_citizen(request, session)
     if found is None:
         raise Unauthorized("you are not signed in; sign in again")
     return found
@@ -78,8 +77,7 @@ def _spend_challenge(request: Request, purpose: str) -> bytes:
 
 @router.get("/account/passkeys", response_class=HTMLResponse)
 def passkeys_page(request: Request, session: DbSession) -> Response:
-    token = request.session.get(CITIZEN_KEY)
-    signed = service.signed_in(session, str(token)) if token else None
+    signed = signed_in_citizen(request, session)
     if signed is None:
         return RedirectResponse("/account/login?next=/account/passkeys", status_code=303)
     return render(request, "portal/passkeys.html", {

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from civicstack.identity import service as identity
-from civicstack.identity.web import CITIZEN_KEY
+from civicstack.identity.web import signed_in_citizen
 from civicstack.kit.deps import DbSession
 from civicstack.kit.i18n import N_
 from civicstack.kit.web import check_csrf, render
@@ -43,11 +43,6 @@ SCOPE_LABELS = {
 def _issuer(request: Request) -> str:
     provider: tokens.Provider = request.app.state.oidc
     return provider.issuer
-
-
-def _signed_in(request: Request, session: Session) -> identity.SignedIn | None:
-    token = request.session.get(CITIZEN_KEY)
-    return identity.signed_in(session, str(token)) if token else None
 
 
 def _single_values(request: Request) -> dict[str, str]:
@@ -90,7 +85,7 @@ def authorize(request: Request, session: DbSession) -> Response:
     try:
         parameters = _single_values(request)
         auth = service.validate(session, parameters)
-        signed = _signed_in(request, session)
+        signed = signed_in_citizen(request, session)
         step = service.next_step(session, auth, signed, _asked_at(parameters))
     except UnsafeRedirect as exc:
         return _error_page(request, str(exc))
@@ -129,7 +124,7 @@ def consent(request: Request, session: DbSession, pending: Annotated[str, Form()
     parameters: dict[str, str] = stored["parameters"]
     try:
         auth = service.validate(session, parameters)
-        signed = _signed_in(request, session)
+        signed = signed_in_citizen(request, session)
         if decision != "allow":
             raise RedirectingError(auth, "access_denied", "the citizen declined")
         if signed is not None:
@@ -156,7 +151,7 @@ def logout(request: Request, session: DbSession) -> Response:
     hint = request.query_params.get("id_token_hint", "")
     claims = tokens.read_id_token_hint(request.app.state.oidc, hint) if hint else None
     target = _post_logout_target(request, session, claims)
-    signed = _signed_in(request, session)
+    signed = signed_in_citizen(request, session)
     if signed is not None and not _hint_names(session, request, claims, signed):
         return render(request, "portal/logout.html", {"target": target or ""})
     return _finish_logout(request, session, signed, target)
@@ -168,7 +163,7 @@ def confirm_logout(request: Request, session: DbSession,
                    csrf_token: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf_token)
     allowed = request.session.pop("oidc_logout_target", "")
-    return _finish_logout(request, session, _signed_in(request, session),
+    return _finish_logout(request, session, signed_in_citizen(request, session),
                           target if target and target == allowed else None)
 
 
@@ -210,7 +205,7 @@ def _finish_logout(request: Request, session: Session, signed: identity.SignedIn
 
 @router.get("/account/connected-services", response_class=HTMLResponse)
 def connected_services(request: Request, session: DbSession) -> Response:
-    signed = _signed_in(request, session)
+    signed = signed_in_citizen(request, session)
     if signed is None:
         return RedirectResponse("/account/login?next=/account/connected-services",
                                 status_code=303)
@@ -222,7 +217,7 @@ def connected_services(request: Request, session: DbSession) -> Response:
 def withdraw(request: Request, session: DbSession, client_id: str,
              csrf_token: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf_token)
-    signed = _signed_in(request, session)
+    signed = signed_in_citizen(request, session)
     if signed is None:
         return RedirectResponse("/account/login", status_code=303)
     service.withdraw_consent(session, signed.account, client_id)

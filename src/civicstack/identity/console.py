@@ -73,6 +73,11 @@ def act(request: Request, session: Session, csrf_token: str, change: Callable[[A
     try:
         change(official)
     except DomainError as exc:
-        return render(request, "console/error.html", {"operator": official, "error": exc},
-                      exc.status)
+        return refusal_page(request, official, exc)
     return RedirectResponse(done, status_code=303)
+
+
+def refusal_page(request: Request, official: Actor, exc: DomainError) -> Response:
+    """A refused console page or action, shown on the console's error page with its status."""
+    return render(request, "console/error.html", {"operator": official, "error": exc},
+                  exc.status)

@@ -166,7 +166,7 @@ def _officials_page(request: Request, session: Session, admin: Actor, form: dict
     try:
         context["officials"] = officials.officials_in_scope(session, admin)
     except DomainError as exc:
-        return render(request, "console/error.html", {**context, "error": exc}, exc.status)
+        return console.refusal_page(request, admin, exc)
     return render(request, "console/officials.html", context, status_code)
 
 
@@ -191,8 +191,7 @@ def create_official(request: Request, session: DbSession,
     except Invalid as exc:
         return _officials_page(request, session, admin, form, field_errors(exc), exc.status)
     except DomainError as exc:
-        return render(request, "console/error.html", {"operator": admin, "error": exc},
-                      exc.status)
+        return console.refusal_page(request, admin, exc)
     # Shown once, to hand over in person; the official enrols an authenticator at first use.
     return _officials_page(request, session, admin, {}, {}, 201,
                            created=(official.username, password))

@@ -383,7 +383,7 @@ def approval_queue(request: Request, session: DbSession) -> Response:
     if not (may_approve or may_level2):
         exc = Forbidden(f"the {official.role} role may neither approve eID accounts nor "
                         "activate level 2")
-        return render(request, "console/error.html", {**context, "error": exc}, exc.status)
+        return console.refusal_page(request, official, exc)
     if may_approve:
         context["pending"] = service.pending_approval(session, official)
     return render(request, "console/accounts.html", context)

@@ -34,7 +34,7 @@ def _page(request: Request, session: Session, admin: Actor, form: dict[str, Any]
     try:
         context["clients"] = clients.list_clients(session, admin)
     except DomainError as exc:
-        return render(request, "console/error.html", {**context, "error": exc}, exc.status)
+        return console.refusal_page(request, admin, exc)
     return render(request, "console/relying_parties.html", context, status_code)
 
 
@@ -87,8 +87,7 @@ async def register(request: Request, session: DbSession) -> Response:
         return _page(request, session, admin, {**values, **chosen}, field_errors(exc),
                      exc.status)
     except DomainError as exc:
-        return render(request, "console/error.html", {"operator": admin, "error": exc},
-                      exc.status)
+        return console.refusal_page(request, admin, exc)
     return _page(request, session, admin, dict(DEFAULTS), {}, 201, created=registered)
 
 

@@ -163,8 +163,7 @@ def approval_queue(request: Request, session: DbSession) -> Response:
     try:
         waiting = service.pending(session, official)
     except DomainError as exc:
-        return render(request, "console/error.html", {"operator": official, "error": exc},
-                      exc.status)
+        return console.refusal_page(request, official, exc)
     context: dict[str, Any] = {"operator": official, "pending": waiting}
     return render(request, "console/organisations.html", context)
 

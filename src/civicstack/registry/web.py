@@ -75,7 +75,7 @@ def person_page(request: Request, session: DbSession, personal_id_number: str,
         context["errors"] = field_errors(exc)
         return render(request, "console/purpose.html", context, exc.status)
     except (NotFound, Forbidden) as exc:
-        return render(request, "console/error.html", {**context, "error": exc}, exc.status)
+        return console.refusal_page(request, official, exc)
     return render(request, "console/person.html", context)
 
 

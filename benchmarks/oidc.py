@@ -430,24 +430,25 @@ Side = DjangoOAuthToolkit | CivicStack
 def exchange(side: Side, figures: Figures | None, refresh_tokens: list[str]) -> None:
     """Mint a code (untimed), exchange it at the token endpoint (timed)."""
     code, verifier, nonce = side.mint_code()
-    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
-            "code_verifier": verifier}
+    _grant(side, figures, refresh_tokens, nonce, {
+        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+        "code_verifier": verifier})
+
+
+def refresh(side: Side, figures: Figures | None, refresh_tokens: list[str]) -> None:
+    """Rotate the newest refresh token of the chain (timed)."""
+    _grant(side, figures, refresh_tokens, None,
+           {"grant_type": "refresh_token", "refresh_token": refresh_tokens[-1]})
+
+
+def _grant(side: Side, figures: Figures | None, refresh_tokens: list[str], nonce: str | None,
+           form: dict[str, str]) -> None:
+    """POST `form` to the token endpoint (timed), check the answer, keep its refresh token."""
     with figures.timed() if figures else nullcontext():
         response = side.token(form)
     assert status_of(response) == 200, (side.name, response.content[:300])
     body = body_of(response)
     check_grant(side, body, nonce)
-    refresh_tokens.append(body["refresh_token"])
-
-
-def refresh(side: Side, figures: Figures | None, refresh_tokens: list[str]) -> None:
-    """Rotate the newest refresh token of the chain (timed)."""
-    form = {"grant_type": "refresh_token", "refresh_token": refresh_tokens[-1]}
-    with figures.timed() if figures else nullcontext():
-        response = side.token(form)
-    assert status_of(response) == 200, (side.name, response.content[:300])
-    body = body_of(response)
-    check_grant(side, body, None)
     refresh_tokens.append(body["refresh_token"])
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import re
+import time
 from pathlib import Path
 
 import pyotp
@@ -31,9 +32,14 @@ def an_adult_with_a_phone(population: Path, skip: int = 0) -> dict[str, str]:
     return adults[skip]
 
 
-def sms_code(server: Server, phone: str) -> str:
-    text = (server.data_dir / "mailbox" / f"{phone}.txt").read_text(encoding="utf-8")
-    return str(re.findall(r"\b(\d{6})\b", text)[-1])
+def sms_code(server: Server, phone: str, wait_s: float = 10.0) -> str:
+    """The newest code in the phone's mailbox. Codes leave in a background task after the
+    response, so the page can arrive before the message: wait for it."""
+    mailbox = server.data_dir / "mailbox" / f"{phone}.txt"
+    deadline = time.monotonic() + wait_s
+    while not mailbox.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return str(re.findall(r"\b(\d{6})\b", mailbox.read_text(encoding="utf-8"))[-1])
 
 
 def register_with_phone(citizen: Page, server: Server, person: dict[str, str],

@@ -29,6 +29,7 @@ from civicstack.organisations import api as organisations_api
 from civicstack.organisations import web as organisations_web
 from civicstack.registry import api as registry_api
 from civicstack.registry import web as registry_web
+from civicstack.wallet.site import WalletSite
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -49,6 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.photo_vault = PhotoVault(load_or_create_secret(settings.data_dir, "photo-key"))
     app.state.oidc = Provider(settings.issuer, KeyRing(settings.data_dir / "keys"),
                               load_or_create_secret(settings.data_dir, "pairwise-salt"))
+
+    app.state.wallet = WalletSite(settings.issuer, settings.data_dir,
+                                  load_or_create_secret(settings.data_dir, "wallet-key"))
 
     install_problem_handlers(app)
     app.add_middleware(

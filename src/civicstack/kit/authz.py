@@ -34,6 +34,9 @@ class Permission(enum.StrEnum):
     ORGANISATION_APPROVE = "organisation:approve"  # approve, suspend; change representative
     ORGANISATION_READ = "organisation:read"  # the API's organisation look-up
     OIDC_CLIENTS = "oidc:clients"  # register and disable relying parties (single sign-on)
+    WALLET_STATUS = "wallet:status"  # revoke, suspend, reinstate wallet documents
+    WALLET_VERIFY = "wallet:verify"  # check a citizen's wallet presentation at a counter
+    WALLET_ISSUE = "wallet:issue"  # an issuing agency's system pushing documents
     AUDIT_READ = "audit:read"
     OFFICIALS_MANAGE = "officials:manage"
 
@@ -41,12 +44,14 @@ class Permission(enum.StrEnum):
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.POLICE: frozenset({
         Permission.REGISTRY_READ, Permission.REGISTRY_RESIDENCE, Permission.IDENTITY_APPROVE,
-        Permission.IDENTITY_LEVEL2, Permission.ORGANISATION_APPROVE}),
+        Permission.IDENTITY_LEVEL2, Permission.ORGANISATION_APPROVE, Permission.WALLET_STATUS,
+        Permission.WALLET_VERIFY}),
     Role.SERVICE_CLERK: frozenset({
         Permission.REGISTRY_READ, Permission.REGISTRY_CIVIL_STATUS,
-        Permission.IDENTITY_APPROVE}),
+        Permission.IDENTITY_APPROVE, Permission.WALLET_VERIFY}),
     Role.AGENCY_APPROVER: frozenset({  # dossiers will come here
-        Permission.REGISTRY_READ, Permission.ORGANISATION_READ}),
+        Permission.REGISTRY_READ, Permission.ORGANISATION_READ, Permission.WALLET_STATUS,
+        Permission.WALLET_VERIFY, Permission.WALLET_ISSUE}),
     Role.ADMIN: frozenset(Permission),
 }
 

@@ -71,11 +71,11 @@ def read_keys(folder: Path) -> list[StoredKey]:
     return sorted((_read(path) for path in folder.glob("*.json")), key=lambda k: k.created_at)
 
 
-def ensure_keys(folder: Path) -> None:
+def ensure_keys(folder: Path, algorithms: tuple[str, ...] = ALGORITHMS) -> None:
     """Give every algorithm an active key (first run, or a folder someone emptied)."""
     folder.mkdir(parents=True, exist_ok=True)
     active = {k.algorithm for k in read_keys(folder) if k.retired_at is None}
-    for algorithm in ALGORITHMS:
+    for algorithm in algorithms:
         if algorithm not in active:
             _write(folder, StoredKey(_generate(algorithm), algorithm, datetime.now(UTC), None))
 
@@ -87,10 +87,11 @@ class Rotation:
     removed_kids: tuple[str, ...]
 
 
-def rotate(folder: Path, keep_retired_for: timedelta) -> Rotation:
+def rotate(folder: Path, keep_retired_for: timedelta,
+           algorithms: tuple[str, ...] = ALGORITHMS) -> Rotation:
     """New active keys; the old ones retire; keys retired longer ago than `keep_retired_for`
     (the longest lifetime of anything they signed) are deleted."""
-    ensure_keys(folder)
+    ensure_keys(folder, algorithms)
     moment = datetime.now(UTC)
     retired, removed = [], []
     for stored in read_keys(folder):
@@ -100,18 +101,18 @@ def rotate(folder: Path, keep_retired_for: timedelta) -> Rotation:
         elif stored.retired_at + keep_retired_for < moment:
             (folder / f"{stored.kid}.json").unlink()
             removed.append(stored.kid)
-    new = [StoredKey(_generate(a), a, moment, None) for a in ALGORITHMS]
+    new = [StoredKey(_generate(a), a, moment, None) for a in algorithms]
     for stored in new:
         _write(folder, stored)
     return Rotation(tuple(k.kid for k in new), tuple(retired), tuple(removed))
 
 
 class KeyRing:
-    """The keys of one data directory, re-read whenever the folder changes."""
+    """The keys of one folder, re-read whenever the folder changes."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, algorithms: tuple[str, ...] = ALGORITHMS) -> None:
         self.folder = folder
-        ensure_keys(folder)
+        ensure_keys(folder, algorithms)
         self._lock = Lock()
         self._seen: int | None = None
         self._keys: list[StoredKey] = []

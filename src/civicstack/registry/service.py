@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from civicstack.kit import audit
+from civicstack.kit import audit, events
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Scope, ScopeLevel
 from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound
@@ -498,7 +498,8 @@ def record_divorce(session: Session, actor: Actor, first_pid: str, second_pid: s
 
 def record_death(session: Session, actor: Actor, personal_id_number: str, occurred_on: date,
                  cause: str = "") -> Person:
-    """Marks the person deceased and ends a marriage; a second death is refused."""
+    """Marks the person deceased, ends a marriage and revokes the person's wallet documents;
+    a second death is refused."""
     person = _existing_person(session, actor, personal_id_number, lock=True)
     _require_alive(person, "person")
     if occurred_on < person.date_of_birth:
@@ -509,6 +510,7 @@ def record_death(session: Session, actor: Actor, personal_id_number: str, occurr
     if marriage:
         marriage.until = occurred_on
     _event(session, actor, person, EventKind.DEATH, occurred_on, {"cause": cause})
+    events.publish(session, events.PERSON_DECEASED, personal_id_number)  # revokes documents
     return person
 
 

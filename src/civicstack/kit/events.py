@@ -1,0 +1,32 @@
+"""In-process domain events: a domain announces a fact inside the caller's transaction, and the
+domains that depend on it react in that same transaction (all or nothing).
+
+The subscriber table below is the one place that names both sides, so the register never
+imports the wallet (which depends on the register); targets are imported when first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from functools import cache
+
+from sqlalchemy.orm import Session
+
+PERSON_DECEASED = "person.deceased"
+
+SUBSCRIBERS: dict[str, tuple[str, ...]] = {
+    PERSON_DECEASED: ("civicstack.wallet.service:revoke_documents_of_deceased",),
+}
+
+
+@cache
+def _handler(target: str) -> Callable[[Session, str], object]:
+    module, _, name = target.partition(":")
+    handler: Callable[[Session, str], object] = getattr(importlib.import_module(module), name)
+    return handler
+
+
+def publish(session: Session, event: str, subject_id: str) -> None:
+    for target in SUBSCRIBERS.get(event, ()):
+        _handler(target)(session, subject_id)

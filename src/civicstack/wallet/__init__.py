@@ -1,0 +1,1 @@
+"""Document wallet: government documents as SD-JWT verifiable credentials."""

@@ -1,0 +1,91 @@
+"""The little JOSE a verifier needs on its hot path: compact JWS parts, ES256 signature checks
+against `cryptography` keys, typed claims. Every failure is a `PresentationRefused` with a
+reason a verifier can act on."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+ALGORITHM = "ES256"
+_ECDSA = ec.ECDSA(hashes.SHA256())
+
+
+class PresentationRefused(Exception):
+    """The presentation fails a check; `reason` says which, in words a verifier can act on."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def digest(text: str) -> str:
+    return b64url(hashlib.sha256(text.encode("ascii")).digest())
+
+
+def json_part(text: str, what: str) -> Any:
+    try:
+        return json.loads(b64url_decode(text))
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise PresentationRefused(f"{what} is not base64url-encoded JSON") from exc
+
+
+def signed_parts(jwt: str, what: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
+    try:
+        header_b64, payload_b64, signature_b64 = jwt.split(".")
+    except ValueError as exc:
+        raise PresentationRefused(f"{what} is not a compact JWS") from exc
+    header, payload = json_part(header_b64, what), json_part(payload_b64, what)
+    if not isinstance(header, dict) or not isinstance(payload, dict):
+        raise PresentationRefused(f"{what} header and payload must be JSON objects")
+    try:
+        signature = b64url_decode(signature_b64)
+    except (ValueError, binascii.Error) as exc:
+        raise PresentationRefused(f"{what} signature is not base64url") from exc
+    return header, payload, f"{header_b64}.{payload_b64}".encode("ascii"), signature
+
+
+def check_signature(key: ec.EllipticCurvePublicKey, signing_input: bytes, signature: bytes,
+                     what: str) -> None:
+    if len(signature) != 64:
+        raise PresentationRefused(f"{what} signature is not an ES256 signature")
+    der = encode_dss_signature(int.from_bytes(signature[:32], "big"),
+                               int.from_bytes(signature[32:], "big"))
+    try:
+        key.verify(der, signing_input, _ECDSA)
+    except InvalidSignature as exc:
+        raise PresentationRefused(f"{what} signature does not verify") from exc
+
+
+def check_header(header: dict[str, Any], typ: str, what: str) -> None:
+    if header.get("alg") != ALGORITHM:
+        raise PresentationRefused(f"{what} must be signed with {ALGORITHM}, "
+                                  f"not {header.get('alg')!r}")
+    if header.get("typ") != typ:
+        raise PresentationRefused(f"{what} type must be {typ!r}, not {header.get('typ')!r}")
+
+
+def int_claim(payload: dict[str, Any], name: str, what: str) -> int:
+    value = payload.get(name)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise PresentationRefused(f"{what} has no numeric '{name}'")
+    return value
+
+

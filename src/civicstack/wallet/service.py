@@ -1,0 +1,491 @@
+"""The wallet's rules: the catalogue, issuing documents as SD-JWT VCs, their status (revoke,
+suspend, reinstate, lost card, death), status lists, the citizen's cards and in-person QR
+presentations, and the monthly list of integrated documents."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from civicstack.kit import audit
+from civicstack.kit.audit import SYSTEM, Actor
+from civicstack.kit.authz import Permission
+from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from civicstack.organisations import taxcode
+from civicstack.registry import service as registry
+from civicstack.wallet import catalogue, register_claims, repository, sdjwt, statuslist
+from civicstack.wallet.models import (
+    Credential,
+    DocumentType,
+    HolderKey,
+    Issuer,
+    IssuerGrant,
+    StatusList,
+)
+from civicstack.wallet.site import (
+    IN_PERSON_AUDIENCE,
+    STATUS_LIST_LIFETIME_S,
+    STATUS_LIST_TTL_S,
+    WalletSite,
+)
+from civicstack.wallet.statuslist import CredentialStatus
+
+STATUS_BITS = {"valid": CredentialStatus.VALID, "revoked": CredentialStatus.INVALID,
+               "suspended": CredentialStatus.SUSPENDED}
+LIST_FILL_LIMIT = 0.75  # past this, a new list: random indices stay cheap to find
+MAX_CLAIM_LENGTH = 300
+MIN_REASON_LENGTH = 5
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def vct_for(document: DocumentType) -> str:
+    return f"urn:vn:civicstack:{document.code}:{document.schema_version}"
+
+
+def document_code_of(vct: str) -> str:
+    """'urn:vn:civicstack:id_card:1' -> 'id_card'; '' for a type that is not ours."""
+    parts = vct.split(":")
+    return parts[3] if len(parts) == 5 and parts[:3] == ["urn", "vn", "civicstack"] else ""
+
+
+# --- catalogue ------------------------------------------------------------------------------
+
+def seed_catalogue(session: Session) -> int:
+    """Load the demo seed of issuers and document types; returns how many were new."""
+    added = 0
+    for seed in catalogue.ISSUERS:
+        if repository.issuer_by_slug(session, seed.slug) is None:
+            session.add(Issuer(slug=seed.slug, name=seed.name, name_en=seed.name_en,
+                               created_at=now()))
+            added += 1
+    session.flush()
+    for kind in catalogue.DOCUMENT_TYPES:
+        if repository.document_type(session, kind.code) is None:
+            issuer = _issuer(session, kind.issuer)
+            session.add(DocumentType(
+                code=kind.code, issuer_id=issuer.id, name=kind.name, name_en=kind.name_en,
+                subject_kind=kind.subject_kind, source=kind.source,
+                schema_version=kind.schema_version,
+                claims=[claim.as_dict() for claim in kind.claims],
+                validity_days=kind.validity_days, integrated_on=kind.integrated_on))
+            added += 1
+    session.flush()
+    return added
+
+
+def _issuer(session: Session, slug: str) -> Issuer:
+    issuer = repository.issuer_by_slug(session, slug)
+    if issuer is None:
+        raise NotFound(f"no issuing agency '{slug}'")
+    return issuer
+
+
+def issuer(session: Session, slug: str) -> Issuer:
+    return _issuer(session, slug)
+
+
+def issuers(session: Session) -> list[Issuer]:
+    return repository.issuers(session)
+
+
+def document_type(session: Session, code: str) -> DocumentType:
+    found = repository.document_type(session, code)
+    if found is None:
+        raise NotFound(f"no document type '{code}'")
+    return found
+
+
+def document_types(session: Session) -> list[DocumentType]:
+    return repository.document_types(session)
+
+
+# --- claims ---------------------------------------------------------------------------------
+
+def _check_value(spec: dict[str, Any], value: Any) -> str | None:
+    """Why `value` does not fit the claim's type, or None."""
+    kind = spec["type"]
+    if kind == "date":
+        try:
+            date.fromisoformat(str(value))
+        except ValueError:
+            return "must be a date written YYYY-MM-DD"
+        return None
+    expected = {"string": str, "integer": int, "boolean": bool, "array": list,
+                "object": dict}[kind]
+    if not isinstance(value, expected) or (kind == "integer" and isinstance(value, bool)):
+        return f"must be of type {kind}"
+    if isinstance(value, str) and not 0 < len(value.strip()) <= MAX_CLAIM_LENGTH:
+        return f"must be 1 to {MAX_CLAIM_LENGTH} characters"
+    return None
+
+
+def check_claims(document: DocumentType, claims: dict[str, Any]) -> dict[str, Any]:
+    """The claims, checked against the document type's schema: every required claim present,
+    each of its type, nothing the schema does not know."""
+    specs = {spec["name"]: spec for spec in document.claims}
+    errors = [FieldError(name, "not a claim of this document type") for name in claims
+              if name not in specs]
+    for name, spec in specs.items():
+        if name not in claims or claims[name] in (None, ""):
+            if spec["required"]:
+                errors.append(FieldError(name, "required"))
+            continue
+        problem = _check_value(spec, claims[name])
+        if problem:
+            errors.append(FieldError(name, problem))
+    if errors:
+        raise Invalid.of_fields(errors)
+    return {name: claims[name] for name in specs if claims.get(name) not in (None, "")}
+
+
+def _check_subject(session: Session, actor: Actor, document: DocumentType,
+                   subject_id: str, claims: dict[str, Any]) -> None:
+    if document.subject_kind == "organisation":
+        if not taxcode.is_valid(subject_id) or claims.get("tax_code") != subject_id:
+            raise Invalid("subject", "an organisation's document names it by its valid tax "
+                                     "code, the same as the 'tax_code' claim")
+        return
+    if claims.get("personal_id_number") != subject_id:
+        raise Invalid("personal_id_number", "must be the ID number of the document's holder")
+    person = registry.get_person(session, actor, subject_id,
+                                 f"bind the {document.code} document to its holder")
+    if person.status != "alive":
+        raise Conflict(f"person {subject_id} is recorded as deceased; no new documents")
+    if person.full_name != claims.get("full_name") or \
+            person.date_of_birth.isoformat() != claims.get("date_of_birth"):
+        raise Invalid("full_name", "name and date of birth must match the population register")
+
+
+# --- issuing --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Issued:
+    credential: Credential
+    sd_jwt: str
+
+
+def holder_jwk(session: Session, site: WalletSite, subject_id: str) -> dict[str, Any]:
+    """The portal wallet's private key for this person or organisation, made on first use."""
+    stored = repository.holder_key(session, subject_id)
+    if stored is None:
+        key = sdjwt.new_holder_key()
+        stored = HolderKey(subject_id=subject_id, created_at=now(), sealed_jwk=site.documents.seal(
+            key.export_private().encode(), subject_id.encode()))
+        session.add(stored)
+        session.flush()
+    private: dict[str, Any] = json.loads(site.documents.open(stored.sealed_jwk,
+                                                             subject_id.encode()))
+    return private
+
+
+def _public(jwk: dict[str, Any]) -> dict[str, Any]:
+    return {name: jwk[name] for name in ("kty", "crv", "x", "y")}
+
+
+def _status_position(session: Session, issuer: Issuer) -> tuple[StatusList, int]:
+    """A random free index: neighbouring indices say nothing about who was issued when."""
+    current = repository.open_status_list(session, issuer.id)
+    if current is None or repository.used_indices(session, current.id) >= \
+            current.size * LIST_FILL_LIMIT:
+        current = StatusList(issuer_id=issuer.id, number=current.number + 1 if current else 1,
+                             size=statuslist.LIST_SIZE)
+        session.add(current)
+        session.flush()
+    while True:
+        index = secrets.randbelow(current.size)
+        if not repository.index_taken(session, current.id, index):
+            return current, index
+
+
+def issue_credential(session: Session, site: WalletSite, actor: Actor, document_code: str,
+                     subject_id: str, claims: dict[str, Any],
+                     wallet_app_key: dict[str, Any] | None = None) -> Issued:
+    """Issue one document. Without `wallet_app_key` it goes to the portal wallet (sealed, bound
+    to the portal's holder key, replacing an earlier copy of a register document); with it,
+    to the wallet app that proved possession of that key (OpenID4VCI), and is not kept."""
+    document = document_type(session, document_code)
+    checked = check_claims(document, claims)
+    _check_subject(session, actor, document, subject_id, checked)
+    issuer = session.get(Issuer, document.issuer_id)
+    assert issuer is not None  # a foreign key
+    status_list, index = _status_position(session, issuer)
+    moment = now()
+    expires = moment + timedelta(days=document.validity_days)
+    bound_to = wallet_app_key or _public(holder_jwk(session, site, subject_id))
+    key, kid = site.jwcrypto_signer(issuer.slug)
+    token = sdjwt.issue(sdjwt.CredentialDraft(
+        site.issuer_url(issuer.slug), vct_for(document), checked, int(moment.timestamp()),
+        int(expires.timestamp()), site.status_list_uri(issuer.slug, status_list.number), index,
+        bound_to), key, kid)
+    if wallet_app_key is None and document.source == "register":
+        _replace_portal_copies(session, actor, subject_id, document)
+    credential = Credential(
+        public_id=secrets.token_hex(16), document_type_id=document.id, subject_id=subject_id,
+        holder="wallet-app" if wallet_app_key else "portal",
+        schema_version=document.schema_version, status="valid", status_reason="",
+        status_list_id=status_list.id, status_index=index, issued_at=moment, expires_at=expires,
+        sealed_sd_jwt=None if wallet_app_key else site.documents.seal(
+            token.encode(), subject_id.encode()))
+    session.add(credential)
+    session.flush()
+    audit.record(session, actor, "wallet.credential.issue", subject_type=_subject_type(document),
+                 subject_id=subject_id, purpose=f"issue {document.code} into the wallet",
+                 detail={"credential": credential.public_id, "holder": credential.holder,
+                         "claims": sorted(checked)})
+    return Issued(credential, token)
+
+
+def _subject_type(document: DocumentType) -> str:
+    return "person" if document.subject_kind == "person" else "organisation"
+
+
+def _replace_portal_copies(session: Session, actor: Actor, subject_id: str,
+                           document: DocumentType) -> None:
+    for earlier in repository.portal_copies(session, subject_id, document.id):
+        _set_status(session, actor, earlier, "revoked", "replaced by a newer copy")
+
+
+def issue_from_register(session: Session, site: WalletSite, subject_id: str,
+                        document_code: str) -> Issued:
+    """A document whose data is the register's, issued at the holder's request; the issuing
+    agency is the actor of the register read."""
+    document = document_type(session, document_code)
+    if document.source != "register":
+        raise Invalid("document_type", "this document comes from its agency's own system")
+    issuer = session.get(Issuer, document.issuer_id)
+    assert issuer is not None
+    actor = Actor("issuer", issuer.slug)
+    claims = register_claims.claims_from_register(session, actor, document_code, subject_id)
+    return issue_credential(session, site, actor, document_code, subject_id, claims)
+
+
+def require_grant(session: Session, actor: Actor, issuer_slug: str) -> Issuer:
+    """An operator key may push documents only for the issuers it was granted."""
+    actor.require(Permission.WALLET_ISSUE)
+    found = _issuer(session, issuer_slug)
+    if actor.kind != "cli" and repository.grant(session, found.id, actor.name) is None:
+        raise Forbidden(f"this key may not issue documents for '{issuer_slug}'")
+    return found
+
+
+def push_credential(session: Session, site: WalletSite, actor: Actor, issuer_slug: str,
+                    document_code: str, subject_id: str, claims: dict[str, Any]) -> Issued:
+    issuer = require_grant(session, actor, issuer_slug)
+    document = document_type(session, document_code)
+    if document.issuer_id != issuer.id:
+        raise Invalid("document_type", f"'{document_code}' is not issued by '{issuer_slug}'")
+    return issue_credential(session, site, actor, document_code, subject_id, claims)
+
+
+def grant_issuer(session: Session, actor: Actor, issuer_slug: str, apikey_name: str) -> None:
+    actor.require(Permission.OFFICIALS_MANAGE)
+    found = _issuer(session, issuer_slug)
+    if repository.grant(session, found.id, apikey_name):
+        raise Conflict(f"'{apikey_name}' may already issue for '{issuer_slug}'")
+    session.add(IssuerGrant(issuer_id=found.id, apikey_name=apikey_name, created_at=now()))
+    audit.record(session, actor, "wallet.issuer.grant", subject_type="issuer",
+                 subject_id=issuer_slug, purpose="issuer key management",
+                 detail={"apikey": apikey_name})
+
+
+# --- status ---------------------------------------------------------------------------------
+
+ALLOWED_CHANGES = {("valid", "suspended"), ("valid", "revoked"), ("suspended", "valid"),
+                   ("suspended", "revoked")}
+
+
+def _set_status(session: Session, actor: Actor, credential: Credential, status: str,
+                reason: str) -> None:
+    if (credential.status, status) not in ALLOWED_CHANGES:
+        raise Conflict(f"a {credential.status} document cannot become {status}")
+    previous, credential.status = credential.status, status
+    credential.status_reason, credential.status_changed_at = reason, now()
+    repository.forget_status_token(session, [credential.status_list_id])
+    audit.record(session, actor, f"wallet.credential.{_verb(status)}", subject_type="person",
+                 subject_id=credential.subject_id, purpose=reason,
+                 detail={"credential": credential.public_id, "from": previous})
+
+
+def _verb(status: str) -> str:
+    return {"valid": "reinstate", "suspended": "suspend", "revoked": "revoke"}[status]
+
+
+def _reason(reason: str) -> str:
+    cleaned = " ".join(reason.split())
+    if len(cleaned) < MIN_REASON_LENGTH:
+        raise Invalid("reason", "give a reason of at least 5 characters")
+    return cleaned[:300]
+
+
+def change_status(session: Session, actor: Actor, public_id: str, status: str,
+                  reason: str) -> Credential:
+    """An official or an agency's system revokes, suspends or reinstates a document."""
+    actor.require(Permission.WALLET_STATUS)
+    if status not in STATUS_BITS:
+        raise Invalid("status", "must be valid, suspended or revoked")
+    credential = repository.credential(session, public_id, lock=True)
+    if credential is None:
+        raise NotFound(f"no document {public_id}")
+    _set_status(session, actor, credential, status, _reason(reason))
+    return credential
+
+
+def report_lost(session: Session, subject_id: str, public_id: str) -> Credential:
+    """The holder reports a lost card or phone: the document is suspended at once, so a finder
+    cannot use it; the police reinstate it when it is found."""
+    credential = repository.credential(session, public_id, lock=True)
+    if credential is None or credential.subject_id != subject_id:
+        raise NotFound("no such document in your wallet")
+    _set_status(session, Actor("citizen", subject_id), credential, "suspended",
+                "reported lost by the holder")
+    return credential
+
+
+def revoke_documents_of_deceased(session: Session, personal_id_number: str) -> int:
+    """A death in the register revokes every document of the person (registry event)."""
+    revoked = 0
+    for credential in repository.credentials_of(session, personal_id_number):
+        if credential.status != "revoked":
+            _set_status(session, SYSTEM, credential, "revoked", "holder recorded as deceased")
+            revoked += 1
+    return revoked
+
+
+# --- status lists ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SignedStatusList:
+    token: str
+    expires_at: datetime
+
+
+def status_list_token(session: Session, site: WalletSite, issuer_slug: str,
+                      number: int) -> SignedStatusList:
+    """The signed list, re-signed only after a status changed or half its lifetime passed."""
+    found = _issuer(session, issuer_slug)
+    listed = repository.status_list(session, found.id, number)
+    if listed is None:
+        raise NotFound(f"issuer '{issuer_slug}' has no status list {number}")
+    moment = now()
+    fresh_until = moment + timedelta(seconds=STATUS_LIST_LIFETIME_S // 2)
+    if listed.token is None or listed.token_expires_at is None or \
+            _aware(listed.token_expires_at) < fresh_until:
+        entries = {index: STATUS_BITS[status] for index, status in
+                   repository.flagged_entries(session, listed.id).items()}
+        expires = moment + timedelta(seconds=STATUS_LIST_LIFETIME_S)
+        listed.token = statuslist.sign(statuslist.ListClaims(
+            site.status_list_uri(issuer_slug, number), int(moment.timestamp()),
+            int(expires.timestamp()), STATUS_LIST_TTL_S),
+            statuslist.encode(entries, listed.size), site.signing_key(issuer_slug))
+        listed.token_expires_at = expires
+    assert listed.token_expires_at is not None
+    return SignedStatusList(listed.token, _aware(listed.token_expires_at))
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def trust_bundle(session: Session, site: WalletSite) -> dict[str, Any]:
+    """What an offline verifier caches: every issuer's public keys and current status lists."""
+    lists = {site.status_list_uri(slug, listed.number):
+             status_list_token(session, site, slug, listed.number).token
+             for listed, slug in repository.status_lists(session)}
+    return {"issued_at": int(now().timestamp()),
+            "issuers": {site.issuer_url(i.slug): site.jwks(i.slug)
+                        for i in repository.issuers(session)},
+            "status_lists": lists}
+
+
+# --- the citizen's wallet -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Card:
+    credential: Credential
+    document: DocumentType
+    issuer: Issuer
+    claims: dict[str, Any]
+
+    @property
+    def expired(self) -> bool:
+        return _aware(self.credential.expires_at) <= now()
+
+
+def _open(site: WalletSite, credential: Credential) -> str:
+    assert credential.sealed_sd_jwt is not None
+    return site.documents.open(credential.sealed_sd_jwt, credential.subject_id.encode()).decode()
+
+
+def cards(session: Session, site: WalletSite, subject_id: str) -> list[Card]:
+    """The portal wallet's documents, newest first; revoked ones are kept out of sight."""
+    types = {d.id: d for d in repository.document_types(session)}
+    issuers_by_id = {i.id: i for i in repository.issuers(session)}
+    found = []
+    for credential in repository.credentials_of(session, subject_id):
+        if credential.holder != "portal" or credential.status == "revoked":
+            continue
+        document = types[credential.document_type_id]
+        found.append(Card(credential, document, issuers_by_id[document.issuer_id],
+                          sdjwt.disclosed_claims(_open(site, credential))))
+    return found
+
+
+def card(session: Session, site: WalletSite, subject_id: str, public_id: str) -> Card:
+    for found in cards(session, site, subject_id):
+        if found.credential.public_id == public_id:
+            return found
+    raise NotFound("no such document in your wallet")
+
+
+def present(session: Session, site: WalletSite, subject_id: str, public_id: str,
+            disclose: list[str], audience: str, nonce: str) -> str:
+    """A presentation of the chosen claims, signed with the portal wallet's holder key."""
+    chosen = card(session, site, subject_id, public_id)
+    unknown = sorted(set(disclose) - set(chosen.claims))
+    if unknown or not disclose:
+        raise Invalid("disclose", f"choose among this document's claims (not {unknown})"
+                      if unknown else "choose at least one claim to show")
+    if chosen.credential.status != "valid" or chosen.expired:
+        raise Conflict("this document is suspended or expired and cannot be shown")
+    key = sdjwt.jwcrypto_key(holder_jwk(session, site, subject_id))
+    presentation = sdjwt.present(_open(site, chosen.credential), disclose, key, audience, nonce)
+    audit.record(session, Actor("citizen", subject_id), "wallet.presentation.create",
+                 subject_type="person", subject_id=subject_id,
+                 purpose="show wallet data", detail={"credential": public_id,
+                                                     "audience": audience, "claims": disclose})
+    return presentation
+
+
+def present_in_person(session: Session, site: WalletSite, subject_id: str, public_id: str,
+                      disclose: list[str]) -> str:
+    return present(session, site, subject_id, public_id, disclose, IN_PERSON_AUDIENCE,
+                   sdjwt.new_nonce())
+
+
+# --- the monthly list of integrated documents -----------------------------------------------
+
+@dataclass(frozen=True)
+class IntegratedDocument:
+    month: str  # YYYY-MM
+    issuer: Issuer
+    document: DocumentType
+    issued: int
+
+
+def integrated_documents(session: Session) -> list[IntegratedDocument]:
+    """Per document type: its agency, personal or organisation, the month it was integrated
+    and how many have been issued, by month of integration."""
+    counts = repository.issued_counts(session)
+    issuers_by_id = {i.id: i for i in repository.issuers(session)}
+    return [IntegratedDocument(d.integrated_on.strftime("%Y-%m"), issuers_by_id[d.issuer_id], d,
+                               counts.get(d.id, 0))
+            for d in repository.document_types(session)]

@@ -29,6 +29,7 @@ demo: $(INSTALLED) ## Migrate an SQLite database, seed ~2,000 people, serve http
 	$(BIN)/civicstack db upgrade
 	$(BIN)/civicstack demo seed --people $(DEMO_PEOPLE) --seed 1
 	CIVICSTACK_PUBLIC_URL=$(DEMO_URL) $(BIN)/civicstack oidc demo-bank
+	CIVICSTACK_PUBLIC_URL=$(DEMO_URL) $(BIN)/civicstack wallet demo
 	@echo "Citizen portal: $(DEMO_URL)/"
 	@echo "Officials' console: $(DEMO_URL)/console/login (officials and passwords in .data/demo-officials.txt; API key in .data/demo-operator-key.txt)"
 	@echo "Single sign-on: $(DEMO_URL)/demo/bank/ (a relying party signing in with eID)"

@@ -29,7 +29,8 @@ from civicstack.organisations import api as organisations_api
 from civicstack.organisations import web as organisations_web
 from civicstack.registry import api as registry_api
 from civicstack.registry import web as registry_web
-from civicstack.wallet.site import WalletSite
+from civicstack.wallet import api as wallet_api
+from civicstack.wallet.site import wallet_site
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -51,8 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.oidc = Provider(settings.issuer, KeyRing(settings.data_dir / "keys"),
                               load_or_create_secret(settings.data_dir, "pairwise-salt"))
 
-    app.state.wallet = WalletSite(settings.issuer, settings.data_dir,
-                                  load_or_create_secret(settings.data_dir, "wallet-key"))
+    app.state.wallet = wallet_site(settings)
 
     install_problem_handlers(app)
     app.add_middleware(
@@ -77,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(oidc_console_web.router)
     app.include_router(organisations_api.router, prefix="/api/v1")
     app.include_router(organisations_web.router)
+    app.include_router(wallet_api.public)
+    app.include_router(wallet_api.router, prefix="/api/v1")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.demo_relying_party:
         app.mount(MOUNT, demo_bank(settings,

@@ -23,6 +23,7 @@ from civicstack.oidc.cli import keys_app, oidc_app
 from civicstack.registry import service as registry
 from civicstack.registry.cli import demo_app, registry_app
 from civicstack.registry.units import sync_reference_units
+from civicstack.wallet.cli import wallet_app
 
 # Locals in tracebacks could print tokens or personal data to a terminal or CI log.
 app = typer.Typer(help="CivicStack operator commands.", no_args_is_help=True,
@@ -40,6 +41,7 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(demo_app, name="demo")
 app.add_typer(oidc_app, name="oidc")
 app.add_typer(keys_app, name="keys")
+app.add_typer(wallet_app, name="wallet")
 
 
 @db_app.command("upgrade")

@@ -11,8 +11,10 @@ from typing import Any
 from joserfc.jwk import ECKey
 from jwcrypto.jwk import JWK
 
+from civicstack.config import Settings
 from civicstack.kit.keys import KeyRing
 from civicstack.kit.sealing import Sealer, sealer
+from civicstack.kit.secrets import load_or_create_secret
 
 ISSUER_ALGORITHMS = ("ES256",)
 IN_PERSON_AUDIENCE = "urn:civicstack:in-person"
@@ -63,3 +65,9 @@ class WalletSite:
     def documents(self) -> Sealer:
         """Seals the portal wallet's SD-JWTs and holder keys at rest."""
         return sealer(self._seal_secret, b"civicstack wallet documents v1")
+
+
+def wallet_site(settings: Settings) -> WalletSite:
+    """The app's and the CLI's wallet, over the same keys and sealing secret."""
+    return WalletSite(settings.issuer, settings.data_dir,
+                      load_or_create_secret(settings.data_dir, "wallet-key"))

@@ -70,6 +70,10 @@ def _public_key_from_point(x: str, y: str) -> ec.EllipticCurvePublicKey:
     return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
 
 
+def holder_key_cache_clear() -> None:
+    _public_key_from_point.cache_clear()
+
+
 def public_key(jwk: Mapping[str, Any]) -> ec.EllipticCurvePublicKey:
     """A P-256 public key from its JWK; anything else is refused."""
     if jwk.get("kty") != "EC" or jwk.get("crv") != "P-256" or "d" in jwk:
@@ -204,8 +208,14 @@ def _disclosed(payload: dict[str, Any], disclosures: dict[str, list[Any]]) -> tu
     return claims, len(committed) - len(claims)
 
 
+def _member(payload: dict[str, Any], name: str) -> dict[str, Any]:
+    """A JSON object member of the payload, or an empty one (never a crash on odd input)."""
+    value = payload.get(name)
+    return value if isinstance(value, dict) else {}
+
+
 def _check_status(payload: dict[str, Any], trust: Trust) -> None:
-    reference = payload.get("status", {}).get("status_list")
+    reference = _member(payload, "status").get("status_list")
     if not isinstance(reference, dict) or not isinstance(reference.get("idx"), int):
         raise PresentationRefused("the credential carries no status list reference")
     state = trust.status(str(reference.get("uri")), reference["idx"])
@@ -260,7 +270,7 @@ def verify(presentation: str, trust: Trust, expect: Expectations) -> VerifiedPre
     check_signature(key, signing_input, signature, "the credential")
     issued_at, expires_at = _check_validity(payload, expect.now)
     claims, withheld = _disclosed(payload, _disclosures_by_digest(disclosures))
-    holder_jwk = payload.get("cnf", {}).get("jwk")
+    holder_jwk = _member(payload, "cnf").get("jwk")
     presented = presentation.strip()[: -len(key_binding)] if key_binding else presentation
     binding = _check_key_binding(key_binding, holder_jwk, presented, expect)
     _check_status(payload, trust)

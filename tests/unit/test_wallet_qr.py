@@ -15,7 +15,7 @@ from civicstack.wallet.jws import PresentationRefused
 def test_base45_matches_the_rfc_9285_examples() -> None:
     assert qr.base45_encode(b"AB") == "BB8"
     assert qr.base45_encode(b"Hello!!") == "%69 VD92EX0"
-    assert qr.base45_encode("ietf!".encode()) == "QED8WEX0"
+    assert qr.base45_encode(b"ietf!") == "QED8WEX0"
     assert qr.base45_decode("QED8WEX0") == b"ietf!"
 
 

@@ -99,6 +99,7 @@ def read(token: str, key_for: Any, now: int) -> VerifiedList:
     if expires_at <= now:
         raise PresentationRefused("the cached status list has expired; refresh it")
     body = payload.get("status_list")
-    if not isinstance(body, dict) or body.get("bits") not in (1, 2, 4, 8) or not isinstance(body.get("lst"), str):
+    if not isinstance(body, dict) or body.get("bits") not in (1, 2, 4, 8) or \
+            not isinstance(body.get("lst"), str):
         raise PresentationRefused("the status list is malformed")
     return VerifiedList(str(payload.get("sub")), decode(body["lst"]), body["bits"], expires_at)

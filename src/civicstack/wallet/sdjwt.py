@@ -270,7 +270,7 @@ def verify(presentation: str, trust: Trust, expect: Expectations) -> VerifiedPre
     check_signature(key, signing_input, signature, "the credential")
     issued_at, expires_at = _check_validity(payload, expect.now)
     claims, withheld = _disclosed(payload, _disclosures_by_digest(disclosures))
-    holder_jwk = _member(payload, "cnf").get("jwk")
+    holder_jwk: Any = _member(payload, "cnf").get("jwk")  # checked with the key binding
     presented = presentation.strip()[: -len(key_binding)] if key_binding else presentation
     binding = _check_key_binding(key_binding, holder_jwk, presented, expect)
     _check_status(payload, trust)

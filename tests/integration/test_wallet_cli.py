@@ -110,6 +110,9 @@ def test_the_offline_verifier_checks_a_qr_code_against_a_cached_bundle(
                           "--seen", str(seen))
     assert replayed.exit_code == 1
     assert "replay" in replayed.stderr
+    shown_again = present_id_card(an, tmp_path / "qr-2.txt")  # the same fields, a new QR code
+    assert civicstack("wallet", "verify", str(shown_again), "--bundle", str(bundle),
+                      "--seen", str(seen)).exit_code == 0
 
 
 def test_a_revocation_reaches_the_offline_verifier_with_the_next_bundle(

@@ -29,7 +29,7 @@ def read_bundle(path: Path) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ReplayFile:
-    """sd_hash -> until when it is remembered; entries past that are dropped on save."""
+    """Presentation id -> until when it is remembered; older entries are dropped on save."""
 
     path: Path
 
@@ -41,9 +41,9 @@ class ReplayFile:
 
     def accept(self, verified: sdjwt.VerifiedPresentation, now: int) -> None:
         seen = self._load(now)
-        if verified.sd_hash in seen:
+        if verified.presentation_id in seen:
             raise PresentationRefused("this presentation was already shown here (replay)")
-        seen[verified.sd_hash] = (verified.key_binding_issued_at + KEY_BINDING_MAX_AGE_S
+        seen[verified.presentation_id] = (verified.key_binding_issued_at + KEY_BINDING_MAX_AGE_S
                                   + REPLAY_MARGIN_S)
         temporary = self.path.with_suffix(".tmp")
         temporary.write_text(json.dumps(seen), encoding="utf-8")

@@ -149,7 +149,9 @@ class VerifiedPresentation:
     nonce: str
     audience: str
     key_binding_issued_at: int
-    sd_hash: str  # identifies this exact presentation, for replay detection
+    # The key-binding JWT's digest: one per act of showing, unlike `sd_hash`, which is the same
+    # whenever the same fields of the same card are shown. Replay guards key on this.
+    presentation_id: str
     withheld: int = field(default=0)  # how many claims the holder did not disclose
 
 
@@ -276,4 +278,4 @@ def verify(presentation: str, trust: Trust, expect: Expectations) -> VerifiedPre
     _check_status(payload, trust)
     return VerifiedPresentation(issuer, vct, claims, issued_at, expires_at, holder_jwk,
                                 binding["nonce"], expect.audience, binding["iat"],
-                                str(binding["sd_hash"]), withheld)
+                                digest(key_binding), withheld)

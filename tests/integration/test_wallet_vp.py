@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,12 +18,13 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from joserfc import jwt
-from joserfc.jwk import KeySet
+from joserfc.jwk import ECKey, KeySet
 from sd_jwt.holder import SDJWTHolder
 from sqlalchemy import update
 
 from civicstack.kit.db import transaction
 from civicstack.oidc import clients
+from civicstack.oidc.protocol import JWT_BEARER
 from civicstack.registry.models import Person
 from civicstack.wallet import sdjwt, service
 from civicstack.wallet.jws import b64url
@@ -186,6 +188,15 @@ def test_a_bank_reads_verified_id_card_fields_after_the_citizen_approves_and_nee
          "open a bank account")]
 
 
+def test_the_same_fields_can_be_shared_again_with_a_new_request(
+        site: Site, bank: RelyingParty, holder: Holder) -> None:
+    """The replay guard keys on the key binding: the same disclosures shown twice are two
+    presentations, not a replay."""
+    for created in (bank.created(), relying_party(site, "Công ty Khác").created()):
+        assert approve(site, created).status_code == 200
+    assert len(audit_entries(site.app.state.session_factory, "wallet.presentation.read")) == 2
+
+
 def test_the_consent_page_speaks_vietnamese_by_default(site: Site, bank: RelyingParty,
                                                        holder: Holder) -> None:
     page = site.client.get(urlsplit(bank.created()["wallet_url"]).path + "?lang=vi")
@@ -274,6 +285,36 @@ def test_an_unauthenticated_relying_party_is_refused(site: Site, bank: RelyingPa
     assert_problem(TestClient(site.app).post(API, json=ASK, auth=(bank.client_id, "wrong")), 401)
     created = bank.created()
     assert_problem(TestClient(site.app).get(f"{API}/{created['id']}"), 401)
+
+
+def test_a_private_key_jwt_client_asks_and_reads_with_single_use_assertions(
+        site: Site) -> None:
+    with transaction(site.app.state.session_factory) as session:
+        service.seed_catalogue(session)
+        key = ECKey.generate_key("P-256", parameters={"alg": "ES256"}, private=True)
+        key.ensure_kid()
+        client_id = clients.register_client(session, ADMIN, site.app.state.pepper,
+                                            clients.NewClient(
+                                                "Bảo hiểm Demo", (RP_REDIRECT,),
+                                                auth_method="private_key_jwt",
+                                                jwks={"keys": [key.as_dict(private=False)]})
+                                            ).client_id
+    audience = f"{site.app.state.oidc.issuer}{API}"
+
+    def assertion() -> dict[str, str]:
+        moment = int(time.time())
+        return {"client_assertion_type": JWT_BEARER, "client_assertion": jwt.encode(
+            {"alg": "ES256"}, {"iss": client_id, "sub": client_id, "aud": audience,
+                               "jti": secrets.token_urlsafe(8), "iat": moment,
+                               "exp": moment + 60}, key)}
+
+    http = TestClient(site.app)
+    signed = assertion()
+    created = http.post(API, json={**ASK, **signed})
+    assert created.status_code == 201, created.text
+    assert_problem(http.post(API, json={**ASK, **signed}), 401)  # an assertion is good once
+    read = http.get(f"{API}/{created.json()['id']}", params=assertion())
+    assert read.json()["state"] == "pending"
 
 
 def test_another_relying_party_cannot_read_the_request(site: Site, bank: RelyingParty,

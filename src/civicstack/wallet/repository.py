@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from civicstack.wallet.models import (
@@ -13,6 +14,8 @@ from civicstack.wallet.models import (
     HolderKey,
     Issuer,
     IssuerGrant,
+    PresentationRequest,
+    SeenPresentation,
     StatusList,
 )
 
@@ -115,3 +118,26 @@ def issued_counts(session: Session) -> dict[int, int]:
     rows = session.execute(select(Credential.document_type_id, func.count())
                            .group_by(Credential.document_type_id))
     return dict(rows.all())
+
+
+# --- OpenID4VP ------------------------------------------------------------------------------
+
+def presentation_request(session: Session, public_id: str, *,
+                         lock: bool = False) -> PresentationRequest | None:
+    query = select(PresentationRequest).where(PresentationRequest.public_id == public_id)
+    return session.scalars(query.with_for_update() if lock else query).one_or_none()
+
+
+def credential_at(session: Session, status_list_id: int, index: int) -> Credential | None:
+    return session.scalars(select(Credential).where(
+        Credential.status_list_id == status_list_id,
+        Credential.status_index == index)).one_or_none()
+
+
+def presentation_seen(session: Session, sd_hash: str) -> bool:
+    return session.scalar(select(SeenPresentation.id).where(
+        SeenPresentation.sd_hash == sd_hash)) is not None
+
+
+def forget_seen_presentations(session: Session, before: datetime) -> None:
+    session.execute(delete(SeenPresentation).where(SeenPresentation.forget_after < before))

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from civicstack.wallet.models import (
     Credential,
+    CredentialOffer,
     DocumentType,
     HolderKey,
     Issuer,
     IssuerGrant,
+    Nonce,
     StatusList,
 )
 
@@ -115,3 +118,25 @@ def issued_counts(session: Session) -> dict[int, int]:
     rows = session.execute(select(Credential.document_type_id, func.count())
                            .group_by(Credential.document_type_id))
     return dict(rows.all())
+
+
+def offer_by_code(session: Session, code_digest: str) -> CredentialOffer | None:
+    """Locked: two token requests with one code are served one after the other."""
+    return session.scalars(select(CredentialOffer).where(
+        CredentialOffer.code_digest == code_digest).with_for_update()).one_or_none()
+
+
+def offer_by_access_token(session: Session, token_digest: str) -> CredentialOffer | None:
+    return session.scalars(select(CredentialOffer).where(
+        CredentialOffer.access_token_digest == token_digest).with_for_update()).one_or_none()
+
+
+def nonce(session: Session, purpose: str, value_digest: str) -> Nonce | None:
+    return session.scalars(select(Nonce).where(
+        Nonce.purpose == purpose, Nonce.value_digest == value_digest).with_for_update()
+    ).one_or_none()
+
+
+def forget_nonces(session: Session, purpose: str, expired_before: datetime) -> None:
+    session.execute(delete(Nonce).where(Nonce.purpose == purpose,
+                                        Nonce.expires_at < expired_before))

@@ -475,6 +475,8 @@ def test_a_nonce_answers_one_proof_only(site: Site, holder: Person, app: WalletA
      "invalid_credential_request"),  # this issuer's, but not what the offer was for
     ({"proofs": {"jwt": ["x"]}}, "invalid_credential_request"),
     ([], "invalid_credential_request"),
+    ({"credential_configuration_id": "id_card", "padding": "x" * 20_000},
+     "invalid_credential_request"),
 ])
 def test_a_malformed_credential_request_is_refused_in_oauth_terms(
         site: Site, holder: Person, app: WalletApp, request_body: Any, error: str) -> None:

@@ -37,6 +37,7 @@ NONCE_PURPOSE = "vci"
 PROOF_MAX_AGE_S = 300
 TX_CODE_LENGTH = 6
 MAX_TX_CODE_FAILURES = 5
+MAX_REQUEST_BYTES = 16_384  # a request with one key proof is well under 2 KiB
 LOCALES = ("vi", "en")
 
 
@@ -318,6 +319,8 @@ def issue(session: Session, site: WalletSite, slug: str, authorization: str,
     the citizen's current portal copy, bound to the key the wallet app proved it holds. The
     access token gives one credential; a refused proof leaves it usable for a retry."""
     offer = _offer_for_token(session, slug, authorization)
+    if len(body) > MAX_REQUEST_BYTES:
+        raise OAuthError("invalid_credential_request", "the request is too large")
     try:
         request = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -52,9 +52,19 @@ async def nonce(request: Request, slug: str) -> Response:
     return await answer(request, work)
 
 
+async def _capped_body(request: Request) -> bytes:
+    """The body, read no further than one byte past what a credential request may weigh."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > vci.MAX_REQUEST_BYTES:
+            break
+    return bytes(body)
+
+
 @router.post(ISSUER + "/credential")
 async def credential(request: Request, slug: str) -> Response:
-    body = await request.body()
+    body = await _capped_body(request)
     authorization = request.headers.get("authorization", "")
 
     def work(session: Session) -> dict[str, Any]:

@@ -137,6 +137,10 @@ class CredentialOffer(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    # The 6-digit transaction code, hashed together with the pre-authorized code (which is
+    # stored only as a digest): a leaked table does not give up the PIN to a brute force.
+    tx_code_digest: Mapped[str] = mapped_column(String(64))
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     document_type_id: Mapped[int] = mapped_column(ForeignKey("wallet_document_type.id"))
     subject_id: Mapped[str] = mapped_column(String(14))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

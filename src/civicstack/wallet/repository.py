@@ -10,10 +10,12 @@ from sqlalchemy.orm import Session
 
 from civicstack.wallet.models import (
     Credential,
+    CredentialOffer,
     DocumentType,
     HolderKey,
     Issuer,
     IssuerGrant,
+    Nonce,
     PresentationRequest,
     SeenPresentation,
     StatusList,
@@ -141,3 +143,27 @@ def presentation_seen(session: Session, sd_hash: str) -> bool:
 
 def forget_seen_presentations(session: Session, before: datetime) -> None:
     session.execute(delete(SeenPresentation).where(SeenPresentation.forget_after < before))
+
+
+# --- OpenID4VCI ------------------------------------------------------------------------------
+
+def offer_by_code(session: Session, code_digest: str) -> CredentialOffer | None:
+    """Locked: two token requests with one code are served one after the other."""
+    return session.scalars(select(CredentialOffer).where(
+        CredentialOffer.code_digest == code_digest).with_for_update()).one_or_none()
+
+
+def offer_by_access_token(session: Session, token_digest: str) -> CredentialOffer | None:
+    return session.scalars(select(CredentialOffer).where(
+        CredentialOffer.access_token_digest == token_digest).with_for_update()).one_or_none()
+
+
+def nonce(session: Session, purpose: str, value_digest: str) -> Nonce | None:
+    return session.scalars(select(Nonce).where(
+        Nonce.purpose == purpose, Nonce.value_digest == value_digest).with_for_update()
+    ).one_or_none()
+
+
+def forget_nonces(session: Session, purpose: str, expired_before: datetime) -> None:
+    session.execute(delete(Nonce).where(Nonce.purpose == purpose,
+                                        Nonce.expires_at < expired_before))

@@ -1,0 +1,72 @@
+"""OpenID4VCI endpoints of each issuing agency: metadata, token, nonce and credential. Thin:
+the rules are in vci.py; refusals leave in OAuth's shape and, being returned rather than
+raised, commit what they changed (a wrong PIN counts, a used nonce stays used)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
+
+from civicstack.kit.deps import DbSession
+from civicstack.oidc.api import Form, answer
+from civicstack.wallet import vci
+from civicstack.wallet.site import WalletSite
+
+router = APIRouter(tags=["Wallet: OpenID4VCI"])
+ISSUER = "/wallet/issuers/{slug}"
+METADATA_CACHE = {"Cache-Control": "public, max-age=300"}
+
+
+def _site(request: Request) -> WalletSite:
+    site: WalletSite = request.app.state.wallet
+    return site
+
+
+@router.get("/.well-known/openid-credential-issuer" + ISSUER)
+def credential_issuer_metadata(request: Request, session: DbSession, slug: str) -> JSONResponse:
+    return JSONResponse(vci.issuer_metadata(session, _site(request), slug),
+                        headers=METADATA_CACHE)
+
+
+@router.get("/.well-known/oauth-authorization-server" + ISSUER)
+def authorization_server_metadata(request: Request, session: DbSession,
+                                  slug: str) -> JSONResponse:
+    return JSONResponse(vci.authorization_server_metadata(session, _site(request), slug),
+                        headers=METADATA_CACHE)
+
+
+@router.post(ISSUER + "/token")
+async def token(request: Request, form: Form, slug: str) -> Response:
+    def work(session: Session) -> dict[str, Any]:
+        return vci.exchange(session, slug, form)
+    return await answer(request, work)
+
+
+@router.post(ISSUER + "/nonce")
+async def nonce(request: Request, slug: str) -> Response:
+    def work(session: Session) -> dict[str, Any]:
+        return vci.new_c_nonce(session, slug)
+    return await answer(request, work)
+
+
+async def _capped_body(request: Request) -> bytes:
+    """The body, read no further than one byte past what a credential request may weigh."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > vci.MAX_REQUEST_BYTES:
+            break
+    return bytes(body)
+
+
+@router.post(ISSUER + "/credential")
+async def credential(request: Request, slug: str) -> Response:
+    body = await _capped_body(request)
+    authorization = request.headers.get("authorization", "")
+
+    def work(session: Session) -> dict[str, Any]:
+        return vci.issue(session, _site(request), slug, authorization, body)
+    return await answer(request, work)

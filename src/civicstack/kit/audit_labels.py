@@ -54,6 +54,14 @@ ACTION_LABELS = {
     "organisation.member.authorised": N_("Authorised to act for an organisation"),
     "organisation.member.revoked": N_("Authorisation for an organisation withdrawn"),
     "organisation.representative.change": N_("Legal representative changed"),
+    "wallet.credential.issue": N_("A document was added to your wallet"),
+    "wallet.credential.suspend": N_("A document in your wallet was suspended"),
+    "wallet.credential.revoke": N_("A document in your wallet was revoked"),
+    "wallet.credential.reinstate": N_("A document in your wallet was reinstated"),
+    "wallet.presentation.create": N_("You showed data from your wallet"),
+    "wallet.presentation.read": N_("A service received data from your wallet"),
+    "wallet.presentation.verify": N_("An official checked your wallet QR code"),
+    "wallet.offer.create": N_("A document was offered to a wallet app"),
 }
 
 ACTOR_KINDS = {
@@ -63,6 +71,7 @@ ACTOR_KINDS = {
     "relying_party": N_("Service"),
     "cli": N_("Operator"),
     "system": N_("System"),
+    "issuer": N_("Issuing agency"),
 }
 
 

@@ -29,6 +29,8 @@ from civicstack.organisations import api as organisations_api
 from civicstack.organisations import web as organisations_web
 from civicstack.registry import api as registry_api
 from civicstack.registry import web as registry_web
+from civicstack.wallet import console_web as wallet_console_web
+from civicstack.wallet import web as wallet_web
 from civicstack.wallet.site import WalletSite
 
 
@@ -77,6 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(oidc_console_web.router)
     app.include_router(organisations_api.router, prefix="/api/v1")
     app.include_router(organisations_web.router)
+    app.include_router(wallet_web.router)
+    app.include_router(wallet_console_web.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.demo_relying_party:
         app.mount(MOUNT, demo_bank(settings,

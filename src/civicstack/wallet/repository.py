@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from civicstack.wallet.models import (
@@ -13,6 +14,7 @@ from civicstack.wallet.models import (
     HolderKey,
     Issuer,
     IssuerGrant,
+    SeenPresentation,
     StatusList,
 )
 
@@ -115,3 +117,13 @@ def issued_counts(session: Session) -> dict[int, int]:
     rows = session.execute(select(Credential.document_type_id, func.count())
                            .group_by(Credential.document_type_id))
     return dict(rows.all())
+
+
+def seen_presentation(session: Session, sd_hash: str) -> SeenPresentation | None:
+    return session.scalars(select(SeenPresentation).where(SeenPresentation.sd_hash == sd_hash)
+                           ).one_or_none()
+
+
+def forget_seen_presentations(session: Session, now: datetime) -> None:
+    """Presentations whose key binding has expired cannot be replayed: their rows can go."""
+    session.execute(delete(SeenPresentation).where(SeenPresentation.forget_after < now))

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from civicstack.kit.audit import AuditEntry
+from civicstack.kit.audit import Actor, AuditEntry
 from civicstack.kit.authz import Role
 from civicstack.kit.db import transaction
 from civicstack.registry.models import Person
@@ -180,6 +180,33 @@ def test_the_qr_page_holds_a_presentation_of_only_the_chosen_fields_that_verifie
         verified = sdjwt.verify(presentation.group(1), LiveTrust(session, site.app.state.wallet),
                                 sdjwt.Expectations(IN_PERSON_AUDIENCE, now()))
     assert verified.claims == {"full_name": citizen.full_name, "date_of_birth": "1990-05-17"}
+
+
+def test_every_field_of_the_id_card_fits_in_one_qr_code(site: Site, citizen: Person) -> None:
+    public_id = id_card(site)
+    with transaction(site.app.state.session_factory) as session:
+        every = tuple(service.card(session, site.app.state.wallet, citizen.personal_id_number,
+                                   public_id).claims)
+    status, html = qr_page(site, public_id, every)
+    assert status == 200
+    assert "<svg" in html
+
+
+def test_fields_too_large_for_a_qr_code_are_refused_beside_the_choice(
+        site: Site, citizen: Person) -> None:
+    relatives = [{"relation": "child", "full_name": f"Nguyễn Văn Con {n}",
+                  "personal_id_number": f"0012{n:08d}", "date_of_birth": "2010-01-01"}
+                 for n in range(40)]
+    with transaction(site.app.state.session_factory) as session:
+        issued = service.issue_credential(
+            session, site.app.state.wallet, Actor("issuer", "bo-cong-an"), "family_relations",
+            citizen.personal_id_number, {"personal_id_number": citizen.personal_id_number,
+                                         "full_name": citizen.full_name,
+                                         "date_of_birth": "1990-05-17", "relatives": relatives})
+    status, html = qr_page(site, issued.credential.public_id, ("full_name", "relatives"))
+    assert status == 422
+    assert "không vừa một mã QR" in html
+    assert 'id="disclose-error"' in html
 
 
 def test_a_qr_code_with_no_field_chosen_is_refused_beside_the_choice(

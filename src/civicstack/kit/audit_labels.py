@@ -54,6 +54,8 @@ ACTION_LABELS = {
     "organisation.member.authorised": N_("Authorised to act for an organisation"),
     "organisation.member.revoked": N_("Authorisation for an organisation withdrawn"),
     "organisation.representative.change": N_("Legal representative changed"),
+    "wallet.presentation.verify": N_("A wallet document was checked at a counter"),
+    "wallet.credential.list": N_("An official listed your wallet documents"),
 }
 
 ACTOR_KINDS = {

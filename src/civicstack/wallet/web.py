@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from civicstack.identity.web import signed_in_citizen
 from civicstack.kit.deps import DbSession
 from civicstack.kit.errors import DomainError, NotFound
+from civicstack.kit.i18n import N_
 from civicstack.kit.web import check_csrf, field_errors, render
 from civicstack.wallet import service
 from civicstack.wallet.service import Card
@@ -30,6 +31,7 @@ HOLDER_CLAIMS = ("full_name", "name")
 NUMBER_CLAIMS = ("personal_id_number", "tax_code")
 COMMON_CLAIMS = frozenset({*HOLDER_CLAIMS, *NUMBER_CLAIMS, "date_of_birth", "sex"})
 DEFAULT_DISCLOSED = ("full_name", "date_of_birth")
+TOO_LARGE = N_("these fields do not fit in one QR code; choose fewer")
 
 
 def _site(request: Request) -> WalletSite:
@@ -137,9 +139,14 @@ def show_qr(request: Request, session: DbSession, public_id: str,
     except DomainError as exc:  # nothing chosen; a suspended or expired document
         return _card_or_refusal(request, session, pid, public_id, chosen=chosen,
                                 errors=field_errors(exc), status_code=exc.status)
+    try:
+        qr = qr_code(presentation)
+    except segno.DataOverflowError:
+        return _card_or_refusal(request, session, pid, public_id, chosen=chosen,
+                                errors={"disclose": TOO_LARGE}, status_code=422)
     found = service.card(session, _site(request), pid, public_id)
     return render(request, "portal/wallet_qr.html", {
-        "card": found, "presentation": presentation, "qr": qr_code(presentation),
+        "card": found, "presentation": presentation, "qr": qr,
         "shown": [c for c in service.labelled_claims(found.document, found.claims)
                   if c.name in chosen],
         "valid_until": service.now() + timedelta(seconds=KEY_BINDING_MAX_AGE_S),

@@ -30,9 +30,11 @@ from civicstack.organisations import web as organisations_web
 from civicstack.registry import api as registry_api
 from civicstack.registry import web as registry_web
 from civicstack.wallet import api as wallet_api
+from civicstack.wallet import console_web as wallet_console_web
 from civicstack.wallet import vci_api, vci_web
 from civicstack.wallet import vp_api as wallet_vp_api
 from civicstack.wallet import vp_web as wallet_vp_web
+from civicstack.wallet import web as wallet_web
 from civicstack.wallet.site import wallet_site
 
 
@@ -86,6 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(wallet_vp_web.router)
     app.include_router(vci_api.router)
     app.include_router(vci_web.router)
+    app.include_router(wallet_web.router)
+    app.include_router(wallet_console_web.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.demo_relying_party:
         app.mount(MOUNT, demo_bank(settings,

@@ -33,7 +33,7 @@ def test_a_presentation_round_trips_through_the_qr_text(presentation: str) -> No
 
 
 def test_raw_sd_jwt_text_passes_through() -> None:
-    assert qr.decode("  eyJhbGciOi.x.y~abc~  ") == "eyJhbGciOi.x.y~abc~"
+    assert qr.decode("  eyJhbGciOi.x.y~abc~\r\n") == "eyJhbGciOi.x.y~abc~"
 
 
 @pytest.mark.parametrize(("scanned", "reason"), [

@@ -62,6 +62,8 @@ ACTION_LABELS = {
     "wallet.presentation.read": N_("A service received data from your wallet"),
     "wallet.presentation.verify": N_("An official checked your wallet QR code"),
     "wallet.offer.create": N_("A document was offered to a wallet app"),
+    "wallet.credential.list": N_("An official listed your wallet documents"),
+    "wallet.presentation.refuse": N_("A wallet QR code was refused at a counter"),
 }
 
 ACTOR_KINDS = {

@@ -18,6 +18,7 @@ from civicstack.kit.authz import Permission
 from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from civicstack.organisations import taxcode
 from civicstack.registry import service as registry
+from civicstack.registry.models import Person
 from civicstack.wallet import catalogue, register_claims, repository, sdjwt, statuslist
 from civicstack.wallet.models import (
     Credential,
@@ -489,3 +490,57 @@ def integrated_documents(session: Session) -> list[IntegratedDocument]:
     return [IntegratedDocument(d.integrated_on.strftime("%Y-%m"), issuers_by_id[d.issuer_id], d,
                                counts.get(d.id, 0))
             for d in repository.document_types(session)]
+
+
+# --- pages: labelled claims, documents to add, the officials' list --------------------------
+
+@dataclass(frozen=True)
+class LabelledClaim:
+    name: str
+    label: str  # Vietnamese
+    label_en: str
+    type: str  # the schema's JSON type, so pages can show dates and lists readably
+    value: Any
+
+
+def labelled_claims(document: DocumentType, claims: dict[str, Any]) -> list[LabelledClaim]:
+    """The claims in the schema's order, each with its labels; one the schema does not know
+    (a credential of an older schema version) keeps its name as label."""
+    specs = {spec["name"]: spec for spec in document.claims}
+    ordered = [name for name in specs if name in claims] + \
+        [name for name in claims if name not in specs]
+    return [LabelledClaim(name, specs.get(name, {}).get("label", name),
+                          specs.get(name, {}).get("label_en", name),
+                          specs.get(name, {}).get("type", "string"), claims[name])
+            for name in ordered]
+
+
+def addable_from_register(session: Session, held: list[Card]) -> list[DocumentType]:
+    """The register's documents for a person that are not in this wallet yet."""
+    codes = {found.document.code for found in held}
+    return [d for d in repository.document_types(session)
+            if d.source == "register" and d.subject_kind == "person" and d.code not in codes]
+
+
+@dataclass(frozen=True)
+class HeldDocument:
+    credential: Credential
+    document: DocumentType
+    issuer: Issuer
+
+
+def credentials_of_person(session: Session, actor: Actor, personal_id_number: str,
+                          purpose: str) -> tuple[Person, list[HeldDocument]]:
+    """Every document issued to a person, in any wallet and any status, for an official who
+    may change their status; the person is read through the register (scope, audit)."""
+    actor.require(Permission.WALLET_STATUS)
+    person = registry.get_person(session, actor, personal_id_number.strip(), purpose)
+    types = {d.id: d for d in repository.document_types(session)}
+    issuers_by_id = {i.id: i for i in repository.issuers(session)}
+    held = [HeldDocument(c, types[c.document_type_id],
+                         issuers_by_id[types[c.document_type_id].issuer_id])
+            for c in repository.credentials_of(session, person.personal_id_number)]
+    audit.record(session, actor, "wallet.credential.list", subject_type="person",
+                 subject_id=person.personal_id_number, purpose=" ".join(purpose.split()),
+                 detail={"credentials": [h.credential.public_id for h in held]})
+    return person, held

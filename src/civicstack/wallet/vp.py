@@ -26,9 +26,9 @@ from civicstack.kit import audit
 from civicstack.kit.audit import Actor
 from civicstack.kit.errors import Conflict, FieldError, Invalid, NotFound
 from civicstack.kit.keys import SigningKey
-from civicstack.wallet import repository, sdjwt, service
-from civicstack.wallet.jws import PresentationRefused, digest
-from civicstack.wallet.models import DocumentType, Issuer, PresentationRequest, SeenPresentation
+from civicstack.wallet import replay, repository, sdjwt, service
+from civicstack.wallet.jws import PresentationRefused
+from civicstack.wallet.models import DocumentType, Issuer, PresentationRequest
 from civicstack.wallet.site import KEY_BINDING_MAX_AGE_S, WalletSite
 from civicstack.wallet.trust import LiveTrust
 
@@ -41,6 +41,7 @@ REQUEST_OBJECT_ALG = "ES256"
 # OpenID4VP 5.8: the audience of a request object for a wallet found by static discovery.
 SELF_ISSUED_AUDIENCE = "https://self-issued.me/v2"
 DECLINED_BY_WALLET = "access_denied"  # OpenID4VP 8.5: the holder said no
+ALREADY_USED = "this presentation was already used"
 
 
 def now() -> datetime:
@@ -228,7 +229,7 @@ def receive(session: Session, site: WalletSite, public_id: str,
             max_key_binding_age_s=KEY_BINDING_MAX_AGE_S))
         _check_answers_request(session, site, request, verified)
         subject_id = _subject(session, site, presentation, verified)
-        _remember(session, presentation, verified, moment)
+        replay.accept_once(session, verified, ALREADY_USED)
     except PresentationRefused as exc:
         return _refuse(request, str(exc), moment)
     _accept(session, request, verified, subject_id, moment)
@@ -281,22 +282,6 @@ def _subject(session: Session, site: WalletSite, presentation: str,
     if credential is None:
         raise PresentationRefused("the credential is not in its issuer's records")
     return credential.subject_id
-
-
-def _remember(session: Session, presentation: str, verified: sdjwt.VerifiedPresentation,
-              moment: datetime) -> None:
-    """Replay guard across requests. Keyed on the key-binding JWT, not the SD-JWT's sd_hash:
-    the same disclosures shown twice to two services have the same sd_hash, a replay has the
-    same key-binding JWT."""
-    seen = digest(presentation.rsplit(sdjwt.SEPARATOR, 1)[1])
-    repository.forget_seen_presentations(session, moment)
-    if repository.presentation_seen(session, seen):
-        raise PresentationRefused("this presentation was already used")
-    session.add(SeenPresentation(
-        sd_hash=seen, audience=verified.audience[:200], seen_at=moment,
-        forget_after=datetime.fromtimestamp(verified.key_binding_issued_at, UTC)
-        + timedelta(seconds=KEY_BINDING_MAX_AGE_S + sdjwt.CLOCK_SKEW_S)))
-    session.flush()
 
 
 def _accept(session: Session, request: PresentationRequest,

@@ -2,11 +2,13 @@
 rate of `cryptography` measured in the same run; issuance per second; QR payload sizes.
 
 1. Verify: N distinct holders, each with its own ID-card credential and a presentation of two
-   claims with a key-binding JWT (so no cache helps: every issuer signature, holder key and
-   status lookup is new), checked by our verifier (`wallet.sdjwt.verify`) against an offline
-   trust bundle with a signed status list, and by the SD-JWT reference implementation's
-   verifier on the same presentations. Each presentation needs two ECDSA P-256 verifications
-   (issuer, holder), so 0.5 x the raw rate is the ceiling for any verifier.
+   claims with a key-binding JWT, checked by our verifier (`wallet.sdjwt.verify`) against an
+   offline trust bundle with a signed status list, and by the SD-JWT reference
+   implementation's verifier on the same presentations. A first showing needs two ECDSA P-256
+   verifications (issuer, holder), so 0.5 x the raw rate is the ceiling for any verifier; our
+   caches are cleared before each one. Then the same credentials shown a second time (a new
+   key binding each): the issuer signature was checked already (sdjwt.IssuerSignatures), so
+   one ECDSA verification remains and the ceiling is 1.0.
 2. Issue: SD-JWT VC issuance alone (reference library, one ES256 signature), and the whole
    `wallet.service.issue_credential` on SQLite (schema and register checks, status index,
    sealing, audit entry, commit).
@@ -93,31 +95,45 @@ class Population:
         signer = JWK(**self.issuer_key.as_dict(private=True))
         moment = int(time.time())
         self.presentations, self.nonces = [], []
+        self.again, self.again_nonces = [], []  # the same credentials shown a second time
         for index in range(size):
             holder = sdjwt.new_holder_key()
             draft = sdjwt.CredentialDraft(ISSUER, "urn:vn:civicstack:id_card:1", ID_CARD, moment,
                                           moment + 86_400, STATUS_URI, index,
                                           json.loads(holder.export_public()))
-            nonce = sdjwt.new_nonce()
-            self.presentations.append(sdjwt.present(sdjwt.issue(draft, signer, "k1"),
-                                                    ["full_name", "date_of_birth"], holder,
-                                                    VERIFIER, nonce))
-            self.nonces.append(nonce)
+            issued = sdjwt.issue(draft, signer, "k1")
+            for shown, nonces in ((self.presentations, self.nonces),
+                                  (self.again, self.again_nonces)):
+                nonce = sdjwt.new_nonce()
+                shown.append(sdjwt.present(issued, ["full_name", "date_of_birth"], holder,
+                                           VERIFIER, nonce))
+                nonces.append(nonce)
         revoked = dict.fromkeys(range(size, size + 1000), 1)  # a list that is not all zeroes
         self.bundle = {"issuers": {ISSUER: {"keys": [self.issuer_key.as_dict(private=False)]}},
                        "status_lists": {STATUS_URI: statuslist.sign(
                            statuslist.ListClaims(STATUS_URI, moment, moment + 86_400, 300),
                            statuslist.encode(revoked), self.issuer_key)}}
 
-    def ours(self) -> Callable[[], None]:
+    def ours(self, returning: bool = False) -> Callable[[], None]:
+        """First showings (no cache helps: caches are cleared before each), or second
+        showings of credentials whose issuer signature this verifier already checked."""
         trust = BundleTrust(self.bundle, int(time.time()))
         cursor = iter(range(10**12))
+        shown, nonces = (self.again, self.again_nonces) if returning else (
+            self.presentations, self.nonces)
+        if returning:
+            sdjwt.ISSUER_SIGNATURES.clear()
+            for presentation, nonce in zip(self.presentations, self.nonces, strict=True):
+                sdjwt.verify(presentation, trust, sdjwt.Expectations(VERIFIER, int(time.time()),
+                                                                     nonce))
 
         def verify_next() -> None:
-            index = next(cursor) % len(self.presentations)
-            sdjwt.holder_key_cache_clear()  # every holder new to this verifier: no cache help
-            sdjwt.verify(self.presentations[index], trust, sdjwt.Expectations(
-                VERIFIER, int(time.time()), self.nonces[index]))
+            index = next(cursor) % len(shown)
+            if not returning:
+                sdjwt.holder_key_cache_clear()
+                sdjwt.ISSUER_SIGNATURES.clear()
+            sdjwt.verify(shown[index], trust, sdjwt.Expectations(
+                VERIFIER, int(time.time()), nonces[index]))
         return verify_next
 
     def reference(self) -> Callable[[], None]:
@@ -137,10 +153,13 @@ def verification(size: int) -> None:
     for _ in range(2):  # the machine is shared: two runs show the spread
         raw = raw_es256_rate(size, len(signing_input))
         ours = best_rate(population.ours(), size)
+        returning = best_rate(population.ours(returning=True), size)
         reference = best_rate(population.reference(), max(size // 4, 50))
         print(f"raw ES256 verify (cryptography)   {raw:9,.0f}/s")
         print(f"presentations verified, ours      {ours:9,.0f}/s   ratio {ours / raw:.3f} "
-              f"(ceiling 0.5: two signatures each)")
+              f"(first showings; ceiling 0.5: two signatures each)")
+        print(f"  the same credentials shown again {returning:8,.0f}/s   ratio "
+              f"{returning / raw:.3f} (issuer signature already checked; ceiling 1.0)")
         print(f"presentations verified, sd-jwt    {reference:9,.0f}/s   ratio "
               f"{reference / raw:.3f}   ours / sd-jwt {ours / reference:.1f}x")
 

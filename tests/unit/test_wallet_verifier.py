@@ -213,3 +213,15 @@ def test_changing_any_character_is_refused_or_changes_nothing(position: int,
     except PresentationRefused:
         return
     assert verified.claims == {"full_name": "Nguyễn Văn An"}
+
+
+def test_a_credential_shown_again_skips_only_the_issuer_signature_it_already_checked() -> None:
+    credential = issuance()
+    first, again = presentation(credential), presentation(credential)
+    assert verify(first).claims == verify(again).claims == {"full_name": "Nguyễn Văn An"}
+    impostor = ECKey.generate_key("P-256", parameters={"kid": "k1"}, private=True)
+    distrusting = {**bundle(), "issuers": {ISSUER: {"keys": [impostor.as_dict(private=False)]}}}
+    with pytest.raises(PresentationRefused, match="signature does not verify"):
+        verify(presentation(credential), distrusting)  # same bytes, a key no longer trusted
+    with pytest.raises(PresentationRefused, match="made for another verifier"):
+        verify(presentation(credential, audience="https://other.example"))

@@ -8,6 +8,7 @@ import base64
 import binascii
 import hashlib
 import json
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -48,12 +49,26 @@ def json_part(text: str, what: str) -> Any:
         raise PresentationRefused(f"{what} is not base64url-encoded JSON") from exc
 
 
+@lru_cache(maxsize=256)
+def _header(header_b64: str) -> Any:
+    """JOSE headers repeat (one per issuer key, one for every key binding): parse each once.
+    Callers only read the result."""
+    return json.loads(b64url_decode(header_b64).decode("utf-8"))
+
+
+def _parsed_header(header_b64: str, what: str) -> Any:
+    try:
+        return _header(header_b64)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise PresentationRefused(f"{what} is not base64url-encoded JSON") from exc
+
+
 def signed_parts(jwt: str, what: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
     try:
         header_b64, payload_b64, signature_b64 = jwt.split(".")
     except ValueError as exc:
         raise PresentationRefused(f"{what} is not a compact JWS") from exc
-    header, payload = json_part(header_b64, what), json_part(payload_b64, what)
+    header, payload = _parsed_header(header_b64, what), json_part(payload_b64, what)
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise PresentationRefused(f"{what} header and payload must be JSON objects")
     try:

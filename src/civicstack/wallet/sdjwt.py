@@ -12,10 +12,13 @@ the database or the web; `Trust` supplies issuer keys and statuses.
 from __future__ import annotations
 
 import binascii
+import hashlib
 import secrets
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from threading import Lock
 from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -254,6 +257,40 @@ def _check_key_binding(key_binding: str, holder_jwk: Any, presented: str,
     return payload
 
 
+class IssuerSignatures:
+    """Issuer signatures already verified, by digest of the signed bytes and signature, with
+    the key that verified them. A holder shows the same credential again and again (a daily
+    metro gate, a bank at every sign-in): re-checking the issuer's signature over identical
+    bytes with the identical key can only give the same answer, so only the key binding,
+    validity and status are checked anew. A key no longer trusted no longer matches."""
+
+    def __init__(self, capacity: int = 50_000) -> None:
+        self._capacity = capacity
+        self._verified: OrderedDict[bytes, ec.EllipticCurvePublicKey] = OrderedDict()
+        self._lock = Lock()
+
+    def check(self, key: ec.EllipticCurvePublicKey, signing_input: bytes,
+              signature: bytes) -> None:
+        fingerprint = hashlib.sha256(signing_input + b"." + signature).digest()
+        with self._lock:
+            known = self._verified.get(fingerprint)
+            if known is not None and known == key:
+                self._verified.move_to_end(fingerprint)
+                return
+        check_signature(key, signing_input, signature, "the credential")
+        with self._lock:
+            self._verified[fingerprint] = key
+            if len(self._verified) > self._capacity:
+                self._verified.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._verified.clear()
+
+
+ISSUER_SIGNATURES = IssuerSignatures()
+
+
 def verify(presentation: str, trust: Trust, expect: Expectations) -> VerifiedPresentation:
     """Every check a verifier owes: signature by a known issuer key, header type, validity
     period, status, disclosures committed to, and key binding with audience, nonce and age."""
@@ -269,7 +306,7 @@ def verify(presentation: str, trust: Trust, expect: Expectations) -> VerifiedPre
     key = trust.issuer_key(issuer, str(header.get("kid", "")))
     if key is None:
         raise PresentationRefused(f"the issuer {issuer} or its key is not trusted here")
-    check_signature(key, signing_input, signature, "the credential")
+    ISSUER_SIGNATURES.check(key, signing_input, signature)
     issued_at, expires_at = _check_validity(payload, expect.now)
     claims, withheld = _disclosed(payload, _disclosures_by_digest(disclosures))
     holder_jwk: Any = _member(payload, "cnf").get("jwk")  # checked with the key binding

@@ -30,6 +30,7 @@ from civicstack.identity.models import (
 from civicstack.kit import audit, outbox
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
+from civicstack.kit.db import as_utc
 from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from civicstack.registry import service as registry
 from civicstack.registry.rules import PHONE_PATTERN
@@ -46,11 +47,6 @@ _DUMMY_HASH = passwords.hash_password("timing-equaliser-not-a-password")
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite returns naive datetimes; they were written in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -190,7 +186,7 @@ def _latest_challenge(session: Session, account_id: int, purpose: str) -> PhoneC
 def _check_code(challenge: PhoneChallenge, digest: str) -> CodeOutcome:
     if challenge.attempts >= CODE_ATTEMPTS:
         return CodeOutcome.EXHAUSTED
-    if _aware(challenge.expires_at) < now():
+    if as_utc(challenge.expires_at) < now():
         return CodeOutcome.EXPIRED
     challenge.attempts += 1
     if not hmac.compare_digest(challenge.code_digest, digest):
@@ -301,7 +297,7 @@ class Lockable(Protocol):
 
 
 def is_temporarily_locked(account: Lockable) -> bool:
-    return account.locked_until is not None and _aware(account.locked_until) > now()
+    return account.locked_until is not None and as_utc(account.locked_until) > now()
 
 
 def count_failure(account: Lockable) -> None:
@@ -466,7 +462,7 @@ def signed_in(session: Session, token: str) -> SignedIn | None:
     browser, account = found
     return SignedIn(account=account, session_id=browser.id, level=browser.level,
                     amr=tuple(browser.amr.split()),
-                    authenticated_at=_aware(browser.authenticated_at or browser.created_at))
+                    authenticated_at=as_utc(browser.authenticated_at or browser.created_at))
 
 
 def session_account(session: Session, token: str) -> CitizenAccount | None:
@@ -485,7 +481,7 @@ def _live_session(session: Session, token: str,
         return None
     browser, account = found
     if account.status != AccountStatus.ACTIVE.value or \
-            _aware(browser.last_seen_at) + SESSION_IDLE_LIMIT < now():
+            as_utc(browser.last_seen_at) + SESSION_IDLE_LIMIT < now():
         return None
     browser.last_seen_at = now()
     return browser, account
@@ -605,7 +601,7 @@ def check_may_enrol(account: CitizenAccount) -> None:
     authorised = account.level2_authorised_at
     if authorised is None:
         raise Forbidden("level 2 must first be activated at a police office")
-    if _aware(authorised) + ENROLMENT_WINDOW < now():
+    if as_utc(authorised) + ENROLMENT_WINDOW < now():
         raise Forbidden("the level 2 activation has expired; ask at a police office again")
 
 
@@ -740,7 +736,7 @@ def step_up_with_passkey(session: Session, rp: passkeys.RelyingParty, token: str
 
 def _check_passkey(session: Session, rp: passkeys.RelyingParty, account: CitizenAccount,
                    challenge: bytes, answer: str) -> tuple[CodeOutcome, str]:
-    if account.locked_until and _aware(account.locked_until) > now():
+    if account.locked_until and as_utc(account.locked_until) > now():
         return CodeOutcome.EXHAUSTED, "locked"
     try:
         credential_id = passkeys.credential_id_of(answer)

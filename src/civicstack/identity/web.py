@@ -161,7 +161,8 @@ def login(request: Request, session: DbSession,
     return RedirectResponse(target or "/account", status_code=303)
 
 
-def _to_login(next_path: str) -> RedirectResponse:
+def to_login(next_path: str) -> RedirectResponse:
+    """To the citizen's sign-in, coming back to `next_path` afterwards (any domain's pages)."""
     return RedirectResponse(f"/account/login?next={quote(next_path, safe='')}", status_code=303)
 
 
@@ -256,7 +257,7 @@ def step_up_form(request: Request, session: DbSession, next_path: NextQuery = ""
     target = local_path(next_path, "/account")
     signed = _signed_in(request, session)
     if signed is None:
-        return _to_login(f"/account/step-up?next={quote(target, safe='')}")
+        return to_login(f"/account/step-up?next={quote(target, safe='')}")
     return _step_up_page(request, session, signed.account, target, {})
 
 
@@ -277,7 +278,7 @@ def step_up(request: Request, session: DbSession, code: Annotated[str, Form()] =
     target = local_path(next_path, "/account")
     signed = _signed_in(request, session)
     if signed is None:
-        return _to_login(f"/account/step-up?next={quote(target, safe='')}")
+        return to_login(f"/account/step-up?next={quote(target, safe='')}")
     if signed.account.level < 2:
         return _step_up_page(request, session, signed.account, target, {})
     client = client_address(request)
@@ -303,7 +304,7 @@ def _code_status(outcome: service.CodeOutcome) -> int:
 def second_factor_form(request: Request, session: DbSession) -> Response:
     signed = _signed_in(request, session)
     if signed is None:
-        return _to_login("/account/second-factor")
+        return to_login("/account/second-factor")
     return _second_factor_page(request, session, signed.account, {})
 
 
@@ -327,7 +328,7 @@ def second_factor(request: Request, session: DbSession, code: Annotated[str, For
     check_csrf(request, csrf_token)
     signed = _signed_in(request, session)
     if signed is None:
-        return _to_login("/account/second-factor")
+        return to_login("/account/second-factor")
     try:
         outcome = service.enrol_totp(session, _totp_key(request), signed.account, code,
                                      signed.session_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, MetaData, create_engine, event
@@ -52,3 +53,8 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit when the block succeeds, roll back everything when it raises."""
     with factory() as session, session.begin():
         yield session
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands stored instants back naive; every instant is stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

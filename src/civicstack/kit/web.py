@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from civicstack.kit import audit_labels
+from civicstack.kit.db import as_utc
 from civicstack.kit.errors import DomainError, Forbidden
 from civicstack.kit.i18n import SUPPORTED_LOCALES, negotiate_locale, translations
 from civicstack.kit.ratelimit import FailureLimiter
@@ -53,9 +54,8 @@ DISPLAY_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")  # what citizens and officials read 
 
 
 def local_time(moment: datetime) -> str:
-    """Stored instants are UTC (SQLite hands them back naive); people read Vietnam time."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(DISPLAY_ZONE).strftime("%d/%m/%Y %H:%M")
+    """Stored instants are UTC; people read Vietnam time."""
+    return as_utc(moment).astimezone(DISPLAY_ZONE).strftime("%d/%m/%Y %H:%M")
 
 
 ENVIRONMENT = _environment()

@@ -60,10 +60,6 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def new_secret() -> str:
     return secrets.token_urlsafe(32)
 

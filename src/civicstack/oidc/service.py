@@ -21,6 +21,7 @@ from civicstack.identity import service as identity
 from civicstack.identity.models import CitizenAccount
 from civicstack.kit import audit
 from civicstack.kit.audit import Actor
+from civicstack.kit.db import as_utc
 from civicstack.kit.errors import NotFound
 from civicstack.oidc import clients, repository
 from civicstack.oidc.models import (
@@ -38,7 +39,6 @@ from civicstack.oidc.protocol import (
     REQUEST_URI_PREFIX,
     OAuthError,
     UnsafeRedirect,
-    aware,
     digest,
     new_secret,
     now,
@@ -94,7 +94,7 @@ def _pushed(session: Session, parameters: dict[str, str]) -> tuple[dict[str, str
     pushed = session.execute(select(PushedAuthorization).where(
         PushedAuthorization.handle_digest == digest(request_uri[len(REQUEST_URI_PREFIX):]))
     ).scalar_one_or_none()
-    if pushed is None or pushed.used_at is not None or aware(pushed.expires_at) < now():
+    if pushed is None or pushed.used_at is not None or as_utc(pushed.expires_at) < now():
         raise UnsafeRedirect("request_uri is unknown, used or expired; start again at the "
                              "service you came from")
     if parameters.get("client_id") != pushed.client_id:

@@ -23,6 +23,7 @@ from civicstack.identity import service as identity
 from civicstack.identity.models import CitizenAccount
 from civicstack.kit import audit
 from civicstack.kit.audit import Actor
+from civicstack.kit.db import as_utc
 from civicstack.kit.keys import KeyRing
 from civicstack.oidc import clients, repository
 from civicstack.oidc.claims import released_claims
@@ -32,7 +33,6 @@ from civicstack.oidc.protocol import (
     ID_TOKEN_LIFETIME,
     REFRESH_TOKEN_LIFETIME,
     OAuthError,
-    aware,
     b64url_sha256,
     digest,
     left_half_hash,
@@ -89,12 +89,12 @@ def exchange_code(session: Session, provider: Provider, client: OidcClient,
     _spend(session, AuthorizationCode, code.id, used_at=now())  # even if the checks fail
     _check_code(code, form)
     grant = Grant(code.family, code.account_id, code.scope, code.acr, code.amr,
-                  aware(code.auth_time), code.browser_session, code.nonce)
+                  as_utc(code.auth_time), code.browser_session, code.nonce)
     return _tokens(session, provider, client, _live_account(session, client, grant), grant)
 
 
 def _check_code(code: AuthorizationCode, form: dict[str, str]) -> None:
-    if aware(code.expires_at) < now():
+    if as_utc(code.expires_at) < now():
         raise _invalid_grant("the authorization code has expired")
     if form.get("redirect_uri") != code.redirect_uri:
         raise _invalid_grant("redirect_uri differs from the authorization request")
@@ -117,11 +117,11 @@ def refresh(session: Session, provider: Provider, client: OidcClient,
         _audit_account(session, old.account_id, "oidc.refresh.reuse_detected", client,
                        {"tokens_revoked": revoked})
         raise _invalid_grant("refresh token reused; every token of this sign-in is revoked")
-    if old.revoked_at is not None or aware(old.expires_at) < now():
+    if old.revoked_at is not None or as_utc(old.expires_at) < now():
         raise _invalid_grant("refresh token revoked or expired")
     _spend(session, IssuedToken, old.id, rotated_at=now())
     grant = Grant(old.family, old.account_id, _narrowed(old.scope, form.get("scope")), old.acr,
-                  old.amr, aware(old.auth_time), old.browser_session)
+                  old.amr, as_utc(old.auth_time), old.browser_session)
     return _tokens(session, provider, client, _live_account(session, client, grant), grant)
 
 
@@ -240,7 +240,7 @@ def _active(session: Session, value: str) -> IssuedToken | None:
     found = session.execute(select(IssuedToken).where(
         IssuedToken.token_digest == digest(value))).scalar_one_or_none()
     if found is None or found.revoked_at is not None or found.rotated_at is not None or \
-            aware(found.expires_at) < now() or \
+            as_utc(found.expires_at) < now() or \
             identity.active_account(session, found.account_id) is None:
         return None
     return found
@@ -256,9 +256,9 @@ def introspect(session: Session, provider: Provider, client: OidcClient,
     return {"active": True, "client_id": found.client_id, "scope": found.scope,
             "token_type": "Bearer" if found.kind == "access" else "refresh_token",
             "sub": provider.subject(client, found.account_id), "iss": provider.issuer,
-            "iat": int(aware(found.issued_at).timestamp()),
-            "exp": int(aware(found.expires_at).timestamp()), "acr": found.acr,
-            "auth_time": int(aware(found.auth_time).timestamp())}
+            "iat": int(as_utc(found.issued_at).timestamp()),
+            "exp": int(as_utc(found.expires_at).timestamp()), "acr": found.acr,
+            "auth_time": int(as_utc(found.auth_time).timestamp())}
 
 
 def userinfo_grant(session: Session, value: str) -> IssuedToken:

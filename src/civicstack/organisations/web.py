@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from civicstack.identity import console
 from civicstack.identity import service as identity
-from civicstack.identity.web import signed_in_citizen
+from civicstack.identity.web import signed_in_citizen, to_login
 from civicstack.kit.audit import Actor
 from civicstack.kit.deps import DbSession
 from civicstack.kit.errors import Conflict, DomainError, Forbidden, Invalid
@@ -30,10 +30,6 @@ FORM_FIELDS = ("tax_code", "name", "english_name", "short_name", "head_office_wa
 
 # --- the citizen's portal --------------------------------------------------------------------
 
-def _to_login(path: str) -> RedirectResponse:
-    return RedirectResponse(f"/account/login?next={quote(path, safe='')}", status_code=303)
-
-
 def _to_step_up(path: str) -> RedirectResponse:
     return RedirectResponse(f"/account/step-up?next={quote(path, safe='')}", status_code=303)
 
@@ -46,7 +42,7 @@ def _refusal(request: Request, exc: DomainError) -> Response:
 def my_organisations(request: Request, session: DbSession) -> Response:
     signed = signed_in_citizen(request, session)
     if signed is None:
-        return _to_login(PORTAL)
+        return to_login(PORTAL)
     return render(request, "portal/organisations.html", {
         "memberships": service.my_organisations(session, signed.account),
         "may_register": signed.account.level == 2})
@@ -56,7 +52,7 @@ def my_organisations(request: Request, session: DbSession) -> Response:
 def registration_form(request: Request, session: DbSession) -> Response:
     signed = signed_in_citizen(request, session)
     if signed is None:
-        return _to_login(f"{PORTAL}/new")
+        return to_login(f"{PORTAL}/new")
     try:
         service.check_may_act(session, signed)
     except NeedsStepUp:
@@ -76,7 +72,7 @@ def register(request: Request, session: DbSession, tax_code: Annotated[str, Form
     check_csrf(request, csrf_token)
     signed = signed_in_citizen(request, session)
     if signed is None:
-        return _to_login(f"{PORTAL}/new")
+        return to_login(f"{PORTAL}/new")
     form = dict(zip(FORM_FIELDS, (tax_code, name, english_name, short_name,
                                   head_office_ward_code, address_line), strict=True))
     try:
@@ -97,7 +93,7 @@ def register(request: Request, session: DbSession, tax_code: Annotated[str, Form
 def organisation_page(request: Request, session: DbSession, tax_code: str) -> Response:
     signed = signed_in_citizen(request, session)
     if signed is None:
-        return _to_login(f"{PORTAL}/{tax_code}")
+        return to_login(f"{PORTAL}/{tax_code}")
     return _organisation_page(request, session, signed, tax_code, {})
 
 
@@ -122,7 +118,7 @@ def _member_change(request: Request, session: Session, tax_code: str, csrf_token
     here = f"{PORTAL}/{tax_code}"
     signed = signed_in_citizen(request, session)
     if signed is None:
-        return _to_login(here)
+        return to_login(here)
     try:
         change(signed)
     except NeedsStepUp:

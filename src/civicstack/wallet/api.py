@@ -22,23 +22,19 @@ from civicstack.wallet.schemas import (
     StatusChange,
     StatusOut,
 )
-from civicstack.wallet.site import STATUS_LIST_TTL_S, WalletSite
+from civicstack.wallet.site import STATUS_LIST_TTL_S, site_of
 
 public = APIRouter(tags=["wallet"])
 router = APIRouter(prefix="/wallet", tags=["wallet"])
 STATUS_LIST_MEDIA_TYPE = "application/statuslist+jwt"
 
 
-def wallet_site(request: Request) -> WalletSite:
-    site: WalletSite = request.app.state.wallet
-    return site
-
 
 @public.get("/wallet/issuers/{slug}/jwks.json")
 def issuer_jwks(slug: str, request: Request, session: DbSession) -> JSONResponse:
     """The issuer's public signing keys, including retired ones still verifying documents."""
     service.issuer(session, slug)
-    return JSONResponse(wallet_site(request).jwks(slug),
+    return JSONResponse(site_of(request).jwks(slug),
                         headers={"Cache-Control": f"public, max-age={STATUS_LIST_TTL_S}"})
 
 
@@ -46,7 +42,7 @@ def issuer_jwks(slug: str, request: Request, session: DbSession) -> JSONResponse
 def jwt_vc_issuer_metadata(slug: str, request: Request, session: DbSession) -> dict[str, Any]:
     """SD-JWT VC issuer metadata: how a verifier finds the keys for `iss`."""
     found = service.issuer(session, slug)
-    site = wallet_site(request)
+    site = site_of(request)
     return {"issuer": site.issuer_url(slug), "jwks": site.jwks(slug),
             "display": [{"locale": "vi", "name": found.name},
                         {"locale": "en", "name": found.name_en}]}
@@ -56,7 +52,7 @@ def jwt_vc_issuer_metadata(slug: str, request: Request, session: DbSession) -> d
 def status_list(slug: str, number: int, request: Request, session: DbSession) -> Response:
     """The Token Status List as a signed JWT; cacheable for its `ttl`, with an ETag so a
     verifier's refresh costs a 304 when nothing changed."""
-    signed = service.status_list_token(session, wallet_site(request), slug, number)
+    signed = service.status_list_token(session, site_of(request), slug, number)
     etag = '"' + hashlib.sha256(signed.token.encode()).hexdigest()[:32] + '"'
     headers = {"Cache-Control": f"public, max-age={STATUS_LIST_TTL_S}", "ETag": etag}
     if request.headers.get("if-none-match") == etag:
@@ -68,7 +64,7 @@ def status_list(slug: str, number: int, request: Request, session: DbSession) ->
 def trust_bundle(request: Request, session: DbSession) -> dict[str, Any]:
     """Every issuer's keys and status lists in one document, for verifiers that work offline
     (`civicstack wallet verify --bundle`); refresh it at least daily."""
-    return service.trust_bundle(session, wallet_site(request))
+    return service.trust_bundle(session, site_of(request))
 
 
 @router.post("/issuers/{slug}/credentials", status_code=201, response_model=CredentialIssued)
@@ -78,7 +74,7 @@ def push_credential(slug: str, push: CredentialPush, request: Request, session: 
     The operator key needs the `wallet:issue` permission and a grant for this issuer
     (`civicstack wallet grant`); claims are checked against the document type's schema and the
     person against the population register."""
-    issued = service.push_credential(session, wallet_site(request), principal, slug,
+    issued = service.push_credential(session, site_of(request), principal, slug,
                                      push.document_type, push.subject_id, push.claims)
     credential = issued.credential
     return CredentialIssued(id=credential.public_id, document_type=push.document_type,

@@ -17,16 +17,12 @@ from civicstack.kit.errors import DomainError, Forbidden, Invalid
 from civicstack.kit.web import check_csrf, field_errors, render
 from civicstack.wallet import service, verifier
 from civicstack.wallet.jws import PresentationRefused
-from civicstack.wallet.site import WalletSite
+from civicstack.wallet.site import site_of
 
 router = APIRouter(include_in_schema=False)
 VERIFY = "/console/wallet/verify"
 CREDENTIALS = "/console/wallet/credentials"
 
-
-def _site(request: Request) -> WalletSite:
-    site: WalletSite = request.app.state.wallet
-    return site
 
 
 @router.get(VERIFY, response_class=HTMLResponse)
@@ -46,7 +42,7 @@ def verify(request: Request, session: DbSession, presentation: Annotated[str, Fo
         return console.login_redirect(request)
     context: dict[str, Any] = {"operator": official}
     try:
-        context["verified"] = verifier.verify_in_person(session, _site(request), official,
+        context["verified"] = verifier.verify_in_person(session, site_of(request), official,
                                                         presentation)
     except Forbidden as exc:
         return console.refusal_page(request, official, exc)

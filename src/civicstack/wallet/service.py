@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from civicstack.kit import audit
 from civicstack.kit.audit import SYSTEM, Actor
 from civicstack.kit.authz import Permission
+from civicstack.kit.db import as_utc
 from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from civicstack.organisations import taxcode
 from civicstack.registry import service as registry
@@ -378,7 +379,7 @@ def status_list_token(session: Session, site: WalletSite, issuer_slug: str,
     moment = now()
     fresh_until = moment + timedelta(seconds=STATUS_LIST_LIFETIME_S // 2)
     if listed.token is None or listed.token_expires_at is None or \
-            _aware(listed.token_expires_at) < fresh_until:
+            as_utc(listed.token_expires_at) < fresh_until:
         entries = {index: STATUS_BITS[status] for index, status in
                    repository.flagged_entries(session, listed.id).items()}
         expires = moment + timedelta(seconds=STATUS_LIST_LIFETIME_S)
@@ -388,12 +389,7 @@ def status_list_token(session: Session, site: WalletSite, issuer_slug: str,
             statuslist.encode(entries, listed.size), site.signing_key(issuer_slug))
         listed.token_expires_at = expires
     assert listed.token_expires_at is not None
-    return SignedStatusList(listed.token, _aware(listed.token_expires_at))
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return SignedStatusList(listed.token, as_utc(listed.token_expires_at))
 
 
 def trust_bundle(session: Session, site: WalletSite) -> dict[str, Any]:
@@ -418,7 +414,7 @@ class Card:
 
     @property
     def expired(self) -> bool:
-        return _aware(self.credential.expires_at) <= now()
+        return as_utc(self.credential.expires_at) <= now()
 
 
 def _open(site: WalletSite, credential: Credential) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 from joserfc.jwk import ECKey
 from jwcrypto.jwk import JWK
+from starlette.requests import Request
 
 from civicstack.config import Settings
 from civicstack.kit.keys import KeyRing
@@ -71,3 +72,9 @@ def wallet_site(settings: Settings) -> WalletSite:
     """The app's and the CLI's wallet, over the same keys and sealing secret."""
     return WalletSite(settings.issuer, settings.data_dir,
                       load_or_create_secret(settings.data_dir, "wallet-key"))
+
+
+def site_of(request: Request) -> WalletSite:
+    """The app's wallet, for the routes (built once by the app factory)."""
+    site: WalletSite = request.app.state.wallet
+    return site

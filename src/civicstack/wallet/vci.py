@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from civicstack.kit import audit
 from civicstack.kit.audit import Actor
+from civicstack.kit.db import as_utc
 from civicstack.kit.errors import Conflict, DomainError
-from civicstack.oidc.protocol import OAuthError, aware, digest, new_secret, now
+from civicstack.oidc.protocol import OAuthError, digest, new_secret, now
 from civicstack.wallet import jws, repository, sdjwt, service
 from civicstack.wallet.models import CredentialOffer, DocumentType, Issuer, Nonce
 from civicstack.wallet.site import WalletSite
@@ -188,7 +189,7 @@ def exchange(session: Session, slug: str, form: Mapping[str, str]) -> dict[str, 
         if offer.credential_issued_at is None:
             offer.access_expires_at = moment
         raise OAuthError("invalid_grant", "this pre-authorized code was already used")
-    if aware(offer.expires_at) <= moment:
+    if as_utc(offer.expires_at) <= moment:
         raise OAuthError("invalid_grant", "the offer has expired; make a new one in the portal")
     if offer.failed_attempts >= MAX_TX_CODE_FAILURES:
         raise OAuthError("invalid_grant", "too many wrong PINs; make a new offer in the portal")
@@ -228,7 +229,7 @@ def _use_nonce(session: Session, value: str) -> None:
         raise OAuthError("invalid_nonce", "unknown c_nonce; fetch one from the nonce endpoint")
     if found.used_at is not None:
         raise OAuthError("invalid_nonce", "this c_nonce was already used; fetch a fresh one")
-    if aware(found.expires_at) <= moment:
+    if as_utc(found.expires_at) <= moment:
         raise OAuthError("invalid_nonce", "this c_nonce has expired; fetch a fresh one")
     found.used_at = moment
 
@@ -244,7 +245,7 @@ def _offer_for_token(session: Session, slug: str, authorization: str) -> Credent
         raise OAuthError("invalid_token", "unknown access token", 401)
     if offer.credential_issued_at is not None:
         raise OAuthError("invalid_token", "this access token was already used", 401)
-    if offer.access_expires_at is None or aware(offer.access_expires_at) <= now():
+    if offer.access_expires_at is None or as_utc(offer.access_expires_at) <= now():
         raise OAuthError("invalid_token", "the access token has expired", 401)
     return offer
 

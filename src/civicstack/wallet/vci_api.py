@@ -13,28 +13,24 @@ from sqlalchemy.orm import Session
 from civicstack.kit.deps import DbSession
 from civicstack.oidc.api import Form, answer
 from civicstack.wallet import vci
-from civicstack.wallet.site import WalletSite
+from civicstack.wallet.site import site_of
 
 router = APIRouter(tags=["Wallet: OpenID4VCI"])
 ISSUER = "/wallet/issuers/{slug}"
 METADATA_CACHE = {"Cache-Control": "public, max-age=300"}
 
 
-def _site(request: Request) -> WalletSite:
-    site: WalletSite = request.app.state.wallet
-    return site
-
 
 @router.get("/.well-known/openid-credential-issuer" + ISSUER)
 def credential_issuer_metadata(request: Request, session: DbSession, slug: str) -> JSONResponse:
-    return JSONResponse(vci.issuer_metadata(session, _site(request), slug),
+    return JSONResponse(vci.issuer_metadata(session, site_of(request), slug),
                         headers=METADATA_CACHE)
 
 
 @router.get("/.well-known/oauth-authorization-server" + ISSUER)
 def authorization_server_metadata(request: Request, session: DbSession,
                                   slug: str) -> JSONResponse:
-    return JSONResponse(vci.authorization_server_metadata(session, _site(request), slug),
+    return JSONResponse(vci.authorization_server_metadata(session, site_of(request), slug),
                         headers=METADATA_CACHE)
 
 
@@ -68,5 +64,5 @@ async def credential(request: Request, slug: str) -> Response:
     authorization = request.headers.get("authorization", "")
 
     def work(session: Session) -> dict[str, Any]:
-        return vci.issue(session, _site(request), slug, authorization, body)
+        return vci.issue(session, site_of(request), slug, authorization, body)
     return await answer(request, work)

@@ -4,13 +4,12 @@ code and link of an OpenID4VCI credential offer, and its PIN. The rules are in v
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 import segno
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
-from civicstack.identity.web import signed_in_citizen
+from civicstack.identity.web import signed_in_citizen, to_login
 from civicstack.kit.deps import DbSession
 from civicstack.kit.errors import DomainError
 from civicstack.kit.i18n import N_, translations
@@ -28,8 +27,7 @@ def offer(request: Request, session: DbSession, document_code: Annotated[str, Fo
           csrf_token: Annotated[str, Form()] = "") -> Response:
     signed = signed_in_citizen(request, session)
     if signed is None:  # nothing is made without a citizen, so no CSRF check needed first
-        return RedirectResponse(f"/account/login?next={quote(WALLET, safe='')}",
-                                status_code=303)
+        return to_login(WALLET)
     check_csrf(request, csrf_token)
     description = translations(request_locale(request)).gettext(TX_CODE_DESCRIPTION)
     try:

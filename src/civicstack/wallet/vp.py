@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from civicstack.kit import audit
 from civicstack.kit.audit import Actor
+from civicstack.kit.db import as_utc
 from civicstack.kit.errors import Conflict, FieldError, Invalid, NotFound
 from civicstack.kit.keys import SigningKey
 from civicstack.wallet import replay, repository, sdjwt, service
@@ -46,11 +47,6 @@ ALREADY_USED = "this presentation was already used"
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # --- asking ---------------------------------------------------------------------------------
@@ -155,7 +151,7 @@ def request_object(session: Session, base_url: str, request: PresentationRequest
     document = service.document_type(session, request.document_type_code)
     claims = {
         "aud": SELF_ISSUED_AUDIENCE, "iat": int(request.created_at.timestamp()),
-        "exp": int(_aware(request.expires_at).timestamp()),
+        "exp": int(as_utc(request.expires_at).timestamp()),
         "response_type": "vp_token", "response_mode": "direct_post",
         "response_uri": response_uri(base_url, request), "client_id": audience(request),
         "nonce": request.nonce, "state": request.public_id,
@@ -173,7 +169,7 @@ def request_object(session: Session, base_url: str, request: PresentationRequest
 def _still_open(request: PresentationRequest) -> None:
     if request.state != "pending":
         raise Conflict("this request was already answered")
-    if _aware(request.expires_at) <= now():
+    if as_utc(request.expires_at) <= now():
         raise Conflict("this request has expired; ask the service for a new one")
 
 
@@ -212,7 +208,7 @@ def receive(session: Session, site: WalletSite, public_id: str,
     if request.state != "pending":
         return Answer(request, "this request was already answered")
     moment = now()
-    if _aware(request.expires_at) <= moment:
+    if as_utc(request.expires_at) <= moment:
         return _refuse(request, "the request has expired", moment)
     if response.state != request.public_id:
         return _refuse(request, "the state does not match this request", moment)
@@ -382,7 +378,7 @@ def outcome(session: Session, client_id: str, public_id: str) -> Outcome:
     request = repository.presentation_request(session, public_id)
     if request is None or request.client_id != client_id:
         raise NotFound("no such presentation request")
-    if request.state == "pending" and _aware(request.expires_at) <= now():
+    if request.state == "pending" and as_utc(request.expires_at) <= now():
         return Outcome(request, "refused", "the request expired unanswered")
     return Outcome(request, request.state, request.refusal_reason)
 

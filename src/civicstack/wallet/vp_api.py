@@ -18,7 +18,7 @@ from civicstack.oidc import clients
 from civicstack.oidc.protocol import OAuthError
 from civicstack.oidc.tokens import Provider
 from civicstack.wallet import vp
-from civicstack.wallet.site import WalletSite
+from civicstack.wallet.site import site_of
 
 router = APIRouter(tags=["wallet: presentations (OpenID4VP)"])
 API_PATH = "/api/v1/wallet/presentation-requests"
@@ -89,10 +89,6 @@ def _provider(request: Request) -> Provider:
     return found
 
 
-def _site(request: Request) -> WalletSite:
-    found: WalletSite = request.app.state.wallet
-    return found
-
 
 @router.post(API_PATH, status_code=201, response_model=PresentationRequestOut)
 def create_presentation_request(request: Request, ask: PresentationAsk,
@@ -154,7 +150,7 @@ def presentation_response(request: Request, public_id: str, session: DbSession,
     """The wallet's answer (`response_mode=direct_post`): `vp_token` is
     `{"document": ["<SD-JWT presentation>"]}`. A refused answer is a problem response and
     closes the request; the relying party must ask again."""
-    answer = vp.receive(session, _site(request), public_id,
+    answer = vp.receive(session, site_of(request), public_id,
                         vp.WalletResponse(vp_token=vp_token, state=state, error=error))
     if answer.refusal:  # returned, not raised: the refusal is recorded and must commit
         problem = Problem(400, "Presentation refused", answer.refusal, "presentation-refused",

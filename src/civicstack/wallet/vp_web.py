@@ -4,31 +4,25 @@ who asks, why, exactly which fields, from which card; Approve or Decline. Rules 
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from civicstack.identity.web import signed_in_citizen
+from civicstack.identity.web import signed_in_citizen, to_login
 from civicstack.kit.deps import DbSession
 from civicstack.kit.errors import DomainError
 from civicstack.kit.web import check_csrf, render, request_locale
 from civicstack.wallet import vp
 from civicstack.wallet.models import PresentationRequest
-from civicstack.wallet.site import WalletSite
+from civicstack.wallet.site import site_of
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/wallet/present/{public_id}"
 
 
 def _to_login(public_id: str) -> RedirectResponse:
-    path = PAGE.format(public_id=public_id)
-    return RedirectResponse(f"/account/login?next={quote(path, safe='')}", status_code=303)
+    return to_login(PAGE.format(public_id=public_id))
 
-
-def _site(request: Request) -> WalletSite:
-    found: WalletSite = request.app.state.wallet
-    return found
 
 
 def _done(request: Request, outcome: str, asked: PresentationRequest | None = None,
@@ -45,7 +39,7 @@ def consent_page(request: Request, public_id: str, session: DbSession) -> Respon
     if signed is None:
         return _to_login(public_id)
     try:
-        asked = vp.consent(session, _site(request), public_id,
+        asked = vp.consent(session, site_of(request), public_id,
                            signed.account.personal_id_number)
     except DomainError as exc:
         return _done(request, "impossible", reason=exc.detail, status_code=exc.status)
@@ -64,7 +58,7 @@ def decide(request: Request, public_id: str, session: DbSession,
     holder = signed.account.personal_id_number
     try:
         if decision == "approve":
-            answer = vp.approve(session, _site(request), public_id, holder, card)
+            answer = vp.approve(session, site_of(request), public_id, holder, card)
         else:
             return _done(request, "declined", vp.decline(session, public_id, holder))
     except DomainError as exc:

@@ -8,14 +8,13 @@ from collections.abc import Iterable
 from datetime import timedelta
 from itertools import groupby
 from typing import Annotated, Any
-from urllib.parse import quote
 
 import segno
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from civicstack.identity.web import signed_in_citizen
+from civicstack.identity.web import signed_in_citizen, to_login
 from civicstack.kit.deps import DbSession
 from civicstack.kit.errors import DomainError, NotFound
 from civicstack.kit.i18n import N_
@@ -23,7 +22,7 @@ from civicstack.kit.web import check_csrf, field_errors, render
 from civicstack.wallet import service
 from civicstack.wallet.qr import encode as qr_text
 from civicstack.wallet.service import Card
-from civicstack.wallet.site import KEY_BINDING_MAX_AGE_S, WalletSite
+from civicstack.wallet.site import KEY_BINDING_MAX_AGE_S, site_of
 
 router = APIRouter(include_in_schema=False)
 WALLET = "/wallet"
@@ -34,14 +33,6 @@ COMMON_CLAIMS = frozenset({*HOLDER_CLAIMS, *NUMBER_CLAIMS, "date_of_birth", "sex
 DEFAULT_DISCLOSED = ("full_name", "date_of_birth")
 TOO_LARGE = N_("these fields do not fit in one QR code; choose fewer")
 
-
-def _site(request: Request) -> WalletSite:
-    site: WalletSite = request.app.state.wallet
-    return site
-
-
-def _to_login(path: str) -> RedirectResponse:
-    return RedirectResponse(f"/account/login?next={quote(path, safe='')}", status_code=303)
 
 
 def key_claims(found: Card) -> list[service.LabelledClaim]:
@@ -58,7 +49,7 @@ def key_claims(found: Card) -> list[service.LabelledClaim]:
 
 def _wallet_page(request: Request, session: Session, personal_id_number: str,
                  refusal: DomainError | None = None) -> Response:
-    held = service.cards(session, _site(request), personal_id_number)
+    held = service.cards(session, site_of(request), personal_id_number)
     return render(request, "portal/wallet.html", {
         "cards": [(found, key_claims(found)) for found in held],
         "addable": service.addable_from_register(session, held), "refusal": refusal},
@@ -69,7 +60,7 @@ def _wallet_page(request: Request, session: Session, personal_id_number: str,
 def wallet(request: Request, session: DbSession) -> Response:
     signed = signed_in_citizen(request, session)
     if signed is None:
-        return _to_login(WALLET)
+        return to_login(WALLET)
     return _wallet_page(request, session, signed.account.personal_id_number)
 
 
@@ -83,10 +74,10 @@ def add_from_register(request: Request, session: DbSession,
     check_csrf(request, csrf_token)
     signed = signed_in_citizen(request, session)
     if signed is None:
-        return _to_login(WALLET)
+        return to_login(WALLET)
     pid = signed.account.personal_id_number
     try:
-        issued = service.issue_from_register(session, _site(request), pid, document_code)
+        issued = service.issue_from_register(session, site_of(request), pid, document_code)
     except DomainError as exc:
         return _wallet_page(request, session, pid, exc)
     return RedirectResponse(f"{WALLET}/cards/{issued.credential.public_id}", status_code=303)
@@ -97,7 +88,7 @@ def add_from_register(request: Request, session: DbSession,
 def _card_page(request: Request, session: Session, personal_id_number: str, public_id: str,
                *, chosen: Iterable[str] = DEFAULT_DISCLOSED, errors: dict[str, str] | None = None,
                confirm_lost: bool = False, status_code: int = 200) -> Response:
-    found = service.card(session, _site(request), personal_id_number, public_id)
+    found = service.card(session, site_of(request), personal_id_number, public_id)
     return render(request, "portal/wallet_card.html", {
         "card": found, "claims": service.labelled_claims(found.document, found.claims),
         "chosen": set(chosen), "errors": errors or {}, "confirm_lost": confirm_lost,
@@ -117,7 +108,7 @@ def _card_or_refusal(request: Request, session: Session, personal_id_number: str
 def card_page(request: Request, session: DbSession, public_id: str) -> Response:
     signed = signed_in_citizen(request, session)
     if signed is None:
-        return _to_login(f"{WALLET}/cards/{public_id}")
+        return to_login(f"{WALLET}/cards/{public_id}")
     return _card_or_refusal(request, session, signed.account.personal_id_number, public_id)
 
 
@@ -130,10 +121,10 @@ def show_qr(request: Request, session: DbSession, public_id: str,
     here = f"{WALLET}/cards/{public_id}"
     signed = signed_in_citizen(request, session)
     if signed is None:
-        return _to_login(here)
+        return to_login(here)
     pid, chosen = signed.account.personal_id_number, disclose or []
     try:
-        presentation = service.present_in_person(session, _site(request), pid, public_id,
+        presentation = service.present_in_person(session, site_of(request), pid, public_id,
                                                  chosen)
     except NotFound as exc:
         return _wallet_page(request, session, pid, exc)
@@ -146,7 +137,7 @@ def show_qr(request: Request, session: DbSession, public_id: str,
     except segno.DataOverflowError:
         return _card_or_refusal(request, session, pid, public_id, chosen=chosen,
                                 errors={"disclose": TOO_LARGE}, status_code=422)
-    found = service.card(session, _site(request), pid, public_id)
+    found = service.card(session, site_of(request), pid, public_id)
     return render(request, "portal/wallet_qr.html", {
         "card": found, "presentation": scanned, "qr": qr,
         "shown": [c for c in service.labelled_claims(found.document, found.claims)
@@ -166,7 +157,7 @@ def qr_code(text: str) -> segno.QRCode:
 def confirm_lost(request: Request, session: DbSession, public_id: str) -> Response:
     signed = signed_in_citizen(request, session)
     if signed is None:
-        return _to_login(f"{WALLET}/cards/{public_id}")
+        return to_login(f"{WALLET}/cards/{public_id}")
     return _card_or_refusal(request, session, signed.account.personal_id_number, public_id,
                             confirm_lost=True)
 
@@ -178,7 +169,7 @@ def report_lost(request: Request, session: DbSession, public_id: str,
     here = f"{WALLET}/cards/{public_id}"
     signed = signed_in_citizen(request, session)
     if signed is None:
-        return _to_login(here)
+        return to_login(here)
     pid = signed.account.personal_id_number
     try:
         service.report_lost(session, pid, public_id)

@@ -229,3 +229,22 @@ def test_the_monthly_list_counts_what_each_agency_has_issued(
     assert listed["id_card"].issuer.name == "Bộ Công an"
     assert listed["business_registration"].document.subject_kind == "organisation"
     assert listed["diploma"].issued == 0
+
+
+def test_a_wallet_apps_copy_follows_its_portal_document(session: Session, wallet: WalletSite,
+                                                       an: Person) -> None:
+    portal = service.issue_from_register(session, wallet, an.personal_id_number, "id_card")
+    app_key = json.loads(sdjwt.new_holder_key().export_public())
+    copy = service.issue_credential(session, wallet, POLICE, "id_card", an.personal_id_number,
+                                    sdjwt.disclosed_claims(portal.sd_jwt),
+                                    wallet_app_key=app_key, copy_of=portal.credential)
+    assert copy.credential.holder == "wallet-app"
+    assert copy.credential.sealed_sd_jwt is None  # the app's copy is not kept here
+
+    service.report_lost(session, an.personal_id_number, portal.credential.public_id)
+    assert copy.credential.status == "suspended"
+    service.change_status(session, POLICE, portal.credential.public_id, "valid", "card found")
+    assert copy.credential.status == "valid"
+    service.issue_from_register(session, wallet, an.personal_id_number, "id_card")
+    assert portal.credential.status == copy.credential.status == "revoked"
+    assert copy.credential.status_reason == "replaced by a newer copy"

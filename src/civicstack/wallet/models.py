@@ -102,6 +102,9 @@ class Credential(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
                                                                nullable=True)
+    # A wallet app's copy of a portal document: revoking or suspending one reaches the other.
+    copy_of_id: Mapped[int | None] = mapped_column(ForeignKey("wallet_credential.id"),
+                                                   nullable=True, index=True)
 
 
 class HolderKey(Base):

@@ -52,6 +52,11 @@ def credentials_of(session: Session, subject_id: str, *,
     return list(session.scalars(query.order_by(Credential.issued_at.desc(), Credential.id)))
 
 
+def copies_of(session: Session, credential_id: int) -> list[Credential]:
+    return list(session.scalars(select(Credential).where(Credential.copy_of_id == credential_id)
+                                .with_for_update()))
+
+
 def portal_copies(session: Session, subject_id: str, document_type_id: int) -> list[Credential]:
     return list(session.scalars(select(Credential).where(
         Credential.subject_id == subject_id, Credential.document_type_id == document_type_id,

@@ -209,10 +209,12 @@ def _status_position(session: Session, issuer: Issuer) -> tuple[StatusList, int]
 
 def issue_credential(session: Session, site: WalletSite, actor: Actor, document_code: str,
                      subject_id: str, claims: dict[str, Any],
-                     wallet_app_key: dict[str, Any] | None = None) -> Issued:
+                     wallet_app_key: dict[str, Any] | None = None,
+                     copy_of: Credential | None = None) -> Issued:
     """Issue one document. Without `wallet_app_key` it goes to the portal wallet (sealed, bound
     to the portal's holder key, replacing an earlier copy of a register document); with it,
-    to the wallet app that proved possession of that key (OpenID4VCI), and is not kept."""
+    to the wallet app that proved possession of that key (OpenID4VCI), and is not kept. A
+    wallet app's copy of a portal document (`copy_of`) follows that document's status."""
     document = document_type(session, document_code)
     checked = check_claims(document, claims)
     _check_subject(session, actor, document, subject_id, checked)
@@ -234,6 +236,7 @@ def issue_credential(session: Session, site: WalletSite, actor: Actor, document_
         holder="wallet-app" if wallet_app_key else "portal",
         schema_version=document.schema_version, status="valid", status_reason="",
         status_list_id=status_list.id, status_index=index, issued_at=moment, expires_at=expires,
+        copy_of_id=copy_of.id if copy_of else None,
         sealed_sd_jwt=None if wallet_app_key else site.documents.seal(
             token.encode(), subject_id.encode()))
     session.add(credential)
@@ -314,6 +317,9 @@ def _set_status(session: Session, actor: Actor, credential: Credential, status: 
     audit.record(session, actor, f"wallet.credential.{_verb(status)}", subject_type="person",
                  subject_id=credential.subject_id, purpose=reason,
                  detail={"credential": credential.public_id, "from": previous})
+    for copy in repository.copies_of(session, credential.id):
+        if (copy.status, status) in ALLOWED_CHANGES:
+            _set_status(session, actor, copy, status, reason)
 
 
 def _verb(status: str) -> str:

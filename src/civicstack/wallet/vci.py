@@ -333,7 +333,8 @@ def issue(session: Session, site: WalletSite, slug: str, authorization: str,
         card = held_card(session, site, offer.subject_id, document.code)
         issued = service.issue_credential(session, site, Actor("issuer", slug), document.code,
                                           offer.subject_id, card.claims,
-                                          wallet_app_key=proof.holder_jwk)
+                                          wallet_app_key=proof.holder_jwk,
+                                          copy_of=card.credential)
     except DomainError as exc:
         raise OAuthError("credential_request_denied", exc.detail) from exc
     offer.credential_issued_at = now()

@@ -15,7 +15,7 @@ from civicstack.oidc.api import Form, answer
 from civicstack.wallet import vci
 from civicstack.wallet.site import site_of
 
-router = APIRouter(tags=["Wallet: OpenID4VCI"])
+router = APIRouter(tags=["wallet: OpenID4VCI"])
 ISSUER = "/wallet/issuers/{slug}"
 METADATA_CACHE = {"Cache-Control": "public, max-age=300"}
 

@@ -20,7 +20,7 @@ from civicstack.oidc.tokens import Provider
 from civicstack.wallet import vp
 from civicstack.wallet.site import site_of
 
-router = APIRouter(tags=["wallet: presentations (OpenID4VP)"])
+router = APIRouter(tags=["wallet: OpenID4VP"])
 API_PATH = "/api/v1/wallet/presentation-requests"
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -131,7 +131,7 @@ def read_presentation_request(request: Request, public_id: str, session: DbSessi
 
 
 @router.get("/wallet/presentation-requests/{public_id}/request",
-            response_class=Response, tags=["wallet: presentations (OpenID4VP)"])
+            response_class=Response, tags=["wallet: OpenID4VP"])
 def presentation_request_object(request: Request, public_id: str,
                                 session: DbSession) -> Response:
     """The signed authorization request object a wallet fetches by `request_uri`

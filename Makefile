@@ -12,7 +12,7 @@ DEMO_PEOPLE ?= 2000
 DEMO_URL ?= http://localhost:8000
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint bench bench-oidc messages system-deps clean
+.PHONY: help demo test lint bench bench-oidc bench-wallet messages system-deps clean
 
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ bench: $(INSTALLED) system-deps ## Import benchmark: 1,000,000 persons into Post
 bench-oidc: $(INSTALLED) ## Token grants and sign-ins per core, side by side with django-oauth-toolkit
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/oidc.py --grants 2000 --logins 30
+
+bench-wallet: $(INSTALLED) ## Wallet presentations verified per core vs raw ES256; issuance; QR sizes
+	$(BIN)/python benchmarks/wallet.py --presentations 3000 --issuances 300
 
 messages: $(INSTALLED) ## Re-extract UI strings and merge them into the vi/en catalogues
 	$(BIN)/pybabel extract -F babel.cfg --no-location -k Invalid:2 -k FieldError:2 -k Forbidden \

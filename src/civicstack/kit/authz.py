@@ -37,6 +37,9 @@ class Permission(enum.StrEnum):
     WALLET_STATUS = "wallet:status"  # revoke, suspend, reinstate wallet documents
     WALLET_VERIFY = "wallet:verify"  # check a citizen's wallet presentation at a counter
     WALLET_ISSUE = "wallet:issue"  # an issuing agency's system pushing documents
+    DOSSIER_PROCESS = "dossier:process"  # receive, assign, ask for supplements; assisted channel
+    DOSSIER_DECIDE = "dossier:decide"  # approve or refuse, for the competent agency's procedures
+    CATALOGUE_MANAGE = "catalogue:manage"  # the procedure catalogue and its provinces
     AUDIT_READ = "audit:read"
     OFFICIALS_MANAGE = "officials:manage"
 
@@ -45,13 +48,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.POLICE: frozenset({
         Permission.REGISTRY_READ, Permission.REGISTRY_RESIDENCE, Permission.IDENTITY_APPROVE,
         Permission.IDENTITY_LEVEL2, Permission.ORGANISATION_APPROVE, Permission.WALLET_STATUS,
-        Permission.WALLET_VERIFY}),
+        Permission.WALLET_VERIFY, Permission.DOSSIER_PROCESS, Permission.DOSSIER_DECIDE}),
     Role.SERVICE_CLERK: frozenset({
         Permission.REGISTRY_READ, Permission.REGISTRY_CIVIL_STATUS,
-        Permission.IDENTITY_APPROVE, Permission.WALLET_VERIFY}),
+        Permission.IDENTITY_APPROVE, Permission.WALLET_VERIFY, Permission.DOSSIER_PROCESS}),
     Role.AGENCY_APPROVER: frozenset({  # dossiers will come here
         Permission.REGISTRY_READ, Permission.ORGANISATION_READ, Permission.WALLET_STATUS,
-        Permission.WALLET_VERIFY, Permission.WALLET_ISSUE}),
+        Permission.WALLET_VERIFY, Permission.WALLET_ISSUE, Permission.DOSSIER_PROCESS,
+        Permission.DOSSIER_DECIDE}),
     Role.ADMIN: frozenset(Permission),
 }
 

@@ -6,9 +6,10 @@ from civicstack.kit.db import Base
 from civicstack.oidc import models as oidc_models
 from civicstack.organisations import models as organisation_models
 from civicstack.registry import models as registry_models
+from civicstack.services import models as services_models
 from civicstack.wallet import models as wallet_models
 
 metadata = Base.metadata
 
 __all__ = ["apikeys", "audit", "identity_models", "metadata", "oidc_models", "organisation_models",
-           "outbox", "registry_models", "wallet_models"]
+           "outbox", "registry_models", "services_models", "wallet_models"]

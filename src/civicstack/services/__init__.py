@@ -1,0 +1,1 @@
+"""Online public services: the procedure catalogue, dossiers and their workflow."""

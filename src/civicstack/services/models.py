@@ -1,0 +1,193 @@
+"""Tables owned by online public services: the procedure catalogue (with its per-province
+offerings), dossiers with their event history, attachments and payments. People are referred to
+by personal ID number and places by unit codes, through other domains' services."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from civicstack.kit.db import Base
+
+
+class Agency(Base):
+    """A competent agency kind: a ministry's department, a province's department, the ward
+    People's Committee. Ward- and province-level agencies act wherever the dossier is routed."""
+
+    __tablename__ = "service_agency"
+    __table_args__ = (
+        CheckConstraint("level IN ('ministry', 'province', 'ward')", name="level_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(10))
+    ministry: Mapped[str] = mapped_column(String(200))  # for statistics by ministry
+    deciding_role: Mapped[str] = mapped_column(String(20))  # officials' role that decides
+
+
+class Procedure(Base):
+    """An administrative procedure of the national catalogue."""
+
+    __tablename__ = "service_procedure"
+    __table_args__ = (
+        CheckConstraint("online_level IN ('full', 'partial')", name="online_level_known"),
+        CheckConstraint("fee >= 0 AND online_fee >= 0", name="fees_not_negative"),
+        CheckConstraint("processing_days >= 0", name="processing_days_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    name_en: Mapped[str] = mapped_column(String(300))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("service_agency.id"), index=True)
+    online_level: Mapped[str] = mapped_column(String(10))
+    legal_basis: Mapped[str] = mapped_column(String(500))
+    fee: Mapped[int] = mapped_column(Integer)  # VND, at the counter
+    online_fee: Mapped[int] = mapped_column(Integer)  # VND, online (often zero by policy)
+    processing_days: Mapped[int] = mapped_column(Integer)  # working days
+    # Required information: [{name, label, label_en, type, source}] where source is a register
+    # field ("register:full_name"), a wallet claim ("wallet:driving_licence.licence_number")
+    # or "applicant" (typed by the citizen).
+    fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # Required documents: [{code, label, label_en, wallet_document_type | null, required,
+    # media_types, max_bytes}]; a document with a wallet type is never uploaded.
+    documents: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    result_document_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    register_effect: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    group_code: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Offering(Base):
+    """A procedure published in one province, with its local fees (None: the national fee)."""
+
+    __tablename__ = "service_offering"
+    __table_args__ = (UniqueConstraint("procedure_id", "province_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("service_procedure.id"))
+    province_code: Mapped[str] = mapped_column(ForeignKey("admin_province.code"), index=True)
+    fee: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    online_fee: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class DossierGroup(Base):
+    """Interlinked procedures submitted once (birth + residence + health insurance card)."""
+
+    __tablename__ = "service_dossier_group"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    receipt_code: Mapped[str] = mapped_column(String(24), unique=True)
+    group_code: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Dossier(Base):
+    __tablename__ = "service_dossier"
+    __table_args__ = (
+        CheckConstraint("channel IN ('online', 'assisted')", name="channel_known"),
+        CheckConstraint(
+            "state IN ('draft', 'submitted', 'received', 'in_processing', "
+            "'supplement_requested', 'supplemented', 'approved', 'refused', "
+            "'result_delivered', 'withdrawn')", name="state_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    receipt_code: Mapped[str] = mapped_column(String(24), unique=True)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("service_procedure.id"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("service_dossier_group.id"),
+                                                 nullable=True, index=True)
+    applicant_pid: Mapped[str] = mapped_column(String(12), index=True)
+    submitted_by: Mapped[str] = mapped_column(String(120))  # the audit actor who submitted
+    channel: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(24), index=True)
+    province_code: Mapped[str] = mapped_column(String(2), index=True)
+    ward_code: Mapped[str] = mapped_column(String(5), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    fee: Mapped[int] = mapped_column(Integer)
+    payment_reference: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    assigned_to: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True,
+                                                          index=True)
+    due_on: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decision_reason: Mapped[str] = mapped_column(String(500), default="")
+    result_pdf: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    result_credential_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    result_person_pid: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it once)
+
+
+class DossierEvent(Base):
+    """One transition (or re-routing) of a dossier: who, when, from what to what, and why."""
+
+    __tablename__ = "service_dossier_event"
+    __table_args__ = (UniqueConstraint("dossier_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("service_dossier.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(30))
+    from_state: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    to_state: Mapped[str] = mapped_column(String(24))
+    actor: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Attachment(Base):
+    """A document the citizen uploaded because no register field or wallet document holds it;
+    kept in the database so a dossier and its files commit together or not at all."""
+
+    __tablename__ = "service_attachment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("service_dossier.id"), index=True)
+    document_code: Mapped[str] = mapped_column(String(40))
+    filename: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Payment(Base):
+    """A fee paid for a dossier through a payment channel (the local treasury in the demo)."""
+
+    __tablename__ = "service_payment"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("status IN ('settled', 'refunded')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("service_dossier.id"), index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(40))
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(10))
+    settled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(Text, default="")

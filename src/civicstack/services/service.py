@@ -1,0 +1,516 @@
+"""The rules of online public services: the catalogue as published per province, dossier
+drafts prefilled from the register and the wallet, attachments, submission with payment, every
+transition through the state machine (states.py) with its audit entry and notification, the
+officials' inbox, and re-routing after administrative units merge."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from civicstack.kit import audit, outbox
+from civicstack.kit.audit import Actor
+from civicstack.kit.authz import Permission, Role
+from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from civicstack.kit.i18n import N_
+from civicstack.registry import service as registry
+from civicstack.services import calendar, catalogue, repository
+from civicstack.services.models import (
+    Agency,
+    Attachment,
+    Dossier,
+    DossierEvent,
+    DossierGroup,
+    Offering,
+    Payment,
+    Procedure,
+)
+from civicstack.services.payments import PaymentChannel, PaymentDeclined
+from civicstack.services.states import OPEN, TRANSITIONS, Party, State
+from civicstack.wallet import service as wallet
+from civicstack.wallet.site import WalletSite
+
+MIN_REASON_LENGTH = 5
+MAX_TEXT = 300
+SUBJECT = "dossier"
+REQUIRED = N_("Required.")
+MAGIC = {"application/pdf": (b"%PDF-",), "image/jpeg": (b"\xff\xd8\xff",),
+         "image/png": (b"\x89PNG\r\n\x1a\n",)}
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- catalogue ------------------------------------------------------------------------------
+
+def seed_catalogue(session: Session, province_codes: list[str]) -> int:
+    """Load the demo catalogue and publish it in the given provinces; returns rows added."""
+    added = 0
+    for kind in catalogue.AGENCIES:
+        if repository.agency(session, kind.code) is None:
+            session.add(Agency(code=kind.code, name=kind.name, name_en=kind.name_en,
+                               level=kind.level, ministry=kind.ministry,
+                               deciding_role=kind.deciding_role))
+            added += 1
+    session.flush()
+    for seed in catalogue.PROCEDURES:
+        found = repository.procedure(session, seed.code)
+        if found is None:
+            found = _add_procedure(session, seed)
+            added += 1
+        for province in seed.provinces or province_codes:
+            if province in province_codes and \
+                    repository.offering(session, found.id, province) is None:
+                fee, online_fee = catalogue.LOCAL_FEES.get((seed.code, province), (None, None))
+                session.add(Offering(procedure_id=found.id, province_code=province, fee=fee,
+                                     online_fee=online_fee))
+                added += 1
+    session.flush()
+    return added
+
+
+def _add_procedure(session: Session, seed: catalogue.ProcedureSeed) -> Procedure:
+    agency = repository.agency(session, seed.agency)
+    assert agency is not None  # seeded just before
+    procedure = Procedure(
+        code=seed.code, name=seed.name, name_en=seed.name_en, agency_id=agency.id,
+        online_level=seed.online_level, legal_basis=seed.legal_basis, fee=seed.fee,
+        online_fee=seed.online_fee, processing_days=seed.processing_days,
+        fields=seed.fields, documents=seed.documents,
+        result_document_type=seed.result_document_type, register_effect=seed.register_effect,
+        group_code=seed.group_code, active=True)
+    session.add(procedure)
+    session.flush()
+    return procedure
+
+
+def procedure(session: Session, code: str) -> Procedure:
+    found = repository.procedure(session, code)
+    if found is None or not found.active:
+        raise NotFound(f"no procedure {code} in the catalogue")
+    return found
+
+
+def agency_of(session: Session, found: Procedure) -> Agency:
+    agency = session.get(Agency, found.agency_id)
+    assert agency is not None  # a foreign key
+    return agency
+
+
+@dataclass(frozen=True)
+class Published:
+    procedure: Procedure
+    agency: Agency
+    fee: int
+    online_fee: int
+
+
+def _published(found: Procedure, agency: Agency, offering: Offering) -> Published:
+    return Published(found, agency, found.fee if offering.fee is None else offering.fee,
+                     found.online_fee if offering.online_fee is None else offering.online_fee)
+
+
+def catalogue_for(session: Session, province_code: str) -> list[Published]:
+    """The procedures a province offers, with its fees."""
+    agencies = {a.id: a for a in repository.agencies(session)}
+    return [_published(found, agencies[found.agency_id], offering)
+            for found, offering in repository.offered_in(session, province_code)]
+
+
+def published(session: Session, code: str, province_code: str) -> Published:
+    found = procedure(session, code)
+    offering = repository.offering(session, found.id, province_code)
+    if offering is None:
+        raise Conflict(N_("This procedure is not offered in your province."))
+    return _published(found, agency_of(session, found), offering)
+
+
+# --- prefill --------------------------------------------------------------------------------
+
+PURPOSE_PREFILL = "prefill the applicant's dossier form"
+
+
+def _register_values(person: Any, places: dict[str, str]) -> dict[str, Any]:
+    address = ", ".join(p for p in (person.permanent_address_line,
+                                    places.get(person.permanent_ward_code, "")) if p)
+    return {"full_name": person.full_name, "personal_id_number": person.personal_id_number,
+            "date_of_birth": person.date_of_birth.isoformat(), "sex": person.sex,
+            "phone": person.phone or "", "permanent_address": address}
+
+
+@dataclass(frozen=True)
+class Prefill:
+    values: dict[str, Any]  # field name -> value drawn from the register or the wallet
+    wallet_documents: dict[str, str]  # document code -> the wallet credential that serves it
+
+
+def prefill(session: Session, site: WalletSite, actor: Actor, applicant_pid: str,
+            found: Procedure) -> Prefill:
+    """What the register and the wallet already hold for this procedure's form: read with an
+    audited purpose, never typed again by the citizen."""
+    person = registry.get_person(session, actor, applicant_pid, PURPOSE_PREFILL)
+    register = _register_values(person, registry.place_names(session, [person]))
+    held = {card.document.code: card for card in wallet.cards(session, site, applicant_pid)
+            if card.credential.status == "valid" and not card.expired}
+    values: dict[str, Any] = {}
+    for spec in found.fields:
+        kind, _, path = spec["source"].partition(":")
+        if kind == "register" and register.get(path):
+            values[spec["name"]] = register[path]
+        elif kind == "wallet":
+            document_code, _, claim = path.partition(".")
+            card = held.get(document_code)
+            if card and claim in card.claims:
+                values[spec["name"]] = card.claims[claim]
+    documents = {spec["code"]: held[spec["wallet_document_type"]].credential.public_id
+                 for spec in found.documents
+                 if spec["wallet_document_type"] in held}
+    return Prefill(values, documents)
+
+
+# --- drafts ---------------------------------------------------------------------------------
+
+def _receipt_code(session: Session, province_code: str) -> str:
+    """`<province><yymmdd>-<6 letters>`: says where and when, guessable by nobody."""
+    while True:
+        code = f"{province_code}{now():%y%m%d}-{secrets.token_hex(3).upper()}"
+        if not repository.receipt_taken(session, code):
+            return code
+
+
+def _record(session: Session, actor: Actor, dossier: Dossier, action: str,
+            from_state: str | None, reason: str = "",
+            detail: dict[str, Any] | None = None) -> DossierEvent:
+    event = DossierEvent(dossier_id=dossier.id, seq=repository.last_seq(session, dossier.id) + 1,
+                         action=action, from_state=from_state, to_state=dossier.state,
+                         actor=str(actor), reason=reason, occurred_at=now(),
+                         detail=detail or {})
+    session.add(event)
+    audit.record(session, actor, f"services.dossier.{action}", subject_type=SUBJECT,
+                 subject_id=dossier.receipt_code, purpose=reason or action,
+                 detail={"from": from_state, "to": dossier.state,
+                         "applicant": dossier.applicant_pid, **(detail or {})})
+    return event
+
+
+def _require_applicant(actor: Actor, dossier: Dossier) -> None:
+    """The citizen themself, or an official at the counter who holds dossier:process."""
+    if actor.kind == "citizen" and actor.name == dossier.applicant_pid:
+        return
+    if actor.may(Permission.DOSSIER_PROCESS) and actor.may_see(dossier.province_code,
+                                                               dossier.ward_code):
+        return
+    raise NotFound("no such dossier")
+
+
+def start_draft(session: Session, actor: Actor, applicant_pid: str, code: str) -> Dossier:
+    """A draft for the applicant, routed to where they live; a clerk's is `assisted`."""
+    person = registry.get_person(session, actor, applicant_pid, "open a dossier")
+    if person.status != "alive":
+        raise Conflict("the applicant is recorded as deceased")
+    offered = published(session, code, person.permanent_province_code)
+    channel = "online" if actor.kind == "citizen" else "assisted"
+    dossier = Dossier(
+        receipt_code=_receipt_code(session, person.permanent_province_code),
+        procedure_id=offered.procedure.id, group_id=None, applicant_pid=applicant_pid,
+        submitted_by=str(actor), channel=channel, state=State.DRAFT.value,
+        province_code=person.permanent_province_code, ward_code=person.permanent_ward_code,
+        data={}, fee=offered.online_fee if channel == "online" else offered.fee,
+        created_at=now(), decision_reason="")
+    session.add(dossier)
+    session.flush()
+    _record(session, actor, dossier, "create", None)
+    return dossier
+
+
+def save_draft(session: Session, actor: Actor, dossier: Dossier,
+               values: dict[str, Any]) -> Dossier:
+    """Keep what the citizen typed so far; checks wait for submission."""
+    _require_applicant(actor, dossier)
+    if dossier.state != State.DRAFT.value:
+        raise Conflict("only a draft can be edited")
+    found = session.get(Procedure, dossier.procedure_id)
+    assert found is not None
+    names = {spec["name"] for spec in found.fields}
+    dossier.data = {**dossier.data, **{k: str(v)[:MAX_TEXT] for k, v in values.items()
+                                       if k in names}}
+    return dossier
+
+
+def _media_type_matches(media_type: str, content: bytes) -> bool:
+    return any(content.startswith(magic) for magic in MAGIC.get(media_type, ()))
+
+
+def add_attachment(session: Session, actor: Actor, dossier: Dossier, document_code: str,
+                   filename: str, media_type: str, content: bytes) -> Attachment:
+    """Only documents no register field or wallet document holds; type checked by content,
+    not by the name the browser sent."""
+    _require_applicant(actor, dossier)
+    if dossier.state not in (State.DRAFT.value, State.SUPPLEMENT_REQUESTED.value):
+        raise Conflict("attachments can be added to a draft or when a supplement is asked for")
+    found = session.get(Procedure, dossier.procedure_id)
+    assert found is not None
+    spec = next((d for d in found.documents if d["code"] == document_code), None)
+    if spec is None:
+        raise Invalid(document_code, "this procedure does not ask for this document")
+    if spec["wallet_document_type"]:
+        raise Invalid(document_code, "this document comes from your wallet; it is never "
+                                     "uploaded")
+    if len(content) > spec["max_bytes"]:
+        limit = spec["max_bytes"] // 1048576
+        raise Invalid(document_code, f"the file is larger than {limit} MB")
+    if media_type not in spec["media_types"] or not _media_type_matches(media_type, content):
+        raise Invalid(document_code, "the file must be a PDF, JPEG or PNG")
+    attachment = Attachment(dossier_id=dossier.id, document_code=document_code,
+                            filename=filename[:200] or "file", media_type=media_type,
+                            size=len(content), sha256=hashlib.sha256(content).hexdigest(),
+                            content=content, uploaded_at=now())
+    session.add(attachment)
+    session.flush()
+    return attachment
+
+
+# --- submission -----------------------------------------------------------------------------
+
+def _check_value(spec: dict[str, Any], value: Any) -> str | None:
+    if spec["type"] == "date":
+        try:
+            date.fromisoformat(str(value))
+        except ValueError:
+            return "must be a date written YYYY-MM-DD"
+    if spec["type"] == "integer" and not str(value).lstrip("-").isdigit():
+        return "must be a whole number"
+    return None
+
+
+def _check_complete(session: Session, site: WalletSite, actor: Actor, dossier: Dossier,
+                    found: Procedure) -> dict[str, Any]:
+    """Every required field filled (from the register, the wallet or the form) and every
+    required document present (held in the wallet, or uploaded): all refusals at once."""
+    filled = prefill(session, site, actor, dossier.applicant_pid, found)
+    values = {**dossier.data, **filled.values}  # integrated data wins over typing
+    errors = []
+    for spec in found.fields:
+        value = values.get(spec["name"])
+        if value in (None, ""):
+            if spec["required"]:
+                errors.append(FieldError(spec["name"], REQUIRED))
+            continue
+        problem = _check_value(spec, value)
+        if problem:
+            errors.append(FieldError(spec["name"], problem))
+    uploaded = {a.document_code for a in repository.attachments(session, dossier.id)}
+    for spec in found.documents:
+        if not spec["required"] or spec["code"] in uploaded or \
+                spec["code"] in filled.wallet_documents:
+            continue
+        errors.append(FieldError(spec["code"], "add this document to your wallet first"
+                                 if spec["wallet_document_type"] else REQUIRED))
+    if errors:
+        raise Invalid.of_fields(errors)
+    return {"values": values, "wallet_documents": filled.wallet_documents}
+
+
+def _pay(session: Session, dossier: Dossier, channel: PaymentChannel) -> None:
+    if dossier.fee <= 0:
+        return
+    try:
+        reference = channel.charge(dossier.applicant_pid, dossier.fee,
+                                   f"dossier {dossier.receipt_code}")
+    except PaymentDeclined as exc:
+        raise Conflict(f"the payment was declined: {exc}") from exc
+    session.add(Payment(dossier_id=dossier.id, amount=dossier.fee, channel=channel.name,
+                        reference=reference, status="settled", settled_at=now(), note=""))
+    dossier.payment_reference = reference
+
+
+def submit(session: Session, site: WalletSite, actor: Actor, dossier: Dossier,
+           payments: PaymentChannel) -> Dossier:
+    """Check, pay, and submit: one transaction, so a crash leaves the draft as it was."""
+    _require_applicant(actor, dossier)
+    found = session.get(Procedure, dossier.procedure_id)
+    assert found is not None
+    _check_transition(dossier, "submit")
+    snapshot = _check_complete(session, site, actor, dossier, found)
+    _pay(session, dossier, payments)
+    dossier.data = snapshot["values"]
+    dossier.submitted_at = now()
+    dossier.due_on = calendar.add_working_days(dossier.submitted_at.date(),
+                                               found.processing_days)
+    _move(session, actor, dossier, "submit",
+          detail={"wallet_documents": snapshot["wallet_documents"], "fee": dossier.fee})
+    return dossier
+
+
+# --- transitions ----------------------------------------------------------------------------
+
+def _check_transition(dossier: Dossier, action: str) -> None:
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise Invalid("action", f"unknown action '{action}'")
+    if State(dossier.state) not in transition.sources:
+        if action == "submit":
+            raise Conflict("this dossier was already submitted")
+        state = dossier.state.replace("_", " ")
+        raise Conflict(f"a {state} dossier cannot take the action '{action}'")
+
+
+def _move(session: Session, actor: Actor, dossier: Dossier, action: str, reason: str = "",
+          detail: dict[str, Any] | None = None) -> None:
+    before = dossier.state
+    dossier.state = TRANSITIONS[action].target.value
+    _record(session, actor, dossier, action, before, reason, detail)
+    _notify(session, dossier, action)
+
+
+NOTICES = {
+    "submit": "Ho so {code} da duoc nop. Han tra ket qua: {due}.",
+    "receive": "Ho so {code} da duoc tiep nhan.",
+    "request_supplement": "Ho so {code} can bo sung giay to. Vui long xem tren Cong dich vu "
+                          "cong.",
+    "refuse": "Ho so {code} bi tu choi. Xem ly do tren Cong dich vu cong.",
+    "deliver": "Ho so {code} da co ket qua; giay to da co trong vi.",
+    "withdraw": "Ho so {code} da duoc rut.",
+}
+
+
+def _notify(session: Session, dossier: Dossier, action: str) -> None:
+    """An SMS at each step the citizen must know of (ASCII: every phone shows it)."""
+    template = NOTICES.get(action)
+    phone = dossier.data.get("applicant_phone")
+    if template and phone:
+        due = dossier.due_on.strftime("%d/%m/%Y") if dossier.due_on else ""
+        outbox.enqueue(session, "sms", str(phone), "CivicStack",
+                       template.format(code=dossier.receipt_code, due=due))
+
+
+def _reason(reason: str, needed: bool) -> str:
+    cleaned = " ".join(reason.split())[:500]
+    if needed and len(cleaned) < MIN_REASON_LENGTH:
+        raise Invalid("reason", "give a reason of at least 5 characters")
+    return cleaned
+
+
+def _require_party(session: Session, actor: Actor, dossier: Dossier, party: Party) -> None:
+    if party == Party.APPLICANT:
+        _require_applicant(actor, dossier)
+        return
+    if party == Party.SYSTEM:
+        raise Forbidden("only the system delivers results")
+    permission = Permission.DOSSIER_DECIDE if party == Party.DECIDER else \
+        Permission.DOSSIER_PROCESS
+    actor.require(permission)
+    if not actor.may_see(dossier.province_code, dossier.ward_code):
+        raise Forbidden(f"this dossier is outside your scope ({actor.scope})")
+    if party == Party.DECIDER and actor.role != Role.ADMIN:
+        found = session.get(Procedure, dossier.procedure_id)
+        assert found is not None
+        if actor.role is None or agency_of(session, found).deciding_role != actor.role.value:
+            raise Forbidden("your agency does not decide this procedure")
+
+
+def dossier_for(session: Session, actor: Actor, receipt_code: str, *,
+                lock: bool = False) -> Dossier:
+    """The dossier, if the actor is its applicant or an official whose scope covers it; others
+    get the same answer as for a dossier that does not exist."""
+    found = repository.dossier(session, receipt_code, lock=lock)
+    if found is None:
+        raise NotFound("no such dossier")
+    if actor.kind == "citizen":
+        _require_applicant(actor, found)
+    elif not actor.may_see(found.province_code, found.ward_code):
+        raise NotFound("no such dossier")
+    return found
+
+
+def transition(session: Session, actor: Actor, receipt_code: str, action: str,
+               reason: str = "") -> Dossier:
+    """Take one action of the state machine, or refuse: unknown action, wrong state, wrong
+    party, outside scope, missing reason. Approval's effects live in flows.py."""
+    dossier = dossier_for(session, actor, receipt_code, lock=True)
+    _check_transition(dossier, action)
+    rule = TRANSITIONS[action]
+    _require_party(session, actor, dossier, rule.party)
+    cleaned = _reason(reason, rule.needs_reason)
+    if action in ("receive", "start") and dossier.assigned_to is None:
+        dossier.assigned_to = str(actor)
+    if action in ("approve", "refuse"):
+        dossier.decided_at, dossier.decision_reason = now(), cleaned
+    _move(session, actor, dossier, action, cleaned)
+    return dossier
+
+
+def deliver(session: Session, dossier: Dossier, detail: dict[str, Any]) -> None:
+    """The system's last step, once the result is signed and issued (flows.py)."""
+    _check_transition(dossier, "deliver")
+    _move(session, audit.SYSTEM, dossier, "deliver", detail=detail)
+
+
+def history(session: Session, dossier: Dossier) -> list[DossierEvent]:
+    return repository.events(session, dossier.id)
+
+
+def is_overdue(dossier: Dossier, today: date | None = None) -> bool:
+    return (dossier.due_on is not None and State(dossier.state) in OPEN
+            and dossier.due_on < (today or date.today()))
+
+
+def my_dossiers(session: Session, applicant_pid: str) -> list[Dossier]:
+    return repository.dossiers_of(session, applicant_pid)
+
+
+# --- the officials' inbox -------------------------------------------------------------------
+
+def inbox(session: Session, actor: Actor, states: list[str] | None = None,
+          limit: int = 200) -> list[Dossier]:
+    """Dossiers within the official's scope, for procedures their agency handles (a clerk at a
+    one-stop shop receives for every agency; a decider sees their agency's), oldest due
+    first."""
+    actor.require(Permission.DOSSIER_PROCESS)
+    agencies = repository.agencies(session)
+    if actor.role not in (Role.ADMIN, Role.SERVICE_CLERK):
+        agencies = [a for a in agencies if actor.role and a.deciding_role == actor.role.value]
+    wanted = states or [s.value for s in OPEN] + [State.APPROVED.value]
+    return repository.inbox(session, wanted, [a.id for a in agencies],
+                            actor.scope.province_code, actor.scope.ward_code, limit)
+
+
+# --- restructuring --------------------------------------------------------------------------
+
+def reroute_after_merger(session: Session, actor: Actor, mapping: dict[str, tuple[str, str]],
+                         reason: str) -> int:
+    """Open dossiers addressed to abolished wards move to the ward (and province) that absorbed
+    them, each move recorded in the dossier's history; returns how many moved."""
+    actor.require(Permission.CATALOGUE_MANAGE)
+    moved = 0
+    open_states = [s.value for s in OPEN] + [State.DRAFT.value, State.APPROVED.value]
+    for dossier in repository.open_dossiers_in_wards(session, list(mapping), open_states):
+        old = (dossier.province_code, dossier.ward_code)
+        dossier.province_code, dossier.ward_code = mapping[dossier.ward_code]
+        _record(session, actor, dossier, "reroute", dossier.state, _reason(reason, True),
+                {"from_unit": list(old), "to_unit": [dossier.province_code, dossier.ward_code]})
+        moved += 1
+    return moved
+
+
+def start_group(session: Session, actor: Actor, applicant_pid: str,
+                group_code: str) -> list[Dossier]:
+    """One draft per procedure of an interlinked group, under one group receipt: the citizen
+    fills one form, each agency gets its own dossier."""
+    members = repository.group_procedures(session, group_code)
+    if not members:
+        raise NotFound(f"no group of procedures '{group_code}'")
+    drafts = [start_draft(session, actor, applicant_pid, member.code) for member in members]
+    group = DossierGroup(receipt_code=_receipt_code(session, drafts[0].province_code),
+                         group_code=group_code, created_at=now())
+    session.add(group)
+    session.flush()
+    for draft in drafts:
+        draft.group_id = group.id
+    return drafts

@@ -564,3 +564,8 @@ def attachments(session: Session, dossier: Dossier) -> list[Attachment]:
 
 def overdue_count(dossiers: list[Dossier], today: date | None = None) -> int:
     return sum(1 for dossier in dossiers if is_overdue(dossier, today))
+
+
+def all_procedures(session: Session) -> list[Procedure]:
+    """The active catalogue, for a counter clerk choosing what to file."""
+    return [found for found in repository.procedures(session) if found.active]

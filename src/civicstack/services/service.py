@@ -514,3 +514,58 @@ def start_group(session: Session, actor: Actor, applicant_pid: str,
     for draft in drafts:
         draft.group_id = group.id
     return drafts
+
+
+# --- the console's view of a dossier --------------------------------------------------------
+
+def official_actions(session: Session, actor: Actor, dossier: Dossier) -> list[str]:
+    """The actions this official may take now, for the console's buttons: the state machine's
+    officials' and deciders' actions, less those `transition` would refuse them."""
+    found = []
+    for rule in TRANSITIONS.values():
+        if rule.party not in (Party.OFFICIAL, Party.DECIDER) or \
+                State(dossier.state) not in rule.sources:
+            continue
+        try:
+            _require_party(session, actor, dossier, rule.party)
+        except Forbidden:
+            continue
+        found.append(rule.action)
+    return found
+
+
+def read_dossier(session: Session, actor: Actor, receipt_code: str,
+                 purpose: str = "process the dossier") -> Dossier:
+    """An official opens a dossier: its data is the applicant's, so the read is audited."""
+    dossier = dossier_for(session, actor, receipt_code)
+    audit.record(session, actor, "services.dossier.read", subject_type="person",
+                 subject_id=dossier.applicant_pid, purpose=purpose,
+                 detail={"dossier": dossier.receipt_code})
+    return dossier
+
+
+def read_attachment(session: Session, actor: Actor, receipt_code: str,
+                    attachment_id: int) -> Attachment:
+    """One uploaded file, for an official whose scope covers the dossier; audited."""
+    dossier = dossier_for(session, actor, receipt_code)
+    found = repository.attachment(session, dossier.id, attachment_id)
+    if found is None:
+        raise NotFound("no such attachment")
+    audit.record(session, actor, "services.attachment.read", subject_type="person",
+                 subject_id=dossier.applicant_pid, purpose="examine the dossier's documents",
+                 detail={"dossier": dossier.receipt_code, "attachment": found.id,
+                         "document": found.document_code, "sha256": found.sha256})
+    return found
+
+
+def attachments(session: Session, dossier: Dossier) -> list[Attachment]:
+    return repository.attachments(session, dossier.id)
+
+
+def overdue_count(dossiers: list[Dossier], today: date | None = None) -> int:
+    return sum(1 for dossier in dossiers if is_overdue(dossier, today))
+
+
+def all_procedures(session: Session) -> list[Procedure]:
+    """The active catalogue, for a counter clerk choosing what to file."""
+    return [found for found in repository.procedures(session) if found.active]

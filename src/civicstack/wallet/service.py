@@ -546,3 +546,29 @@ def credentials_of_person(session: Session, actor: Actor, personal_id_number: st
                  subject_id=person.personal_id_number, purpose=" ".join(purpose.split()),
                  detail={"credentials": [h.credential.public_id for h in held]})
     return person, held
+
+
+# --- a parent's view of their young children's documents ------------------------------------
+
+PURPOSE_CHILDREN = "show a parent their young child's documents"
+CHILD_AGE_LIMIT = 14  # a child under 14 has no eID account of their own
+
+
+def children_cards(session: Session, site: WalletSite, parent_pid: str) -> list[Card]:
+    """The portal documents of the parent's living children under 14, found through the
+    register's family relations; each child's documents read is audited under the child."""
+    parent = Actor("citizen", parent_pid)
+    history = registry.person_history(session, parent, parent_pid, PURPOSE_CHILDREN)
+    today = date.today()
+    found: list[Card] = []
+    for relative in history.relatives:
+        child = relative.person
+        if relative.kind != "child" or child.status != "alive" or \
+                registry.age_on(child.date_of_birth, today) >= CHILD_AGE_LIMIT:
+            continue
+        held = cards(session, site, child.personal_id_number)
+        audit.record(session, parent, "wallet.credential.list", subject_type="person",
+                     subject_id=child.personal_id_number, purpose=PURPOSE_CHILDREN,
+                     detail={"credentials": [c.credential.public_id for c in held]})
+        found.extend(held)
+    return found

@@ -52,7 +52,9 @@ def _wallet_page(request: Request, session: Session, personal_id_number: str,
     held = service.cards(session, site_of(request), personal_id_number)
     return render(request, "portal/wallet.html", {
         "cards": [(found, key_claims(found)) for found in held],
-        "addable": service.addable_from_register(session, held), "refusal": refusal},
+        "addable": service.addable_from_register(session, held), "refusal": refusal,
+        "children": [(found, key_claims(found)) for found in
+                     service.children_cards(session, site_of(request), personal_id_number)]},
         refusal.status if refusal else 200)
 
 

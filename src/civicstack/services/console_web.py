@@ -1,0 +1,234 @@
+"""The officials' side of dossiers: the inbox, a dossier with its documents, history and the
+actions the official may take, the signed result, and the assisted channel (a clerk files a
+dossier for a citizen at the counter). Every rule is in service.py, states.py and flows.py."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
+
+from civicstack.identity import console
+from civicstack.kit.audit import Actor
+from civicstack.kit.deps import DbSession
+from civicstack.kit.errors import DomainError, Invalid, NotFound
+from civicstack.kit.web import check_csrf, field_errors, render
+from civicstack.services import flows, service
+from civicstack.services.models import Dossier, Procedure
+from civicstack.services.payments import PaymentChannel
+from civicstack.services.signing import ResultSigner
+from civicstack.services.states import OPEN, TRANSITIONS, State
+from civicstack.wallet.site import site_of
+
+router = APIRouter(include_in_schema=False)
+DOSSIERS = "/console/dossiers"
+EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+
+
+def _signer(request: Request) -> ResultSigner:
+    signer: ResultSigner = request.app.state.result_signer
+    return signer
+
+
+def _payments(request: Request) -> PaymentChannel:
+    payments: PaymentChannel = request.app.state.payments
+    return payments
+
+
+# --- the inbox ------------------------------------------------------------------------------
+
+@router.get(DOSSIERS, response_class=HTMLResponse)
+def inbox(request: Request, session: DbSession, state: str = "") -> Response:
+    official = console.signed_in_official(request, session)
+    if official is None:
+        return console.login_redirect(request)
+    chosen = state if state in {s.value for s in State} else ""
+    try:
+        listed = service.inbox(session, official, [chosen] if chosen else None)
+    except DomainError as exc:
+        return console.refusal_page(request, official, exc)
+    rows = [(d, session.get(Procedure, d.procedure_id), service.is_overdue(d)) for d in listed]
+    return render(request, "console/services_inbox.html", {
+        "operator": official, "rows": rows, "state": chosen, "states": list(State),
+        "overdue": service.overdue_count(listed)})
+
+
+# --- assisted channel: a draft opened at the counter ----------------------------------------
+
+def _new_page(request: Request, session: Session, official: Actor, form: dict[str, str],
+              errors: dict[str, str], status_code: int = 200) -> Response:
+    return render(request, "console/services_new.html", {
+        "operator": official, "procedures": service.all_procedures(session), "form": form,
+        "errors": errors}, status_code)
+
+
+@router.get(DOSSIERS + "/new", response_class=HTMLResponse)
+def new_form(request: Request, session: DbSession) -> Response:
+    official = console.signed_in_official(request, session)
+    if official is None:
+        return console.login_redirect(request)
+    return _new_page(request, session, official, {}, {})
+
+
+@router.post(DOSSIERS + "/new", response_class=HTMLResponse)
+def new(request: Request, session: DbSession, pid: Annotated[str, Form()] = "",
+        procedure: Annotated[str, Form()] = "",
+        csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    official = console.signed_in_official(request, session)
+    if official is None:
+        return console.login_redirect(request)
+    form = {"pid": pid.strip(), "procedure": procedure}
+    try:
+        with session.begin_nested():
+            draft = service.start_draft(session, official, form["pid"], procedure)
+    except Invalid as exc:
+        return _new_page(request, session, official, form, field_errors(exc), exc.status)
+    except DomainError as exc:  # no such person or procedure, outside scope, not offered
+        return _new_page(request, session, official, form, {"pid": exc.detail}, exc.status)
+    return RedirectResponse(f"{DOSSIERS}/{draft.receipt_code}", status_code=303)
+
+
+@router.post(DOSSIERS + "/{receipt_code}/assist", response_class=HTMLResponse)
+async def assist(request: Request, session: DbSession, receipt_code: str) -> Response:
+    """The clerk types the applicant's answers and uploads their papers; with `submit`, files
+    the dossier for them. What was saved stays saved when submission is refused."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token", "")))
+    official = console.signed_in_official(request, session)
+    if official is None:
+        return console.login_redirect(request)
+    try:
+        with session.begin_nested():
+            dossier = service.dossier_for(session, official, receipt_code, lock=True)
+            found = session.get(Procedure, dossier.procedure_id)
+            assert found is not None
+            service.save_draft(session, official, dossier, {
+                spec["name"]: str(form[spec["name"]]).strip() for spec in found.fields
+                if spec["source"] == "applicant" and form.get(spec["name"])})
+            for spec in found.documents:
+                upload = form.get(f"file_{spec['code']}")
+                if isinstance(upload, UploadFile) and upload.filename:
+                    service.add_attachment(session, official, dossier, spec["code"],
+                                           upload.filename, upload.content_type or "",
+                                           await upload.read())
+        if form.get("submit"):
+            with session.begin_nested():
+                service.submit(session, site_of(request), official, dossier, _payments(request))
+    except DomainError as exc:
+        return _dossier_page(request, session, official, receipt_code, refusal=exc)
+    return RedirectResponse(f"{DOSSIERS}/{receipt_code}", status_code=303)
+
+
+# --- one dossier ----------------------------------------------------------------------------
+
+def _wallet_documents(session: Session, dossier: Dossier) -> dict[str, str]:
+    """Document code -> the wallet credential that stood in for it at submission."""
+    for event in service.history(session, dossier):
+        if event.action == "submit":
+            documents: dict[str, str] = event.detail.get("wallet_documents", {})
+            return documents
+    return {}
+
+
+def _dossier_context(session: Session, official: Actor, receipt_code: str) -> dict[str, Any]:
+    dossier = service.read_dossier(session, official, receipt_code)
+    found = session.get(Procedure, dossier.procedure_id)
+    assert found is not None
+    return {
+        "operator": official, "dossier": dossier, "procedure": found,
+        "agency": service.agency_of(session, found),
+        "values": [(spec, dossier.data[spec["name"]]) for spec in found.fields
+                   if dossier.data.get(spec["name"]) not in (None, "")],
+        "wallet_documents": _wallet_documents(session, dossier),
+        "attachments": service.attachments(session, dossier),
+        "history": service.history(session, dossier),
+        "actions": service.official_actions(session, official, dossier),
+        "needs_reason": {a for a, rule in TRANSITIONS.items() if rule.needs_reason},
+        "overdue": service.is_overdue(dossier), "is_draft": dossier.state == State.DRAFT,
+        "open": State(dossier.state) in OPEN}
+
+
+def _dossier_page(request: Request, session: Session, official: Actor, receipt_code: str,
+                  refusal: DomainError | None = None, action: str = "") -> Response:
+    """The dossier, with a refused action's reason shown above its buttons (and a missing
+    reason next to the action's reason field)."""
+    try:
+        context = _dossier_context(session, official, receipt_code)
+    except DomainError as exc:
+        return console.refusal_page(request, official, exc)
+    errors = field_errors(refusal) if refusal and refusal.errors else {}
+    return render(request, "console/services_dossier.html", {
+        **context, "refusal": refusal, "errors": errors, "failed_action": action},
+        refusal.status if refusal else 200)
+
+
+@router.get(DOSSIERS + "/{receipt_code}", response_class=HTMLResponse)
+def dossier_page(request: Request, session: DbSession, receipt_code: str) -> Response:
+    official = console.signed_in_official(request, session)
+    if official is None:
+        return console.login_redirect(request)
+    return _dossier_page(request, session, official, receipt_code)
+
+
+@router.post(DOSSIERS + "/{receipt_code}/actions/{action}", response_class=HTMLResponse)
+def take_action(request: Request, session: DbSession, receipt_code: str, action: str,
+                reason: Annotated[str, Form()] = "",
+                csrf_token: Annotated[str, Form()] = "") -> Response:
+    """One step of the state machine; approval runs its whole flow. A refused step leaves
+    nothing behind (its savepoint is rolled back) and is shown on the dossier's page."""
+    check_csrf(request, csrf_token)
+    official = console.signed_in_official(request, session)
+    if official is None:
+        return console.login_redirect(request)
+    try:
+        with session.begin_nested():
+            if action == "approve":
+                flows.approve(session, site_of(request), _signer(request), official,
+                              receipt_code, reason)
+            elif action == "refuse":
+                flows.refuse(session, official, receipt_code, reason)
+            else:
+                service.transition(session, official, receipt_code, action, reason)
+    except DomainError as exc:
+        return _dossier_page(request, session, official, receipt_code, exc, action)
+    return RedirectResponse(f"{DOSSIERS}/{receipt_code}", status_code=303)
+
+
+@router.get(DOSSIERS + "/{receipt_code}/attachments/{attachment_id}")
+def attachment(request: Request, session: DbSession, receipt_code: str,
+               attachment_id: int) -> Response:
+    """The uploaded file as stored, always as a download: an official's browser never
+    renders what a citizen uploaded inside the console's origin."""
+    official = console.signed_in_official(request, session)
+    if official is None:
+        return console.login_redirect(request)
+    try:
+        found = service.read_attachment(session, official, receipt_code, attachment_id)
+    except DomainError as exc:
+        return console.refusal_page(request, official, exc)
+    extension = EXTENSIONS.get(found.media_type, "bin")
+    name = f"{receipt_code}-{found.document_code}-{found.id}.{extension}"
+    return Response(found.content, media_type=found.media_type, headers={
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "X-Content-Type-Options": "nosniff"})
+
+
+@router.get(DOSSIERS + "/{receipt_code}/result.pdf")
+def result_pdf(request: Request, session: DbSession, receipt_code: str) -> Response:
+    official = console.signed_in_official(request, session)
+    if official is None:
+        return console.login_redirect(request)
+    try:
+        dossier = service.read_dossier(session, official, receipt_code,
+                                       "read the signed result")
+    except DomainError as exc:
+        return console.refusal_page(request, official, exc)
+    if dossier.result_pdf is None:
+        missing = NotFound("this dossier has no signed result yet")
+        return console.refusal_page(request, official, missing)
+    return Response(dossier.result_pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{receipt_code}.pdf"'})

@@ -1,0 +1,243 @@
+"""The officials' dossier pages through the real app: the inbox with overdue dossiers, a
+dossier's data, documents and history, the actions each role may take, approval with its
+signed PDF, refusals shown (never a 500), audited downloads, and the assisted channel."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives import serialization
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+from sqlalchemy import func, select
+
+from civicstack.kit.audit import AuditEntry
+from civicstack.kit.authz import Role, Scope
+from civicstack.kit.db import transaction
+from civicstack.registry import service as registry
+from civicstack.registry.models import Person, Sex
+from civicstack.services import service
+from civicstack.services.models import Dossier
+from civicstack.wallet import service as wallet
+from tests.integration.test_identity_web import citizen_sign_in
+from tests.support.eid import make_active_account
+from tests.support.people import make_person
+from tests.support.services import CLERK_HANOI, PDF, citizen, publish_everywhere
+from tests.support.wallet import give_id_card
+from tests.support.web import Site
+
+HANOI = Scope.province("01")
+CHILD = {"child_full_name": "Nguyễn Gia Bảo",
+         "child_date_of_birth": (date.today() - timedelta(days=2)).isoformat(),
+         "child_sex": "M"}
+
+
+@pytest.fixture
+def mother(site: Site) -> Person:
+    """Trần Thị Mai of Hà Nội, with her ID card in her wallet; the catalogue published."""
+    with transaction(site.app.state.session_factory) as session:
+        publish_everywhere(session)
+        person = make_person(session, "Trần Thị Mai", date(1994, 3, 8), sex=Sex.FEMALE,
+                             province_code="01", phone="0912000111")
+        give_id_card(session, person)
+        wallet.issue_from_register(session, site.app.state.wallet, person.personal_id_number,
+                                   "id_card")
+        return person
+
+
+def submitted_birth(site: Site, mother: Person, *, started: bool = False) -> str:
+    """The mother's birth registration, submitted online; with `started`, received and
+    started by the one-stop clerk."""
+    with transaction(site.app.state.session_factory) as session:
+        actor = citizen(mother)
+        draft = service.start_draft(session, actor, mother.personal_id_number, "DVC-HT-01")
+        service.save_draft(session, actor, draft, CHILD)
+        service.add_attachment(session, actor, draft, "birth_notice", "giay-chung-sinh.pdf",
+                               "application/pdf", PDF)
+        service.submit(session, site.app.state.wallet, actor, draft, site.app.state.payments)
+        if started:
+            service.transition(session, CLERK_HANOI, draft.receipt_code, "receive")
+            service.transition(session, CLERK_HANOI, draft.receipt_code, "start")
+        return draft.receipt_code
+
+
+def dossier(site: Site, receipt_code: str) -> Dossier:
+    with transaction(site.app.state.session_factory) as session:
+        found = session.scalars(select(Dossier).where(
+            Dossier.receipt_code == receipt_code)).one()
+        session.expunge(found)
+        return found
+
+
+def act(site: Site, receipt_code: str, action: str, reason: str = "") -> tuple[int, str]:
+    page = f"/console/dossiers/{receipt_code}"
+    response = site.client.post(f"{page}/actions/{action}", follow_redirects=False, data={
+        "reason": reason, "csrf_token": site.csrf(page)})
+    return response.status_code, response.text
+
+
+def buttons(html: str) -> set[str]:
+    return set(re.findall(r'/actions/([a-z_]+)"', html))
+
+
+def test_the_inbox_shows_due_dates_and_counts_overdue_dossiers(site: Site, mother: Person
+                                                              ) -> None:
+    late = submitted_birth(site, mother)
+    on_time = submitted_birth(site, mother)
+    with transaction(site.app.state.session_factory) as session:  # as if days had passed
+        found = service.dossier_for(session, CLERK_HANOI, late)
+        found.due_on = date.today() - timedelta(days=3)
+    site.sign_in_as(Role.SERVICE_CLERK, HANOI)
+    page = site.client.get("/console/dossiers?lang=vi")
+    assert page.status_code == 200
+    assert "1 hồ sơ quá hạn" in page.text
+    rows = page.text.split("<tr>")
+    assert "quá hạn" in next(r for r in rows if late in r)
+    assert "quá hạn" not in next(r for r in rows if on_time in r)
+    assert "Hồ sơ dịch vụ công" in page.text  # the console's navigation
+    assert late not in site.client.get("/console/dossiers?state=received").text
+
+
+def test_a_birth_goes_from_the_clerk_to_the_approver_and_ends_in_a_signed_result(
+        site: Site, mother: Person, tmp_path: Path) -> None:
+    code = submitted_birth(site, mother)
+    site.sign_in_as(Role.SERVICE_CLERK, HANOI)
+    page = site.client.get(f"/console/dossiers/{code}?lang=vi").text
+    assert "Họ tên trẻ" in page
+    assert "Nguyễn Gia Bảo" in page
+    assert "giay-chung-sinh.pdf" in page
+    assert "từ ví" in page  # the ID card came from the wallet, not an upload
+    assert buttons(page) == {"receive"}  # clerks receive and start; they do not decide
+    assert act(site, code, "receive")[0] == 303
+    assert act(site, code, "start")[0] == 303
+
+    site.sign_in_as(Role.AGENCY_APPROVER, HANOI)
+    page = site.client.get(f"/console/dossiers/{code}").text
+    assert buttons(page) == {"request_supplement", "approve", "refuse"}
+    assert act(site, code, "approve", "hồ sơ hợp lệ, đủ giấy tờ")[0] == 303
+    page = site.client.get(f"/console/dossiers/{code}?lang=vi").text
+    assert "Đã trả kết quả" in page
+    assert f"/console/dossiers/{code}/result.pdf" in page
+    assert buttons(page) == set()
+
+    pdf = site.client.get(f"/console/dossiers/{code}/result.pdf")
+    assert pdf.headers["content-type"] == "application/pdf"
+    root = asn1_x509.Certificate.load(site.app.state.result_signer.root_certificate()
+                                      .public_bytes(serialization.Encoding.DER))
+    status = validate_pdf_signature(PdfFileReader(io.BytesIO(pdf.content)).embedded_signatures[0],
+                                    ValidationContext(trust_roots=[root], allow_fetching=False))
+    assert status.intact
+    assert status.valid
+    assert status.trusted
+    assert status.signing_cert.subject.native["common_name"] == "Ủy ban nhân dân cấp xã"
+
+    # The mother sees her newborn's birth certificate in her own wallet.
+    make_active_account(site.app.state.session_factory, site.app.state.pepper, mother,
+                        tmp_path / "mailbox")
+    site.client.post("/console/logout", data={"csrf_token": site.csrf("/console/dossiers")})
+    assert citizen_sign_in(site, mother) == 303
+    wallet_page = site.client.get("/wallet?lang=vi").text
+    assert "Giấy tờ của con dưới 14 tuổi" in wallet_page
+    assert "Giấy khai sinh" in wallet_page
+    assert "Nguyễn Gia Bảo" in wallet_page
+
+
+def test_refusals_are_shown_on_the_page_and_change_nothing(site: Site, mother: Person) -> None:
+    code = submitted_birth(site, mother, started=True)
+    site.sign_in_as(Role.AGENCY_APPROVER, Scope.province("79"))
+    assert site.client.get(f"/console/dossiers/{code}").status_code == 404  # outside scope
+    assert act(site, code, "approve", "hợp lệ")[0] == 404
+
+    site.sign_in_as(Role.POLICE, HANOI)
+    page = site.client.get(f"/console/dossiers/{code}").text
+    assert "approve" not in buttons(page)  # the police do not decide civil status
+    status, html = act(site, code, "approve", "hợp lệ")
+    assert status == 403
+    assert "không có thẩm quyền giải quyết thủ tục này" in html
+
+    site.sign_in_as(Role.AGENCY_APPROVER, HANOI)
+    status, html = act(site, code, "approve", "")
+    assert status == 422
+    assert 'id="reason-approve-error"' in html
+    assert act(site, code, "receive")[0] == 409  # already received: illegal
+    assert act(site, code, "teleport", "whatever it is")[0] == 422
+    assert dossier(site, code).state == "in_processing"
+
+
+def test_an_approval_refused_midway_leaves_no_person_and_no_decision(
+        site: Site, mother: Person) -> None:
+    code = submitted_birth(site, mother, started=True)
+    with transaction(site.app.state.session_factory) as session:
+        registry.record_death(session, CLERK_HANOI, mother.personal_id_number, date.today())
+        people = session.scalar(select(func.count()).select_from(Person))
+    site.sign_in_as(Role.AGENCY_APPROVER, HANOI)
+    status, html = act(site, code, "approve", "hồ sơ hợp lệ")
+    assert status == 409
+    assert 'id="dossier-refusal"' in html
+    found = dossier(site, code)
+    assert found.state == "in_processing"
+    assert found.result_pdf is None
+    with transaction(site.app.state.session_factory) as session:
+        assert session.scalar(select(func.count()).select_from(Person)) == people
+        assert session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "services.dossier.approve")) == 0
+
+
+def test_an_attachment_is_downloaded_as_stored_and_the_download_is_audited(
+        site: Site, mother: Person) -> None:
+    code = submitted_birth(site, mother)
+    site.sign_in_as(Role.SERVICE_CLERK, HANOI)
+    page = site.client.get(f"/console/dossiers/{code}").text
+    link = re.search(rf'/console/dossiers/{code}/attachments/(\d+)', page)
+    assert link
+    response = site.client.get(link.group(0))
+    assert response.content == PDF
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["content-disposition"].startswith("attachment;")
+    with transaction(site.app.state.session_factory) as session:
+        read = session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "services.attachment.read")).one()
+    assert read.subject_id == mother.personal_id_number
+    assert read.detail["dossier"] == code
+    assert site.client.get(f"/console/dossiers/{code}/attachments/999999").status_code == 404
+    assert site.client.get(f"/console/dossiers/{code}/result.pdf").status_code == 404
+
+
+def test_a_clerk_files_a_dossier_for_a_citizen_at_the_counter(site: Site,
+                                                              mother: Person) -> None:
+    site.sign_in_as(Role.SERVICE_CLERK, HANOI)
+    token = site.csrf("/console/dossiers/new")
+    refused = site.client.post("/console/dossiers/new", data={
+        "pid": "001999999999", "procedure": "DVC-HT-01", "csrf_token": token})
+    assert refused.status_code == 404
+    opened = site.client.post("/console/dossiers/new", follow_redirects=False, data={
+        "pid": mother.personal_id_number, "procedure": "DVC-HT-01", "csrf_token": token})
+    assert opened.status_code == 303
+    page = opened.headers["location"]
+    code = page.rsplit("/", 1)[1]
+    incomplete = site.client.post(f"{page}/assist", data={
+        "child_full_name": CHILD["child_full_name"], "submit": "1",
+        "csrf_token": site.csrf(page)})
+    assert incomplete.status_code == 422  # no birth date, no birth notice
+    assert 'id="assist-child_date_of_birth-error"' in incomplete.text
+    done = site.client.post(f"{page}/assist", follow_redirects=False, data={
+        "child_date_of_birth": CHILD["child_date_of_birth"], "child_sex": "M", "submit": "1",
+        "csrf_token": site.csrf(page)},
+        files={"file_birth_notice": ("giay-chung-sinh.pdf", PDF, "application/pdf")})
+    assert done.status_code == 303
+    filed = dossier(site, code)
+    assert (filed.state, filed.channel) == ("submitted", "assisted")
+    assert filed.data["child_full_name"] == CHILD["child_full_name"]  # saved the first time
+
+
+def test_the_console_pages_ask_an_official_to_sign_in(site: Site) -> None:
+    for path in ("/console/dossiers", "/console/dossiers/new", "/console/dossiers/X/result.pdf"):
+        response = site.client.get(path, follow_redirects=False)
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/console/login?next=")

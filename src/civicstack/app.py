@@ -29,6 +29,8 @@ from civicstack.organisations import api as organisations_api
 from civicstack.organisations import web as organisations_web
 from civicstack.registry import api as registry_api
 from civicstack.registry import web as registry_web
+from civicstack.services import web as services_web
+from civicstack.services.payments import LocalTreasury
 from civicstack.wallet import api as wallet_api
 from civicstack.wallet import console_web as wallet_console_web
 from civicstack.wallet import vci_api, vci_web
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               load_or_create_secret(settings.data_dir, "pairwise-salt"))
 
     app.state.wallet = wallet_site(settings)
+    app.state.payments = LocalTreasury(settings.data_dir / "treasury")
 
     install_problem_handlers(app)
     app.add_middleware(
@@ -90,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(vci_web.router)
     app.include_router(wallet_web.router)
     app.include_router(wallet_console_web.router)
+    app.include_router(services_web.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.demo_relying_party:
         app.mount(MOUNT, demo_bank(settings,

@@ -141,6 +141,7 @@ def test_a_signed_in_citizen_sees_her_own_provinces_catalogue(site: Site, mai: P
     page = site.client.get("/services").text
     assert re.search(r'<option value="01" selected>', page)
     assert 'data-procedure="DVC-HT-01"' in page
+    assert '<a href="/dossiers">Hồ sơ của tôi</a>' in page  # in the portal's header
 
 
 def test_the_procedure_page_says_wallet_documents_are_never_uploaded(

@@ -167,9 +167,14 @@ def start_group(request: Request, session: DbSession, group_code: str,
 
 def _union(members: list[Procedure]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The fields and documents of several procedures, each once: one form for a group."""
-    fields = {spec["name"]: spec for found in reversed(members) for spec in found.fields}
-    documents = {spec["code"]: spec for found in reversed(members) for spec in found.documents}
-    return list(reversed(fields.values())), list(reversed(documents.values()))
+    fields: dict[str, dict[str, Any]] = {}
+    documents: dict[str, dict[str, Any]] = {}
+    for found in members:
+        for spec in found.fields:
+            fields.setdefault(spec["name"], spec)
+        for spec in found.documents:
+            documents.setdefault(spec["code"], spec)
+    return list(fields.values()), list(documents.values())
 
 
 # --- a dossier (or a group's dossiers) ------------------------------------------------------

@@ -111,3 +111,13 @@ def open_dossiers_in_wards(session: Session, ward_codes: Collection[str],
 def overdue_count(session: Session, states: Collection[str], today: date) -> int:
     return session.scalar(select(func.count()).where(
         Dossier.state.in_(list(states)), Dossier.due_on < today)) or 0
+
+
+def dossier_group(session: Session, receipt_code: str) -> DossierGroup | None:
+    return session.scalars(select(DossierGroup).where(
+        DossierGroup.receipt_code == receipt_code)).one_or_none()
+
+
+def group_dossiers(session: Session, group_id: int, *, lock: bool = False) -> list[Dossier]:
+    query = select(Dossier).where(Dossier.group_id == group_id).order_by(Dossier.id)
+    return list(session.scalars(query.with_for_update() if lock else query))

@@ -558,6 +558,77 @@ def read_attachment(session: Session, actor: Actor, receipt_code: str,
     return found
 
 
+# --- interlinked groups, for the citizen's portal -------------------------------------------
+
+@dataclass(frozen=True)
+class GroupOfDossiers:
+    group: DossierGroup
+    dossiers: list[Dossier]
+
+
+def group_for(session: Session, actor: Actor, receipt_code: str, *,
+              lock: bool = False) -> GroupOfDossiers:
+    """A group and its dossiers, if every one is the actor's to see; else not found."""
+    group = repository.dossier_group(session, receipt_code)
+    if group is None:
+        raise NotFound("no such dossier")
+    dossiers = repository.group_dossiers(session, group.id, lock=lock)
+    for dossier in dossiers:
+        _require_applicant(actor, dossier)
+    return GroupOfDossiers(group, dossiers)
+
+
+def group_of(session: Session, dossier: Dossier) -> DossierGroup | None:
+    return session.get(DossierGroup, dossier.group_id) if dossier.group_id else None
+
+
+def submit_group(session: Session, site: WalletSite, actor: Actor, dossiers: list[Dossier],
+                 payments: PaymentChannel) -> list[Dossier]:
+    """Submit every dossier of a group, or none: the refusals of all of them at once, then
+    one savepoint, so a payment declined for the second leaves the first a draft too."""
+    errors: dict[str, FieldError] = {}
+    for dossier in dossiers:
+        _require_applicant(actor, dossier)
+        _check_transition(dossier, "submit")
+        found = session.get(Procedure, dossier.procedure_id)
+        assert found is not None
+        try:
+            _check_complete(session, site, actor, dossier, found)
+        except Invalid as exc:
+            errors.update({error.field: error for error in exc.errors
+                           if error.field not in errors})
+    if errors:
+        raise Invalid.of_fields(list(errors.values()))
+    with session.begin_nested():
+        for dossier in dossiers:
+            submit(session, site, actor, dossier, payments)
+    return dossiers
+
+
+# --- for the citizen's portal ---------------------------------------------------------------
+
+PURPOSE_HOME_PROVINCE = "show the public services of the citizen's province"
+
+
+def home_province(session: Session, actor: Actor, applicant_pid: str) -> str:
+    """The province whose catalogue the citizen sees first: where their dossiers are routed."""
+    person = registry.get_person(session, actor, applicant_pid, PURPOSE_HOME_PROVINCE)
+    return person.permanent_province_code
+
+
+def group_procedures(session: Session, group_code: str) -> list[Procedure]:
+    members = repository.group_procedures(session, group_code)
+    if not members:
+        raise NotFound(f"no group of procedures '{group_code}'")
+    return members
+
+
+def procedure_of(session: Session, dossier: Dossier) -> Procedure:
+    found = session.get(Procedure, dossier.procedure_id)
+    assert found is not None  # a foreign key
+    return found
+
+
 def attachments(session: Session, dossier: Dossier) -> list[Attachment]:
     return repository.attachments(session, dossier.id)
 

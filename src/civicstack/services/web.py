@@ -1,0 +1,414 @@
+"""The citizen's side of online public services in the portal: a province's catalogue, a
+procedure's page, the dossier form prefilled from the register and the wallet, submission and
+its receipt, my dossiers with their history, supplements, withdrawal and the signed result.
+Every rule is in service.py; interlinked groups share one form and one receipt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import groupby
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
+
+from civicstack.identity.service import SignedIn
+from civicstack.identity.web import signed_in_citizen, to_login
+from civicstack.kit.audit import Actor
+from civicstack.kit.deps import DbSession
+from civicstack.kit.errors import DomainError, NotFound
+from civicstack.kit.web import check_csrf, field_errors, render
+from civicstack.registry import service as registry
+from civicstack.services import catalogue, service
+from civicstack.services.models import Attachment, Dossier, DossierGroup, Procedure
+from civicstack.services.states import Party, State, allowed_actions
+from civicstack.wallet.site import site_of
+
+router = APIRouter(include_in_schema=False)
+SERVICES, DOSSIERS = "/services", "/dossiers"
+UPLOAD_PREFIX = "document_"  # an upload's input is named after the document it carries
+
+
+async def posted_form(request: Request) -> FormData:
+    """The whole form: a dossier's fields depend on its procedure, so they are not declared."""
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(posted_form)]
+
+
+def _actor(signed: SignedIn) -> Actor:
+    return Actor("citizen", signed.account.personal_id_number)
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _refused(request: Request, exc: DomainError) -> Response:
+    return render(request, "portal/services_refused.html", {"refusal": exc}, exc.status)
+
+
+# --- the catalogue --------------------------------------------------------------------------
+
+def _province(session: Session, signed: SignedIn | None, asked: str) -> str:
+    """The province asked for, else the signed-in citizen's own, else none (a chooser)."""
+    if asked or signed is None:
+        return asked
+    return service.home_province(session, _actor(signed), signed.account.personal_id_number)
+
+
+@router.get(SERVICES, response_class=HTMLResponse)
+def services_catalogue(request: Request, session: DbSession, province: str = "") -> Response:
+    chosen = _province(session, signed_in_citizen(request, session), province)
+    provinces = registry.provinces(session)
+    place = next((p for p in provinces if p.code == chosen), None)
+    listed = service.catalogue_for(session, place.code) if place else []
+    ordered = sorted(listed, key=lambda p: (p.agency.id, p.procedure.code))
+    groups = [(code, names, [p for p in listed if p.procedure.group_code == code])
+              for code, names in catalogue.GROUPS.items()]
+    return render(request, "portal/services_catalogue.html", {
+        "provinces": provinces, "province": place,
+        "agencies": [(agency, list(rows)) for agency, rows in
+                     groupby(ordered, key=lambda p: p.agency)],
+        "groups": [group for group in groups if group[2]]})
+
+
+# --- a procedure, or a group of them --------------------------------------------------------
+
+def _published(session: Session, found: Procedure, province: str) -> service.Published | None:
+    """Its fees where the citizen lives (None: not offered there); national fees when the
+    province is not known."""
+    if not province:
+        return service.Published(found, service.agency_of(session, found), found.fee,
+                                 found.online_fee)
+    try:
+        return service.published(session, found.code, province)
+    except DomainError:
+        return None
+
+
+def _procedures_page(request: Request, session: Session, signed: SignedIn | None,
+                     members: list[Procedure], group_code: str | None, province: str,
+                     refusal: DomainError | None = None) -> Response:
+    chosen = _province(session, signed, province)
+    offered = [(found, _published(session, found, chosen)) for found in members]
+    fields, documents = _union(members)
+    return render(request, "portal/services_procedure.html", {
+        "offered": offered, "group_code": group_code,
+        "group_names": catalogue.GROUPS.get(group_code or "", (group_code, group_code)),
+        "fields": fields, "documents": documents, "province": chosen,
+        "signed_in": signed is not None,
+        "refusal": refusal}, refusal.status if refusal else 200)
+
+
+@router.get(SERVICES + "/{code}", response_class=HTMLResponse)
+def procedure_page(request: Request, session: DbSession, code: str,
+                   province: str = "") -> Response:
+    try:
+        found = service.procedure(session, code)
+    except NotFound as exc:
+        return _refused(request, exc)
+    return _procedures_page(request, session, signed_in_citizen(request, session), [found],
+                            None, province)
+
+
+@router.get(SERVICES + "/groups/{group_code}", response_class=HTMLResponse)
+def group_page(request: Request, session: DbSession, group_code: str,
+               province: str = "") -> Response:
+    try:
+        members = service.group_procedures(session, group_code)
+    except NotFound as exc:
+        return _refused(request, exc)
+    return _procedures_page(request, session, signed_in_citizen(request, session), members,
+                            group_code, province)
+
+
+@router.post(SERVICES + "/{code}/start", response_class=HTMLResponse)
+def start(request: Request, session: DbSession, code: str,
+          csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    signed = signed_in_citizen(request, session)
+    if signed is None:
+        return to_login(f"{SERVICES}/{code}")
+    try:
+        found = service.procedure(session, code)
+        draft = service.start_draft(session, _actor(signed), signed.account.personal_id_number,
+                                    code)
+    except NotFound as exc:
+        return _refused(request, exc)
+    except DomainError as exc:  # not offered where the citizen lives
+        return _procedures_page(request, session, signed, [found], None, "", exc)
+    return RedirectResponse(f"{DOSSIERS}/{draft.receipt_code}", status_code=303)
+
+
+@router.post(SERVICES + "/groups/{group_code}/start", response_class=HTMLResponse)
+def start_group(request: Request, session: DbSession, group_code: str,
+                csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    signed = signed_in_citizen(request, session)
+    if signed is None:
+        return to_login(f"{SERVICES}/groups/{group_code}")
+    try:
+        members = service.group_procedures(session, group_code)
+        drafts = service.start_group(session, _actor(signed),
+                                     signed.account.personal_id_number, group_code)
+    except NotFound as exc:
+        return _refused(request, exc)
+    except DomainError as exc:
+        return _procedures_page(request, session, signed, members, group_code, "", exc)
+    group = service.group_of(session, drafts[0])
+    assert group is not None  # start_group made it
+    return RedirectResponse(f"{DOSSIERS}/{group.receipt_code}", status_code=303)
+
+
+def _union(members: list[Procedure]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The fields and documents of several procedures, each once: one form for a group."""
+    fields: dict[str, dict[str, Any]] = {}
+    documents: dict[str, dict[str, Any]] = {}
+    for found in members:
+        for spec in found.fields:
+            fields.setdefault(spec["name"], spec)
+        for spec in found.documents:
+            documents.setdefault(spec["code"], spec)
+    return list(fields.values()), list(documents.values())
+
+
+# --- a dossier (or a group's dossiers) ------------------------------------------------------
+
+@dataclass(frozen=True)
+class Opened:
+    """What a receipt code opens: one dossier, or every dossier of a group."""
+
+    receipt_code: str
+    dossiers: list[Dossier]
+    group: DossierGroup | None  # the group of these dossiers, if any
+
+    @property
+    def is_group(self) -> bool:
+        return self.group is not None and self.group.receipt_code == self.receipt_code
+
+    @property
+    def is_draft(self) -> bool:
+        return all(d.state == State.DRAFT.value for d in self.dossiers)
+
+
+def _open(session: Session, actor: Actor, receipt_code: str, *, lock: bool = False) -> Opened:
+    try:
+        found = service.dossier_for(session, actor, receipt_code, lock=lock)
+    except NotFound:
+        group = service.group_for(session, actor, receipt_code, lock=lock)
+        return Opened(receipt_code, group.dossiers, group.group)
+    return Opened(receipt_code, [found], service.group_of(session, found))
+
+
+def _form_page(request: Request, session: Session, actor: Actor, opened: Opened,
+               errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    members = [service.procedure_of(session, d) for d in opened.dossiers]
+    values: dict[str, Any] = {}
+    wallet_documents: dict[str, str] = {}
+    for dossier, found in zip(opened.dossiers, members, strict=True):
+        filled = service.prefill(session, site_of(request), actor, dossier.applicant_pid, found)
+        values.update({k: v for k, v in dossier.data.items() if k not in values})
+        values.update(filled.values)  # the register's and wallet's values win, as at submission
+        wallet_documents.update(filled.wallet_documents)
+    fields, documents = _union(members)
+    return render(request, "portal/services_form.html", {
+        "opened": opened, "procedures": members, "fields": fields, "documents": documents,
+        "values": values, "wallet_documents": wallet_documents,
+        "uploaded": _uploaded(session, opened.dossiers),
+        "fee": sum(d.fee for d in opened.dossiers), "errors": errors or {},
+        "saved": request.query_params.get("saved") == "1"}, status_code)
+
+
+def _uploaded(session: Session, dossiers: list[Dossier]) -> dict[str, list[Attachment]]:
+    """Each document's uploads, once even where two dossiers of a group both hold a copy."""
+    found: dict[str, list[Attachment]] = {}
+    seen: set[tuple[str, str]] = set()
+    for dossier in dossiers:
+        for attachment in service.attachments(session, dossier):
+            if (attachment.document_code, attachment.sha256) not in seen:
+                seen.add((attachment.document_code, attachment.sha256))
+                found.setdefault(attachment.document_code, []).append(attachment)
+    return found
+
+
+def _status_page(request: Request, session: Session, opened: Opened,
+                 errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    if opened.is_group:
+        return render(request, "portal/services_group.html", {
+            "opened": opened, "group": opened.group,
+            "rows": [(d, service.procedure_of(session, d), service.is_overdue(d))
+                     for d in opened.dossiers],
+            "fee": sum(d.fee for d in opened.dossiers),
+            "due_on": max((d.due_on for d in opened.dossiers if d.due_on), default=None),
+            "submitted": request.query_params.get("submitted") == "1"}, status_code)
+    dossier = opened.dossiers[0]
+    found = service.procedure_of(session, dossier)
+    events = service.history(session, dossier)
+    asked = [e for e in events if e.action == "request_supplement"]
+    return render(request, "portal/services_dossier.html", {
+        "dossier": dossier, "procedure": found, "agency": service.agency_of(session, found),
+        "group": opened.group, "events": events, "overdue": service.is_overdue(dossier),
+        "actions": allowed_actions(State(dossier.state), Party.APPLICANT),
+        "supplement_reason": asked[-1].reason if asked else "",
+        "documents": [d for d in found.documents if not d["wallet_document_type"]],
+        "uploaded": _uploaded(session, [dossier]), "errors": errors or {},
+        "submitted": request.query_params.get("submitted") == "1"}, status_code)
+
+
+@router.get(DOSSIERS, response_class=HTMLResponse)
+def my_dossiers(request: Request, session: DbSession) -> Response:
+    signed = signed_in_citizen(request, session)
+    if signed is None:
+        return to_login(DOSSIERS)
+    held = service.my_dossiers(session, signed.account.personal_id_number)
+    return render(request, "portal/services_dossiers.html", {
+        "rows": [(d, service.procedure_of(session, d), service.is_overdue(d)) for d in held]})
+
+
+@router.get(DOSSIERS + "/{receipt_code}", response_class=HTMLResponse)
+def dossier_page(request: Request, session: DbSession, receipt_code: str) -> Response:
+    signed = signed_in_citizen(request, session)
+    if signed is None:
+        return to_login(f"{DOSSIERS}/{receipt_code}")
+    actor = _actor(signed)
+    try:
+        opened = _open(session, actor, receipt_code)
+    except NotFound as exc:
+        return _refused(request, exc)
+    if opened.group and not opened.is_group and opened.is_draft:
+        # a group's draft is filled and submitted as one, under the group's receipt
+        return RedirectResponse(f"{DOSSIERS}/{opened.group.receipt_code}", status_code=303)
+    if opened.is_draft:
+        return _form_page(request, session, actor, opened)
+    return _status_page(request, session, opened)
+
+
+def _upload_errors(session: Session, actor: Actor, dossiers: list[Dossier],
+                   form: FormData) -> dict[str, str]:
+    """Attach each file sent to every dossier whose procedure asks for its document; the
+    refusals by document. Only a little more than the limit is read: the rest is refused."""
+    errors: dict[str, str] = {}
+    for dossier in dossiers:
+        for spec in service.procedure_of(session, dossier).documents:
+            upload = form.get(UPLOAD_PREFIX + spec["code"])
+            if not isinstance(upload, UploadFile) or not upload.filename:
+                continue
+            upload.file.seek(0)
+            content = upload.file.read(spec["max_bytes"] + 1)
+            if not content:
+                continue
+            try:
+                service.add_attachment(session, actor, dossier, spec["code"], upload.filename,
+                                       upload.content_type or "", content)
+            except DomainError as exc:
+                errors.update(field_errors(exc))
+    return errors
+
+
+@router.post(DOSSIERS + "/{receipt_code}", response_class=HTMLResponse)
+def save_or_submit(request: Request, session: DbSession, receipt_code: str,
+                   form: PostedForm) -> Response:
+    """Save what was typed and uploaded; with "submit", submit it too (every dossier of a
+    group or none). A refusal shows the form again with each reason by its field."""
+    check_csrf(request, _text(form, "csrf_token"))
+    here = f"{DOSSIERS}/{receipt_code}"
+    signed = signed_in_citizen(request, session)
+    if signed is None:
+        return to_login(here)
+    actor = _actor(signed)
+    try:
+        opened = _open(session, actor, receipt_code, lock=True)
+    except NotFound as exc:
+        return _refused(request, exc)
+    try:
+        for dossier in opened.dossiers:
+            typed = {spec["name"]: _text(form, spec["name"])
+                     for spec in service.procedure_of(session, dossier).fields
+                     if spec["source"] == "applicant" and spec["name"] in form}
+            service.save_draft(session, actor, dossier, typed)
+    except DomainError as exc:  # no longer a draft
+        return _status_page(request, session, opened, field_errors(exc), exc.status)
+    errors = _upload_errors(session, actor, opened.dossiers, form)
+    if errors:
+        return _form_page(request, session, actor, opened, errors, 422)
+    if _text(form, "action") != "submit":
+        return RedirectResponse(f"{here}?saved=1", status_code=303)
+    try:
+        if opened.is_group:
+            service.submit_group(session, site_of(request), actor, opened.dossiers,
+                                 request.app.state.payments)
+        else:
+            service.submit(session, site_of(request), actor, opened.dossiers[0],
+                           request.app.state.payments)
+    except DomainError as exc:  # the draft stays as saved above
+        return _form_page(request, session, actor, opened, field_errors(exc), exc.status)
+    return RedirectResponse(f"{here}?submitted=1", status_code=303)
+
+
+@router.post(DOSSIERS + "/{receipt_code}/supplement", response_class=HTMLResponse)
+def send_supplement(request: Request, session: DbSession, receipt_code: str,
+                    form: PostedForm) -> Response:
+    """The documents an official asked for, then the dossier goes back to them."""
+    check_csrf(request, _text(form, "csrf_token"))
+    here = f"{DOSSIERS}/{receipt_code}"
+    signed = signed_in_citizen(request, session)
+    if signed is None:
+        return to_login(here)
+    actor = _actor(signed)
+    try:
+        dossier = service.dossier_for(session, actor, receipt_code, lock=True)
+    except NotFound as exc:
+        return _refused(request, exc)
+    opened = Opened(receipt_code, [dossier], service.group_of(session, dossier))
+    errors = _upload_errors(session, actor, [dossier], form)
+    if errors:
+        return _status_page(request, session, opened, errors, 422)
+    try:
+        service.transition(session, actor, receipt_code, "supplement")
+    except DomainError as exc:
+        return _status_page(request, session, opened, field_errors(exc), exc.status)
+    return RedirectResponse(here, status_code=303)
+
+
+@router.post(DOSSIERS + "/{receipt_code}/withdraw", response_class=HTMLResponse)
+def withdraw(request: Request, session: DbSession, receipt_code: str,
+             reason: Annotated[str, Form()] = "",
+             csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    here = f"{DOSSIERS}/{receipt_code}"
+    signed = signed_in_citizen(request, session)
+    if signed is None:
+        return to_login(here)
+    actor = _actor(signed)
+    try:
+        dossier = service.dossier_for(session, actor, receipt_code)
+    except NotFound as exc:
+        return _refused(request, exc)
+    try:
+        service.transition(session, actor, receipt_code, "withdraw", reason)
+    except DomainError as exc:
+        opened = Opened(receipt_code, [dossier], service.group_of(session, dossier))
+        return _status_page(request, session, opened, field_errors(exc), exc.status)
+    return RedirectResponse(here, status_code=303)
+
+
+@router.get(DOSSIERS + "/{receipt_code}/result.pdf")
+def result_pdf(request: Request, session: DbSession, receipt_code: str) -> Response:
+    """The signed result, to its applicant only (the console's flow wrote it)."""
+    signed = signed_in_citizen(request, session)
+    if signed is None:
+        return to_login(f"{DOSSIERS}/{receipt_code}")
+    try:
+        dossier = service.dossier_for(session, _actor(signed), receipt_code)
+        if dossier.result_pdf is None:
+            raise NotFound("this dossier has no result yet")
+    except NotFound as exc:
+        return _refused(request, exc)
+    return Response(dossier.result_pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{receipt_code}.pdf"',
+        "Cache-Control": "no-store"})

@@ -29,6 +29,8 @@ from civicstack.organisations import api as organisations_api
 from civicstack.organisations import web as organisations_web
 from civicstack.registry import api as registry_api
 from civicstack.registry import web as registry_web
+from civicstack.services import api as services_api
+from civicstack.services import stats_web as services_stats_web
 from civicstack.wallet import api as wallet_api
 from civicstack.wallet import console_web as wallet_console_web
 from civicstack.wallet import vci_api, vci_web
@@ -90,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(vci_web.router)
     app.include_router(wallet_web.router)
     app.include_router(wallet_console_web.router)
+    app.include_router(services_api.router, prefix="/api/v1")
+    app.include_router(services_stats_web.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.demo_relying_party:
         app.mount(MOUNT, demo_bank(settings,

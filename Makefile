@@ -30,9 +30,12 @@ demo: $(INSTALLED) ## Migrate an SQLite database, seed ~2,000 people, serve http
 	$(BIN)/civicstack demo seed --people $(DEMO_PEOPLE) --seed 1
 	CIVICSTACK_PUBLIC_URL=$(DEMO_URL) $(BIN)/civicstack oidc demo-bank
 	CIVICSTACK_PUBLIC_URL=$(DEMO_URL) $(BIN)/civicstack wallet demo
+	CIVICSTACK_PUBLIC_URL=$(DEMO_URL) $(BIN)/civicstack services seed
+	$(BIN)/civicstack services demo
 	@echo "Citizen portal: $(DEMO_URL)/"
 	@echo "Officials' console: $(DEMO_URL)/console/login (officials and passwords in .data/demo-officials.txt; API key in .data/demo-operator-key.txt)"
 	@echo "Single sign-on: $(DEMO_URL)/demo/bank/ (a relying party signing in with eID)"
+	@echo "Public services statistics: $(DEMO_URL)/services/statistics"
 	CIVICSTACK_PUBLIC_URL=$(DEMO_URL) CIVICSTACK_DEMO_RELYING_PARTY=1 \
 		$(BIN)/civicstack serve --host 127.0.0.1 --port 8000
 

@@ -12,7 +12,7 @@ DEMO_PEOPLE ?= 2000
 DEMO_URL ?= http://localhost:8000
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint bench bench-oidc bench-wallet messages system-deps clean
+.PHONY: help demo test lint bench bench-oidc bench-wallet bench-dossiers messages system-deps clean
 
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ bench-oidc: $(INSTALLED) ## Token grants and sign-ins per core, side by side wit
 
 bench-wallet: $(INSTALLED) ## Wallet presentations verified per core vs raw ES256; issuance; QR sizes
 	$(BIN)/python benchmarks/wallet.py --presentations 3000 --issuances 300
+
+bench-dossiers: $(INSTALLED) system-deps ## Dossiers through the workflow per second; statistics over 1,000,000 dossiers
+	$(BIN)/python benchmarks/dossiers.py --dossiers 1000000 --workflow 300
 
 messages: $(INSTALLED) ## Re-extract UI strings and merge them into the vi/en catalogues
 	$(BIN)/pybabel extract -F babel.cfg --no-location -k Invalid:2 -k FieldError:2 -k Forbidden \

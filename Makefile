@@ -12,7 +12,7 @@ DEMO_PEOPLE ?= 2000
 DEMO_URL ?= http://localhost:8000
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint bench bench-oidc bench-wallet messages system-deps clean
+.PHONY: help demo test lint bench bench-oidc bench-wallet bench-dossiers messages system-deps clean
 
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -30,9 +30,12 @@ demo: $(INSTALLED) ## Migrate an SQLite database, seed ~2,000 people, serve http
 	$(BIN)/civicstack demo seed --people $(DEMO_PEOPLE) --seed 1
 	CIVICSTACK_PUBLIC_URL=$(DEMO_URL) $(BIN)/civicstack oidc demo-bank
 	CIVICSTACK_PUBLIC_URL=$(DEMO_URL) $(BIN)/civicstack wallet demo
+	CIVICSTACK_PUBLIC_URL=$(DEMO_URL) $(BIN)/civicstack services seed
+	$(BIN)/civicstack services demo
 	@echo "Citizen portal: $(DEMO_URL)/"
 	@echo "Officials' console: $(DEMO_URL)/console/login (officials and passwords in .data/demo-officials.txt; API key in .data/demo-operator-key.txt)"
 	@echo "Single sign-on: $(DEMO_URL)/demo/bank/ (a relying party signing in with eID)"
+	@echo "Public services statistics: $(DEMO_URL)/services/statistics"
 	CIVICSTACK_PUBLIC_URL=$(DEMO_URL) CIVICSTACK_DEMO_RELYING_PARTY=1 \
 		$(BIN)/civicstack serve --host 127.0.0.1 --port 8000
 
@@ -60,6 +63,9 @@ bench-oidc: $(INSTALLED) ## Token grants and sign-ins per core, side by side wit
 
 bench-wallet: $(INSTALLED) ## Wallet presentations verified per core vs raw ES256; issuance; QR sizes
 	$(BIN)/python benchmarks/wallet.py --presentations 3000 --issuances 300
+
+bench-dossiers: $(INSTALLED) system-deps ## Dossiers through the workflow per second; statistics over 1,000,000 dossiers
+	$(BIN)/python benchmarks/dossiers.py --dossiers 1000000 --workflow 300
 
 messages: $(INSTALLED) ## Re-extract UI strings and merge them into the vi/en catalogues
 	$(BIN)/pybabel extract -F babel.cfg --no-location -k Invalid:2 -k FieldError:2 -k Forbidden \

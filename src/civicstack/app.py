@@ -29,7 +29,9 @@ from civicstack.organisations import api as organisations_api
 from civicstack.organisations import web as organisations_web
 from civicstack.registry import api as registry_api
 from civicstack.registry import web as registry_web
+from civicstack.services import api as services_api
 from civicstack.services import console_web as services_console_web
+from civicstack.services import stats_web as services_stats_web
 from civicstack.services import web as services_web
 from civicstack.services.payments import LocalTreasury
 from civicstack.services.signing import LocalAgencySigner
@@ -98,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(wallet_console_web.router)
     app.include_router(services_console_web.router)
     app.include_router(services_web.router)
+    app.include_router(services_api.router, prefix="/api/v1")
+    app.include_router(services_stats_web.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.demo_relying_party:
         app.mount(MOUNT, demo_bank(settings,

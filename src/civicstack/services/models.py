@@ -14,6 +14,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -191,3 +192,8 @@ class Payment(Base):
     status: Mapped[str] = mapped_column(String(10))
     settled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+# The statistics (statistics.py) filter by period within one province or one procedure.
+Index("ix_service_dossier_province_submitted", Dossier.province_code, Dossier.submitted_at)
+Index("ix_service_dossier_procedure_submitted", Dossier.procedure_id, Dossier.submitted_at)

@@ -19,6 +19,7 @@ from civicstack.kit.authz import Permission, Role
 from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from civicstack.kit.i18n import N_
 from civicstack.registry import service as registry
+from civicstack.registry.rules import load_reference_data
 from civicstack.services import calendar, catalogue, repository
 from civicstack.services.models import (
     Agency,
@@ -640,3 +641,57 @@ def overdue_count(dossiers: list[Dossier], today: date | None = None) -> int:
 def all_procedures(session: Session) -> list[Procedure]:
     """The active catalogue, for a counter clerk choosing what to file."""
     return [found for found in repository.procedures(session) if found.active]
+
+
+# --- the catalogue at national fees, and re-routing checked against the register's units ---
+
+def national_catalogue(session: Session) -> list[Published]:
+    """Every active procedure at its national fees (a province may set its own)."""
+    agencies = {a.id: a for a in repository.agencies(session)}
+    return [Published(found, agencies[found.agency_id], found.fee, found.online_fee)
+            for found in repository.procedures(session) if found.active]
+
+
+def reroute_to_current_units(session: Session, actor: Actor,
+                             mapping: dict[str, tuple[str, str]], reason: str) -> int:
+    """reroute_after_merger, refusing (all at once) a target that is not a current ward of the
+    province named with it: a dossier is never moved to an abolished or mistyped unit."""
+    actor.require(Permission.CATALOGUE_MANAGE)
+    errors = []
+    for old_ward, (province_code, ward_code) in sorted(mapping.items()):
+        place = registry.ward(session, ward_code)
+        if place is None or place.province_code != province_code:
+            errors.append(FieldError(old_ward, "not a current ward of the province given"))
+    if errors:
+        raise Invalid.of_fields(errors)
+    return reroute_after_merger(session, actor, mapping, reason)
+
+
+def legacy_successors(session: Session, legacy_ward_codes: list[str]) -> dict[str, tuple[str,
+                                                                                         str]]:
+    """Abolished pre-2025 ward -> (province, ward) that absorbed it, from the register's real
+    old->new unit data; a code that is still a current ward, unknown, or without a ward-level
+    successor is refused, every one at once."""
+    reference = load_reference_data(session)
+    mapping: dict[str, tuple[str, str]] = {}
+    errors = []
+    for code in legacy_ward_codes:
+        successor = reference.legacy_ward.get(code)
+        if code in reference.ward_province:
+            errors.append(FieldError(code, "this ward still exists; nothing to re-route"))
+        elif successor is None:
+            errors.append(FieldError(code, "no pre-2025 ward with this code has a successor"))
+        else:
+            mapping[code] = (reference.ward_province[successor], successor)
+    if errors:
+        raise Invalid.of_fields(errors)
+    return mapping
+
+
+def reroute_from_legacy_units(session: Session, actor: Actor, legacy_ward_codes: list[str],
+                              reason: str) -> int:
+    """Open dossiers still addressed to abolished pre-2025 wards move to the real new ward and
+    province (the register's mapping of the 2025 reform); returns how many moved."""
+    actor.require(Permission.CATALOGUE_MANAGE)
+    return reroute_to_current_units(session, actor,
+                                    legacy_successors(session, legacy_ward_codes), reason)

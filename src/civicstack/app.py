@@ -99,9 +99,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(wallet_web.router)
     app.include_router(wallet_console_web.router)
     app.include_router(services_console_web.router)
+    app.include_router(services_stats_web.router)  # before /services/{code} would catch it
     app.include_router(services_web.router)
     app.include_router(services_api.router, prefix="/api/v1")
-    app.include_router(services_stats_web.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.demo_relying_party:
         app.mount(MOUNT, demo_bank(settings,

@@ -1,7 +1,7 @@
 """The whole journey of issue 6 in Chromium: a parent signs in and submits a birth registration
 with her data prefilled; a service-centre clerk receives it; the ward's approver approves and
 signs; the parent downloads the signed result and finds her child's new birth certificate in
-her wallet; the public statistics count the dossier."""
+her wallet; the public statistics count the dossier as submitted online and delivered."""
 
 from __future__ import annotations
 
@@ -76,3 +76,10 @@ def test_a_birth_is_registered_online_signed_and_delivered_into_the_wallet(
     expect(citizen.locator("#children-documents")).to_contain_text("Lê Minh Khang")
     expect(citizen.locator("#children-documents")).to_contain_text("Giấy khai sinh")
     citizen.screenshot(path=shots / "portal-wallet-child-mobile.png", full_page=True)
+
+    citizen.goto(f"{server.base}/services/statistics")
+    procedure = citizen.locator('#table-procedures tr[data-key="DVC-HT-01"] td')
+    expect(procedure.first).to_have_text("1")  # submitted online
+    expect(procedure.nth(1)).to_have_text("0")  # none at a counter
+    expect(citizen.locator('#table-states tr[data-state="result_delivered"] td')).to_have_text(
+        "1")

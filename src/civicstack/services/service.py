@@ -236,8 +236,7 @@ def save_draft(session: Session, actor: Actor, dossier: Dossier,
     _require_applicant(actor, dossier)
     if dossier.state != State.DRAFT.value:
         raise Conflict("only a draft can be edited")
-    found = session.get(Procedure, dossier.procedure_id)
-    assert found is not None
+    found = procedure_of(session, dossier)
     names = {spec["name"] for spec in found.fields}
     dossier.data = {**dossier.data, **{k: str(v)[:MAX_TEXT] for k, v in values.items()
                                        if k in names}}
@@ -255,8 +254,7 @@ def add_attachment(session: Session, actor: Actor, dossier: Dossier, document_co
     _require_applicant(actor, dossier)
     if dossier.state not in (State.DRAFT.value, State.SUPPLEMENT_REQUESTED.value):
         raise Conflict("attachments can be added to a draft or when a supplement is asked for")
-    found = session.get(Procedure, dossier.procedure_id)
-    assert found is not None
+    found = procedure_of(session, dossier)
     spec = next((d for d in found.documents if d["code"] == document_code), None)
     if spec is None:
         raise Invalid(document_code, "this procedure does not ask for this document")
@@ -335,8 +333,7 @@ def submit(session: Session, site: WalletSite, actor: Actor, dossier: Dossier,
            payments: PaymentChannel) -> Dossier:
     """Check, pay, and submit: one transaction, so a crash leaves the draft as it was."""
     _require_applicant(actor, dossier)
-    found = session.get(Procedure, dossier.procedure_id)
-    assert found is not None
+    found = procedure_of(session, dossier)
     _check_transition(dossier, "submit")
     snapshot = _check_complete(session, site, actor, dossier, found)
     _pay(session, dossier, payments)
@@ -410,8 +407,7 @@ def _require_party(session: Session, actor: Actor, dossier: Dossier, party: Part
     if not actor.may_see(dossier.province_code, dossier.ward_code):
         raise Forbidden(f"this dossier is outside your scope ({actor.scope})")
     if party == Party.DECIDER and actor.role != Role.ADMIN:
-        found = session.get(Procedure, dossier.procedure_id)
-        assert found is not None
+        found = procedure_of(session, dossier)
         if actor.role is None or agency_of(session, found).deciding_role != actor.role.value:
             raise Forbidden("your agency does not decide this procedure")
 
@@ -504,10 +500,8 @@ def start_group(session: Session, actor: Actor, applicant_pid: str,
                 group_code: str) -> list[Dossier]:
     """One draft per procedure of an interlinked group, under one group receipt: the citizen
     fills one form, each agency gets its own dossier."""
-    members = repository.group_procedures(session, group_code)
-    if not members:
-        raise NotFound(f"no group of procedures '{group_code}'")
-    drafts = [start_draft(session, actor, applicant_pid, member.code) for member in members]
+    drafts = [start_draft(session, actor, applicant_pid, member.code)
+              for member in group_procedures(session, group_code)]
     group = DossierGroup(receipt_code=_receipt_code(session, drafts[0].province_code),
                          group_code=group_code, created_at=now())
     session.add(group)
@@ -591,8 +585,7 @@ def submit_group(session: Session, site: WalletSite, actor: Actor, dossiers: lis
     for dossier in dossiers:
         _require_applicant(actor, dossier)
         _check_transition(dossier, "submit")
-        found = session.get(Procedure, dossier.procedure_id)
-        assert found is not None
+        found = procedure_of(session, dossier)
         try:
             _check_complete(session, site, actor, dossier, found)
         except Invalid as exc:

@@ -172,6 +172,9 @@ def test_officials_move_the_dossier_and_illegal_moves_are_refused(
     assert [e.action for e in service.history(session, approved)] == [
         "create", "submit", "receive", "start", "request_supplement", "supplement", "start",
         "approve"]
+    sms = session.scalars(select(OutboxMessage.body).where(
+        OutboxMessage.body.contains(code))).all()
+    assert len(sms) == 7  # one for every change since submission
     with pytest.raises(Conflict):
         service.transition(session, citizen(mai), code, "withdraw", "đổi ý")
     with pytest.raises(Forbidden):

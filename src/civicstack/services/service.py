@@ -370,16 +370,20 @@ def _move(session: Session, actor: Actor, dossier: Dossier, action: str, reason:
 NOTICES = {
     "submit": "Ho so {code} da duoc nop. Han tra ket qua: {due}.",
     "receive": "Ho so {code} da duoc tiep nhan.",
+    "start": "Ho so {code} dang duoc xu ly.",
     "request_supplement": "Ho so {code} can bo sung giay to. Vui long xem tren Cong dich vu "
                           "cong.",
+    "supplement": "Ho so {code} da duoc bo sung va cho xu ly tiep.",
+    "approve": "Ho so {code} da duoc phe duyet; ket qua dang duoc ky so.",
     "refuse": "Ho so {code} bi tu choi. Xem ly do tren Cong dich vu cong.",
     "deliver": "Ho so {code} da co ket qua; giay to da co trong vi.",
     "withdraw": "Ho so {code} da duoc rut.",
+    "reroute": "Ho so {code} duoc chuyen den co quan moi sau khi sap xep don vi hanh chinh.",
 }
 
 
 def _notify(session: Session, dossier: Dossier, action: str) -> None:
-    """An SMS at each step the citizen must know of (ASCII: every phone shows it)."""
+    """An SMS at every change of a submitted dossier (ASCII: every phone shows it)."""
     template = NOTICES.get(action)
     phone = dossier.data.get("applicant_phone")
     if template and phone:
@@ -490,6 +494,7 @@ def reroute_after_merger(session: Session, actor: Actor, mapping: dict[str, tupl
     for dossier in repository.open_dossiers_in_wards(session, list(mapping), open_states):
         old = (dossier.province_code, dossier.ward_code)
         dossier.province_code, dossier.ward_code = mapping[dossier.ward_code]
+        _notify(session, dossier, "reroute")
         _record(session, actor, dossier, "reroute", dossier.state, _reason(reason, True),
                 {"from_unit": list(old), "to_unit": [dossier.province_code, dossier.ward_code]})
         moved += 1

@@ -30,6 +30,7 @@ from civicstack.organisations import web as organisations_web
 from civicstack.registry import api as registry_api
 from civicstack.registry import web as registry_web
 from civicstack.services import api as services_api
+from civicstack.services import catalogue_web as services_catalogue_web
 from civicstack.services import console_web as services_console_web
 from civicstack.services import stats_web as services_stats_web
 from civicstack.services import web as services_web
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(wallet_web.router)
     app.include_router(wallet_console_web.router)
     app.include_router(services_console_web.router)
+    app.include_router(services_catalogue_web.router)
     app.include_router(services_stats_web.router)  # before /services/{code} would catch it
     app.include_router(services_web.router)
     app.include_router(services_api.router, prefix="/api/v1")

@@ -268,6 +268,15 @@ def official_by_id(session: Session, official_id: int) -> OfficialAccount | None
     return session.get(OfficialAccount, official_id)
 
 
+def active_official(session: Session, username: str) -> Actor | None:
+    """The official named `username` as they would act, if their account is active; None for
+    an unknown or disabled one (e.g. to hand a dossier to a colleague)."""
+    official = _by_username(session, username)
+    if official is None or official.status != OfficialStatus.ACTIVE.value:
+        return None
+    return actor_of(official)
+
+
 def _by_username(session: Session, username: str) -> OfficialAccount | None:
     return session.execute(select(OfficialAccount).where(
         OfficialAccount.username == username)).scalar_one_or_none()

@@ -41,19 +41,20 @@ def _payments(request: Request) -> PaymentChannel:
 # --- the inbox ------------------------------------------------------------------------------
 
 @router.get(DOSSIERS, response_class=HTMLResponse)
-def inbox(request: Request, session: DbSession, state: str = "") -> Response:
+def inbox(request: Request, session: DbSession, state: str = "", mine: str = "") -> Response:
     official = console.signed_in_official(request, session)
     if official is None:
         return console.login_redirect(request)
     chosen = state if state in {s.value for s in State} else ""
     try:
-        listed = service.inbox(session, official, [chosen] if chosen else None)
+        listed = service.inbox(session, official, [chosen] if chosen else None,
+                               mine=bool(mine))
     except DomainError as exc:
         return console.refusal_page(request, official, exc)
     rows = [(d, session.get(Procedure, d.procedure_id), service.is_overdue(d)) for d in listed]
     return render(request, "console/services_inbox.html", {
         "operator": official, "rows": rows, "state": chosen, "states": list(State),
-        "overdue": service.overdue_count(listed)})
+        "mine": bool(mine), "overdue": service.overdue_count(listed)})
 
 
 # --- assisted channel: a draft opened at the counter ----------------------------------------
@@ -149,7 +150,8 @@ def _dossier_context(session: Session, official: Actor, receipt_code: str) -> di
         "actions": service.official_actions(session, official, dossier),
         "needs_reason": {a for a, rule in TRANSITIONS.items() if rule.needs_reason},
         "overdue": service.is_overdue(dossier), "is_draft": dossier.state == State.DRAFT,
-        "open": State(dossier.state) in OPEN}
+        "open": State(dossier.state) in OPEN,
+        "may_assign": service.may_assign(official, dossier)}
 
 
 def _dossier_page(request: Request, session: Session, official: Actor, receipt_code: str,
@@ -195,6 +197,23 @@ def take_action(request: Request, session: DbSession, receipt_code: str, action:
                 service.transition(session, official, receipt_code, action, reason)
     except DomainError as exc:
         return _dossier_page(request, session, official, receipt_code, exc, action)
+    return RedirectResponse(f"{DOSSIERS}/{receipt_code}", status_code=303)
+
+
+@router.post(DOSSIERS + "/{receipt_code}/assign", response_class=HTMLResponse)
+def assign(request: Request, session: DbSession, receipt_code: str,
+           assignee: Annotated[str, Form()] = "",
+           csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Hand the dossier to a colleague by username; a refusal shows beside the field."""
+    check_csrf(request, csrf_token)
+    official = console.signed_in_official(request, session)
+    if official is None:
+        return console.login_redirect(request)
+    try:
+        with session.begin_nested():
+            service.assign(session, official, receipt_code, assignee)
+    except DomainError as exc:
+        return _dossier_page(request, session, official, receipt_code, exc, "assign")
     return RedirectResponse(f"{DOSSIERS}/{receipt_code}", status_code=303)
 
 

@@ -91,9 +91,12 @@ def attachment(session: Session, dossier_id: int, attachment_id: int) -> Attachm
 
 
 def inbox(session: Session, states: Collection[str], agency_ids: Collection[int],
-          province_code: str | None, ward_code: str | None, limit: int) -> list[Dossier]:
+          province_code: str | None, ward_code: str | None, limit: int,
+          assigned_to: str | None = None) -> list[Dossier]:
     query = (select(Dossier).join(Procedure, Procedure.id == Dossier.procedure_id)
              .where(Dossier.state.in_(list(states)), Procedure.agency_id.in_(list(agency_ids))))
+    if assigned_to:
+        query = query.where(Dossier.assigned_to == assigned_to)
     if province_code:
         query = query.where(Dossier.province_code == province_code)
     if ward_code:
@@ -121,3 +124,15 @@ def dossier_group(session: Session, receipt_code: str) -> DossierGroup | None:
 def group_dossiers(session: Session, group_id: int, *, lock: bool = False) -> list[Dossier]:
     query = select(Dossier).where(Dossier.group_id == group_id).order_by(Dossier.id)
     return list(session.scalars(query.with_for_update() if lock else query))
+
+
+def offerings_of(session: Session, procedure_id: int) -> list[Offering]:
+    return list(session.scalars(select(Offering).where(Offering.procedure_id == procedure_id)
+                                .order_by(Offering.province_code)))
+
+
+def offering_counts(session: Session) -> dict[int, int]:
+    """Procedure id -> how many provinces offer it."""
+    rows = session.execute(select(Offering.procedure_id, func.count())
+                           .group_by(Offering.procedure_id))
+    return {int(row[0]): int(row[1]) for row in rows}

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from civicstack.identity import officials
 from civicstack.kit import audit, outbox
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission, Role
@@ -469,17 +470,16 @@ def my_dossiers(session: Session, applicant_pid: str) -> list[Dossier]:
 # --- the officials' inbox -------------------------------------------------------------------
 
 def inbox(session: Session, actor: Actor, states: list[str] | None = None,
-          limit: int = 200) -> list[Dossier]:
+          limit: int = 200, *, mine: bool = False) -> list[Dossier]:
     """Dossiers within the official's scope, for procedures their agency handles (a clerk at a
     one-stop shop receives for every agency; a decider sees their agency's), oldest due
-    first."""
+    first; with `mine`, only those assigned to the official."""
     actor.require(Permission.DOSSIER_PROCESS)
-    agencies = repository.agencies(session)
-    if actor.role not in (Role.ADMIN, Role.SERVICE_CLERK):
-        agencies = [a for a in agencies if actor.role and a.deciding_role == actor.role.value]
+    agencies = [a for a in repository.agencies(session) if handles(actor, a)]
     wanted = states or [s.value for s in OPEN] + [State.APPROVED.value]
     return repository.inbox(session, wanted, [a.id for a in agencies],
-                            actor.scope.province_code, actor.scope.ward_code, limit)
+                            actor.scope.province_code, actor.scope.ward_code, limit,
+                            assigned_to=str(actor) if mine else None)
 
 
 # --- restructuring --------------------------------------------------------------------------
@@ -693,3 +693,43 @@ def reroute_from_legacy_units(session: Session, actor: Actor, legacy_ward_codes:
     actor.require(Permission.CATALOGUE_MANAGE)
     return reroute_to_current_units(session, actor,
                                     legacy_successors(session, legacy_ward_codes), reason)
+
+
+# --- assigning a dossier to a named official ------------------------------------------------
+
+def handles(official: Actor, agency: Agency) -> bool:
+    """Whether the official's role works this agency's dossiers: a one-stop clerk and an admin
+    every agency's, a decider their own agency's."""
+    if official.role in (Role.ADMIN, Role.SERVICE_CLERK):
+        return True
+    return official.role is not None and agency.deciding_role == official.role.value
+
+
+def may_assign(actor: Actor, dossier: Dossier) -> bool:
+    """Whether to offer the console's assignment form (assign checks everything again)."""
+    return actor.may(Permission.DOSSIER_PROCESS) and State(dossier.state) in OPEN and \
+        actor.may_see(dossier.province_code, dossier.ward_code)
+
+
+def assign(session: Session, actor: Actor, receipt_code: str, username: str) -> Dossier:
+    """Hand an open dossier to a colleague: an active official whose role processes this
+    procedure and whose scope covers the dossier. Not a state change: recorded in the history
+    (and the audit) as an `assign` event."""
+    actor.require(Permission.DOSSIER_PROCESS)
+    dossier = dossier_for(session, actor, receipt_code, lock=True)
+    if State(dossier.state) not in OPEN:
+        raise Conflict(N_("Only a dossier being processed can be assigned."))
+    assignee = officials.active_official(session, username.strip())
+    if assignee is None:
+        raise Invalid("assignee", N_("No active official has this username."))
+    if not assignee.may(Permission.DOSSIER_PROCESS) or \
+            not handles(assignee, agency_of(session, procedure_of(session, dossier))):
+        raise Invalid("assignee", N_("This official's role does not process this procedure."))
+    if not assignee.may_see(dossier.province_code, dossier.ward_code):
+        raise Invalid("assignee", N_("This official's scope does not cover the dossier."))
+    if dossier.assigned_to == str(assignee):
+        raise Invalid("assignee", N_("The dossier is already assigned to this official."))
+    previous, dossier.assigned_to = dossier.assigned_to, str(assignee)
+    _record(session, actor, dossier, "assign", dossier.state,
+            detail={"assignee": str(assignee), "previous": previous})
+    return dossier

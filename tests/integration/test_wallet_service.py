@@ -14,7 +14,8 @@ from sd_jwt.verifier import SDJWTVerifier
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civicstack.kit.audit import AuditEntry
+from civicstack.kit.audit import Actor, AuditEntry
+from civicstack.kit.authz import Role, Scope
 from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from civicstack.registry import service as registry
 from civicstack.registry.models import Person
@@ -248,3 +249,13 @@ def test_a_wallet_apps_copy_follows_its_portal_document(session: Session, wallet
     service.issue_from_register(session, wallet, an.personal_id_number, "id_card")
     assert portal.credential.status == copy.credential.status == "revoked"
     assert copy.credential.status_reason == "replaced by a newer copy"
+
+
+def test_an_official_changes_only_documents_of_people_within_their_scope(
+        session: Session, wallet: WalletSite, an: Person) -> None:
+    issued = service.issue_from_register(session, wallet, an.personal_id_number, "id_card")
+    hcmc_police = Actor("official", "police-hcmc", Scope.province("79"), Role.POLICE)
+    with pytest.raises(Forbidden, match="outside your scope"):
+        service.change_status(session, hcmc_police, issued.credential.public_id, "revoked",
+                              "not their province")
+    assert issued.credential.status == "valid"

@@ -335,14 +335,20 @@ def _reason(reason: str) -> str:
 
 def change_status(session: Session, actor: Actor, public_id: str, status: str,
                   reason: str) -> Credential:
-    """An official or an agency's system revokes, suspends or reinstates a document."""
+    """An official or an agency's system revokes, suspends or reinstates a document of a
+    person within its scope (the register checks where the holder lives, and audits it)."""
     actor.require(Permission.WALLET_STATUS)
     if status not in STATUS_BITS:
         raise Invalid("status", "must be valid, suspended or revoked")
     credential = repository.credential(session, public_id, lock=True)
     if credential is None:
         raise NotFound(f"no document {public_id}")
-    _set_status(session, actor, credential, status, _reason(reason))
+    cleaned = _reason(reason)
+    document = session.get(DocumentType, credential.document_type_id)
+    if document is not None and document.subject_kind == "person":
+        registry.get_person(session, actor, credential.subject_id,
+                            f"change the status of a wallet document: {cleaned}")
+    _set_status(session, actor, credential, status, cleaned)
     return credential
 
 

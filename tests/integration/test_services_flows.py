@@ -221,6 +221,27 @@ def test_an_approved_judicial_record_goes_to_the_applicants_wallet(
     assert validated(signer, dossier.result_pdf or b"")[2] == "Sở Tư pháp"
 
 
+def test_a_renewed_driving_licence_replaces_the_one_the_applicant_held(
+        session: Session, site: WalletSite, signer: LocalAgencySigner, tmp_path: Path,
+        hung: Person) -> None:
+    old = wallet.issue_credential(session, site, POLICE_HANOI, "driving_licence",
+                                  hung.personal_id_number, {
+                                      "personal_id_number": hung.personal_id_number,
+                                      "full_name": hung.full_name, "date_of_birth": "1991-07-02",
+                                      "licence_number": "790000000123", "classes": ["A1", "B"],
+                                      "issued_on": "2016-05-01", "valid_to": "2026-05-01"})
+    dossier = in_processing(session, site, tmp_path, hung, "DVC-GT-01", {},
+                            ("health_check",))
+    flows.approve(session, site, signer, POLICE_HANOI, dossier.receipt_code,
+                  "đủ điều kiện cấp đổi")
+    renewed = wallet.card(session, site, hung.personal_id_number,
+                          str(dossier.result_credential_id))
+    assert renewed.claims["licence_number"] == "790000000123"
+    assert renewed.claims["valid_to"] > "2030-01-01"
+    assert old.credential.status == "revoked"
+    assert old.credential.status_reason == "replaced by a newer copy"
+
+
 def test_a_birth_whose_mother_has_died_since_is_refused_and_nothing_is_written(
         session: Session, site: WalletSite, signer: LocalAgencySigner, tmp_path: Path,
         mai: Person) -> None:

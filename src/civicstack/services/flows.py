@@ -128,6 +128,10 @@ EFFECTS: dict[str, Callable[[Session, Actor, Dossier, Person], None]] = {
 
 # --- the wallet document --------------------------------------------------------------------
 
+# Documents a procedure renews: the new card replaces the one the applicant held.
+RENEWED = frozenset({"driving_licence", "health_insurance"})
+
+
 def _issue_result(session: Session, site: WalletSite, actor: Actor, dossier: Dossier,
                   code: str, applicant: Person) -> None:
     """A register document is made from the register just changed (for a birth: the child's
@@ -137,7 +141,8 @@ def _issue_result(session: Session, site: WalletSite, actor: Actor, dossier: Dos
         issued = wallet.issue_from_register(session, site, subject, code)
     else:
         claims = AGENCY_CLAIMS[code](session, site, dossier, applicant)
-        issued = wallet.issue_credential(session, site, actor, code, subject, claims)
+        issued = wallet.issue_credential(session, site, actor, code, subject, claims,
+                                         replaces_held=code in RENEWED)
     dossier.result_credential_id = issued.credential.public_id
 
 

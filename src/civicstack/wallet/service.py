@@ -210,11 +210,12 @@ def _status_position(session: Session, issuer: Issuer) -> tuple[StatusList, int]
 def issue_credential(session: Session, site: WalletSite, actor: Actor, document_code: str,
                      subject_id: str, claims: dict[str, Any],
                      wallet_app_key: dict[str, Any] | None = None,
-                     copy_of: Credential | None = None) -> Issued:
+                     copy_of: Credential | None = None, replaces_held: bool = False) -> Issued:
     """Issue one document. Without `wallet_app_key` it goes to the portal wallet (sealed, bound
     to the portal's holder key, replacing an earlier copy of a register document); with it,
     to the wallet app that proved possession of that key (OpenID4VCI), and is not kept. A
-    wallet app's copy of a portal document (`copy_of`) follows that document's status."""
+    wallet app's copy of a portal document (`copy_of`) follows that document's status. A renewal
+    (`replaces_held`) revokes the holder's earlier portal copies of the document."""
     document = document_type(session, document_code)
     checked = check_claims(document, claims)
     _check_subject(session, actor, document, subject_id, checked)
@@ -229,7 +230,7 @@ def issue_credential(session: Session, site: WalletSite, actor: Actor, document_
         site.issuer_url(issuer.slug), vct_for(document), checked, int(moment.timestamp()),
         int(expires.timestamp()), site.status_list_uri(issuer.slug, status_list.number), index,
         bound_to), key, kid)
-    if wallet_app_key is None and document.source == "register":
+    if wallet_app_key is None and (document.source == "register" or replaces_held):
         _replace_portal_copies(session, actor, subject_id, document)
     credential = Credential(
         public_id=secrets.token_hex(16), document_type_id=document.id, subject_id=subject_id,

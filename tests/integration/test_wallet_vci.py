@@ -335,6 +335,32 @@ def test_a_wrong_pin_counts_and_the_fifth_makes_the_offer_unusable(
                                                       "invalid_grant")
     assert "unusable" in oauth_error(app.token(offer, wrong), 400, "invalid_grant")
     assert "too many" in oauth_error(app.token(offer), 400, "invalid_grant")
+    guesses = audit_entries(site.app.state.session_factory, "wallet.offer.wrong_pin",
+                            holder.personal_id_number)
+    assert [g.detail["attempts_left"] for g in guesses] == [4, 3, 2, 1, 0]
+
+
+def test_a_client_whose_token_requests_keep_failing_is_held_off(
+        site: Site, holder: Person, app: WalletApp) -> None:
+    offer = an_offer(site)
+    issuer = offer.credential_issuer
+    for _ in range(10):
+        oauth_error(app.client.post(f"{issuer}/token", data={
+            "grant_type": vci.PRE_AUTHORIZED_GRANT, "pre-authorized_code": "made-up",
+            "tx_code": "123456"}), 400, "invalid_grant")
+    held_off = app.token(offer)  # even the right code and PIN, for a while
+    assert held_off.status_code == 429
+    assert "too many failed attempts" in held_off.json()["detail"]
+
+
+def test_nonces_are_handed_out_within_a_budget(site: Site, holder: Person,
+                                               app: WalletApp) -> None:
+    issuer = wallet(site).issuer_url(POLICE_ISSUER)
+    for _ in range(60):
+        app.nonce(issuer)
+    flooded = app.client.post(f"{issuer}/nonce")
+    assert flooded.status_code == 429
+    assert "too many requests" in flooded.json()["detail"]
 
 
 @pytest.mark.parametrize(("form", "error"), [

@@ -62,6 +62,7 @@ ACTION_LABELS = {
     "wallet.presentation.read": N_("A service received data from your wallet"),
     "wallet.presentation.verify": N_("An official checked your wallet QR code"),
     "wallet.offer.create": N_("A document was offered to a wallet app"),
+    "wallet.offer.wrong_pin": N_("A wrong PIN was entered for your wallet app offer"),
     "wallet.credential.list": N_("An official listed your wallet documents"),
     "wallet.presentation.refuse": N_("A wallet QR code was refused at a counter"),
 }

@@ -14,8 +14,9 @@ from civicstack.kit.errors import RateLimited
 
 
 class FailureLimiter:
-    def __init__(self, max_failures: int, window_seconds: float) -> None:
-        self.max_failures, self.window = max_failures, window_seconds
+    def __init__(self, max_failures: int, window_seconds: float,
+                 refusal: str = "too many failed attempts") -> None:
+        self.max_failures, self.window, self.refusal = max_failures, window_seconds, refusal
         self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
         self._lock = Lock()
 
@@ -25,7 +26,7 @@ class FailureLimiter:
             recent = self._recent(key)
             if len(recent) >= self.max_failures:
                 wait = int(self.window - (time.monotonic() - recent[0])) + 1
-                raise RateLimited(f"too many failed attempts; try again in {wait} seconds")
+                raise RateLimited(f"{self.refusal}; try again in {wait} seconds")
 
     def failed(self, key: str) -> None:
         with self._lock:

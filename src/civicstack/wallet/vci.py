@@ -199,6 +199,10 @@ def exchange(session: Session, slug: str, form: Mapping[str, str]) -> dict[str, 
     if not hmac.compare_digest(_tx_code_digest(code, tx_code), offer.tx_code_digest):
         offer.failed_attempts += 1
         left = MAX_TX_CODE_FAILURES - offer.failed_attempts
+        # The holder sees it in their history: someone with the QR code is guessing the PIN.
+        audit.record(session, audit.SYSTEM, "wallet.offer.wrong_pin", subject_type="person",
+                     subject_id=offer.subject_id, purpose="a wallet app sent a wrong PIN",
+                     detail={"attempts_left": left})
         raise OAuthError("invalid_grant", f"wrong PIN; {left} attempts left" if left else
                          "wrong PIN; the offer is now unusable, make a new one in the portal")
     token = new_secret()

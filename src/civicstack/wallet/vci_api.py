@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from civicstack.kit.deps import DbSession
+from civicstack.kit.ratelimit import FailureLimiter
+from civicstack.kit.web import client_address, limiter
 from civicstack.oidc.api import Form, answer
 from civicstack.wallet import vci
 from civicstack.wallet.site import site_of
@@ -18,7 +20,16 @@ from civicstack.wallet.site import site_of
 router = APIRouter(tags=["wallet: OpenID4VCI"])
 ISSUER = "/wallet/issuers/{slug}"
 METADATA_CACHE = {"Cache-Control": "public, max-age=300"}
+NONCES_PER_MINUTE = 60  # far above any wallet app's need; a client past it is flooding
 
+
+def _nonce_budget(request: Request) -> FailureLimiter:
+    """Nonces are stored until they expire, so an unauthenticated endpoint gets a budget."""
+    state = request.app.state
+    if not hasattr(state, "vci_nonce_requests"):
+        state.vci_nonce_requests = FailureLimiter(NONCES_PER_MINUTE, 60, "too many requests")
+    budget: FailureLimiter = state.vci_nonce_requests
+    return budget
 
 
 @router.get("/.well-known/openid-credential-issuer" + ISSUER)
@@ -36,13 +47,25 @@ def authorization_server_metadata(request: Request, session: DbSession,
 
 @router.post(ISSUER + "/token")
 async def token(request: Request, form: Form, slug: str) -> Response:
+    """Pre-authorized code for an access token; a client whose codes or PINs keep failing is
+    refused for a while (429), on top of each offer's own limit of five PINs."""
+    failures, client = limiter(request, "vci_token_failures"), client_address(request)
+    failures.check(client)
+
     def work(session: Session) -> dict[str, Any]:
         return vci.exchange(session, slug, form)
-    return await answer(request, work)
+    response = await answer(request, work)
+    if response.status_code >= 400:
+        failures.failed(client)
+    return response
 
 
 @router.post(ISSUER + "/nonce")
 async def nonce(request: Request, slug: str) -> Response:
+    budget, client = _nonce_budget(request), client_address(request)
+    budget.check(client)
+    budget.failed(client)  # every nonce counts against the budget, not only failures
+
     def work(session: Session) -> dict[str, Any]:
         return vci.new_c_nonce(session, slug)
     return await answer(request, work)

@@ -24,6 +24,9 @@ class PaymentChannel(Protocol):
     def charge(self, payer: str, amount: int, description: str) -> str:
         """Take `amount` VND from `payer`; return the channel's reference for the payment."""
 
+    def refund(self, reference: str, amount: int, reason: str) -> str:
+        """Give back a payment this channel took; return the refund's own reference."""
+
 
 @dataclass(frozen=True)
 class LocalTreasury:
@@ -34,10 +37,17 @@ class LocalTreasury:
     def charge(self, payer: str, amount: int, description: str) -> str:
         if amount <= 0 or amount > self.limit:
             raise PaymentDeclined(f"amount {amount} outside 1..{self.limit} VND")
+        return self._write({"payer": payer, "amount": amount, "description": description})
+
+    def refund(self, reference: str, amount: int, reason: str) -> str:
+        return self._write({"refunds": reference, "amount": -amount, "description": reason})
+
+    def _write(self, entry: dict[str, object]) -> str:
+        """One line per movement, synced before the caller goes on: the ledger is the truth an
+        accountant reconciles the payments table against."""
         reference = f"KB{datetime.now(UTC):%Y%m%d}{secrets.token_hex(5).upper()}"
         self.folder.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({"reference": reference, "payer": payer, "amount": amount,
-                           "description": description,
+        line = json.dumps({"reference": reference, **entry,
                            "at": datetime.now(UTC).isoformat(timespec="seconds")},
                           ensure_ascii=False)
         with (self.folder / "ledger.jsonl").open("a", encoding="utf-8") as ledger:

@@ -317,6 +317,10 @@ def _check_complete(session: Session, site: WalletSite, actor: Actor, dossier: D
     return {"values": values, "wallet_documents": filled.wallet_documents}
 
 
+class PaymentRefused(Conflict):
+    """The payment channel declined the fee; nothing of the submission is kept."""
+
+
 def _pay(session: Session, dossier: Dossier, channel: PaymentChannel) -> None:
     if dossier.fee <= 0:
         return
@@ -324,7 +328,7 @@ def _pay(session: Session, dossier: Dossier, channel: PaymentChannel) -> None:
         reference = channel.charge(dossier.applicant_pid, dossier.fee,
                                    f"dossier {dossier.receipt_code}")
     except PaymentDeclined as exc:
-        raise Conflict(f"the payment was declined: {exc}") from exc
+        raise PaymentRefused(f"the payment was declined: {exc}") from exc
     session.add(Payment(dossier_id=dossier.id, amount=dossier.fee, channel=channel.name,
                         reference=reference, status="settled", settled_at=now(), note=""))
     dossier.payment_reference = reference
@@ -598,9 +602,18 @@ def submit_group(session: Session, site: WalletSite, actor: Actor, dossiers: lis
                            if error.field not in errors})
     if errors:
         raise Invalid.of_fields(list(errors.values()))
-    with session.begin_nested():
-        for dossier in dossiers:
-            submit(session, site, actor, dossier, payments)
+    charged: list[tuple[str, int]] = []
+    try:
+        with session.begin_nested():
+            for dossier in dossiers:
+                submit(session, site, actor, dossier, payments)
+                if dossier.payment_reference:
+                    charged.append((dossier.payment_reference, dossier.fee))
+    except PaymentRefused:
+        # The savepoint forgets the earlier dossiers' payments; their money was taken.
+        for reference, amount in charged:
+            payments.refund(reference, amount, "group submission undone: a later fee declined")
+        raise
     return dossiers
 
 

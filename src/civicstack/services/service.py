@@ -19,6 +19,7 @@ from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission, Role
 from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from civicstack.kit.i18n import N_
+from civicstack.kit.reasons import stated_reason
 from civicstack.registry import service as registry
 from civicstack.registry.rules import load_reference_data
 from civicstack.services import calendar, catalogue, repository
@@ -37,7 +38,6 @@ from civicstack.services.states import OPEN, TRANSITIONS, Party, State
 from civicstack.wallet import service as wallet
 from civicstack.wallet.site import WalletSite
 
-MIN_REASON_LENGTH = 5
 MAX_TEXT = 300
 SUBJECT = "dossier"
 REQUIRED = N_("Required.")
@@ -397,13 +397,6 @@ def _notify(session: Session, dossier: Dossier, action: str) -> None:
                        template.format(code=dossier.receipt_code, due=due))
 
 
-def _reason(reason: str, needed: bool) -> str:
-    cleaned = " ".join(reason.split())[:500]
-    if needed and len(cleaned) < MIN_REASON_LENGTH:
-        raise Invalid("reason", "give a reason of at least 5 characters")
-    return cleaned
-
-
 def _require_party(session: Session, actor: Actor, dossier: Dossier, party: Party) -> None:
     if party == Party.APPLICANT:
         _require_applicant(actor, dossier)
@@ -443,7 +436,7 @@ def transition(session: Session, actor: Actor, receipt_code: str, action: str,
     _check_transition(dossier, action)
     rule = TRANSITIONS[action]
     _require_party(session, actor, dossier, rule.party)
-    cleaned = _reason(reason, rule.needs_reason)
+    cleaned = stated_reason(reason, max_length=500, required=rule.needs_reason)
     if action in ("receive", "start") and dossier.assigned_to is None:
         dossier.assigned_to = str(actor)
     if action in ("approve", "refuse"):
@@ -499,7 +492,8 @@ def reroute_after_merger(session: Session, actor: Actor, mapping: dict[str, tupl
         old = (dossier.province_code, dossier.ward_code)
         dossier.province_code, dossier.ward_code = mapping[dossier.ward_code]
         _notify(session, dossier, "reroute")
-        _record(session, actor, dossier, "reroute", dossier.state, _reason(reason, True),
+        _record(session, actor, dossier, "reroute", dossier.state,
+                stated_reason(reason, max_length=500),
                 {"from_unit": list(old), "to_unit": [dossier.province_code, dossier.ward_code]})
         moved += 1
     return moved

@@ -17,6 +17,7 @@ from civicstack.kit.audit import SYSTEM, Actor
 from civicstack.kit.authz import Permission
 from civicstack.kit.db import as_utc
 from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from civicstack.kit.reasons import stated_reason
 from civicstack.organisations import taxcode
 from civicstack.registry import service as registry
 from civicstack.registry.models import Person
@@ -41,7 +42,6 @@ STATUS_BITS = {"valid": CredentialStatus.VALID, "revoked": CredentialStatus.INVA
                "suspended": CredentialStatus.SUSPENDED}
 LIST_FILL_LIMIT = 0.75  # past this, a new list: random indices stay cheap to find
 MAX_CLAIM_LENGTH = 300
-MIN_REASON_LENGTH = 5
 
 
 def now() -> datetime:
@@ -327,13 +327,6 @@ def _verb(status: str) -> str:
     return {"valid": "reinstate", "suspended": "suspend", "revoked": "revoke"}[status]
 
 
-def _reason(reason: str) -> str:
-    cleaned = " ".join(reason.split())
-    if len(cleaned) < MIN_REASON_LENGTH:
-        raise Invalid("reason", "give a reason of at least 5 characters")
-    return cleaned[:300]
-
-
 def change_status(session: Session, actor: Actor, public_id: str, status: str,
                   reason: str) -> Credential:
     """An official or an agency's system revokes, suspends or reinstates a document of a
@@ -344,7 +337,7 @@ def change_status(session: Session, actor: Actor, public_id: str, status: str,
     credential = repository.credential(session, public_id, lock=True)
     if credential is None:
         raise NotFound(f"no document {public_id}")
-    cleaned = _reason(reason)
+    cleaned = stated_reason(reason, max_length=300)
     document = session.get(DocumentType, credential.document_type_id)
     if document is not None and document.subject_kind == "person":
         registry.get_person(session, actor, credential.subject_id,
@@ -435,25 +428,32 @@ def _open(site: WalletSite, credential: Credential) -> str:
     return site.documents.open(credential.sealed_sd_jwt, credential.subject_id.encode()).decode()
 
 
+def _shown(credential: Credential) -> bool:
+    """The portal wallet shows its own copies that were not revoked."""
+    return credential.holder == "portal" and credential.status != "revoked"
+
+
+def _card(session: Session, site: WalletSite, credential: Credential) -> Card:
+    document = session.get(DocumentType, credential.document_type_id)
+    assert document is not None  # a foreign key
+    issuer = session.get(Issuer, document.issuer_id)
+    assert issuer is not None
+    return Card(credential, document, issuer, sdjwt.disclosed_claims(_open(site, credential)))
+
+
 def cards(session: Session, site: WalletSite, subject_id: str) -> list[Card]:
     """The portal wallet's documents, newest first; revoked ones are kept out of sight."""
-    types = {d.id: d for d in repository.document_types(session)}
-    issuers_by_id = {i.id: i for i in repository.issuers(session)}
-    found = []
-    for credential in repository.credentials_of(session, subject_id):
-        if credential.holder != "portal" or credential.status == "revoked":
-            continue
-        document = types[credential.document_type_id]
-        found.append(Card(credential, document, issuers_by_id[document.issuer_id],
-                          sdjwt.disclosed_claims(_open(site, credential))))
-    return found
+    return [_card(session, site, credential)
+            for credential in repository.credentials_of(session, subject_id)
+            if _shown(credential)]
 
 
 def card(session: Session, site: WalletSite, subject_id: str, public_id: str) -> Card:
-    for found in cards(session, site, subject_id):
-        if found.credential.public_id == public_id:
-            return found
-    raise NotFound("no such document in your wallet")
+    """One document of the holder's wallet, the only one unsealed."""
+    credential = repository.credential(session, public_id)
+    if credential is None or credential.subject_id != subject_id or not _shown(credential):
+        raise NotFound("no such document in your wallet")
+    return _card(session, site, credential)
 
 
 def present(session: Session, site: WalletSite, subject_id: str, public_id: str,

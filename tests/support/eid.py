@@ -33,6 +33,11 @@ def code_for(secret: str, steps_ahead: int = 0) -> str:
     return pyotp.TOTP(secret).at(moment)
 
 
+def code_of_step(secret: str, step: int) -> str:
+    """The code of one time-step: the one an account last spent, to replay it."""
+    return pyotp.TOTP(secret).at(step * totp.STEP_SECONDS)
+
+
 def wrong_code(secret: str) -> str:
     """A well-formed code that no step in the accepted window produces."""
     valid = {code_for(secret, offset) for offset in range(-2, 3)}

@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     default_locale: str = "vi"
     session_cookie_secure: bool = False
     import_batch_size: int = Field(default=5000, ge=100, le=100_000)
+    face_match_threshold: float = Field(
+        default=0.5, gt=0, lt=1.2,
+        description="Largest embedding distance accepted as the same face (docs/biometrics.md).")
+    travel_purge_hours: int = Field(
+        default=24, ge=0, le=24 * 30,
+        description="Hours after departure when a flight's data and face copies are deleted.")
 
     @property
     def issuer(self) -> str:

@@ -37,6 +37,9 @@ from civicstack.services import stats_web as services_stats_web
 from civicstack.services import web as services_web
 from civicstack.services.payments import LocalTreasury
 from civicstack.services.signing import LocalAgencySigner
+from civicstack.travel import api as travel_api
+from civicstack.travel import web as travel_web
+from civicstack.travel.site import travel_site
 from civicstack.wallet import api as wallet_api
 from civicstack.wallet import console_web as wallet_console_web
 from civicstack.wallet import vci_api, vci_web
@@ -69,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.payments = LocalTreasury(settings.data_dir / "treasury")
     app.state.result_signer = LocalAgencySigner(settings.data_dir / "keys" / "agencies")
     app.state.biometrics = biometrics_site(settings)
+    app.state.travel = travel_site(settings, app.state.biometrics)
 
     install_problem_handlers(app)
     app.add_middleware(
@@ -106,6 +110,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(services_stats_web.router)  # before /services/{code} would catch it
     app.include_router(services_web.router)
     app.include_router(services_api.router, prefix="/api/v1")
+    app.include_router(travel_api.router, prefix="/api/v1")
+    app.include_router(travel_web.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.demo_relying_party:
         app.mount(MOUNT, demo_bank(settings,

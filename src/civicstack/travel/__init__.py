@@ -1,0 +1,1 @@
+"""Travel: flights and face boarding at airports, urban rail and parking touchpoints."""

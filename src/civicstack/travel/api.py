@@ -1,0 +1,202 @@
+"""Travel's JSON API: airlines' systems register flights, upload manifests and record bag drops
+(an airline's credential reaches only its own flights); touchpoint devices post camera frames,
+turn face boarding on at a kiosk, and record staff's manual checks. Every rule is in
+service.py, touchpoints.py and urban.py."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from pydantic import BaseModel, Field
+
+from civicstack.biometrics import faces
+from civicstack.kit.deps import DbSession
+from civicstack.kit.errors import Unauthorized
+from civicstack.travel import frames, service, touchpoints
+from civicstack.travel.models import Airline, Booking, Flight, Touchpoint
+from civicstack.travel.site import TravelSite
+
+router = APIRouter(prefix="/travel", tags=["travel"])
+
+
+def site_of(request: Request) -> TravelSite:
+    found: TravelSite = request.app.state.travel
+    return found
+
+
+def bearer(request: Request, what: str) -> str:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized(f"send the {what} credential as 'Authorization: Bearer <key>'")
+    return token.strip()
+
+
+def airline(request: Request, session: DbSession) -> Airline:
+    return service.authenticate_airline(session, request.app.state.pepper,
+                                        bearer(request, "airline's"))
+
+
+def touchpoint(request: Request, session: DbSession) -> Touchpoint:
+    return touchpoints.authenticate(session, request.app.state.pepper,
+                                    bearer(request, "touchpoint's"))
+
+
+AirlineClient = Annotated[Airline, Depends(airline)]
+TouchpointDevice = Annotated[Touchpoint, Depends(touchpoint)]
+
+
+# --- airlines ---------------------------------------------------------------------------------
+
+class FlightCreate(BaseModel):
+    number: str = Field(max_length=8, examples=["VN213"])
+    departure_date: date
+    origin: str = Field(max_length=3, examples=["HAN"])
+    destination: str = Field(max_length=3, examples=["SGN"])
+    scheduled_departure: datetime = Field(examples=["2026-12-01T18:30:00+07:00"])
+    gate: str = Field(max_length=8, examples=["12"])
+
+
+class FlightPatch(BaseModel):
+    gate: str | None = Field(default=None, max_length=8)
+    boarding_open: bool | None = None
+    status: str | None = Field(default=None, examples=["delayed"])
+    scheduled_departure: datetime | None = None
+
+
+class FlightOut(BaseModel):
+    id: int
+    number: str
+    departure_date: date
+    scheduled_departure: datetime
+    gate: str
+    boarding_open: bool
+    status: str
+
+
+class ManifestIn(BaseModel):
+    # Rows are checked one by one by the service, so a bad row is named by its index.
+    bookings: list[Any] = Field(examples=[[{
+        "record_locator": "ABC123", "personal_id_number": "001090000001",
+        "passenger_name": "Nguyễn Văn An", "seat": "12A", "checked_bags": 0}]])
+
+
+class ManifestOut(BaseModel):
+    added: int
+    updated: int
+
+
+class BookingOut(BaseModel):
+    record_locator: str
+    seat: str
+    checked_bags: int
+    checked_in: bool
+    bags_dropped: bool
+
+
+def flight_out(flight: Flight) -> FlightOut:
+    return FlightOut(id=flight.id, number=flight.number, departure_date=flight.departure_date,
+                     scheduled_departure=flight.scheduled_departure, gate=flight.gate,
+                     boarding_open=flight.boarding_open, status=flight.status)
+
+
+@router.post("/flights", status_code=201)
+def register_flight(body: FlightCreate, client: AirlineClient, session: DbSession) -> FlightOut:
+    return flight_out(service.register_flight(session, client, service.FlightIn(
+        body.number, body.departure_date, body.origin, body.destination,
+        body.scheduled_departure, body.gate)))
+
+
+@router.get("/flights/{flight_id}")
+def get_flight(flight_id: int, client: AirlineClient, session: DbSession) -> FlightOut:
+    return flight_out(service.own_flight(session, client, flight_id))
+
+
+@router.patch("/flights/{flight_id}")
+def change_flight(flight_id: int, body: FlightPatch, client: AirlineClient,
+                  session: DbSession) -> FlightOut:
+    return flight_out(service.change_flight(session, client, flight_id, service.FlightChange(
+        body.gate, body.boarding_open, body.status, body.scheduled_departure)))
+
+
+@router.post("/flights/{flight_id}/manifest")
+def upload_manifest(flight_id: int, body: ManifestIn, client: AirlineClient,
+                    session: DbSession) -> ManifestOut:
+    result = service.upload_manifest(session, client, flight_id, body.bookings)
+    return ManifestOut(added=result.added, updated=result.updated)
+
+
+@router.post("/flights/{flight_id}/bookings/{record_locator}/bag-drop")
+def bag_drop(flight_id: int, record_locator: str, client: AirlineClient,
+             session: DbSession) -> BookingOut:
+    booking = service.record_bag_drop(session, client, flight_id, record_locator)
+    return BookingOut(record_locator=booking.record_locator, seat=booking.seat,
+                      checked_bags=booking.checked_bags,
+                      checked_in=booking.checked_in_at is not None,
+                      bags_dropped=booking.bags_dropped_at is not None)
+
+
+# --- touchpoints ------------------------------------------------------------------------------
+
+class DecisionOut(BaseModel):
+    decision: str = Field(examples=["pass", "fail"])
+    reason: str = Field(examples=["boarded", "no_match"])
+    message: str
+    fallback: str | None = Field(description="Where to go when the face did not do")
+    record_locator: str | None = None
+    seat: str | None = None
+    distance: float | None = None
+    fee: int | None = Field(default=None, description="VND, at an urban exit gate")
+
+
+def decision_out(decision: touchpoints.Decision) -> DecisionOut:
+    booking: Booking | None = decision.booking
+    return DecisionOut(
+        decision="pass" if decision.passed else "fail", reason=decision.reason,
+        message=decision.message, fallback=decision.fallback,
+        record_locator=booking.record_locator if booking else None,
+        seat=booking.seat if booking else None,
+        distance=None if decision.distance is None else round(decision.distance, 4),
+        fee=decision.fee)
+
+
+async def frame_bytes(image: UploadFile) -> bytes:
+    """At most one byte over the limit is read, so the face pipeline refuses it as too large
+    without the whole upload sitting in memory."""
+    return await image.read(faces.MAX_BYTES + 1)
+
+
+@router.post("/touchpoint/frames")
+async def post_frame(request: Request, device: TouchpointDevice, session: DbSession,
+                     image: Annotated[UploadFile, File()],
+                     record_locator: Annotated[str | None, Form(max_length=6)] = None,
+                     ) -> DecisionOut:
+    """One camera frame, optionally with the scanned boarding pass: pass or fail, and why."""
+    return decision_out(frames.decide(session, site_of(request), device,
+                                      await frame_bytes(image), record_locator))
+
+
+@router.post("/touchpoint/opt-in")
+async def opt_in_at_kiosk(request: Request, device: TouchpointDevice, session: DbSession,
+                          image: Annotated[UploadFile, File()],
+                          record_locator: Annotated[str, Form(max_length=6)],
+                          consent: Annotated[bool, Form()] = False) -> DecisionOut:
+    """At a check-in kiosk: the passenger agrees, the frame is matched to their enrolled face,
+    the one-flight copy is made and they are checked in."""
+    return decision_out(touchpoints.opt_in_at_kiosk(
+        session, site_of(request), device, await frame_bytes(image), record_locator, consent))
+
+
+class ManualCheckIn(BaseModel):
+    record_locator: str = Field(max_length=6)
+    document_type: str = Field(examples=["id_card", "passport", "wallet_qr"])
+    staff_name: str = Field(max_length=100)
+
+
+@router.post("/touchpoint/manual-checks")
+def manual_check(body: ManualCheckIn, device: TouchpointDevice,
+                 session: DbSession) -> DecisionOut:
+    """Staff at the lane checked a document instead of the face."""
+    return decision_out(touchpoints.manual_check(session, device, body.record_locator,
+                                                 body.document_type, body.staff_name))

@@ -1,0 +1,52 @@
+"""What travel needs at run time: its own sealing key for face-token copies, the biometrics
+site (face engine, match threshold, the enrolled templates to copy) and the purge delay.
+Built once by the app (and by the CLI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from civicstack.biometrics.faces import Embedding, FaceEngine
+from civicstack.biometrics.site import BiometricsSite
+from civicstack.config import Settings
+from civicstack.kit.sealing import Sealer, sealer
+from civicstack.kit.secrets import load_or_create_secret
+
+TOKEN_PURPOSE = b"civicstack travel face token v1"
+
+
+@dataclass(frozen=True)
+class TravelSite:
+    tokens: Sealer  # travel's own key: a copy never opens with the enrolment's key
+    biometrics: BiometricsSite
+    purge_hours: int
+
+    @property
+    def engine(self) -> FaceEngine:
+        return self.biometrics.engine
+
+    @property
+    def threshold(self) -> float:
+        return self.biometrics.threshold
+
+    def seal(self, template: Embedding, owner: str) -> bytes:
+        return self.tokens.seal(np.asarray(template, dtype=np.float32).tobytes(),
+                                owner.encode())
+
+    def open(self, sealed: bytes, owner: str) -> Embedding:
+        return np.frombuffer(self.tokens.open(sealed, owner.encode()), dtype=np.float32)
+
+
+def travel_site(settings: Settings, biometrics: BiometricsSite) -> TravelSite:
+    secret = load_or_create_secret(settings.data_dir, "travel-token-key")
+    return TravelSite(sealer(secret, TOKEN_PURPOSE), biometrics, settings.travel_purge_hours)
+
+
+def booking_owner(booking_id: int) -> str:
+    return f"booking:{booking_id}"
+
+
+def pass_owner(pass_id: int) -> str:
+    return f"pass:{pass_id}"

@@ -1,0 +1,159 @@
+"""Travel's pages: the citizen's "traffic utility" (flights with face boarding on or off, urban
+passes with face entry, trips and parking sessions), and the kiosk page a touchpoint device
+shows, signed in with its own credential. Every rule is in service.py, touchpoints.py and
+urban.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from civicstack.biometrics import faces
+from civicstack.identity.web import signed_in_citizen, to_login
+from civicstack.kit.audit import Actor
+from civicstack.kit.deps import DbSession
+from civicstack.kit.errors import DomainError, Unauthorized
+from civicstack.kit.web import check_csrf, field_errors, render
+from civicstack.travel import frames, repository, service, touchpoints, urban
+from civicstack.travel.api import site_of
+from civicstack.travel.models import Touchpoint
+from civicstack.travel.site import TravelSite
+
+router = APIRouter(include_in_schema=False)
+TRAVEL, KIOSK = "/travel", "/kiosk"
+DEVICE_KEY = "touchpoint_credential"  # the device's own credential, kept in its session
+Csrf = Annotated[str, Form()]
+
+
+# --- the citizen's traffic utility ------------------------------------------------------------
+
+def _page(request: Request, session: Session, actor: Actor,
+          refusal: DomainError | None = None) -> Response:
+    return render(request, "portal/travel.html", {
+        "flights": service.my_flights(session, actor),
+        "passes": urban.my_passes(session, actor),
+        "journeys": urban.my_journeys(session, actor),
+        "operators": [(operator, urban.pass_kind(kind)) for operator, kind in
+                      repository.urban_operators(session)],
+        "refusal": refusal, "errors": field_errors(refusal) if refusal else {},
+    }, refusal.status if refusal else 200)
+
+
+def _citizen(request: Request, session: Session) -> Actor | None:
+    signed = signed_in_citizen(request, session)
+    return Actor("citizen", signed.account.personal_id_number) if signed else None
+
+
+@router.get(TRAVEL, response_class=HTMLResponse)
+def travel_page(request: Request, session: DbSession) -> Response:
+    actor = _citizen(request, session)
+    if actor is None:
+        return to_login(TRAVEL)
+    return _page(request, session, actor)
+
+
+def _act(request: Request, session: Session, csrf_token: str,
+         change: Callable[[TravelSite, Actor], object]) -> Response:
+    """Make one change for the signed-in citizen, then back to the page; a refusal shows the
+    page with its reason and leaves nothing half-written."""
+    actor = _citizen(request, session)
+    if actor is None:
+        return to_login(TRAVEL)
+    check_csrf(request, csrf_token)
+    try:
+        with session.begin_nested():
+            change(site_of(request), actor)
+    except DomainError as exc:
+        return _page(request, session, actor, exc)
+    return RedirectResponse(TRAVEL, status_code=303)
+
+
+@router.post(TRAVEL + "/bookings/{booking_id}/face")
+def opt_in(request: Request, session: DbSession, booking_id: int, csrf_token: Csrf,
+           consent: Annotated[bool, Form()] = False) -> Response:
+    return _act(request, session, csrf_token, lambda site, actor: service.opt_in(
+        session, site, actor, booking_id, consent))
+
+
+@router.post(TRAVEL + "/bookings/{booking_id}/face/delete")
+def opt_out(request: Request, session: DbSession, booking_id: int,
+            csrf_token: Csrf) -> Response:
+    return _act(request, session, csrf_token, lambda _site, actor: service.opt_out(
+        session, actor, booking_id))
+
+
+@router.post(TRAVEL + "/passes")
+def open_pass(request: Request, session: DbSession, csrf_token: Csrf,
+              operator: Annotated[str, Form()] = "",
+              consent: Annotated[bool, Form()] = False) -> Response:
+    name, _, kind = operator.rpartition("|")  # the form's choice is "operator|kind"
+    return _act(request, session, csrf_token, lambda site, actor: urban.open_pass(
+        session, site, actor, name, kind, consent))
+
+
+@router.post(TRAVEL + "/passes/{pass_id}/face/delete")
+def end_face_entry(request: Request, session: DbSession, pass_id: int,
+                   csrf_token: Csrf) -> Response:
+    return _act(request, session, csrf_token, lambda _site, actor: urban.end_face_entry(
+        session, actor, pass_id))
+
+
+# --- the kiosk page ---------------------------------------------------------------------------
+
+def _device(request: Request, session: Session) -> Touchpoint | None:
+    """The touchpoint signed in on this browser; a revoked credential signs it out."""
+    token = request.session.get(DEVICE_KEY)
+    if not token:
+        return None
+    try:
+        return touchpoints.authenticate(session, request.app.state.pepper, str(token))
+    except Unauthorized:
+        request.session.pop(DEVICE_KEY, None)
+        return None
+
+
+def _kiosk(request: Request, device: Touchpoint | None, status_code: int = 200,
+           **context: object) -> Response:
+    template = "portal/travel_kiosk.html" if device else "portal/travel_kiosk_sign_in.html"
+    return render(request, template, {"device": device, **context}, status_code)
+
+
+@router.get(KIOSK, response_class=HTMLResponse)
+def kiosk(request: Request, session: DbSession) -> Response:
+    return _kiosk(request, _device(request, session))
+
+
+@router.post(KIOSK + "/sign-in")
+def kiosk_sign_in(request: Request, session: DbSession, csrf_token: Csrf,
+                  credential: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    try:
+        touchpoints.authenticate(session, request.app.state.pepper, credential.strip())
+    except Unauthorized:
+        return _kiosk(request, None, 401, error=True)
+    request.session[DEVICE_KEY] = credential.strip()
+    return RedirectResponse(KIOSK, status_code=303)
+
+
+@router.post(KIOSK + "/sign-out")
+def kiosk_sign_out(request: Request, csrf_token: Csrf) -> Response:
+    check_csrf(request, csrf_token)
+    request.session.pop(DEVICE_KEY, None)
+    return RedirectResponse(KIOSK, status_code=303)
+
+
+@router.post(KIOSK, response_class=HTMLResponse)
+async def kiosk_frame(request: Request, session: DbSession, csrf_token: Csrf,
+                      image: Annotated[UploadFile, File()],
+                      record_locator: Annotated[str, Form(max_length=6)] = "") -> Response:
+    check_csrf(request, csrf_token)
+    device = _device(request, session)
+    if device is None:
+        return RedirectResponse(KIOSK, status_code=303)
+    decision = frames.decide(session, site_of(request), device,
+                             await image.read(faces.MAX_BYTES + 1), record_locator or None)
+    return _kiosk(request, device, decision=decision)

@@ -96,6 +96,11 @@ class Gallery:
             self._save_locked()
             return int(self._index.ntotal)
 
+    def save(self) -> None:
+        """Persist now (the app does on shutdown; the CLI after a rebuild)."""
+        with self._lock:
+            self._save_locked()
+
     def _remove_locked(self, ids: list[int]) -> None:
         # faiss's Python layer takes an id array where its C++ signature says IDSelector
         self._index.remove_ids(np.array(ids, dtype=np.int64))  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ from civicstack.registry import service as registry
 from civicstack.registry.cli import demo_app, registry_app
 from civicstack.registry.units import sync_reference_units
 from civicstack.services.cli import services_app
+from civicstack.travel.cli import travel_app
 from civicstack.wallet.cli import wallet_app
 
 # Locals in tracebacks could print tokens or personal data to a terminal or CI log.
@@ -44,6 +45,7 @@ app.add_typer(oidc_app, name="oidc")
 app.add_typer(keys_app, name="keys")
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(services_app, name="services")
+app.add_typer(travel_app, name="travel")
 
 
 @db_app.command("upgrade")

@@ -21,6 +21,8 @@ from civicstack.travel.models import (
     UrbanSite,
 )
 
+Window = tuple[datetime, datetime]  # scheduled departures from .. to
+
 
 def airport_by_code(session: Session, code: str) -> Airport | None:
     return session.execute(select(Airport).where(Airport.code == code)).scalar_one_or_none()
@@ -57,13 +59,13 @@ def booking_on_flight(session: Session, flight_id: int, record_locator: str) -> 
         Booking.record_locator == record_locator)).scalar_one_or_none()
 
 
-def bookings_by_locator_departing(session: Session, airport_id: int, on: date,
+def bookings_by_locator_departing(session: Session, airport_id: int, window: Window,
                                   record_locator: str) -> list[tuple[Booking, Flight]]:
     found = session.execute(
         select(Booking, Flight).join(Flight, Flight.id == Booking.flight_id)
         .where(Booking.record_locator == record_locator, Flight.origin_airport_id == airport_id,
-               Flight.departure_date == on))
-    return [(booking, flight) for booking, flight in found.tuples()]
+               Flight.scheduled_departure.between(*window)))
+    return [(booking, flight) for booking, flight in found]
 
 
 def locator_exists(session: Session, record_locator: str) -> bool:
@@ -72,14 +74,15 @@ def locator_exists(session: Session, record_locator: str) -> bool:
 
 
 def opted_in_departing(session: Session, airport_id: int,
-                       on: date) -> list[tuple[Booking, Flight, FaceToken]]:
-    """The gallery of a 1:N search: opted-in passengers of flights leaving here that day."""
+                       window: Window) -> list[tuple[Booking, Flight, FaceToken]]:
+    """The gallery of a 1:N search: opted-in passengers of flights leaving here soon."""
     found = session.execute(
         select(Booking, Flight, FaceToken).join(Flight, Flight.id == Booking.flight_id)
         .join(FaceToken, FaceToken.booking_id == Booking.id)
-        .where(Flight.origin_airport_id == airport_id, Flight.departure_date == on,
+        .where(Flight.origin_airport_id == airport_id,
+               Flight.scheduled_departure.between(*window),
                Flight.status.in_(("scheduled", "delayed"))))
-    return [(booking, flight, token) for booking, flight, token in found.tuples()]
+    return [(booking, flight, token) for booking, flight, token in found]
 
 
 def token_of_booking(session: Session, booking_id: int) -> FaceToken | None:
@@ -104,7 +107,7 @@ def bookings_of_person(session: Session, personal_id_number: str,
                Flight.scheduled_departure >= since)
         .order_by(Flight.scheduled_departure))
     return [(booking, flight, airline, token_id is not None)
-            for booking, flight, airline, token_id in found.tuples()]
+            for booking, flight, airline, token_id in found]
 
 
 def touchpoint_by_name(session: Session, name: str) -> Touchpoint | None:
@@ -126,7 +129,7 @@ def urban_operators(session: Session) -> list[tuple[str, str]]:
     """(operator, site kind) pairs offered, for the portal's pass form."""
     found = session.execute(select(UrbanSite.operator, UrbanSite.kind).distinct()
                             .order_by(UrbanSite.operator))
-    return [(operator, kind) for operator, kind in found.tuples()]
+    return [(operator, kind) for operator, kind in found]
 
 
 def passes_of_person(session: Session,
@@ -135,7 +138,7 @@ def passes_of_person(session: Session,
         select(UrbanPass, FaceToken.id).outerjoin(FaceToken, FaceToken.pass_id == UrbanPass.id)
         .where(UrbanPass.personal_id_number == personal_id_number)
         .order_by(UrbanPass.created_at.desc()))
-    return [(found_pass, token_id is not None) for found_pass, token_id in found.tuples()]
+    return [(found_pass, token_id is not None) for found_pass, token_id in found]
 
 
 def opted_in_passes(session: Session, operator: str, kind: str,
@@ -144,7 +147,7 @@ def opted_in_passes(session: Session, operator: str, kind: str,
         select(UrbanPass, FaceToken).join(FaceToken, FaceToken.pass_id == UrbanPass.id)
         .where(UrbanPass.operator == operator, UrbanPass.kind == kind,
                UrbanPass.valid_until >= on))
-    return [(found_pass, token) for found_pass, token in found.tuples()]
+    return [(found_pass, token) for found_pass, token in found]
 
 
 def open_journey(session: Session, pass_id: int) -> UrbanJourney | None:
@@ -160,7 +163,7 @@ def journeys_of_person(session: Session, personal_id_number: str,
         .join(UrbanSite, UrbanSite.id == UrbanJourney.entry_site_id)
         .where(UrbanPass.personal_id_number == personal_id_number)
         .order_by(UrbanJourney.entered_at.desc()).limit(limit))
-    return [(journey, found_pass, site) for journey, found_pass, site in found.tuples()]
+    return [(journey, found_pass, site) for journey, found_pass, site in found]
 
 
 def events_of_booking(session: Session, booking_id: int) -> list[TouchpointEvent]:

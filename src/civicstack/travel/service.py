@@ -271,10 +271,15 @@ def upload_manifest(session: Session, airline: Airline, flight_id: int,
     taken = {b.personal_id_number: b.record_locator for b in existing.values()}
     for index, values in enumerate(cleaned):
         owner = taken.get(values["personal_id_number"])
+        held = existing.get(values["record_locator"])
         if owner is not None and owner != values["record_locator"]:
             errors.append(FieldError(f"bookings[{index}].personal_id_number",
                                      "this passenger already holds another booking on the "
                                      "flight"))
+        elif held is not None and held.personal_id_number != values["personal_id_number"]:
+            # A face copy may be bound to the booking: it never passes to someone else.
+            errors.append(FieldError(f"bookings[{index}].personal_id_number",
+                                     "a booking's passenger cannot change"))
     if errors:
         raise Invalid.of_fields(errors)
     added = 0

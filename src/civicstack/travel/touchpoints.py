@@ -8,7 +8,7 @@ of a document instead. Every decision is an event row and an audit entry."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy.orm import Session
@@ -34,6 +34,7 @@ URBAN_KINDS = ("rail_gate", "parking_gate")
 # How far ahead of the second-best candidate the best must be in a 1:N search; the shared test
 # faces put the same person under 0.45 and others over 0.75 (docs/biometrics.md).
 MIN_GAP = 0.1
+NEXT_DEPARTURES, RECENT_DEPARTURES = timedelta(hours=24), timedelta(hours=3)
 DOCUMENT_TYPES = ("id_card", "passport", "wallet_qr")
 Candidate = TypeVar("Candidate")
 FALLBACK = N_("Please go to the staffed lane: your ID card, passport or wallet QR code is "
@@ -194,9 +195,16 @@ def advance(touchpoint: Touchpoint, booking: Booking, flight: Flight, moment: da
     return "boarded"
 
 
+def departing_window() -> repository.Window:
+    """The flights a touchpoint serves now: leaving within the next day, or having left in
+    the last hours (a late departure not yet marked departed still boards)."""
+    moment = service.now()
+    return moment - RECENT_DEPARTURES, moment + NEXT_DEPARTURES
+
+
 def _scanned(session: Session, airport_id: int, record_locator: str) -> tuple[Booking, Flight]:
     locator = record_locator.strip().upper()
-    found = repository.bookings_by_locator_departing(session, airport_id, service.local_today(),
+    found = repository.bookings_by_locator_departing(session, airport_id, departing_window(),
                                                      locator)
     if not found:
         raise Refused("wrong_flight" if repository.locator_exists(session, locator)
@@ -241,7 +249,7 @@ def _one_to_many(session: Session, site: TravelSite, image: bytes,
     gallery = [
         (site.open(token.sealed_template, booking_owner(booking.id)), (booking, flight))
         for booking, flight, token in repository.opted_in_departing(
-            session, airport_id, service.local_today())]
+            session, airport_id, departing_window())]
     (booking, flight), distance = best_of(probe, gallery, site.threshold)
     return booking, flight, distance
 

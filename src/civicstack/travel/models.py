@@ -78,8 +78,8 @@ class Booking(Base):
 
     __tablename__ = "travel_booking"
     __table_args__ = (
-        UniqueConstraint("flight_id", "record_locator"),
-        UniqueConstraint("flight_id", "personal_id_number"),
+        UniqueConstraint("flight_id", "record_locator", name="uq_travel_booking_locator"),
+        UniqueConstraint("flight_id", "personal_id_number", name="uq_travel_booking_passenger"),
         CheckConstraint("checked_bags >= 0", name="bags_not_negative"),
     )
 

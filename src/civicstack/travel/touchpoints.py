@@ -245,11 +245,13 @@ def best_of(probe: faces.Embedding, gallery: list[tuple[faces.Embedding, Candida
 
 def _one_to_many(session: Session, site: TravelSite, image: bytes,
                  airport_id: int) -> tuple[Booking, Flight, float]:
-    probe = _read(site, image)
     gallery = [
         (site.open(token.sealed_template, booking_owner(booking.id)), (booking, flight))
         for booking, flight, token in repository.opted_in_departing(
             session, airport_id, departing_window())]
+    if not gallery:  # nobody opted in here: no face is read at all
+        raise Refused("no_match")
+    probe = _read(site, image)
     (booking, flight), distance = best_of(probe, gallery, site.threshold)
     return booking, flight, distance
 

@@ -130,16 +130,16 @@ def decide(session: Session, site: TravelSite, touchpoint: Touchpoint,
     person: str | None = None
     pass_id: int | None = None
     try:
-        try:
-            probe = site.engine.read(image).embedding
-        except faces.FaceRefused as refused:
-            raise Refused(refused.refusal.value) from refused
         gallery = [
             (site.open(token.sealed_template, pass_owner(found.id)), found)
             for found, token in repository.opted_in_passes(
                 session, place.operator, pass_kind(place.kind), service.local_today())]
-        if not gallery:
+        if not gallery:  # nobody opted in here: no face is read at all
             raise Refused("no_pass")
+        try:
+            probe = site.engine.read(image).embedding
+        except faces.FaceRefused as refused:
+            raise Refused(refused.refusal.value) from refused
         entry, distance = best_of(probe, gallery, site.threshold)
         person, pass_id = entry.personal_id_number, entry.id
         try:

@@ -147,8 +147,8 @@ def upgrade() -> None:
     sa.CheckConstraint('checked_bags >= 0', name=op.f('ck_travel_booking_bags_not_negative')),
     sa.ForeignKeyConstraint(['flight_id'], ['travel_flight.id'], name=op.f('fk_travel_booking_flight_id_travel_flight')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_travel_booking')),
-    sa.UniqueConstraint('flight_id', 'personal_id_number', name=op.f('uq_travel_booking_flight_id')),
-    sa.UniqueConstraint('flight_id', 'record_locator', name=op.f('uq_travel_booking_flight_id'))
+    sa.UniqueConstraint('flight_id', 'personal_id_number', name='uq_travel_booking_passenger'),
+    sa.UniqueConstraint('flight_id', 'record_locator', name='uq_travel_booking_locator')
     )
     with op.batch_alter_table('travel_booking', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_travel_booking_flight_id'), ['flight_id'], unique=False)

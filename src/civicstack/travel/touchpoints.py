@@ -110,7 +110,8 @@ def register(session: Session, actor: Actor, pepper: str,
     if not 3 <= len(name) <= 60:
         raise Invalid("name", "a touchpoint's name is 3 to 60 characters")
     if new.kind not in TOUCHPOINT_KINDS:
-        raise Invalid("kind", "the kind is one of " + ", ".join(TOUCHPOINT_KINDS))
+        raise Invalid("kind", "the kind is check_in_kiosk, security_gate, boarding_gate, "
+                              "rail_gate or parking_gate")
     if repository.touchpoint_by_name(session, name):
         raise Conflict(f"a touchpoint named '{name}' already exists")
     touchpoint = Touchpoint(name=name, kind=new.kind, created_at=service.now())

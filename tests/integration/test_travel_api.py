@@ -29,7 +29,7 @@ from tests.support.travel import (
     seed_airports,
     upload,
 )
-from tests.support.web import Site
+from tests.support.web import CSRF_PATTERN, Site
 
 
 @pytest.fixture
@@ -196,3 +196,27 @@ def test_a_cancelled_flight_closes_boarding_and_its_manifest(site: Site, airport
     assert decided(site, airport, "HAN kiosk", "AN0001")["reason"] == "flight_closed"
     assert upload(site, airport.vn_key, vn213, booking("LATE01", "001090000099")).status_code \
         == 409
+
+
+def test_the_kiosk_page_signs_in_with_the_device_credential_until_it_is_revoked(
+        site: Site, airport: Airport) -> None:
+    def form_token(path: str) -> str:
+        found = CSRF_PATTERN.search(site.client.get(path).text)
+        assert found, f"no form on {path}"
+        return found.group(1)
+
+    wrong = site.client.post("/kiosk/sign-in", data={
+        "csrf_token": form_token("/kiosk"), "credential": airport.vn_key})
+    assert wrong.status_code == 401  # an airline's credential is no device's
+    signed = site.client.post("/kiosk/sign-in", follow_redirects=False, data={
+        "csrf_token": form_token("/kiosk"), "credential": airport.devices["HAN kiosk"]})
+    assert signed.status_code == 303
+    assert 'capture="user"' in site.client.get("/kiosk").text
+    decided = site.client.post("/kiosk", data={"csrf_token": form_token("/kiosk"),
+                                               "record_locator": "ZZZ999"},
+                               files={"image": ("f.jpg", b"not a photo", "image/jpeg")})
+    assert 'data-reason="unknown_booking"' in decided.text
+    assert "làn có nhân viên" in decided.text  # Vietnamese by default
+    with transaction(site.app.state.session_factory) as session:
+        touchpoints.revoke(session, TRAVEL_ADMIN, "HAN kiosk")
+    assert 'id="credential"' in site.client.get("/kiosk").text

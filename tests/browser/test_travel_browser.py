@@ -1,0 +1,80 @@
+"""The touchpoint's kiosk page in Chromium: the device signs in with its own credential, a
+passenger's photo (a shared face image) is chosen with the scanned booking code, and the
+decision is shown big: pass with the seat, or fail with the reason and the staffed lane."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from civicstack.biometrics import service as biometrics
+from civicstack.kit.audit import Actor
+from civicstack.kit.db import transaction
+from civicstack.travel import service, touchpoints
+from tests.browser.conftest import Server
+from tests.support.biometrics import ENROLLING_POLICE, FACES, face_photo
+from tests.support.people import make_person
+from tests.support.travel import TRAVEL_ADMIN, soon
+
+pytestmark = pytest.mark.browser
+KIOSK_SCREEN = {"width": 800, "height": 1000}
+
+
+def kiosk_with_a_passenger(server: Server) -> str:
+    """Nội Bài's kiosk, and An (face enrolled, face boarding on) booked on VN213 as KIOSK1;
+    the kiosk's credential."""
+    state = server.app.state
+    with transaction(state.session_factory) as session:
+        an = make_person(session, "Nguyễn Văn An", date(1993, 6, 21), phone="0912000222")
+        biometrics.enrol_from_id_card(session, state.biometrics, ENROLLING_POLICE,
+                                      an.personal_id_number, face_photo("obama/1.jpg"))
+        for code, name, province in (("HAN", "Nội Bài", "01"), ("SGN", "Tân Sơn Nhất", "79")):
+            service.add_airport(session, TRAVEL_ADMIN, code, name, province)
+        airline, _ = service.add_airline(session, TRAVEL_ADMIN, state.pepper, "VN",
+                                         "Vietnam Airlines")
+        leaves = soon().astimezone(service.DISPLAY_ZONE)
+        flight = service.register_flight(session, airline, service.FlightIn(
+            "VN213", leaves.date(), "HAN", "SGN", leaves, "12"))
+        service.upload_manifest(session, airline, flight.id, [{
+            "record_locator": "KIOSK1", "personal_id_number": an.personal_id_number,
+            "passenger_name": an.full_name, "seat": "12A", "checked_bags": 0}])
+        booking = service.repository.booking_on_flight(session, flight.id, "KIOSK1")
+        assert booking is not None
+        service.opt_in(session, state.travel, Actor("citizen", an.personal_id_number),
+                       booking.id, consent=True)
+        _, credential = touchpoints.register(session, TRAVEL_ADMIN, state.pepper,
+                                             touchpoints.TouchpointIn(
+                                                 "HAN kiosk 1", "check_in_kiosk", airport="HAN"))
+    assert leaves - soon() < timedelta(minutes=1)
+    return credential
+
+
+def test_a_kiosk_page_checks_a_face_and_shows_the_decision(server: Server, browser: Browser,
+                                                           shots: Path) -> None:
+    credential = kiosk_with_a_passenger(server)
+    page = browser.new_page(viewport=KIOSK_SCREEN, locale="en-GB")
+    page.goto(f"{server.base}/kiosk")
+    page.fill("#credential", "cst_wrong_credential")
+    page.click("button[type=submit]")
+    expect(page.locator("#credential-error")).to_be_visible()
+    page.fill("#credential", credential)
+    page.click("button[type=submit]")
+    expect(page.locator("#image")).to_have_attribute("capture", "user")
+
+    page.set_input_files("#image", str(FACES / "obama" / "2.jpg"))
+    page.fill("#record_locator", "KIOSK1")
+    page.click("#check-face")
+    expect(page.locator("#decision")).to_have_attribute("data-reason", "checked_in")
+    expect(page.locator(".kiosk-verdict")).to_have_text("Go ahead")
+    expect(page.locator("#decision")).to_contain_text("Seat 12A")
+    page.screenshot(path=shots / "travel-kiosk-pass.png", full_page=True)
+
+    page.set_input_files("#image", str(FACES / "multi" / "two_people.jpg"))
+    page.click("#check-face")
+    expect(page.locator("#decision")).to_have_attribute("data-reason", "multiple_faces")
+    expect(page.locator(".kiosk-verdict")).to_have_text("Not this time")
+    expect(page.locator(".kiosk-fallback")).to_contain_text("staffed lane")
+    page.screenshot(path=shots / "travel-kiosk-refused.png", full_page=True)

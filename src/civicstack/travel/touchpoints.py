@@ -160,6 +160,13 @@ def authenticate(session: Session, pepper: str, token: str) -> Touchpoint:
     return touchpoint
 
 
+def signed_in(session: Session, lookup_id: str) -> Touchpoint | None:
+    """The device a kiosk page signed in as (kept in its signed session by lookup id, never
+    the secret), while its credential is neither revoked nor replaced."""
+    touchpoint = repository.touchpoint_by_lookup(session, lookup_id)
+    return touchpoint if touchpoint and touchpoint.revoked_at is None else None
+
+
 def actor_of(touchpoint: Touchpoint) -> Actor:
     return Actor("touchpoint", touchpoint.name)
 
@@ -296,8 +303,9 @@ def opt_in_at_kiosk(session: Session, site: TravelSite, touchpoint: Touchpoint, 
             distance = faces.distance(_read(site, image, booking), template)
             if distance > site.threshold:
                 raise Refused("no_match", booking, distance)
-            service.make_token(session, site, actor_of(touchpoint), booking,
-                               service.bookable_flight(session, booking), "kiosk")
+            if flight.status in ("departed", "cancelled"):
+                raise Refused("flight_closed", booking, distance)
+            service.make_token(session, site, actor_of(touchpoint), booking, flight, "kiosk")
         else:
             distance = _one_to_one(session, site, image, booking)
         decision = Decision(True, advance(touchpoint, booking, flight, service.now()), booking,

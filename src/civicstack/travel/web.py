@@ -25,7 +25,7 @@ from civicstack.travel.site import TravelSite
 
 router = APIRouter(include_in_schema=False)
 TRAVEL, KIOSK = "/travel", "/kiosk"
-DEVICE_KEY = "touchpoint_credential"  # the device's own credential, kept in its session
+DEVICE_KEY = "touchpoint"  # the signed-in device's lookup id
 Csrf = Annotated[str, Form()]
 
 
@@ -106,14 +106,11 @@ def end_face_entry(request: Request, session: DbSession, pass_id: int,
 
 def _device(request: Request, session: Session) -> Touchpoint | None:
     """The touchpoint signed in on this browser; a revoked credential signs it out."""
-    token = request.session.get(DEVICE_KEY)
-    if not token:
-        return None
-    try:
-        return touchpoints.authenticate(session, request.app.state.pepper, str(token))
-    except Unauthorized:
+    lookup_id = request.session.get(DEVICE_KEY)
+    device = touchpoints.signed_in(session, str(lookup_id)) if lookup_id else None
+    if device is None:
         request.session.pop(DEVICE_KEY, None)
-        return None
+    return device
 
 
 def _kiosk(request: Request, device: Touchpoint | None, status_code: int = 200,
@@ -132,10 +129,10 @@ def kiosk_sign_in(request: Request, session: DbSession, csrf_token: Csrf,
                   credential: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf_token)
     try:
-        touchpoints.authenticate(session, request.app.state.pepper, credential.strip())
+        device = touchpoints.authenticate(session, request.app.state.pepper, credential.strip())
     except Unauthorized:
         return _kiosk(request, None, 401, error=True)
-    request.session[DEVICE_KEY] = credential.strip()
+    request.session[DEVICE_KEY] = device.lookup_id
     return RedirectResponse(KIOSK, status_code=303)
 
 
@@ -149,11 +146,22 @@ def kiosk_sign_out(request: Request, csrf_token: Csrf) -> Response:
 @router.post(KIOSK, response_class=HTMLResponse)
 async def kiosk_frame(request: Request, session: DbSession, csrf_token: Csrf,
                       image: Annotated[UploadFile, File()],
-                      record_locator: Annotated[str, Form(max_length=6)] = "") -> Response:
+                      record_locator: Annotated[str, Form(max_length=6)] = "",
+                      consent: Annotated[bool, Form()] = False) -> Response:
+    """A frame, with the booking code when scanned; at a check-in kiosk, the passenger's
+    ticked consent turns face boarding on for that booking first."""
     check_csrf(request, csrf_token)
     device = _device(request, session)
     if device is None:
         return RedirectResponse(KIOSK, status_code=303)
-    decision = frames.decide(session, site_of(request), device,
-                             await image.read(faces.MAX_BYTES + 1), record_locator or None)
+    frame = await image.read(faces.MAX_BYTES + 1)
+    if consent and record_locator:
+        try:
+            decision = touchpoints.opt_in_at_kiosk(session, site_of(request), device, frame,
+                                                   record_locator, consent)
+        except DomainError as exc:
+            return _kiosk(request, device, exc.status, refusal=exc)
+    else:
+        decision = frames.decide(session, site_of(request), device, frame,
+                                 record_locator or None)
     return _kiosk(request, device, decision=decision)

@@ -1,0 +1,58 @@
+"""`civicstack biometrics ...`: enrol ID-card faces in bulk, rebuild the 1:N index from the
+database, and run the level-1 registration matches by hand (the app runs them itself)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from civicstack.biometrics import service
+from civicstack.biometrics.site import biometrics_site
+from civicstack.config import get_settings
+from civicstack.identity.photos import PhotoVault
+from civicstack.kit.cli_support import (
+    CLI_ACTOR,
+    cli_transaction,
+    reports_domain_errors,
+    session_factory,
+)
+from civicstack.kit.secrets import load_or_create_secret
+
+biometrics_app = typer.Typer(help="Face biometrics: enrolment, the 1:N index, level-1 matches.",
+                             no_args_is_help=True)
+
+
+@biometrics_app.command("enrol-card")
+@reports_domain_errors
+def enrol_card(personal_id_number: str, photo: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="The ID-card photo (JPEG or PNG).")) -> None:
+    """Enrol the face of a person's ID-card photo (consent given at the card counter)."""
+    site = biometrics_site(get_settings())
+    with cli_transaction() as session:
+        done = service.enrol_from_id_card(session, site, CLI_ACTOR, personal_id_number,
+                                          photo.read_bytes())
+    site.gallery.save()
+    held = " (held: it resembles another person's face; see /console/biometrics)"
+    typer.echo(f"enrolled {personal_id_number}{held if done.held else ''}")
+
+
+@biometrics_app.command("rebuild-index")
+def rebuild_index() -> None:
+    """Rebuild the persisted FAISS index from the encrypted templates in the database."""
+    site = biometrics_site(get_settings())
+    with cli_transaction() as session:
+        count = service.rebuild_gallery(session, site)
+    typer.echo(f"index rebuilt: {count} templates")
+
+
+@biometrics_app.command("match-registrations")
+def match_registrations() -> None:
+    """Compare queued level-1 selfies with the ID-card faces now."""
+    settings = get_settings()
+    outcomes = service.run_registration_matches(
+        session_factory(), biometrics_site(settings),
+        PhotoVault(load_or_create_secret(settings.data_dir, "photo-key")))
+    for personal_id_number, outcome in outcomes.items():
+        typer.echo(f"{personal_id_number}: {outcome.value}")
+    typer.echo(f"{len(outcomes)} registrations matched")

@@ -8,12 +8,14 @@ from pathlib import Path
 import typer
 
 from civicstack.biometrics import service
+from civicstack.biometrics.demo import seed_faces
 from civicstack.biometrics.site import biometrics_site
 from civicstack.config import get_settings
 from civicstack.identity.photos import PhotoVault
 from civicstack.kit.cli_support import (
     CLI_ACTOR,
     cli_transaction,
+    demo_population,
     reports_domain_errors,
     session_factory,
 )
@@ -56,3 +58,21 @@ def match_registrations() -> None:
     for personal_id_number, outcome in outcomes.items():
         typer.echo(f"{personal_id_number}: {outcome.value}")
     typer.echo(f"{len(outcomes)} registrations matched")
+
+
+@biometrics_app.command("demo")
+def demo(population: Path | None = typer.Option(
+        None, help="The demo population CSV (default: the newest one `demo seed` wrote)."),
+         faces: Path = typer.Option(Path("../shared/data/faces"),
+                                    help="Labelled face photos, one folder per person.")) -> None:
+    """Enrol the labelled photos as the ID-card faces of a few demo adults."""
+    settings = get_settings()
+    if not faces.is_dir():
+        typer.echo(f"no face photos at {faces}: demo faces skipped")
+        return
+    seeded = seed_faces(session_factory(), biometrics_site(settings),
+                        demo_population(population), faces)
+    lines = [f"{f.personal_id_number}  {f.full_name}  enrolled {f.enrolled_photo.name}; try "
+             + ", ".join(str(p) for p in f.other_photos) for f in seeded]
+    (settings.data_dir / "demo-faces.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    typer.echo(f"{len(seeded)} demo faces enrolled (see {settings.data_dir / 'demo-faces.txt'})")

@@ -107,7 +107,7 @@ def test_a_citizen_turns_face_boarding_on_for_one_booking_and_off_again(
     refused = site.client.post(f"/travel/bookings/{booking_id}/face",
                                data={"csrf_token": form_token(site, "/travel")})
     assert refused.status_code == 422
-    assert "tick the box" in refused.text
+    assert "đánh dấu ô để đồng ý lên máy bay" in refused.text  # Vietnamese by default
     assert token_of(site, "AN0001") is None
 
     agreed = site.client.post(f"/travel/bookings/{booking_id}/face", follow_redirects=False,

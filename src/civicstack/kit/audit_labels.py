@@ -72,6 +72,11 @@ ACTION_LABELS = {
     "biometrics.template.copy": N_("A copy of your face template was made for a journey"),
     "biometrics.case.decide": N_("An official reviewed a face look-alike case"),
     "biometrics.registration_match": N_("Your registration selfie was compared with your ID card"),
+    "travel.face.opt_in": N_("Face boarding or face entry turned on for a journey"),
+    "travel.face.opt_out": N_("Face boarding or face entry turned off: the copy was deleted"),
+    "travel.touchpoint.decision": N_("A travel gate or kiosk checked you"),
+    "travel.bags.drop": N_("Your checked bags were dropped"),
+    "travel.read": N_("You viewed your journeys"),
 }
 
 ACTOR_KINDS = {
@@ -82,6 +87,8 @@ ACTOR_KINDS = {
     "cli": N_("Operator"),
     "system": N_("System"),
     "issuer": N_("Issuing agency"),
+    "airline": N_("Airline"),
+    "touchpoint": N_("Travel gate or kiosk"),
 }
 
 

@@ -4,7 +4,8 @@ decision is shown big: pass with the seat, or fail with the reason and the staff
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,48 +14,65 @@ from playwright.sync_api import Browser, expect
 from civicstack.biometrics import service as biometrics
 from civicstack.kit.audit import Actor
 from civicstack.kit.db import transaction
+from civicstack.registry.models import Person
 from civicstack.travel import service, touchpoints
 from tests.browser.conftest import Server
 from tests.support.biometrics import ENROLLING_POLICE, FACES, face_photo
+from tests.support.eid import PASSWORD, POLICE_HANOI, make_active_account
 from tests.support.people import make_person
 from tests.support.travel import TRAVEL_ADMIN, soon
 
 pytestmark = pytest.mark.browser
 KIOSK_SCREEN = {"width": 800, "height": 1000}
+PHONE = {"width": 390, "height": 844}
 
 
-def kiosk_with_a_passenger(server: Server) -> str:
-    """Nội Bài's kiosk, and An (face enrolled, face boarding on) booked on VN213 as KIOSK1;
-    the kiosk's credential."""
+@dataclass(frozen=True)
+class Journey:
+    kiosk_credential: str
+    an: Person
+
+
+@pytest.fixture(scope="module")
+def journey(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Journey:
+    """Nội Bài's kiosk, and An (face enrolled, an eID account) booked on VN213 as KIOSK1 with
+    face boarding on, and on VN167 as LATER1 without."""
     state = server.app.state
     with transaction(state.session_factory) as session:
         an = make_person(session, "Nguyễn Văn An", date(1993, 6, 21), phone="0912000222")
         biometrics.enrol_from_id_card(session, state.biometrics, ENROLLING_POLICE,
                                       an.personal_id_number, face_photo("obama/1.jpg"))
-        for code, name, province in (("HAN", "Nội Bài", "01"), ("SGN", "Tân Sơn Nhất", "79")):
+        for code, name, province in (("HAN", "Nội Bài", "01"), ("SGN", "Tân Sơn Nhất", "79"),
+                                     ("DAD", "Đà Nẵng", "48")):
             service.add_airport(session, TRAVEL_ADMIN, code, name, province)
         airline, _ = service.add_airline(session, TRAVEL_ADMIN, state.pepper, "VN",
                                          "Vietnam Airlines")
-        leaves = soon().astimezone(service.DISPLAY_ZONE)
-        flight = service.register_flight(session, airline, service.FlightIn(
-            "VN213", leaves.date(), "HAN", "SGN", leaves, "12"))
-        service.upload_manifest(session, airline, flight.id, [{
-            "record_locator": "KIOSK1", "personal_id_number": an.personal_id_number,
-            "passenger_name": an.full_name, "seat": "12A", "checked_bags": 0}])
-        booking = service.repository.booking_on_flight(session, flight.id, "KIOSK1")
+        flights = {}
+        for number, destination, locator, hours in (("VN213", "SGN", "KIOSK1", 2),
+                                                    ("VN167", "DAD", "LATER1", 5)):
+            leaves = soon(hours).astimezone(service.DISPLAY_ZONE)
+            flight = service.register_flight(session, airline, service.FlightIn(
+                number, leaves.date(), "HAN", destination, leaves, "12"))
+            service.upload_manifest(session, airline, flight.id, [{
+                "record_locator": locator, "personal_id_number": an.personal_id_number,
+                "passenger_name": an.full_name, "seat": "12A", "checked_bags": 0}])
+            flights[locator] = flight.id
+        booking = service.repository.booking_on_flight(session, flights["KIOSK1"], "KIOSK1")
         assert booking is not None
         service.opt_in(session, state.travel, Actor("citizen", an.personal_id_number),
                        booking.id, consent=True)
         _, credential = touchpoints.register(session, TRAVEL_ADMIN, state.pepper,
                                              touchpoints.TouchpointIn(
                                                  "HAN kiosk 1", "check_in_kiosk", airport="HAN"))
-    assert leaves - soon() < timedelta(minutes=1)
-    return credential
+        session.expunge(an)
+    make_active_account(state.session_factory, state.pepper, an,
+                        tmp_path_factory.mktemp("mailbox"), POLICE_HANOI)
+    return Journey(credential, an)
 
 
-def test_a_kiosk_page_checks_a_face_and_shows_the_decision(server: Server, browser: Browser,
-                                                           shots: Path) -> None:
-    credential = kiosk_with_a_passenger(server)
+def test_a_kiosk_page_checks_a_face_and_shows_the_decision(
+        server: Server, browser: Browser, journey: Journey, shots: Path) -> None:
+    credential = journey.kiosk_credential
     page = browser.new_page(viewport=KIOSK_SCREEN, locale="en-GB")
     page.goto(f"{server.base}/kiosk")
     page.fill("#credential", "cst_wrong_credential")
@@ -78,3 +96,20 @@ def test_a_kiosk_page_checks_a_face_and_shows_the_decision(server: Server, brows
     expect(page.locator(".kiosk-verdict")).to_have_text("Not this time")
     expect(page.locator(".kiosk-fallback")).to_contain_text("staffed lane")
     page.screenshot(path=shots / "travel-kiosk-refused.png", full_page=True)
+
+
+def test_a_citizen_turns_face_boarding_on_from_her_phone(
+        server: Server, browser: Browser, journey: Journey, shots: Path) -> None:
+    page = browser.new_page(viewport=PHONE, locale="vi-VN")
+    page.goto(f"{server.base}/account/login?next=/travel")
+    page.fill("#personal_id_number", journey.an.personal_id_number)
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    expect(page).to_have_url(f"{server.base}/travel")
+    later = page.locator('[data-booking="LATER1"]')
+    expect(page.locator('[data-booking="KIOSK1"]')).to_contain_text("Đã bật")
+    later.locator("input[name=consent]").check()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=shots / "portal-travel-mobile.png", full_page=True)
+    later.get_by_role("button", name="Bật lên máy bay bằng khuôn mặt").click()
+    expect(later).to_contain_text("Đã bật lên máy bay bằng khuôn mặt")

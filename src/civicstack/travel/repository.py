@@ -28,10 +28,6 @@ def airport_by_code(session: Session, code: str) -> Airport | None:
     return session.execute(select(Airport).where(Airport.code == code)).scalar_one_or_none()
 
 
-def airports(session: Session) -> list[Airport]:
-    return list(session.execute(select(Airport).order_by(Airport.code)).scalars())
-
-
 def airline_by_code(session: Session, code: str) -> Airline | None:
     return session.execute(select(Airline).where(Airline.code == code)).scalar_one_or_none()
 
@@ -164,11 +160,6 @@ def journeys_of_person(session: Session, personal_id_number: str,
         .where(UrbanPass.personal_id_number == personal_id_number)
         .order_by(UrbanJourney.entered_at.desc()).limit(limit))
     return [(journey, found_pass, site) for journey, found_pass, site in found]
-
-
-def events_of_booking(session: Session, booking_id: int) -> list[TouchpointEvent]:
-    return list(session.execute(select(TouchpointEvent).where(
-        TouchpointEvent.booking_id == booking_id).order_by(TouchpointEvent.id)).scalars())
 
 
 def flights_departed_before(session: Session, moment: datetime) -> list[Flight]:

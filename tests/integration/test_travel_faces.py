@@ -133,6 +133,16 @@ def test_a_citizen_turns_face_boarding_on_for_one_booking_and_off_again(
     assert token_of(site, "AN0001") is None
 
 
+def test_withdrawing_consent_to_face_biometrics_deletes_every_journey_copy(
+        site: Site, boarding: Boarding) -> None:
+    opt_in(site, boarding.an, "AN0001")
+    opt_in(site, boarding.binh, "BINH01")
+    with transaction(site.app.state.session_factory) as session:
+        assert service.delete_copies_of(session, boarding.an.personal_id_number) == 1
+    assert token_of(site, "AN0001") is None
+    assert token_of(site, "BINH01") is not None  # only the person's own copies
+
+
 def test_a_passenger_without_bags_goes_from_kiosk_to_the_plane_by_face(
         site: Site, boarding: Boarding) -> None:
     opt_in(site, boarding.an, "AN0001")

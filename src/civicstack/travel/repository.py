@@ -181,6 +181,13 @@ def erase_flights(session: Session, flight_ids: list[int]) -> tuple[int, int]:
     return bookings, tokens
 
 
+def erase_tokens_of_person(session: Session, personal_id_number: str) -> int:
+    bookings = select(Booking.id).where(Booking.personal_id_number == personal_id_number)
+    passes = select(UrbanPass.id).where(UrbanPass.personal_id_number == personal_id_number)
+    return _count(session.execute(delete(FaceToken).where(
+        FaceToken.booking_id.in_(bookings) | FaceToken.pass_id.in_(passes))))
+
+
 def erase_expired_pass_tokens(session: Session, before: date) -> int:
     expired = select(UrbanPass.id).where(UrbanPass.valid_until < before)
     return _count(session.execute(

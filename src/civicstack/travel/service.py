@@ -378,6 +378,16 @@ def opt_out(session: Session, actor: Actor, booking_id: int) -> None:
                  detail={"booking": booking.record_locator})
 
 
+def delete_copies_of(session: Session, personal_id_number: str) -> int:
+    """Every journey's face copy of this person, deleted: for biometrics to call when the
+    person withdraws consent to face biometrics (the copies must not outlive the enrolment)."""
+    deleted = repository.erase_tokens_of_person(session, personal_id_number)
+    audit.record(session, Actor("citizen", personal_id_number), "travel.face.opt_out",
+                 subject_type="person", subject_id=personal_id_number,
+                 purpose="consent to face biometrics withdrawn", detail={"copies": deleted})
+    return deleted
+
+
 @dataclass(frozen=True)
 class MyFlight:
     booking: Booking

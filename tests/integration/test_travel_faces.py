@@ -251,7 +251,7 @@ def test_the_purge_deletes_the_flight_its_bookings_and_face_copies_after_the_del
         assert (event.booking_id, event.distance, event.reason) == (None, None, "checked_in")
 
 
-def test_face_entry_opens_a_metro_trip_and_closes_it_with_the_fare(
+def test_face_entry_opens_a_metro_trip_and_a_parking_session_and_closes_them_with_the_fee(
         site: Site, an: Person, tmp_path: Path) -> None:
     enrolled(site, an.personal_id_number, "obama/1.jpg")
     factory, pepper = site.app.state.session_factory, site.app.state.pepper
@@ -263,6 +263,12 @@ def test_face_entry_opens_a_metro_trip_and_closes_it_with_the_fare(
             "Cát Linh in", "rail_gate", urban_site="HN-L2A-CL", direction="entry"))[1]
         leave = touchpoints.register(session, TRAVEL_ADMIN, pepper, touchpoints.TouchpointIn(
             "Yên Nghĩa out", "rail_gate", urban_site="HN-L2A-YN", direction="exit"))[1]
+        urban.add_site(session, TRAVEL_ADMIN, urban.SiteIn(
+            "HN-PARK-HK", "Hoàn Kiếm parking", "Hà Nội Parking", "parking_lot", "01", 0, 25000))
+        park_in, park_out = (touchpoints.register(
+            session, TRAVEL_ADMIN, pepper, touchpoints.TouchpointIn(
+                f"Hoàn Kiếm {direction}", "parking_gate", urban_site="HN-PARK-HK",
+                direction=direction))[1] for direction in ("entry", "exit"))
     make_active_account(factory, pepper, an, tmp_path / "mailbox")
     assert citizen_sign_in(site, an) == 303
     assert frame(site, entry, "obama/2.jpg")["reason"] == "no_pass"
@@ -276,7 +282,17 @@ def test_face_entry_opens_a_metro_trip_and_closes_it_with_the_fare(
     ended = frame(site, leave, "obama/2.jpg")
     assert (ended["decision"], ended["reason"], ended["fee"]) == ("pass", "journey_ended", 8000)
     assert frame(site, leave, "obama/3.jpg")["reason"] == "no_open_journey"
+    assert frame(site, park_in, "obama/2.jpg")["reason"] == "no_pass"  # a rail pass only
+    parking = site.client.post("/travel/passes", follow_redirects=False, data={
+        "csrf_token": form_token(site, "/travel"), "operator": "Hà Nội Parking|parking",
+        "consent": "true"})
+    assert parking.status_code == 303
+    assert frame(site, park_in, "obama/3.jpg")["reason"] == "journey_started"
+    parked = frame(site, park_out, "obama/2.jpg")
+    assert (parked["reason"], parked["fee"]) == ("journey_ended", 25000)  # one started hour
     with transaction(factory) as session:
-        trip = session.scalars(select(UrbanJourney)).one()
-        assert trip.exited_at is not None
-    assert "8,000 ₫" in site.client.get("/travel").text
+        journeys = session.scalars(select(UrbanJourney).order_by(UrbanJourney.id)).all()
+        assert [j.fee for j in journeys] == [8000, 25000]
+    page = site.client.get("/travel").text
+    assert "8,000 ₫" in page
+    assert "25,000 ₫" in page

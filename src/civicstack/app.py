@@ -7,6 +7,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from civicstack import __version__
+from civicstack.biometrics.site import biometrics_site
 from civicstack.config import Settings, get_settings
 from civicstack.identity import console_web, passkeys_web
 from civicstack.identity import web as identity_web
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.wallet = wallet_site(settings)
     app.state.payments = LocalTreasury(settings.data_dir / "treasury")
     app.state.result_signer = LocalAgencySigner(settings.data_dir / "keys" / "agencies")
+    app.state.biometrics = biometrics_site(settings)
 
     install_problem_handlers(app)
     app.add_middleware(

@@ -27,7 +27,7 @@ from civicstack.identity.models import (
     CitizenSession,
     PhoneChallenge,
 )
-from civicstack.kit import audit, outbox
+from civicstack.kit import audit, events, outbox
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
 from civicstack.kit.db import as_utc
@@ -160,6 +160,7 @@ def verify_phone(session: Session, pepper: str, personal_id_number: str,
     outcome = _consume_code(session, pepper, account, PHONE_PURPOSE, code)
     if account is not None and outcome == CodeOutcome.ACCEPTED:
         account.status = AccountStatus.PENDING_APPROVAL.value
+        events.publish(session, events.ACCOUNT_AWAITS_APPROVAL, personal_id_number)
     audit.record(session, Actor("citizen", personal_id_number), "identity.phone.verify",
                  subject_type="person", subject_id=personal_id_number,
                  purpose="eID account registration", detail={"outcome": outcome.value})
@@ -322,7 +323,7 @@ def pending_approval(session: Session, actor: Actor) -> list[tuple[CitizenAccoun
 
 
 def approve(session: Session, actor: Actor, personal_id_number: str, reason: str) -> None:
-    """An official confirms the applicant (until face matching arrives with biometrics)."""
+    """An official confirms the applicant when no ID-card face could settle it (biometrics)."""
     actor.require(Permission.IDENTITY_APPROVE)
     registry.get_person(session, actor, personal_id_number, reason)  # audited, scope-checked
     account = _account(session, personal_id_number)
@@ -331,6 +332,33 @@ def approve(session: Session, actor: Actor, personal_id_number: str, reason: str
     account.status = AccountStatus.ACTIVE.value
     audit.record(session, actor, "identity.account.approve", subject_type="person",
                  subject_id=personal_id_number, purpose=reason, detail={"level": account.level})
+
+
+def registration_selfie(session: Session, vault: photos.PhotoVault, personal_id_number: str,
+                        matcher: Actor) -> bytes | None:
+    """The selfie of an account still waiting for approval, opened for the face matcher (an
+    audited read); None once the account is no longer waiting."""
+    account = _account(session, personal_id_number)
+    if account is None or account.status != AccountStatus.PENDING_APPROVAL.value:
+        return None
+    photo = session.get(CitizenFacePhoto, account.id)
+    if photo is None:
+        return None
+    audit.record(session, matcher, "identity.face_photo.read", subject_type="person",
+                 subject_id=personal_id_number, purpose="eID registration: face match")
+    return vault.open(account.id, photo.sealed)
+
+
+def approve_by_face(session: Session, personal_id_number: str, matcher: Actor,
+                    distance: float) -> None:
+    """The rule of level 1: the account is approved when its selfie matches the ID-card face."""
+    account = _account(session, personal_id_number)
+    if account is None or account.status != AccountStatus.PENDING_APPROVAL.value:
+        raise Conflict("this account is not waiting for approval")
+    account.status = AccountStatus.ACTIVE.value
+    audit.record(session, matcher, "identity.account.approve", subject_type="person",
+                 subject_id=personal_id_number, purpose="eID registration: face match",
+                 detail={"level": account.level, "method": "face", "distance": distance})
 
 
 def lock_myself(session: Session, personal_id_number: str) -> None:

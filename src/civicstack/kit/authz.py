@@ -40,6 +40,9 @@ class Permission(enum.StrEnum):
     DOSSIER_PROCESS = "dossier:process"  # receive, assign, ask for supplements; assisted channel
     DOSSIER_DECIDE = "dossier:decide"  # approve or refuse, for the competent agency's procedures
     CATALOGUE_MANAGE = "catalogue:manage"  # the procedure catalogue and its provinces
+    BIOMETRICS_ENROL = "biometrics:enrol"  # enrol a face from the ID-card photo
+    BIOMETRICS_REVIEW = "biometrics:review"  # decide de-duplication cases
+    BIOMETRICS_VERIFY = "biometrics:verify"  # 1:1 face verification against an enrolment
     AUDIT_READ = "audit:read"
     OFFICIALS_MANAGE = "officials:manage"
 
@@ -48,7 +51,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.POLICE: frozenset({
         Permission.REGISTRY_READ, Permission.REGISTRY_RESIDENCE, Permission.IDENTITY_APPROVE,
         Permission.IDENTITY_LEVEL2, Permission.ORGANISATION_APPROVE, Permission.WALLET_STATUS,
-        Permission.WALLET_VERIFY, Permission.DOSSIER_PROCESS, Permission.DOSSIER_DECIDE}),
+        Permission.WALLET_VERIFY, Permission.DOSSIER_PROCESS, Permission.DOSSIER_DECIDE,
+        Permission.BIOMETRICS_ENROL, Permission.BIOMETRICS_REVIEW, Permission.BIOMETRICS_VERIFY}),
     Role.SERVICE_CLERK: frozenset({
         Permission.REGISTRY_READ, Permission.REGISTRY_CIVIL_STATUS,
         Permission.IDENTITY_APPROVE, Permission.WALLET_VERIFY, Permission.DOSSIER_PROCESS}),

@@ -14,9 +14,11 @@ from functools import cache
 from sqlalchemy.orm import Session
 
 PERSON_DECEASED = "person.deceased"
+ACCOUNT_AWAITS_APPROVAL = "identity.account.awaits_approval"  # a level-1 phone was proven
 
 SUBSCRIBERS: dict[str, tuple[str, ...]] = {
     PERSON_DECEASED: ("civicstack.wallet.service:revoke_documents_of_deceased",),
+    ACCOUNT_AWAITS_APPROVAL: ("civicstack.biometrics.service:queue_registration_match",),
 }
 
 

@@ -1,0 +1,68 @@
+"""The biometrics domain's tables: consent, encrypted face templates, de-duplication cases and
+the queue of level-1 registrations waiting for a face match."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Float, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from civicstack.kit.db import Base
+
+
+class FaceConsent(Base):
+    """The person's recorded, withdrawable consent to keep a face template (sensitive personal
+    data); enrolment needs it, withdrawal deletes the template."""
+
+    __tablename__ = "face_consent"
+
+    personal_id_number: Mapped[str] = mapped_column(String(12), primary_key=True)
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    channel: Mapped[str] = mapped_column(String(20))  # registration, police, portal
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class FaceTemplate(Base):
+    """One person's 128-d embedding, sealed with AES-GCM (the ID number is the associated data,
+    so a template copied onto another row does not open). The row id is the FAISS id: the
+    gallery holds ids and vectors, never names."""
+
+    __tablename__ = "face_template"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    personal_id_number: Mapped[str] = mapped_column(String(12), unique=True)
+    source: Mapped[str] = mapped_column(String(10))  # id_card, selfie
+    status: Mapped[str] = mapped_column(String(10))  # active, held (de-duplication review)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    sharpness: Mapped[float] = mapped_column(Float)
+    face_pixels: Mapped[int] = mapped_column(Integer)
+    enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    enrolled_by: Mapped[str] = mapped_column(String(120))
+
+
+class DuplicateCase(Base):
+    """A newly enrolled face that lies within the threshold of another person's: held for an
+    official, never refused on the face alone (twins exist)."""
+
+    __tablename__ = "face_duplicate_case"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    personal_id_number: Mapped[str] = mapped_column(String(12), index=True)  # the newcomer
+    resembles: Mapped[str] = mapped_column(String(12))
+    distance: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(10), index=True)  # open, cleared, confirmed, ...
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decided_by: Mapped[str] = mapped_column(String(120), default="")
+    reason: Mapped[str] = mapped_column(String(500), default="")
+
+
+class RegistrationMatch(Base):
+    """A level-1 registration whose selfie waits to be compared with the ID-card face; the
+    worker takes rows off this queue (the face pipeline is too slow for the request)."""
+
+    __tablename__ = "face_registration_match"
+
+    personal_id_number: Mapped[str] = mapped_column(String(12), primary_key=True)
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,338 @@
+"""Face enrolment, 1:N de-duplication, 1:1 verification, consent and the level-1 face match.
+
+Rules (shared/notes/biometrics.md): a template is kept only with recorded consent, sealed at
+rest, never returned by any API; every match is an audit entry the person can see; a face
+close to another person's is held for an official, never refused on the face alone (twins);
+verification is 1:1 against the identity claimed.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from civicstack.biometrics import repository
+from civicstack.biometrics.faces import Embedding, FaceReading, FaceRefused, distance
+from civicstack.biometrics.models import DuplicateCase, FaceConsent, FaceTemplate, RegistrationMatch
+from civicstack.biometrics.site import BiometricsSite
+from civicstack.identity import photos
+from civicstack.identity import service as identity
+from civicstack.kit import audit
+from civicstack.kit.audit import Actor
+from civicstack.kit.authz import Permission
+from civicstack.kit.db import transaction
+from civicstack.kit.errors import Conflict, Invalid, NotFound
+from civicstack.kit.reasons import stated_reason
+from civicstack.registry import service as registry
+
+FACE_MATCHER = Actor("system", "face-matcher")
+CANDIDATES = 5  # nearest templates examined for de-duplication
+
+
+class Source(enum.StrEnum):
+    ID_CARD = "id_card"
+    SELFIE = "selfie"
+
+
+class Decision(enum.StrEnum):
+    MATCH = "match"
+    NO_MATCH = "no_match"
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    template_id: int
+    held: bool  # a de-duplication case waits for an official
+    resembles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Verification:
+    decision: Decision
+    distance: float
+    threshold: float
+
+    @property
+    def score(self) -> float:
+        """1 for identical embeddings, falling to 0 at twice the threshold's distance."""
+        return round(max(0.0, 1.0 - self.distance / (2 * self.threshold)), 3)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def read_face(site: BiometricsSite, image: bytes) -> FaceReading:
+    """The one usable face of an image, or Invalid saying what to do about the photo."""
+    try:
+        return site.engine.read(image)
+    except FaceRefused as refused:
+        raise Invalid("image", refused.reason) from refused
+
+
+# --- consent ------------------------------------------------------------------------------
+
+def record_consent(session: Session, personal_id_number: str, channel: str) -> None:
+    consent = repository.consent_of(session, personal_id_number)
+    if consent is None:
+        session.add(FaceConsent(personal_id_number=personal_id_number, granted_at=now(),
+                                channel=channel))
+    else:
+        consent.granted_at, consent.channel, consent.withdrawn_at = now(), channel, None
+    audit.record(session, Actor("citizen", personal_id_number), "biometrics.consent.grant",
+                 subject_type="person", subject_id=personal_id_number,
+                 purpose="face biometrics", detail={"channel": channel})
+
+
+def has_consent(session: Session, personal_id_number: str) -> bool:
+    consent = repository.consent_of(session, personal_id_number)
+    return consent is not None and consent.withdrawn_at is None
+
+
+def withdraw_consent(session: Session, site: BiometricsSite, personal_id_number: str) -> None:
+    """The citizen withdraws: the template is deleted now, and with it any pending case."""
+    consent = repository.consent_of(session, personal_id_number)
+    if consent is None or consent.withdrawn_at is not None:
+        raise Conflict("you have not consented to face biometrics")
+    consent.withdrawn_at = now()
+    _delete_template(session, site, personal_id_number, "withdrawn")
+    audit.record(session, Actor("citizen", personal_id_number), "biometrics.consent.withdraw",
+                 subject_type="person", subject_id=personal_id_number,
+                 purpose="face biometrics")
+
+
+def _delete_template(session: Session, site: BiometricsSite, personal_id_number: str,
+                     case_outcome: str) -> None:
+    template = repository.template_of(session, personal_id_number)
+    if template is not None:
+        site.gallery.remove(template.id)
+        session.delete(template)
+    for case in repository.open_cases(session, personal_id_number):
+        case.status, case.decided_at = case_outcome, now()
+    session.flush()
+
+
+# --- enrolment ----------------------------------------------------------------------------
+
+def enrol_from_id_card(session: Session, site: BiometricsSite, actor: Actor,
+                       personal_id_number: str, image: bytes) -> Enrolment:
+    """An official enrols the face of the ID-card photo, the person in front of them having
+    consented; scope-checked and audited like any read of the person."""
+    actor.require(Permission.BIOMETRICS_ENROL)
+    registry.get_person(session, actor, personal_id_number, "face enrolment from the ID card")
+    reading = read_face(site, image)
+    record_consent(session, personal_id_number, "police")
+    return _store(session, site, actor, personal_id_number, reading, Source.ID_CARD)
+
+
+def _store(session: Session, site: BiometricsSite, actor: Actor, personal_id_number: str,
+           reading: FaceReading, source: Source) -> Enrolment:
+    """Replace the person's template with this one, after a 1:N search of everyone else's."""
+    _delete_template(session, site, personal_id_number, "superseded")
+    look_alikes = _look_alikes(session, site, reading.embedding, personal_id_number)
+    template = FaceTemplate(
+        personal_id_number=personal_id_number, source=source.value,
+        status="held" if look_alikes else "active",
+        sealed=site.seal(personal_id_number, reading.embedding), sharpness=reading.sharpness,
+        face_pixels=reading.face_pixels, enrolled_at=now(), enrolled_by=str(actor))
+    session.add(template)
+    session.flush()
+    site.gallery.add(template.id, reading.embedding)
+    for other, gap in look_alikes:
+        session.add(DuplicateCase(personal_id_number=personal_id_number, resembles=other,
+                                  distance=round(gap, 4), status="open", opened_at=now()))
+    audit.record(session, actor, "biometrics.enrol", subject_type="person",
+                 subject_id=personal_id_number, purpose="face enrolment",
+                 detail={"source": source.value, "held": bool(look_alikes),
+                         "look_alikes": len(look_alikes)})
+    return Enrolment(template.id, bool(look_alikes), tuple(o for o, _ in look_alikes))
+
+
+def _look_alikes(session: Session, site: BiometricsSite, embedding: Embedding,
+                 personal_id_number: str) -> list[tuple[str, float]]:
+    """Other people whose enrolled face lies within the threshold (the gallery is brought in
+    line with the database first)."""
+    sync_gallery(session, site)
+    near = [c for c in site.gallery.search(embedding, CANDIDATES) if c.distance <= site.threshold]
+    owners = {t.id: t.personal_id_number
+              for t in repository.templates_by_id(session, [c.template_id for c in near])}
+    return [(owners[c.template_id], c.distance) for c in near
+            if c.template_id in owners and owners[c.template_id] != personal_id_number]
+
+
+def sync_gallery(session: Session, site: BiometricsSite) -> None:
+    site.gallery.sync(repository.fingerprint(session), lambda: repository.template_ids(session),
+                      lambda ids: _opened(session, site, ids))
+
+
+def rebuild_gallery(session: Session, site: BiometricsSite) -> int:
+    """Rebuild the persisted index from the database (CLI: biometrics rebuild-index)."""
+    return site.gallery.rebuild(_opened(session, site, repository.template_ids(session)))
+
+
+def _opened(session: Session, site: BiometricsSite, ids: list[int]) -> dict[int, Embedding]:
+    return {t.id: site.open(t.personal_id_number, t.sealed)
+            for t in repository.templates_by_id(session, ids)}
+
+
+# --- review of look-alikes ----------------------------------------------------------------
+
+def open_cases(session: Session, actor: Actor) -> list[tuple[DuplicateCase, str, str]]:
+    """Open cases in the official's scope, with the names of both people (audited reads)."""
+    actor.require(Permission.BIOMETRICS_REVIEW)
+    cases = repository.open_cases(session)
+    people = {c.personal_id_number for c in cases} | {c.resembles for c in cases}
+    names = registry.names_in_scope(session, actor, sorted(people), "face de-duplication review")
+    return [(c, names[c.personal_id_number], names.get(c.resembles, "—"))
+            for c in cases if c.personal_id_number in names]
+
+
+def decide_case(session: Session, site: BiometricsSite, actor: Actor, case_id: int,
+                same_person_fraud: bool, reason: str) -> DuplicateCase:
+    """Cleared: two people who look alike (the template is released once no case is open).
+    Confirmed: the face belongs to the other person, so the newcomer's template is deleted."""
+    actor.require(Permission.BIOMETRICS_REVIEW)
+    reason = stated_reason(reason, max_length=500)
+    case = session.get(DuplicateCase, case_id)
+    if case is None:
+        raise NotFound("no such de-duplication case")
+    registry.get_person(session, actor, case.personal_id_number, "face de-duplication review")
+    if case.status != "open":
+        raise Conflict("this case has already been decided")
+    if same_person_fraud:
+        _delete_template(session, site, case.personal_id_number, "confirmed")
+    else:
+        case.status, case.decided_at = "cleared", now()
+        _release_if_clear(session, case.personal_id_number)
+    case.decided_by, case.reason = str(actor), reason
+    audit.record(session, actor, "biometrics.case.decide", subject_type="person",
+                 subject_id=case.personal_id_number, purpose="face de-duplication review",
+                 detail={"case": case.id, "outcome": case.status, "resembles": case.resembles})
+    return case
+
+
+def _release_if_clear(session: Session, personal_id_number: str) -> None:
+    template = repository.template_of(session, personal_id_number)
+    if template is not None and not repository.open_cases(session, personal_id_number):
+        template.status = "active"
+
+
+# --- use of an enrolled template ----------------------------------------------------------
+
+def enrolment_of(session: Session, personal_id_number: str) -> FaceTemplate | None:
+    """The citizen's own enrolment facts (never the template itself) for their page."""
+    return repository.template_of(session, personal_id_number)
+
+
+def _usable_template(session: Session, site: BiometricsSite,
+                     personal_id_number: str) -> Embedding:
+    template = repository.template_of(session, personal_id_number)
+    if template is None or not has_consent(session, personal_id_number):
+        raise NotFound("this person has no enrolled face")
+    if template.status != "active":
+        raise Conflict("this person's face enrolment is held for an official's review")
+    return site.open(personal_id_number, template.sealed)
+
+
+def template_copy(session: Session, site: BiometricsSite, actor: Actor, personal_id_number: str,
+                  purpose: str) -> Embedding:
+    """The template opened for a copy bound to one journey (a flight, a rail pass): audited
+    as a read of the person, so they see who took a copy and why."""
+    embedding = _usable_template(session, site, personal_id_number)
+    audit.record(session, actor, "biometrics.template.copy", subject_type="person",
+                 subject_id=personal_id_number, purpose=registry.require_purpose(purpose))
+    return embedding
+
+
+def verify(session: Session, site: BiometricsSite, actor: Actor, personal_id_number: str,
+           image: bytes, purpose: str) -> Verification:
+    """1:1: is the face in this image the enrolled face of this person? Logged either way."""
+    actor.require(Permission.BIOMETRICS_VERIFY)
+    registry.get_person(session, actor, personal_id_number, purpose)
+    reading = read_face(site, image)
+    return compare(session, site, actor, personal_id_number, reading.embedding, purpose)
+
+
+def compare(session: Session, site: BiometricsSite, actor: Actor, personal_id_number: str,
+            probe: Embedding, purpose: str) -> Verification:
+    gap = distance(_usable_template(session, site, personal_id_number), probe)
+    result = Verification(Decision.MATCH if gap <= site.threshold else Decision.NO_MATCH,
+                          round(gap, 4), site.threshold)
+    audit.record(session, actor, "biometrics.match", subject_type="person",
+                 subject_id=personal_id_number, purpose=purpose,
+                 detail={"decision": result.decision.value, "distance": result.distance})
+    return result
+
+
+# --- level-1 registration: the selfie against the ID-card face -----------------------------
+
+def queue_registration_match(session: Session, personal_id_number: str) -> None:
+    """Subscribed to identity's 'awaits approval' event (kit/events.py): the worker compares
+    the registration selfie with the card face outside the request."""
+    if session.get(RegistrationMatch, personal_id_number) is None:
+        session.add(RegistrationMatch(personal_id_number=personal_id_number, queued_at=now()))
+
+
+class MatchOutcome(enum.StrEnum):
+    APPROVED = "approved"  # the selfie matches the ID-card face: the account is approved
+    NO_MATCH = "no_match"  # left for an official, who sees the distance in the audit log
+    NO_CARD_FACE = "no_card_face"  # the selfie is enrolled; an official approves
+    UNUSABLE = "unusable"  # no usable face in the selfie; an official decides
+    GONE = "gone"  # the account is no longer waiting
+
+
+def run_registration_matches(factory: sessionmaker[Session], site: BiometricsSite,
+                             vault: photos.PhotoVault, limit: int = 50) -> dict[str, MatchOutcome]:
+    """Take queued registrations one transaction each, so one failure never blocks the rest."""
+    with transaction(factory) as session:
+        queued = repository.queued_registrations(session, limit)
+    outcomes: dict[str, MatchOutcome] = {}
+    for personal_id_number in queued:
+        with _claimed(factory, personal_id_number) as session:
+            if session is not None:
+                outcomes[personal_id_number] = _match_registration(
+                    session, site, vault, personal_id_number)
+    return outcomes
+
+
+@contextmanager
+def _claimed(factory: sessionmaker[Session], personal_id_number: str) -> Iterator[Session | None]:
+    with transaction(factory) as session:
+        yield session if repository.dequeue_registration(session, personal_id_number) else None
+
+
+def _match_registration(session: Session, site: BiometricsSite, vault: photos.PhotoVault,
+                        personal_id_number: str) -> MatchOutcome:
+    selfie = identity.registration_selfie(session, vault, personal_id_number, FACE_MATCHER)
+    if selfie is None:
+        return MatchOutcome.GONE
+    try:
+        reading = site.engine.read(selfie)
+    except FaceRefused as refused:
+        _note(session, personal_id_number, MatchOutcome.UNUSABLE, {"refusal": refused.refusal})
+        return MatchOutcome.UNUSABLE
+    card = repository.template_of(session, personal_id_number)
+    if card is None or card.source != Source.ID_CARD.value:
+        record_consent(session, personal_id_number, "registration")
+        _store(session, site, FACE_MATCHER, personal_id_number, reading, Source.SELFIE)
+        _note(session, personal_id_number, MatchOutcome.NO_CARD_FACE, {})
+        return MatchOutcome.NO_CARD_FACE
+    result = compare(session, site, FACE_MATCHER, personal_id_number, reading.embedding,
+                     "eID registration: selfie against the ID-card face")
+    if result.decision != Decision.MATCH:
+        _note(session, personal_id_number, MatchOutcome.NO_MATCH, {"distance": result.distance})
+        return MatchOutcome.NO_MATCH
+    identity.approve_by_face(session, personal_id_number, FACE_MATCHER, result.distance)
+    return MatchOutcome.APPROVED
+
+
+def _note(session: Session, personal_id_number: str, outcome: MatchOutcome,
+          detail: dict[str, object]) -> None:
+    audit.record(session, FACE_MATCHER, "biometrics.registration_match", subject_type="person",
+                 subject_id=personal_id_number, purpose="eID registration",
+                 detail={"outcome": outcome.value, **detail})

@@ -1,0 +1,49 @@
+"""What the biometrics domain needs from the running deployment, built once per app: the face
+engine (loaded on first use: a second and 100 MB), the template sealer and the gallery."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from fastapi import Request
+
+from civicstack.biometrics.faces import Embedding, FaceEngine, engine
+from civicstack.biometrics.gallery import Gallery
+from civicstack.config import Settings
+from civicstack.kit.sealing import Sealer, sealer
+from civicstack.kit.secrets import load_or_create_secret
+
+
+@dataclass
+class BiometricsSite:
+    sealer: Sealer
+    gallery: Gallery
+    threshold: float
+    _engine: FaceEngine | None = field(default=None, repr=False)
+
+    @property
+    def engine(self) -> FaceEngine:
+        if self._engine is None:
+            self._engine = engine()
+        return self._engine
+
+    def seal(self, personal_id_number: str, embedding: Embedding) -> bytes:
+        return self.sealer.seal(embedding.astype(np.float32).tobytes(), personal_id_number.encode())
+
+    def open(self, personal_id_number: str, sealed: bytes) -> Embedding:
+        raw = self.sealer.open(sealed, personal_id_number.encode())
+        return np.frombuffer(raw, dtype=np.float32).copy()
+
+
+def biometrics_site(settings: Settings) -> BiometricsSite:
+    secret = load_or_create_secret(settings.data_dir, "face-template-key")
+    return BiometricsSite(sealer(secret, b"civicstack face template v1"),
+                          Gallery(settings.data_dir / "biometrics" / "gallery.faiss"),
+                          settings.face_match_threshold)
+
+
+def site_of(request: Request) -> BiometricsSite:
+    """The app's biometrics, for the routes (built once by the app factory)."""
+    site: BiometricsSite = request.app.state.biometrics
+    return site

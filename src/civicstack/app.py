@@ -7,7 +7,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from civicstack import __version__
+from civicstack.biometrics import api as biometrics_api
+from civicstack.biometrics import console_web as biometrics_console_web
+from civicstack.biometrics import web as biometrics_web
 from civicstack.biometrics.site import biometrics_site
+from civicstack.biometrics.worker import lifespan
 from civicstack.config import Settings, get_settings
 from civicstack.identity import console_web, passkeys_web
 from civicstack.identity import web as identity_web
@@ -53,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="CivicStack", version=__version__,
         docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json",
+        lifespan=lifespan,
     )
     engine = make_engine(settings.resolved_database_url)
     app.state.settings = settings
@@ -106,6 +111,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(services_stats_web.router)  # before /services/{code} would catch it
     app.include_router(services_web.router)
     app.include_router(services_api.router, prefix="/api/v1")
+    app.include_router(biometrics_api.router, prefix="/api/v1")
+    app.include_router(biometrics_web.router)
+    app.include_router(biometrics_console_web.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.demo_relying_party:
         app.mount(MOUNT, demo_bank(settings,

@@ -6,6 +6,7 @@ import typer
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from civicstack.biometrics.cli import biometrics_app
 from civicstack.config import get_settings
 from civicstack.identity.cli import official_app
 from civicstack.kit import apikeys, audit, migrate
@@ -44,6 +45,7 @@ app.add_typer(oidc_app, name="oidc")
 app.add_typer(keys_app, name="keys")
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(services_app, name="services")
+app.add_typer(biometrics_app, name="biometrics")
 
 
 @db_app.command("upgrade")

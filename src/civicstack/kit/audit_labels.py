@@ -65,6 +65,13 @@ ACTION_LABELS = {
     "wallet.offer.wrong_pin": N_("A wrong PIN was entered for your wallet app offer"),
     "wallet.credential.list": N_("An official listed your wallet documents"),
     "wallet.presentation.refuse": N_("A wallet QR code was refused at a counter"),
+    "biometrics.consent.grant": N_("You consented to face biometrics"),
+    "biometrics.consent.withdraw": N_("You withdrew consent: your face template was deleted"),
+    "biometrics.enrol": N_("Your face was enrolled"),
+    "biometrics.match": N_("Your face was compared with your enrolment"),
+    "biometrics.template.copy": N_("A copy of your face template was made for a journey"),
+    "biometrics.case.decide": N_("An official reviewed a face look-alike case"),
+    "biometrics.registration_match": N_("Your registration selfie was compared with your ID card"),
 }
 
 ACTOR_KINDS = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
+from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import typer
@@ -56,3 +57,14 @@ def one_scope(province: str | None, ward: str | None, national: bool) -> dict[st
     if sum((province is not None, ward is not None, national)) != 1:
         raise Invalid("scope", "give exactly one of --province CODE, --ward CODE or --national")
     return {"province_code": province, "ward_code": ward}
+
+
+def demo_population(given: Path | None) -> Path:
+    """The population CSV a demo command reads: the one given, or the newest one that
+    `demo seed` wrote (not its file of refused rows)."""
+    written = [path for path in get_settings().data_dir.glob("demo-population-*.csv")
+               if not path.name.endswith(".rejects.csv")]
+    source = given or max(written, key=lambda path: path.stat().st_mtime, default=None)
+    if source is None:
+        raise fail("no demo population: run `civicstack demo seed` first")
+    return source

@@ -9,8 +9,13 @@ from pathlib import Path
 
 import typer
 
-from civicstack.config import get_settings
-from civicstack.kit.cli_support import CLI_ACTOR, cli_transaction, fail, reports_domain_errors
+from civicstack.kit.cli_support import (
+    CLI_ACTOR,
+    cli_transaction,
+    demo_population,
+    fail,
+    reports_domain_errors,
+)
 from civicstack.kit.errors import FieldError, Invalid
 from civicstack.registry import service as registry
 from civicstack.services import catalogue_import, demo, service, statistics
@@ -166,11 +171,6 @@ def demo_dossiers(population: Path | None = typer.Option(
         None, help="The demo population CSV (default: the newest one `demo seed` wrote)."),
                   dossiers: int = typer.Option(400, min=1, help="How many dossiers.")) -> None:
     """Synthetic dossiers of the demo population, so the statistics show real figures."""
-    written = [path for path in get_settings().data_dir.glob("demo-population-*.csv")
-               if not path.name.endswith(".rejects.csv")]
-    source = population or max(written, key=lambda path: path.stat().st_mtime, default=None)
-    if source is None:
-        raise fail("no demo population: run `civicstack demo seed` first")
     with cli_transaction() as session:
-        added = demo.seed_dossiers(session, source, dossiers)
+        added = demo.seed_dossiers(session, demo_population(population), dossiers)
     typer.echo(f"{added} demo dossiers added")

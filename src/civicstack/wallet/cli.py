@@ -19,6 +19,7 @@ from civicstack.kit import keys
 from civicstack.kit.cli_support import (
     CLI_ACTOR,
     cli_transaction,
+    demo_population,
     fail,
     reports_domain_errors,
     session_factory,
@@ -50,13 +51,8 @@ def demo(population: Path | None = typer.Option(
         None, help="The demo population CSV (default: the newest one `demo seed` wrote)."),
          people: int = typer.Option(300, min=1, help="How many adults get documents.")) -> None:
     """Load the catalogue and push synthetic agency documents into demo citizens' wallets."""
-    settings = get_settings()
-    written = [path for path in settings.data_dir.glob("demo-population-*.csv")
-               if not path.name.endswith(".rejects.csv")]  # the import's refused rows
-    source = population or max(written, key=lambda path: path.stat().st_mtime, default=None)
-    if source is None:
-        raise fail("no demo population: run `civicstack demo seed` first")
-    issued = seed_wallets(session_factory(), wallet_site(settings), source, people)
+    issued = seed_wallets(session_factory(), wallet_site(get_settings()),
+                          demo_population(population), people)
     typer.echo(f"{issued} demo documents issued into wallets")
 
 

@@ -1,0 +1,53 @@
+"""The citizen's face biometrics page: what is enrolled (never the template), the consent and
+its withdrawal, and every use of their face."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from civicstack.biometrics import service
+from civicstack.biometrics.site import site_of
+from civicstack.identity.web import signed_in_citizen, to_login
+from civicstack.kit import audit
+from civicstack.kit.deps import DbSession
+from civicstack.kit.errors import Conflict
+from civicstack.kit.web import check_csrf, field_errors, render
+
+router = APIRouter(include_in_schema=False)
+FACE = "/account/face"
+
+
+@router.get(FACE, response_class=HTMLResponse)
+def face_page(request: Request, session: DbSession) -> Response:
+    signed = signed_in_citizen(request, session)
+    if signed is None:
+        return to_login(FACE)
+    return _page(request, session, signed.account.personal_id_number)
+
+
+def _page(request: Request, session: DbSession, personal_id_number: str,
+          errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    uses = [e for e in audit.entries_for_subject(session, "person", personal_id_number, limit=200)
+            if e.action.startswith("biometrics.")]
+    return render(request, "portal/face.html", {
+        "enrolment": service.enrolment_of(session, personal_id_number),
+        "consented": service.has_consent(session, personal_id_number),
+        "uses": uses, "errors": errors or {}}, status_code=status_code)
+
+
+@router.post(FACE + "/withdraw", response_class=HTMLResponse)
+def withdraw(request: Request, session: DbSession,
+             csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    signed = signed_in_citizen(request, session)
+    if signed is None:
+        return to_login(FACE)
+    pid = signed.account.personal_id_number
+    try:
+        service.withdraw_consent(session, site_of(request), pid)
+    except Conflict as exc:
+        return _page(request, session, pid, field_errors(exc), exc.status)
+    return RedirectResponse(FACE, status_code=303)

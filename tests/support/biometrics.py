@@ -4,16 +4,15 @@ never copied into the repository) and enrolment through the real biometrics serv
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 from civicstack.biometrics import service
 from civicstack.biometrics.faces import FaceReading, engine
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Role
 from civicstack.kit.db import transaction
+from tests.support.face_images import FACES
 from tests.support.web import Site
 
-FACES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "faces"
 ENROLLING_POLICE = Actor("official", "card-police", role=Role.POLICE)
 
 

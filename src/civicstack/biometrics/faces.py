@@ -127,7 +127,11 @@ class FaceEngine:
         """The one face in the image, checked for size, sharpness and pose, with its embedding."""
         return self.read_image(decode(data))
 
-    def read_image(self, image: NDArray[np.uint8]) -> FaceReading:
+    def observe(self, data: bytes) -> FaceReading:
+        """Like read(), but a turned face is accepted: liveness asks the person to turn."""
+        return self.read_image(decode(data), frontal=False)
+
+    def read_image(self, image: NDArray[np.uint8], frontal: bool = True) -> FaceReading:
         with self._lock:
             found = self._detector(image, 1)
             if len(found) == 0:
@@ -144,7 +148,7 @@ class FaceEngine:
             if sharpness < MIN_SHARPNESS:
                 raise FaceRefused(Refusal.TOO_BLURRED)
             turn = yaw(points)
-            if not FRONTAL_BAND[0] <= turn <= FRONTAL_BAND[1]:
+            if frontal and not FRONTAL_BAND[0] <= turn <= FRONTAL_BAND[1]:
                 raise FaceRefused(Refusal.NOT_FRONTAL)
             embedding = np.asarray(self._embedder.compute_face_descriptor(image, shape),
                                    dtype=np.float32)

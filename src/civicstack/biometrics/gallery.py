@@ -24,6 +24,10 @@ import numpy as np
 from civicstack.biometrics.faces import EMBEDDING_SIZE, Embedding
 
 Fingerprint = tuple[int, int]  # (count of ids, sum of ids)
+# One query at a time is the gallery's load: faiss's default of a thread per core made single
+# queries 2-3x slower on a busy 2-core machine (docs/benchmarks.md), and the web server
+# already runs requests side by side.
+faiss.omp_set_num_threads(1)
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,7 @@ ACTION_LABELS = {
     "biometrics.match": N_("Your face was compared with your enrolment"),
     "biometrics.template.copy": N_("A copy of your face template was made for a journey"),
     "biometrics.case.decide": N_("An official reviewed a face look-alike case"),
+    "biometrics.liveness": N_("A liveness check was made before comparing your face"),
     "biometrics.registration_match": N_("Your registration selfie was compared with your ID card"),
 }
 

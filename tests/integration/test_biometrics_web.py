@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import httpx
+
 from civicstack.kit import apikeys
 from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
@@ -12,6 +14,7 @@ from civicstack.registry.models import Person
 from tests.integration.test_identity_web import approved_and_signed_in
 from tests.support.api import assert_problem, bearer
 from tests.support.biometrics import enrolled, face_photo
+from tests.support.face_images import mirrored
 from tests.support.people import make_person
 from tests.support.web import Site
 
@@ -115,3 +118,49 @@ def test_police_enrol_from_the_card_photo_and_decide_a_look_alike(site: Site, an
                                      "csrf_token": token})
     assert decided.status_code == 303
     assert "No case is waiting" in site.client.get("/console/biometrics?lang=en").text
+
+
+def obama_in(pose: str) -> tuple[str, bytes, str]:
+    """The labelled photos standing in for a camera: obama/2 is turned to his right, its
+    mirror copy to his left (tests/unit/test_liveness.py)."""
+    frames = {"look_straight": face_photo("obama/1.jpg"), "turn_right": face_photo("obama/2.jpg"),
+              "turn_left": mirrored("obama/2.jpg")}
+    return ("frame.jpg", frames[pose], "image/jpeg")
+
+
+def answer(site: Site, key: dict[str, str], challenge: dict[str, object], an: Person,
+           frames: list[tuple[str, bytes, str]]) -> httpx.Response:
+    return site.client.post("/api/v1/biometrics/live-verifications", headers=key, data={
+        "challenge_id": challenge["challenge_id"], "personal_id_number": an.personal_id_number,
+        "purpose": "remote identity check"}, files=[("frames", frame) for frame in frames])
+
+
+def test_a_live_verification_answers_the_challenge_then_matches_once(
+        site: Site, an: Person) -> None:
+    enrolled(site, an.personal_id_number, "obama/3.jpg")
+    police = key_for(site, Role.POLICE)
+    challenge = site.client.post("/api/v1/biometrics/liveness-challenges", headers=police).json()
+    assert 2 <= len(challenge["steps"]) <= 3
+
+    live = answer(site, police, challenge, an, [obama_in(p) for p in challenge["steps"]])
+    assert live.status_code == 200
+    assert live.json()["liveness"] == {"passed": True, "failure": None, "step": None,
+                                       "reason": None}
+    assert live.json()["verification"]["decision"] == "match"
+    replayed = answer(site, police, challenge, an, [obama_in(p) for p in challenge["steps"]])
+    assert "spent or expired" in str(assert_problem(replayed, 409))
+
+
+def test_a_still_photo_fails_the_challenge_and_is_not_matched(site: Site, an: Person) -> None:
+    enrolled(site, an.personal_id_number, "obama/3.jpg")
+    police = key_for(site, Role.POLICE)
+    challenge = site.client.post("/api/v1/biometrics/liveness-challenges", headers=police).json()
+    still = [obama_in("look_straight")] * len(challenge["steps"])
+    refused = answer(site, police, challenge, an, still).json()
+    assert refused["liveness"]["passed"] is False
+    assert refused["liveness"]["failure"] == "wrong_pose"
+    assert refused["verification"] is None
+    other = site.client.post("/api/v1/biometrics/liveness-challenges",
+                             headers=key_for(site, Role.POLICE, "another-system")).json()
+    assert_problem(answer(site, police, other, an, still), 403)
+    assert_problem(answer(site, police, {"challenge_id": "nope"}, an, still), 404)

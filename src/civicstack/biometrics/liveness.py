@@ -79,6 +79,8 @@ class LivenessResult:
     refusal: Refusal | None = None  # why that frame could not be used
     yaws: tuple[float, ...] = ()  # measured per frame, up to the failure, for the record
     distances: tuple[float, ...] = ()  # each frame's distance to the first frame
+    # The embedding of the frame nearest a straight look: what a 1:1 match after a pass uses.
+    frontal_embedding: Embedding | None = None
 
     @property
     def reason(self) -> str | None:
@@ -118,6 +120,7 @@ def check(engine: FaceEngine, challenge: Challenge, frames: list[bytes],
     yaws: list[float] = []
     distances: list[float] = []
     first: Embedding | None = None
+    frontal: tuple[float, Embedding] | None = None  # (how far from straight, embedding)
     for number, (asked, frame) in enumerate(zip(challenge.steps, frames, strict=True), 1):
         try:
             reading = engine.observe(frame)
@@ -126,6 +129,8 @@ def check(engine: FaceEngine, challenge: Challenge, frames: list[bytes],
                                   tuple(yaws), tuple(distances))
         yaws.append(reading.yaw)
         first = reading.embedding if first is None else first
+        if frontal is None or abs(reading.yaw - 0.5) < frontal[0]:
+            frontal = (abs(reading.yaw - 0.5), reading.embedding)
         distances.append(distance(first, reading.embedding))
         if distances[-1] > threshold:
             return LivenessResult(False, Failure.DIFFERENT_PERSON, number, None,
@@ -133,4 +138,5 @@ def check(engine: FaceEngine, challenge: Challenge, frames: list[bytes],
         if pose_of(reading.yaw) != asked:
             return LivenessResult(False, Failure.WRONG_POSE, number, None,
                                   tuple(yaws), tuple(distances))
-    return LivenessResult(True, yaws=tuple(yaws), distances=tuple(distances))
+    return LivenessResult(True, yaws=tuple(yaws), distances=tuple(distances),
+                          frontal_embedding=frontal[1] if frontal else None)

@@ -66,3 +66,16 @@ class RegistrationMatch(Base):
 
     personal_id_number: Mapped[str] = mapped_column(String(12), primary_key=True)
     queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LivenessChallenge(Base):
+    """The poses asked of one camera session: single-use and short-lived, so a recorded answer
+    to an earlier challenge cannot be sent again."""
+
+    __tablename__ = "face_liveness_challenge"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, given to the caller
+    steps: Mapped[str] = mapped_column(String(60))  # poses, comma-separated
+    issued_to: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -9,24 +9,32 @@ verification is 1:1 against the identity claimed.
 from __future__ import annotations
 
 import enum
+import random
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from civicstack.biometrics import repository
+from civicstack.biometrics import liveness, repository
 from civicstack.biometrics.faces import Embedding, FaceReading, FaceRefused, distance
-from civicstack.biometrics.models import DuplicateCase, FaceConsent, FaceTemplate, RegistrationMatch
+from civicstack.biometrics.models import (
+    DuplicateCase,
+    FaceConsent,
+    FaceTemplate,
+    LivenessChallenge,
+    RegistrationMatch,
+)
 from civicstack.biometrics.site import BiometricsSite
 from civicstack.identity import photos
 from civicstack.identity import service as identity
 from civicstack.kit import audit
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
-from civicstack.kit.db import transaction
-from civicstack.kit.errors import Conflict, Invalid, NotFound
+from civicstack.kit.db import as_utc, transaction
+from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from civicstack.kit.reasons import stated_reason
 from civicstack.registry import service as registry
 
@@ -256,6 +264,61 @@ def verify(session: Session, site: BiometricsSite, actor: Actor, personal_id_num
     registry.get_person(session, actor, personal_id_number, purpose)
     reading = read_face(site, image)
     return compare(session, site, actor, personal_id_number, reading.embedding, purpose)
+
+
+# --- 1:1 with challenge-response liveness ---------------------------------------------------
+
+CHALLENGE_LIFETIME = timedelta(minutes=2)
+MAX_FRAMES = 3
+_DRAW = random.SystemRandom()  # the order of poses must not be predictable
+
+
+@dataclass(frozen=True)
+class LiveVerification:
+    liveness: liveness.LivenessResult
+    verification: Verification | None  # None when the liveness check failed
+
+
+def start_liveness(session: Session, actor: Actor) -> LivenessChallenge:
+    """A new random order of poses for the caller's camera, valid for two minutes."""
+    actor.require(Permission.BIOMETRICS_VERIFY)
+    challenge = LivenessChallenge(
+        id=secrets.token_hex(16), issued_to=str(actor), expires_at=now() + CHALLENGE_LIFETIME,
+        steps=",".join(liveness.new_challenge(_DRAW).steps))
+    session.add(challenge)
+    return challenge
+
+
+def verify_live(session: Session, site: BiometricsSite, actor: Actor, challenge_id: str,
+                personal_id_number: str, frames: list[bytes], purpose: str) -> LiveVerification:
+    """The frames must answer the challenge (spent by this call, pass or fail); only then is
+    the most frontal frame matched 1:1 against the person's enrolment."""
+    actor.require(Permission.BIOMETRICS_VERIFY)
+    registry.get_person(session, actor, personal_id_number, purpose)
+    if len(frames) > MAX_FRAMES:
+        raise Invalid("frames", "send one photo for each instruction, no more")
+    asked = _spend_challenge(session, actor, challenge_id)
+    checked = liveness.check(site.engine, asked, frames, site.threshold)
+    audit.record(session, actor, "biometrics.liveness", subject_type="person",
+                 subject_id=personal_id_number, purpose=purpose,
+                 detail={"passed": checked.passed,
+                         "failure": checked.failure.value if checked.failure else None})
+    if not checked.passed or checked.frontal_embedding is None:
+        return LiveVerification(checked, None)
+    return LiveVerification(checked, compare(session, site, actor, personal_id_number,
+                                             checked.frontal_embedding, purpose))
+
+
+def _spend_challenge(session: Session, actor: Actor, challenge_id: str) -> liveness.Challenge:
+    challenge = session.get(LivenessChallenge, challenge_id, with_for_update=True)
+    if challenge is None:
+        raise NotFound("no such liveness challenge: ask for a new one")
+    if challenge.issued_to != str(actor):
+        raise Forbidden("this liveness challenge was given to another caller")
+    if challenge.used_at is not None or as_utc(challenge.expires_at) <= now():
+        raise Conflict("this liveness challenge is spent or expired: ask for a new one")
+    challenge.used_at = now()
+    return liveness.Challenge(tuple(liveness.Pose(p) for p in challenge.steps.split(",")))
 
 
 def compare(session: Session, site: BiometricsSite, actor: Actor, personal_id_number: str,

@@ -1,4 +1,4 @@
-"""biometrics: face consent, sealed templates, de-duplication cases, registration match queue
+"""biometrics: face consent, sealed templates, de-duplication cases, registration match queue, liveness challenges
 
 Revision ID: 0015
 Revises: 0014
@@ -40,6 +40,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_face_duplicate_case_personal_id_number'), ['personal_id_number'], unique=False)
         batch_op.create_index(batch_op.f('ix_face_duplicate_case_status'), ['status'], unique=False)
 
+    op.create_table('face_liveness_challenge',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('steps', sa.String(length=60), nullable=False),
+    sa.Column('issued_to', sa.String(length=120), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_face_liveness_challenge'))
+    )
     op.create_table('face_registration_match',
     sa.Column('personal_id_number', sa.String(length=12), nullable=False),
     sa.Column('queued_at', sa.DateTime(timezone=True), nullable=False),
@@ -58,16 +66,15 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_face_template')),
     sa.UniqueConstraint('personal_id_number', name=op.f('uq_face_template_personal_id_number'))
     )
-    # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     op.drop_table('face_template')
     op.drop_table('face_registration_match')
+    op.drop_table('face_liveness_challenge')
     with op.batch_alter_table('face_duplicate_case', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_face_duplicate_case_status'))
         batch_op.drop_index(batch_op.f('ix_face_duplicate_case_personal_id_number'))
 
     op.drop_table('face_duplicate_case')
     op.drop_table('face_consent')
-    # ### end Alembic commands ###

@@ -11,7 +11,6 @@ from civicstack.biometrics import api as biometrics_api
 from civicstack.biometrics import console_web as biometrics_console_web
 from civicstack.biometrics import web as biometrics_web
 from civicstack.biometrics.site import biometrics_site
-from civicstack.biometrics.worker import lifespan
 from civicstack.config import Settings, get_settings
 from civicstack.identity import console_web, passkeys_web
 from civicstack.identity import web as identity_web
@@ -51,6 +50,7 @@ from civicstack.wallet import vp_api as wallet_vp_api
 from civicstack.wallet import vp_web as wallet_vp_web
 from civicstack.wallet import web as wallet_web
 from civicstack.wallet.site import wallet_site
+from civicstack.worker import lifespan
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -4,16 +4,20 @@ sees the enrolment and every use of their face on their own page."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
+from civicstack.biometrics import service
+from civicstack.identity import service as identity
 from civicstack.kit.authz import Role
 from civicstack.kit.db import transaction
 from civicstack.registry.models import Person
 from tests.browser.conftest import Server, console_sign_in
+from tests.browser.test_eid_browser import PASSWORD, an_adult_with_a_phone, register_with_phone
 from tests.browser.test_wallet_browser import POLICE, sign_in_to_the_wallet
 from tests.support.eid import make_active_account
 from tests.support.face_images import FACES
@@ -62,3 +66,32 @@ def test_police_enrol_faces_and_release_a_look_alike_and_the_citizen_sees_it(
     citizen.screenshot(path=str(shots / "biometrics-citizen-face-page.png"), full_page=True)
     citizen.get_by_role("button", name="Withdraw consent and delete my face template").click()
     expect(citizen.get_by_text("No face is enrolled for you")).to_be_visible()
+
+
+def test_a_level_one_selfie_matching_the_card_face_is_approved_by_the_running_server(
+        server: Server, browser: Browser) -> None:
+    person = an_adult_with_a_phone(server.population, skip=5)
+    with transaction(server.app.state.session_factory) as session:
+        service.enrol_from_id_card(session, server.app.state.biometrics, POLICE,
+                                   person["personal_id_number"],
+                                   (FACES / "rose_leslie/1.jpg").read_bytes())
+    citizen = browser.new_page(viewport=PHONE, locale="vi-VN")
+    register_with_phone(citizen, server, person, selfie={
+        "name": "selfie.jpg", "mimeType": "image/jpeg",
+        "buffer": (FACES / "rose_leslie/2.jpg").read_bytes()})
+    # No official acts: the server's background matcher approves the account.
+    deadline = time.monotonic() + 30
+    while account_status(server, person["personal_id_number"]) != "active":
+        assert time.monotonic() < deadline, "the selfie was not matched within 30 s"
+        time.sleep(0.5)
+    citizen.goto(f"{server.base}/account/login")
+    citizen.fill("#personal_id_number", person["personal_id_number"])
+    citizen.fill("#password", PASSWORD)
+    citizen.click("button[type=submit]")
+    expect(citizen).to_have_url(f"{server.base}/account")
+
+
+def account_status(server: Server, personal_id_number: str) -> str | None:
+    with transaction(server.app.state.session_factory) as session:
+        account = identity.account_for_person(session, personal_id_number)
+        return account.status if account else None

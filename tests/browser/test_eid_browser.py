@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, FilePayload, Page, expect
 
 from civicstack.registry.demo import DEATHS
 from tests.browser.conftest import Server
@@ -43,14 +43,14 @@ def sms_code(server: Server, phone: str, wait_s: float = 10.0) -> str:
 
 
 def register_with_phone(citizen: Page, server: Server, person: dict[str, str],
-                        shots: Path | None = None) -> None:
+                        shots: Path | None = None, selfie: FilePayload | None = None) -> None:
     citizen.goto(f"{server.base}/account/register")
     citizen.fill("#personal_id_number", person["personal_id_number"])
     citizen.fill("#full_name", person["full_name"])
     citizen.fill("#date_of_birth", person["date_of_birth"])
     citizen.fill("#phone", person["phone"])
     citizen.fill("#password", PASSWORD)
-    citizen.set_input_files("#face_photo", files=[{
+    citizen.set_input_files("#face_photo", files=[selfie or {
         "name": "selfie.png", "mimeType": "image/png", "buffer": photos.png()}])
     if shots:
         citizen.screenshot(path=shots / "portal-register-mobile.png", full_page=True)

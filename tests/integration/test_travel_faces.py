@@ -14,6 +14,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from sqlalchemy import select
 
+from civicstack.biometrics import service as biometrics
 from civicstack.kit.audit import Actor, AuditEntry
 from civicstack.kit.db import as_utc, transaction
 from civicstack.registry.models import Person, Sex
@@ -137,8 +138,9 @@ def test_withdrawing_consent_to_face_biometrics_deletes_every_journey_copy(
         site: Site, boarding: Boarding) -> None:
     opt_in(site, boarding.an, "AN0001")
     opt_in(site, boarding.binh, "BINH01")
-    with transaction(site.app.state.session_factory) as session:
-        assert service.delete_copies_of(session, boarding.an.personal_id_number) == 1
+    with transaction(site.app.state.session_factory) as session:  # at /account/face
+        biometrics.withdraw_consent(session, site.app.state.biometrics,
+                                    boarding.an.personal_id_number)
     assert token_of(site, "AN0001") is None
     assert token_of(site, "BINH01") is not None  # only the person's own copies
 

@@ -3,6 +3,7 @@ database, and run the level-1 registration matches by hand (the app runs them it
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import typer
@@ -72,7 +73,10 @@ def demo(population: Path | None = typer.Option(
         return
     seeded = seed_faces(session_factory(), biometrics_site(settings),
                         demo_population(population), faces)
-    lines = [f"{f.personal_id_number}  {f.full_name}  enrolled {f.enrolled_photo.name}; try "
-             + ", ".join(str(p) for p in f.other_photos) for f in seeded]
-    (settings.data_dir / "demo-faces.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    typer.echo(f"{len(seeded)} demo faces enrolled (see {settings.data_dir / 'demo-faces.txt'})")
+    listed = settings.data_dir / "demo-faces.csv"
+    with listed.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["personal_id_number", "full_name", "enrolled_photo", "try_photos"])
+        writer.writerows([f.personal_id_number, f.full_name, f.enrolled_photo,
+                          " ".join(str(p) for p in f.other_photos)] for f in seeded)
+    typer.echo(f"{len(seeded)} demo faces enrolled (who, and photos to try: {listed})")

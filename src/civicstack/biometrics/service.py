@@ -30,7 +30,7 @@ from civicstack.biometrics.models import (
 from civicstack.biometrics.site import BiometricsSite
 from civicstack.identity import photos
 from civicstack.identity import service as identity
-from civicstack.kit import audit
+from civicstack.kit import audit, events
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
 from civicstack.kit.db import as_utc, transaction
@@ -109,6 +109,7 @@ def withdraw_consent(session: Session, site: BiometricsSite, personal_id_number:
         raise Conflict("you have not consented to face biometrics")
     consent.withdrawn_at = now()
     _delete_template(session, site, personal_id_number, "withdrawn")
+    events.publish(session, events.FACE_TEMPLATE_REVOKED, personal_id_number)
     audit.record(session, Actor("citizen", personal_id_number), "biometrics.consent.withdraw",
                  subject_type="person", subject_id=personal_id_number,
                  purpose="face biometrics")
@@ -214,6 +215,7 @@ def decide_case(session: Session, site: BiometricsSite, actor: Actor, case_id: i
         raise Conflict("this case has already been decided")
     if same_person_fraud:
         _delete_template(session, site, case.personal_id_number, "confirmed")
+        events.publish(session, events.FACE_TEMPLATE_REVOKED, case.personal_id_number)
     else:
         case.status, case.decided_at = "cleared", now()
         _release_if_clear(session, case.personal_id_number)

@@ -15,10 +15,13 @@ from sqlalchemy.orm import Session
 
 PERSON_DECEASED = "person.deceased"
 ACCOUNT_AWAITS_APPROVAL = "identity.account.awaits_approval"  # a level-1 phone was proven
+FACE_TEMPLATE_REVOKED = "biometrics.template.revoked"  # consent withdrawn, or a false identity
 
 SUBSCRIBERS: dict[str, tuple[str, ...]] = {
     PERSON_DECEASED: ("civicstack.wallet.service:revoke_documents_of_deceased",),
     ACCOUNT_AWAITS_APPROVAL: ("civicstack.biometrics.service:queue_registration_match",),
+    # Copies made for journeys must not outlive the enrolment they were copied from.
+    FACE_TEMPLATE_REVOKED: ("civicstack.travel.service:delete_copies_of",),
 }
 
 

@@ -3,6 +3,9 @@ and their credentials, the purge after departure, and the demo's travel data."""
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import typer
 
 from civicstack.config import get_settings
@@ -100,9 +103,16 @@ def purge(hours: int | None = typer.Option(
 @travel_app.command("demo")
 @reports_domain_errors
 def seed_demo(passenger: list[str] = typer.Option(
-        [], help="PID=Full name of a demo passenger on VN213 (repeatable).")) -> None:
+        [], help="PID=Full name of a demo passenger on VN213 (repeatable)."),
+              passengers_csv: Path | None = typer.Option(
+        None, help="More passengers: a CSV with personal_id_number and full_name columns "
+                   "(e.g. the demo-faces.csv `biometrics demo` writes).")) -> None:
     """Seed the demo's airports, flights, devices and urban sites (once)."""
     passengers = [demo.Passenger(*entry.split("=", 1)) for entry in passenger if "=" in entry]
+    if passengers_csv is not None and passengers_csv.exists():
+        with passengers_csv.open(encoding="utf-8", newline="") as handle:
+            passengers += [demo.Passenger(row["personal_id_number"], row["full_name"])
+                           for row in csv.DictReader(handle)]
     with cli_transaction() as session:
         issued = demo.seed(session, CLI_ACTOR, _pepper(), get_settings().data_dir, passengers)
     if issued is None:

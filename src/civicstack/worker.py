@@ -1,0 +1,74 @@
+"""The app's background jobs, run in its lifespan beside the requests, never inside one:
+level-1 selfies matched against the ID-card face (about a second each), and the purge of
+flight data and face copies past their delay after departure. Each job also has a CLI
+command (`biometrics match-registrations`, `travel purge`) for operators and tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+
+import structlog
+from anyio import to_thread
+from fastapi import FastAPI
+
+from civicstack.biometrics import service as biometrics
+from civicstack.kit.db import transaction
+from civicstack.travel import service as travel
+
+TICK_SECONDS = 3.0
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Job:
+    name: str
+    every_s: float
+    run: Callable[[FastAPI], object]
+    due_at: float = 0.0
+
+
+def _match_registrations(app: FastAPI) -> object:
+    state = app.state
+    outcomes = biometrics.run_registration_matches(state.session_factory, state.biometrics,
+                                                   state.photo_vault)
+    return {pid: outcome.value for pid, outcome in outcomes.items()} or None
+
+
+def _purge_travel(app: FastAPI) -> object:
+    with transaction(app.state.session_factory) as session:
+        report = travel.purge(session, app.state.settings.travel_purge_hours)
+    return report if report.flights or report.bookings or report.tokens or report.pass_tokens \
+        else None
+
+
+async def _run_forever(app: FastAPI, jobs: list[Job]) -> None:
+    while True:
+        for job in jobs:
+            if time.monotonic() < job.due_at:
+                continue
+            job.due_at = time.monotonic() + job.every_s
+            try:
+                done = await to_thread.run_sync(job.run, app)
+                if done:
+                    log.info("background_job", job=job.name, result=str(done))
+            except Exception:  # retried next round: the loop must outlive one bad row
+                log.exception("background_job_failed", job=job.name)
+        await asyncio.sleep(TICK_SECONDS)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    jobs = [Job("registration_matches", TICK_SECONDS, _match_registrations),
+            Job("travel_purge", 600, _purge_travel)]
+    task = asyncio.create_task(_run_forever(app, jobs))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+        app.state.biometrics.gallery.save()

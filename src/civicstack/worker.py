@@ -41,8 +41,7 @@ def _match_registrations(app: FastAPI) -> object:
 def _purge_travel(app: FastAPI) -> object:
     with transaction(app.state.session_factory) as session:
         report = travel.purge(session, app.state.settings.travel_purge_hours)
-    return report if report.flights or report.bookings or report.tokens or report.pass_tokens \
-        else None
+    return report if any(vars(report).values()) else None
 
 
 async def _run_forever(app: FastAPI, jobs: list[Job]) -> None:

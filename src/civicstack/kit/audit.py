@@ -101,13 +101,11 @@ def record(
     session: Session, actor: Actor, action: str, *, subject_type: str, subject_id: str,
     purpose: str, detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry in the caller's transaction, so the audit and the act commit together."""
+    """Append one entry in the caller's transaction, so the audit and the act commit together.
+    The head row (made by migration 0017) is locked: concurrent appends queue on it."""
     head = session.execute(
         select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        head = AuditChainHead(id=1, last_seq=0, last_hash=GENESIS_HASH)
-        session.add(head)
+    ).scalar_one()
     entry = AuditEntry(
         seq=head.last_seq + 1, occurred_at=datetime.now(UTC), actor=str(actor), action=action,
         subject_type=subject_type, subject_id=subject_id, purpose=purpose,

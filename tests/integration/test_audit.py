@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
@@ -75,3 +77,20 @@ def test_entries_for_subject_lists_newest_first(session_factory: sessionmaker[Se
     with transaction(session_factory) as session:
         entries = audit.entries_for_subject(session, "person", "001190012341")
     assert [e.detail["n"] for e in entries] == [1]
+
+
+def test_concurrent_appends_queue_on_the_head_and_keep_the_chain(
+        session_factory: sessionmaker[Session]) -> None:
+    """Two writers at once (a request and the background worker, say): each entry gets its
+    own sequence number and the chain still verifies, on SQLite too."""
+    def writer(number: int) -> None:
+        for _ in range(15):
+            with transaction(session_factory) as session:
+                session.execute(text("SELECT 1"))  # a read before the first write, as requests do
+                audit.record(session, audit.SYSTEM, "test.concurrent", subject_type="test",
+                             subject_id=str(number), purpose="concurrency check")
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        list(pool.map(writer, range(3)))
+    report = _verify(session_factory)
+    assert (report.ok, report.entries_checked) == (True, 45)

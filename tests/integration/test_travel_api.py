@@ -61,8 +61,8 @@ def test_an_airline_registers_a_flight_and_uploads_its_manifest(site: Site, airp
     assert flight["number"] == "VN213"
     assert flight["gate"] == "12"
     assert flight["boarding_open"] is False
-    again = upload(site, airport.vn_key, vn213, booking("AN0001", "001090000555", seat="3C"),
-                   booking("NEW003", "001090000777", "Phạm Thị Cúc", "4D"))
+    again = upload(site, airport.vn_key, vn213, booking("AN0001", "048085000555", seat="3C"),
+                   booking("NEW003", "048085000777", "Phạm Thị Cúc", "4D"))
     assert again.status_code == 422  # AN0001's locator now names another passenger
     assert again.json()["errors"][0]["field"] == "bookings[0].personal_id_number"
     with transaction(site.app.state.session_factory) as session:
@@ -74,7 +74,7 @@ def test_a_manifest_with_bad_rows_is_refused_row_by_row_and_nothing_is_written(
         site: Site, airport: Airport) -> None:
     flight_id = register_flight(site, airport.vn_key)
     response = upload(site, airport.vn_key, flight_id,
-                      booking("GOOD01", "001090000001"),
+                      booking("GOOD01", "048085000001"),
                       booking("bad", "12345", seat="999"),
                       booking("GOOD01", "001090000002", bags=12),
                       "not an object")

@@ -11,15 +11,13 @@ from __future__ import annotations
 import enum
 import random
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.biometrics import liveness, repository
-from civicstack.biometrics.faces import Embedding, FaceReading, FaceRefused, distance
+from civicstack.biometrics.faces import Embedding, FaceReading, FaceRefused, Refusal, distance
 from civicstack.biometrics.models import (
     DuplicateCase,
     FaceConsent,
@@ -133,8 +131,8 @@ def enrol_from_id_card(session: Session, site: BiometricsSite, actor: Actor,
     """An official enrols the face of the ID-card photo, the person in front of them having
     consented; scope-checked and audited like any read of the person."""
     actor.require(Permission.BIOMETRICS_ENROL)
+    reading = read_face(site, image)  # before the first write: no lock held while dlib works
     registry.get_person(session, actor, personal_id_number, "face enrolment from the ID card")
-    reading = read_face(site, image)
     record_consent(session, personal_id_number, "police")
     return _store(session, site, actor, personal_id_number, reading, Source.ID_CARD)
 
@@ -263,8 +261,8 @@ def verify(session: Session, site: BiometricsSite, actor: Actor, personal_id_num
            image: bytes, purpose: str) -> Verification:
     """1:1: is the face in this image the enrolled face of this person? Logged either way."""
     actor.require(Permission.BIOMETRICS_VERIFY)
+    reading = read_face(site, image)  # before the first write: no lock held while dlib works
     registry.get_person(session, actor, personal_id_number, purpose)
-    reading = read_face(site, image)
     return compare(session, site, actor, personal_id_number, reading.embedding, purpose)
 
 
@@ -296,11 +294,15 @@ def verify_live(session: Session, site: BiometricsSite, actor: Actor, challenge_
     """The frames must answer the challenge (spent by this call, pass or fail); only then is
     the most frontal frame matched 1:1 against the person's enrolment."""
     actor.require(Permission.BIOMETRICS_VERIFY)
-    registry.get_person(session, actor, personal_id_number, purpose)
     if len(frames) > MAX_FRAMES:
         raise Invalid("frames", "send one photo for each instruction, no more")
-    asked = _spend_challenge(session, actor, challenge_id)
-    checked = liveness.check(site.engine, asked, frames, site.threshold)
+    # The frames are read (seconds of dlib) before the first write, then the challenge is
+    # spent under a row lock, which refuses a second answer that raced this one.
+    asked = _usable_challenge(session, actor, challenge_id)
+    steps = liveness.Challenge(tuple(liveness.Pose(p) for p in asked.steps.split(",")))
+    checked = liveness.check(site.engine, steps, frames, site.threshold)
+    registry.get_person(session, actor, personal_id_number, purpose)
+    _usable_challenge(session, actor, challenge_id, lock=True).used_at = now()
     audit.record(session, actor, "biometrics.liveness", subject_type="person",
                  subject_id=personal_id_number, purpose=purpose,
                  detail={"passed": checked.passed,
@@ -311,16 +313,17 @@ def verify_live(session: Session, site: BiometricsSite, actor: Actor, challenge_
                                              checked.frontal_embedding, purpose))
 
 
-def _spend_challenge(session: Session, actor: Actor, challenge_id: str) -> liveness.Challenge:
-    challenge = session.get(LivenessChallenge, challenge_id, with_for_update=True)
+def _usable_challenge(session: Session, actor: Actor, challenge_id: str,
+                      lock: bool = False) -> LivenessChallenge:
+    challenge = session.get(LivenessChallenge, challenge_id, with_for_update=lock,
+                            populate_existing=lock)
     if challenge is None:
         raise NotFound("no such liveness challenge: ask for a new one")
     if challenge.issued_to != str(actor):
         raise Forbidden("this liveness challenge was given to another caller")
     if challenge.used_at is not None or as_utc(challenge.expires_at) <= now():
         raise Conflict("this liveness challenge is spent or expired: ask for a new one")
-    challenge.used_at = now()
-    return liveness.Challenge(tuple(liveness.Pose(p) for p in challenge.steps.split(",")))
+    return challenge
 
 
 def compare(session: Session, site: BiometricsSite, actor: Actor, personal_id_number: str,
@@ -353,33 +356,39 @@ class MatchOutcome(enum.StrEnum):
 
 def run_registration_matches(factory: sessionmaker[Session], site: BiometricsSite,
                              vault: photos.PhotoVault, limit: int = 50) -> dict[str, MatchOutcome]:
-    """Take queued registrations one transaction each, so one failure never blocks the rest."""
+    """Each queued registration in short transactions of its own, the slow face read between
+    them, so no write lock is held while dlib works (SQLite has one writer) and one failure
+    never blocks the rest. A crash before the second transaction leaves the row queued."""
     with transaction(factory) as session:
         queued = repository.queued_registrations(session, limit)
     outcomes: dict[str, MatchOutcome] = {}
     for personal_id_number in queued:
-        with _claimed(factory, personal_id_number) as session:
-            if session is not None:
-                outcomes[personal_id_number] = _match_registration(
-                    session, site, vault, personal_id_number)
+        with transaction(factory) as session:
+            selfie = identity.registration_selfie(session, vault, personal_id_number,
+                                                  FACE_MATCHER)
+        reading = _read_selfie(site, selfie)
+        with transaction(factory) as session:
+            if repository.dequeue_registration(session, personal_id_number):
+                outcomes[personal_id_number] = _settle_registration(
+                    session, site, personal_id_number, reading)
     return outcomes
 
 
-@contextmanager
-def _claimed(factory: sessionmaker[Session], personal_id_number: str) -> Iterator[Session | None]:
-    with transaction(factory) as session:
-        yield session if repository.dequeue_registration(session, personal_id_number) else None
-
-
-def _match_registration(session: Session, site: BiometricsSite, vault: photos.PhotoVault,
-                        personal_id_number: str) -> MatchOutcome:
-    selfie = identity.registration_selfie(session, vault, personal_id_number, FACE_MATCHER)
+def _read_selfie(site: BiometricsSite, selfie: bytes | None) -> FaceReading | Refusal | None:
     if selfie is None:
-        return MatchOutcome.GONE
+        return None
     try:
-        reading = site.engine.read(selfie)
+        return site.engine.read(selfie)
     except FaceRefused as refused:
-        _note(session, personal_id_number, MatchOutcome.UNUSABLE, {"refusal": refused.refusal})
+        return refused.refusal
+
+
+def _settle_registration(session: Session, site: BiometricsSite, personal_id_number: str,
+                         reading: FaceReading | Refusal | None) -> MatchOutcome:
+    if reading is None or not identity.awaits_approval(session, personal_id_number):
+        return MatchOutcome.GONE  # an official decided meanwhile, or the account is gone
+    if isinstance(reading, Refusal):
+        _note(session, personal_id_number, MatchOutcome.UNUSABLE, {"refusal": reading.value})
         return MatchOutcome.UNUSABLE
     card = repository.template_of(session, personal_id_number)
     if card is None or card.source != Source.ID_CARD.value:

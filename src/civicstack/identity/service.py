@@ -334,12 +334,17 @@ def approve(session: Session, actor: Actor, personal_id_number: str, reason: str
                  subject_id=personal_id_number, purpose=reason, detail={"level": account.level})
 
 
+def awaits_approval(session: Session, personal_id_number: str) -> bool:
+    account = _account(session, personal_id_number)
+    return account is not None and account.status == AccountStatus.PENDING_APPROVAL.value
+
+
 def registration_selfie(session: Session, vault: photos.PhotoVault, personal_id_number: str,
                         matcher: Actor) -> bytes | None:
     """The selfie of an account still waiting for approval, opened for the face matcher (an
     audited read); None once the account is no longer waiting."""
     account = _account(session, personal_id_number)
-    if account is None or account.status != AccountStatus.PENDING_APPROVAL.value:
+    if account is None or not awaits_approval(session, personal_id_number):
         return None
     photo = session.get(CitizenFacePhoto, account.id)
     if photo is None:
@@ -353,7 +358,7 @@ def approve_by_face(session: Session, personal_id_number: str, matcher: Actor,
                     distance: float) -> None:
     """The rule of level 1: the account is approved when its selfie matches the ID-card face."""
     account = _account(session, personal_id_number)
-    if account is None or account.status != AccountStatus.PENDING_APPROVAL.value:
+    if account is None or not awaits_approval(session, personal_id_number):
         raise Conflict("this account is not waiting for approval")
     account.status = AccountStatus.ACTIVE.value
     audit.record(session, matcher, "identity.account.approve", subject_type="person",

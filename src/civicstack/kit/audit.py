@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, select
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from civicstack.kit import authz
@@ -102,10 +102,14 @@ def record(
     purpose: str, detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry in the caller's transaction, so the audit and the act commit together.
-    The head row (made by migration 0017) is locked: concurrent appends queue on it."""
-    head = session.execute(
-        select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()
-    ).scalar_one()
+
+    Concurrent appends queue on the head row (made by migration 0017). A no-op UPDATE takes
+    the lock before the head is read: a row lock on PostgreSQL, and on SQLite, which ignores
+    SELECT ... FOR UPDATE, the database's write lock, so the head read next is the latest."""
+    session.execute(update(AuditChainHead).where(AuditChainHead.id == 1)
+                    .values(last_seq=AuditChainHead.last_seq))
+    head = session.execute(select(AuditChainHead).where(AuditChainHead.id == 1)
+                           .execution_options(populate_existing=True)).scalar_one()
     entry = AuditEntry(
         seq=head.last_seq + 1, occurred_at=datetime.now(UTC), actor=str(actor), action=action,
         subject_type=subject_type, subject_id=subject_id, purpose=purpose,

@@ -6,22 +6,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
-from joserfc.jws import extract_compact
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from civicstack.kit import audit
+from civicstack.kit import assertions, audit
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
 from civicstack.kit.errors import Conflict, Invalid, NotFound
@@ -36,7 +33,7 @@ from civicstack.oidc.protocol import (
 )
 
 AUTH_METHODS = ("client_secret_basic", "private_key_jwt")
-ASSERTION_ALGORITHMS = ["ES256", "RS256", "PS256"]
+ASSERTION_ALGORITHMS = assertions.ALGORITHMS
 
 
 @dataclass(frozen=True)
@@ -187,54 +184,26 @@ def _by_secret(session: Session, pepper: str, encoded: str) -> OidcClient:
 
 def _by_assertion(session: Session, credentials: ClientCredentials) -> OidcClient:
     assertion = credentials.form.get("client_assertion", "")
-    client = active_client(session, _claimed_issuer(assertion))
-    if client is None or client.auth_method != "private_key_jwt" or client.jwks is None:
-        raise _unauthenticated("unknown client or not registered for private_key_jwt")
-    claims = _verified_assertion(assertion, client, credentials.audiences)
-    _spend_jti(session, client.client_id, str(claims["jti"]), int(claims["exp"]))
+    try:
+        client = active_client(session, assertions.claimed_issuer(assertion))
+        if client is None or client.auth_method != "private_key_jwt" or client.jwks is None:
+            raise _unauthenticated("unknown client or not registered for private_key_jwt")
+        claims = assertions.verified_claims(assertion, client.jwks, client.client_id,
+                                            list(credentials.audiences),
+                                            ASSERTION_LONGEST_LIFE, now())
+    except assertions.AssertionRefused as refused:
+        raise _unauthenticated(str(refused)) from None
+    _spend_jti(session, client.client_id, str(claims["jti"]), assertions.expiry(claims))
     return client
 
 
-def _claimed_issuer(assertion: str) -> str:
-    """Who the assertion says it is from, read before verification only to find the keys to
-    verify it with."""
-    try:
-        claims = json.loads(extract_compact(assertion.encode()).payload)
-    except (JoseError, ValueError):
-        raise _unauthenticated("the client assertion is not a signed JWT") from None
-    return str(claims.get("iss", "")) if isinstance(claims, dict) else ""
-
-
-def _verified_assertion(assertion: str, client: OidcClient,
-                        audiences: tuple[str, ...]) -> dict[str, Any]:
-    keys = KeySet.import_key_set(client.jwks)  # type: ignore[arg-type]
-    try:
-        token = jwt.decode(assertion, keys, algorithms=ASSERTION_ALGORITHMS)
-        jwt.JWTClaimsRegistry(
-            iss={"essential": True, "value": client.client_id},
-            sub={"essential": True, "value": client.client_id},
-            aud={"essential": True, "values": list(audiences)},
-            exp={"essential": True}, jti={"essential": True},
-        ).validate(token.claims)
-    except (JoseError, ValueError):
-        raise _unauthenticated("the client assertion failed verification") from None
-    if aware_timestamp(int(token.claims["exp"])) > now() + ASSERTION_LONGEST_LIFE:
-        raise _unauthenticated("client assertions may live at most one hour")
-    return dict(token.claims)
-
-
-def aware_timestamp(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
-
-
-def _spend_jti(session: Session, client_id: str, jti: str, expires: int) -> None:
+def _spend_jti(session: Session, client_id: str, jti: str, expires: datetime) -> None:
     """Each assertion is good once; the unique index settles concurrent replays."""
     moment = now()
     session.execute(delete(UsedAssertion).where(  # forget the expired ones
         UsedAssertion.expires_at < moment))
     try:
         with session.begin_nested():
-            session.add(UsedAssertion(client_id=client_id, jti=jti[:200],
-                                      expires_at=aware_timestamp(expires)))
+            session.add(UsedAssertion(client_id=client_id, jti=jti[:200], expires_at=expires))
     except IntegrityError:
         raise _unauthenticated("this client assertion was already used") from None

@@ -1,0 +1,57 @@
+"""Signed JWT assertions a system presents to prove who it is (RFC 7523, the private_key_jwt
+client authentication): who it claims to be, then the signature against that caller's
+registered public keys and the claims iss = sub = the caller, aud, exp and jti.
+
+Shared by single sign-on's relying parties (oidc/clients.py) and the data exchange's members
+(exchange/); each keeps its own record of spent `jti` values, since each owns its callers.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from joserfc.jws import extract_compact
+
+ALGORITHMS = ["ES256", "RS256", "PS256"]
+
+
+class AssertionRefused(Exception):
+    """Why the assertion is not accepted, in words for the caller's developers."""
+
+
+def claimed_issuer(assertion: str) -> str:
+    """Who the assertion says it is from, read before verification only to find the keys to
+    verify it with."""
+    try:
+        claims = json.loads(extract_compact(assertion.encode()).payload)
+    except (JoseError, ValueError):
+        raise AssertionRefused("the client assertion is not a signed JWT") from None
+    return str(claims.get("iss", "")) if isinstance(claims, dict) else ""
+
+
+def verified_claims(assertion: str, jwks: dict[str, Any], caller: str,
+                    audiences: list[str], longest_life: timedelta,
+                    moment: datetime) -> dict[str, Any]:
+    keys = KeySet.import_key_set(jwks)  # type: ignore[arg-type]
+    try:
+        token = jwt.decode(assertion, keys, algorithms=ALGORITHMS)
+        jwt.JWTClaimsRegistry(
+            iss={"essential": True, "value": caller}, sub={"essential": True, "value": caller},
+            aud={"essential": True, "values": audiences},
+            exp={"essential": True}, jti={"essential": True},
+        ).validate(token.claims)
+    except (JoseError, ValueError):
+        raise AssertionRefused("the client assertion failed verification") from None
+    if expiry(token.claims) > moment + longest_life:
+        raise AssertionRefused(
+            f"client assertions may live at most {int(longest_life.total_seconds())} s")
+    return dict(token.claims)
+
+
+def expiry(claims: dict[str, Any]) -> datetime:
+    return datetime.fromtimestamp(int(claims["exp"]), UTC)

@@ -12,6 +12,7 @@ from civicstack.biometrics import console_web as biometrics_console_web
 from civicstack.biometrics import web as biometrics_web
 from civicstack.biometrics.site import biometrics_site
 from civicstack.config import Settings, get_settings
+from civicstack.exchange import api as exchange_api
 from civicstack.identity import console_web, passkeys_web
 from civicstack.identity import web as identity_web
 from civicstack.identity.photos import PhotoVault
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.payments = LocalTreasury(settings.data_dir / "treasury")
     app.state.result_signer = LocalAgencySigner(settings.data_dir / "keys" / "agencies")
     app.state.biometrics = biometrics_site(settings)
+    app.state.exchange_keys = KeyRing(settings.data_dir / "keys" / "exchange", ("ES256",))
     app.state.travel = travel_site(settings, app.state.biometrics)
 
     install_problem_handlers(app)
@@ -118,6 +120,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(travel_api.router, prefix="/api/v1")
     app.include_router(travel_web.router)
     app.include_router(biometrics_api.router, prefix="/api/v1")
+    app.include_router(exchange_api.router, prefix="/api/v1")
+    app.include_router(exchange_api.public)
     app.include_router(biometrics_web.router)
     app.include_router(biometrics_console_web.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -8,6 +8,7 @@ from sqlalchemy.exc import OperationalError
 
 from civicstack.biometrics.cli import biometrics_app
 from civicstack.config import get_settings
+from civicstack.exchange.cli import exchange_app
 from civicstack.identity.cli import official_app
 from civicstack.kit import apikeys, audit, migrate
 from civicstack.kit.authz import Role
@@ -48,6 +49,7 @@ app.add_typer(wallet_app, name="wallet")
 app.add_typer(services_app, name="services")
 app.add_typer(travel_app, name="travel")
 app.add_typer(biometrics_app, name="biometrics")
+app.add_typer(exchange_app, name="exchange")
 
 
 @db_app.command("upgrade")

@@ -17,6 +17,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import extract_compact
 
+from civicstack.kit.errors import Invalid
+
 ALGORITHMS = ["ES256", "RS256", "PS256"]
 
 
@@ -55,3 +57,13 @@ def verified_claims(assertion: str, jwks: dict[str, Any], caller: str,
 
 def expiry(claims: dict[str, Any]) -> datetime:
     return datetime.fromtimestamp(int(claims["exp"]), UTC)
+
+
+def check_public_jwks(jwks: dict[str, Any] | None) -> None:
+    """A caller registers public keys only: at least one, none with a private part."""
+    try:
+        keys = KeySet.import_key_set(jwks or {"keys": []})  # type: ignore[arg-type]
+    except (JoseError, ValueError, KeyError, TypeError) as exc:
+        raise Invalid("jwks", f"not a usable JWK set: {exc}") from None
+    if not list(keys) or any(key.is_private for key in keys):
+        raise Invalid("jwks", "give the client's public keys (at least one, no private parts)")

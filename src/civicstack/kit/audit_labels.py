@@ -88,6 +88,7 @@ ACTOR_KINDS = {
     "cli": N_("Operator"),
     "system": N_("System"),
     "issuer": N_("Issuing agency"),
+    "exchange": N_("Connected agency system (data exchange)"),
     "airline": N_("Airline"),
     "touchpoint": N_("Travel gate or kiosk"),
 }

@@ -43,6 +43,7 @@ class Permission(enum.StrEnum):
     BIOMETRICS_ENROL = "biometrics:enrol"  # enrol a face from the ID-card photo
     BIOMETRICS_REVIEW = "biometrics:review"  # decide de-duplication cases
     BIOMETRICS_VERIFY = "biometrics:verify"  # 1:1 face verification against an enrolment
+    EXCHANGE_MANAGE = "exchange:manage"  # data-exchange members and sharing agreements
     AUDIT_READ = "audit:read"
     OFFICIALS_MANAGE = "officials:manage"
 

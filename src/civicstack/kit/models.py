@@ -1,6 +1,7 @@
 """Imports every domain's models so Alembic and the tests see one complete metadata."""
 
 from civicstack.biometrics import models as biometrics_models
+from civicstack.exchange import models as exchange_models
 from civicstack.identity import models as identity_models
 from civicstack.kit import apikeys, audit, outbox
 from civicstack.kit.db import Base
@@ -13,6 +14,6 @@ from civicstack.wallet import models as wallet_models
 
 metadata = Base.metadata
 
-__all__ = ["apikeys", "audit", "biometrics_models", "identity_models", "metadata", "oidc_models",
-           "organisation_models", "outbox", "registry_models", "services_models", "travel_models",
-           "wallet_models"]
+__all__ = ["apikeys", "audit", "biometrics_models", "exchange_models", "identity_models",
+           "metadata", "oidc_models", "organisation_models", "outbox", "registry_models",
+           "services_models", "travel_models", "wallet_models"]

@@ -12,8 +12,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -91,7 +89,7 @@ def _check_new_client(new: NewClient) -> None:
     if new.auth_method not in AUTH_METHODS:
         raise Invalid("auth_method", f"use one of {', '.join(AUTH_METHODS)}")
     if new.auth_method == "private_key_jwt":
-        _check_jwks(new.jwks)
+        assertions.check_public_jwks(new.jwks)
     unknown = set(new.scopes) - set(SUPPORTED_SCOPES)
     if "openid" not in new.scopes or unknown:
         raise Invalid("scope", f"scopes must include openid and come from {SUPPORTED_SCOPES}")
@@ -108,15 +106,6 @@ def _check_redirect_uri(uri: str) -> None:
             (parts.scheme == "http" and not loopback):
         raise Invalid("redirect_uri", f"{uri!r}: use an absolute https URI without a fragment "
                       "(http only on loopback, for development)")
-
-
-def _check_jwks(jwks: dict[str, Any] | None) -> None:
-    try:
-        keys = KeySet.import_key_set(jwks or {"keys": []})  # type: ignore[arg-type]
-    except (JoseError, ValueError, KeyError, TypeError) as exc:
-        raise Invalid("jwks", f"not a usable JWK set: {exc}") from None
-    if not list(keys) or any(key.is_private for key in keys):
-        raise Invalid("jwks", "give the client's public keys (at least one, no private parts)")
 
 
 def list_clients(session: Session, actor: Actor) -> list[OidcClient]:

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicstack.exchange.models import ExchangeLogHead, ExchangeMessage
+from civicstack.kit.audit import GENESIS_HASH, locked_head
 from civicstack.kit.db import as_utc
 
-GENESIS_HASH = "0" * 64
 CHAINED = ("seq", "occurred_at", "member", "dataset", "subject_id", "purpose", "agreement_id",
            "outcome", "reason", "request_digest", "response_digest", "latency_ms")
 
@@ -34,11 +34,8 @@ def _link(prev_hash: str, message: ExchangeMessage) -> str:
 
 
 def append(session: Session, **fields: Any) -> ExchangeMessage:
-    """Chain one message in the caller's transaction (see kit/audit.record for the lock)."""
-    session.execute(update(ExchangeLogHead).where(ExchangeLogHead.id == 1)
-                    .values(last_seq=ExchangeLogHead.last_seq))
-    head = session.execute(select(ExchangeLogHead).where(ExchangeLogHead.id == 1)
-                           .execution_options(populate_existing=True)).scalar_one()
+    """Chain one message in the caller's transaction; concurrent appends queue on the head."""
+    head = locked_head(session, ExchangeLogHead)
     message = ExchangeMessage(seq=head.last_seq + 1, occurred_at=datetime.now(UTC),
                               prev_hash=head.last_hash, **fields)
     message.entry_hash = _link(head.last_hash, message)

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from civicstack.kit.audit import ChainHead
 from civicstack.kit.db import Base
 
 
@@ -64,14 +65,10 @@ class SpentMemberAssertion(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
-class ExchangeLogHead(Base):
-    """The last link of the message log; made by the migration, locked by each append."""
+class ExchangeLogHead(ChainHead, Base):
+    """The last link of the message log; made by migration 0018."""
 
     __tablename__ = "exchange_log_head"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    last_seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
-    last_hash: Mapped[str] = mapped_column(String(64))
 
 
 class ExchangeMessage(Base):

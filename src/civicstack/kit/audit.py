@@ -12,7 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -39,12 +39,30 @@ class AuditEntry(Base):
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
-class AuditChainHead(Base):
-    __tablename__ = "audit_chain_head"
+class ChainHead:
+    """The last link of a hash-chained log (this audit log, the exchange's message log): one
+    row, made by a migration, locked by every append (locked_head)."""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_seq: Mapped[int] = mapped_column(BigInteger)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+Head = TypeVar("Head", bound=ChainHead)
+
+
+def locked_head(session: Session, model: type[Head]) -> Head:
+    """The head row, locked until the caller's transaction ends, so concurrent appends queue.
+    A no-op UPDATE takes the lock before the head is read: a row lock on PostgreSQL, and on
+    SQLite, which ignores SELECT ... FOR UPDATE, the database's write lock, so the head read
+    next is the latest."""
+    session.execute(update(model).where(model.id == 1).values(last_seq=model.last_seq))
+    return session.execute(select(model).where(model.id == 1)
+                           .execution_options(populate_existing=True)).scalar_one()
+
+
+class AuditChainHead(ChainHead, Base):
+    __tablename__ = "audit_chain_head"
 
 
 @dataclass(frozen=True)
@@ -101,15 +119,9 @@ def record(
     session: Session, actor: Actor, action: str, *, subject_type: str, subject_id: str,
     purpose: str, detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry in the caller's transaction, so the audit and the act commit together.
-
-    Concurrent appends queue on the head row (made by migration 0017). A no-op UPDATE takes
-    the lock before the head is read: a row lock on PostgreSQL, and on SQLite, which ignores
-    SELECT ... FOR UPDATE, the database's write lock, so the head read next is the latest."""
-    session.execute(update(AuditChainHead).where(AuditChainHead.id == 1)
-                    .values(last_seq=AuditChainHead.last_seq))
-    head = session.execute(select(AuditChainHead).where(AuditChainHead.id == 1)
-                           .execution_options(populate_existing=True)).scalar_one()
+    """Append one entry in the caller's transaction, so the audit and the act commit together;
+    concurrent appends queue on the head row (made by migration 0017)."""
+    head = locked_head(session, AuditChainHead)
     entry = AuditEntry(
         seq=head.last_seq + 1, occurred_at=datetime.now(UTC), actor=str(actor), action=action,
         subject_type=subject_type, subject_id=subject_id, purpose=purpose,

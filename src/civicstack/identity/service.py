@@ -326,44 +326,48 @@ def approve(session: Session, actor: Actor, personal_id_number: str, reason: str
     """An official confirms the applicant when no ID-card face could settle it (biometrics)."""
     actor.require(Permission.IDENTITY_APPROVE)
     registry.get_person(session, actor, personal_id_number, reason)  # audited, scope-checked
-    account = _account(session, personal_id_number)
-    if account is None or account.status != AccountStatus.PENDING_APPROVAL.value:
+    _activate(session, actor, personal_id_number, reason, {})
+
+
+def approve_by_face(session: Session, personal_id_number: str, matcher: Actor,
+                    distance: float) -> None:
+    """The rule of level 1: the account is approved when its selfie matches the ID-card face."""
+    _activate(session, matcher, personal_id_number, "eID registration: face match",
+              {"method": "face", "distance": distance})
+
+
+def _activate(session: Session, actor: Actor, personal_id_number: str, purpose: str,
+              detail: dict[str, object]) -> None:
+    account = _waiting_account(session, personal_id_number)
+    if account is None:
         raise Conflict("this account is not waiting for approval")
     account.status = AccountStatus.ACTIVE.value
     audit.record(session, actor, "identity.account.approve", subject_type="person",
-                 subject_id=personal_id_number, purpose=reason, detail={"level": account.level})
+                 subject_id=personal_id_number, purpose=purpose,
+                 detail={"level": account.level, **detail})
+
+
+def _waiting_account(session: Session, personal_id_number: str) -> CitizenAccount | None:
+    account = _account(session, personal_id_number)
+    waiting = account is not None and account.status == AccountStatus.PENDING_APPROVAL.value
+    return account if waiting else None
 
 
 def awaits_approval(session: Session, personal_id_number: str) -> bool:
-    account = _account(session, personal_id_number)
-    return account is not None and account.status == AccountStatus.PENDING_APPROVAL.value
+    return _waiting_account(session, personal_id_number) is not None
 
 
 def registration_selfie(session: Session, vault: photos.PhotoVault, personal_id_number: str,
                         matcher: Actor) -> bytes | None:
     """The selfie of an account still waiting for approval, opened for the face matcher (an
     audited read); None once the account is no longer waiting."""
-    account = _account(session, personal_id_number)
-    if account is None or not awaits_approval(session, personal_id_number):
-        return None
-    photo = session.get(CitizenFacePhoto, account.id)
-    if photo is None:
+    account = _waiting_account(session, personal_id_number)
+    photo = session.get(CitizenFacePhoto, account.id) if account is not None else None
+    if account is None or photo is None:
         return None
     audit.record(session, matcher, "identity.face_photo.read", subject_type="person",
                  subject_id=personal_id_number, purpose="eID registration: face match")
     return vault.open(account.id, photo.sealed)
-
-
-def approve_by_face(session: Session, personal_id_number: str, matcher: Actor,
-                    distance: float) -> None:
-    """The rule of level 1: the account is approved when its selfie matches the ID-card face."""
-    account = _account(session, personal_id_number)
-    if account is None or not awaits_approval(session, personal_id_number):
-        raise Conflict("this account is not waiting for approval")
-    account.status = AccountStatus.ACTIVE.value
-    audit.record(session, matcher, "identity.account.approve", subject_type="person",
-                 subject_id=personal_id_number, purpose="eID registration: face match",
-                 detail={"level": account.level, "method": "face", "distance": distance})
 
 
 def lock_myself(session: Session, personal_id_number: str) -> None:

@@ -22,6 +22,7 @@ from typing import cast
 
 import faiss
 import numpy as np
+from numpy.typing import NDArray
 
 from civicstack.biometrics.faces import EMBEDDING_SIZE, Embedding
 
@@ -58,14 +59,19 @@ class Gallery:
                 pass  # a torn or foreign file: the next sync rebuilds from the database
         return new_index()
 
+    def _id_array(self) -> NDArray[np.int64]:
+        with self._lock:
+            ids: NDArray[np.int64] = faiss.vector_to_array(self._index.id_map)
+            return ids
+
     @property
     def ids(self) -> set[int]:
-        with self._lock:
-            return {int(i) for i in faiss.vector_to_array(self._index.id_map)}
+        return {int(i) for i in self._id_array()}
 
     def fingerprint(self) -> Fingerprint:
-        ids = self.ids
-        return len(ids), sum(ids)
+        """Checked before every search: summed in numpy, without building a set of 1M ints."""
+        ids = self._id_array()
+        return len(ids), int(ids.sum())
 
     def sync(self, wanted: Fingerprint, all_ids: Callable[[], Iterable[int]],
              vectors: Callable[[list[int]], dict[int, Embedding]]) -> None:

@@ -11,8 +11,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import BaseModel
 
 from civicstack.biometrics import service
-from civicstack.biometrics.faces import MAX_BYTES
-from civicstack.biometrics.site import site_of
+from civicstack.biometrics.site import image_bytes, site_of
 from civicstack.kit.deps import DbSession, Operator
 
 router = APIRouter(prefix="/biometrics", tags=["biometrics"])
@@ -31,17 +30,13 @@ class VerificationOut(BaseModel):
     threshold: float
 
 
-async def _image(upload: UploadFile) -> bytes:
-    return await upload.read(MAX_BYTES + 1)  # one byte over is enough to refuse the size
-
-
 @router.post("/enrolments", status_code=201, response_model=EnrolmentOut)
 async def enrol(request: Request, session: DbSession, caller: Operator,
                 personal_id_number: Annotated[str, Form()],
                 image: Annotated[UploadFile, File()]) -> EnrolmentOut:
     """Enrol the ID-card photo of a person who consented at the card counter."""
     done = service.enrol_from_id_card(session, site_of(request), caller, personal_id_number,
-                                      await _image(image))
+                                      await image_bytes(image))
     return EnrolmentOut(personal_id_number=personal_id_number,
                         status="held" if done.held else "active")
 
@@ -52,7 +47,7 @@ async def verify(request: Request, session: DbSession, caller: Operator,
                  image: Annotated[UploadFile, File()]) -> VerificationOut:
     """1:1: is the face in this image the enrolled face of this person? Logged either way."""
     found = service.verify(session, site_of(request), caller, personal_id_number,
-                           await _image(image), purpose)
+                           await image_bytes(image), purpose)
     return _verification_out(personal_id_number, found)
 
 
@@ -95,7 +90,7 @@ async def verify_live(request: Request, session: DbSession, caller: Operator,
                       purpose: Annotated[str, Form()],
                       frames: Annotated[list[UploadFile], File()]) -> LiveVerificationOut:
     """The challenge's frames, in order: liveness first, then 1:1 on the most frontal frame."""
-    images = [await _image(frame) for frame in frames[:service.MAX_FRAMES + 1]]
+    images = [await image_bytes(frame) for frame in frames[:service.MAX_FRAMES + 1]]
     found = service.verify_live(session, site_of(request), caller, challenge_id,
                                 personal_id_number, images, purpose)
     checked = found.liveness

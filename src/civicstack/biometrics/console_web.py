@@ -10,8 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from civicstack.biometrics import service
-from civicstack.biometrics.faces import MAX_BYTES
-from civicstack.biometrics.site import site_of
+from civicstack.biometrics.site import image_bytes, site_of
 from civicstack.identity import console
 from civicstack.kit.audit import Actor
 from civicstack.kit.deps import DbSession
@@ -49,7 +48,7 @@ async def enrol(request: Request, session: DbSession,
     official = console.signed_in_official(request, session)
     if official is None:
         return console.login_redirect(request)
-    image = await photo.read(MAX_BYTES + 1) if photo is not None else b""
+    image = await image_bytes(photo) if photo is not None else b""
     try:
         done = service.enrol_from_id_card(session, site_of(request), official,
                                           personal_id_number.strip(), image)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from fastapi import Request
+from fastapi import Request, UploadFile
 
-from civicstack.biometrics.faces import Embedding, FaceEngine, engine
+from civicstack.biometrics.faces import MAX_BYTES, Embedding, FaceEngine, engine
 from civicstack.biometrics.gallery import Gallery
 from civicstack.config import Settings
 from civicstack.kit.sealing import Sealer, sealer
@@ -47,3 +47,9 @@ def site_of(request: Request) -> BiometricsSite:
     """The app's biometrics, for the routes (built once by the app factory)."""
     site: BiometricsSite = request.app.state.biometrics
     return site
+
+
+async def image_bytes(upload: UploadFile) -> bytes:
+    """An uploaded photo or camera frame, read to at most one byte over the limit: enough for
+    the face pipeline to refuse it as too large without the whole upload in memory."""
+    return await upload.read(MAX_BYTES + 1)

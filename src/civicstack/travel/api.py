@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from pydantic import BaseModel, Field
 
-from civicstack.biometrics import faces
+from civicstack.biometrics.site import image_bytes
 from civicstack.kit.deps import DbSession
 from civicstack.kit.errors import Unauthorized
 from civicstack.travel import frames, service, touchpoints
@@ -161,12 +161,6 @@ def decision_out(decision: touchpoints.Decision) -> DecisionOut:
         fee=decision.fee)
 
 
-async def frame_bytes(image: UploadFile) -> bytes:
-    """At most one byte over the limit is read, so the face pipeline refuses it as too large
-    without the whole upload sitting in memory."""
-    return await image.read(faces.MAX_BYTES + 1)
-
-
 @router.post("/touchpoint/frames")
 async def post_frame(request: Request, device: TouchpointDevice, session: DbSession,
                      image: Annotated[UploadFile, File()],
@@ -174,7 +168,7 @@ async def post_frame(request: Request, device: TouchpointDevice, session: DbSess
                      ) -> DecisionOut:
     """One camera frame, optionally with the scanned boarding pass: pass or fail, and why."""
     return decision_out(frames.decide(session, site_of(request), device,
-                                      await frame_bytes(image), record_locator))
+                                      await image_bytes(image), record_locator))
 
 
 @router.post("/touchpoint/opt-in")
@@ -185,7 +179,7 @@ async def opt_in_at_kiosk(request: Request, device: TouchpointDevice, session: D
     """At a check-in kiosk: the passenger agrees, the frame is matched to their enrolled face,
     the one-flight copy is made and they are checked in."""
     return decision_out(touchpoints.opt_in_at_kiosk(
-        session, site_of(request), device, await frame_bytes(image), record_locator, consent))
+        session, site_of(request), device, await image_bytes(image), record_locator, consent))
 
 
 class ManualCheckIn(BaseModel):

@@ -12,7 +12,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from civicstack.biometrics import faces
+from civicstack.biometrics.site import image_bytes
 from civicstack.identity.web import signed_in_citizen, to_login
 from civicstack.kit.audit import Actor
 from civicstack.kit.deps import DbSession
@@ -154,7 +154,7 @@ async def kiosk_frame(request: Request, session: DbSession, csrf_token: Csrf,
     device = _device(request, session)
     if device is None:
         return RedirectResponse(KIOSK, status_code=303)
-    frame = await image.read(faces.MAX_BYTES + 1)
+    frame = await image_bytes(image)
     if consent and record_locator:
         try:
             decision = touchpoints.opt_in_at_kiosk(session, site_of(request), device, frame,

@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.pepper = load_or_create_secret(settings.data_dir, "apikey-pepper")
     app.state.totp_key = load_or_create_secret(settings.data_dir, "totp-key")  # seals secrets
     app.state.sms_channel = FileMailbox(settings.data_dir / "mailbox")  # demo delivery
-    app.state.photo_vault = PhotoVault(load_or_create_secret(settings.data_dir, "photo-key"))
+    app.state.photo_vault = PhotoVault.of(settings.data_dir)
     app.state.oidc = Provider(settings.issuer, KeyRing(settings.data_dir / "keys"),
                               load_or_create_secret(settings.data_dir, "pairwise-salt"))
 

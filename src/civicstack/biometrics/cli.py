@@ -20,7 +20,6 @@ from civicstack.kit.cli_support import (
     reports_domain_errors,
     session_factory,
 )
-from civicstack.kit.secrets import load_or_create_secret
 
 biometrics_app = typer.Typer(help="Face biometrics: enrolment, the 1:N index, level-1 matches.",
                              no_args_is_help=True)
@@ -55,7 +54,7 @@ def match_registrations() -> None:
     settings = get_settings()
     outcomes = service.run_registration_matches(
         session_factory(), biometrics_site(settings),
-        PhotoVault(load_or_create_secret(settings.data_dir, "photo-key")))
+        PhotoVault.of(settings.data_dir))
     for personal_id_number, outcome in outcomes.items():
         typer.echo(f"{personal_id_number}: {outcome.value}")
     typer.echo(f"{len(outcomes)} registrations matched")

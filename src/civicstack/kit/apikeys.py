@@ -50,21 +50,47 @@ def _digest(pepper: str, secret: str) -> str:
     return hmac.new(pepper.encode(), secret.encode(), hashlib.sha256).hexdigest()
 
 
+# --- tokens: shared with other machine credentials (travel's airlines and devices) ----------
+
+@dataclass(frozen=True)
+class NewToken:
+    lookup_id: str
+    secret_digest: str  # the only part kept
+    token: str  # `prefix_lookupid_secret`, shown once
+
+
+def new_token(pepper: str, prefix: str) -> NewToken:
+    lookup_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
+    return NewToken(lookup_id, _digest(pepper, secret), f"{prefix}_{lookup_id}_{secret}")
+
+
+def split_token(token: str, prefix: str) -> tuple[str, str] | None:
+    """(lookup id, secret) of a well-formed token with this prefix; None otherwise."""
+    parts = token.split("_", 2)
+    return (parts[1], parts[2]) if len(parts) == 3 and parts[0] == prefix else None
+
+
+def secret_matches(pepper: str, expected_digest: str | None, secret: str) -> bool:
+    """Constant time, and as slow for an unknown holder (a dummy digest) as for a known one."""
+    expected = expected_digest or _digest(pepper, "absent")
+    return hmac.compare_digest(expected, _digest(pepper, secret)) and expected_digest is not None
+
+
 def create_key(session: Session, pepper: str, name: str, role: Role,
                scope: Scope = NATIONAL) -> IssuedKey:
     """A key acting as `role` within `scope`. Check the scope's codes against the register
     first (registry.service.scope_for): this module cannot see the register."""
     if session.execute(select(OperatorApiKey).where(OperatorApiKey.name == name)).first():
         raise Conflict(f"an API key named '{name}' already exists")
-    lookup_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
-    key = OperatorApiKey(name=name, lookup_id=lookup_id, secret_digest=_digest(pepper, secret),
-                         created_at=datetime.now(UTC))
+    issued = new_token(pepper, KEY_PREFIX)
+    key = OperatorApiKey(name=name, lookup_id=issued.lookup_id,
+                         secret_digest=issued.secret_digest, created_at=datetime.now(UTC))
     key.set_role_and_scope(role, scope)
     session.add(key)
     audit.record(session, KEY_ADMIN, "apikey.create", subject_type="apikey", subject_id=name,
                  purpose="operator key management",
                  detail={"role": role.value, "scope": str(scope)})
-    return IssuedKey(name, f"{KEY_PREFIX}_{lookup_id}_{secret}", role, scope)
+    return IssuedKey(name, issued.token, role, scope)
 
 
 def revoke_key(session: Session, name: str) -> None:
@@ -83,15 +109,14 @@ def revoke_key(session: Session, name: str) -> None:
 def authenticate(session: Session, pepper: str, token: str) -> audit.Actor:
     """Turn a presented token into the actor it stands for, or refuse (401) without saying
     which part failed."""
-    parts = token.split("_", 2)
-    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+    parts = split_token(token, KEY_PREFIX)
+    if parts is None:
         raise Unauthorized("malformed API key")
+    lookup_id, secret = parts
     key = session.execute(
-        select(OperatorApiKey).where(OperatorApiKey.lookup_id == parts[1])
+        select(OperatorApiKey).where(OperatorApiKey.lookup_id == lookup_id)
     ).scalar_one_or_none()
-    # Compare against a dummy digest when the key is unknown so timing does not reveal it.
-    expected = key.secret_digest if key else _digest(pepper, "absent")
-    valid = hmac.compare_digest(expected, _digest(pepper, parts[2]))
+    valid = secret_matches(pepper, key.secret_digest if key else None, secret)
     if key is None or not valid or key.revoked_at is not None:
         raise Unauthorized("unknown, wrong or revoked API key")
     return audit.Actor("apikey", key.name, key.scope, key.role)

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from civicstack.kit.assertions import SpentJti
 from civicstack.kit.audit import ChainHead
 from civicstack.kit.db import Base
 
@@ -53,7 +54,7 @@ class SharingAgreement(Base):
     created_by: Mapped[str] = mapped_column(String(120))
 
 
-class SpentMemberAssertion(Base):
+class SpentMemberAssertion(SpentJti, Base):
     """`jti` of members' assertions already accepted, until they expire (replay refusal)."""
 
     __tablename__ = "exchange_spent_assertion"
@@ -62,7 +63,6 @@ class SpentMemberAssertion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     member_code: Mapped[str] = mapped_column(String(40))
     jti: Mapped[str] = mapped_column(String(200))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class ExchangeLogHead(ChainHead, Base):

@@ -16,8 +16,7 @@ from typing import Any
 
 from joserfc import jws
 from joserfc.jwk import ECKey, RSAKey
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicstack.exchange import log
@@ -127,14 +126,9 @@ def authenticate(session: Session, assertion: str, audience: str) -> ExchangeMem
 
 
 def _spend(session: Session, member_code: str, jti: str, expires: datetime) -> None:
-    session.execute(delete(SpentMemberAssertion).where(
-        SpentMemberAssertion.expires_at < now()))
-    try:
-        with session.begin_nested():
-            session.add(SpentMemberAssertion(member_code=member_code, jti=jti[:200],
-                                             expires_at=expires))
-    except IntegrityError:
-        raise Unauthorized("this assertion was already used") from None
+    if not assertions.spend_once(session, SpentMemberAssertion(
+            member_code=member_code, jti=jti[:200], expires_at=expires), now()):
+        raise Unauthorized("this assertion was already used")
 
 
 @dataclass(frozen=True)

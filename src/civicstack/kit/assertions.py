@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import extract_compact
+from sqlalchemy import DateTime, delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from civicstack.kit.errors import Invalid
 
@@ -67,3 +70,26 @@ def check_public_jwks(jwks: dict[str, Any] | None) -> None:
         raise Invalid("jwks", f"not a usable JWK set: {exc}") from None
     if not list(keys) or any(key.is_private for key in keys):
         raise Invalid("jwks", "give the client's public keys (at least one, no private parts)")
+
+
+class SpentJti:
+    """A table of `jti` values already accepted, each kept until its assertion expires; the
+    owning domain adds a unique index over (caller, jti)."""
+
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+Spent = TypeVar("Spent", bound=SpentJti)
+
+
+def spend_once(session: Session, spent: Spent, moment: datetime) -> bool:
+    """Record an assertion as used; False when it already was. The unique index settles
+    concurrent replays; the expired records are forgotten first."""
+    table = type(spent)
+    session.execute(delete(table).where(table.expires_at < moment))
+    try:
+        with session.begin_nested():
+            session.add(spent)
+    except IntegrityError:
+        return False
+    return True

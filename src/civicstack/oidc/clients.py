@@ -12,8 +12,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicstack.kit import assertions, audit
@@ -187,12 +186,7 @@ def _by_assertion(session: Session, credentials: ClientCredentials) -> OidcClien
 
 
 def _spend_jti(session: Session, client_id: str, jti: str, expires: datetime) -> None:
-    """Each assertion is good once; the unique index settles concurrent replays."""
-    moment = now()
-    session.execute(delete(UsedAssertion).where(  # forget the expired ones
-        UsedAssertion.expires_at < moment))
-    try:
-        with session.begin_nested():
-            session.add(UsedAssertion(client_id=client_id, jti=jti[:200], expires_at=expires))
-    except IntegrityError:
-        raise _unauthenticated("this client assertion was already used") from None
+    """Each assertion is good once."""
+    if not assertions.spend_once(session, UsedAssertion(client_id=client_id, jti=jti[:200],
+                                                        expires_at=expires), now()):
+        raise _unauthenticated("this client assertion was already used")

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from civicstack.kit.assertions import SpentJti
 from civicstack.kit.db import Base
 
 
@@ -116,7 +117,7 @@ class Consent(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
-class UsedAssertion(Base):
+class UsedAssertion(SpentJti, Base):
     """`jti` of client assertions already accepted, until they expire (replay refusal)."""
 
     __tablename__ = "oidc_used_assertion"
@@ -126,5 +127,4 @@ class UsedAssertion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[str] = mapped_column(String(64))
     jti: Mapped[str] = mapped_column(String(200))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 

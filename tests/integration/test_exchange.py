@@ -4,17 +4,14 @@ detected; the citizen sees each read."""
 
 from __future__ import annotations
 
-import json
-import secrets
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from joserfc import jws, jwt
-from joserfc.jwk import ECKey, KeySet
+from joserfc.jwk import ECKey
 from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from civicstack.cli import app as cli
@@ -25,8 +22,14 @@ from civicstack.kit.authz import Role
 from civicstack.kit.cli_support import CLI_ACTOR
 from civicstack.kit.db import transaction
 from civicstack.kit.errors import Forbidden, Invalid
-from civicstack.registry.models import Person
-from tests.support.api import assert_problem
+from civicstack.registry import service as registry
+from civicstack.registry.models import Person, Sex
+from civicstack.wallet import service as wallet
+from tests.support import exchange
+from tests.support.api import assert_problem, audit_entries
+from tests.support.eid import PASSWORD, make_active_account
+from tests.support.people import CLERK, make_person
+from tests.support.wallet import licence_claims
 from tests.support.web import Site
 
 ENDPOINT = "http://testserver/api/v1/exchange/verify_person"
@@ -37,40 +40,28 @@ PURPOSE = "tax registration check"
 def tax_key(site: Site) -> ECKey:
     """The tax department's system, registered by its public key, with an agreement for two
     fields of verify_person."""
-    key = ECKey.generate_key("P-256", parameters={"kid": "tax-1"})
+    key = exchange.join(site, "mof-tax", name="General Department of Taxation")
     with transaction(site.app.state.session_factory) as session:
-        service.register_member(session, CLI_ACTOR, "mof-tax", "General Department of Taxation",
-                                "ministry", {"keys": [key.as_dict(private=False)]})
         agree(session, ("full_name", "date_of_birth"))
     return key
 
 
-def agree(session: object, fields: tuple[str, ...], dataset: str = "verify_person",
-          ends: date | None = None) -> None:
-    today = date.today()
-    service.add_agreement(session, CLI_ACTOR, service.NewAgreement(  # type: ignore[arg-type]
-        "mof-tax", dataset, fields, PURPOSE, "Law on Tax Administration 2019, art. 26",
-        today - timedelta(days=30), ends or today + timedelta(days=365)))
+def agree(session: Session, fields: tuple[str, ...], dataset: str = "verify_person",
+          ends: date | None = None, consumer: str = "mof-tax") -> None:
+    exchange.agree(session, consumer, dataset, fields, PURPOSE, ends)
 
 
 def assertion(key: ECKey, audience: str = ENDPOINT, issuer: str = "mof-tax") -> str:
-    now = int(time.time())
-    return jwt.encode({"alg": "ES256", "kid": key.kid},
-                      {"iss": issuer, "sub": issuer, "aud": audience, "iat": now,
-                       "exp": now + 120, "jti": secrets.token_hex(8)}, key)
+    return exchange.assertion(key, audience, issuer)
 
 
 def ask(site: Site, key: ECKey, person: Person, dataset: str = "verify_person",
         purpose: str = PURPOSE, token: str | None = None) -> httpx.Response:
+    if token is None:
+        return exchange.read(site, key, "mof-tax", dataset, person.personal_id_number, purpose)
     return site.client.post(f"/api/v1/exchange/{dataset}", json={
         "personal_id_number": person.personal_id_number, "purpose": purpose},
-        headers={"Authorization": f"Bearer {token or assertion(key, f'http://testserver/api/v1/exchange/{dataset}')}"})
-
-
-def opened(site: Site, token: str) -> dict[str, object]:
-    keys = KeySet.import_key_set(site.client.get("/exchange/jwks.json").json())
-    payload: dict[str, object] = json.loads(jws.deserialize_compact(token, keys).payload)
-    return payload
+        headers={"Authorization": f"Bearer {token}"})
 
 
 def messages(site: Site) -> list[ExchangeMessage]:
@@ -83,7 +74,7 @@ def test_an_agreement_gives_exactly_its_fields_signed_and_logged(
     response = ask(site, tax_key, an)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/jwt")
-    answer = opened(site, response.text)
+    answer = exchange.opened(site, response.text)
     assert answer["data"] == {"full_name": "Nguyễn Văn An", "date_of_birth": "1990-05-17"}
     assert answer["aud"] == "mof-tax"
     [message] = messages(site)
@@ -173,3 +164,200 @@ def test_agreements_name_real_fields_and_only_admins_make_them(
         with pytest.raises(Invalid, match="public keys"):
             service.register_member(session, CLI_ACTOR, "leaky", "Leaky", "system",
                                     {"keys": [tax_key.as_dict(private=True)]})
+
+
+# --- the register's other datasets -----------------------------------------------------------
+
+def test_household_and_document_status_give_only_the_agreed_fields(
+        site: Site, an: Person, tax_key: ECKey) -> None:
+    factory = site.app.state.session_factory
+    with transaction(factory) as session:
+        wife = make_person(session, "Trần Thị Bình", date(1992, 3, 1), Sex.FEMALE)
+        registry.create_household(session, CLERK, "HH0100001", an.personal_id_number)
+        registry.add_household_member(session, CLERK, "HH0100001", wife.personal_id_number,
+                                      "spouse")
+        wallet.seed_catalogue(session)
+        wallet.issue_credential(session, site.app.state.wallet, Actor("test", "csgt"),
+                                "driving_licence", an.personal_id_number, licence_claims(an))
+        agree(session, ("household_code", "members"), dataset="household")
+        agree(session, ("document_type", "status"), dataset="document_status")
+    household = exchange.opened(site, ask(site, tax_key, an, dataset="household").text)
+    assert household["data"] == {"household_code": "HH0100001", "members": [
+        {"full_name": "Nguyễn Văn An", "relation_to_head": "head"},
+        {"full_name": "Trần Thị Bình", "relation_to_head": "spouse"}]}
+    documents = exchange.opened(site, ask(site, tax_key, an, dataset="document_status").text)
+    assert documents["data"] == {"records": [{"document_type": "driving_licence",
+                                              "status": "valid"}]}
+    # the wife's name was read too: she sees it among the reads of her data
+    [read_of_wife] = audit_entries(factory, "registry.household.read", wife.personal_id_number)
+    assert read_of_wife.actor == "exchange:mof-tax"
+
+
+# --- published datasets -------------------------------------------------------------------
+
+SUBSCRIBERS = "subscriber_records"
+POLICE_PURPOSE = "locating a witness"
+
+
+def publish_subscribers(site: Site, key: ECKey, rows: str) -> httpx.Response:
+    declared = exchange.call(site, key, "mic-telecom", "PUT", f"datasets/{SUBSCRIBERS}", json={
+        "title": "Mobile subscribers", "fields": ["phone", "full_name", "operator"],
+        "required": ["phone", "full_name"]})
+    assert declared.status_code == 201, declared.text
+    return exchange.call(site, key, "mic-telecom", "PUT", f"datasets/{SUBSCRIBERS}/records",
+                         content=rows.encode(), headers={"Content-Type": "text/csv"})
+
+
+def test_a_member_publishes_a_dataset_and_a_consumer_reads_exactly_its_agreed_fields(
+        site: Site, an: Person) -> None:
+    telecom = exchange.join(site, "mic-telecom", "ministry")
+    police = exchange.join(site, "bca-police", "ministry")
+    uploaded = publish_subscribers(site, telecom, (
+        "personal_id_number,phone,full_name,operator,updated_at\n"
+        f"{an.personal_id_number},0912345678,Nguyễn Văn An,Viettel,2026-11-01\n"
+        f"{an.personal_id_number},0987654321,Nguyễn Văn An,VNPT,2026-10-01\n"))
+    assert uploaded.json() == {"records": 2}
+    with transaction(site.app.state.session_factory) as session:
+        exchange.agree(session, "bca-police", SUBSCRIBERS, ("phone",), POLICE_PURPOSE)
+    response = exchange.read(site, police, "bca-police", SUBSCRIBERS, an.personal_id_number,
+                             POLICE_PURPOSE)
+    assert exchange.opened(site, response.text)["data"] == {
+        "records": [{"phone": "0912345678"}, {"phone": "0987654321"}]}
+    [read] = audit_entries(site.app.state.session_factory, "exchange.record.read",
+                           an.personal_id_number)
+    assert (read.actor, read.purpose) == ("exchange:bca-police", POLICE_PURPOSE)
+    nobody = exchange.read(site, police, "bca-police", SUBSCRIBERS, "001090000999",
+                           POLICE_PURPOSE)
+    assert "holds nothing about this person" in str(assert_problem(nobody, 404))
+
+
+def test_an_upload_with_an_unknown_column_is_refused_and_changes_nothing(
+        site: Site, an: Person) -> None:
+    telecom = exchange.join(site, "mic-telecom", "ministry")
+    publish_subscribers(site, telecom, f"personal_id_number,phone\n{an.personal_id_number},1\n")
+    bad = exchange.call(site, telecom, "mic-telecom", "PUT", f"datasets/{SUBSCRIBERS}/records",
+                        json={"records": [{"personal_id_number": an.personal_id_number,
+                                           "blood_type": "O"}]})
+    assert "has no field blood_type" in str(assert_problem(bad, 422))
+    other = exchange.join(site, "mof-tax", "ministry")
+    stranger = exchange.call(site, other, "mof-tax", "PUT", f"datasets/{SUBSCRIBERS}/records",
+                             json={"records": []})
+    assert_problem(stranger, 404)  # a member uploads only its own datasets
+    with transaction(site.app.state.session_factory) as session:
+        exchange.agree(session, "mof-tax", SUBSCRIBERS, ("phone",), PURPOSE)
+    kept = exchange.read(site, other, "mof-tax", SUBSCRIBERS, an.personal_id_number, PURPOSE)
+    assert exchange.opened(site, kept.text)["data"] == {"records": [{"phone": "1"}]}
+
+
+# --- agreement requests -------------------------------------------------------------------
+
+def ask_for_subscribers(site: Site, police: ECKey) -> int:
+    today = date.today()
+    response = exchange.call(site, police, "bca-police", "POST", "agreement-requests", json={
+        "dataset": SUBSCRIBERS, "fields": ["phone", "operator"], "purpose": POLICE_PURPOSE,
+        "legal_basis": "Law on People's Public Security 2018, art. 16",
+        "valid_from": today.isoformat(), "valid_to": (today + timedelta(days=90)).isoformat()})
+    assert response.status_code == 201, response.text
+    assert response.json()["status"] == "pending"
+    request_id: int = response.json()["id"]
+    return request_id
+
+
+def test_a_refusal_to_share_needs_a_justification_recorded_and_shown_to_the_consumer(
+        site: Site, an: Person) -> None:
+    telecom = exchange.join(site, "mic-telecom", "ministry")
+    police = exchange.join(site, "bca-police", "ministry")
+    publish_subscribers(site, telecom, f"personal_id_number,phone\n{an.personal_id_number},1\n")
+    request_id = ask_for_subscribers(site, police)
+    decision = f"agreement-requests/{request_id}/decision"
+    bare = exchange.call(site, telecom, "mic-telecom", "POST", decision,
+                         json={"grant": False, "justification": "no"})
+    assert "must say why" in str(assert_problem(bare, 422))
+    by_consumer = exchange.call(site, police, "bca-police", "POST", decision,
+                                json={"grant": True})
+    assert_problem(by_consumer, 403)  # only the provider (or an admin) decides
+    why = "Subscriber data is only shared under a court order (Decree 13/2023, art. 17)"
+    refused = exchange.call(site, telecom, "mic-telecom", "POST", decision,
+                            json={"grant": False, "justification": why})
+    assert refused.json()["status"] == "refused"
+    again = exchange.call(site, telecom, "mic-telecom", "POST", decision, json={"grant": True})
+    assert_problem(again, 409)
+    seen = exchange.call(site, police, "bca-police", "GET", "agreement-requests").json()
+    assert [(r["status"], r["justification"]) for r in seen] == [("refused", why)]
+    [entry] = audit_entries(site.app.state.session_factory, "exchange.agreement.refuse")
+    assert (entry.actor, entry.detail["justification"]) == ("exchange:mic-telecom", why)
+    still = exchange.read(site, police, "bca-police", SUBSCRIBERS, an.personal_id_number,
+                          POLICE_PURPOSE)
+    assert "no agreement lets bca-police read" in str(assert_problem(still, 403))
+
+
+def test_a_granted_request_becomes_the_agreement_that_answers(site: Site, an: Person) -> None:
+    telecom = exchange.join(site, "mic-telecom", "ministry")
+    police = exchange.join(site, "bca-police", "ministry")
+    publish_subscribers(site, telecom, f"personal_id_number,phone,operator\n"
+                                       f"{an.personal_id_number},0912345678,Viettel\n")
+    request_id = ask_for_subscribers(site, police)
+    granted = exchange.call(site, telecom, "mic-telecom", "POST",
+                            f"agreement-requests/{request_id}/decision", json={"grant": True})
+    assert granted.json()["agreement_id"] is not None
+    response = exchange.read(site, police, "bca-police", SUBSCRIBERS, an.personal_id_number,
+                             POLICE_PURPOSE)
+    assert exchange.opened(site, response.text)["data"] == {
+        "records": [{"phone": "0912345678", "operator": "Viettel"}]}
+
+
+# --- pushing a dossier result into the wallet ---------------------------------------------
+
+PUSH_PURPOSE = "deliver the result of a driving licence renewal"
+
+
+def push(site: Site, key: ECKey, person: Person, document_type: str = "driving_licence",
+         **claims: object) -> httpx.Response:
+    return exchange.call(site, key, "bca-licences", "POST", "wallet/push", json={
+        "personal_id_number": person.personal_id_number, "purpose": PUSH_PURPOSE,
+        "document_type": document_type, "claims": licence_claims(person, **claims)})
+
+
+def test_a_procedure_system_pushes_a_result_into_the_wallet_through_the_exchange(
+        site: Site, an: Person) -> None:
+    factory = site.app.state.session_factory
+    licences = exchange.join(site, "bca-licences", "system")
+    with transaction(factory) as session:
+        wallet.seed_catalogue(session)
+        exchange.agree(session, "bca-licences", "wallet_push", ("driving_licence",),
+                       PUSH_PURPOSE)
+    response = push(site, licences, an)
+    assert response.status_code == 200, response.text
+    receipt = exchange.opened(site, response.text)
+    with transaction(factory) as session:
+        [card] = wallet.cards(session, site.app.state.wallet, an.personal_id_number)
+    assert receipt["data"] == {"credential": card.credential.public_id,
+                               "document_type": "driving_licence"}
+    assert card.claims["licence_number"] == "790123456789"
+    other = push(site, licences, an, document_type="health_insurance")
+    assert "does not cover 'health_insurance'" in str(assert_problem(other, 403))
+    wrong = push(site, licences, an, full_name="Nguyễn Văn Ân")
+    assert "must match the population register" in str(assert_problem(wrong, 422))
+    with transaction(factory) as session:  # the refused document left nothing behind
+        assert len(wallet.cards(session, site.app.state.wallet, an.personal_id_number)) == 1
+    assert [(m.dataset, m.outcome) for m in messages(site)] == [
+        ("wallet_push", "answered"), ("wallet_push", "refused"), ("wallet_push", "refused")]
+
+
+# --- the citizen's view -------------------------------------------------------------------
+
+def test_the_citizen_sees_each_read_on_their_account_page(
+        site: Site, an: Person, tax_key: ECKey, tmp_path: Path) -> None:
+    make_active_account(site.app.state.session_factory, site.app.state.pepper, an,
+                        tmp_path / "mailbox")
+    with transaction(site.app.state.session_factory) as session:
+        agree(session, ("permanent_ward_code",), dataset="residence")
+    ask(site, tax_key, an)
+    ask(site, tax_key, an, dataset="residence")
+    signed_in = site.client.post("/account/login", follow_redirects=False, data={
+        "personal_id_number": an.personal_id_number, "password": PASSWORD,
+        "csrf_token": site.csrf("/account/login")})
+    assert signed_in.status_code == 303
+    page = site.client.get("/account").text
+    assert page.count("mof-tax") == 2
+    assert page.count(PURPOSE) == 2

@@ -1,4 +1,5 @@
-"""`civicstack exchange ...`: members, agreements and the message log's check."""
+"""`civicstack exchange ...`: members, agreements, published datasets, data-quality checks and
+the message log's check."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from pathlib import Path
 
 import typer
 
-from civicstack.exchange import log, service
+from civicstack.exchange import datasets, log, quality, service
 from civicstack.kit.cli_support import CLI_ACTOR, cli_transaction, fail, reports_domain_errors
 
-exchange_app = typer.Typer(help="Government data exchange: members, agreements, the log.",
+exchange_app = typer.Typer(help="Government data exchange: members, agreements, datasets, "
+                                "quality, the log.",
                            no_args_is_help=True)
 
 
@@ -40,6 +42,59 @@ def add_agreement(consumer: str, dataset: str = typer.Option(...),
             consumer, dataset, tuple(f.strip() for f in fields.split(",") if f.strip()),
             purpose, legal_basis, date.fromisoformat(valid_from), date.fromisoformat(valid_to)))
     typer.echo(f"agreement {agreement.id}: {consumer} may read {dataset} ({fields})")
+
+
+@exchange_app.command("suspend-member")
+@reports_domain_errors
+def suspend_member(code: str) -> None:
+    """Refuse the member's assertions, and every read of its datasets, from now on."""
+    with cli_transaction() as session:
+        service.suspend_member(session, CLI_ACTOR, code)
+    typer.echo(f"member {code} suspended")
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
+@exchange_app.command("publish-dataset")
+@reports_domain_errors
+def publish_dataset(code: str, provider: str = typer.Option(...), title: str = typer.Option(...),
+                    fields: str = typer.Option(..., help="Comma-separated field names."),
+                    required: str = typer.Option("", help="Fields every record must fill.")
+                    ) -> None:
+    """Declare a dataset a member publishes through the exchange."""
+    with cli_transaction() as session:
+        datasets.publish(session, CLI_ACTOR, datasets.NewDataset(
+            provider, code, title, _names(fields), _names(required)))
+    typer.echo(f"dataset {code} published by {provider}")
+
+
+@exchange_app.command("upload")
+@reports_domain_errors
+def upload(code: str, records: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                                     help="CSV with a header row, or JSON."),
+           provider: str = typer.Option(...)) -> None:
+    """Replace a published dataset's records with a file's."""
+    text = records.read_text(encoding="utf-8")
+    rows = datasets.rows_from_json(text) if records.suffix.lower() == ".json" \
+        else datasets.rows_from_csv(text)
+    with cli_transaction() as session:
+        count = datasets.upload(session, CLI_ACTOR, provider, code, rows)
+    typer.echo(f"{count} records of {code} uploaded")
+
+
+@exchange_app.command("quality-check")
+@reports_domain_errors
+def quality_check(member: str | None = typer.Option(None, help="Only this member's datasets.")
+                  ) -> None:
+    """Check published datasets against the population register and store a report each."""
+    with cli_transaction() as session:
+        reports = quality.check_all(session, CLI_ACTOR, member)
+        lines = [f"{d}: {r.records} records, {r.complete} complete, {r.valid_ids} valid ID "
+                 f"numbers, {r.names_matching} names matching, {r.fresh} fresh "
+                 f"(report {r.id})" for d, r in reports]
+    typer.echo("\n".join(lines) or "no published dataset to check")
 
 
 @exchange_app.command("verify-log")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import hmac
+import io
 import secrets
 from contextvars import ContextVar
 from datetime import datetime
@@ -12,7 +14,7 @@ from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from civicstack.kit import audit_labels
@@ -140,3 +142,11 @@ def local_path(target: str | None, default: str) -> str:
         return default
     parts = urlsplit(target)
     return default if parts.scheme or parts.netloc else target
+
+
+def csv_download(rows: list[list[Any]], filename: str) -> Response:
+    """Rows as a CSV file (UTF-8 with a BOM, so spreadsheet programs read the accents)."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return Response("\ufeff" + buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -146,6 +146,80 @@ def names_of_role_holders(session: Session, actor: Actor, numbers: list[str],
 
 
 @dataclass(frozen=True)
+class HouseholdMemberView:
+    full_name: str
+    relation_to_head: str
+
+
+@dataclass(frozen=True)
+class HouseholdView:
+    household_code: str
+    relation_to_head: str  # the asked person's
+    members: list[HouseholdMemberView]
+
+
+def household_of_person(session: Session, actor: Actor, personal_id_number: str,
+                        purpose: str) -> HouseholdView | None:
+    """The person's household, with every member's name and relation to its head; None when
+    they belong to none. Each member's name is read too, so the read is audited under every
+    member, not only the person asked about."""
+    purpose = require_purpose(purpose)
+    person = _existing_person(session, actor, personal_id_number)
+    found = repository.household_of(session, person.id)
+    if found is None:
+        _audit_read(session, actor, "registry.household.read", personal_id_number, purpose)
+        return None
+    household, membership = found
+    members = repository.household_members(session, household.id)
+    for _, member in members:
+        _audit_read(session, actor, "registry.household.read", member.personal_id_number,
+                    purpose, {"household": household.household_code})
+    return HouseholdView(household.household_code, membership.relation_to_head,
+                         [HouseholdMemberView(p.full_name, m.relation_to_head)
+                          for m, p in members])
+
+
+@dataclass(frozen=True)
+class RegisterMatch:
+    """How an ID number another system holds stands in the register."""
+
+    well_formed: bool
+    registered: bool = False
+    alive: bool = False
+    name_matches: bool | None = None  # None when no name was given to compare
+
+
+def match_against_register(session: Session, actor: Actor,
+                           claimed: list[tuple[str, str | None]],
+                           purpose: str) -> list[RegisterMatch]:
+    """For each (ID number, name another system holds or None): whether the number is well
+    formed, registered, of a living person, under that name. Only the outcome leaves the
+    register, never the person's data; each registered number checked is an audited read."""
+    purpose = require_purpose(purpose)
+    known_provinces = load_reference_data(session).legacy_province_codes
+    well_formed = {n for n, _ in claimed if _well_formed(n, known_provinces)}
+    found = {p.personal_id_number: p for p in repository.persons_by_pids(session, well_formed)}
+    for number in found:
+        _audit_read(session, actor, "registry.person.identity_check", number, purpose,
+                    {"matched": True})
+    matches = []
+    for number, name in claimed:
+        person = found.get(number)
+        matches.append(RegisterMatch(number in well_formed) if person is None else RegisterMatch(
+            True, True, person.status == LifeStatus.ALIVE.value,
+            None if name is None else person.full_name_folded == fold(name)))
+    return matches
+
+
+def _well_formed(number: str, known_provinces: frozenset[str]) -> bool:
+    try:
+        pid.parse(number, known_provinces)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
 class WardPlace:
     ward_code: str
     ward_name: str

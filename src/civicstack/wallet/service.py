@@ -555,6 +555,31 @@ def credentials_of_person(session: Session, actor: Actor, personal_id_number: st
     return person, held
 
 
+@dataclass(frozen=True)
+class DocumentStatus:
+    """What another agency may learn of a held document: its kind and standing, no content."""
+
+    document_type: str
+    issuer: str
+    status: str  # valid, suspended, revoked
+    expires_at: datetime
+
+
+def document_statuses(session: Session, actor: Actor, personal_id_number: str,
+                      purpose: str) -> list[DocumentStatus]:
+    """The kind and status of every document issued to a person (portal and wallet-app copies
+    alike), for a connected agency system; audited under the person."""
+    types = {d.id: d for d in repository.document_types(session)}
+    slugs = {i.id: i.slug for i in repository.issuers(session)}
+    held = repository.credentials_of(session, personal_id_number)
+    audit.record(session, actor, "wallet.credential.status_read", subject_type="person",
+                 subject_id=personal_id_number, purpose=" ".join(purpose.split()),
+                 detail={"credentials": [c.public_id for c in held]})
+    return [DocumentStatus(types[c.document_type_id].code,
+                           slugs[types[c.document_type_id].issuer_id], c.status, c.expires_at)
+            for c in held]
+
+
 # --- a parent's view of their young children's documents ------------------------------------
 
 PURPOSE_CHILDREN = "show a parent their young child's documents"

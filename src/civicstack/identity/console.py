@@ -62,7 +62,7 @@ def login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/console/login?next={target}", status_code=303)
 
 
-def act(request: Request, session: Session, csrf_token: str, change: Callable[[Actor], None],
+def act(request: Request, session: Session, csrf_token: str, change: Callable[[Actor], object],
         done: str) -> Response:
     """A console form that changes something: CSRF, the signed-in official, then `change`
     (whose service checks role and scope); a refusal is shown on the console's error page."""

@@ -72,6 +72,17 @@ def check_public_jwks(jwks: dict[str, Any] | None) -> None:
         raise Invalid("jwks", "give the client's public keys (at least one, no private parts)")
 
 
+def jwks_from_text(text: str) -> dict[str, Any]:
+    """A JWK set pasted into a form, parsed (check_public_jwks then checks its keys)."""
+    try:
+        found = json.loads(text)
+    except ValueError:
+        raise Invalid("jwks", "the public keys must be a JSON Web Key Set") from None
+    if not isinstance(found, dict):
+        raise Invalid("jwks", "the public keys must be a JSON Web Key Set")
+    return found
+
+
 class SpentJti:
     """A table of `jti` values already accepted, each kept until its assertion expires; the
     owning domain adds a unique index over (caller, jti)."""

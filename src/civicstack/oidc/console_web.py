@@ -3,7 +3,6 @@ The same rules as `civicstack oidc client add`; only a role holding `oidc:client
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -11,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from civicstack.identity import console
+from civicstack.kit import assertions
 from civicstack.kit.audit import Actor
 from civicstack.kit.deps import DbSession
 from civicstack.kit.errors import DomainError, Invalid
@@ -51,15 +51,7 @@ def _lines(text: str) -> tuple[str, ...]:
 
 
 def _jwks(text: str) -> dict[str, Any] | None:
-    if not text.strip():
-        return None
-    try:
-        found = json.loads(text)
-    except ValueError:
-        raise Invalid("jwks", "the public keys must be a JSON Web Key Set") from None
-    if not isinstance(found, dict):
-        raise Invalid("jwks", "the public keys must be a JSON Web Key Set")
-    return found
+    return assertions.jwks_from_text(text) if text.strip() else None
 
 
 @router.post(PAGE, response_class=HTMLResponse)

@@ -131,3 +131,29 @@ def test_the_ranking_follows_from_real_requests_decisions_and_quality(
     assert [row[:2] for row in table] == [["rank", "code"], ["1", "mic-telecom"],
                                           ["2", "ha-noi"]]
     assert "bca-police" not in page.text  # systems are not ranked
+
+
+def test_a_dataset_is_published_and_uploaded_from_the_command_line(
+        site: Site, an: Person, data_dir: Path, tmp_path: Path) -> None:
+    exchange.join(site, "mic-telecom")
+    runner = CliRunner()
+    published = runner.invoke(cli, ["exchange", "publish-dataset", SUBSCRIBERS, "--provider",
+                                    "mic-telecom", "--title", "Mobile subscribers", "--fields",
+                                    "phone,full_name", "--required", "phone"])
+    assert published.exit_code == 0, published.output
+    records = tmp_path / "records.json"
+    records.write_text(f'{{"records": [{{"personal_id_number": "{an.personal_id_number}", '
+                       f'"phone": "0912345678"}}]}}', encoding="utf-8")
+    uploaded = runner.invoke(cli, ["exchange", "upload", SUBSCRIBERS, str(records),
+                                   "--provider", "mic-telecom"])
+    assert (uploaded.exit_code, uploaded.output.strip()) == (0, "1 records of "
+                                                                 "subscriber_records uploaded")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("phone\n0912345678\n", encoding="utf-8")
+    refused = runner.invoke(cli, ["exchange", "upload", SUBSCRIBERS, str(bad), "--provider",
+                                  "mic-telecom"])
+    assert refused.exit_code == 1
+    assert "header row with personal_id_number" in refused.output
+    page = site.client.get("/exchange/ranking")  # Vietnamese by default
+    assert "Mức sẵn sàng chia sẻ dữ liệu" in page.text
+    assert 'data-member="mic-telecom"' in page.text

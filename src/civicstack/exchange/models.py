@@ -39,13 +39,10 @@ class ExchangeMember(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class SharingAgreement(Base):
-    """What one member may read of a dataset the platform holds, why, on what legal basis,
-    and for how long."""
+class AgreementTerms:
+    """Who may read which fields of whose dataset, why, on what legal basis, and for how long:
+    the columns an agreement and a request for one share."""
 
-    __tablename__ = "exchange_agreement"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     consumer_id: Mapped[int] = mapped_column(ForeignKey("exchange_member.id"), index=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("exchange_member.id"), index=True)
     dataset: Mapped[str] = mapped_column(String(40))
@@ -54,6 +51,15 @@ class SharingAgreement(Base):
     legal_basis: Mapped[str] = mapped_column(String(300))
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date] = mapped_column(Date)
+
+
+class SharingAgreement(AgreementTerms, Base):
+    """What one member may read of a dataset the platform holds, why, on what legal basis,
+    and for how long."""
+
+    __tablename__ = "exchange_agreement"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(120))
 
@@ -97,21 +103,13 @@ class ExchangeMessage(Base):
     entry_hash: Mapped[str] = mapped_column(String(64))
 
 
-class AgreementRequest(Base):
+class AgreementRequest(AgreementTerms, Base):
     """A consumer's request for an agreement, until its provider grants it (it becomes an
     agreement) or refuses it with a justification the consumer is shown."""
 
     __tablename__ = "exchange_agreement_request"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    consumer_id: Mapped[int] = mapped_column(ForeignKey("exchange_member.id"), index=True)
-    provider_id: Mapped[int] = mapped_column(ForeignKey("exchange_member.id"), index=True)
-    dataset: Mapped[str] = mapped_column(String(40))
-    fields: Mapped[list[str]] = mapped_column(JSON)
-    purpose: Mapped[str] = mapped_column(String(300))
-    legal_basis: Mapped[str] = mapped_column(String(300))
-    valid_from: Mapped[date] = mapped_column(Date)
-    valid_to: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10), index=True)  # pending, granted, refused
     justification: Mapped[str] = mapped_column(Text, default="")
     requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -133,6 +133,13 @@ def _checked(session: Session, new: NewAgreement) -> _Parties:
     return _Parties(consumer, member_named(session, dataset.provider))
 
 
+def _terms(new: NewAgreement, parties: _Parties) -> dict[str, Any]:
+    return {"consumer_id": parties.consumer.id, "provider_id": parties.provider.id,
+            "dataset": new.dataset, "fields": list(new.fields),
+            "purpose": " ".join(new.purpose.split()), "legal_basis": new.legal_basis.strip(),
+            "valid_from": new.valid_from, "valid_to": new.valid_to}
+
+
 def add_agreement(session: Session, actor: Actor, new: NewAgreement) -> SharingAgreement:
     actor.require(Permission.EXCHANGE_MANAGE)
     return _agreement(session, actor, new, _checked(session, new))
@@ -140,11 +147,8 @@ def add_agreement(session: Session, actor: Actor, new: NewAgreement) -> SharingA
 
 def _agreement(session: Session, actor: Actor, new: NewAgreement,
                parties: _Parties) -> SharingAgreement:
-    agreement = SharingAgreement(
-        consumer_id=parties.consumer.id, provider_id=parties.provider.id, dataset=new.dataset,
-        fields=list(new.fields), purpose=" ".join(new.purpose.split()),
-        legal_basis=new.legal_basis.strip(), valid_from=new.valid_from, valid_to=new.valid_to,
-        created_at=now(), created_by=str(actor))
+    agreement = SharingAgreement(**_terms(new, parties), created_at=now(),
+                                 created_by=str(actor))
     session.add(agreement)
     session.flush()
     audit.record(session, actor, "exchange.agreement.add", subject_type="exchange_member",
@@ -158,12 +162,8 @@ def request_agreement(session: Session, actor: Actor, new: NewAgreement) -> Agre
     """A consumer (or an admin for it) asks the dataset's provider for an agreement."""
     parties = _checked(session, new)
     datasets.require_acting_for(actor, parties.consumer)
-    request = AgreementRequest(
-        consumer_id=parties.consumer.id, provider_id=parties.provider.id, dataset=new.dataset,
-        fields=list(new.fields), purpose=" ".join(new.purpose.split()),
-        legal_basis=new.legal_basis.strip(), valid_from=new.valid_from, valid_to=new.valid_to,
-        status="pending", justification="", requested_at=now(), requested_by=str(actor),
-        decided_by="")
+    request = AgreementRequest(**_terms(new, parties), status="pending", justification="",
+                               requested_at=now(), requested_by=str(actor), decided_by="")
     session.add(request)
     session.flush()
     audit.record(session, actor, "exchange.agreement.request", subject_type="exchange_member",

@@ -38,6 +38,17 @@ def test_import_reports_counts_and_exits_zero_when_every_row_loads(
     assert persons(session_factory) == 120
 
 
+def test_a_bulk_import_loads_the_file_as_one_transaction(
+        data_dir: Path, tmp_path: Path, session_factory: sessionmaker[Session]) -> None:
+    population = write_population_csv(tmp_path / "people.csv", 120, seed=3)
+
+    result = runner.invoke(app, ["registry", "import", str(population), "--bulk"])
+
+    assert result.exit_code == 0, result.output
+    assert "120 loaded" in result.output
+    assert persons(session_factory) == 120
+
+
 def test_import_exits_3_and_names_the_reject_file_when_rows_are_refused(
         data_dir: Path, tmp_path: Path, session_factory: sessionmaker[Session]) -> None:
     population = write_population_csv(tmp_path / "people.csv", 10, seed=3)

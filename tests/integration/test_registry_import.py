@@ -10,7 +10,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.kit.audit import Actor, AuditEntry, verify_chain
@@ -58,8 +59,20 @@ def write_csv(path: Path, rows: list[dict[str, str]], columns: tuple[str, ...] =
     return path
 
 
-def run_import(factory: sessionmaker[Session], path: Path, batch_size: int = 100) -> ImportSummary:
-    return import_persons(factory, path, IMPORTER, batch_size=batch_size)
+def run_import(factory: sessionmaker[Session], path: Path, batch_size: int = 100,
+               **way: bool) -> ImportSummary:
+    return import_persons(factory, path, IMPORTER, batch_size=batch_size, **way)
+
+
+# The ways of loading must give the same register: a transaction per batch with parsing in
+# a thread, and a bulk load (checks set aside, one transaction) parsed in another process.
+WAYS = {"batch by batch": {"parser_process": False},
+        "bulk, parsed in another process": {"bulk": True, "parser_process": True}}
+
+
+@pytest.fixture(params=list(WAYS))
+def way(request: pytest.FixtureRequest) -> dict[str, bool]:
+    return WAYS[request.param]
 
 
 def rejects(summary: ImportSummary) -> dict[int, str]:
@@ -79,8 +92,8 @@ def population(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_population_loads_with_households_relations_and_provenance(
-        session_factory: sessionmaker[Session], population: Path) -> None:
-    summary = run_import(session_factory, population)
+        session_factory: sessionmaker[Session], population: Path, way: dict[str, bool]) -> None:
+    summary = run_import(session_factory, population, **way)
 
     assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (300, 300, 0)
     rows = list(synthetic_population(300, seed=5))
@@ -114,7 +127,7 @@ def test_rerunning_the_same_file_loads_nothing_new(
 
 
 def test_each_bad_row_is_refused_with_its_line_and_reason_while_good_rows_load(
-        session_factory: sessionmaker[Session], tmp_path: Path) -> None:
+        session_factory: sessionmaker[Session], tmp_path: Path, way: dict[str, bool]) -> None:
     tomorrow = (date.today() + timedelta(days=1)).isoformat()
     rows = [
         hanoi_man(1),                                                     # line 2: good
@@ -131,7 +144,7 @@ def test_each_bad_row_is_refused_with_its_line_and_reason_while_good_rows_load(
         hanoi_man(11, sex="F"),                                           # 12: sex != number
         hanoi_man(12),                                                    # 13: good
     ]
-    summary = run_import(session_factory, write_csv(tmp_path / "mixed.csv", rows))
+    summary = run_import(session_factory, write_csv(tmp_path / "mixed.csv", rows), **way)
 
     reasons = rejects(summary)
     assert (summary.rows_loaded, summary.rows_rejected) == (2, 10)
@@ -200,13 +213,14 @@ def test_an_unusable_file_loads_nothing_and_says_why(
 
 
 def test_relatives_named_before_they_appear_are_linked_after_a_second_pass(
-        session_factory: sessionmaker[Session], tmp_path: Path) -> None:
+        session_factory: sessionmaker[Session], tmp_path: Path, way: dict[str, bool]) -> None:
     father = hanoi_man(1, date_of_birth="1990-01-01")
     child = person_row(pid.compose("01", 2015, Sex.FEMALE, 1), date_of_birth="2015-03-03",
                        sex="F", father_id_number=father["personal_id_number"], phone="")
     filler = [hanoi_man(serial) for serial in range(2, 12)]
     summary = run_import(session_factory, write_csv(tmp_path / "child-first.csv",
-                                                    [child, *filler, father]), batch_size=4)
+                                                    [child, *filler, father]), batch_size=4,
+                         **way)
 
     assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (12, 12, 0)
     with transaction(session_factory) as session:
@@ -313,3 +327,39 @@ def test_a_batch_the_database_refuses_leaves_nothing_and_a_rerun_continues(
     drop_refusal(engine)
     resumed = run_import(session_factory, population)
     assert (resumed.rows_already_present, resumed.rows_loaded) == (100, 200)
+
+
+def test_a_bulk_load_the_database_refuses_leaves_nothing(
+        session_factory: sessionmaker[Session], engine: Engine, population: Path) -> None:
+    rows = list(synthetic_population(300, seed=5))
+    refuse_number_in_database(engine, rows[150]["personal_id_number"])
+    constraints_before = schema_checks(engine)
+
+    with pytest.raises(ImportInterrupted, match=r"lines 102-201 .*nothing was loaded"):
+        run_import(session_factory, population, bulk=True)
+
+    assert schema_checks(engine) == constraints_before
+    with transaction(session_factory) as session:
+        assert (count(session, Person), count(session, HouseholdMember),
+                count(session, ImportRun)) == (0, 0, 0)
+    drop_refusal(engine)
+    assert run_import(session_factory, population, bulk=True).rows_loaded == 300
+
+
+def test_a_bulk_load_gives_back_every_check_it_set_aside(
+        session_factory: sessionmaker[Session], engine: Engine, population: Path) -> None:
+    constraints_before = schema_checks(engine)
+    run_import(session_factory, population, bulk=True)
+
+    assert schema_checks(engine) == constraints_before
+    with pytest.raises(IntegrityError), transaction(session_factory) as session:
+        session.execute(text("INSERT INTO household_member (person_id, household_id, "
+                             "relation_to_head) VALUES (999999, 999999, 'head')"))
+
+
+def schema_checks(engine: Engine) -> dict[str, tuple[list[str], list[str]]]:
+    """Each register table's foreign keys and indexes, by name."""
+    found = inspect(engine)
+    return {table: (sorted(str(key["name"]) for key in found.get_foreign_keys(table)),
+                    sorted(str(index["name"]) for index in found.get_indexes(table)))
+            for table in ("person", "household", "household_member", "family_relation")}

@@ -70,13 +70,16 @@ def registry_import(
     rejects: Path | None = typer.Option(None, help="Where to write refused rows "
                                                    "[default: FILE.rejects.csv]."),
     batch_size: int | None = typer.Option(None, min=100, max=100_000),
+    bulk: bool = typer.Option(False, help="One all-or-nothing transaction with the register "
+                                          "locked and its checks rebuilt at the end: for a "
+                                          "first national load or a maintenance window."),
 ) -> None:
     """Load persons from CSV. Re-running is safe. Exit 3 if some rows were refused."""
     size = batch_size or get_settings().import_batch_size
     try:
         with _progress_bar(file, "importing") as on_progress:
             summary = import_persons(session_factory(), file, CLI_ACTOR, batch_size=size,
-                                     rejects_path=rejects, on_progress=on_progress)
+                                     rejects_path=rejects, on_progress=on_progress, bulk=bulk)
     except HeaderError as exc:
         raise fail(f"{file}: cannot import: {exc}", EXIT_UNUSABLE_FILE) from exc
     except ImportInterrupted as exc:

@@ -8,8 +8,11 @@ appear earlier in the file.
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import String
 
@@ -45,6 +48,15 @@ MAX_LENGTHS = {column.name: column.type.length
                if isinstance(column.type, String) and column.type.length}
 
 
+NO_LIMIT = 1 << 30
+
+
+@functools.cache
+def _limits(names: tuple[str, ...]) -> tuple[int, ...]:
+    """Each column's longest value in header order, so one C-level pass checks a whole row."""
+    return tuple(MAX_LENGTHS.get(name, NO_LIMIT) for name in names)
+
+
 class HeaderError(ValueError):
     """The file cannot be read as a register import at all; nothing is loaded."""
 
@@ -65,19 +77,13 @@ def check_header(header: list[str]) -> dict[str, int]:
     return {name: position for position, name in enumerate(names)}
 
 
-@dataclass(frozen=True)
-class Links:
+RELATIVE_COLUMNS = ("father_id_number", "mother_id_number", "spouse_id_number")
+
+
+class Links(NamedTuple):
     household_code: str | None
     relation_to_head: str | None
-    father: str | None
-    mother: str | None
-    spouse: str | None
-
-    def relatives(self) -> list[tuple[str, str]]:
-        """(column, ID number) of every relative this row names."""
-        return [(column, number) for column, number in (
-            ("father_id_number", self.father), ("mother_id_number", self.mother),
-            ("spouse_id_number", self.spouse)) if number]
+    relatives: tuple[tuple[str, str], ...]  # (column, ID number) of every relative named
 
 
 @dataclass
@@ -109,8 +115,10 @@ def parse_row(line: int, cells: list[str], columns: dict[str, int],
     if "\ufffd" in "".join(cells):  # the decoder's mark for bytes that were not UTF-8
         row.reject("row", "contains bytes that are not valid UTF-8")
         return row
-    for name in [name for name, value in values.items() if len(value) > MAX_LENGTHS.get(name, 999)]:
-        row.reject(name, f"is longer than {MAX_LENGTHS[name]} characters")
+    if any(map(operator.gt, map(len, values.values()), _limits(tuple(columns)))):
+        for name in [name for name, value in values.items()
+                     if len(value) > MAX_LENGTHS.get(name, NO_LIMIT)]:
+            row.reject(name, f"is longer than {MAX_LENGTHS[name]} characters")
     facts = _facts(row, reference)
     if facts is None:
         return row
@@ -188,9 +196,9 @@ def _links(row: ParsedRow) -> Links:
                                        f"{', '.join(sorted(HOUSEHOLD_RELATIONS))}")
     if bool(relation) != bool(household):
         row.reject("household_code", "household_code and relation_to_head go together")
-    links = Links(household, relation, values.get("father_id_number") or None,
-                  values.get("mother_id_number") or None, values.get("spouse_id_number") or None)
-    for column, number in links.relatives():
+    links = Links(household, relation, tuple(
+        (column, values[column]) for column in RELATIVE_COLUMNS if values.get(column)))
+    for column, number in links.relatives:
         if number == row.personal_id_number:
             row.reject(column, "a person cannot be their own relative")
     return links

@@ -7,8 +7,8 @@ digits 5-6: last two digits of the birth year; digits 7-12: serial. There is no 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from civicstack.registry.models import Sex
 
@@ -17,8 +17,7 @@ LAST_YEAR = FIRST_CENTURY + 5 * 100 - 1
 SERIAL_LIMIT = 1_000_000
 
 
-@dataclass(frozen=True)
-class PidParts:
+class PidParts(NamedTuple):  # a tuple: one is made for every row of an import
     province_code: str  # two-digit pre-reform province code, e.g. "01"
     birth_year: int
     sex: Sex

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import psycopg
 from psycopg import sql
-from sqlalchemy import ColumnElement, String, Table, any_, bindparam, func, insert, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    or_,
+    select,
+)
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
 from civicstack.kit.authz import Scope
 from civicstack.kit.db import Base
@@ -177,10 +190,20 @@ def known_persons(session: Session, numbers: Collection[str]) -> dict[str, Known
 
 def _among(session: Session, column: InstrumentedAttribute[str],
            values: Collection[str]) -> ColumnElement[bool]:
-    """`column IN values`; one array parameter on PostgreSQL instead of thousands of them."""
+    """`column IN values`; one array parameter on PostgreSQL instead of thousands of them,
+    passed as the array's text form because the driver's list adapter costs more per element
+    than the lookup itself. It is unnested in a subquery, which runs once: a bare `= ANY(cast)`
+    may be re-cast for every row the planner decides to scan."""
     if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam("values", sorted(values), type_=ARRAY(String)))
+        listed = cast(bindparam("values", _array_text(values), type_=Text), ARRAY(Text))
+        return column.in_(select(func.unnest(listed)))
     return column.in_(set(values))
+
+
+def _array_text(values: Collection[str]) -> str:
+    """PostgreSQL's input form of a text array: each element quoted, `\\` and `"` escaped."""
+    return "{" + ",".join(
+        '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values) + "}"
 
 
 def household_ids(session: Session, codes: Collection[str]) -> dict[str, int]:
@@ -191,26 +214,129 @@ def household_ids(session: Session, codes: Collection[str]) -> dict[str, int]:
         .where(_among(session, Household.household_code, codes))).all())
 
 
-def bulk_insert(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
-    """Insert many rows: COPY on PostgreSQL (several times faster), executemany elsewhere."""
+def loads_by_copy(session: Session) -> bool:
+    """Whether bulk inserts go through COPY (PostgreSQL), so rows may come as COPY text."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def insert_with_ids(session: Session, model: type[Base], columns: Sequence[str],
+                    rows: Sequence[tuple[Any, ...] | str]) -> list[int]:
+    """Insert rows (values in `columns` order, or COPY text lines where loads_by_copy) and
+    return their new ids in the same order. With COPY the ids are drawn from the table's
+    sequence first, because COPY cannot return them; SQLite returns them from the insert."""
     if not rows:
-        return
-    table = model.__table__
-    assert isinstance(table, Table)
-    if session.get_bind().dialect.name != "postgresql":
-        session.execute(insert(table), rows)
-        return
-    columns = list(rows[0])
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns)))
-    driver = session.connection().connection.driver_connection
-    assert isinstance(driver, psycopg.Connection)
+        return []
+    table = table_of(model)
+    if not loads_by_copy(session):
+        inserted = session.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True),
+            [dict(zip(columns, row, strict=True)) for row in rows])
+        return list(inserted.scalars())
+    sequence = _id_sequence(session, table.name)
+    # The name goes in as a literal: looked up per row (as a function or a cast of a
+    # parameter), it would cost several times the nextval itself.
+    ids = [new_id for (new_id,) in _driver(session).execute(
+        sql.SQL("SELECT nextval({}) FROM generate_series(1, %s)").format(sql.Literal(sequence)),
+        (len(rows),))]
+    if isinstance(rows[0], str):
+        _copy_text(session, table, ("id", *columns),
+                   "".join(f"{new_id}\t{row}\n" for new_id, row in zip(ids, rows, strict=True)))
+    else:
+        bulk_insert(session, model, ("id", *columns),
+                    [(new_id, *row) for new_id, row in zip(ids, rows, strict=True)])
+    return ids
+
+
+def _copy_text(session: Session, table: Table, columns: Sequence[str], text: str) -> None:
     try:
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row([row[column] for column in columns])
+        with _driver(session).cursor() as cursor, cursor.copy(_copy_statement(table, columns)) \
+                as copy:
+            copy.write(text)
     except psycopg.Error as exc:  # raised by the driver itself: report it as SQLAlchemy would
         raise DBAPIError(f"COPY {table.name}", None, exc) from exc
+
+
+def _copy_statement(table: Table, columns: Sequence[str]) -> sql.Composed:
+    return sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns)))
+
+
+_ID_SEQUENCES: dict[str, str] = {}  # table -> its id sequence; the migrations fix the names
+
+
+def _id_sequence(session: Session, table: str) -> str:
+    """Looked up once per process: the catalog function takes milliseconds."""
+    if table not in _ID_SEQUENCES:
+        _ID_SEQUENCES[table] = session.scalar(
+            sql_text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table})
+    return _ID_SEQUENCES[table]
+
+
+def _driver(session: Session) -> psycopg.Connection[Any]:
+    """The session's own psycopg connection, inside its transaction, for COPY and the like."""
+    driver = session.connection().connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    return driver
+
+
+def table_of(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def bulk_insert(session: Session, model: type[Base], columns: Sequence[str],
+                rows: Iterable[Sequence[Any]]) -> None:
+    """Insert many rows (values in `columns` order): COPY on PostgreSQL, several times faster;
+    executemany elsewhere."""
+    table = table_of(model)
+    if not loads_by_copy(session):
+        values = [dict(zip(columns, row, strict=True)) for row in rows]
+        if values:
+            session.execute(insert(table), values)
+        return
+    try:
+        with _driver(session).cursor() as cursor, \
+                cursor.copy(_copy_statement(table, columns)) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except psycopg.Error as exc:  # raised by the driver itself: report it as SQLAlchemy would
+        raise DBAPIError(f"COPY {table.name}", None, exc) from exc
+
+
+# The tables a bulk load writes. Their foreign keys and non-unique indexes are set aside during
+# it; the primary keys and unique constraints stay, because the load's own lookups need them.
+BULK_LOADED = (Person, Household, HouseholdMember, FamilyRelation)
+
+
+@contextmanager
+def checks_set_aside(session: Session) -> Iterator[None]:
+    """Within the session's transaction, load without per-row foreign-key triggers and index
+    upkeep, then rebuild the indexes and re-validate every foreign key over the whole tables.
+
+    On PostgreSQL, DDL is transactional: if the load or the re-validation fails, the rollback
+    restores the constraints with the data, so no state without them is ever committed. The
+    tables stay locked against every other session until the commit. SQLite checks a foreign
+    key with a plain index probe, so there the single transaction is the whole gain.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    tables = [table_of(model) for model in BULK_LOADED]
+    session.execute(sql_text(f"LOCK TABLE {', '.join(t.name for t in tables)} "
+                             "IN ACCESS EXCLUSIVE MODE"))
+    keys = [key for table in tables for key in table.foreign_key_constraints]
+    indexes = [index for table in tables for index in table.indexes if not index.unique]
+    for key in keys:
+        session.execute(DropConstraint(key))
+    for index in indexes:
+        session.execute(DropIndex(index))
+    yield
+    session.execute(sql_text("SET LOCAL maintenance_work_mem = '256MB'"))
+    for index in indexes:
+        session.execute(CreateIndex(index))
+    for key in keys:
+        session.execute(AddConstraint(key))
 
 
 def persons_for_export(session: Session, province_code: str | None,

@@ -1,0 +1,222 @@
+"""The database-free half of `registry import`: read the CSV, parse and check each record, and
+hand the importer batches of prepared rows, one step ahead of it.
+
+Parsing is most of an import's Python work, so a large file is parsed in a separate process:
+the importer then only classifies rows against the register and writes them, and the two
+halves run on two cores. Rows cross the process boundary as plain tuples, which pickle several
+times faster than the parser's own objects.
+"""
+
+from __future__ import annotations
+
+import csv
+import gc
+import io
+import multiprocessing
+import queue
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import IO, Any, NamedTuple
+
+from civicstack.kit.errors import FieldError
+from civicstack.kit.pgcopy import copy_line
+from civicstack.kit.prefetch import prefetch
+from civicstack.registry import service
+from civicstack.registry.csv_format import Links, parse_row
+from civicstack.registry.rules import ReferenceData
+
+Record = tuple[int, list[str] | str]  # line number, then the cells or why they could not be read
+# Files at least this large are parsed in a separate process; below it, starting one costs
+# more than it saves.
+PARSER_PROCESS_MIN_BYTES = 8 << 20
+_FOLDED, _BORN, _WARD, _ADDRESS = (service.PERSON_ROW.index(name) for name in (
+    "full_name_folded", "date_of_birth", "permanent_ward_code", "permanent_address_line"))
+
+
+class Person(NamedTuple):
+    """What the importer needs of a parsed person: for checks against the register and the
+    rest of the file, and the row to insert, as values (service.PERSON_ROW order) or, when
+    bound for PostgreSQL, already as a COPY text line (it then pickles as one string)."""
+
+    full_name_folded: str
+    born: date
+    ward_code: str
+    address_line: str
+    row: tuple[Any, ...] | str
+
+
+class Prepared(NamedTuple):
+    """One CSV record checked without the database: a person ready to insert with their
+    family links, or the reasons the record is refused."""
+
+    line: int
+    cells: list[str]
+    number: str  # the personal ID number as written, for the reject file
+    errors: list[FieldError]
+    person: Person | None
+    links: Links | None
+
+    def reject(self, field_name: str, reason: str) -> None:
+        self.errors.append(FieldError(field_name, reason))
+
+    # For rows that passed parsing (person and links set).
+    @property
+    def parsed(self) -> Person:
+        assert self.person is not None
+        return self.person
+
+    @property
+    def family(self) -> Links:
+        assert self.links is not None
+        return self.links
+
+
+Batch = tuple[list[Prepared], int]  # prepared rows, and bytes of the file read so far
+
+
+@dataclass(frozen=True)
+class Parser:
+    """Everything parsing needs. `for_copy`: give each person's row as a COPY text line."""
+
+    columns: dict[str, int]
+    reference: ReferenceData
+    run_id: int
+    for_copy: bool = False
+
+    def prepare(self, records: Iterable[Record]) -> list[Prepared]:
+        today, moment = date.today(), service.now()
+        return [self._prepared(line, cells, today, moment) for line, cells in records]
+
+    def _prepared(self, line: int, cells: list[str] | str, today: date,
+                  moment: Any) -> Prepared:
+        if isinstance(cells, str):
+            return Prepared(line, [], "", [FieldError("row", cells)], None, None)
+        row = parse_row(line, cells, self.columns, self.reference, today)
+        if row.person is None:
+            return Prepared(line, cells, row.personal_id_number, row.errors, None, row.links)
+        values = service.person_row(row.person, self.reference, moment, self.run_id)
+        person = Person(values[_FOLDED], values[_BORN], values[_WARD], values[_ADDRESS],
+                        copy_line(values) if self.for_copy else values)
+        return Prepared(line, cells, row.personal_id_number, row.errors, person, row.links)
+
+
+class CountingReader(io.RawIOBase):
+    """Counts bytes as the CSV reader consumes them, so progress needs no second pass."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw, self.bytes_read = raw, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.raw.read(len(buffer))
+        buffer[: len(data)] = data
+        self.bytes_read += len(data)
+        return len(data)
+
+
+def csv_rows(counter: CountingReader) -> Iterator[list[str]]:
+    """The file's CSV records; bytes that are not UTF-8 become U+FFFD, which parse refuses."""
+    return csv.reader(io.TextIOWrapper(io.BufferedReader(counter), encoding="utf-8-sig",
+                                       errors="replace", newline=""))
+
+
+def records(reader: Iterator[list[str]]) -> Iterator[Record]:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # the reader resumes on the next line after a bad one
+            yield reader.line_num, f"malformed CSV: {exc}"  # type: ignore[attr-defined]
+            continue
+        if any(cell.strip() for cell in cells):
+            yield reader.line_num, cells  # type: ignore[attr-defined]
+
+
+def batches(items: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    batch: list[Record] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """An import allocates millions of short-lived objects without cycles; at the default
+    threshold the cycle collector would run every 700 of them and cost a third of the time."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def prepared_here(reader: Iterator[list[str]], counter: CountingReader, parser: Parser,
+                  size: int) -> Iterator[Batch]:
+    """Parse in a thread of this process, one batch ahead of the importer."""
+    return prefetch((parser.prepare(batch), counter.bytes_read)
+                    for batch in batches(records(reader), size))
+
+
+def prepared_elsewhere(path: Path, parser: Parser, size: int) -> Iterator[Batch]:
+    """Parse in a separate process that reads the file itself (after the header, which the
+    importer has checked) and sends batches through a bounded queue, so memory stays flat."""
+    # Forked, not spawned: the child starts at once with the modules and reference data
+    # already loaded (spawning re-imports everything, about two seconds). It only reads the
+    # file and parses; it never touches the database connections it inherits.
+    context = multiprocessing.get_context("fork")
+    ready: multiprocessing.Queue[Batch | BaseException | None] = context.Queue(maxsize=3)
+    worker = context.Process(target=_parse_file, args=(path, parser, size, ready),
+                             name="registry-import-parser", daemon=True)
+    worker.start()
+    try:
+        # A thread receives and unpickles the next batch while the importer waits on the
+        # database, instead of after.
+        yield from prefetch(_received(ready, worker))
+    finally:
+        if worker.is_alive():
+            worker.terminate()
+        worker.join()
+
+
+def _received(ready: multiprocessing.Queue[Batch | BaseException | None],
+              worker: multiprocessing.process.BaseProcess) -> Iterator[Batch]:
+    while (item := _next(ready, worker)) is not None:
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+
+
+def _next(ready: multiprocessing.Queue[Batch | BaseException | None],
+          worker: multiprocessing.process.BaseProcess) -> Batch | BaseException | None:
+    while True:
+        try:
+            return ready.get(timeout=1)
+        except queue.Empty:
+            if not worker.is_alive():
+                raise RuntimeError(f"the parser process stopped unexpectedly "
+                                   f"(exit code {worker.exitcode})") from None
+
+
+def _parse_file(path: Path, parser: Parser, size: int,
+                ready: multiprocessing.Queue[Batch | BaseException | None]) -> None:
+    try:
+        with fewer_collections(), path.open("rb") as raw:
+            counter = CountingReader(raw)
+            reader = csv_rows(counter)
+            next(reader, None)
+            for batch in batches(records(reader), size):
+                ready.put((parser.prepare(batch), counter.bytes_read))
+        ready.put(None)
+    except BaseException as exc:  # handed to the importer, which re-raises it
+        ready.put(exc)

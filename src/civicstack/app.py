@@ -15,7 +15,7 @@ from civicstack.config import Settings, get_settings
 from civicstack.exchange import api as exchange_api
 from civicstack.exchange import console_web as exchange_console_web
 from civicstack.exchange import web as exchange_web
-from civicstack.identity import console_web, passkeys_web
+from civicstack.identity import console_web, passkeys_web, read_reports_web
 from civicstack.identity import web as identity_web
 from civicstack.identity.photos import PhotoVault
 from civicstack.kit import health
@@ -126,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(exchange_api.public)
     app.include_router(exchange_web.router)
     app.include_router(exchange_console_web.router)
+    app.include_router(read_reports_web.router)
     app.include_router(biometrics_web.router)
     app.include_router(biometrics_console_web.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
-from civicstack.identity import console, photos, service
+from civicstack.identity import console, photos, read_reports, service
 from civicstack.identity.models import CitizenAccount
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
@@ -231,13 +231,37 @@ def account_page(request: Request, session: DbSession) -> Response:
     signed = _signed_in(request, session)
     if signed is None:
         return RedirectResponse("/account/login", status_code=303)
+    return _account_page(request, session, signed)
+
+
+def _account_page(request: Request, session: Session, signed: service.SignedIn,
+                  report_errors: tuple[str, ...] = (), status_code: int = 200) -> Response:
     account = signed.account
+    pid = account.personal_id_number
     current = service.session_handle(signed.session_id)
     devices = [(service.session_handle(s.id), s) for s in service.live_sessions(session, account)]
     return render(request, "portal/account.html", {
         "account": account, "devices": devices, "current": current,
         "session_level": signed.level, "may_enrol": _may_enrol(account),
-        "trail": service.my_audit_trail(session, account.personal_id_number)})
+        "trail": service.my_audit_trail(session, pid),
+        "reports": read_reports.reports_of(session, pid), "me": str(Actor("citizen", pid)),
+        "report_errors": report_errors}, status_code)
+
+
+@router.post("/account/data-uses/{seq}/report", response_class=HTMLResponse)
+def report_data_use(request: Request, session: DbSession, seq: int,
+                    csrf_token: Annotated[str, Form()] = "",
+                    note: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    signed = _signed_in(request, session)
+    if signed is None:
+        return RedirectResponse("/account/login", status_code=303)
+    try:
+        read_reports.report(session, signed.account.personal_id_number, seq, note)
+    except DomainError as exc:
+        return _account_page(request, session, signed, tuple(field_errors(exc).values()),
+                             exc.status)
+    return RedirectResponse("/account#uses", status_code=303)
 
 
 def _may_enrol(account: CitizenAccount) -> bool:

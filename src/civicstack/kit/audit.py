@@ -192,6 +192,10 @@ def _check_head(session: Session, checked: int, last_seq: int, last_hash: str) -
     return ChainReport(checked, True)
 
 
+def entry(session: Session, seq: int) -> AuditEntry | None:
+    return session.get(AuditEntry, seq)
+
+
 def entries_for_subject(
     session: Session, subject_type: str, subject_id: str, limit: int = 200,
 ) -> list[AuditEntry]:

@@ -50,9 +50,11 @@ def worker(url: str, csv_path: Path, mode: str) -> None:
 
 
 def run_worker(url: str, csv_path: Path, mode: str) -> dict[str, float]:
-    output = subprocess.run([sys.executable, __file__, "--worker", url, str(csv_path), mode],
-                            check=True, capture_output=True, text=True).stdout
-    return json.loads(output.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    done = subprocess.run([sys.executable, __file__, "--worker", url, str(csv_path), mode],
+                          capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"the {mode} import of {csv_path.name} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def raw_copy_seconds(url: str, csv_path: Path) -> float:

@@ -95,13 +95,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
 
     app.include_router(health.router)
+    # Routes are matched in order: the OpenID provider's endpoints, which relying parties
+    # call most, come first.
+    app.include_router(oidc_api.router)
     app.add_route("/metrics", metrics_response, include_in_schema=False)
     app.include_router(registry_api.router, prefix="/api/v1")
     app.include_router(registry_web.router)
     app.include_router(identity_web.router)
     app.include_router(console_web.router)
     app.include_router(passkeys_web.router)
-    app.include_router(oidc_api.router)
     app.include_router(oidc_web.router)
     app.include_router(oidc_console_web.router)
     app.include_router(organisations_api.router, prefix="/api/v1")

@@ -28,6 +28,8 @@ ACTION_LABELS = {
     "identity.account.register": N_("eID account registered"),
     "identity.phone.verify": N_("Phone verification code entered"),
     "identity.account.approve": N_("eID account approved"),
+    "identity.read.reported": N_("You reported a use of your data"),
+    "identity.read.report_closed": N_("Auditors checked a use you reported"),
     "identity.account.lock": N_("eID account locked by an official"),
     "identity.account.self_lock": N_("You locked your eID account"),
     "identity.account.unlock": N_("eID account unlocked"),

@@ -103,6 +103,6 @@ def verify_log() -> None:
     with cli_transaction() as session:
         report = log.verify(session)
     if not report.ok:
-        raise fail(f"message log broken at message {report.first_bad_seq} "
-                   f"({report.messages_checked} intact before it)")
-    typer.echo(f"message log intact: {report.messages_checked} messages")
+        raise fail(f"message log broken at message {report.first_bad_seq}: {report.reason} "
+                   f"({report.entries_checked} intact before it)")
+    typer.echo(f"message log intact: {report.entries_checked} messages")

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import InstrumentedAttribute, Mapped, Session, mapped_column
 
 from civicstack.kit import authz
 from civicstack.kit.authz import NATIONAL, Permission, Role, Scope
@@ -115,26 +116,28 @@ def compute_entry_hash(
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def record(
-    session: Session, actor: Actor, action: str, *, subject_type: str, subject_id: str,
-    purpose: str, detail: dict[str, Any] | None = None,
-) -> AuditEntry:
-    """Append one entry in the caller's transaction, so the audit and the act commit together;
-    concurrent appends queue on the head row (made by migration 0017)."""
-    head = locked_head(session, AuditChainHead)
-    entry = AuditEntry(
-        seq=head.last_seq + 1, occurred_at=datetime.now(UTC), actor=str(actor), action=action,
-        subject_type=subject_type, subject_id=subject_id, purpose=purpose,
-        detail=json.loads(json.dumps(detail or {}, default=str)), prev_hash=head.last_hash,
-    )
-    entry.entry_hash = compute_entry_hash(
-        entry.prev_hash, entry.seq, entry.occurred_at, entry.actor, entry.action,
-        entry.subject_type, entry.subject_id, entry.purpose, entry.detail,
-    )
-    session.add(entry)
-    head.last_seq, head.last_hash = entry.seq, entry.entry_hash
+class Linked(Protocol):
+    """A row of a hash-chained log: its place, the hash of the row before it, its own hash."""
+
+    seq: int
+    prev_hash: str
+    entry_hash: str
+
+
+Row = TypeVar("Row", bound=Linked)
+
+
+def append_link(session: Session, head_model: type[ChainHead], row: Row,
+                link: Callable[[Row], str]) -> Row:
+    """Chain `row` after the head in the caller's transaction (concurrent appends queue on
+    the head row): `link` hashes the row, its seq and prev_hash included."""
+    head = locked_head(session, head_model)
+    row.seq, row.prev_hash = head.last_seq + 1, head.last_hash
+    row.entry_hash = link(row)
+    session.add(row)
+    head.last_seq, head.last_hash = row.seq, row.entry_hash
     session.flush()
-    return entry
+    return row
 
 
 @dataclass(frozen=True)
@@ -145,51 +148,71 @@ class ChainReport:
     reason: str = ""
 
 
-def verify_chain(session: Session, batch_size: int = 5000) -> ChainReport:
-    """Walk the whole log in order and recompute every link; report the first break."""
+def verify_links(session: Session, seq: InstrumentedAttribute[int],
+                 head_model: type[ChainHead], link: Callable[[Any], str],
+                 batch_size: int = 5000) -> ChainReport:
+    """Walk a chained log (the model of `seq`) in order, a batch at a time, recompute every
+    link and report the first break; the head must name the last link."""
+    model = seq.class_
     expected_prev, expected_seq, checked = GENESIS_HASH, 1, 0
-    last_seen = 0
-    while True:
-        batch = session.execute(
-            select(AuditEntry).where(AuditEntry.seq > last_seen)
-            .order_by(AuditEntry.seq).limit(batch_size)
-        ).scalars().all()
-        if not batch:
-            break
-        for entry in batch:
-            problem = _check_link(entry, expected_seq, expected_prev)
+    while batch := session.execute(
+            select(model).where(seq >= expected_seq).order_by(seq).limit(batch_size)
+    ).scalars().all():
+        for row in batch:
+            problem = _link_problem(row, expected_seq, expected_prev, link)
             if problem:
-                return ChainReport(checked, False, entry.seq, problem)
-            expected_prev, expected_seq, checked = entry.entry_hash, entry.seq + 1, checked + 1
-        last_seen = batch[-1].seq
+                return ChainReport(checked, False, row.seq, problem)
+            expected_prev, expected_seq, checked = row.entry_hash, row.seq + 1, checked + 1
         session.expunge_all()
-    return _check_head(session, checked, expected_seq - 1, expected_prev)
+    return _check_head(session, head_model, checked, expected_seq - 1, expected_prev)
 
 
-def _check_link(entry: AuditEntry, expected_seq: int, expected_prev: str) -> str:
-    if entry.seq != expected_seq:
+def _link_problem(row: Any, expected_seq: int, expected_prev: str,
+                  link: Callable[[Any], str]) -> str:
+    if row.seq != expected_seq:
         return f"entry {expected_seq} is missing"
-    if entry.prev_hash != expected_prev:
+    if row.prev_hash != expected_prev:
         return "previous-hash link does not match the entry before it"
-    recomputed = compute_entry_hash(
-        entry.prev_hash, entry.seq, entry.occurred_at, entry.actor, entry.action,
-        entry.subject_type, entry.subject_id, entry.purpose, entry.detail,
-    )
-    if recomputed != entry.entry_hash:
+    if link(row) != row.entry_hash:
         return "entry content does not match its hash (modified)"
     return ""
 
 
-def _check_head(session: Session, checked: int, last_seq: int, last_hash: str) -> ChainReport:
-    head = session.get(AuditChainHead, 1)
-    if head is None:
-        return ChainReport(checked, checked == 0, None if checked == 0 else last_seq,
-                           "" if checked == 0 else "chain head is missing")
+def _check_head(session: Session, head_model: type[ChainHead], checked: int, last_seq: int,
+                last_hash: str) -> ChainReport:
+    head = session.get(head_model, 1)
+    if head is None:  # made by a migration: without it, the log's end cannot be checked
+        return ChainReport(checked, False, last_seq + 1, "chain head is missing")
     if head.last_seq != last_seq or head.last_hash != last_hash:
         return ChainReport(checked, False, last_seq + 1,
                            f"log ends at entry {last_seq} but the head records {head.last_seq} "
                            "(entries removed from the end)")
     return ChainReport(checked, True)
+
+
+def _entry_hash(entry: AuditEntry) -> str:
+    return compute_entry_hash(
+        entry.prev_hash, entry.seq, entry.occurred_at, entry.actor, entry.action,
+        entry.subject_type, entry.subject_id, entry.purpose, entry.detail,
+    )
+
+
+def record(
+    session: Session, actor: Actor, action: str, *, subject_type: str, subject_id: str,
+    purpose: str, detail: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry in the caller's transaction, so the audit and the act commit together;
+    concurrent appends queue on the head row (made by migration 0017)."""
+    return append_link(session, AuditChainHead, AuditEntry(
+        occurred_at=datetime.now(UTC), actor=str(actor), action=action,
+        subject_type=subject_type, subject_id=subject_id, purpose=purpose,
+        detail=json.loads(json.dumps(detail or {}, default=str)),
+    ), _entry_hash)
+
+
+def verify_chain(session: Session, batch_size: int = 5000) -> ChainReport:
+    """Walk the whole audit log in order and recompute every link; report the first break."""
+    return verify_links(session, AuditEntry.seq, AuditChainHead, _entry_hash, batch_size)
 
 
 def entry(session: Session, seq: int) -> AuditEntry | None:

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 import psycopg
-from psycopg import sql
+from psycopg import Copy, sql
 from sqlalchemy import (
     ColumnElement,
     Table,
@@ -226,7 +226,7 @@ def insert_with_ids(session: Session, model: type[Base], columns: Sequence[str],
     sequence first, because COPY cannot return them; SQLite returns them from the insert."""
     if not rows:
         return []
-    table = table_of(model)
+    table = _table_of(model)
     if not loads_by_copy(session):
         inserted = session.execute(
             insert(table).returning(table.c.id, sort_by_parameter_order=True),
@@ -239,26 +239,26 @@ def insert_with_ids(session: Session, model: type[Base], columns: Sequence[str],
         sql.SQL("SELECT nextval({}) FROM generate_series(1, %s)").format(sql.Literal(sequence)),
         (len(rows),))]
     if isinstance(rows[0], str):
-        _copy_text(session, table, ("id", *columns),
-                   "".join(f"{new_id}\t{row}\n" for new_id, row in zip(ids, rows, strict=True)))
+        with _copy_into(session, table, ("id", *columns)) as copy:
+            copy.write("".join(f"{new_id}\t{row}\n"
+                               for new_id, row in zip(ids, rows, strict=True)))
     else:
         bulk_insert(session, model, ("id", *columns),
                     [(new_id, *row) for new_id, row in zip(ids, rows, strict=True)])
     return ids
 
 
-def _copy_text(session: Session, table: Table, columns: Sequence[str], text: str) -> None:
-    try:
-        with _driver(session).cursor() as cursor, cursor.copy(_copy_statement(table, columns)) \
-                as copy:
-            copy.write(text)
-    except psycopg.Error as exc:  # raised by the driver itself: report it as SQLAlchemy would
-        raise DBAPIError(f"COPY {table.name}", None, exc) from exc
-
-
-def _copy_statement(table: Table, columns: Sequence[str]) -> sql.Composed:
-    return sql.SQL("COPY {} ({}) FROM STDIN").format(
+@contextmanager
+def _copy_into(session: Session, table: Table, columns: Sequence[str]) -> Iterator[Copy]:
+    """A COPY ... FROM STDIN in the session's transaction; a refusal by the driver itself is
+    reported as SQLAlchemy would report it."""
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns)))
+    try:
+        with _driver(session).cursor() as cursor, cursor.copy(statement) as copy:
+            yield copy
+    except psycopg.Error as exc:
+        raise DBAPIError(f"COPY {table.name}", None, exc) from exc
 
 
 _ID_SEQUENCES: dict[str, str] = {}  # table -> its id sequence; the migrations fix the names
@@ -279,7 +279,7 @@ def _driver(session: Session) -> psycopg.Connection[Any]:
     return driver
 
 
-def table_of(model: type[Base]) -> Table:
+def _table_of(model: type[Base]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
     return table
@@ -289,19 +289,15 @@ def bulk_insert(session: Session, model: type[Base], columns: Sequence[str],
                 rows: Iterable[Sequence[Any]]) -> None:
     """Insert many rows (values in `columns` order): COPY on PostgreSQL, several times faster;
     executemany elsewhere."""
-    table = table_of(model)
+    table = _table_of(model)
     if not loads_by_copy(session):
         values = [dict(zip(columns, row, strict=True)) for row in rows]
         if values:
             session.execute(insert(table), values)
         return
-    try:
-        with _driver(session).cursor() as cursor, \
-                cursor.copy(_copy_statement(table, columns)) as copy:
-            for row in rows:
-                copy.write_row(row)
-    except psycopg.Error as exc:  # raised by the driver itself: report it as SQLAlchemy would
-        raise DBAPIError(f"COPY {table.name}", None, exc) from exc
+    with _copy_into(session, table, columns) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 # The tables a bulk load writes. Their foreign keys and non-unique indexes are set aside during
@@ -322,7 +318,7 @@ def checks_set_aside(session: Session) -> Iterator[None]:
     if session.get_bind().dialect.name != "postgresql":
         yield
         return
-    tables = [table_of(model) for model in BULK_LOADED]
+    tables = [_table_of(model) for model in BULK_LOADED]
     session.execute(sql_text(f"LOCK TABLE {', '.join(t.name for t in tables)} "
                              "IN ACCESS EXCLUSIVE MODE"))
     keys = [key for table in tables for key in table.foreign_key_constraints]

@@ -27,17 +27,19 @@ from civicstack.registry.models import LegacyProvince, LegacyWardMapping, Provin
 LEGACY_DATA_DIR = Path(vietnamadminunits.__file__).resolve().parent / "data"
 
 
-# Every combining mark (all lie below U+30000), mapped to nothing: str.translate removes them
-# in one C-level pass instead of a Python test per character.
-_WITHOUT_MARKS = dict.fromkeys(
-    code for code in range(0x30000) if unicodedata.combining(chr(code)))
+@lru_cache(maxsize=1)
+def _without_marks() -> dict[int, None]:
+    """Every combining mark (all lie below U+30000), mapped to nothing: str.translate removes
+    them in one C-level pass instead of a Python test per character. Built at the first fold,
+    not at import (it takes tens of milliseconds)."""
+    return dict.fromkeys(code for code in range(0x30000) if unicodedata.combining(chr(code)))
 
 
 @lru_cache(maxsize=200_000)  # names repeat a lot: "Nguyễn", "Văn", "Thị"...
 def fold(text: str) -> str:
     """Lower-case and strip Vietnamese diacritics ('Đồng Hới' -> 'dong hoi') for matching."""
     decomposed = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
-    return " ".join(decomposed.translate(_WITHOUT_MARKS).lower().split())
+    return " ".join(decomposed.translate(_without_marks()).lower().split())
 
 
 def _code(value: object) -> int:

@@ -8,6 +8,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.identity import officials
@@ -157,4 +158,25 @@ def test_migration_gives_old_keys_the_largest_role_they_wholly_hold(empty_databa
         clerk = connection.execute(text(
             "SELECT scopes, province_scope FROM operator_api_key WHERE name = 'clerk'")).one()
     assert tuple(clerk) == ("identity:approve registry:read registry:write", "01")
+    engine.dispose()
+
+
+def test_new_roles_are_accepted_and_a_downgrade_refuses_while_they_are_held(
+        empty_database: str) -> None:
+    upgrade(empty_database)
+    engine = make_engine(empty_database)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO operator_api_key (name, lookup_id, secret_digest, role, scope_level, "
+            "created_at) VALUES ('tasks', 'lookup', 'd', 'programme_officer', 'national', "
+            "CURRENT_TIMESTAMP)"))
+    with pytest.raises(RuntimeError, match="1 rows of operator_api_key hold a role"):
+        downgrade(empty_database, "0020")
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM operator_api_key"))
+    downgrade(empty_database, "0020")
+    with engine.begin() as connection, pytest.raises(IntegrityError):
+        connection.execute(text(
+            "INSERT INTO operator_api_key (name, lookup_id, secret_digest, role, scope_level, "
+            "created_at) VALUES ('t', 'l', 'd', 'support_agent', 'national', CURRENT_TIMESTAMP)"))
     engine.dispose()

@@ -123,7 +123,9 @@ def test_demo_seed_is_reproducible_idempotent_and_leaves_a_working_key(
                   if not line.startswith("#")]
         assert [(name, role, scope) for name, _, role, scope in listed] == [
             ("admin", "admin", "national"), ("police.hanoi", "police", "province 01"),
-            ("clerk.badinh", "service_clerk", "ward 00004")]
+            ("clerk.badinh", "service_clerk", "ward 00004"),
+            ("hotline.hanoi", "support_agent", "province 01"),
+            ("programme.hanoi", "programme_officer", "province 01")]
         for username, password, _, _ in listed:
             assert officials.check_password(session, username, password).passed
     assert persons(session_factory) == 155  # 150 seeded + 5 recorded births

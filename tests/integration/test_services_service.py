@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from civicstack.kit import calendar
 from civicstack.kit.audit import AuditEntry
 from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from civicstack.kit.outbox import OutboxMessage
 from civicstack.registry.models import Person
-from civicstack.services import calendar, catalogue, service
+from civicstack.services import catalogue, service
 from civicstack.services.models import Dossier, Payment, Procedure
 from civicstack.services.payments import LocalTreasury
 from civicstack.wallet.site import WalletSite

@@ -13,9 +13,10 @@ import pytest
 from httpx import Response
 from sqlalchemy import select
 
+from civicstack.kit import calendar
 from civicstack.kit.db import transaction
 from civicstack.registry.models import Person
-from civicstack.services import calendar, service
+from civicstack.services import service
 from civicstack.services.models import Attachment, Dossier, DossierGroup
 from civicstack.services.payments import LocalTreasury
 from tests.integration.test_identity_web import citizen_sign_in

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from civicstack.services import calendar
+from civicstack.kit import calendar
 from civicstack.services.states import FINAL, TRANSITIONS, Party, State, allowed_actions
 
 

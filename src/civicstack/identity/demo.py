@@ -1,5 +1,6 @@
-"""Demo officials for `make demo`: a national admin, Hà Nội police and a ward clerk, with their
-passwords in an owner-only file. Each enrols an authenticator app at the first sign-in."""
+"""Demo officials for `make demo`: a national admin, Hà Nội police, a ward clerk, a Hà Nội hotline
+agent and a Hà Nội programme officer, with their passwords in an owner-only file. Each enrols an
+authenticator app at the first sign-in."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ DEMO_OFFICIALS: tuple[tuple[str, str, Role, str | None, str | None], ...] = (
     ("admin", "Trần Quốc Minh", Role.ADMIN, None, None),
     ("police.hanoi", "Lê Văn Hùng", Role.POLICE, HANOI, None),
     ("clerk.badinh", "Phạm Thị Lan", Role.SERVICE_CLERK, None, BA_DINH),
+    ("hotline.hanoi", "Đỗ Thu Hà", Role.SUPPORT_AGENT, HANOI, None),
+    ("programme.hanoi", "Nguyễn Đức Thành", Role.PROGRAMME_OFFICER, HANOI, None),
 )
 
 

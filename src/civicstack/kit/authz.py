@@ -21,6 +21,8 @@ class Role(enum.StrEnum):
     POLICE = "police"
     SERVICE_CLERK = "service_clerk"
     AGENCY_APPROVER = "agency_approver"
+    SUPPORT_AGENT = "support_agent"  # the hotline and the support queue
+    PROGRAMME_OFFICER = "programme_officer"  # runs programmes' tasks and learning courses
     ADMIN = "admin"
 
 
@@ -44,6 +46,11 @@ class Permission(enum.StrEnum):
     BIOMETRICS_REVIEW = "biometrics:review"  # decide de-duplication cases
     BIOMETRICS_VERIFY = "biometrics:verify"  # 1:1 face verification against an enrolment
     EXCHANGE_MANAGE = "exchange:manage"  # data-exchange members and sharing agreements
+    TASKS_REPORT = "tasks:report"  # post progress on the tasks one is responsible for
+    TASKS_MANAGE = "tasks:manage"  # programmes and tasks: assign, import, accept, remind
+    LEARNING_MANAGE = "learning:manage"  # courses, lessons, quizzes, enrolment of cohorts
+    SUPPORT_HANDLE = "support:handle"  # open tickets for callers, answer, route, escalate
+    SECURITY_READ = "security:read"  # the operators' view of security events
     AUDIT_READ = "audit:read"
     OFFICIALS_MANAGE = "officials:manage"
 
@@ -53,14 +60,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.REGISTRY_READ, Permission.REGISTRY_RESIDENCE, Permission.IDENTITY_APPROVE,
         Permission.IDENTITY_LEVEL2, Permission.ORGANISATION_APPROVE, Permission.WALLET_STATUS,
         Permission.WALLET_VERIFY, Permission.DOSSIER_PROCESS, Permission.DOSSIER_DECIDE,
-        Permission.BIOMETRICS_ENROL, Permission.BIOMETRICS_REVIEW, Permission.BIOMETRICS_VERIFY}),
+        Permission.BIOMETRICS_ENROL, Permission.BIOMETRICS_REVIEW, Permission.BIOMETRICS_VERIFY,
+        Permission.TASKS_REPORT}),
     Role.SERVICE_CLERK: frozenset({
         Permission.REGISTRY_READ, Permission.REGISTRY_CIVIL_STATUS,
-        Permission.IDENTITY_APPROVE, Permission.WALLET_VERIFY, Permission.DOSSIER_PROCESS}),
-    Role.AGENCY_APPROVER: frozenset({  # dossiers will come here
+        Permission.IDENTITY_APPROVE, Permission.WALLET_VERIFY, Permission.DOSSIER_PROCESS,
+        Permission.TASKS_REPORT}),
+    Role.AGENCY_APPROVER: frozenset({
         Permission.REGISTRY_READ, Permission.ORGANISATION_READ, Permission.WALLET_STATUS,
         Permission.WALLET_VERIFY, Permission.WALLET_ISSUE, Permission.DOSSIER_PROCESS,
-        Permission.DOSSIER_DECIDE}),
+        Permission.DOSSIER_DECIDE, Permission.TASKS_REPORT}),
+    Role.SUPPORT_AGENT: frozenset({
+        Permission.REGISTRY_READ, Permission.SUPPORT_HANDLE, Permission.TASKS_REPORT}),
+    Role.PROGRAMME_OFFICER: frozenset({
+        Permission.TASKS_REPORT, Permission.TASKS_MANAGE, Permission.LEARNING_MANAGE}),
     Role.ADMIN: frozenset(Permission),
 }
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from civicstack.identity import officials
-from civicstack.kit import audit, outbox
+from civicstack.kit import audit, calendar, outbox
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission, Role
 from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
@@ -22,7 +22,7 @@ from civicstack.kit.i18n import N_
 from civicstack.kit.reasons import stated_reason
 from civicstack.registry import service as registry
 from civicstack.registry.rules import load_reference_data
-from civicstack.services import calendar, catalogue, repository
+from civicstack.services import catalogue, repository
 from civicstack.services.models import (
     Agency,
     Attachment,

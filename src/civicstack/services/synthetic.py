@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
-from civicstack.services import calendar
+from civicstack.kit import calendar
 
 SYNTHETIC_ACTOR = "cli:synthetic-dossiers"
 # (state, weight): most dossiers are finished; some still open, a few withdrawn.

@@ -36,6 +36,8 @@ from civicstack.organisations import api as organisations_api
 from civicstack.organisations import web as organisations_web
 from civicstack.registry import api as registry_api
 from civicstack.registry import web as registry_web
+from civicstack.security import api as security_api
+from civicstack.security import web as security_web
 from civicstack.services import api as services_api
 from civicstack.services import catalogue_web as services_catalogue_web
 from civicstack.services import console_web as services_console_web
@@ -128,6 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(exchange_api.public)
     app.include_router(exchange_web.router)
     app.include_router(exchange_console_web.router)
+    app.include_router(security_api.router, prefix="/api/v1")
+    app.include_router(security_web.router)
     app.include_router(read_reports_web.router)
     app.include_router(biometrics_web.router)
     app.include_router(biometrics_console_web.router)

@@ -35,6 +35,21 @@ class Settings(BaseSettings):
         default=24, ge=0, le=24 * 30,
         description="Hours after departure when a flight's data and face copies are deleted.")
 
+    security_failed_logins: int = Field(
+        default=50, ge=1, description="Alert at this many failed sign-ins in 15 minutes.")
+    security_lockouts: int = Field(
+        default=10, ge=1, description="Alert at this many accounts locked in an hour.")
+    security_rate_limit_refusals: int = Field(
+        default=100, ge=1, description="Alert at this many rate-limited requests in 15 minutes.")
+    security_exchange_refusals: int = Field(
+        default=20, ge=1, description="Alert at this many refused exchange requests in an hour.")
+    security_chain_check_hours: float = Field(
+        default=6, gt=0, le=24 * 7,
+        description="How often the server verifies the logs' hash chains; a verification older "
+                    "than twice this raises an alert.")
+    security_contact: str = Field(
+        default="", description="E-mail address that receives security alerts (outbox).")
+
     @property
     def issuer(self) -> str:
         return self.public_url.rstrip("/")

@@ -1,7 +1,9 @@
 """The app's background jobs, run in its lifespan beside the requests, never inside one:
-level-1 selfies matched against the ID-card face (about a second each), and the purge of
-flight data and face copies past their delay after departure. Each job also has a CLI
-command (`biometrics match-registrations`, `travel purge`) for operators and tests."""
+level-1 selfies matched against the ID-card face (about a second each), the purge of flight
+data and face copies past their delay after departure, the verification of the logs' hash
+chains, and the security alerts. Each job also has a CLI command (`biometrics
+match-registrations`, `travel purge`, `security verify-chains`) for operators and tests, except
+the alerts: they need this process's counts of refused requests (security/service.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from fastapi import FastAPI
 
 from civicstack.biometrics import service as biometrics
 from civicstack.kit.db import transaction
+from civicstack.security import service as security
+from civicstack.security.site import process_counts, thresholds_from
 from civicstack.travel import service as travel
 
 TICK_SECONDS = 3.0
@@ -44,6 +48,22 @@ def _purge_travel(app: FastAPI) -> object:
     return report if any(vars(report).values()) else None
 
 
+def _verify_chains(app: FastAPI) -> object:
+    with transaction(app.state.session_factory) as session:
+        checks = security.verify_chains(session, security.now())
+    return {check.log: check.intact for check in checks}
+
+
+def _evaluate_security_alerts(app: FastAPI) -> object:
+    state = app.state
+    with transaction(state.session_factory) as session:
+        changes = security.evaluate_alerts(session, process_counts(state),
+                                           thresholds_from(state.settings),
+                                           state.settings.security_contact, security.now())
+    return [f"{change.kind} {'raised' if change.raised else 'cleared'}"
+            for change in changes] or None
+
+
 async def _run_forever(app: FastAPI, jobs: list[Job]) -> None:
     while True:
         for job in jobs:
@@ -61,8 +81,12 @@ async def _run_forever(app: FastAPI, jobs: list[Job]) -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    every_chain_check = app.state.settings.security_chain_check_hours * 3600
     jobs = [Job("registration_matches", TICK_SECONDS, _match_registrations),
-            Job("travel_purge", 600, _purge_travel)]
+            Job("travel_purge", 600, _purge_travel),
+            # Chains first: at start-up, alerts must see this run's verification.
+            Job("hash_chains", every_chain_check, _verify_chains),
+            Job("security_alerts", 60, _evaluate_security_alerts)]
     task = asyncio.create_task(_run_forever(app, jobs))
     try:
         yield

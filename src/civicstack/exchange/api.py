@@ -24,6 +24,8 @@ from civicstack.kit.audit import Actor
 from civicstack.kit.deps import DbSession
 from civicstack.kit.errors import Problem, Unauthorized
 from civicstack.kit.keys import KeyRing
+from civicstack.kit.metrics import EXCHANGE_REFUSALS
+from civicstack.kit.tally import tally_of
 from civicstack.kit.web import csv_download
 from civicstack.wallet.site import site_of
 
@@ -88,7 +90,13 @@ def calling_member(request: Request, session: Session) -> ExchangeMember:
     scheme, _, assertion = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not assertion:
         raise Unauthorized("send a signed member assertion as 'Authorization: Bearer <JWT>'")
-    return service.authenticate(session, assertion.strip(), str(request.url))
+    try:
+        return service.authenticate(session, assertion.strip(), str(request.url))
+    except Unauthorized:
+        # Not in the message log: a forged assertion names no member it may be charged to.
+        tally_of(request.app.state, service.AUTHENTICATION_REFUSALS).add()
+        EXCHANGE_REFUSALS.labels("authentication").inc()
+        raise
 
 
 def acting(member: ExchangeMember) -> Actor:

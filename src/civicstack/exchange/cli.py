@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from civicstack.exchange import datasets, log, quality, service
+from civicstack.exchange import datasets, quality, service
 from civicstack.kit.cli_support import CLI_ACTOR, cli_transaction, fail, reports_domain_errors
 
 exchange_app = typer.Typer(help="Government data exchange: members, agreements, datasets, "
@@ -101,7 +101,7 @@ def quality_check(member: str | None = typer.Option(None, help="Only this member
 def verify_log() -> None:
     """Recompute the message log's hash chain; exit 1 at the first broken link."""
     with cli_transaction() as session:
-        report = log.verify(session)
+        report = service.verify_log(session)
     if not report.ok:
         raise fail(f"message log broken at message {report.first_bad_seq}: {report.reason} "
                    f"({report.entries_checked} intact before it)")

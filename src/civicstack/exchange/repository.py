@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from civicstack.exchange.models import (
@@ -122,3 +123,17 @@ def request_decisions(session: Session) -> list[tuple[int, str, int]]:
     return [(p, s, n) for p, s, n in session.execute(
         select(AgreementRequest.provider_id, AgreementRequest.status, func.count())
         .group_by(AgreementRequest.provider_id, AgreementRequest.status))]
+
+
+def _refused_since(since: datetime) -> ColumnElement[bool]:
+    return (ExchangeMessage.outcome == "refused") & (ExchangeMessage.occurred_at >= since)
+
+
+def refused_count(session: Session, since: datetime) -> int:
+    return session.execute(select(func.count()).select_from(ExchangeMessage)
+                           .where(_refused_since(since))).scalar_one()
+
+
+def latest_refused(session: Session, since: datetime, limit: int) -> list[ExchangeMessage]:
+    return list(session.scalars(select(ExchangeMessage).where(_refused_since(since))
+                                .order_by(ExchangeMessage.seq.desc()).limit(limit)))

@@ -28,8 +28,9 @@ from civicstack.exchange.models import (
     SpentMemberAssertion,
 )
 from civicstack.kit import assertions, audit
-from civicstack.kit.audit import Actor
+from civicstack.kit.audit import Actor, ChainReport
 from civicstack.kit.authz import Permission
+from civicstack.kit.db import as_utc
 from civicstack.kit.errors import (
     Conflict,
     DomainError,
@@ -38,6 +39,7 @@ from civicstack.kit.errors import (
     NotFound,
     Unauthorized,
 )
+from civicstack.kit.metrics import EXCHANGE_REFUSALS
 from civicstack.wallet import service as wallet
 from civicstack.wallet.site import WalletSite
 
@@ -284,6 +286,7 @@ class _Asked:
 
     def refused(self, session: Session, agreement: SharingAgreement | None, reason: str,
                 status: int, errors: tuple[FieldError, ...] = ()) -> Answer:
+        EXCHANGE_REFUSALS.labels("request").inc()
         return Answer(self.log(session, agreement, reason, ""), refusal=reason, status=status,
                       errors=errors)
 
@@ -296,6 +299,32 @@ class _Asked:
         header = {"alg": "ES256", "typ": "exchange-answer+jwt", "kid": signer.kid}
         token = jws.serialize_compact(header, _canonical(payload), signer)
         return Answer(self.log(session, agreement, "", token), token=token)
+
+
+AUTHENTICATION_REFUSALS = "exchange.authentication_refused"  # the tally (kit/tally) of the API
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A refused request as the security view shows it: no subject, so no person's data."""
+
+    occurred_at: datetime
+    member: str
+    dataset: str
+    reason: str
+
+
+def refusal_count(session: Session, since: datetime) -> int:
+    return repository.refused_count(session, since)
+
+
+def latest_refusals(session: Session, since: datetime, limit: int) -> list[Refusal]:
+    return [Refusal(as_utc(m.occurred_at), m.member, m.dataset, m.reason)
+            for m in repository.latest_refused(session, since, limit)]
+
+
+def verify_log(session: Session) -> ChainReport:
+    return log.verify(session)
 
 
 def _asked(member: ExchangeMember, dataset: str, personal_id_number: str, purpose: str,

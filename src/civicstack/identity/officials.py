@@ -23,11 +23,13 @@ from civicstack.identity.service import (
     TotpEnrolment,
     count_failure,
     is_temporarily_locked,
+    record_lockout,
 )
 from civicstack.kit import audit
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission, Role, Scope
 from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from civicstack.kit.metrics import LOGIN_FAILURES
 
 USERNAME = re.compile(r"[a-z][a-z0-9._-]{2,49}")
 MANAGEMENT = "officials' accounts"
@@ -181,8 +183,13 @@ class PasswordResult:
 def check_password(session: Session, username: str, password: str) -> PasswordResult:
     """The first step of a console sign-in; audited whatever its outcome."""
     official = _by_username(session, username)
+    locked_before = official.locked_until if official else None
     result = _check_password(official, password)
     _record_attempt(session, username, f"identity.official.login.{result.outcome}")
+    if result.outcome == PasswordOutcome.WRONG_CREDENTIALS:
+        LOGIN_FAILURES.labels("official").inc()
+    if official is not None:
+        _record_lockout(session, official, locked_before)
     return result
 
 
@@ -229,6 +236,7 @@ def check_code(session: Session, totp_key: str, official_id: int, generation: in
     if official is None or official.status != OfficialStatus.ACTIVE.value or \
             official.session_generation != generation or official.totp_secret is None:
         return CodeOutcome.NO_CODE
+    locked_before = official.locked_until
     outcome = _second_factor(totp_key, official, code)
     if outcome == CodeOutcome.ACCEPTED and official.totp_enrolled_at is None:
         official.totp_enrolled_at = now()
@@ -237,6 +245,9 @@ def check_code(session: Session, totp_key: str, official_id: int, generation: in
     action = "identity.official.login." + (
         "signed_in" if outcome == CodeOutcome.ACCEPTED else f"code_{outcome}")
     _record_attempt(session, official.username, action)
+    if outcome == CodeOutcome.WRONG:
+        LOGIN_FAILURES.labels("official").inc()
+    _record_lockout(session, official, locked_before)
     return outcome
 
 
@@ -291,6 +302,12 @@ def _record(session: Session, actor: Actor, action: str, official: OfficialAccou
             detail: dict[str, object] | None = None, purpose: str = MANAGEMENT) -> None:
     audit.record(session, actor, action, subject_type="official", subject_id=official.username,
                  purpose=purpose, detail=detail or {})
+
+
+def _record_lockout(session: Session, official: OfficialAccount,
+                    locked_before: datetime | None) -> None:
+    record_lockout(session, actor_of(official), official, locked_before, "official",
+                   "identity.official")
 
 
 def _record_attempt(session: Session, username: str, action: str) -> None:

@@ -32,6 +32,7 @@ from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
 from civicstack.kit.db import as_utc
 from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from civicstack.kit.metrics import LOCKOUTS, LOGIN_FAILURES
 from civicstack.registry import service as registry
 from civicstack.registry.rules import PHONE_PATTERN
 
@@ -264,9 +265,15 @@ class LoginResult:
 
 def sign_in(session: Session, personal_id_number: str, password: str) -> LoginResult:
     account = _account(session, personal_id_number)
+    locked_before = account.locked_until if account else None
     result = _sign_in(account, password)
-    audit.record(session, Actor("citizen", personal_id_number), f"identity.login.{result.outcome}",
+    actor = Actor("citizen", personal_id_number)
+    audit.record(session, actor, f"identity.login.{result.outcome}",
                  subject_type="person", subject_id=personal_id_number, purpose="sign-in")
+    if result.outcome == LoginOutcome.WRONG_CREDENTIALS:
+        LOGIN_FAILURES.labels("citizen").inc()
+    if account is not None:
+        record_lockout(session, actor, account, locked_before, "person", "identity.account")
     return result
 
 
@@ -299,6 +306,19 @@ class Lockable(Protocol):
 
 def is_temporarily_locked(account: Lockable) -> bool:
     return account.locked_until is not None and as_utc(account.locked_until) > now()
+
+
+def record_lockout(session: Session, actor: Actor, account: Lockable,
+                   locked_before: datetime | None, subject_type: str, action_prefix: str) -> None:
+    """Audit the moment a run of failures locks an account (`<prefix>.lockout`), for the
+    security view's lockout count: the failure that locks is audited like any other."""
+    if account.locked_until is None or account.locked_until == locked_before:
+        return
+    LOCKOUTS.labels(actor.kind).inc()
+    audit.record(session, actor, f"{action_prefix}.lockout", subject_type=subject_type,
+                 subject_id=actor.name, purpose="sign-in",
+                 detail={"locked_until": account.locked_until.isoformat(),
+                         "failed_logins": account.failed_logins})
 
 
 def count_failure(account: Lockable) -> None:

@@ -10,17 +10,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, select, update
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    Integer,
+    String,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Mapped, Session, mapped_column
 
 from civicstack.kit import authz
 from civicstack.kit.authz import NATIONAL, Permission, Role, Scope
-from civicstack.kit.db import Base
+from civicstack.kit.db import Base, as_utc
 
 GENESIS_HASH = "0" * 64
 
@@ -227,3 +237,24 @@ def entries_for_subject(
         .where(AuditEntry.subject_type == subject_type, AuditEntry.subject_id == subject_id)
         .order_by(AuditEntry.seq.desc()).limit(limit)
     ).scalars())
+
+
+def _of_actions(actions: Collection[str], since: datetime) -> ColumnElement[bool]:
+    return AuditEntry.action.in_(actions) & (AuditEntry.occurred_at >= since)
+
+
+def count_actions(session: Session, actions: Collection[str], since: datetime) -> int:
+    return session.execute(select(func.count()).select_from(AuditEntry)
+                           .where(_of_actions(actions, since))).scalar_one()
+
+
+def latest_of_actions(session: Session, actions: Collection[str], since: datetime,
+                      limit: int) -> list[AuditEntry]:
+    return list(session.scalars(select(AuditEntry).where(_of_actions(actions, since))
+                                .order_by(AuditEntry.seq.desc()).limit(limit)))
+
+
+def moments_of_actions(session: Session, actions: Collection[str],
+                       since: datetime) -> list[datetime]:
+    return [as_utc(at) for at in session.scalars(
+        select(AuditEntry.occurred_at).where(_of_actions(actions, since)))]

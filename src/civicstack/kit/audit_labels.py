@@ -32,6 +32,7 @@ ACTION_LABELS = {
     "identity.read.report_closed": N_("Auditors checked a use you reported"),
     "identity.account.lock": N_("eID account locked by an official"),
     "identity.account.self_lock": N_("You locked your eID account"),
+    "identity.account.lockout": N_("Sign-in paused after too many failed attempts"),
     "identity.account.unlock": N_("eID account unlocked"),
     "identity.login.signed_in": N_("Signed in"),
     "identity.login.wrong_credentials": N_("Failed sign-in: wrong password"),

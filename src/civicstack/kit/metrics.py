@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client import generate_latest as _generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,6 +23,35 @@ HTTP_LATENCY = Histogram(
 PERSON_READS = Counter(
     "civicstack_registry_person_reads_total", "Audited reads of person records by purpose kind",
     ["action"], registry=REGISTRY,
+)
+LOGIN_FAILURES = Counter(
+    "civicstack_login_failures_total", "Failed sign-ins (wrong password or code) by account kind",
+    ["account"], registry=REGISTRY,
+)
+LOCKOUTS = Counter(
+    "civicstack_account_lockouts_total", "Accounts locked by a run of failed sign-ins",
+    ["account"], registry=REGISTRY,
+)
+RATE_LIMIT_REFUSALS = Counter(
+    "civicstack_rate_limit_refusals_total", "Requests refused by a rate limit, by limiter",
+    ["limiter"], registry=REGISTRY,
+)
+EXCHANGE_REFUSALS = Counter(
+    "civicstack_exchange_refusals_total",
+    "Data-exchange requests refused: member authentication, or outside every agreement",
+    ["stage"], registry=REGISTRY,
+)
+SECURITY_ALERT_ACTIVE = Gauge(
+    "civicstack_security_alert_active", "1 while a security alert is raised, by kind",
+    ["kind"], registry=REGISTRY,
+)
+CHAIN_INTACT = Gauge(
+    "civicstack_hash_chain_intact", "1 when the last verification found the log intact",
+    ["log"], registry=REGISTRY,
+)
+CHAIN_CHECKED_AT = Gauge(
+    "civicstack_hash_chain_checked_timestamp_seconds", "When the log's chain was last verified",
+    ["log"], registry=REGISTRY,
 )
 REGISTRY_IMPORT_ROWS = Counter(
     "civicstack_registry_import_rows_total", "Rows seen by registry imports by outcome",

@@ -8,6 +8,7 @@ from civicstack.kit.db import Base
 from civicstack.oidc import models as oidc_models
 from civicstack.organisations import models as organisation_models
 from civicstack.registry import models as registry_models
+from civicstack.security import models as security_models
 from civicstack.services import models as services_models
 from civicstack.travel import models as travel_models
 from civicstack.wallet import models as wallet_models
@@ -16,4 +17,4 @@ metadata = Base.metadata
 
 __all__ = ["apikeys", "audit", "biometrics_models", "exchange_models", "identity_models",
            "metadata", "oidc_models", "organisation_models", "outbox", "registry_models",
-           "services_models", "travel_models", "wallet_models"]
+           "security_models", "services_models", "travel_models", "wallet_models"]

@@ -21,7 +21,7 @@ from civicstack.kit import audit_labels
 from civicstack.kit.db import as_utc
 from civicstack.kit.errors import DomainError, Forbidden
 from civicstack.kit.i18n import SUPPORTED_LOCALES, negotiate_locale, translations
-from civicstack.kit.ratelimit import FailureLimiter
+from civicstack.kit.ratelimit import FailureLimiter, limiters_of
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 STATIC_DIR = PACKAGE_DIR / "static"
@@ -116,13 +116,14 @@ def field_errors(exc: DomainError) -> dict[str, str]:
     return {error.field: error.reason for error in exc.errors}
 
 
-def limiter(request: Request, name: str) -> FailureLimiter:
-    """One failed-attempt limiter per running app and purpose: 10 per client per 5 minutes."""
-    state = request.app.state
-    if not hasattr(state, name):
-        setattr(state, name, FailureLimiter(max_failures=10, window_seconds=300))
-    found: FailureLimiter = getattr(state, name)
-    return found
+def limiter(request: Request, name: str, max_failures: int = 10, window_seconds: float = 300,
+            refusal: str = "too many failed attempts") -> FailureLimiter:
+    """One limiter per running app and purpose; by default 10 failures per client per 5
+    minutes. The security view reads them all (limiters_of)."""
+    limiters = limiters_of(request.app.state)
+    if name not in limiters:
+        limiters[name] = FailureLimiter(name, max_failures, window_seconds, refusal)
+    return limiters[name]
 
 
 def client_address(request: Request) -> str:

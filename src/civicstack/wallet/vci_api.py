@@ -25,11 +25,7 @@ NONCES_PER_MINUTE = 60  # far above any wallet app's need; a client past it is f
 
 def _nonce_budget(request: Request) -> FailureLimiter:
     """Nonces are stored until they expire, so an unauthenticated endpoint gets a budget."""
-    state = request.app.state
-    if not hasattr(state, "vci_nonce_requests"):
-        state.vci_nonce_requests = FailureLimiter(NONCES_PER_MINUTE, 60, "too many requests")
-    budget: FailureLimiter = state.vci_nonce_requests
-    return budget
+    return limiter(request, "vci_nonce_requests", NONCES_PER_MINUTE, 60, "too many requests")
 
 
 @router.get("/.well-known/openid-credential-issuer" + ISSUER)

@@ -1,0 +1,34 @@
+"""`GET /api/v1/security/overview`: the security page's figures for operators' tooling
+(an operator key whose role holds `security:read`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from civicstack.kit.db import as_utc
+from civicstack.kit.deps import DbSession, Operator
+from civicstack.security.web import overview_of
+
+router = APIRouter(prefix="/security", tags=["security"])
+
+
+@router.get("/overview")
+def security_overview(request: Request, session: DbSession,
+                      operator: Operator) -> dict[str, Any]:
+    shown = overview_of(request, session, operator)
+    return {
+        "at": shown.at.isoformat(),
+        "signals": [{"kind": s.kind.value, "observed": s.observed, "threshold": s.threshold,
+                     "window_minutes": int(s.window.total_seconds() // 60) if s.window else None,
+                     "alerting": s.alerting} for s in shown.signals],
+        "open_alerts": [{"kind": a.kind, "raised_at": as_utc(a.raised_at).isoformat(),
+                         "observed": a.observed, "threshold": a.threshold}
+                        for a in shown.alerts if a.cleared_at is None],
+        "chains": {log: {"intact": c.intact, "checked_at": as_utc(c.checked_at).isoformat(),
+                         "entries_checked": c.entries_checked, "reason": c.reason}
+                   for log, c in shown.chains.items()},
+        "chains_needing_attention": shown.stale_chains,
+        "limiters": [vars(limiter) for limiter in shown.limiters],
+    }

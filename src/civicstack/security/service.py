@@ -221,7 +221,7 @@ class SignInEvent:
 class LimiterState:
     name: str
     refused: int  # in the rate-limit window
-    held_back: int  # clients refused right now
+    held_back: int  # keys (clients, accounts) refused right now
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from civicstack.biometrics.site import biometrics_site
 from civicstack.config import Settings, get_settings
 from civicstack.exchange import api as exchange_api
 from civicstack.exchange import console_web as exchange_console_web
+from civicstack.exchange import service as exchange
 from civicstack.exchange import web as exchange_web
 from civicstack.identity import console_web, passkeys_web, read_reports_web
 from civicstack.identity import web as identity_web
@@ -82,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.payments = LocalTreasury(settings.data_dir / "treasury")
     app.state.result_signer = LocalAgencySigner(settings.data_dir / "keys" / "agencies")
     app.state.biometrics = biometrics_site(settings)
-    app.state.exchange_keys = KeyRing(settings.data_dir / "keys" / "exchange", ("ES256",))
+    app.state.exchange_keys = exchange.key_ring(settings.data_dir)
     app.state.travel = travel_site(settings, app.state.biometrics)
 
     install_problem_handlers(app)

@@ -31,7 +31,6 @@ from civicstack.wallet.site import site_of
 
 router = APIRouter(prefix="/exchange", tags=["exchange"])
 public = APIRouter(tags=["exchange"])
-SIGNING_ALGORITHM = "ES256"
 PID = Field(min_length=12, max_length=12, pattern=r"^\d{12}$")
 
 
@@ -128,7 +127,7 @@ def push_to_wallet(body: PushRequest, request: Request, session: DbSession) -> R
     """A procedure system's dossier result into the citizen's wallet; a signed receipt."""
     member = calling_member(request, session)
     return answered(request, service.push_document(
-        session, site_of(request), keys_of(request).signing_key(SIGNING_ALGORITHM), member,
+        session, site_of(request), keys_of(request).signing_key(service.SIGNING_ALGORITHM), member,
         service.Push(body.personal_id_number, body.purpose, body.document_type, body.claims)))
 
 
@@ -193,5 +192,5 @@ def read_dataset(dataset: str, body: ExchangeRequest, request: Request,
                  session: DbSession) -> Response:
     member = calling_member(request, session)
     return answered(request, service.answer(
-        session, keys_of(request).signing_key(SIGNING_ALGORITHM), member, dataset,
+        session, keys_of(request).signing_key(service.SIGNING_ALGORITHM), member, dataset,
         body.personal_id_number, body.purpose))

@@ -9,8 +9,16 @@ from pathlib import Path
 
 import typer
 
+from civicstack.config import get_settings
 from civicstack.exchange import datasets, quality, service
-from civicstack.kit.cli_support import CLI_ACTOR, cli_transaction, fail, reports_domain_errors
+from civicstack.exchange.demo import seed_exchange
+from civicstack.kit.cli_support import (
+    CLI_ACTOR,
+    cli_transaction,
+    demo_population,
+    fail,
+    reports_domain_errors,
+)
 
 exchange_app = typer.Typer(help="Government data exchange: members, agreements, datasets, "
                                 "quality, the log.",
@@ -106,3 +114,19 @@ def verify_log() -> None:
         raise fail(f"message log broken at message {report.first_bad_seq}: {report.reason} "
                    f"({report.entries_checked} intact before it)")
     typer.echo(f"message log intact: {report.entries_checked} messages")
+
+
+@exchange_app.command("demo")
+@reports_domain_errors
+def demo(population: Path | None = typer.Option(
+        None, help="The demo population CSV (default: the newest one `demo seed` wrote).")
+         ) -> None:
+    """Demo members, datasets, agreements and requests, so the readiness ranking has figures."""
+    signer = service.key_ring(get_settings().data_dir).signing_key(service.SIGNING_ALGORITHM)
+    with cli_transaction() as session:
+        seeded = seed_exchange(session, CLI_ACTOR, signer, demo_population(population))
+    if seeded is None:
+        typer.echo("the demo exchange members exist already: nothing added")
+        return
+    typer.echo(f"{seeded.members} demo members, {seeded.agreements} agreements, "
+               f"{seeded.answered} requests answered and {seeded.refused} refused")

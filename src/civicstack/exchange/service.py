@@ -13,6 +13,7 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from joserfc import jws
@@ -39,6 +40,7 @@ from civicstack.kit.errors import (
     NotFound,
     Unauthorized,
 )
+from civicstack.kit.keys import KeyRing
 from civicstack.kit.metrics import EXCHANGE_REFUSALS
 from civicstack.wallet import service as wallet
 from civicstack.wallet.site import WalletSite
@@ -46,6 +48,11 @@ from civicstack.wallet.site import WalletSite
 ASSERTION_LONGEST_LIFE = timedelta(minutes=5)
 MEMBER_KINDS = ("ministry", "province", "system")
 SHORTEST_JUSTIFICATION = 10
+
+
+def key_ring(data_dir: Path) -> KeyRing:
+    """The exchange's answer-signing keys, apart from the OpenID provider's."""
+    return KeyRing(data_dir / "keys" / "exchange", (SIGNING_ALGORITHM,))
 
 
 def now() -> datetime:
@@ -301,6 +308,7 @@ class _Asked:
         return Answer(self.log(session, agreement, "", token), token=token)
 
 
+SIGNING_ALGORITHM = "ES256"
 AUTHENTICATION_REFUSALS = "exchange.authentication_refused"  # the tally (kit/tally) of the API
 
 

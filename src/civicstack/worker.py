@@ -1,7 +1,8 @@
 """The app's background jobs, run in its lifespan beside the requests, never inside one:
-level-1 selfies matched against the ID-card face (about a second each), and the purge of
-flight data and face copies past their delay after departure. Each job also has a CLI
-command (`biometrics match-registrations`, `travel purge`) for operators and tests."""
+level-1 selfies matched against the ID-card face (about a second each), the purge of
+flight data and face copies past their delay after departure, and the escalation of late
+support tickets. Each job also has a CLI command (`biometrics match-registrations`,
+`travel purge`, `support escalate`) for operators and tests."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from anyio import to_thread
 from fastapi import FastAPI
 
 from civicstack.biometrics import service as biometrics
+from civicstack.kit.audit import SYSTEM
 from civicstack.kit.db import transaction
+from civicstack.support import service as support
 from civicstack.travel import service as travel
 
 TICK_SECONDS = 3.0
@@ -44,6 +47,12 @@ def _purge_travel(app: FastAPI) -> object:
     return report if any(vars(report).values()) else None
 
 
+def _escalate_support(app: FastAPI) -> object:
+    with transaction(app.state.session_factory) as session:
+        done = support.escalate_late(session, SYSTEM)
+    return len(done) or None
+
+
 async def _run_forever(app: FastAPI, jobs: list[Job]) -> None:
     while True:
         for job in jobs:
@@ -62,7 +71,8 @@ async def _run_forever(app: FastAPI, jobs: list[Job]) -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     jobs = [Job("registration_matches", TICK_SECONDS, _match_registrations),
-            Job("travel_purge", 600, _purge_travel)]
+            Job("travel_purge", 600, _purge_travel),
+            Job("support_escalation", 300, _escalate_support)]
     task = asyncio.create_task(_run_forever(app, jobs))
     try:
         yield

@@ -1,6 +1,7 @@
-"""Which queue a ticket goes to: the most specific routing rule matching its topic and place
-(a ward beats a province beats anywhere; then a topic beats any topic), else the national
-queue. Reports of data uses go to the auditors' queue (made by the migration)."""
+"""Which queue a ticket goes to: the most specific routing rule matching its topic and place,
+else the national queue. A rule naming the topic beats one for any topic (so reports of data
+uses reach the auditors' queue, made by the migration, wherever the citizen lives); among
+those, a ward beats a province beats anywhere."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def route(session: Session, topic: str, province_code: str,
 
 def _specificity(rule: SupportRoutingRule) -> tuple[int, int, int]:
     place = 2 if rule.ward_code else 1 if rule.province_code else 0
-    return place, 1 if rule.topic else 0, -rule.id
+    return 1 if rule.topic else 0, place, -rule.id
 
 
 def save_queue(session: Session, actor: Actor, code: str, name: str, permission: Permission,

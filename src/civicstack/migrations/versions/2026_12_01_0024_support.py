@@ -217,13 +217,17 @@ REPORT = sa.table('identity_read_report', sa.column('id', sa.Integer),
                   sa.column('note', sa.String), sa.column('reported_at', sa.DateTime(timezone=True)),
                   sa.column('status', sa.String), sa.column('closed_by', sa.String),
                   sa.column('closed_at', sa.DateTime(timezone=True)), sa.column('outcome', sa.String))
-TICKET = sa.table('support_ticket', *(sa.column(name) for name in (
-    'id', 'topic', 'subject', 'personal_id_number', 'channel', 'province_code', 'ward_code',
-    'queue_id', 'state', 'escalation_level', 'reference', 'audit_seq', 'opened_by',
-    'opened_at', 'first_response_due', 'resolution_due', 'first_response_at', 'closed_at',
-    'assignee')))
-MESSAGE = sa.table('support_message', *(sa.column(name) for name in (
-    'ticket_id', 'author', 'from_citizen', 'internal', 'body', 'written_at')))
+MOMENT = sa.DateTime(timezone=True)
+TICKET = sa.table('support_ticket', *(sa.column(name, sa.String) for name in (
+    'topic', 'subject', 'personal_id_number', 'channel', 'province_code', 'ward_code', 'state',
+    'reference', 'opened_by', 'assignee')), *(sa.column(name, sa.Integer) for name in (
+        'id', 'queue_id', 'escalation_level')), sa.column('audit_seq', sa.BigInteger),
+    *(sa.column(name, MOMENT) for name in ('opened_at', 'first_response_at', 'closed_at')),
+    *(sa.column(name, sa.Date) for name in ('first_response_due', 'resolution_due')))
+MESSAGE = sa.table('support_message', sa.column('ticket_id', sa.Integer),
+                   sa.column('author', sa.String), sa.column('from_citizen', sa.Boolean),
+                   sa.column('internal', sa.Boolean), sa.column('body', sa.Text),
+                   sa.column('written_at', MOMENT))
 PERSON = sa.table('person', sa.column('personal_id_number', sa.String),
                   sa.column('permanent_province_code', sa.String),
                   sa.column('permanent_ward_code', sa.String))
@@ -254,7 +258,8 @@ def _reports_into_tickets() -> None:
         sa.select(REPORT, PERSON.c.permanent_province_code, PERSON.c.permanent_ward_code,
                   ENTRY.c.actor, ENTRY.c.action)
         .join(PERSON, PERSON.c.personal_id_number == REPORT.c.personal_id_number)
-        .join(ENTRY, ENTRY.c.seq == REPORT.c.audit_seq).order_by(REPORT.c.id)).mappings().all()
+        .outerjoin(ENTRY, ENTRY.c.seq == REPORT.c.audit_seq).order_by(REPORT.c.id)
+    ).mappings().all()
     for row in rows:
         reported_at: datetime = as_utc(row['reported_at'])
         closed = row['status'] == 'closed'
@@ -269,8 +274,9 @@ def _reports_into_tickets() -> None:
             resolution_due=_working_days_after(reported_at, 10),
             first_response_at=row['closed_at'], closed_at=row['closed_at'],
             assignee=row['closed_by']).returning(TICKET.c.id)).scalar_one()
-        note = f"Entry {row['audit_seq']}: {row['action']} by {row['actor']}." + (
-            f"\n{row['note']}" if row['note'] else "")
+        entry = f"Entry {row['audit_seq']}" + (
+            f": {row['action']} by {row['actor']}." if row['action'] else ".")
+        note = entry + (f"\n{row['note']}" if row['note'] else "")
         messages = [{'ticket_id': ticket_id, 'author': f"citizen:{row['personal_id_number']}",
                      'from_citizen': True, 'internal': False, 'body': note,
                      'written_at': reported_at}]

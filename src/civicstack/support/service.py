@@ -93,8 +93,7 @@ def _channel(session: Session, actor: Actor, personal_id_number: str, now: datet
             raise Forbidden("you can open a ticket only about yourself")
         if repository.opened_since(session, personal_id_number,
                                    now - timedelta(days=1)) >= DAILY_TICKETS:
-            raise RateLimited(f"at most {DAILY_TICKETS} requests a day; "
-                              "add to an open request instead")
+            raise RateLimited("too many new requests today; add to an open request instead")
         return "portal"
     actor.require(Permission.SUPPORT_HANDLE)
     registry.get_person(session, actor, personal_id_number, PURPOSE_CALLER)
@@ -178,8 +177,7 @@ def reopen(session: Session, personal_id_number: str, ticket_id: int, text: str,
     found = _citizen_ticket(session, personal_id_number, ticket_id)
     if found.state == State.CLOSED and found.closed_at is not None and \
             now - as_utc(found.closed_at) > timedelta(days=REOPEN_DAYS):
-        raise Conflict(f"a request can be reopened for {REOPEN_DAYS} days after it was "
-                       "closed; open a new one")
+        raise Conflict("this request was closed too long ago to reopen; open a new one")
     errors: list[Invalid] = []
     _check_text(text, errors)
     if errors:
@@ -339,8 +337,9 @@ def _move(session: Session, actor: Actor, ticket: SupportTicket, action: str, pa
     back with the officials is `assigned` while someone holds it."""
     step = transition(action, party)
     if State(ticket.state) not in step.sources:
-        raise Conflict(f"a request that is {ticket.state} cannot be {action}ed"
-                       if action != "reply" else "this request is closed; reopen it")
+        if action == "reply":
+            raise Conflict("this request is closed; reopen it")
+        raise Conflict("this request cannot take this step now")
     target = step.target
     if target == State.OPEN and ticket.assignee:
         target = State.ASSIGNED

@@ -19,6 +19,7 @@ from civicstack.kit.authz import Permission, Role, Scope
 from civicstack.kit.db import transaction
 from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from civicstack.kit.outbox import OutboxMessage
+from civicstack.registry.demo import seed_population, write_demo_population
 from civicstack.registry.models import Person, Ward
 from civicstack.support import routing, service
 from tests.integration.test_identity_web import approved_and_signed_in, citizen_sign_in
@@ -293,3 +294,18 @@ def test_a_caller_without_an_eid_account_gets_no_sms_but_the_ticket_is_kept(
         service.open_ticket(session, AGENT_HANOI, new(neighbour))
         assert sms_to(session, "0987654321") == []
         assert len(service.tickets_of(session, neighbour.personal_id_number)) == 1
+
+
+def test_the_demo_seeds_a_hanoi_queue_and_its_tickets_once(site: Site, data_dir: Path) -> None:
+    population = write_demo_population(data_dir, 80, seed=7)  # 16 live in Hà Nội
+    seed_population(site.app.state.session_factory, population)
+    runner = CliRunner()
+    first = runner.invoke(cli_app, ["support", "demo", "--population", str(population)])
+    assert first.exit_code == 0, first.output
+    assert "3 tickets added" in first.output
+    assert "0 tickets added" in runner.invoke(
+        cli_app, ["support", "demo", "--population", str(population)]).output
+    with transaction(site.app.state.session_factory) as session:
+        listed = service.queue_tickets(session, AGENT_HANOI)
+    assert {queue.code for _, queue, _ in listed} == {"hanoi"}
+    assert [ticket.escalation_level > 0 for ticket, _, _ in listed].count(True) >= 1

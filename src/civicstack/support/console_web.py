@@ -4,6 +4,7 @@ citizens, and the review of clean-up proposals. Every rule is in the support mod
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -27,6 +28,25 @@ DECISIONS = {"approve": cleanup.approve, "reject": cleanup.reject}
 def _official(request: Request, session: Session) -> Actor | Response:
     official = console.signed_in_official(request, session)
     return official if official is not None else console.login_redirect(request)
+
+
+def _submit(request: Request, session: Session, csrf_token: str,
+            change: Callable[[Actor], str],
+            invalid_page: Callable[[Actor, Invalid], Response]) -> Response:
+    """A console form: CSRF, the signed-in official, then `change`, which returns where to
+    go next; bad input shows the form again with its errors, any other refusal the error
+    page."""
+    check_csrf(request, csrf_token)
+    official = _official(request, session)
+    if not isinstance(official, Actor):
+        return official
+    try:
+        done = change(official)
+    except Invalid as exc:
+        return invalid_page(official, exc)
+    except DomainError as exc:
+        return console.refusal_page(request, official, exc)
+    return RedirectResponse(done, status_code=303)
 
 
 @router.get(QUEUE, response_class=HTMLResponse)
@@ -64,18 +84,12 @@ def ticket_page(request: Request, session: DbSession, ticket_id: int) -> Respons
 @router.post(QUEUE + "/tickets/{ticket_id}/answer", response_class=HTMLResponse)
 def answer(request: Request, session: DbSession, ticket_id: int, csrf_token: Text = "",
            text: Text = "", internal: Text = "") -> Response:
-    check_csrf(request, csrf_token)
-    official = _official(request, session)
-    if not isinstance(official, Actor):
-        return official
-    try:
+    def send(official: Actor) -> str:
         service.answer(session, official, ticket_id, text, internal=bool(internal))
-    except Invalid as exc:
-        return _ticket_page(request, session, official, ticket_id, field_errors(exc),
-                            exc.status)
-    except DomainError as exc:
-        return console.refusal_page(request, official, exc)
-    return RedirectResponse(f"{QUEUE}/tickets/{ticket_id}", status_code=303)
+        return f"{QUEUE}/tickets/{ticket_id}"
+
+    return _submit(request, session, csrf_token, send, lambda official, exc: _ticket_page(
+        request, session, official, ticket_id, field_errors(exc), exc.status))
 
 
 @router.post(QUEUE + "/tickets/{ticket_id}/assign", response_class=HTMLResponse)
@@ -115,20 +129,16 @@ def hotline_form(request: Request, session: DbSession) -> Response:
 def hotline_open(request: Request, session: DbSession, csrf_token: Text = "",
                  personal_id_number: Text = "", topic: Text = "", subject: Text = "",
                  text: Text = "", ward_code: Text = "", reference: Text = "") -> Response:
-    check_csrf(request, csrf_token)
-    official = _official(request, session)
-    if not isinstance(official, Actor):
-        return official
     form = {"personal_id_number": personal_id_number.strip(), "topic": topic,
             "subject": subject, "text": text, "ward_code": ward_code, "reference": reference}
-    try:
+
+    def open_for_caller(official: Actor) -> str:
         ticket = service.open_ticket(session, official, service.NewTicket(
             form["personal_id_number"], topic, subject, text, ward_code, reference))
-    except Invalid as exc:
-        return _hotline_page(request, official, form, field_errors(exc), exc.status)
-    except DomainError as exc:
-        return console.refusal_page(request, official, exc)
-    return RedirectResponse(f"{QUEUE}/tickets/{ticket.id}", status_code=303)
+        return f"{QUEUE}/tickets/{ticket.id}"
+
+    return _submit(request, session, csrf_token, open_for_caller, lambda official, exc:
+                   _hotline_page(request, official, form, field_errors(exc), exc.status))
 
 
 # --- verification requests ---------------------------------------------------------------
@@ -159,21 +169,17 @@ def verifications(request: Request, session: DbSession) -> Response:
 def ask_verification(request: Request, session: DbSession, csrf_token: Text = "",
                      personal_id_number: Text = "", field: Text = "", value: Text = "",
                      agency: Text = "", days: Text = "14") -> Response:
-    check_csrf(request, csrf_token)
-    official = _official(request, session)
-    if not isinstance(official, Actor):
-        return official
     form = {"personal_id_number": personal_id_number.strip(), "field": field, "value": value,
             "agency": agency, "days": days}
-    try:
+
+    def ask(official: Actor) -> str:
         verification.ask(session, official, form["personal_id_number"], field, value, agency,
                          int(days) if days.strip().isdigit() else 0)
-    except Invalid as exc:
-        return _verifications_page(request, session, official, form, field_errors(exc),
-                                   exc.status)
-    except DomainError as exc:
-        return console.refusal_page(request, official, exc)
-    return RedirectResponse(f"{QUEUE}/verifications", status_code=303)
+        return f"{QUEUE}/verifications"
+
+    return _submit(request, session, csrf_token, ask, lambda official, exc:
+                   _verifications_page(request, session, official, form, field_errors(exc),
+                                       exc.status))
 
 
 # --- account clean-up --------------------------------------------------------------------

@@ -15,7 +15,14 @@ from civicstack.kit import audit, outbox
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
 from civicstack.kit.db import as_utc
-from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from civicstack.kit.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    RateLimited,
+)
 from civicstack.registry import service as registry
 from civicstack.support import repository, routing, sla
 from civicstack.support.models import (
@@ -103,23 +110,29 @@ def _channel(session: Session, actor: Actor, personal_id_number: str, now: datet
 def _check_new(new: NewTicket) -> None:
     errors = []
     if new.topic not in set(Topic):
-        errors.append(Invalid("topic", "choose a topic"))
+        errors.append(FieldError("topic", "choose a topic"))
     if not new.subject.strip():
-        errors.append(Invalid("subject", "give a short subject"))
+        errors.append(FieldError("subject", "give a short subject"))
     elif len(new.subject.strip()) > SUBJECT_LIMIT:
-        errors.append(Invalid("subject", f"at most {SUBJECT_LIMIT} characters"))
-    _check_text(new.text, errors)
+        errors.append(FieldError("subject", f"at most {SUBJECT_LIMIT} characters"))
+    errors += _text_problems(new.text)
     if len(new.reference.strip()) > REFERENCE_LIMIT:
-        errors.append(Invalid("reference", f"at most {REFERENCE_LIMIT} characters"))
+        errors.append(FieldError("reference", f"at most {REFERENCE_LIMIT} characters"))
     if errors:
-        raise Invalid.of_fields([e.errors[0] for e in errors])
+        raise Invalid.of_fields(errors)
 
 
-def _check_text(text: str, errors: list[Invalid], name: str = "text") -> None:
+def _text_problems(text: str) -> list[FieldError]:
     if not text.strip():
-        errors.append(Invalid(name, "write your message"))
-    elif len(text.strip()) > TEXT_LIMIT:
-        errors.append(Invalid(name, f"at most {TEXT_LIMIT} characters"))
+        return [FieldError("text", "write your message")]
+    if len(text.strip()) > TEXT_LIMIT:
+        return [FieldError("text", f"at most {TEXT_LIMIT} characters")]
+    return []
+
+
+def _require_text(text: str) -> None:
+    if problems := _text_problems(text):
+        raise Invalid.of_fields(problems)
 
 
 def _place(session: Session, actor: Actor, new: NewTicket) -> tuple[str, str | None]:
@@ -151,10 +164,7 @@ def citizen_reply(session: Session, personal_id_number: str, ticket_id: int, tex
                   now: datetime | None = None) -> SupportTicket:
     """The citizen adds to the thread; the ticket goes back to the officials."""
     found = _citizen_ticket(session, personal_id_number, ticket_id)
-    errors: list[Invalid] = []
-    _check_text(text, errors)
-    if errors:
-        raise errors[0]
+    _require_text(text)
     citizen = Actor("citizen", personal_id_number)
     _move(session, citizen, found, "reply", Party.CITIZEN)
     _add_message(session, found, citizen, text.strip(), from_citizen=True, now=now)
@@ -178,10 +188,7 @@ def reopen(session: Session, personal_id_number: str, ticket_id: int, text: str,
     if found.state == State.CLOSED and found.closed_at is not None and \
             now - as_utc(found.closed_at) > timedelta(days=REOPEN_DAYS):
         raise Conflict("this request was closed too long ago to reopen; open a new one")
-    errors: list[Invalid] = []
-    _check_text(text, errors)
-    if errors:
-        raise errors[0]
+    _require_text(text)
     citizen = Actor("citizen", personal_id_number)
     _move(session, citizen, found, "reopen", Party.CITIZEN)
     found.closed_at, found.resolution_due = None, sla.resolution_due(found.topic, now)
@@ -237,10 +244,7 @@ def answer(session: Session, official: Actor, ticket_id: int, text: str,
     internal note that only officials read."""
     now = now or now_utc()
     found = _reachable(session, official, ticket_id, lock=True)
-    errors: list[Invalid] = []
-    _check_text(text, errors)
-    if errors:
-        raise errors[0]
+    _require_text(text)
     if internal:
         if found.state == State.CLOSED:
             raise Conflict("this request is closed")

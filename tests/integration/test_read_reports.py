@@ -102,15 +102,19 @@ def test_only_auditors_see_reports_and_a_report_is_answered_only_with_a_finding(
     report(site, entry_seq(site, an, "identity.account.approve"))
 
     site.client.cookies.clear()
+    site.sign_in_as(Role.POLICE, Scope.national())  # works no queue
+    assert 'id="no-queue"' in site.client.get(QUEUE).text
+    sign_in_auditor(site)
+    ticket_id = reported_ticket(site)
+    site.client.cookies.clear()
     site.sign_in_as(Role.POLICE, Scope.national())
-    assert site.client.get(QUEUE).status_code == 403
+    assert site.client.get(f"{QUEUE}/tickets/{ticket_id}").status_code == 403
 
     site.client.cookies.clear()
     site.sign_in_as(Role.SUPPORT_AGENT, Scope.national())  # a queue, but not the auditors'
     assert 'data-ticket="' not in site.client.get(QUEUE).text
 
     sign_in_auditor(site)
-    ticket_id = reported_ticket(site)
     page = f"{QUEUE}/tickets/{ticket_id}"
     empty = site.client.post(f"{page}/answer", data={
         "text": "  ", "csrf_token": site.csrf(page)})

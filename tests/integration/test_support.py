@@ -309,3 +309,19 @@ def test_the_demo_seeds_a_hanoi_queue_and_its_tickets_once(site: Site, data_dir:
         listed = service.queue_tickets(session, AGENT_HANOI)
     assert {queue.code for _, queue, _ in listed} == {"hanoi"}
     assert [ticket.escalation_level > 0 for ticket, _, _ in listed].count(True) >= 1
+
+
+def test_a_ticket_is_assigned_only_to_a_colleague_who_can_reach_it(
+        site: Site, an: Person) -> None:
+    site.new_official(Role.SUPPORT_AGENT, Scope.province("01"), username="hotro.hanoi")
+    site.new_official(Role.SUPPORT_AGENT, Scope.province("79"), username="hotro.hcm")
+    site.new_official(Role.POLICE, Scope.national(), username="canhsat")
+    with transaction(site.app.state.session_factory) as session:
+        ticket = service.open_ticket(session, citizen(an), new(an))
+        for stranger in ("hotro.hcm", "canhsat", "nobody"):
+            with pytest.raises(Invalid):
+                service.assign(session, AGENT_HANOI, ticket.id, stranger)
+        service.assign(session, AGENT_HANOI, ticket.id, "hotro.hanoi")
+        assert (ticket.state, ticket.assignee) == ("assigned", "official:hotro.hanoi")
+        with pytest.raises(NotFound):
+            service.assign(session, AGENT_HCMC, ticket.id)

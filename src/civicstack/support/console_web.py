@@ -55,9 +55,11 @@ def queue(request: Request, session: DbSession, closed: str = "") -> Response:
     if not isinstance(official, Actor):
         return official
     try:
-        rows = service.queue_tickets(session, official, include_closed=bool(closed))
+        service.require_support_pages(official)
     except DomainError as exc:
         return console.refusal_page(request, official, exc)
+    rows = service.queue_tickets(session, official, include_closed=bool(closed)) \
+        if service.works_a_queue(official) else None
     return render(request, "console/support_queue.html", {
         "operator": official, "rows": rows, "closed": bool(closed)})
 

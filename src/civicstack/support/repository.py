@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -115,7 +115,7 @@ def thread(session: Session, ticket_id: int, *, with_internal: bool) -> list[Sup
 
 
 def escalation(session: Session, ticket_id: int, target: str,
-               due_on: object) -> SupportEscalation | None:
+               due_on: date) -> SupportEscalation | None:
     return session.execute(select(SupportEscalation).where(
         SupportEscalation.ticket_id == ticket_id, SupportEscalation.target == target,
         SupportEscalation.due_on == due_on)).scalar_one_or_none()

@@ -219,8 +219,7 @@ def official_ticket(session: Session, official: Actor, ticket_id: int,
     """A ticket with its whole thread (internal notes included); an audited read."""
     found = _reachable(session, official, ticket_id)
     _record(session, official, "support.ticket.read", found, {}, PURPOSE_HANDLE)
-    view = _view(session, found, with_internal=True)
-    return TicketView(view.ticket, view.queue, view.messages, sla.is_late(found, now or now_utc()))
+    return _view(session, found, with_internal=True, now=now)
 
 
 def assign(session: Session, official: Actor, ticket_id: int, username: str = "") -> SupportTicket:
@@ -267,6 +266,19 @@ def close(session: Session, official: Actor, ticket_id: int,
     found.closed_at = now or now_utc()
     _tell_citizen(session, found, "close")
     return found
+
+
+def works_a_queue(official: Actor) -> bool:
+    return any(official.may(p) for p in routing.QUEUE_PERMISSIONS)
+
+
+def require_support_pages(official: Actor) -> None:
+    """The console's support pages: the queues' teams, and the officials who may send
+    verification requests (`registry:read`) or review clean-up (`identity:approve`)."""
+    if not (works_a_queue(official) or official.may(Permission.REGISTRY_READ)
+            or official.may(Permission.IDENTITY_APPROVE)):
+        raise Forbidden("the support pages are for support agents, auditors and the "
+                        "officials of agencies")
 
 
 def _queue_permissions(official: Actor) -> list[str]:
@@ -359,10 +371,11 @@ def _add_message(session: Session, ticket: SupportTicket, actor: Actor, body: st
     session.flush()
 
 
-def _view(session: Session, ticket: SupportTicket, *, with_internal: bool) -> TicketView:
+def _view(session: Session, ticket: SupportTicket, *, with_internal: bool,
+          now: datetime | None = None) -> TicketView:
     return TicketView(ticket, repository.queue(session, ticket.queue_id),
                       repository.thread(session, ticket.id, with_internal=with_internal),
-                      sla.is_late(ticket, now_utc()))
+                      sla.is_late(ticket, now or now_utc()))
 
 
 def _record(session: Session, actor: Actor, action: str, ticket: SupportTicket,

@@ -325,3 +325,26 @@ def test_a_ticket_is_assigned_only_to_a_colleague_who_can_reach_it(
         assert (ticket.state, ticket.assignee) == ("assigned", "official:hotro.hanoi")
         with pytest.raises(NotFound):
             service.assign(session, AGENT_HCMC, ticket.id)
+
+
+def test_the_citizen_replies_closes_and_reopens_from_the_ticket_page(
+        site: Site, an: Person) -> None:
+    approved_and_signed_in(site, an)
+    ticket_id = open_in_portal(site)[1].rsplit("/", 1)[1]
+    page = f"/support/tickets/{ticket_id}"
+
+    def act(action: str, text: str = "") -> int:
+        return site.client.post(f"{page}/{action}", follow_redirects=False, data={
+            "text": text, "csrf_token": site.csrf(page)}).status_code
+
+    empty = site.client.post(f"{page}/reply", data={"text": " ", "csrf_token": site.csrf(page)})
+    assert empty.status_code == 422
+    assert 'id="text-error"' in empty.text
+    assert act("reply", "I also changed my phone.") == 303
+    assert act("close") == 303
+    assert act("reply", "Hello?") == 409
+    assert act("reopen", "It is broken again.") == 303
+    assert act("escalate") == 404
+    assert "It is broken again." in site.client.get(f"{page}?lang=en").text
+    assert site.client.get("/support/tickets/999999").status_code == 404
+    assert site.client.post("/support/tickets", data={"topic": "account"}).status_code == 403

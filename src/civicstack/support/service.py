@@ -36,8 +36,7 @@ from civicstack.support.states import Party, State, Topic, transition
 SUBJECT_LIMIT, TEXT_LIMIT, REFERENCE_LIMIT = 200, 4000, 100
 REOPEN_DAYS = 7  # after closing, the citizen may reopen for a week
 DAILY_TICKETS = 5  # a citizen opens at most this many tickets in the portal per 24 hours
-PURPOSE_PLACE = "support ticket: routing by the citizen's ward"
-PURPOSE_CALLER = "support hotline: identifying the caller"
+PURPOSE_CALLER = "support ticket: identifying the citizen and their ward"
 PURPOSE_HANDLE = "support ticket: answering the citizen"
 NOTICES = {  # SMS in ASCII: every phone shows it
     "open": "Yeu cau ho tro so {id} da duoc tiep nhan. Theo doi tai muc Yeu cau cua toi.",
@@ -76,7 +75,7 @@ def open_ticket(session: Session, actor: Actor, new: NewTicket,
     now = now or now_utc()
     channel = _channel(session, actor, new.personal_id_number, now)
     _check_new(new)
-    province_code, ward_code = _place(session, actor, new)
+    province_code, ward_code = _place(session, actor, new, channel)
     queue = routing.route(session, new.topic, province_code, ward_code)
     ticket = SupportTicket(
         topic=new.topic, subject=new.subject.strip(), personal_id_number=new.personal_id_number,
@@ -103,7 +102,6 @@ def _channel(session: Session, actor: Actor, personal_id_number: str, now: datet
             raise RateLimited("too many new requests today; add to an open request instead")
         return "portal"
     actor.require(Permission.SUPPORT_HANDLE)
-    registry.get_person(session, actor, personal_id_number, PURPOSE_CALLER)
     return "hotline"
 
 
@@ -135,14 +133,18 @@ def _require_text(text: str) -> None:
         raise Invalid.of_fields(problems)
 
 
-def _place(session: Session, actor: Actor, new: NewTicket) -> tuple[str, str | None]:
-    """The ward chosen, else the ward of the citizen's permanent residence."""
-    if new.ward_code.strip():
-        place = registry.ward(session, new.ward_code.strip())
+def _place(session: Session, actor: Actor, new: NewTicket, channel: str) -> tuple[str, str | None]:
+    """The ward chosen, else the ward of the citizen's permanent residence. A hotline agent
+    always reads the caller's record: that identifies the caller, within the agent's scope."""
+    chosen = new.ward_code.strip()
+    person = registry.get_person(session, actor, new.personal_id_number, PURPOSE_CALLER) \
+        if channel == "hotline" or not chosen else None
+    if chosen:
+        place = registry.ward(session, chosen)
         if place is None:
             raise Invalid("ward_code", "no ward with this code")
         return place.province_code, place.ward_code
-    person = registry.get_person(session, actor, new.personal_id_number, PURPOSE_PLACE)
+    assert person is not None
     return person.permanent_province_code, person.permanent_ward_code
 
 

@@ -34,6 +34,7 @@ demo: $(INSTALLED) ## Migrate an SQLite database, seed ~2,000 people, serve http
 	$(BIN)/civicstack services demo
 	$(BIN)/civicstack exchange demo
 	$(BIN)/civicstack biometrics demo
+	$(BIN)/civicstack support demo
 	$(BIN)/civicstack travel demo --passengers-csv .data/demo-faces.csv
 	@echo "Citizen portal: $(DEMO_URL)/"
 	@echo "Officials' console: $(DEMO_URL)/console/login (officials and passwords in .data/demo-officials.txt; API key in .data/demo-operator-key.txt)"

@@ -16,7 +16,7 @@ from civicstack.exchange import api as exchange_api
 from civicstack.exchange import console_web as exchange_console_web
 from civicstack.exchange import service as exchange
 from civicstack.exchange import web as exchange_web
-from civicstack.identity import console_web, passkeys_web, read_reports_web
+from civicstack.identity import console_web, passkeys_web
 from civicstack.identity import web as identity_web
 from civicstack.identity.photos import PhotoVault
 from civicstack.kit import health
@@ -46,6 +46,8 @@ from civicstack.services import stats_web as services_stats_web
 from civicstack.services import web as services_web
 from civicstack.services.payments import LocalTreasury
 from civicstack.services.signing import LocalAgencySigner
+from civicstack.support import console_web as support_console_web
+from civicstack.support import web as support_web
 from civicstack.travel import api as travel_api
 from civicstack.travel import web as travel_web
 from civicstack.travel.site import travel_site
@@ -133,7 +135,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(exchange_console_web.router)
     app.include_router(security_api.router, prefix="/api/v1")
     app.include_router(security_web.router)
-    app.include_router(read_reports_web.router)
+    app.include_router(support_web.router)
+    app.include_router(support_console_web.router)
     app.include_router(biometrics_web.router)
     app.include_router(biometrics_console_web.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -27,6 +27,7 @@ from civicstack.registry.cli import demo_app, registry_app
 from civicstack.registry.units import sync_reference_units
 from civicstack.security.cli import security_app
 from civicstack.services.cli import services_app
+from civicstack.support.cli import support_app
 from civicstack.travel.cli import travel_app
 from civicstack.wallet.cli import wallet_app
 
@@ -52,6 +53,7 @@ app.add_typer(travel_app, name="travel")
 app.add_typer(biometrics_app, name="biometrics")
 app.add_typer(exchange_app, name="exchange")
 app.add_typer(security_app, name="security")
+app.add_typer(support_app, name="support")
 
 
 @db_app.command("upgrade")

@@ -1,9 +1,10 @@
 """The app's background jobs, run in its lifespan beside the requests, never inside one:
 level-1 selfies matched against the ID-card face (about a second each), the purge of flight
-data and face copies past their delay after departure, the verification of the logs' hash
-chains, and the security alerts. Each job also has a CLI command (`biometrics
-match-registrations`, `travel purge`, `security verify-chains`) for operators and tests, except
-the alerts: they need this process's counts of refused requests (security/service.py)."""
+data and face copies past their delay after departure, the escalation of late support tickets,
+the verification of the logs' hash chains, and the security alerts. Each job also has a CLI
+command (`biometrics match-registrations`, `travel purge`, `support escalate`, `security
+verify-chains`) for operators and tests, except the alerts: they need this process's counts of
+refused requests (security/service.py)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ from anyio import to_thread
 from fastapi import FastAPI
 
 from civicstack.biometrics import service as biometrics
+from civicstack.kit.audit import SYSTEM
 from civicstack.kit.db import transaction
 from civicstack.security import service as security
 from civicstack.security.site import process_counts, thresholds_from
+from civicstack.support import service as support
 from civicstack.travel import service as travel
 
 TICK_SECONDS = 3.0
@@ -64,6 +67,12 @@ def _evaluate_security_alerts(app: FastAPI) -> object:
             for change in changes] or None
 
 
+def _escalate_support(app: FastAPI) -> object:
+    with transaction(app.state.session_factory) as session:
+        done = support.escalate_late(session, SYSTEM)
+    return len(done) or None
+
+
 async def _run_forever(app: FastAPI, jobs: list[Job]) -> None:
     while True:
         for job in jobs:
@@ -86,7 +95,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             Job("travel_purge", 600, _purge_travel),
             # Chains first: at start-up, alerts must see this run's verification.
             Job("hash_chains", every_chain_check, _verify_chains),
-            Job("security_alerts", 60, _evaluate_security_alerts)]
+            Job("security_alerts", 60, _evaluate_security_alerts),
+            Job("support_escalation", 300, _escalate_support)]
     task = asyncio.create_task(_run_forever(app, jobs))
     try:
         yield

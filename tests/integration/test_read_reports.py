@@ -1,5 +1,6 @@
-"""A citizen reports a use of their data they do not recognise; an auditor sees it with the
-entry it flags and closes it with what was found, which the citizen then reads."""
+"""A citizen reports a use of their data they do not recognise: the report is a data_read
+support ticket routed to the auditors, who answer in its thread; the citizen reads the finding
+next to the entry and in the ticket."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from civicstack.kit.db import transaction
 from civicstack.registry.models import Person
 from tests.integration.test_identity_web import approved_and_signed_in, citizen_sign_in
 from tests.support.web import Site
+
+QUEUE = "/console/support"
 
 
 def entry_seq(site: Site, an: Person, action: str) -> int:
@@ -33,6 +36,17 @@ def sign_in_auditor(site: Site) -> None:
     site.sign_in_as(Role.ADMIN, Scope.national())
 
 
+def reported_ticket(site: Site) -> str:
+    [ticket_id] = re.findall(r'data-ticket="(\d+)"', site.client.get(QUEUE).text)
+    return ticket_id
+
+
+def answer(site: Site, ticket_id: str, text: str) -> int:
+    page = f"{QUEUE}/tickets/{ticket_id}"
+    return site.client.post(f"{page}/answer", follow_redirects=False, data={
+        "text": text, "csrf_token": site.csrf(page)}).status_code
+
+
 def test_a_reported_use_reaches_the_auditors_and_their_finding_reaches_the_citizen(
         site: Site, an: Person) -> None:
     approved_and_signed_in(site, an)
@@ -41,26 +55,26 @@ def test_a_reported_use_reaches_the_auditors_and_their_finding_reaches_the_citiz
     assert report(site, approval)[0] == 303
     page = site.client.get("/account?lang=en").text
     assert "Reported, being checked" in page
-    assert entry_seq(site, an, "identity.read.reported") > approval  # the flag is audited
+    assert entry_seq(site, an, "support.ticket.open") > approval  # the report is audited
 
     sign_in_auditor(site)
-    queue = site.client.get("/console/read-reports?lang=en").text
+    queue = site.client.get(f"{QUEUE}?lang=en").text
     assert an.personal_id_number in queue
-    assert "I never asked for this" in queue
-    [report_id] = re.findall(r'data-report="(\d+)"', queue)
-    closed = site.client.post(f"/console/read-reports/{report_id}/close",
-                              follow_redirects=False, data={
-                                  "outcome": "The police approved your account at your request.",
-                                  "csrf_token": site.csrf("/console/read-reports")})
-    assert closed.status_code == 303
-    assert "No open report." in site.client.get("/console/read-reports?lang=en").text
-    assert entry_seq(site, an, "identity.read.report_closed") > 0
+    assert "A use of my data I do not recognise" in queue
+    ticket_id = reported_ticket(site)
+    ticket = site.client.get(f"{QUEUE}/tickets/{ticket_id}?lang=en").text
+    assert "I never asked for this" in ticket
+    assert f"audit:{approval}" in ticket  # the entry reported
+    assert answer(site, ticket_id, "The police approved your account at your request.") == 303
+    assert entry_seq(site, an, "support.ticket.answer") > 0
 
     site.client.cookies.clear()
     assert citizen_sign_in(site, an) == 303
     page = site.client.get("/account?lang=en").text
     assert "Checked" in page
     assert "The police approved your account at your request." in page
+    thread = site.client.get(f"/support/tickets/{ticket_id}?lang=en").text
+    assert "The police approved your account at your request." in thread
 
 
 def test_a_citizen_cannot_report_their_own_action_another_persons_entry_or_twice(
@@ -82,19 +96,28 @@ def test_a_citizen_cannot_report_their_own_action_another_persons_entry_or_twice
     assert report(site, approval)[0] == 409
 
 
-def test_only_auditors_see_reports_and_a_report_closes_only_with_a_finding(
+def test_only_auditors_see_reports_and_a_report_is_answered_only_with_a_finding(
         site: Site, an: Person) -> None:
     approved_and_signed_in(site, an)
     report(site, entry_seq(site, an, "identity.account.approve"))
 
     site.client.cookies.clear()
+    site.sign_in_as(Role.POLICE, Scope.national())  # works no queue
+    assert 'id="no-queue"' in site.client.get(QUEUE).text
+    sign_in_auditor(site)
+    ticket_id = reported_ticket(site)
+    site.client.cookies.clear()
     site.sign_in_as(Role.POLICE, Scope.national())
-    assert site.client.get("/console/read-reports").status_code == 403
+    assert site.client.get(f"{QUEUE}/tickets/{ticket_id}").status_code == 403
+
+    site.client.cookies.clear()
+    site.sign_in_as(Role.SUPPORT_AGENT, Scope.national())  # a queue, but not the auditors'
+    assert 'data-ticket="' not in site.client.get(QUEUE).text
 
     sign_in_auditor(site)
-    [report_id] = re.findall(r'data-report="(\d+)"', site.client.get("/console/read-reports").text)
-    empty = site.client.post(f"/console/read-reports/{report_id}/close", data={
-        "outcome": "  ", "csrf_token": site.csrf("/console/read-reports")})
+    page = f"{QUEUE}/tickets/{ticket_id}"
+    empty = site.client.post(f"{page}/answer", data={
+        "text": "  ", "csrf_token": site.csrf(page)})
     assert empty.status_code == 422
-    assert f'id="outcome-{report_id}-error"' in empty.text
-    assert f'data-report="{report_id}"' in site.client.get("/console/read-reports").text
+    assert 'id="text-error"' in empty.text
+    assert f'data-ticket="{ticket_id}"' in site.client.get(QUEUE).text

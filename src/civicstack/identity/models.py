@@ -7,7 +7,6 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -158,19 +157,3 @@ class CitizenPasskey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
-
-class ReadReport(Base):
-    """A citizen's report of an entry of their audit trail they do not recognise: a flag that
-    auditors close with what they found (the support queue takes these over when it exists)."""
-
-    __tablename__ = "identity_read_report"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    personal_id_number: Mapped[str] = mapped_column(String(12), index=True)
-    audit_seq: Mapped[int] = mapped_column(BigInteger, unique=True)  # one report per entry
-    note: Mapped[str] = mapped_column(String(1000))
-    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    status: Mapped[str] = mapped_column(String(10))  # open, closed
-    closed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    outcome: Mapped[str] = mapped_column(String(1000), default="")

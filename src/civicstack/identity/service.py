@@ -473,6 +473,27 @@ def accounts_by_ids(session: Session, account_ids: set[int]) -> dict[int, Citize
         select(CitizenAccount).where(CitizenAccount.id.in_(account_ids))).scalars()}
 
 
+@dataclass(frozen=True)
+class AccountActivity:
+    personal_id_number: str
+    phone: str
+    last_active_at: datetime  # the last sign-in, else when the account was made
+
+
+def active_accounts_activity(session: Session) -> list[AccountActivity]:
+    """Every active account with its phone and last sign-in, for support's clean-up scan."""
+    last_sign_in = func.max(CitizenSession.created_at)
+    return [AccountActivity(pid, phone, as_utc(last or created)) for pid, phone, created, last in
+            session.execute(
+                select(CitizenAccount.personal_id_number, CitizenAccount.phone,
+                       CitizenAccount.created_at, last_sign_in)
+                .outerjoin(CitizenSession, CitizenSession.account_id == CitizenAccount.id)
+                .where(CitizenAccount.status == AccountStatus.ACTIVE.value)
+                .group_by(CitizenAccount.id, CitizenAccount.personal_id_number,
+                          CitizenAccount.phone, CitizenAccount.created_at)
+                .order_by(CitizenAccount.id))]
+
+
 def my_audit_trail(session: Session, personal_id_number: str) -> list[audit.AuditEntry]:
     """Everything recorded about this person: who read their data and why, and every security
     event of their account. Shown to the citizen themself."""

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
-from civicstack.identity import console, photos, read_reports, service
+from civicstack.identity import console, photos, service
 from civicstack.identity.models import CitizenAccount
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
@@ -33,6 +33,7 @@ from civicstack.kit.web import (
     local_path,
     render,
 )
+from civicstack.support import read_reports
 
 router = APIRouter(include_in_schema=False)
 # `next` is where to go after signing in or stepping up; only local paths are followed.

@@ -84,6 +84,21 @@ ACTION_LABELS = {
     "travel.touchpoint.decision": N_("A travel gate or kiosk checked you"),
     "travel.bags.drop": N_("Your checked bags were dropped"),
     "travel.read": N_("You viewed your journeys"),
+    "registry.person.life_status": N_("The register was checked for whether you are alive"),
+    "support.ticket.open": N_("A support request about you was opened"),
+    "support.ticket.read": N_("A support official read your request"),
+    "support.ticket.assign": N_("Your support request was assigned to an official"),
+    "support.ticket.answer": N_("Your support request was answered"),
+    "support.ticket.note": N_("An official added an internal note to your request"),
+    "support.ticket.close": N_("Your support request was closed"),
+    "support.ticket.reply": N_("You replied to your support request"),
+    "support.ticket.reopen": N_("You reopened your support request"),
+    "support.ticket.escalate": N_("Your support request was late and was escalated"),
+    "support.verification.request": N_("An agency asked you to confirm your data"),
+    "support.verification.answer": N_("You answered an agency's verification request"),
+    "support.cleanup.propose": N_("Your eID account was proposed for clean-up"),
+    "support.cleanup.approved": N_("Clean-up approved: your eID account was locked"),
+    "support.cleanup.rejected": N_("Clean-up declined: your eID account was kept"),
 }
 
 ACTOR_KINDS = {

@@ -10,6 +10,7 @@ from civicstack.organisations import models as organisation_models
 from civicstack.registry import models as registry_models
 from civicstack.security import models as security_models
 from civicstack.services import models as services_models
+from civicstack.support import models as support_models
 from civicstack.travel import models as travel_models
 from civicstack.wallet import models as wallet_models
 
@@ -17,4 +18,5 @@ metadata = Base.metadata
 
 __all__ = ["apikeys", "audit", "biometrics_models", "exchange_models", "identity_models",
            "metadata", "oidc_models", "organisation_models", "outbox", "registry_models",
-           "security_models", "services_models", "travel_models", "wallet_models"]
+           "security_models", "services_models", "support_models", "travel_models",
+           "wallet_models"]

@@ -131,6 +131,18 @@ def names_in_scope(session: Session, actor: Actor, numbers: list[str],
     return {p.personal_id_number: p.full_name for p in visible}
 
 
+def deceased_among(session: Session, actor: Actor, numbers: list[str],
+                   purpose: str) -> set[str]:
+    """The ID numbers, among these, of people the register records as deceased; each one
+    found is an audited read."""
+    purpose = require_purpose(purpose)
+    dead = [p.personal_id_number for p in repository.persons_by_pids(session, numbers)
+            if p.status == LifeStatus.DECEASED.value]
+    for number in dead:
+        _audit_read(session, actor, "registry.person.life_status", number, purpose)
+    return set(dead)
+
+
 def names_of_role_holders(session: Session, actor: Actor, numbers: list[str],
                           purpose: str) -> dict[str, str]:
     """ID number -> full name of people known to the reader through a public role, such as an

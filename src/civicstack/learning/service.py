@@ -17,6 +17,7 @@ from civicstack.kit import audit
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import NATIONAL, Permission, ScopeLevel
 from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from civicstack.kit.i18n import N_
 from civicstack.learning import flows, repository
 from civicstack.learning.models import (
     Cohort,
@@ -358,11 +359,11 @@ def create_cohort_from_roster(session: Session, actor: Actor, spec: CohortSpec,
 
 def _roster_problem(number: str, living: set[str], taken: list[str]) -> str | None:
     if not PID_FORMAT.match(number):
-        return "not a 12-digit personal ID number"
+        return N_("not a 12-digit personal ID number")
     if number not in living:
-        return "no living person with this ID number within your scope"
+        return N_("no living person with this ID number within your scope")
     if number in taken:
-        return "listed twice"
+        return N_("listed twice")
     return None
 
 

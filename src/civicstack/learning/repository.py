@@ -98,6 +98,12 @@ def enrolled_numbers(session: Session, course_id: int, numbers: Collection[str])
         Enrolment.personal_id_number.in_(list(numbers)))).scalars())
 
 
+def enrolled_learners(session: Session, course_id: int) -> list[str]:
+    return list(session.execute(select(Enrolment.personal_id_number)
+                                .where(Enrolment.course_id == course_id)
+                                .order_by(Enrolment.personal_id_number)).scalars())
+
+
 def enrolments_of(session: Session, personal_id_number: str) -> list[tuple[Enrolment, Course]]:
     rows = session.execute(
         select(Enrolment, Course).join(Course, Course.id == Enrolment.course_id)

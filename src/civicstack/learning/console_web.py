@@ -4,6 +4,7 @@ cohort in a course, and the completion dashboard. Every rule is in service.py.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -36,16 +37,26 @@ def _number(value: str, field_name: str) -> int:
 
 # --- courses --------------------------------------------------------------------------------
 
+def _form_page(request: Request, session: Session, official: Actor, template: str,
+               listing: Callable[[], dict[str, Any]], form: dict[str, str] | None,
+               errors: dict[str, str] | None, status_code: int) -> Response:
+    """A list with the form that adds to it, the form's values and errors kept; `listing`
+    refuses an official without the permission."""
+    try:
+        listed = listing()
+    except DomainError as exc:
+        return console.refusal_page(request, official, exc)
+    return render(request, template, {
+        "operator": official, "provinces": registry.provinces(session), "form": form or {},
+        "errors": errors or {}, **listed}, status_code)
+
+
 def _courses_page(request: Request, session: Session, official: Actor,
                   form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
                   status_code: int = 200) -> Response:
-    try:
-        courses = service.courses_for(session, official)
-    except DomainError as exc:
-        return console.refusal_page(request, official, exc)
-    return render(request, "console/learning_courses.html", {
-        "operator": official, "courses": courses, "provinces": registry.provinces(session),
-        "form": form or {}, "errors": errors or {}}, status_code)
+    return _form_page(request, session, official, "console/learning_courses.html",
+                      lambda: {"courses": service.courses_for(session, official)},
+                      form, errors, status_code)
 
 
 @router.get(LEARNING, response_class=HTMLResponse)
@@ -162,14 +173,9 @@ def publish(request: Request, session: DbSession, code: str,
 def _cohorts_page(request: Request, session: Session, official: Actor,
                   form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
                   status_code: int = 200) -> Response:
-    try:
-        cohorts = service.cohorts_for(session, official)
-    except DomainError as exc:
-        return console.refusal_page(request, official, exc)
-    return render(request, "console/learning_cohorts.html", {
-        "operator": official, "cohorts": cohorts, "provinces": registry.provinces(session),
-        "kinds": service.COHORT_KINDS, "form": form or {}, "errors": errors or {}},
-        status_code)
+    return _form_page(request, session, official, "console/learning_cohorts.html",
+                      lambda: {"cohorts": service.cohorts_for(session, official),
+                               "kinds": service.COHORT_KINDS}, form, errors, status_code)
 
 
 @router.get(COHORTS, response_class=HTMLResponse)

@@ -83,6 +83,8 @@ ACTION_LABELS = {
     "travel.touchpoint.decision": N_("A travel gate or kiosk checked you"),
     "travel.bags.drop": N_("Your checked bags were dropped"),
     "travel.read": N_("You viewed your journeys"),
+    "learning.lesson.done": N_("You finished a lesson of a course"),
+    "learning.quiz.submit": N_("You submitted a course quiz"),
 }
 
 ACTOR_KINDS = {

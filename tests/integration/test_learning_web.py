@@ -126,6 +126,16 @@ def test_officials_without_learning_manage_are_refused_and_strangers_sent_to_sig
     assert 'href="/console/learning"' not in site.client.get("/console/dossiers").text
 
 
+def test_a_provinces_course_is_not_shown_to_another_provinces_officials(site: Site) -> None:
+    site.sign_in_as(*PROGRAMME_HANOI)
+    post(site, "/console/learning/courses", COURSE_FORM, "/console/learning")
+    site.sign_in_as(Role.PROGRAMME_OFFICER, Scope.province("46"))
+    assert site.client.get("/console/learning/courses/CQDP-01").status_code == 403
+    assert "CQDP-01" not in site.client.get("/console/learning").text
+    site.sign_in_as(Role.ADMIN)
+    assert site.client.get("/console/learning/courses/CQDP-01").status_code == 200
+
+
 def test_a_console_form_without_its_csrf_token_is_refused(site: Site) -> None:
     site.sign_in_as(*PROGRAMME_HANOI)
     response = site.client.post("/console/learning/courses", data=COURSE_FORM)
@@ -242,7 +252,12 @@ def test_an_answer_naming_no_option_is_shown_by_its_question(site: Site,
 
 
 def test_the_quiz_before_the_lessons_is_refused(site: Site, student: Person) -> None:
-    assert answer(site, {"q1": ["1"]}) == 409
+    quiz = site.client.get("/learning/courses/ATGT-2026/quiz", follow_redirects=False)
+    assert quiz.headers["location"] == "/learning/courses/ATGT-2026"
+    page = "/learning/courses/ATGT-2026/lessons/1"  # a form of the portal, for its token
+    response = site.client.post("/learning/courses/ATGT-2026/quiz", follow_redirects=False,
+                                data={"q1": ["1"], "csrf_token": csrf_of(site, page)})
+    assert response.status_code == 409
 
 
 def test_a_course_the_citizen_is_not_enrolled_in_is_not_found(site: Site,

@@ -95,7 +95,7 @@ def create_course(request: Request, session: DbSession,
 def _course_page(request: Request, session: Session, official: Actor, code: str,
                  errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
     try:
-        found = service.course(session, code)
+        found = service.visible_course(session, official, code)
         cohorts = service.cohorts_for(session, official)
     except DomainError as exc:
         return console.refusal_page(request, official, exc)

@@ -137,6 +137,17 @@ def course(session: Session, code: str) -> Course:
     return found
 
 
+def visible_course(session: Session, actor: Actor, code: str) -> Course:
+    """A course as the console shows it: every ministry's, and a province's to the officials
+    of that province (the same set as `courses_for`)."""
+    actor.require(Permission.LEARNING_MANAGE)
+    found = course(session, code)
+    if found.province_code is not None and actor.scope.level != ScopeLevel.NATIONAL and \
+            found.province_code != actor.scope.province_code:
+        raise Forbidden(f"course {code} belongs to another province")
+    return found
+
+
 def managed_course(session: Session, actor: Actor, code: str, *, lock: bool = False) -> Course:
     actor.require(Permission.LEARNING_MANAGE)
     found = repository.course_by_code(session, code, lock=lock)

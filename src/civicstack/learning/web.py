@@ -14,7 +14,7 @@ from civicstack.identity.service import SignedIn
 from civicstack.identity.web import signed_in_citizen, to_login
 from civicstack.kit.audit import Actor
 from civicstack.kit.deps import DbSession
-from civicstack.kit.errors import DomainError, Invalid
+from civicstack.kit.errors import DomainError, NotFound
 from civicstack.kit.web import check_csrf, field_errors, render
 from civicstack.learning import charts, service
 from civicstack.wallet.site import site_of
@@ -115,7 +115,7 @@ def lesson_file(request: Request, session: DbSession, code: str, position: int) 
     except DomainError as exc:
         return _refused(request, exc)
     if lesson.file_content is None or lesson.file_type is None:
-        return _refused(request, Invalid("file", "this lesson has no file"))
+        return _refused(request, NotFound("this lesson has no file"))
     name = f"{code}-{position}.{EXTENSIONS.get(lesson.file_type, 'bin')}"
     return Response(lesson.file_content, media_type=lesson.file_type, headers={
         "Content-Disposition": f'attachment; filename="{name}"',
@@ -131,6 +131,8 @@ def quiz_page(request: Request, session: DbSession, code: str) -> Response:
         found = service.progress(session, _learner(signed)[1], code)
     except DomainError as exc:
         return _refused(request, exc)
+    if not found.lessons_finished:  # the course page says the quiz opens after the lessons
+        return RedirectResponse(f"{COURSES}/{code}", status_code=303)
     return render(request, "portal/learning_quiz.html", {"progress": found, "errors": {}})
 
 

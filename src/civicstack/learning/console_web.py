@@ -102,9 +102,8 @@ def _course_page(request: Request, session: Session, official: Actor, code: str,
     return render(request, "console/learning_course.html", {
         "operator": official, "outline": service.outline(session, found),
         "may_edit": service.may_manage(official, found) and found.status == "draft",
-        "cohorts": [c for c in cohorts if found.province_code in (None, c.province_code)],
-        "errors": errors or {}, "enrolled": request.query_params.get("enrolled"),
-        "already": request.query_params.get("already")}, status_code)
+        "cohorts": [c for c in cohorts if service.takes(found, c)],
+        "errors": errors or {}}, status_code)
 
 
 @router.get(COURSES + "/{code}", response_class=HTMLResponse)
@@ -252,16 +251,15 @@ async def _roster_text(upload: object) -> str:
 
 
 def _cohort_page(request: Request, session: Session, official: Actor, cohort: Cohort,
-                 report: service.RosterReport | None = None, status_code: int = 200,
-                 errors: dict[str, str] | None = None) -> Response:
+                 report: service.RosterReport | None = None, status_code: int = 200) -> Response:
     courses = [c for c in service.courses_for(session, official)
-               if c.status == "published" and c.province_code in (None, cohort.province_code)]
+               if c.status == "published" and service.takes(c, cohort)]
     return render(request, "console/learning_cohort.html", {
         "operator": official, "cohort": cohort,
         "members": len(service.cohort_members(session, cohort)), "report": report,
         "courses": courses, "rates": [r for r in service.completion_rates(
             session, official).by_cohort if r.key == str(cohort.id)],
-        "errors": errors or {}, "enrolled": request.query_params.get("enrolled"),
+        "enrolled": request.query_params.get("enrolled"),
         "already": request.query_params.get("already")}, status_code)
 
 

@@ -395,6 +395,12 @@ def cohort_members(session: Session, found: Cohort) -> list[str]:
     return repository.cohort_members(session, found.id)
 
 
+def takes(chosen: Course, cohort: Cohort) -> bool:
+    """Whether the course may take the cohort: a ministry's takes any, a province's only that
+    province's cohorts."""
+    return chosen.province_code in (None, cohort.province_code)
+
+
 @dataclass(frozen=True)
 class EnrolReport:
     enrolled: int  # new enrolments
@@ -408,7 +414,7 @@ def enrol_cohort(session: Session, actor: Actor, cohort_id: int, code: str) -> E
     chosen = course(session, code)
     if chosen.status != "published":
         raise Conflict("only a published course takes learners")
-    if chosen.province_code not in (None, found.province_code):
+    if not takes(chosen, found):
         raise Conflict("a province's course takes only cohorts of that province")
     if repository.cohort_course(session, found.id, chosen.id) is None:
         session.add(CohortCourse(cohort_id=found.id, course_id=chosen.id, enrolled_at=now(),

@@ -174,6 +174,7 @@ def test_a_roster_that_names_nobody_makes_no_cohort(site: Site) -> None:
         {"roster": ("trong.csv", b"abc\n", "text/csv")})
     assert status == 422
     assert 'id="roster-error"' in html
+    assert html.count('value="Lớp trống"') == 1  # kept in the roster form, not the other one
 
 
 def test_a_cohort_of_another_province_is_refused(site: Site) -> None:

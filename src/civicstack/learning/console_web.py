@@ -194,9 +194,10 @@ async def _cohort_form(request: Request) -> dict[str, Any]:
     return dict((await request.form()).items())
 
 
-def _cohort_fields(posted: dict[str, Any]) -> dict[str, str]:
+def _cohort_fields(posted: dict[str, Any], source: str) -> dict[str, str]:
+    """The fields of one of the two cohort forms, and which one it was (age or roster)."""
     names = ("name", "kind", "province_code", "ward_code", "school", "min_age", "max_age")
-    return {name: str(posted.get(name, "")) for name in names}
+    return {"source": source, **{name: str(posted.get(name, "")) for name in names}}
 
 
 @router.post(COHORTS + "/by-age", response_class=HTMLResponse)
@@ -207,7 +208,7 @@ async def create_by_age(request: Request, session: DbSession) -> Response:
     official = console.signed_in_official(request, session)
     if official is None:
         return console.login_redirect(request)
-    form = _cohort_fields(posted)
+    form = _cohort_fields(posted, "age")
     try:
         with session.begin_nested():
             cohort = service.create_cohort_by_age(
@@ -227,7 +228,7 @@ async def create_from_roster(request: Request, session: DbSession) -> Response:
     official = console.signed_in_official(request, session)
     if official is None:
         return console.login_redirect(request)
-    form = _cohort_fields(posted)
+    form = _cohort_fields(posted, "roster")
     upload = posted.get("roster")
     try:
         roster = await _roster_text(upload)

@@ -102,10 +102,16 @@ def test_course_and_lesson_errors_are_shown_next_to_their_fields(site: Site) -> 
         "kind": "video", "title": "Video", "video_url": "http://video.example.vn/a"}, page)
     assert status == 422
     assert 'id="video_url-error"' in html
+    assert 'value="http://video.example.vn/a"' in html  # what was typed is kept
     status, html = post(site, f"{page}/lessons", {"kind": "file", "title": "Trang"}, page,
                         {"file": ("trang.html", b"<script>x</script>", "text/html")})
     assert status == 422
     assert 'id="file-error"' in html
+    status, html = post(site, f"{page}/questions", {"prompt": "Một phương án?",
+                                                    "option_0": "Duy nhất", "correct": "0"}, page)
+    assert status == 422
+    assert "nhập từ hai đến tám phương án" in html
+    assert 'value="Duy nhất"' in html
 
 
 def test_a_province_officer_cannot_write_a_ministrys_course(site: Site) -> None:

@@ -93,7 +93,9 @@ def create_course(request: Request, session: DbSession,
 
 
 def _course_page(request: Request, session: Session, official: Actor, code: str,
-                 errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
+                 errors: dict[str, str] | None = None, status_code: int = 200,
+                 form: dict[str, str] | None = None) -> Response:
+    """The outline and its forms; a refused form comes back with what was typed in it."""
     try:
         found = service.visible_course(session, official, code)
         cohorts = service.cohorts_for(session, official)
@@ -103,7 +105,7 @@ def _course_page(request: Request, session: Session, official: Actor, code: str,
         "operator": official, "outline": service.outline(session, found),
         "may_edit": service.may_manage(official, found) and found.status == "draft",
         "cohorts": [c for c in cohorts if service.takes(found, c)],
-        "errors": errors or {}}, status_code)
+        "errors": errors or {}, "form": form or {}}, status_code)
 
 
 @router.get(COURSES + "/{code}", response_class=HTMLResponse)
@@ -133,7 +135,9 @@ async def add_lesson(request: Request, session: DbSession, code: str,
         with session.begin_nested():
             service.add_lesson(session, official, code, draft)
     except DomainError as exc:
-        return _course_page(request, session, official, code, field_errors(exc), exc.status)
+        typed = {"kind": kind, "title": title, "body": body, "video_url": video_url}
+        return _course_page(request, session, official, code, field_errors(exc), exc.status,
+                            typed)
     return RedirectResponse(f"{COURSES}/{code}", status_code=303)
 
 
@@ -155,7 +159,10 @@ async def add_question(request: Request, session: DbSession, code: str) -> Respo
             service.add_question(session, official, code, str(form.get("prompt", "")),
                                  options, correct)
     except DomainError as exc:
-        return _course_page(request, session, official, code, field_errors(exc), exc.status)
+        typed = {"prompt": str(form.get("prompt", "")),
+                 **{f"option_{i}": option for i, option in enumerate(options)}}
+        return _course_page(request, session, official, code, field_errors(exc), exc.status,
+                            typed)
     return RedirectResponse(f"{COURSES}/{code}", status_code=303)
 
 

@@ -35,12 +35,14 @@ demo: $(INSTALLED) ## Migrate an SQLite database, seed ~2,000 people, serve http
 	$(BIN)/civicstack exchange demo
 	$(BIN)/civicstack biometrics demo
 	$(BIN)/civicstack support demo
+	CIVICSTACK_PUBLIC_URL=$(DEMO_URL) $(BIN)/civicstack learning demo
 	$(BIN)/civicstack travel demo --passengers-csv .data/demo-faces.csv
 	@echo "Citizen portal: $(DEMO_URL)/"
 	@echo "Officials' console: $(DEMO_URL)/console/login (officials and passwords in .data/demo-officials.txt; API key in .data/demo-operator-key.txt)"
 	@echo "Single sign-on: $(DEMO_URL)/demo/bank/ (a relying party signing in with eID)"
 	@echo "Public services statistics: $(DEMO_URL)/services/statistics"
 	@echo "Data-sharing readiness ranking: $(DEMO_URL)/exchange/ranking"
+	@echo "Digital Education for All: $(DEMO_URL)/learning (a Hà Nội pupil aged 14-18 with an eID account; docs/learning.md), console: programme.hanoi"
 	@echo "Airport kiosk: $(DEMO_URL)/kiosk (device credentials in .data/travel-demo-credentials.json; faces to try in .data/demo-faces.csv)"
 	CIVICSTACK_PUBLIC_URL=$(DEMO_URL) CIVICSTACK_DEMO_RELYING_PARTY=1 \
 		$(BIN)/civicstack serve --host 127.0.0.1 --port 8000

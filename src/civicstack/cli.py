@@ -21,6 +21,7 @@ from civicstack.kit.cli_support import (
 )
 from civicstack.kit.outbox import FileMailbox, dispatch_pending
 from civicstack.kit.secrets import load_or_create_secret
+from civicstack.learning.cli import learning_app
 from civicstack.oidc.cli import keys_app, oidc_app
 from civicstack.registry import service as registry
 from civicstack.registry.cli import demo_app, registry_app
@@ -54,6 +55,7 @@ app.add_typer(biometrics_app, name="biometrics")
 app.add_typer(exchange_app, name="exchange")
 app.add_typer(security_app, name="security")
 app.add_typer(support_app, name="support")
+app.add_typer(learning_app, name="learning")
 
 
 @db_app.command("upgrade")

@@ -99,6 +99,8 @@ ACTION_LABELS = {
     "support.cleanup.propose": N_("Your eID account was proposed for clean-up"),
     "support.cleanup.approved": N_("Clean-up approved: your eID account was locked"),
     "support.cleanup.rejected": N_("Clean-up declined: your eID account was kept"),
+    "learning.lesson.done": N_("You finished a lesson of a course"),
+    "learning.quiz.submit": N_("You submitted a course quiz"),
 }
 
 ACTOR_KINDS = {

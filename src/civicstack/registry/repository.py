@@ -59,6 +59,18 @@ def persons_by_pids(session: Session, numbers: Collection[str]) -> list[Person]:
         select(Person).where(_among(session, Person.personal_id_number, numbers))).scalars())
 
 
+def living_residents_born_between(session: Session, province_code: str, ward_code: str | None,
+                                  earliest: date, latest: date) -> list[str]:
+    """ID numbers of the living people permanently resident in a province (or one of its
+    wards) born between two dates, both included."""
+    query = select(Person.personal_id_number).where(
+        Person.permanent_province_code == province_code, Person.status == "alive",
+        Person.date_of_birth.between(earliest, latest))
+    if ward_code:
+        query = query.where(Person.permanent_ward_code == ward_code)
+    return list(session.execute(query.order_by(Person.personal_id_number)).scalars())
+
+
 def pid_exists(session: Session, personal_id_number: str) -> bool:
     return session.execute(
         select(Person.id).where(Person.personal_id_number == personal_id_number)

@@ -7,7 +7,7 @@ refused civil-status event leaves nothing half-written.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -141,6 +141,49 @@ def deceased_among(session: Session, actor: Actor, numbers: list[str],
     for number in dead:
         _audit_read(session, actor, "registry.person.life_status", number, purpose)
     return set(dead)
+
+
+def living_in_scope(session: Session, actor: Actor, numbers: list[str],
+                    purpose: str) -> set[str]:
+    """Which of these ID numbers belong to living people the actor may see (a roster checked
+    against the register); each one found is an audited read. Someone outside the scope is
+    not told apart from someone unknown."""
+    purpose = require_purpose(purpose)
+    found = {p.personal_id_number for p in repository.persons_by_pids(session, numbers)
+             if p.status == LifeStatus.ALIVE.value
+             and actor.may_see(p.permanent_province_code, p.permanent_ward_code)}
+    for number in sorted(found):
+        _audit_read(session, actor, "registry.person.listed", number, purpose)
+    return found
+
+
+def living_residents_aged(session: Session, actor: Actor, purpose: str, province_code: str,
+                          ward_code: str | None, min_age: int, max_age: int,
+                          on: date) -> list[str]:
+    """ID numbers of the living residents of a province (or ward) aged `min_age` to
+    `max_age` on a day, e.g. the pupils of a province; each is an audited read."""
+    purpose = require_purpose(purpose)
+    if not actor.may_see(province_code, ward_code):
+        raise Forbidden(f"this place is outside your scope ({actor.scope})")
+    if not 0 <= min_age <= max_age <= 150:
+        raise Invalid("max_age", "give ages from 0 to 150, the lower one first")
+    # Aged max_age means born after the (max_age + 1)th birthday's eve; aged min_age means
+    # born on or before the min_age-th birthday.
+    earliest = _years_before(on, max_age + 1) + timedelta(days=1)
+    latest = _years_before(on, min_age)
+    found = repository.living_residents_born_between(session, province_code, ward_code,
+                                                     earliest, latest)
+    for number in found:
+        _audit_read(session, actor, "registry.person.listed", number, purpose)
+    return found
+
+
+def _years_before(on: date, years: int) -> date:
+    """The same day `years` earlier; 29 February falls back to the 28th."""
+    try:
+        return on.replace(year=on.year - years)
+    except ValueError:
+        return on.replace(year=on.year - years, day=28)
 
 
 def names_of_role_holders(session: Session, actor: Actor, numbers: list[str],

@@ -63,6 +63,8 @@ ISSUERS = (
     IssuerSeed("bo-gd-dt", "Bộ Giáo dục và Đào tạo", "Ministry of Education and Training"),
     IssuerSeed("dang-ky-kinh-doanh", "Cục Quản lý đăng ký kinh doanh",
                "National Business Registration Authority"),
+    IssuerSeed("binh-dan-hoc-vu-so", "Nền tảng Bình dân học vụ số",
+               "Digital Education for All platform"),
 )
 
 DOCUMENT_TYPES = (
@@ -149,4 +151,11 @@ DOCUMENT_TYPES = (
                    "Legal representative"),
          ClaimSpec("head_office", "Địa chỉ trụ sở chính", "Head office address"),
          ClaimSpec("registered_on", "Ngày đăng ký lần đầu", "First registered on", "date"))),
+    DocumentTypeSeed(
+        "course_certificate", "binh-dan-hoc-vu-so", "Chứng nhận hoàn thành khóa học",
+        "Course completion certificate", "person", "agency", 36500, date(2026, 12, 1),
+        (*PERSON, ClaimSpec("course_title", "Khóa học", "Course"),
+         ClaimSpec("publisher", "Đơn vị xây dựng khóa học", "Published by"),
+         ClaimSpec("completed_on", "Ngày hoàn thành", "Completed on", "date"),
+         ClaimSpec("score", "Điểm bài kiểm tra (%)", "Quiz score (%)", "integer"))),
 )

@@ -3,7 +3,7 @@ auditors' queues seeded here), escalations, verification requests, clean-up cand
 citizens' reports of data uses (identity_read_report, 0020) become data_read tickets
 
 Revision ID: 0024
-Revises: 0021
+Revises: 0023
 Create Date: 2026-12-01 14:00:41.349652
 """
 
@@ -18,7 +18,7 @@ from civicstack.kit.calendar import add_working_days
 from civicstack.kit.db import as_utc
 
 revision: str = '0024'
-down_revision: str | None = '0021'
+down_revision: str | None = '0023'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

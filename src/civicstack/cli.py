@@ -21,6 +21,7 @@ from civicstack.kit.cli_support import (
 )
 from civicstack.kit.outbox import FileMailbox, dispatch_pending
 from civicstack.kit.secrets import load_or_create_secret
+from civicstack.monitoring.cli import monitoring_app
 from civicstack.oidc.cli import keys_app, oidc_app
 from civicstack.registry import service as registry
 from civicstack.registry.cli import demo_app, registry_app
@@ -50,6 +51,7 @@ app.add_typer(services_app, name="services")
 app.add_typer(travel_app, name="travel")
 app.add_typer(biometrics_app, name="biometrics")
 app.add_typer(exchange_app, name="exchange")
+app.add_typer(monitoring_app, name="monitoring")
 
 
 @db_app.command("upgrade")
@@ -111,9 +113,9 @@ def apikey_revoke(name: str) -> None:
 
 @outbox_app.command("dispatch")
 def outbox_dispatch(limit: int = typer.Option(1000, min=1)) -> None:
-    """Deliver pending messages (demo channel: files in DATA_DIR/mailbox)."""
+    """Deliver pending messages (demo channel: files in DATA_DIR/mailbox, SMS and e-mail)."""
     mailbox = FileMailbox(get_settings().data_dir / "mailbox")
-    delivered = dispatch_pending(session_factory(), {"sms": mailbox}, limit)
+    delivered = dispatch_pending(session_factory(), {"sms": mailbox, "email": mailbox}, limit)
     typer.echo(f"{delivered} messages delivered to {mailbox.folder}")
 
 

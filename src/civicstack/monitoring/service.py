@@ -106,7 +106,7 @@ def add_member(session: Session, actor: Actor, agency_code: str, username: str,
     return member
 
 
-def _covers(actor: Actor, lead: Agency) -> bool:
+def covers(actor: Actor, lead: Agency) -> bool:
     """A national scope covers every agency; a province scope its province's agencies (a
     ministry's tasks belong to the national level); a ward scope none."""
     if actor.scope.level == ScopeLevel.NATIONAL:
@@ -115,7 +115,7 @@ def _covers(actor: Actor, lead: Agency) -> bool:
 
 
 def _require_covers(actor: Actor, lead: Agency) -> None:
-    if not _covers(actor, lead):
+    if not covers(actor, lead):
         raise Forbidden("this agency is outside your scope")
 
 
@@ -285,7 +285,7 @@ def _is_authority(session: Session, actor: Actor, task: Task) -> bool:
 
 def _manages(session: Session, actor: Actor, task: Task) -> bool:
     lead = session.get(Agency, task.lead_agency_id)
-    return actor.may(Permission.TASKS_MANAGE) and lead is not None and _covers(actor, lead)
+    return actor.may(Permission.TASKS_MANAGE) and lead is not None and covers(actor, lead)
 
 
 def read_task(session: Session, actor: Actor, task_id: int, lock: bool = False) -> Task:

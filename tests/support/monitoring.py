@@ -38,15 +38,17 @@ def as_official(session: Session, username: str) -> Actor:
 
 def seed_programme(session: Session, people: dict[str, tuple[Role, Scope, str]] = PEOPLE,
                    ) -> None:
-    """Programme NQ57, a ministry and two provinces' committees, and their officials."""
+    """Programme NQ57, a ministry and two provinces' committees, and their officials (those
+    not made already, e.g. enrolled to sign in to the console)."""
     service.add_programme(session, MANAGER, "NQ57", "Nghị quyết 57-NQ/TW",
                           "57-NQ/TW ngày 22/12/2024", ISSUED)
     service.add_agency(session, MANAGER, "BKHCN", "Bộ Khoa học và Công nghệ", "ministry")
     service.add_agency(session, MANAGER, "UBND-HN", "UBND thành phố Hà Nội", "province", "01")
     service.add_agency(session, MANAGER, "UBND-HCM", "UBND TP. Hồ Chí Minh", "province", "79")
     for username, (role, scope, agency_code) in people.items():
-        officials.create(session, ADMIN, officials.NewOfficial(
-            username, "Trần Văn Cán Bộ", role, scope, OFFICIAL_PASSWORD))
+        if officials.active_official(session, username) is None:
+            officials.create(session, ADMIN, officials.NewOfficial(
+                username, "Trần Văn Cán Bộ", role, scope, OFFICIAL_PASSWORD))
         if agency_code:
             service.add_member(session, MANAGER, agency_code, username,
                                f"{username}@example.gov.vn")

@@ -5,7 +5,7 @@ authority's decision, and spreadsheet import/export. Every rule is in service.py
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -23,6 +23,7 @@ from civicstack.monitoring.models import Programme
 from civicstack.monitoring.states import TRANSITIONS
 
 router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
 BASE = "/console/monitoring"
 BAR_AREA, ROW = 360, 28  # SVG units of the progress chart, as the services' statistics
 
@@ -45,39 +46,44 @@ def _chart(progress: list[board.AgencyProgress], english: bool) -> dict[str, Any
     return {"bars": bars, "height": 16 + len(bars) * ROW, "area": BAR_AREA}
 
 
+def _for_official(request: Request, session: Session, fetch: Callable[[Actor], T],
+                  respond: Callable[[Actor, T], Response]) -> Response:
+    """The signed-in official, then `fetch` (whose service checks permission and scope), then
+    `respond`; a refusal is shown on the console's error page."""
+    official = _signed_in(request, session)
+    if isinstance(official, Response):
+        return official
+    try:
+        found = fetch(official)
+    except DomainError as exc:
+        return console.refusal_page(request, official, exc)
+    return respond(official, found)
+
+
 # --- the leaders' board ---------------------------------------------------------------------
 
 @router.get(BASE, response_class=HTMLResponse)
 def board_page(request: Request, session: DbSession, programme: str = "",
                reminded: str = "") -> Response:
-    official = _signed_in(request, session)
-    if isinstance(official, Response):
-        return official
-    try:
-        found = board.board(session, official, programme)
-    except DomainError as exc:
-        return console.refusal_page(request, official, exc)
-    return render(request, "console/monitoring_board.html", {
-        "operator": official, "board": found, "programme": programme,
-        "programmes": repository.programmes(session), "reminded": reminded,
-        "chart": _chart(found.progress, request_locale(request) == "en")})
+    return _for_official(
+        request, session, lambda official: board.board(session, official, programme),
+        lambda official, found: render(request, "console/monitoring_board.html", {
+            "operator": official, "board": found, "programme": programme,
+            "programmes": repository.programmes(session), "reminded": reminded,
+            "chart": _chart(found.progress, request_locale(request) == "en")}))
 
 
 @router.post(BASE + "/remind", response_class=HTMLResponse)
 def remind(request: Request, session: DbSession,
            csrf_token: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf_token)
-    official = _signed_in(request, session)
-    if isinstance(official, Response):
-        return official
-    try:
-        sent = service.remind(session, official)
-    except DomainError as exc:
-        return console.refusal_page(request, official, exc)
-    return RedirectResponse(f"{BASE}?reminded={len(sent)}", status_code=303)
+    return _for_official(
+        request, session, lambda official: service.remind(session, official),
+        lambda _, sent: RedirectResponse(f"{BASE}?reminded={len(sent)}", status_code=303))
 
 
 CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _download(content: bytes, media_type: str, filename: str) -> Response:
@@ -86,54 +92,49 @@ def _download(content: bytes, media_type: str, filename: str) -> Response:
 
 
 def _board_file(request: Request, session: Session, programme: str,
-                write: Callable[[board.Board, Actor], Response]) -> Response:
-    official = _signed_in(request, session)
-    if isinstance(official, Response):
-        return official
-    try:
-        found = board.board(session, official, programme)
-    except DomainError as exc:
-        return console.refusal_page(request, official, exc)
-    return write(found, official)
+                write: Callable[[Actor, board.Board], Response]) -> Response:
+    return _for_official(
+        request, session, lambda official: board.board(session, official, programme), write)
 
 
 @router.get(BASE + "/ranking.csv")
 def ranking_csv(request: Request, session: DbSession, programme: str = "") -> Response:
-    return _board_file(request, session, programme, lambda found, _: _download(
+    return _board_file(request, session, programme, lambda _, found: _download(
         spreadsheet.to_csv(reports.ranking_rows(found)), CSV, "xep-hang-co-quan.csv"))
 
 
 @router.get(BASE + "/overdue.csv")
 def overdue_csv(request: Request, session: DbSession, programme: str = "") -> Response:
-    return _board_file(request, session, programme, lambda found, _: _download(
+    return _board_file(request, session, programme, lambda _, found: _download(
         spreadsheet.to_csv(reports.overdue_rows(found)), CSV, "nhiem-vu-qua-han.csv"))
 
 
 @router.get(BASE + "/report.pdf")
 def report_pdf(request: Request, session: DbSession, programme: str = "") -> Response:
-    return _board_file(request, session, programme, lambda found, official: _download(
+    return _board_file(request, session, programme, lambda official, found: _download(
         reports.board_pdf(found, _scope_label(request, official)), "application/pdf",
         "bao-cao-nhiem-vu.pdf"))
 
 
 # --- spreadsheets ---------------------------------------------------------------------------
 
+def _export_rows(session: Session, official: Actor, kind: str,
+                 programme: str) -> list[list[str]]:
+    if kind not in spreadsheet.FORMATS:
+        raise Invalid("kind", "export as csv or xlsx")
+    return spreadsheet.export_rows(session, official, programme)
+
+
 @router.get(BASE + "/tasks.{kind}")
 def export_tasks(request: Request, session: DbSession, kind: str, programme: str) -> Response:
-    official = _signed_in(request, session)
-    if isinstance(official, Response):
-        return official
-    try:
-        if kind not in spreadsheet.FORMATS:
-            raise Invalid("kind", "export as csv or xlsx")
-        rows = spreadsheet.export_rows(session, official, programme)
-    except DomainError as exc:
-        return console.refusal_page(request, official, exc)
-    if kind == "xlsx":
-        return _download(spreadsheet.to_xlsx(rows, programme),
-                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                         f"{programme}.xlsx")
-    return _download(spreadsheet.to_csv(rows), CSV, f"{programme}.csv")
+    def respond(_: Actor, rows: list[list[str]]) -> Response:
+        if kind == "xlsx":
+            return _download(spreadsheet.to_xlsx(rows, programme), XLSX, f"{programme}.xlsx")
+        return _download(spreadsheet.to_csv(rows), CSV, f"{programme}.csv")
+
+    return _for_official(
+        request, session, lambda official: _export_rows(session, official, kind, programme),
+        respond)
 
 
 def _import_page(request: Request, session: Session, official: Actor,
@@ -183,18 +184,13 @@ async def import_tasks(request: Request, session: DbSession) -> Response:
 
 @router.get(BASE + "/mine", response_class=HTMLResponse)
 def mine(request: Request, session: DbSession) -> Response:
-    official = _signed_in(request, session)
-    if isinstance(official, Response):
-        return official
-    try:
-        tasks = service.my_tasks(session, official)
-    except DomainError as exc:
-        return console.refusal_page(request, official, exc)
     today = service.today_in_vietnam()
-    return render(request, "console/monitoring_mine.html", {
-        "operator": official, "today": today, "agencies": repository.agencies(session),
-        "rows": [(t, service.days_overdue(t, today), service.is_overdue(t, today))
-                 for t in tasks]})
+    return _for_official(
+        request, session, lambda official: service.my_tasks(session, official),
+        lambda official, tasks: render(request, "console/monitoring_mine.html", {
+            "operator": official, "agencies": repository.agencies(session),
+            "rows": [(t, service.days_overdue(t, today), service.is_overdue(t, today))
+                     for t in tasks]}))
 
 
 def _task_page(request: Request, session: Session, official: Actor, task_id: int,
@@ -270,13 +266,8 @@ def take_action(request: Request, session: DbSession, task_id: int, action: str,
 
 @router.get(BASE + "/evidence/{evidence_id:int}")
 def evidence(request: Request, session: DbSession, evidence_id: int) -> Response:
-    official = _signed_in(request, session)
-    if isinstance(official, Response):
-        return official
-    try:
-        found = service.evidence_file(session, official, evidence_id)
-    except DomainError as exc:
-        return console.refusal_page(request, official, exc)
-    return Response(found.content, media_type=found.media_type, headers={
-        "Content-Disposition": f'attachment; filename="evidence-{found.id}"',
-        "X-Content-Type-Options": "nosniff"})
+    return _for_official(
+        request, session, lambda official: service.evidence_file(session, official, evidence_id),
+        lambda _, found: Response(found.content, media_type=found.media_type, headers={
+            "Content-Disposition": f'attachment; filename="evidence-{found.id}"',
+            "X-Content-Type-Options": "nosniff"}))

@@ -27,6 +27,7 @@ from civicstack.kit.metrics import MetricsMiddleware, metrics_response
 from civicstack.kit.outbox import FileMailbox
 from civicstack.kit.secrets import load_or_create_secret
 from civicstack.kit.web import STATIC_DIR
+from civicstack.monitoring import api as monitoring_api
 from civicstack.monitoring import console_web as monitoring_console_web
 from civicstack.oidc import api as oidc_api
 from civicstack.oidc import console_web as oidc_console_web
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(biometrics_web.router)
     app.include_router(biometrics_console_web.router)
     app.include_router(monitoring_console_web.router)
+    app.include_router(monitoring_api.router, prefix="/api/v1")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.demo_relying_party:
         app.mount(MOUNT, demo_bank(settings,

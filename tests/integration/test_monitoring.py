@@ -295,3 +295,18 @@ def test_a_ward_scoped_manager_oversees_no_task(seeded: Session) -> None:
     make_task(seeded)
     ward_officer = replace(MANAGER, scope=Scope.ward("01", "00004"), role=Role.ADMIN)
     assert service.visible_tasks(seeded, ward_officer) == []
+
+
+def test_an_agency_needs_a_known_province_and_only_managers_add_agencies(
+        seeded: Session) -> None:
+    with pytest.raises(Invalid) as refused:
+        service.add_agency(seeded, MANAGER, "UBND-99", "UBND tỉnh X", "province", "99")
+    assert refused.value.errors[0].field == "province_code"
+    with pytest.raises(Invalid):
+        service.add_agency(seeded, MANAGER, "UBND-X", "UBND tỉnh X", "province")
+    with pytest.raises(Forbidden):
+        service.add_agency(seeded, as_official(seeded, "reporter.hn"), "BYT", "Bộ Y tế",
+                           "ministry")
+    with pytest.raises(Forbidden):  # a Hà Nội officer cannot staff a ministry
+        service.add_member(seeded, as_official(seeded, "officer.hn"), "BKHCN", "outsider",
+                           "outsider@example.gov.vn")

@@ -280,3 +280,29 @@ def test_an_unknown_export_format_is_refused(site: Site, kind: str) -> None:
     site.sign_in_as(Role.PROGRAMME_OFFICER, NATIONAL)
     assert site.client.get(f"/console/monitoring/tasks.{kind}?programme=NQ57"
                            ).status_code == 422
+
+
+# --- the JSON API ---------------------------------------------------------------------------
+
+def test_the_board_is_json_for_an_operator_key_that_manages_tasks_in_its_scope(
+        site: Site) -> None:
+    task_id = seeded_task(site, overdue=True)
+    national = {"Authorization": f"Bearer {site.key('nq57-dashboard', Role.PROGRAMME_OFFICER)}"}
+    found = site.client.get("/api/v1/monitoring/board", headers=national).json()
+    assert (found["tasks"], found["overdue_count"]) == (1, 1)
+    assert found["overdue"][0]["working_days_overdue"] > 0
+    assert found["ranking"][0] == {"position": 1, "agency": "UBND-HN",
+                                   "name": "UBND thành phố Hà Nội", "due": 1, "on_time": 0,
+                                   "overdue": 1, "on_time_rate": 0.0}
+    task = site.client.get(f"/api/v1/monitoring/tasks/{task_id}", headers=national).json()
+    assert (task["lead_agency"], task["accepting_official"]) == ("UBND-HN", "acceptor")
+    elsewhere = {"Authorization": "Bearer " + site.key("hcm", Role.PROGRAMME_OFFICER,
+                                                       Scope.province("79"))}
+    assert site.client.get("/api/v1/monitoring/board", headers=elsewhere).json()["tasks"] == 0
+    assert site.client.get(f"/api/v1/monitoring/tasks/{task_id}",
+                           headers=elsewhere).status_code == 403
+    clerk = {"Authorization": f"Bearer {site.key('clerk', Role.SERVICE_CLERK)}"}
+    refused = site.client.get("/api/v1/monitoring/board", headers=clerk)
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert site.client.get("/api/v1/monitoring/board").status_code == 401

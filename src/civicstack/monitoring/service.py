@@ -30,6 +30,7 @@ from civicstack.monitoring.models import (
     TaskEvent,
 )
 from civicstack.monitoring.states import TRANSITIONS, WORKING, Party, State
+from civicstack.registry import service as registry
 
 PURPOSE = "task monitoring"
 AGENCY_KINDS = ("ministry", "province", "other")
@@ -69,6 +70,8 @@ def add_agency(session: Session, actor: Actor, code: str, name: str, kind: str,
         errors.append(FieldError("kind", "must be ministry, province or other"))
     if kind == "province" and not province_code:
         errors.append(FieldError("province_code", "a province's agency needs its province"))
+    elif province_code and province_code not in {p.code for p in registry.provinces(session)}:
+        errors.append(FieldError("province_code", "no current province has this code"))
     if errors:
         raise Invalid.of_fields(errors)
     agency = Agency(code=code, name=name.strip(), kind=kind, province_code=province_code or None)

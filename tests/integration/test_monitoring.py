@@ -310,3 +310,13 @@ def test_an_agency_needs_a_known_province_and_only_managers_add_agencies(
     with pytest.raises(Forbidden):  # a Hà Nội officer cannot staff a ministry
         service.add_member(seeded, as_official(seeded, "officer.hn"), "BKHCN", "outsider",
                            "outsider@example.gov.vn")
+
+
+@pytest.mark.parametrize("text", ["  ", "x" * 4001])
+def test_an_update_says_what_was_done_in_at_most_4000_characters(seeded: Session,
+                                                                 text: str) -> None:
+    task = make_task(seeded)
+    with pytest.raises(Invalid) as refused:
+        service.post_update(seeded, as_official(seeded, "reporter.hn"), task.id, 10, text, [],
+                            today=date(2026, 3, 2))
+    assert refused.value.errors[0].field == "text"

@@ -19,7 +19,7 @@ from civicstack.kit.deps import DbSession
 from civicstack.kit.errors import DomainError, Forbidden, Invalid
 from civicstack.kit.web import check_csrf, field_errors, render, request_locale
 from civicstack.monitoring import board, reports, repository, service, spreadsheet
-from civicstack.monitoring.models import Programme
+from civicstack.monitoring.models import Evidence, Programme
 from civicstack.monitoring.states import TRANSITIONS
 
 router = APIRouter(include_in_schema=False)
@@ -264,10 +264,15 @@ def take_action(request: Request, session: DbSession, task_id: int, action: str,
     return RedirectResponse(f"{BASE}/tasks/{task_id}", status_code=303)
 
 
+def _evidence_download(found: Evidence) -> Response:
+    extension = service.EVIDENCE_EXTENSIONS[found.media_type]
+    return Response(found.content, media_type=found.media_type, headers={
+        "Content-Disposition": f'attachment; filename="evidence-{found.id}.{extension}"',
+        "X-Content-Type-Options": "nosniff"})
+
+
 @router.get(BASE + "/evidence/{evidence_id:int}")
 def evidence(request: Request, session: DbSession, evidence_id: int) -> Response:
     return _for_official(
         request, session, lambda official: service.evidence_file(session, official, evidence_id),
-        lambda _, found: Response(found.content, media_type=found.media_type, headers={
-            "Content-Disposition": f'attachment; filename="evidence-{found.id}"',
-            "X-Content-Type-Options": "nosniff"}))
+        lambda _, found: _evidence_download(found))

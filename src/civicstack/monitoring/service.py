@@ -40,6 +40,8 @@ MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
 MAX_EVIDENCE_FILES = 5  # per update
 EVIDENCE_TYPES = {"application/pdf": (b"%PDF-",), "image/jpeg": (b"\xff\xd8\xff",),
                   "image/png": (b"\x89PNG\r\n\x1a\n",)}
+EVIDENCE_EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+MAX_TEXT = 4000  # characters of a day's update
 DUE_SOON_WORKING_DAYS = 3  # reminders also go to tasks due within this many working days
 
 
@@ -396,12 +398,14 @@ def post_update(session: Session, actor: Actor, task_id: int, percent: str | int
         raise Invalid("percent", "progress cannot be lower than an earlier day's")
     if not text.strip():
         raise Invalid("text", "say what was done")
+    if len(text) > MAX_TEXT:
+        raise Invalid("text", "at most 4000 characters")
     posted = repository.update_on(session, task.id, day)
     _check_evidence(files, repository.evidence_count(session, posted.id) if posted else 0)
     if posted is None:
         posted = ProgressUpdate(task_id=task.id, day=day)
         session.add(posted)
-    posted.percent, posted.text, posted.posted_by = value, text.strip()[:4000], str(actor)
+    posted.percent, posted.text, posted.posted_by = value, text.strip(), str(actor)
     posted.posted_at = datetime.now(UTC)
     session.flush()
     for upload in files:

@@ -306,3 +306,41 @@ def test_the_board_is_json_for_an_operator_key_that_manages_tasks_in_its_scope(
     assert refused.status_code == 403
     assert refused.headers["content-type"] == "application/problem+json"
     assert site.client.get("/api/v1/monitoring/board").status_code == 401
+
+
+# --- one task typed in ----------------------------------------------------------------------
+
+def new_task_form(site: Site, **changes: str) -> httpx.Response:
+    page = "/console/monitoring/tasks/new"
+    return site.client.post(page, follow_redirects=False, data={
+        "programme": "NQ57", "code": "HN-09", "work": "Số hoá sổ hộ tịch 1999-2015",
+        "responsible_official": "reporter.hn", "deadline": "2026-10-30",
+        "lead_agency": "UBND-HN", "coordinating_agencies": "BKHCN;UBND-HCM",
+        "deliverable": "Dữ liệu hộ tịch đã số hoá", "accepting_official": "",
+        "accepting_agency": "BKHCN", "csrf_token": site.csrf(page), **changes})
+
+
+def test_a_manager_types_in_a_task_and_each_missing_principle_shows_next_to_its_field(
+        site: Site) -> None:
+    seeded_task(site)
+    site.sign_in_as(Role.PROGRAMME_OFFICER, Scope.province("01"))
+    refused = new_task_form(site, deliverable="", accepting_official="acceptor")
+    assert refused.status_code == 422
+    assert 'id="deliverable-error"' in refused.text
+    assert 'id="accepting_authority-error"' in refused.text
+    assert 'value="Số hoá sổ hộ tịch 1999-2015"' not in refused.text  # a textarea keeps it
+    assert "Số hoá sổ hộ tịch 1999-2015</textarea>" in refused.text
+    created = new_task_form(site)
+    assert created.status_code == 303
+    page = site.client.get(created.headers["location"]).text
+    assert "Dữ liệu hộ tịch đã số hoá" in page
+    assert "BKHCN, UBND-HCM" in page
+
+
+def test_a_province_manager_cannot_give_another_province_a_task_nor_a_reporter_any(
+        site: Site) -> None:
+    signed_in(site, "reporter.hn")
+    seeded_task(site)
+    assert site.client.get("/console/monitoring/tasks/new").status_code == 403
+    site.sign_in_as(Role.PROGRAMME_OFFICER, Scope.province("79"))
+    assert new_task_form(site).status_code == 403

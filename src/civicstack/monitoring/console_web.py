@@ -16,7 +16,7 @@ from civicstack.identity import console
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
 from civicstack.kit.deps import DbSession
-from civicstack.kit.errors import DomainError, Forbidden, Invalid
+from civicstack.kit.errors import DomainError, Invalid
 from civicstack.kit.web import check_csrf, field_errors, render, request_locale
 from civicstack.monitoring import board, reports, repository, service, spreadsheet
 from civicstack.monitoring.models import Evidence, Programme
@@ -148,13 +148,8 @@ def _import_page(request: Request, session: Session, official: Actor,
 
 @router.get(BASE + "/import", response_class=HTMLResponse)
 def import_form(request: Request, session: DbSession) -> Response:
-    official = _signed_in(request, session)
-    if isinstance(official, Response):
-        return official
-    if not official.may(Permission.TASKS_MANAGE):
-        return console.refusal_page(request, official, Forbidden(
-            "importing tasks needs the 'tasks:manage' permission"))
-    return _import_page(request, session, official)
+    return _for_official(request, session, lambda o: o.require(Permission.TASKS_MANAGE),
+                         lambda official, _: _import_page(request, session, official))
 
 
 @router.post(BASE + "/import", response_class=HTMLResponse)
@@ -178,6 +173,44 @@ async def import_tasks(request: Request, session: DbSession) -> Response:
         return console.refusal_page(request, official, exc)
     return _import_page(request, session, official, outcome,
                         status_code=422 if outcome.bad_rows else 200)
+
+
+# --- one task typed in -----------------------------------------------------------------------
+
+def _new_task_page(request: Request, session: Session, official: Actor, form: dict[str, str],
+                   errors: dict[str, str], status_code: int = 200) -> Response:
+    return render(request, "console/monitoring_new.html", {
+        "operator": official, "programmes": repository.programmes(session),
+        "agencies": list(repository.agencies(session).values()), "form": form,
+        "errors": errors}, status_code)
+
+
+@router.get(BASE + "/tasks/new", response_class=HTMLResponse)
+def new_task_form(request: Request, session: DbSession) -> Response:
+    return _for_official(request, session, lambda o: o.require(Permission.TASKS_MANAGE),
+                         lambda official, _: _new_task_page(request, session, official, {}, {}))
+
+
+@router.post(BASE + "/tasks/new", response_class=HTMLResponse)
+async def new_task(request: Request, session: DbSession) -> Response:
+    """The six principles typed in, checked as an imported row is; each refusal is shown next
+    to its field."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token", "")))
+    official = _signed_in(request, session)
+    if isinstance(official, Response):
+        return official
+    typed = {name: str(form.get(name, "")).strip()
+             for name in ("programme", *spreadsheet.COLUMNS)}
+    try:
+        with session.begin_nested():
+            task = service.create_task(session, official, typed["programme"],
+                                       spreadsheet.new_task(typed))
+    except Invalid as exc:
+        return _new_task_page(request, session, official, typed, field_errors(exc), exc.status)
+    except DomainError as exc:
+        return console.refusal_page(request, official, exc)
+    return RedirectResponse(f"{BASE}/tasks/{task.id}", status_code=303)
 
 
 # --- one's own tasks, and one task ----------------------------------------------------------

@@ -8,6 +8,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -33,6 +34,14 @@ from civicstack.monitoring.states import TRANSITIONS, WORKING, Party, State
 from civicstack.registry import service as registry
 
 PURPOSE = "task monitoring"
+
+
+class HasId(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+Added = TypeVar("Added", bound=HasId)
 AGENCY_KINDS = ("ministry", "province", "other")
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -56,6 +65,15 @@ def _record(session: Session, actor: Actor, action: str, subject_type: str, subj
                  purpose=PURPOSE, detail=detail)
 
 
+def _added(session: Session, actor: Actor, row: Added, action: str, subject_type: str,
+           detail: dict[str, object], subject_id: str = "") -> Added:
+    """A new row, flushed, and its audit entry (about the row's id unless told otherwise)."""
+    session.add(row)
+    session.flush()
+    _record(session, actor, action, subject_type, subject_id or str(row.id), detail)
+    return row
+
+
 # --- agencies and their officials -----------------------------------------------------------
 
 def add_agency(session: Session, actor: Actor, code: str, name: str, kind: str,
@@ -77,11 +95,8 @@ def add_agency(session: Session, actor: Actor, code: str, name: str, kind: str,
     if errors:
         raise Invalid.of_fields(errors)
     agency = Agency(code=code, name=name.strip(), kind=kind, province_code=province_code or None)
-    session.add(agency)
-    session.flush()
-    _record(session, actor, "monitoring.agency.add", "monitoring_agency", code,
-            {"name": agency.name, "kind": kind, "province_code": province_code})
-    return agency
+    return _added(session, actor, agency, "monitoring.agency.add", "monitoring_agency",
+                  {"name": agency.name, "kind": kind, "province_code": province_code}, code)
 
 
 def agency(session: Session, code: str) -> Agency:
@@ -103,12 +118,10 @@ def add_member(session: Session, actor: Actor, agency_code: str, username: str,
         raise Invalid("email", "give a work e-mail address")
     if repository.member(session, joined.id, username):
         raise Conflict("this official already belongs to the agency")
-    member = AgencyMember(agency_id=joined.id, username=username, email=email)
-    session.add(member)
-    session.flush()
-    _record(session, actor, "monitoring.agency.member", "monitoring_agency", agency_code,
-            {"username": username})
-    return member
+    return _added(session, actor, AgencyMember(agency_id=joined.id, username=username,
+                                                email=email),
+                  "monitoring.agency.member", "monitoring_agency", {"username": username},
+                  agency_code)
 
 
 def covers(actor: Actor, lead: Agency) -> bool:
@@ -135,13 +148,10 @@ def add_programme(session: Session, actor: Actor, code: str, title: str, legal_r
         raise Conflict("a programme with this code exists already")
     if not title.strip() or not legal_reference.strip():
         raise Invalid("title", "give the programme's title and legal reference")
-    programme = Programme(code=code, title=title.strip(), legal_reference=legal_reference.strip(),
-                          issued_on=issued_on)
-    session.add(programme)
-    session.flush()
-    _record(session, actor, "monitoring.programme.add", "monitoring_programme", code,
-            {"title": programme.title, "legal_reference": programme.legal_reference})
-    return programme
+    return _added(session, actor, Programme(
+        code=code, title=title.strip(), legal_reference=legal_reference.strip(),
+        issued_on=issued_on), "monitoring.programme.add", "monitoring_programme",
+        {"title": title.strip(), "legal_reference": legal_reference.strip()}, code)
 
 
 def programme(session: Session, code: str) -> Programme:
@@ -253,12 +263,9 @@ def _insert_task(session: Session, actor: Actor, scheme: Programme, new: NewTask
                 accepting_official=new.accepting_official or None,
                 accepting_agency_id=accepting.id if accepting else None, state=State.OPEN.value,
                 percent=0, created_at=datetime.now(UTC))
-    session.add(task)
-    session.flush()
-    _record(session, actor, "monitoring.task.create", "monitoring_task", str(task.id),
-            {"programme": scheme.code, "code": new.code, "deadline": new.deadline,
-             "responsible_official": new.responsible_official, "lead_agency": lead.code})
-    return task
+    return _added(session, actor, task, "monitoring.task.create", "monitoring_task", {
+        "programme": scheme.code, "code": new.code, "deadline": new.deadline,
+        "responsible_official": new.responsible_official, "lead_agency": lead.code})
 
 
 def create_tasks(session: Session, actor: Actor, programme_code: str,

@@ -37,6 +37,7 @@ demo: $(INSTALLED) ## Migrate an SQLite database, seed ~2,000 people, serve http
 	$(BIN)/civicstack support demo
 	CIVICSTACK_PUBLIC_URL=$(DEMO_URL) $(BIN)/civicstack learning demo
 	$(BIN)/civicstack travel demo --passengers-csv .data/demo-faces.csv
+	$(BIN)/civicstack monitoring demo
 	@echo "Citizen portal: $(DEMO_URL)/"
 	@echo "Officials' console: $(DEMO_URL)/console/login (officials and passwords in .data/demo-officials.txt; API key in .data/demo-operator-key.txt)"
 	@echo "Single sign-on: $(DEMO_URL)/demo/bank/ (a relying party signing in with eID)"

@@ -30,6 +30,8 @@ from civicstack.kit.secrets import load_or_create_secret
 from civicstack.kit.web import STATIC_DIR
 from civicstack.learning import console_web as learning_console_web
 from civicstack.learning import web as learning_web
+from civicstack.monitoring import api as monitoring_api
+from civicstack.monitoring import console_web as monitoring_console_web
 from civicstack.oidc import api as oidc_api
 from civicstack.oidc import console_web as oidc_console_web
 from civicstack.oidc import web as oidc_web
@@ -143,6 +145,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(biometrics_console_web.router)
     app.include_router(learning_web.router)
     app.include_router(learning_console_web.router)
+    app.include_router(monitoring_console_web.router)
+    app.include_router(monitoring_api.router, prefix="/api/v1")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.demo_relying_party:
         app.mount(MOUNT, demo_bank(settings,

@@ -22,6 +22,7 @@ from civicstack.kit.cli_support import (
 from civicstack.kit.outbox import FileMailbox, dispatch_pending
 from civicstack.kit.secrets import load_or_create_secret
 from civicstack.learning.cli import learning_app
+from civicstack.monitoring.cli import monitoring_app
 from civicstack.oidc.cli import keys_app, oidc_app
 from civicstack.registry import service as registry
 from civicstack.registry.cli import demo_app, registry_app
@@ -56,6 +57,7 @@ app.add_typer(exchange_app, name="exchange")
 app.add_typer(security_app, name="security")
 app.add_typer(support_app, name="support")
 app.add_typer(learning_app, name="learning")
+app.add_typer(monitoring_app, name="monitoring")
 
 
 @db_app.command("upgrade")
@@ -117,9 +119,9 @@ def apikey_revoke(name: str) -> None:
 
 @outbox_app.command("dispatch")
 def outbox_dispatch(limit: int = typer.Option(1000, min=1)) -> None:
-    """Deliver pending messages (demo channel: files in DATA_DIR/mailbox)."""
+    """Deliver pending messages (demo channel: files in DATA_DIR/mailbox, SMS and e-mail)."""
     mailbox = FileMailbox(get_settings().data_dir / "mailbox")
-    delivered = dispatch_pending(session_factory(), {"sms": mailbox}, limit)
+    delivered = dispatch_pending(session_factory(), {"sms": mailbox, "email": mailbox}, limit)
     typer.echo(f"{delivered} messages delivered to {mailbox.folder}")
 
 

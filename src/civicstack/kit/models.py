@@ -6,6 +6,7 @@ from civicstack.identity import models as identity_models
 from civicstack.kit import apikeys, audit, outbox
 from civicstack.kit.db import Base
 from civicstack.learning import models as learning_models
+from civicstack.monitoring import models as monitoring_models
 from civicstack.oidc import models as oidc_models
 from civicstack.organisations import models as organisation_models
 from civicstack.registry import models as registry_models
@@ -18,6 +19,6 @@ from civicstack.wallet import models as wallet_models
 metadata = Base.metadata
 
 __all__ = ["apikeys", "audit", "biometrics_models", "exchange_models", "identity_models",
-           "learning_models", "metadata", "oidc_models", "organisation_models", "outbox",
-           "registry_models", "security_models", "services_models", "support_models",
-           "travel_models", "wallet_models"]
+           "learning_models", "metadata", "monitoring_models", "oidc_models",
+           "organisation_models", "outbox", "registry_models", "security_models",
+           "services_models", "support_models", "travel_models", "wallet_models"]

@@ -2,7 +2,7 @@
 learners' enrolments, lessons done and quiz attempts
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 Create Date: 2026-12-01 14:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0023'
-down_revision: str | None = '0021'
+down_revision: str | None = '0022'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,7 +4,8 @@ party takes it. Anything not in the table is refused."""
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+
+from civicstack.kit import transitions as kit_transitions
 
 
 class State(enum.StrEnum):
@@ -20,14 +21,7 @@ class Party(enum.StrEnum):
     AUTHORITY = "authority"  # the accepting official, or a member of the accepting agency
 
 
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    sources: frozenset[State]
-    target: State
-    party: Party
-    needs_reason: bool = False
-
+Transition = kit_transitions.Transition[State, Party]
 
 TRANSITIONS = {t.action: t for t in (
     # Taken by the first progress update, not by a button.

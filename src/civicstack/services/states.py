@@ -4,7 +4,8 @@ may take it. Anything not in the table is refused, so an illegal transition cann
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+
+from civicstack.kit import transitions as kit_transitions
 
 
 class State(enum.StrEnum):
@@ -27,14 +28,7 @@ class Party(enum.StrEnum):
     SYSTEM = "system"  # delivery of a signed result
 
 
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    sources: frozenset[State]
-    target: State
-    party: Party
-    needs_reason: bool = False
-
+Transition = kit_transitions.Transition[State, Party]
 
 OPEN = frozenset({State.SUBMITTED, State.RECEIVED, State.IN_PROCESSING,
                   State.SUPPLEMENT_REQUESTED, State.SUPPLEMENTED})

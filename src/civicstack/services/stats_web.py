@@ -4,12 +4,12 @@ counting rule is in statistics.py; this module only lays the figures out."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from civicstack.kit.charts import BarChart, rate_chart
 from civicstack.kit.deps import DbSession
 from civicstack.kit.errors import Invalid
 from civicstack.kit.i18n import N_
@@ -20,8 +20,6 @@ from civicstack.services import statistics
 router = APIRouter(include_in_schema=False)
 PAGE = "/services/statistics"
 API = "/api/v1/services/statistics"
-BAR_AREA = 360  # SVG units of a chart's bar area; labels sit to its left
-ROW = 28
 STATE_LABELS = {"submitted": N_("Submitted"), "received": N_("Received"),
                 "in_processing": N_("In processing"),
                 "supplement_requested": N_("Supplement requested"),
@@ -30,28 +28,9 @@ STATE_LABELS = {"submitted": N_("Submitted"), "received": N_("Received"),
                 "withdrawn": N_("Withdrawn")}
 
 
-@dataclass(frozen=True)
-class Bar:
-    label: str
-    rate: float | None
-    width: float  # SVG units
-    y: int
-    meets_target: bool
-    dossiers: int
-
-
-@dataclass(frozen=True)
-class BarChart:
-    bars: list[Bar]
-    height: int
-    target_x: float  # from the start of the bar area
-    area: int = BAR_AREA
-
-
 def bar_chart(rates: list[statistics.OnlineRate], english: bool) -> BarChart:
-    bars = [Bar(r.name_en if english else r.name, r.rate, BAR_AREA * (r.rate or 0), 8 + i * ROW,
-                r.meets_target, r.dossiers) for i, r in enumerate(rates)]
-    return BarChart(bars, 16 + len(bars) * ROW, BAR_AREA * statistics.TARGET)
+    return rate_chart(((r.name_en if english else r.name, r.rate, r.meets_target)
+                       for r in rates), statistics.TARGET)
 
 
 @router.get(PAGE, response_class=HTMLResponse)

@@ -4,7 +4,8 @@ may take it. Anything not in the table is refused. Escalation is a level beside 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+
+from civicstack.kit import transitions as kit_transitions
 
 
 class Topic(enum.StrEnum):
@@ -27,13 +28,7 @@ class Party(enum.StrEnum):
     OFFICIAL = "official"
 
 
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    sources: frozenset[State]
-    target: State
-    party: Party
-
+Transition = kit_transitions.Transition[State, Party]
 
 NOT_CLOSED = frozenset({State.OPEN, State.ASSIGNED, State.ANSWERED})
 

@@ -16,7 +16,7 @@ from civicstack.kit.authz import Role
 from civicstack.kit.cli_support import CLI_ACTOR
 from civicstack.kit.db import transaction
 from civicstack.registry.models import Person
-from civicstack.wallet import service, statuslist
+from civicstack.wallet import catalogue, service, statuslist
 from tests.support.wallet import licence_claims
 from tests.support.web import Site
 
@@ -125,6 +125,7 @@ def test_the_trust_bundle_carries_every_issuer_and_list(site: Site, agency: dict
                                                         an: Person) -> None:
     push(site, agency, an)
     bundle = site.client.get("/api/v1/wallet/trust-bundle").json()
-    assert len(bundle["issuers"]) == 6
+    assert [url.rsplit("/", 1)[1] for url in bundle["issuers"]] == [
+        issuer.slug for issuer in catalogue.ISSUERS]
     assert list(bundle["status_lists"]) == [
         f"{next(iter(bundle['issuers'])).rsplit('/', 1)[0]}/bo-cong-an/status/1"]

@@ -138,6 +138,11 @@ def test_exchange_refusals_count_forged_assertions_and_requests_outside_agreemen
     assert members.read(site, key, "tax", "verify_person", an.personal_id_number,
                         purpose).status_code == 403  # no agreement
     assert observed(site)[Kind.EXCHANGE_REFUSALS] == 2
+    with transaction(site.app.state.session_factory) as session:
+        members.agree(session, "tax", "verify_person", ("full_name",), purpose)
+    assert members.read(site, key, "tax", "verify_person", "001099000009",
+                        purpose).status_code == 404  # a miss within an agreement
+    assert observed(site)[Kind.EXCHANGE_REFUSALS] == 2
     assert metric(site, "civicstack_exchange_refusals_total",
                   stage="authentication") == before + 1
     with transaction(site.app.state.session_factory) as session:

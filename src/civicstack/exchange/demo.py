@@ -26,12 +26,24 @@ MEMBERS = (
     ("tp-hcm", "UBND Thành phố Hồ Chí Minh", "province"),
     ("da-nang", "UBND Thành phố Đà Nẵng", "province"),
 )
-SUBSCRIBERS = datasets.NewDataset(
-    "bo-khcn", "subscriber_records", "Thuê bao di động đã xác thực",
-    ("phone", "full_name"), ("phone", "full_name"))
-INSURANCE = datasets.NewDataset(
-    "bo-y-te", "health_insurance", "Thẻ bảo hiểm y tế",
-    ("card_number", "full_name", "valid_to"), ("card_number", "full_name"))
+# Each member publishes one dataset; its flaw rate (names differing from the register, numbers
+# nobody holds, records a year old) is what the quality check and the ranking tell apart.
+PUBLISHED: tuple[tuple[datasets.NewDataset, float], ...] = (
+    (datasets.NewDataset("bo-khcn", "subscriber_records", "Thuê bao di động đã xác thực",
+                         ("phone", "full_name"), ("phone", "full_name")), 0.05),
+    (datasets.NewDataset("bo-y-te", "health_insurance", "Thẻ bảo hiểm y tế",
+                         ("card_number", "full_name", "valid_to"), ("card_number", "full_name")),
+     0.15),
+    (datasets.NewDataset("bo-tai-chinh", "tax_registrations", "Mã số thuế cá nhân",
+                         ("tax_code", "full_name"), ("tax_code", "full_name")), 0.10),
+    (datasets.NewDataset("ha-noi", "business_households", "Hộ kinh doanh Hà Nội",
+                         ("business_name", "full_name"), ("business_name", "full_name")), 0.25),
+    (datasets.NewDataset("tp-hcm", "social_allowances", "Trợ cấp xã hội TP. Hồ Chí Minh",
+                         ("allowance", "full_name"), ("allowance", "full_name")), 0.35),
+    (datasets.NewDataset("da-nang", "land_use_rights", "Giấy chứng nhận quyền sử dụng đất",
+                         ("certificate_number", "full_name"), ("certificate_number",)), 0.45),
+)
+RECORDS = 300  # per published dataset
 LEGAL_BASIS = "Nghị định 47/2024/NĐ-CP về chia sẻ dữ liệu"
 # consumer, dataset, fields, purpose, granted (or the provider's justification for refusing)
 REQUESTS: tuple[tuple[str, str, tuple[str, ...], str, bool | str], ...] = (
@@ -46,10 +58,16 @@ REQUESTS: tuple[tuple[str, str, tuple[str, ...], str, bool | str], ...] = (
     ("da-nang", "health_insurance", ("card_number", "full_name", "valid_to"),
      "planning local health campaigns",
      "health records leave the health sector only for a named legal duty"),
-    ("da-nang", "household", ("household_code", "relation_to_head"),
-     "household support payments", True),
+    ("ha-noi", "tax_registrations", ("tax_code",), "licensing household businesses", True),
+    ("bo-tai-chinh", "business_households", ("business_name",),
+     "registering household businesses for tax", True),
+    ("bo-y-te", "social_allowances", ("allowance",), "health insurance paid by the state", True),
+    ("tp-hcm", "land_use_rights", ("certificate_number", "full_name"),
+     "housing support checks",
+     "land records are shared only with the province where the land lies"),
+    ("bo-tai-chinh", "land_use_rights", ("certificate_number",), "land use levies", True),
 )
-READS = 60  # per granted agreement
+READS = 40  # per granted agreement
 UNKNOWN_SHARE = 0.1  # reads about a number the provider does not hold
 
 
@@ -72,13 +90,14 @@ def seed_exchange(session: Session, actor: Actor, signer: ECKey | RSAKey, popula
         key = ECKey.generate_key("P-256", parameters={"kid": f"{code}-demo"})
         service.register_member(session, actor, code, name, kind,
                                 {"keys": [key.as_dict(private=False)]})
-    _publish(session, actor, people, rng)
+    held = _publish(session, actor, people, rng)
     granted = _decide_requests(session, actor)
     answered = refused = 0
     for agreement in granted:
         member = service.member_named(session, agreement.consumer)
+        subjects = held.get(agreement.dataset) or [pid for pid, _, _ in people]
         for _ in range(READS):
-            subject = rng.choice(people)[0] if rng.random() > UNKNOWN_SHARE else "079000000000"
+            subject = rng.choice(subjects) if rng.random() > UNKNOWN_SHARE else "079000000000"
             found = service.answer(session, signer, member, agreement.dataset, subject,
                                    agreement.purpose)
             answered, refused = (answered + 1, refused) if found.token else \
@@ -95,24 +114,30 @@ def _people(population: Path) -> list[tuple[str, str, str]]:
 
 
 def _publish(session: Session, actor: Actor, people: list[tuple[str, str, str]],
-             rng: random.Random) -> None:
-    """Two datasets, each with the flaws a quality check exists to find: names that differ
-    from the register, numbers nobody holds, records not updated for a year."""
+             rng: random.Random) -> dict[str, list[str]]:
+    """Each member's dataset, with the flaws a quality check exists to find; returns the ID
+    numbers each dataset holds."""
     today = date.today()
-    for new in (SUBSCRIBERS, INSURANCE):
+    held: dict[str, list[str]] = {}
+    for new, flaw_rate in PUBLISHED:
         datasets.publish(session, actor, new)
         rows = []
-        for number, (pid, name, phone) in enumerate(rng.sample(people, min(300, len(people)))):
-            flaw = rng.random()
+        for number, (pid, name, phone) in enumerate(rng.sample(people, min(RECORDS,
+                                                                           len(people)))):
+            flawed = rng.random() < flaw_rate
+            flaw = rng.choice(("number", "name", "stale")) if flawed else ""
+            values = {"phone": phone, "full_name": name.upper() if flaw == "name" else name,
+                      "card_number": f"DN4{number:012d}", "tax_code": f"8{number:09d}",
+                      "business_name": f"Hộ kinh doanh {name}", "allowance": "bảo trợ xã hội",
+                      "certificate_number": f"CS {number:06d}",
+                      "valid_to": (today + timedelta(days=365)).isoformat()}
             rows.append({
-                "personal_id_number": "0790000" + f"{number:05d}" if flaw < 0.04 else pid,
-                "full_name": name.upper() if flaw > 0.93 else name,
-                "phone": phone, "card_number": f"DN4{number:012d}",
-                "valid_to": (today + timedelta(days=365)).isoformat(),
-                "updated_at": (today - timedelta(days=400 if flaw > 0.85 else 3)).isoformat()})
-        datasets.upload(session, actor, new.provider, new.code,
-                        [{k: v for k, v in row.items() if k in {*new.fields,
-                          "personal_id_number", "updated_at"}} for row in rows])
+                **{field: values[field] for field in new.fields},
+                "personal_id_number": f"0790000{number:05d}" if flaw == "number" else pid,
+                "updated_at": (today - timedelta(days=400 if flaw == "stale" else 3)).isoformat()})
+        datasets.upload(session, actor, new.provider, new.code, rows)
+        held[new.code] = [row["personal_id_number"] for row in rows]
+    return held
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,9 @@ def request_decisions(session: Session) -> list[tuple[int, str, int]]:
 
 
 def _refused_since(since: datetime) -> ColumnElement[bool]:
-    return (ExchangeMessage.outcome == "refused") & (ExchangeMessage.occurred_at >= since)
+    """Requests refused for want of an agreement (not a miss within one) since `since`."""
+    return (ExchangeMessage.outcome == "refused") & ExchangeMessage.agreement_id.is_(None) & \
+        (ExchangeMessage.occurred_at >= since)
 
 
 def refused_count(session: Session, since: datetime) -> int:

@@ -293,7 +293,8 @@ class _Asked:
 
     def refused(self, session: Session, agreement: SharingAgreement | None, reason: str,
                 status: int, errors: tuple[FieldError, ...] = ()) -> Answer:
-        EXCHANGE_REFUSALS.labels("request").inc()
+        # Outside every agreement is what security watches; a miss within one is not.
+        EXCHANGE_REFUSALS.labels("agreement" if agreement is None else "answer").inc()
         return Answer(self.log(session, agreement, reason, ""), refusal=reason, status=status,
                       errors=errors)
 
@@ -323,6 +324,7 @@ class Refusal:
 
 
 def refusal_count(session: Session, since: datetime) -> int:
+    """Requests refused since `since` because no agreement in force covered them."""
     return repository.refused_count(session, since)
 
 

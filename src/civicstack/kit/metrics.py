@@ -38,7 +38,8 @@ RATE_LIMIT_REFUSALS = Counter(
 )
 EXCHANGE_REFUSALS = Counter(
     "civicstack_exchange_refusals_total",
-    "Data-exchange requests refused: member authentication, or outside every agreement",
+    "Data-exchange requests refused: member authentication, outside every agreement, or an "
+    "answer missing within one",
     ["stage"], registry=REGISTRY,
 )
 SECURITY_ALERT_ACTIVE = Gauge(

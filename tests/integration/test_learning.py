@@ -9,8 +9,8 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.kit.audit import Actor, AuditEntry
 from civicstack.kit.authz import Role, Scope
@@ -261,6 +261,31 @@ def test_enrolling_a_cohort_twice_enrols_each_member_once_and_keeps_progress(
     assert service.enrol_cohort(session, HANOI, other.cohort.id, course.code).already == 1
     assert session.scalar(select(func.count(Enrolment.id))) == 2
     assert service.progress(session, first.personal_id_number, course.code).percent == 100
+
+
+def test_the_same_learners_enrolled_at_the_same_moment_are_refused_not_an_error(
+        session_factory: sessionmaker[Session], database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite takes one writer at a time: this race needs PostgreSQL")
+    with transaction(session_factory) as session:
+        code = write_course(session, MINISTRY, ministry_draft()).code
+        people = pupils(session, 2)
+        first, second = (service.create_cohort_from_roster(session, HANOI, service.CohortSpec(
+            name, "students", "01"), roster_of(people)).cohort.id
+            for name in ("Lớp 9A", "CLB An toàn"))
+    racing, raced = session_factory(), []
+
+    def another_official_enrols_them_first(flushing: Session, *_: object) -> None:
+        if not raced and any(isinstance(row, Enrolment) for row in flushing.new):
+            raced.append(True)
+            with transaction(session_factory) as other:
+                service.enrol_cohort(other, HANOI, second, code)
+
+    event.listen(racing, "before_flush", another_official_enrols_them_first)
+    with racing, pytest.raises(Conflict, match="same moment"):
+        service.enrol_cohort(racing, HANOI, first, code)
+    with transaction(session_factory) as session:
+        assert session.scalar(select(func.count(Enrolment.id))) == 2
 
 
 def test_only_a_published_course_takes_a_cohort_and_a_provinces_only_its_own(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from civicstack.kit import audit
@@ -425,7 +426,12 @@ def enrol_cohort(session: Session, actor: Actor, cohort_id: int, code: str) -> E
     session.add_all(Enrolment(course_id=chosen.id, personal_id_number=number,
                               province_code=found.province_code, enrolled_at=moment)
                     for number in members if number not in already)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:  # another enrolment of the same learners committed first
+        raise Conflict("these learners were being enrolled at the same moment: try again") \
+            from exc
     report = EnrolReport(len(members) - len(already), len(already))
     _audit(session, actor, "learning.cohort.enrol", "cohort", str(found.id),
            "enrol a cohort in a course", {"course": chosen.code, "enrolled": report.enrolled,

@@ -174,6 +174,18 @@ def test_a_broken_or_stale_chain_needs_attention_and_raises_an_alert(
     assert "hash_chains: 1 (threshold 1)" in alerts.output
 
 
+def test_the_worker_verifies_the_chains_only_when_no_recent_verification_is_recorded(
+        site: Site) -> None:
+    every = timedelta(hours=6)
+    with transaction(site.app.state.session_factory) as session:
+        first = service.verify_chains_when_due(session, service.now(), every)
+        assert [check.log for check in first] == ["audit", "exchange"]
+        assert service.verify_chains_when_due(session, service.now(), every) == []
+        later = service.verify_chains_when_due(session, service.now() + every, every)
+        assert [check.log for check in later] == ["audit", "exchange"]
+    assert metric(site, "civicstack_hash_chain_intact", log="exchange") == 1
+
+
 def test_the_console_page_is_for_security_read_only_and_verifies_on_demand(site: Site) -> None:
     site.sign_in_as(Role.POLICE)
     assert site.client.get("/console/security").status_code == 403

@@ -125,7 +125,7 @@ def request_decisions(session: Session) -> list[tuple[int, str, int]]:
         .group_by(AgreementRequest.provider_id, AgreementRequest.status))]
 
 
-def _refused_since(since: datetime) -> ColumnElement[bool]:
+def _refused_outside_agreements(since: datetime) -> ColumnElement[bool]:
     """Requests refused for want of an agreement (not a miss within one) since `since`."""
     return (ExchangeMessage.outcome == "refused") & ExchangeMessage.agreement_id.is_(None) & \
         (ExchangeMessage.occurred_at >= since)
@@ -133,9 +133,9 @@ def _refused_since(since: datetime) -> ColumnElement[bool]:
 
 def refused_count(session: Session, since: datetime) -> int:
     return session.execute(select(func.count()).select_from(ExchangeMessage)
-                           .where(_refused_since(since))).scalar_one()
+                           .where(_refused_outside_agreements(since))).scalar_one()
 
 
 def latest_refused(session: Session, since: datetime, limit: int) -> list[ExchangeMessage]:
-    return list(session.scalars(select(ExchangeMessage).where(_refused_since(since))
+    return list(session.scalars(select(ExchangeMessage).where(_refused_outside_agreements(since))
                                 .order_by(ExchangeMessage.seq.desc()).limit(limit)))

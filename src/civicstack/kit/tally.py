@@ -42,7 +42,3 @@ def tally_of(state: Any, name: str) -> Tally:
         state.tallies = {}
     tallies: dict[str, Tally] = state.tallies
     return tallies.setdefault(name, Tally())
-
-
-def tallies_of(state: Any) -> dict[str, Tally]:
-    return dict(getattr(state, "tallies", {}))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -69,10 +69,10 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class ProcessCounts:
-    """What the running app counted without storing (empty for the CLI)."""
+    """What the running app counted without storing."""
 
-    limiters: dict[str, FailureLimiter] = field(default_factory=dict)
-    exchange_authentication: Tally = field(default_factory=Tally)
+    limiters: dict[str, FailureLimiter]
+    exchange_authentication: Tally
 
     def rate_limit_refusals(self, since: datetime) -> int:
         return sum(limiter.refusals.since(since) for limiter in self.limiters.values())
@@ -96,6 +96,12 @@ def now() -> datetime:
 
 def signals(session: Session, counts: ProcessCounts, thresholds: Thresholds,
             at: datetime) -> list[Signal]:
+    return _signals(session, counts, thresholds, at,
+                    chains_needing_attention(session, thresholds, at))
+
+
+def _signals(session: Session, counts: ProcessCounts, thresholds: Thresholds, at: datetime,
+             chains_to_check: list[str]) -> list[Signal]:
     observed = {
         Kind.FAILED_LOGINS: audit.count_actions(
             session, FAILED_SIGN_INS, at - WINDOWS[Kind.FAILED_LOGINS]),
@@ -104,7 +110,7 @@ def signals(session: Session, counts: ProcessCounts, thresholds: Thresholds,
             at - WINDOWS[Kind.RATE_LIMIT_REFUSALS]),
         Kind.EXCHANGE_REFUSALS: _exchange_refusals(session, counts,
                                                    at - WINDOWS[Kind.EXCHANGE_REFUSALS]),
-        Kind.HASH_CHAINS: len(chains_needing_attention(session, thresholds, at)),
+        Kind.HASH_CHAINS: len(chains_to_check),
     }
     return [Signal(kind, count, thresholds.of(kind), WINDOWS.get(kind))
             for kind, count in observed.items()]
@@ -116,8 +122,12 @@ def _exchange_refusals(session: Session, counts: ProcessCounts, since: datetime)
 
 def chains_needing_attention(session: Session, thresholds: Thresholds,
                              at: datetime) -> list[str]:
+    return _needing_attention(repository.latest_checks(session), thresholds, at)
+
+
+def _needing_attention(latest: dict[str, ChainCheck], thresholds: Thresholds,
+                       at: datetime) -> list[str]:
     """Logs whose last verification found a break, is older than allowed, or never ran."""
-    latest = repository.latest_checks(session)
     return [log for log in CHAINED_LOGS
             if log not in latest or not latest[log].intact
             or at - as_utc(latest[log].checked_at) > thresholds.chain_check_max_age]
@@ -179,8 +189,22 @@ def _minutes(window: timedelta) -> int:
 
 # --- the logs' hash chains -------------------------------------------------------------------
 
+def verify_chains_when_due(session: Session, at: datetime,
+                           every: timedelta) -> list[ChainCheck]:
+    """Verify unless every log was verified within `every`, by this process or another: a
+    restart, or several server processes, do not each repeat a full scan. Nothing verified:
+    the metrics still show the latest results."""
+    latest = repository.latest_checks(session)
+    if any(log not in latest or at - as_utc(latest[log].checked_at) >= every
+           for log in CHAINED_LOGS):
+        return verify_chains(session, at)
+    for check in latest.values():
+        _publish(check)
+    return []
+
+
 def verify_chains(session: Session, at: datetime) -> list[ChainCheck]:
-    """Verify every chained log and keep the result (the worker runs this periodically)."""
+    """Verify every chained log and keep the result."""
     checks = []
     for log, verify in CHAINED_LOGS.items():
         started = time.perf_counter()
@@ -191,10 +215,14 @@ def verify_chains(session: Session, at: datetime) -> list[ChainCheck]:
                            duration_ms=int((time.perf_counter() - started) * 1000))
         session.add(check)
         checks.append(check)
-        CHAIN_INTACT.labels(log).set(int(report.ok))
-        CHAIN_CHECKED_AT.labels(log).set(at.timestamp())
+        _publish(check)
     session.flush()
     return checks
+
+
+def _publish(check: ChainCheck) -> None:
+    CHAIN_INTACT.labels(check.log).set(int(check.intact))
+    CHAIN_CHECKED_AT.labels(check.log).set(as_utc(check.checked_at).timestamp())
 
 
 def verify_chains_now(session: Session, actor: Actor, at: datetime) -> list[ChainCheck]:
@@ -214,7 +242,6 @@ class SignInEvent:
     occurred_at: datetime
     account: str  # citizen | official
     who: str  # an official's username, or a citizen's ID number masked
-    action: str
 
 
 @dataclass(frozen=True)
@@ -244,11 +271,12 @@ def overview(session: Session, actor: Actor, counts: ProcessCounts, thresholds: 
     actor.require(Permission.SECURITY_READ)
     day_ago = at - timedelta(days=1)
     limiter_since = at - WINDOWS[Kind.RATE_LIMIT_REFUSALS]
+    latest = repository.latest_checks(session)
+    stale = _needing_attention(latest, thresholds, at)
     return Overview(
-        at=at, signals=signals(session, counts, thresholds, at),
+        at=at, signals=_signals(session, counts, thresholds, at, stale),
         alerts=repository.recent_alerts(session, day_ago, LISTED),
-        chains=repository.latest_checks(session),
-        stale_chains=chains_needing_attention(session, thresholds, at),
+        chains=latest, stale_chains=stale,
         failed_sign_ins=_sign_in_events(session, FAILED_SIGN_INS, day_ago),
         lockouts=_sign_in_events(session, LOCKOUTS, day_ago),
         failures_by_hour=_by_hour(session, at),
@@ -269,8 +297,7 @@ def _sign_in_event(entry: AuditEntry) -> SignInEvent:
     # Whoever typed a citizen's number may not be that citizen: show only its last digits,
     # so this page reads nobody's data.
     who = "•" * 8 + entry.subject_id[-4:] if citizen else entry.subject_id
-    return SignInEvent(as_utc(entry.occurred_at), "citizen" if citizen else "official", who,
-                       entry.action)
+    return SignInEvent(as_utc(entry.occurred_at), "citizen" if citizen else "official", who)
 
 
 def _by_hour(session: Session, at: datetime) -> list[tuple[datetime, int, int]]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
+from civicstack.kit import calendar
 from civicstack.kit.authz import Role
 from civicstack.kit.db import transaction
 from civicstack.monitoring import service
@@ -29,7 +30,7 @@ def test_an_official_posts_a_daily_update_and_the_board_shows_it(
         service.add_member(session, MANAGER, "UBND-HN", officer.username,
                            "thanh.nd@hanoi.gov.vn")
         task = make_task(session, "NQ57-HN-07", responsible=officer.username,
-                         deadline=service.today_in_vietnam() - timedelta(days=14))
+                         deadline=calendar.today() - timedelta(days=14))
         task_page = f"/console/monitoring/tasks/{task.id}"
 
     page = browser.new_page(viewport=DESK, locale="vi-VN")

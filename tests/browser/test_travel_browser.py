@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from civicstack.biometrics import service as biometrics
+from civicstack.kit import calendar
 from civicstack.kit.audit import Actor
 from civicstack.kit.db import transaction
 from civicstack.registry.models import Person
@@ -50,7 +51,7 @@ def journey(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Journey
         flights = {}
         for number, destination, locator, hours in (("VN213", "SGN", "KIOSK1", 2),
                                                     ("VN167", "DAD", "LATER1", 5)):
-            leaves = soon(hours).astimezone(service.DISPLAY_ZONE)
+            leaves = soon(hours).astimezone(calendar.VIETNAM)
             flight = service.register_flight(session, airline, service.FlightIn(
                 number, leaves.date(), "HAN", destination, leaves, "12"))
             service.upload_manifest(session, airline, flight.id, [{

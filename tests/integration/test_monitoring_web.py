@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from civicstack.cli import app
 from civicstack.identity.demo import ensure_demo_officials
+from civicstack.kit import calendar
 from civicstack.kit.authz import NATIONAL, Role, Scope
 from civicstack.kit.cli_support import CLI_ACTOR, cli_transaction
 from civicstack.kit.db import transaction
@@ -39,7 +40,7 @@ def seeded_task(site: Site, overdue: bool = False) -> int:
     """NQ57 with one Hà Nội task for reporter.hn, accepted by `acceptor`."""
     with transaction(site.app.state.session_factory) as session:
         seed_programme(session)
-        deadline = service.today_in_vietnam() - timedelta(days=10 if overdue else -30)
+        deadline = calendar.today() - timedelta(days=10 if overdue else -30)
         return make_task(session, deadline=deadline).id
 
 

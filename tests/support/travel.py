@@ -12,8 +12,8 @@ from httpx import Response
 
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import NATIONAL, Role
+from civicstack.kit.calendar import VIETNAM
 from civicstack.kit.db import transaction
-from civicstack.kit.web import DISPLAY_ZONE
 from civicstack.travel import service, touchpoints
 from tests.support.biometrics import face_photo
 from tests.support.web import Site
@@ -61,7 +61,7 @@ def soon(hours: float = 2) -> datetime:
 
 def flight_body(number: str = "VN213", origin: str = "HAN", destination: str = "SGN",
                 gate: str = "12", leaves: datetime | None = None) -> dict[str, Any]:
-    leaves = (leaves or soon()).astimezone(DISPLAY_ZONE)
+    leaves = (leaves or soon()).astimezone(VIETNAM)
     return {"number": number, "departure_date": leaves.date().isoformat(), "origin": origin,
             "destination": destination, "scheduled_departure": leaves.isoformat(), "gate": gate}
 

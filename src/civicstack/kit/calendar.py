@@ -1,13 +1,28 @@
-"""Working days: statutory processing times count Monday to Friday, less Vietnam's public
+"""Vietnam's days and working days. A day is Vietnam's whatever the server's zone; statutory
+processing times count Monday to Friday, less Vietnam's public
 holidays (the `holidays` package's VN calendar: Tết by the lunar calendar, Hùng Kings' day,
 30 April, 1 May, National Day, and the substitute days the government announces)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import holidays
+
+from civicstack.kit.db import as_utc
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")  # what citizens and officials read clocks and days in
+
+
+def day_of(moment: datetime) -> date:
+    """The day in Vietnam of an instant (a naive one is UTC, as SQLite hands it back)."""
+    return as_utc(moment).astimezone(VIETNAM).date()
+
+
+def today() -> date:
+    return datetime.now(VIETNAM).date()
 
 
 @lru_cache(maxsize=32)

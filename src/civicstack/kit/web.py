@@ -11,13 +11,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from civicstack.kit import audit_labels
+from civicstack.kit.calendar import VIETNAM
 from civicstack.kit.db import as_utc
 from civicstack.kit.errors import DomainError, Forbidden
 from civicstack.kit.i18n import SUPPORTED_LOCALES, negotiate_locale, translations
@@ -52,12 +52,9 @@ def _environment() -> Environment:
     return environment
 
 
-DISPLAY_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")  # what citizens and officials read clocks in
-
-
 def local_time(moment: datetime) -> str:
     """Stored instants are UTC; people read Vietnam time."""
-    return as_utc(moment).astimezone(DISPLAY_ZONE).strftime("%d/%m/%Y %H:%M")
+    return as_utc(moment).astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
 
 
 ENVIRONMENT = _environment()

@@ -5,12 +5,12 @@ learner is told by SMS where the register holds a phone number."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from civicstack.kit import outbox
 from civicstack.kit.audit import Actor
+from civicstack.kit.calendar import day_of
 from civicstack.learning.models import Course, Enrolment
 from civicstack.registry import service as registry
 from civicstack.wallet import service as wallet
@@ -18,7 +18,6 @@ from civicstack.wallet.site import WalletSite
 
 CERTIFICATE = "course_certificate"
 PLATFORM = Actor("issuer", "binh-dan-hoc-vu-so")  # the wallet issuer seeded for certificates
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")  # the day printed is the learner's day
 NOTICE = "Chuc mung ban da hoan thanh khoa hoc {code}. Chung nhan da co trong vi giay to."
 
 
@@ -26,7 +25,7 @@ def on_completed(session: Session, site: WalletSite, enrolment: Enrolment, cours
                  score: int) -> None:
     """Runs once per enrolment (the caller checks it is not completed yet)."""
     moment = datetime.now(UTC)
-    completed_on = moment.astimezone(VIETNAM).date().isoformat()
+    completed_on = day_of(moment).isoformat()  # the learner's day
     learner = registry.get_person(session, PLATFORM, enrolment.personal_id_number,
                                   "issue a course completion certificate")
     issued = wallet.issue_credential(session, site, PLATFORM, CERTIFICATE,

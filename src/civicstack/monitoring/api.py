@@ -9,6 +9,7 @@ from datetime import date
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from civicstack.kit import calendar
 from civicstack.kit.deps import DbSession, Operator
 from civicstack.monitoring import board, repository, service
 from civicstack.monitoring.models import Task
@@ -90,4 +91,4 @@ def board_json(session: DbSession, actor: Operator, programme: str = "") -> Boar
 def task_json(session: DbSession, actor: Operator, task_id: int) -> TaskOut:
     task = service.read_task(session, actor, task_id)
     codes = {a.id: a.code for a in repository.agencies(session).values()}
-    return _task_out(task, codes, service.today_in_vietnam())
+    return _task_out(task, codes, calendar.today())

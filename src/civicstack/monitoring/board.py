@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from civicstack.kit import calendar
 from civicstack.kit.audit import Actor
 from civicstack.monitoring import repository, service
 from civicstack.monitoring.models import Agency, ProgressUpdate, Task
@@ -85,7 +86,7 @@ def ranking(by_agency: dict[int, list[Task]], names: dict[int, Agency],
 
 def board(session: Session, actor: Actor, programme_code: str = "",
           today: date | None = None) -> Board:
-    day = today or service.today_in_vietnam()
+    day = today or calendar.today()
     tasks = service.visible_tasks(session, actor, programme_code)
     names = repository.agencies(session)
     by_agency: dict[int, list[Task]] = {}

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from civicstack.identity import console
+from civicstack.kit import calendar
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
 from civicstack.kit.deps import DbSession
@@ -217,7 +218,7 @@ async def new_task(request: Request, session: DbSession) -> Response:
 
 @router.get(BASE + "/mine", response_class=HTMLResponse)
 def mine(request: Request, session: DbSession) -> Response:
-    today = service.today_in_vietnam()
+    today = calendar.today()
     return _for_official(
         request, session, lambda official: service.my_tasks(session, official),
         lambda official, tasks: render(request, "console/monitoring_mine.html", {
@@ -233,7 +234,7 @@ def _task_page(request: Request, session: Session, official: Actor, task_id: int
         task = service.read_task(session, official, task_id)
     except DomainError as exc:
         return console.refusal_page(request, official, exc)
-    today = service.today_in_vietnam()
+    today = calendar.today()
     updates = repository.updates_of(session, task.id)
     files: dict[int, list[Any]] = {}
     for found in repository.evidence_of(session, [u.id for u in updates]):

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from sqlalchemy.orm import Session
 
 from civicstack.identity import officials
+from civicstack.kit import calendar
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import NATIONAL, Role, Scope
 from civicstack.kit.calendar import add_working_days, is_working_day
@@ -146,7 +147,7 @@ def seed(session: Session, actor: Actor, today: date | None = None, seed_value: 
          ) -> int:
     """The NQ57 programme and its tasks; returns how many tasks were added (0 when the
     programme exists already)."""
-    day = today or service.today_in_vietnam()
+    day = today or calendar.today()
     if repository.programme_by_code(session, "NQ57") is not None:
         return 0
     rng = random.Random(seed_value)  # noqa: S311 (synthetic demo data, not secrets)

@@ -13,12 +13,11 @@ from typing import Protocol, TypeVar
 from sqlalchemy.orm import Session
 
 from civicstack.identity import officials
-from civicstack.kit import audit, outbox
+from civicstack.kit import audit, calendar, outbox
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission, ScopeLevel
 from civicstack.kit.calendar import add_working_days, working_days_between
 from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
-from civicstack.kit.web import DISPLAY_ZONE
 from civicstack.monitoring import repository
 from civicstack.monitoring.models import (
     Agency,
@@ -52,11 +51,6 @@ EVIDENCE_TYPES = {"application/pdf": (b"%PDF-",), "image/jpeg": (b"\xff\xd8\xff"
 EVIDENCE_EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 MAX_TEXT = 4000  # characters of a day's update
 DUE_SOON_WORKING_DAYS = 3  # reminders also go to tasks due within this many working days
-
-
-def today_in_vietnam() -> date:
-    """Days (updates, deadlines, reminders) are Vietnam's, whatever the server's zone."""
-    return datetime.now(DISPLAY_ZONE).date()
 
 
 def _record(session: Session, actor: Actor, action: str, subject_type: str, subject_id: str,
@@ -354,7 +348,7 @@ def transition(session: Session, actor: Actor, task_id: int, action: str, reason
         raise Conflict("the task is not in a state that allows this")
     if rule.needs_reason and not reason.strip():
         raise Invalid("reason", "give a reason")
-    day = today or today_in_vietnam()
+    day = today or calendar.today()
     if action == "submit":
         task.submitted_on = day
     elif action == "accept":
@@ -400,7 +394,7 @@ def post_update(session: Session, actor: Actor, task_id: int, percent: str | int
         raise Forbidden("only the responsible official or the lead agency posts progress")
     if State(task.state) not in WORKING:
         raise Conflict("progress is posted only while the task is being worked on")
-    value, day = _percent(percent), today or today_in_vietnam()
+    value, day = _percent(percent), today or calendar.today()
     if value < repository.highest_percent_before(session, task.id, day):
         raise Invalid("percent", "progress cannot be lower than an earlier day's")
     if not text.strip():
@@ -490,7 +484,7 @@ def _reminder_body(task: Task, day: date) -> str:
 def remind(session: Session, actor: Actor, today: date | None = None) -> list[Reminder]:
     """One e-mail, through the outbox, to the responsible official of each overdue or soon
     due task in the manager's scope; at most one a day per task."""
-    day = today or today_in_vietnam()
+    day = today or calendar.today()
     sent = []
     for task in visible_tasks(session, actor):
         if not (is_overdue(task, day) or is_due_soon(task, day)) or \

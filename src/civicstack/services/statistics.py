@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from civicstack.kit.calendar import VIETNAM
 from civicstack.kit.errors import FieldError, Invalid
 from civicstack.kit.i18n import N_
 from civicstack.registry import service as registry
@@ -21,7 +21,6 @@ TARGET = 0.80  # Resolution 57 / Decision 06: 80 % of dossiers submitted online
 DECIDED = (State.APPROVED.value, State.REFUSED.value, State.RESULT_DELIVERED.value)
 # A period's days are Vietnam's days: a dossier filed at 06:30 on 1 March, Hà Nội time, is a
 # March dossier although it is still 28 February in UTC.
-ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @dataclass(frozen=True)
@@ -31,10 +30,10 @@ class Filters:
     province_code: str | None
 
     def scope(self) -> queries.Scope:
-        start = datetime.combine(self.period_from, time(), ZONE).astimezone(UTC) \
+        start = datetime.combine(self.period_from, time(), VIETNAM).astimezone(UTC) \
             if self.period_from else None
-        end = datetime.combine(self.period_to + timedelta(days=1), time(), ZONE).astimezone(UTC) \
-            if self.period_to else None
+        end = datetime.combine(self.period_to + timedelta(days=1), time(),
+                               VIETNAM).astimezone(UTC) if self.period_to else None
         return queries.Scope(start, end, self.province_code)
 
 

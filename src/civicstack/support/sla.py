@@ -7,10 +7,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-from civicstack.kit.calendar import add_working_days
-from civicstack.kit.db import as_utc
+from civicstack.kit.calendar import add_working_days, day_of
 from civicstack.support.models import SupportTicket
 from civicstack.support.states import State, Topic
 
@@ -33,26 +31,21 @@ TARGETS = {
     Topic.DATA_READ: Targets(2, 10),  # auditors ask whoever read the data first
     Topic.OTHER: Targets(2, 7),
 }
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")  # whose working days count
 MAX_LEVEL = 2  # 1: the queue's lead, 2: the national support lead
 
 
-def local_day(moment: datetime) -> date:
-    return as_utc(moment).astimezone(VIETNAM).date()
-
-
 def first_response_due(topic: str, opened_at: datetime) -> date:
-    return add_working_days(local_day(opened_at), TARGETS[Topic(topic)].first_response_days)
+    return add_working_days(day_of(opened_at), TARGETS[Topic(topic)].first_response_days)
 
 
 def resolution_due(topic: str, from_moment: datetime) -> date:
-    return add_working_days(local_day(from_moment), TARGETS[Topic(topic)].resolution_days)
+    return add_working_days(day_of(from_moment), TARGETS[Topic(topic)].resolution_days)
 
 
 def breaches(ticket: SupportTicket, now: datetime) -> list[tuple[Target, date]]:
     """The targets this ticket has missed by `now`, each with the due day it missed: a first
     response never given, or a ticket still waiting for officials after its resolution day."""
-    today, missed = local_day(now), []
+    today, missed = day_of(now), []
     if ticket.state == State.CLOSED:
         return []
     if ticket.first_response_at is None and today > ticket.first_response_due:

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from civicstack.kit.audit import Actor
-from civicstack.kit.web import DISPLAY_ZONE
+from civicstack.kit.calendar import VIETNAM
 from civicstack.travel import repository, service, touchpoints, urban
 
 AIRPORTS = (("HAN", "Nội Bài International Airport", "01"),
@@ -64,9 +64,9 @@ def seed(session: Session, actor: Actor, pepper: str, data_dir: Path,
     for device in DEVICES:
         issued[device.name] = touchpoints.register(session, actor, pepper, device)[1]
     today = service.local_today()
-    late = max(datetime.now(DISPLAY_ZONE) + timedelta(hours=3),
-               datetime.combine(today, time(21, 30), DISPLAY_ZONE))
-    leaving = min(late, datetime.combine(today, time(23, 55), DISPLAY_ZONE))
+    late = max(datetime.now(VIETNAM) + timedelta(hours=3),
+               datetime.combine(today, time(21, 30), VIETNAM))
+    leaving = min(late, datetime.combine(today, time(23, 55), VIETNAM))
     flights = [service.register_flight(session, airline, service.FlightIn(
         number, today, "HAN", destination, leaving, gate))
         for number, destination, gate in (("VN213", "SGN", "12"), ("VN167", "DAD", "14"))]

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from civicstack.biometrics import service as biometrics
 from civicstack.kit import audit
 from civicstack.kit.audit import Actor
+from civicstack.kit.calendar import VIETNAM
 from civicstack.kit.db import as_utc
 from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
-from civicstack.kit.web import DISPLAY_ZONE
 from civicstack.registry import service as registry
 from civicstack.travel import credentials, repository
 from civicstack.travel.models import Airline, Airport, Booking, FaceToken, Flight
@@ -41,7 +41,7 @@ def now() -> datetime:
 
 def local_today() -> date:
     """Flights are dated, and galleries chosen, by the local day at Vietnam's airports."""
-    return now().astimezone(DISPLAY_ZONE).date()
+    return now().astimezone(VIETNAM).date()
 
 
 # --- airports and airlines (the CLI, the demo) ------------------------------------------------
@@ -138,7 +138,7 @@ def register_flight(session: Session, airline: Airline, new: FlightIn) -> Flight
         errors.append(FieldError("gate", "a gate is up to eight letters or digits"))
     if new.scheduled_departure.tzinfo is None:
         errors.append(FieldError("scheduled_departure", "give the time with its offset"))
-    elif new.scheduled_departure.astimezone(DISPLAY_ZONE).date() != new.departure_date:
+    elif new.scheduled_departure.astimezone(VIETNAM).date() != new.departure_date:
         errors.append(FieldError("scheduled_departure",
                                  "the departure time is not on the flight's date"))
     if errors:
@@ -422,7 +422,7 @@ def purge(session: Session, hours: int, moment: datetime | None = None) -> Purge
     flights = repository.flights_departed_before(session, moment - timedelta(hours=hours))
     bookings, tokens = repository.erase_flights(session, [f.id for f in flights]) \
         if flights else (0, 0)
-    local_day = moment.astimezone(DISPLAY_ZONE).date()
+    local_day = moment.astimezone(VIETNAM).date()
     pass_tokens = repository.erase_expired_pass_tokens(session, local_day)
     report = PurgeReport(len(flights), bookings, tokens, pass_tokens)
     if any(vars(report).values()):  # the worker runs it every 10 minutes; idle runs leave no trace

@@ -43,6 +43,8 @@ from tests.support.people import make_person  # noqa: E402
 from civicstack.app import create_app  # noqa: E402
 from civicstack.config import Settings  # noqa: E402
 from civicstack.exchange import service  # noqa: E402
+from civicstack.exchange.site import EXCHANGE_KEYS  # noqa: E402
+from civicstack.kit.appservices import services_of  # noqa: E402
 from civicstack.kit.audit import Actor  # noqa: E402
 from civicstack.kit.cli_support import CLI_ACTOR  # noqa: E402
 from civicstack.kit.db import transaction  # noqa: E402
@@ -87,7 +89,7 @@ def main() -> None:
         upgrade(url)
         app = create_app(Settings(database_url=url, data_dir=Path(folder) / "data",
                                   log_json=False, log_level="WARNING"))
-        factory = app.state.session_factory
+        factory = services_of(app).session_factory
         key = ECKey.generate_key("P-256", parameters={"kid": "bench-1"})
         with transaction(factory) as session:
             sync_reference_units(session)
@@ -100,7 +102,7 @@ def main() -> None:
                 "Law on Tax Administration 2019, art. 26", date.today() - timedelta(days=1),
                 date.today() + timedelta(days=365)))
         client = TestClient(app)
-        signer = app.state.exchange_keys.signing_key("ES256")
+        signer = services_of(app)[EXCHANGE_KEYS].signing_key("ES256")
         tokens = assertions(key, 2 * ROUNDS * count)
 
         def over_http(index: int) -> None:

@@ -380,7 +380,9 @@ class CivicStack:
             client.__exit__(None, None, None)
         for direct in self.direct:
             direct.close()
-        self.app.state.session_factory.kw["bind"].dispose()
+        from civicstack.kit.appservices import services_of
+
+        services_of(self.app).engine.dispose()
 
     def mint_code(self) -> tuple[str, str, str]:
         verifier, challenge = pkce_pair()

@@ -19,12 +19,18 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from civicstack.config import Settings
+from civicstack.domains import install_all
 from civicstack.kit.db import make_engine, make_session_factory, transaction
+from civicstack.kit.installing import Installer
 from civicstack.kit.migrate import upgrade
 from civicstack.kit.throwaway_pg import RunningPostgres, throwaway_postgres
 from civicstack.registry.units import sync_reference_units
 
 BACKENDS = ("sqlite", "postgresql")
+# Domain events reach their subscribers once the domains are installed, as the app and the CLI
+# do: tests that call services directly need them too.
+install_all(Installer(Settings()))
 _database_numbers = itertools.count(1)
 
 

@@ -6,10 +6,8 @@ import typer
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from civicstack.biometrics.cli import biometrics_app
 from civicstack.config import get_settings
-from civicstack.exchange.cli import exchange_app
-from civicstack.identity.cli import official_app
+from civicstack.domains import install_all
 from civicstack.kit import apikeys, audit, migrate
 from civicstack.kit.authz import Role
 from civicstack.kit.cli_support import (
@@ -19,19 +17,11 @@ from civicstack.kit.cli_support import (
     reports_domain_errors,
     session_factory,
 )
+from civicstack.kit.installing import Installer
 from civicstack.kit.outbox import FileMailbox, dispatch_pending
 from civicstack.kit.secrets import load_or_create_secret
-from civicstack.learning.cli import learning_app
-from civicstack.monitoring.cli import monitoring_app
-from civicstack.oidc.cli import keys_app, oidc_app
 from civicstack.registry import service as registry
-from civicstack.registry.cli import demo_app, registry_app
 from civicstack.registry.units import sync_reference_units
-from civicstack.security.cli import security_app
-from civicstack.services.cli import services_app
-from civicstack.support.cli import support_app
-from civicstack.travel.cli import travel_app
-from civicstack.wallet.cli import wallet_app
 
 # Locals in tracebacks could print tokens or personal data to a terminal or CI log.
 app = typer.Typer(help="CivicStack operator commands.", no_args_is_help=True,
@@ -43,21 +33,8 @@ outbox_app = typer.Typer(help="Messages waiting to be sent.", no_args_is_help=Tr
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(apikey_app, name="apikey")
-app.add_typer(official_app, name="official")
-app.add_typer(registry_app, name="registry")
 app.add_typer(outbox_app, name="outbox")
-app.add_typer(demo_app, name="demo")
-app.add_typer(oidc_app, name="oidc")
-app.add_typer(keys_app, name="keys")
-app.add_typer(wallet_app, name="wallet")
-app.add_typer(services_app, name="services")
-app.add_typer(travel_app, name="travel")
-app.add_typer(biometrics_app, name="biometrics")
-app.add_typer(exchange_app, name="exchange")
-app.add_typer(security_app, name="security")
-app.add_typer(support_app, name="support")
-app.add_typer(learning_app, name="learning")
-app.add_typer(monitoring_app, name="monitoring")
+install_all(Installer(get_settings(), cli=app))  # each domain's command group
 
 
 @db_app.command("upgrade")

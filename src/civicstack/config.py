@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     log_json: bool = True
     default_locale: str = "vi"
     session_cookie_secure: bool = False
+    session_idle_minutes: int = Field(
+        default=30, ge=1, le=24 * 60,
+        description="A browser session ends after this long without a request (NIST SP "
+                    "800-63B-4 asks at most 1 hour at AAL2).")
+    session_absolute_hours: int = Field(
+        default=12, ge=1, le=24 * 7,
+        description="A browser session ends this long after sign-in, however active.")
     import_batch_size: int = Field(default=5000, ge=100, le=100_000)
     face_match_threshold: float = Field(
         default=0.5, gt=0, lt=1.2,

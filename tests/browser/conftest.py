@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from civicstack.app import create_app
 from civicstack.config import Settings
+from civicstack.kit.appservices import services_of
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import NATIONAL, Role
 from civicstack.kit.db import make_engine, make_session_factory, transaction
@@ -44,7 +45,8 @@ class Server:
 
     def official(self, role: Role = Role.SERVICE_CLERK, enrolled: bool = True) -> Official:
         """A national official; a fresh one per sign-in, since a code is accepted only once."""
-        return make_official(self.app.state.session_factory, str(self.app.state.totp_key),
+        services = services_of(self.app)
+        return make_official(services.session_factory, services.totp_key,
                              role, enrolled=enrolled)
 
 
@@ -64,9 +66,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     base = f"http://localhost:{port}"
     app = create_app(Settings(database_url=url, data_dir=data_dir, log_level="WARNING",
                               public_url=base, demo_relying_party=True))
-    with transaction(app.state.session_factory) as session:
+    with transaction(services_of(app).session_factory) as session:
         register_demo_bank(session, Actor("test", "browser", NATIONAL, Role.ADMIN),
-                           app.state.pepper, data_dir, base)
+                           services_of(app).pepper, data_dir, base)
     runner = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
     thread = threading.Thread(target=runner.run, daemon=True)
     thread.start()

@@ -12,7 +12,9 @@ from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
 from civicstack.biometrics import service
+from civicstack.biometrics.site import BIOMETRICS
 from civicstack.identity import service as identity
+from civicstack.kit.appservices import services_of
 from civicstack.kit.authz import Role
 from civicstack.kit.db import transaction
 from civicstack.registry.models import Person
@@ -28,7 +30,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 def two_adults(server: Server) -> list[Person]:
-    with transaction(server.app.state.session_factory) as session:
+    with transaction(services_of(server.app).session_factory) as session:
         people = list(session.scalars(select(Person).where(
             Person.status == "alive", Person.phone.is_not(None),
             Person.permanent_province_code.is_not(None),
@@ -55,7 +57,8 @@ def test_police_enrol_faces_and_release_a_look_alike_and_the_citizen_sees_it(
     case.get_by_role("button", name="Two different people: release").click()
     expect(officer.get_by_text("No case is waiting.")).to_be_visible()
 
-    make_active_account(server.app.state.session_factory, server.app.state.pepper, second,
+    services = services_of(server.app)
+    make_active_account(services.session_factory, services.pepper, second,
                         tmp_path / "mailbox", POLICE)
     citizen = browser.new_page(viewport=PHONE, locale="en-GB")
     sign_in_to_the_wallet(citizen, server, second)
@@ -71,8 +74,8 @@ def test_police_enrol_faces_and_release_a_look_alike_and_the_citizen_sees_it(
 def test_a_level_one_selfie_matching_the_card_face_is_approved_by_the_running_server(
         server: Server, browser: Browser) -> None:
     person = an_adult_with_a_phone(server.population, skip=5)
-    with transaction(server.app.state.session_factory) as session:
-        service.enrol_from_id_card(session, server.app.state.biometrics, POLICE,
+    with transaction(services_of(server.app).session_factory) as session:
+        service.enrol_from_id_card(session, services_of(server.app)[BIOMETRICS], POLICE,
                                    person["personal_id_number"],
                                    (FACES / "rose_leslie/1.jpg").read_bytes())
     citizen = browser.new_page(viewport=PHONE, locale="vi-VN")
@@ -92,6 +95,6 @@ def test_a_level_one_selfie_matching_the_card_face_is_approved_by_the_running_se
 
 
 def account_status(server: Server, personal_id_number: str) -> str | None:
-    with transaction(server.app.state.session_factory) as session:
+    with transaction(services_of(server.app).session_factory) as session:
         account = identity.account_for_person(session, personal_id_number)
         return account.status if account else None

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from civicstack.kit.appservices import services_of
 from civicstack.kit.db import transaction
 from civicstack.registry.models import Person, Sex
 from civicstack.wallet import service as wallet
@@ -26,7 +27,7 @@ COURSE = "/learning/courses/ATGT-2026"
 def an_enrolled_student(server: Server, mailbox: Path) -> Person:
     """Trần Ngọc Lan, 15, of Hà Nội, in class 9A enrolled in the traffic-safety course, with an
     active eID account."""
-    factory = server.app.state.session_factory
+    factory = services_of(server.app).session_factory
     with transaction(factory) as session:
         wallet.seed_catalogue(session)
         course = write_course(session, MINISTRY, ministry_draft())
@@ -34,7 +35,7 @@ def an_enrolled_student(server: Server, mailbox: Path) -> Person:
                               phone="0912000915")
         enrolled_class(session, course, [student], school="Trường THCS Ba Đình")
         session.expunge(student)
-    make_active_account(factory, server.app.state.pepper, student, mailbox)
+    make_active_account(factory, services_of(server.app).pepper, student, mailbox)
     return student
 
 

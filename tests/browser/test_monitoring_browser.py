@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from civicstack.kit import calendar
+from civicstack.kit.appservices import services_of
 from civicstack.kit.authz import Role
 from civicstack.kit.db import transaction
 from civicstack.monitoring import service
@@ -25,7 +26,7 @@ PDF = b"%PDF-1.4\n% bien ban nghiem thu\n"
 def test_an_official_posts_a_daily_update_and_the_board_shows_it(
         server: Server, browser: Browser, shots: Path) -> None:
     officer = server.official(Role.PROGRAMME_OFFICER)  # national: reports, and sees the board
-    with transaction(server.app.state.session_factory) as session:
+    with transaction(services_of(server.app).session_factory) as session:
         seed_programme(session)
         service.add_member(session, MANAGER, "UBND-HN", officer.username,
                            "thanh.nd@hanoi.gov.vn")

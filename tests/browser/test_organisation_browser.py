@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
+from civicstack.kit.appservices import services_of
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import NATIONAL, Role
 from civicstack.kit.db import transaction
@@ -34,8 +35,8 @@ def test_a_representative_registers_a_company_and_an_official_approves_it(
     register_with_phone(citizen, server, person)
     approve_at_the_counter(browser, server, person)
     # Level 2 at the police office, as tests of any domain do it: through the services.
-    with transaction(server.app.state.session_factory) as session:
-        secret = make_level_two(session, str(server.app.state.totp_key),
+    with transaction(services_of(server.app).session_factory) as session:
+        secret = make_level_two(session, str(services_of(server.app).totp_key),
                                 person["personal_id_number"], NATIONAL_POLICE)
         ward = ward_in(session, "01")
     officer = server.official(Role.POLICE)

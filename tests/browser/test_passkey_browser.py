@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from civicstack.identity import service
+from civicstack.kit.appservices import services_of
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import NATIONAL, Role
 from civicstack.kit.db import transaction
@@ -36,7 +37,7 @@ def test_a_citizen_adds_a_passkey_and_steps_up_with_it(
         "hasUserVerification": True, "isUserVerified": True}})
     register_with_phone(citizen, server, person)
     approve_at_the_counter(browser, server, person)
-    with transaction(server.app.state.session_factory) as session:
+    with transaction(services_of(server.app).session_factory) as session:
         service.authorise_level_two(session, NATIONAL_POLICE, person["personal_id_number"],
                                     "chip-based ID card checked")
 

@@ -13,11 +13,13 @@ import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
+from civicstack.kit.appservices import services_of
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import NATIONAL, Role
 from civicstack.kit.db import transaction
 from civicstack.registry.models import IdCardIssuance, Person
 from civicstack.wallet import service as wallet
+from civicstack.wallet.site import WALLET_SITE
 from tests.browser.conftest import Server
 from tests.support.eid import PASSWORD, make_active_account
 from tests.support.services import PDF, publish_everywhere
@@ -31,7 +33,7 @@ NOTES_SHOTS = Path("/work/notes/shots")
 def a_parent_with_an_id_card_in_her_wallet(server: Server, mailbox: Path) -> Person:
     """A living adult of the demo register with an ID card, holding it in her portal wallet,
     with an active eID account; the services' catalogue published everywhere."""
-    factory = server.app.state.session_factory
+    factory = services_of(server.app).session_factory
     with transaction(factory) as session:
         publish_everywhere(session)
         person = session.scalars(
@@ -39,10 +41,10 @@ def a_parent_with_an_id_card_in_her_wallet(server: Server, mailbox: Path) -> Per
             .where(Person.status == "alive", Person.phone.is_not(None),
                    IdCardIssuance.status == "active")
             .order_by(Person.id.desc()).limit(1)).one()
-        wallet.issue_from_register(session, server.app.state.wallet,
+        wallet.issue_from_register(session, services_of(server.app)[WALLET_SITE],
                                    person.personal_id_number, "id_card")
         session.expunge(person)
-    make_active_account(factory, server.app.state.pepper, person, mailbox, POLICE)
+    make_active_account(factory, services_of(server.app).pepper, person, mailbox, POLICE)
     return person
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
+from civicstack.kit.appservices import services_of
 from civicstack.kit.authz import Role
 from civicstack.kit.db import transaction
 from tests.browser.conftest import Server, console_sign_in
@@ -18,7 +19,7 @@ DESK = {"width": 1280, "height": 800}
 
 def test_an_admin_sets_a_procedures_fees_and_citizens_see_them(
         server: Server, browser: Browser, shots: Path) -> None:
-    with transaction(server.app.state.session_factory) as session:
+    with transaction(services_of(server.app).session_factory) as session:
         publish_everywhere(session)
     admin = browser.new_page(viewport=DESK, locale="vi-VN")
     console_sign_in(admin, server, server.official(Role.ADMIN), "/console/catalogue")

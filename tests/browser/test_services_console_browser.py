@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
+from civicstack.kit.appservices import services_of
 from civicstack.kit.authz import Role
 from civicstack.kit.db import transaction
 from civicstack.registry.models import Sex
 from civicstack.services import service
+from civicstack.services.site import PAYMENTS
 from civicstack.wallet import service as wallet
+from civicstack.wallet.site import WALLET_SITE
 from tests.browser.conftest import Server, console_sign_in
 from tests.support.people import make_person
 from tests.support.services import CLERK_HANOI, PDF, citizen, publish_everywhere
@@ -25,8 +28,8 @@ DESK = {"width": 1280, "height": 800}
 
 def birth_registrations(server: Server) -> tuple[str, str]:
     """Two birth registrations of a Hà Nội mother: one received and started, one overdue."""
-    site, payments = server.app.state.wallet, server.app.state.payments
-    with transaction(server.app.state.session_factory) as session:
+    site, payments = services_of(server.app)[WALLET_SITE], services_of(server.app)[PAYMENTS]
+    with transaction(services_of(server.app).session_factory) as session:
         publish_everywhere(session)
         mother = make_person(session, "Trần Thị Mai", date(1994, 3, 8), sex=Sex.FEMALE,
                              province_code="01", phone="0912000111")

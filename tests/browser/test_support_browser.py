@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
+from civicstack.kit.appservices import services_of
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import NATIONAL, Role
 from civicstack.kit.db import transaction
@@ -23,13 +24,13 @@ ANSWER = "Bạn hãy đặt lại mật khẩu tại mục Quên mật khẩu; m
 
 
 def a_citizen_with_an_eid_account(server: Server, mailbox: Path) -> Person:
-    factory = server.app.state.session_factory
+    factory = services_of(server.app).session_factory
     with transaction(factory) as session:
         person = session.scalars(select(Person).where(
             Person.status == "alive", Person.phone.is_not(None))
             .order_by(Person.id).limit(1)).one()
         session.expunge(person)
-    make_active_account(factory, server.app.state.pepper, person, mailbox, POLICE)
+    make_active_account(factory, services_of(server.app).pepper, person, mailbox, POLICE)
     return person
 
 

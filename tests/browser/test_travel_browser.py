@@ -12,7 +12,9 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from civicstack.biometrics import service as biometrics
+from civicstack.biometrics.site import BIOMETRICS
 from civicstack.kit import calendar
+from civicstack.kit.appservices import services_of
 from civicstack.kit.audit import Actor
 from civicstack.kit.db import transaction
 from civicstack.registry.models import Person
@@ -38,10 +40,10 @@ class Journey:
 def journey(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Journey:
     """Nội Bài's kiosk, and An (face enrolled, an eID account) booked on VN213 as KIOSK1 with
     face boarding on, and on VN167 as LATER1 without."""
-    state = server.app.state
+    state = services_of(server.app)
     with transaction(state.session_factory) as session:
         an = make_person(session, "Nguyễn Văn An", date(1993, 6, 21), phone="0912000222")
-        biometrics.enrol_from_id_card(session, state.biometrics, ENROLLING_POLICE,
+        biometrics.enrol_from_id_card(session, state[BIOMETRICS], ENROLLING_POLICE,
                                       an.personal_id_number, face_photo("obama/1.jpg"))
         for code, name, province in (("HAN", "Nội Bài", "01"), ("SGN", "Tân Sơn Nhất", "79"),
                                      ("DAD", "Đà Nẵng", "48")):

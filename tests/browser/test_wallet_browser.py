@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
+from civicstack.kit.appservices import services_of
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import NATIONAL, Role
 from civicstack.kit.db import transaction
@@ -27,7 +28,7 @@ DESK = {"width": 1280, "height": 800}
 def a_citizen_with_an_id_card(server: Server, mailbox: Path) -> Person:
     """A living adult of the demo register with an ID card and relatives on record, given an
     active eID account; the wallet's catalogue loaded."""
-    factory = server.app.state.session_factory
+    factory = services_of(server.app).session_factory
     with transaction(factory) as session:
         service.seed_catalogue(session)
         person = session.scalars(
@@ -37,7 +38,7 @@ def a_citizen_with_an_id_card(server: Server, mailbox: Path) -> Person:
                    IdCardIssuance.status == "active")
             .order_by(Person.id).limit(1)).one()
         session.expunge(person)
-    make_active_account(factory, server.app.state.pepper, person, mailbox, POLICE)
+    make_active_account(factory, services_of(server.app).pepper, person, mailbox, POLICE)
     return person
 
 

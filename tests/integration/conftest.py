@@ -39,5 +39,5 @@ def site(database_url: str, tmp_path: Path) -> Site:
 @pytest.fixture
 def an(site: Site) -> Person:
     """Nguyễn Văn An, born 17 May 1990, living in Hà Nội."""
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         return make_person(session, "Nguyễn Văn An", date(1990, 5, 17), province_code="01")

@@ -124,7 +124,7 @@ def test_metric_labels_are_route_templates_never_raw_paths(
 
 
 def test_audited_reads_are_counted(site: Site) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         person = make_person(session, "Trần Thị Mai", date(1999, 9, 9))
     before = person_reads(site.client)
     response = site.client.get(f"{BASE}/persons/{person.personal_id_number}",

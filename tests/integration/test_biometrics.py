@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from civicstack.biometrics import service
 from civicstack.biometrics.models import DuplicateCase, FaceTemplate
-from civicstack.biometrics.site import biometrics_site
+from civicstack.biometrics.site import BIOMETRICS, biometrics_site
+from civicstack.identity.photos import PHOTO_VAULT
 from civicstack.kit.audit import Actor, AuditEntry
 from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
@@ -29,18 +30,18 @@ HANOI_REVIEWER = Actor("official", "hanoi-review", Scope.province("01"), Role.PO
 @pytest.fixture
 def binh(site: Site) -> Person:
     """Trần Thị Bình, also of Hà Nội: a second person, to look like An or not."""
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         return make_person(session, "Trần Thị Bình", date(1992, 3, 8), phone="0987654321")
 
 
 def verify(site: Site, person: Person, photo: str) -> service.Verification:
-    with transaction(site.app.state.session_factory) as session:
-        return service.verify(session, site.app.state.biometrics, ENROLLING_POLICE,
+    with transaction(site.services.session_factory) as session:
+        return service.verify(session, site.services[BIOMETRICS], ENROLLING_POLICE,
                               person.personal_id_number, face_photo(photo), "boarding check")
 
 
 def actions_about(site: Site, person: Person) -> list[str]:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         return list(session.scalars(select(AuditEntry.action).where(
             AuditEntry.subject_id == person.personal_id_number).order_by(AuditEntry.seq)))
 
@@ -52,13 +53,13 @@ def test_the_card_face_is_enrolled_sealed_and_verifies_the_same_person_only(
 
     genuine = verify(site, an, "obama/2.jpg")
     assert genuine.decision == service.Decision.MATCH
-    assert genuine.distance < site.app.state.biometrics.threshold < 0.6
+    assert genuine.distance < site.services[BIOMETRICS].threshold < 0.6
     assert 0.5 < genuine.score <= 1
     impostor = verify(site, an, "biden/1.jpg")
     assert impostor.decision == service.Decision.NO_MATCH
     assert impostor.score < 0.3
 
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         stored = session.get(FaceTemplate, enrolment.template_id)
         assert stored is not None
         raw = reading("obama/1.jpg").embedding.astype(np.float32).tobytes()
@@ -75,7 +76,7 @@ def test_a_second_person_with_the_same_face_is_held_for_an_official(
     with pytest.raises(Conflict, match="held"):
         verify(site, binh, "obama/3.jpg")
 
-    factory, bio = site.app.state.session_factory, site.app.state.biometrics
+    factory, bio = site.services.session_factory, site.services[BIOMETRICS]
     with transaction(factory) as session:
         [(case, newcomer, look_alike)] = service.open_cases(session, HANOI_REVIEWER)
         assert (newcomer, look_alike) == ("Trần Thị Bình", "Nguyễn Văn An")
@@ -93,7 +94,7 @@ def test_look_alikes_cleared_by_an_official_are_released(
         site: Site, an: Person, binh: Person) -> None:
     enrolled(site, an.personal_id_number, "obama/1.jpg")
     enrolled(site, binh.personal_id_number, "obama/2.jpg")
-    factory, bio = site.app.state.session_factory, site.app.state.biometrics
+    factory, bio = site.services.session_factory, site.services[BIOMETRICS]
     with transaction(factory) as session:
         [(case, _, _)] = service.open_cases(session, HANOI_REVIEWER)
         service.decide_case(session, bio, HANOI_REVIEWER, case.id, same_person_fraud=False,
@@ -110,7 +111,7 @@ def test_reviewing_cases_needs_the_permission_and_the_scope(
         site: Site, an: Person, binh: Person) -> None:
     enrolled(site, an.personal_id_number, "obama/1.jpg")
     enrolled(site, binh.personal_id_number, "obama/3.jpg")
-    factory, bio = site.app.state.session_factory, site.app.state.biometrics
+    factory, bio = site.services.session_factory, site.services[BIOMETRICS]
     clerk = Actor("official", "clerk", role=Role.SERVICE_CLERK)
     danang = Actor("official", "danang", Scope.province("48"), Role.POLICE)
     with transaction(factory) as session:
@@ -127,10 +128,10 @@ def test_unusable_photos_are_refused_with_the_reason_and_nothing_is_stored(
     with pytest.raises(Invalid, match="more than one face"):
         enrolled(site, an.personal_id_number, "multi/two_people.jpg")
     with pytest.raises(Invalid, match="could not be read"), \
-            transaction(site.app.state.session_factory) as session:
-        service.enrol_from_id_card(session, site.app.state.biometrics, ENROLLING_POLICE,
+            transaction(site.services.session_factory) as session:
+        service.enrol_from_id_card(session, site.services[BIOMETRICS], ENROLLING_POLICE,
                                    an.personal_id_number, b"GIF89a not a face")
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         assert session.scalars(select(FaceTemplate)).first() is None
     with pytest.raises(NotFound):
         verify(site, an, "obama/2.jpg")
@@ -139,22 +140,22 @@ def test_unusable_photos_are_refused_with_the_reason_and_nothing_is_stored(
 def test_enrolment_needs_the_permission_and_the_scope(site: Site, an: Person) -> None:
     for stranger in (Actor("official", "clerk", role=Role.SERVICE_CLERK),
                      Actor("official", "danang", Scope.province("48"), Role.POLICE)):
-        with transaction(site.app.state.session_factory) as session, pytest.raises(Forbidden):
-            service.enrol_from_id_card(session, site.app.state.biometrics, stranger,
+        with transaction(site.services.session_factory) as session, pytest.raises(Forbidden):
+            service.enrol_from_id_card(session, site.services[BIOMETRICS], stranger,
                                        an.personal_id_number, face_photo("obama/1.jpg"))
 
 
 def test_withdrawing_consent_deletes_the_template_and_its_gallery_entry(
         site: Site, an: Person) -> None:
     enrolment = enrolled(site, an.personal_id_number, "obama/1.jpg")
-    bio = site.app.state.biometrics
+    bio = site.services[BIOMETRICS]
     assert enrolment.template_id in bio.gallery.ids
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         service.withdraw_consent(session, bio, an.personal_id_number)
     assert enrolment.template_id not in bio.gallery.ids
     with pytest.raises(NotFound):
         verify(site, an, "obama/2.jpg")
-    with transaction(site.app.state.session_factory) as session, pytest.raises(Conflict):
+    with transaction(site.services.session_factory) as session, pytest.raises(Conflict):
         service.withdraw_consent(session, bio, an.personal_id_number)
     assert "biometrics.consent.withdraw" in actions_about(site, an)
 
@@ -163,9 +164,9 @@ def test_the_gallery_is_persisted_and_rebuilt_from_the_database(
         site: Site, an: Person, binh: Person) -> None:
     first = enrolled(site, an.personal_id_number, "obama/1.jpg")
     second = enrolled(site, binh.personal_id_number, "rose_leslie/1.jpg")
-    settings = site.app.state.settings
-    factory = site.app.state.session_factory
-    site.app.state.biometrics.gallery.save()
+    settings = site.services.settings
+    factory = site.services.session_factory
+    site.services[BIOMETRICS].gallery.save()
 
     restarted = biometrics_site(settings)
     assert restarted.gallery.ids == {first.template_id, second.template_id}
@@ -205,7 +206,7 @@ def test_without_a_card_face_the_selfie_is_enrolled_and_an_official_approves(
     register_an(site, an, face_photo("kit_harington/2.jpg"))
     verify_phone(site)
     assert run_matches(site) == {an.personal_id_number: service.MatchOutcome.NO_CARD_FACE}
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         template = service.enrolment_of(session, an.personal_id_number)
         assert template is not None
         assert template.source == "selfie"
@@ -213,5 +214,5 @@ def test_without_a_card_face_the_selfie_is_enrolled_and_an_official_approves(
 
 
 def run_matches(site: Site) -> dict[str, service.MatchOutcome]:
-    return service.run_registration_matches(site.app.state.session_factory,
-                                            site.app.state.biometrics, site.app.state.photo_vault)
+    return service.run_registration_matches(site.services.session_factory,
+                                            site.services[BIOMETRICS], site.services[PHOTO_VAULT])

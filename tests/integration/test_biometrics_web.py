@@ -20,8 +20,8 @@ from tests.support.web import Site
 
 
 def key_for(site: Site, role: Role, name: str = "card-system") -> dict[str, str]:
-    with transaction(site.app.state.session_factory) as session:
-        issued = apikeys.create_key(session, site.app.state.pepper, name, role)
+    with transaction(site.services.session_factory) as session:
+        issued = apikeys.create_key(session, site.services.pepper, name, role)
     return bearer(issued.token)
 
 
@@ -93,7 +93,7 @@ def test_the_citizen_sees_each_use_of_their_face_and_can_withdraw(site: Site, an
 
 
 def test_police_enrol_from_the_card_photo_and_decide_a_look_alike(site: Site, an: Person) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         binh = make_person(session, "Trần Thị Bình", date(1992, 3, 8), phone="0987654321")
     enrolled(site, an.personal_id_number, "obama/1.jpg")
     site.sign_in_as(Role.POLICE, Scope.province("01"))

@@ -16,6 +16,7 @@ from typer.testing import CliRunner, Result
 from civicstack.cli import app
 from civicstack.config import get_settings
 from civicstack.kit import apikeys
+from civicstack.kit.appservices import services_of
 from civicstack.kit.audit import AuditEntry
 from civicstack.kit.authz import Role
 from civicstack.kit.db import make_engine, make_session_factory, transaction
@@ -56,7 +57,7 @@ def api(data_dir: Path, database_url: str) -> Site:
 
 @pytest.fixture
 def two_people(api: Site) -> tuple[Person, Person]:
-    with transaction(api.app.state.session_factory) as session:
+    with transaction(services_of(api.app).session_factory) as session:
         return (make_person(session, "Nguyễn Văn An", date(1990, 5, 17), province_code="01"),
                 make_person(session, "Trần Thị Bích", date(1991, 6, 1), Sex.FEMALE,
                             province_code="79", legacy_province_code="79"))
@@ -119,7 +120,7 @@ def test_a_created_key_authenticates_against_the_api_within_its_role_and_scope(
     refused = api.client.post(f"{BASE}/events/deaths", headers=bearer(hanoi), json={
         "personal_id_number": an.personal_id_number, "occurred_on": "2024-01-01"})
     assert "registry:write:civil-status" in assert_problem(refused, 403)["detail"]
-    [entry] = audit_entries(api.app.state.session_factory, "apikey.create", "hanoi-clerk")
+    [entry] = audit_entries(services_of(api.app).session_factory, "apikey.create", "hanoi-clerk")
     assert entry.actor == "cli:operator"
     assert entry.detail == {"role": "agency_approver", "scope": "province 01"}
 
@@ -136,7 +137,7 @@ def test_apikey_list_shows_keys_but_never_their_secrets(api: Site) -> None:
     assert lines[0].startswith("auditor\tadmin\tnational\trevoked ")
     assert lines[1] == "hanoi-clerk\tagency_approver\tprovince 01\tactive"
     assert token.split("_", 2)[2] not in listed.output
-    with transaction(api.app.state.session_factory) as session:
+    with transaction(services_of(api.app).session_factory) as session:
         [digest] = [k.secret_digest for k in apikeys.list_keys(session) if k.name == "hanoi-clerk"]
     assert digest not in listed.output
 
@@ -153,7 +154,7 @@ def test_revoking_a_key_stops_it_at_the_next_request(
     response = api.client.get(f"{BASE}/persons/{an.personal_id_number}",
                               params={"purpose": PURPOSE}, headers=bearer(token))
     assert_problem(response, 401)
-    [entry] = audit_entries(api.app.state.session_factory, "apikey.revoke", "leaver")
+    [entry] = audit_entries(services_of(api.app).session_factory, "apikey.revoke", "leaver")
     assert entry.actor == "cli:operator"
 
 
@@ -197,7 +198,7 @@ def test_a_duplicate_key_name_is_refused_and_the_first_key_still_works(
     assert "already exists" in again.stderr
     assert "csk_" not in again.output
     assert get_person(api, first, two_people[0]) == 200
-    with transaction(api.app.state.session_factory) as session:
+    with transaction(services_of(api.app).session_factory) as session:
         [twin] = apikeys.list_keys(session)
     assert twin.role == Role.AGENCY_APPROVER
 

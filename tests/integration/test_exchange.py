@@ -25,6 +25,7 @@ from civicstack.kit.errors import Forbidden, Invalid
 from civicstack.registry import service as registry
 from civicstack.registry.models import Person, Sex
 from civicstack.wallet import service as wallet
+from civicstack.wallet.site import WALLET_SITE
 from tests.support import exchange
 from tests.support.api import assert_problem, audit_entries
 from tests.support.eid import PASSWORD, make_active_account
@@ -41,7 +42,7 @@ def tax_key(site: Site) -> ECKey:
     """The tax department's system, registered by its public key, with an agreement for two
     fields of verify_person."""
     key = exchange.join(site, "mof-tax", name="General Department of Taxation")
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         agree(session, ("full_name", "date_of_birth"))
     return key
 
@@ -65,7 +66,7 @@ def ask(site: Site, key: ECKey, person: Person, dataset: str = "verify_person",
 
 
 def messages(site: Site) -> list[ExchangeMessage]:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         return list(session.scalars(select(ExchangeMessage).order_by(ExchangeMessage.seq)))
 
 
@@ -81,7 +82,7 @@ def test_an_agreement_gives_exactly_its_fields_signed_and_logged(
     assert (message.outcome, message.member, message.subject_id) == \
         ("answered", "mof-tax", an.personal_id_number)
     assert message.response_digest == log.digest(response.text.encode())
-    with transaction(site.app.state.session_factory) as session:  # the citizen's trail
+    with transaction(site.services.session_factory) as session:  # the citizen's trail
         readers = session.scalars(select(AuditEntry.actor).where(
             AuditEntry.subject_id == an.personal_id_number,
             AuditEntry.action == "registry.person.read")).all()
@@ -105,7 +106,7 @@ def test_requests_outside_an_agreement_are_refused_with_the_reason_and_logged(
 
 def test_an_expired_agreement_is_refused(site: Site, an: Person) -> None:
     key = ECKey.generate_key("P-256", parameters={"kid": "tax-1"})
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         service.register_member(session, CLI_ACTOR, "mof-tax", "Taxation", "ministry",
                                 {"keys": [key.as_dict(private=False)]})
         agree(session, ("full_name",), ends=date.today() - timedelta(days=1))
@@ -135,7 +136,7 @@ def test_a_tampered_or_truncated_log_is_detected(
         site: Site, an: Person, tax_key: ECKey, data_dir: Path) -> None:
     for _ in range(3):
         ask(site, tax_key, an)
-    factory = site.app.state.session_factory
+    factory = site.services.session_factory
     with transaction(factory) as session:
         assert log.verify(session) == ChainReport(3, True)
     runner = CliRunner()
@@ -157,7 +158,7 @@ def test_a_tampered_or_truncated_log_is_detected(
 
 def test_agreements_name_real_fields_and_only_admins_make_them(
         site: Site, tax_key: ECKey) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         with pytest.raises(Invalid, match="choose fields"):
             agree(session, ("full_name", "blood_type"))
         with pytest.raises(Forbidden):
@@ -174,14 +175,14 @@ def test_agreements_name_real_fields_and_only_admins_make_them(
 
 def test_household_and_document_status_give_only_the_agreed_fields(
         site: Site, an: Person, tax_key: ECKey) -> None:
-    factory = site.app.state.session_factory
+    factory = site.services.session_factory
     with transaction(factory) as session:
         wife = make_person(session, "Trần Thị Bình", date(1992, 3, 1), Sex.FEMALE)
         registry.create_household(session, CLERK, "HH0100001", an.personal_id_number)
         registry.add_household_member(session, CLERK, "HH0100001", wife.personal_id_number,
                                       "spouse")
         wallet.seed_catalogue(session)
-        wallet.issue_credential(session, site.app.state.wallet, Actor("test", "csgt"),
+        wallet.issue_credential(session, site.services[WALLET_SITE], Actor("test", "csgt"),
                                 "driving_licence", an.personal_id_number, licence_claims(an))
         agree(session, ("household_code", "members"), dataset="household")
         agree(session, ("document_type", "status"), dataset="document_status")
@@ -221,13 +222,13 @@ def test_a_member_publishes_a_dataset_and_a_consumer_reads_exactly_its_agreed_fi
         f"{an.personal_id_number},0912345678,Nguyễn Văn An,Viettel,2026-11-01\n"
         f"{an.personal_id_number},0987654321,Nguyễn Văn An,VNPT,2026-10-01\n"))
     assert uploaded.json() == {"records": 2}
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         exchange.agree(session, "bca-police", SUBSCRIBERS, ("phone",), POLICE_PURPOSE)
     response = exchange.read(site, police, "bca-police", SUBSCRIBERS, an.personal_id_number,
                              POLICE_PURPOSE)
     assert exchange.opened(site, response.text)["data"] == {
         "records": [{"phone": "0912345678"}, {"phone": "0987654321"}]}
-    [read] = audit_entries(site.app.state.session_factory, "exchange.record.read",
+    [read] = audit_entries(site.services.session_factory, "exchange.record.read",
                            an.personal_id_number)
     assert (read.actor, read.purpose) == ("exchange:bca-police", POLICE_PURPOSE)
     nobody = exchange.read(site, police, "bca-police", SUBSCRIBERS, "001090000999",
@@ -247,7 +248,7 @@ def test_an_upload_with_an_unknown_column_is_refused_and_changes_nothing(
     stranger = exchange.call(site, other, "mof-tax", "PUT", f"datasets/{SUBSCRIBERS}/records",
                              json={"records": []})
     assert_problem(stranger, 404)  # a member uploads only its own datasets
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         exchange.agree(session, "mof-tax", SUBSCRIBERS, ("phone",), PURPOSE)
     kept = exchange.read(site, other, "mof-tax", SUBSCRIBERS, an.personal_id_number, PURPOSE)
     assert exchange.opened(site, kept.text)["data"] == {"records": [{"phone": "1"}]}
@@ -288,7 +289,7 @@ def test_a_refusal_to_share_needs_a_justification_recorded_and_shown_to_the_cons
     assert_problem(again, 409)
     seen = exchange.call(site, police, "bca-police", "GET", "agreement-requests").json()
     assert [(r["status"], r["justification"]) for r in seen] == [("refused", why)]
-    [entry] = audit_entries(site.app.state.session_factory, "exchange.agreement.refuse")
+    [entry] = audit_entries(site.services.session_factory, "exchange.agreement.refuse")
     assert (entry.actor, entry.detail["justification"]) == ("exchange:mic-telecom", why)
     still = exchange.read(site, police, "bca-police", SUBSCRIBERS, an.personal_id_number,
                           POLICE_PURPOSE)
@@ -324,7 +325,7 @@ def push(site: Site, key: ECKey, person: Person, document_type: str = "driving_l
 
 def test_a_procedure_system_pushes_a_result_into_the_wallet_through_the_exchange(
         site: Site, an: Person) -> None:
-    factory = site.app.state.session_factory
+    factory = site.services.session_factory
     licences = exchange.join(site, "bca-licences", "system")
     with transaction(factory) as session:
         wallet.seed_catalogue(session)
@@ -334,7 +335,7 @@ def test_a_procedure_system_pushes_a_result_into_the_wallet_through_the_exchange
     assert response.status_code == 200, response.text
     receipt = exchange.opened(site, response.text)
     with transaction(factory) as session:
-        [card] = wallet.cards(session, site.app.state.wallet, an.personal_id_number)
+        [card] = wallet.cards(session, site.services[WALLET_SITE], an.personal_id_number)
     assert receipt["data"] == {"credential": card.credential.public_id,
                                "document_type": "driving_licence"}
     assert card.claims["licence_number"] == "790123456789"
@@ -343,7 +344,7 @@ def test_a_procedure_system_pushes_a_result_into_the_wallet_through_the_exchange
     wrong = push(site, licences, an, full_name="Nguyễn Văn Ân")
     assert "must match the population register" in str(assert_problem(wrong, 422))
     with transaction(factory) as session:  # the refused document left nothing behind
-        assert len(wallet.cards(session, site.app.state.wallet, an.personal_id_number)) == 1
+        assert len(wallet.cards(session, site.services[WALLET_SITE], an.personal_id_number)) == 1
     assert [(m.dataset, m.outcome) for m in messages(site)] == [
         ("wallet_push", "answered"), ("wallet_push", "refused"), ("wallet_push", "refused")]
 
@@ -352,9 +353,9 @@ def test_a_procedure_system_pushes_a_result_into_the_wallet_through_the_exchange
 
 def test_the_citizen_sees_each_read_on_their_account_page(
         site: Site, an: Person, tax_key: ECKey, tmp_path: Path) -> None:
-    make_active_account(site.app.state.session_factory, site.app.state.pepper, an,
+    make_active_account(site.services.session_factory, site.services.pepper, an,
                         tmp_path / "mailbox")
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         agree(session, ("permanent_ward_code",), dataset="residence")
     ask(site, tax_key, an)
     ask(site, tax_key, an, dataset="residence")

@@ -45,12 +45,12 @@ def test_an_admin_adds_and_suspends_members_and_bad_keys_are_shown_next_to_the_f
     assert 'data-member="mof-tax"' in listed
     assert 'data-member="c06-population"' in listed  # seeded by the migration
     assert post(site, f"{MEMBERS}/mof-tax/suspend", MEMBERS)[0] == 303
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         exchange.agree(session, "mof-tax", "verify_person", ("full_name",), "tax check")
     refused = exchange.read(site, key, "mof-tax", "verify_person", an.personal_id_number,
                             "tax check")
     assert "suspended" in str(assert_problem(refused, 401))
-    [entry] = audit_entries(site.app.state.session_factory, "exchange.member.suspend")
+    [entry] = audit_entries(site.services.session_factory, "exchange.member.suspend")
     assert entry.subject_id == "mof-tax"
 
 
@@ -86,7 +86,7 @@ def test_an_admin_grants_or_refuses_requests_for_a_provider_and_a_refusal_needs_
 
 def test_an_admin_runs_a_quality_check_and_downloads_the_mismatches(
         site: Site, an: Person) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         datasets.publish(session, CLI_ACTOR, datasets.NewDataset(
             "c06-population", "vehicle_owners", "Vehicle owners", ("plate", "full_name"),
             ("plate",)))

@@ -41,7 +41,7 @@ def publish(site: Site, key: ECKey, provider: str, code: str, rows: list[str]) -
 
 def test_the_quality_check_reports_each_mismatch_with_its_reason_for_the_provider(
         site: Site, an: Person, data_dir: Path) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         late = make_person(session, "Lê Văn Cũ", date(1950, 1, 1), Sex.MALE)
         registry.record_death(session, CLERK, late.personal_id_number, date(2024, 1, 1))
     telecom = exchange.join(site, "mic-telecom")
@@ -87,7 +87,7 @@ def test_the_ranking_follows_from_real_requests_decisions_and_quality(
     publish(site, telecom, "mic-telecom", SUBSCRIBERS,
             [f"{an.personal_id_number},0912345678,Nguyễn Văn An,{RECENT}"])
     publish(site, hanoi, "ha-noi", "hanoi_tenants", ["12345,0913000000,Người Thuê,2019-01-01"])
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         exchange.agree(session, "bca-police", SUBSCRIBERS, ("phone",), PURPOSE)
         exchange.agree(session, "bca-police", "hanoi_tenants", ("phone",), PURPOSE)
     for _ in range(3):
@@ -107,7 +107,7 @@ def test_the_ranking_follows_from_real_requests_decisions_and_quality(
                   json={"grant": False, "justification": "tenants' data is not shared yet"})
     assert CliRunner().invoke(cli, ["exchange", "quality-check"]).exit_code == 0
 
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         first, second = ranking.ranking(session)
     assert (first.code, first.rank, second.code, second.rank) == \
         ("mic-telecom", 1, "ha-noi", 2)

@@ -35,7 +35,7 @@ HANOI = Scope.province("01")
 
 def totp_key(site: Site) -> str:
     """The key the app seals authenticator secrets with."""
-    return str(site.app.state.totp_key)
+    return str(site.services.totp_key)
 
 
 def activate_as_police(site: Site, an: Person, role: Role = Role.POLICE,
@@ -60,7 +60,7 @@ def enrol_in_browser(site: Site, code_of: str | None = None) -> tuple[int, str]:
 
 
 def the_only_session(site: Site, an: Person) -> service.SignedIn:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         [token] = live_session_ids(session, an.personal_id_number)
         found = service.signed_in(session, token)
         assert found is not None
@@ -69,7 +69,7 @@ def the_only_session(site: Site, an: Person) -> service.SignedIn:
 
 def level_two_account(site: Site, an: Person) -> str:
     approved(site, an)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         return make_level_two(session, totp_key(site), an.personal_id_number)
 
 
@@ -102,7 +102,7 @@ def test_police_activate_level_two_and_the_citizen_enrols_an_authenticator(
 
     signed = the_only_session(site, an)
     assert (signed.account.level, signed.level, signed.amr) == (2, 2, ("pwd", "otp"))
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         stored = account_of(session, an.personal_id_number)
         assert stored.totp_secret is not None
         assert secret not in stored.totp_secret  # sealed, not stored in the clear
@@ -119,7 +119,7 @@ def test_the_approve_scope_alone_cannot_activate_level_two(site: Site, an: Perso
     assert "Activate level 2" not in site.client.get("/console/accounts?lang=en").text
     site.client.cookies.clear()
     assert activate_as_police(site, an, Role.SERVICE_CLERK, username="clerk-2") == 403
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         assert account_of(session, an.personal_id_number).level2_authorised_at is None
 
 
@@ -135,11 +135,11 @@ def test_police_of_another_province_cannot_activate_level_two(site: Site, an: Pe
 
 
 def test_only_an_active_account_can_be_activated(site: Site, an: Person) -> None:
-    with transaction(site.app.state.session_factory) as session, \
+    with transaction(site.services.session_factory) as session, \
             pytest.raises(NotFound, match="no eID account"):
         service.authorise_level_two(session, POLICE_HANOI, an.personal_id_number, "checked")
     approved(site, an)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         service.lock(session, POLICE_HANOI, an.personal_id_number, "stolen card")
     assert activate_as_police(site, an) == 409
 
@@ -175,7 +175,7 @@ def test_enrolment_refuses_a_wrong_code_and_stays_at_level_one(site: Site, an: P
 def test_an_activation_expires_after_a_week(site: Site, an: Person) -> None:
     approved(site, an)
     activate_as_police(site, an)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         account = account_of(session, an.personal_id_number)
         assert account.level2_authorised_at is not None
         account.level2_authorised_at -= service.ENROLMENT_WINDOW + timedelta(minutes=1)
@@ -198,7 +198,7 @@ def test_a_new_activation_replaces_a_lost_authenticator(site: Site, an: Person) 
     assert step_up(site, code_for(old_secret, 1))[0] == 303
     assert the_only_session(site, an).level == 2
 
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         service.authorise_level_two(session, POLICE_HANOI, an.personal_id_number, "lost phone")
         account = account_of(session, an.personal_id_number)
         assert (account.level, account.totp_secret) == (1, None)
@@ -228,7 +228,7 @@ def test_step_up_raises_the_session_to_level_two(site: Site, an: Person) -> None
 
 def test_a_replayed_code_is_refused(site: Site, an: Person) -> None:
     secret = level_two_account(site, an)
-    factory = site.app.state.session_factory
+    factory = site.services.session_factory
     citizen_sign_in(site, an)
     with transaction(factory) as session:
         # the step enrolment spent, read back: "now" may already be the next step
@@ -251,7 +251,7 @@ def test_wrong_step_up_codes_count_toward_the_lock(site: Site, an: Person) -> No
     locked, page = step_up(site, code_for(secret, 1))  # even the right code waits now
     assert locked == 429
     assert 'id="code-error"' in page
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         account = account_of(session, an.personal_id_number)
         assert account.failed_logins == service.FREE_LOGIN_FAILURES
         assert account.locked_until is not None
@@ -271,7 +271,7 @@ def test_step_up_on_a_level_one_account_is_refused_with_the_way_to_level_two(
     refused = site.client.post("/account/step-up", data={
         "code": "123456", "next": "/account", "csrf_token": site.csrf("/account")})
     assert refused.status_code == 403
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         [token] = live_session_ids(session, an.personal_id_number)
         with pytest.raises(Conflict, match="level 1"):
             service.step_up(session, totp_key(site), token, "123456")
@@ -282,7 +282,7 @@ def test_step_up_needs_a_signed_in_session(site: Site, an: Person) -> None:
     assert response.status_code == 303
     assert response.headers["location"] == \
         "/account/login?next=%2Faccount%2Fstep-up%3Fnext%3D%252Faccount%252Fx"
-    with transaction(site.app.state.session_factory) as session, \
+    with transaction(site.services.session_factory) as session, \
             pytest.raises(Unauthorized, match="not signed in"):
         service.step_up(session, totp_key(site), "no-such-session", "123456")
 
@@ -324,7 +324,7 @@ def test_step_up_never_redirects_off_site(site: Site, an: Person) -> None:
 def test_service_refusals_are_typed(site: Site, an: Person) -> None:
     """Enrolment refusals are 4xx domain errors the pages and the provider can show."""
     approved(site, an)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         account = account_of(session, an.personal_id_number)
         with pytest.raises(Forbidden):
             service.totp_enrolment(session, totp_key(site), account)

@@ -21,7 +21,7 @@ from tests.support.web import Site
 
 
 def origin(site: Site) -> str:
-    return str(site.app.state.settings.issuer)
+    return str(site.services.settings.issuer)
 
 
 def call(site: Site, path: str, body: dict[str, Any] | None = None,
@@ -47,7 +47,7 @@ def step_up(site: Site, device: Authenticator) -> httpx.Response:
 def activated(site: Site, an: Person) -> None:
     """Approved at level 1, level 2 activated by the police, the citizen signed in."""
     approved(site, an)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         service.authorise_level_two(session, POLICE_HANOI, an.personal_id_number,
                                     "citizen present with chip-based ID card")
     assert citizen_sign_in(site, an) == 303
@@ -55,7 +55,7 @@ def activated(site: Site, an: Person) -> None:
 
 def session_proof(site: Site, an: Person) -> tuple[int, int, tuple[str, ...]]:
     """(account level, level of the newest session, its amr)."""
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         account = account_of(session, an.personal_id_number)
         newest = max(service.live_sessions(session, account), key=lambda s: s.created_at)
         found = service.signed_in(session, newest.id)
@@ -84,7 +84,7 @@ def test_a_passkey_completes_level_two_and_then_steps_up_a_new_sign_in(
     assert stepped.json() == {"redirect": "/oidc/authorize?x=1"}
     assert session_proof(site, an) == (2, 2, ("pwd", "hwk"))
     assert [e.detail["method"] for e in audit_entries(
-        site.app.state.session_factory, "identity.step_up")] == ["passkey"]
+        site.services.session_factory, "identity.step_up")] == ["passkey"]
     assert "my phone" in site.client.get("/account/passkeys").text
 
 
@@ -136,20 +136,20 @@ def test_step_up_refuses_replays_clones_and_other_accounts_passkeys(
     assert cloned.status_code == 422
     stranger = step_up(site, Authenticator(origin(site)))
     assert stranger.status_code == 422
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         assert account_of(session, an.personal_id_number).failed_logins == 2
     assert all(e.detail["outcome"] == "wrong" for e in audit_entries(
-        site.app.state.session_factory, "identity.step_up")[1:])
+        site.services.session_factory, "identity.step_up")[1:])
 
 
 def test_passkeys_are_added_later_and_removed_only_from_a_level_two_session(
         site: Site, an: Person) -> None:
     approved(site, an)
-    with transaction(site.app.state.session_factory) as session:
-        make_level_two(session, str(site.app.state.totp_key), an.personal_id_number)
+    with transaction(site.services.session_factory) as session:
+        make_level_two(session, str(site.services.totp_key), an.personal_id_number)
     assert citizen_sign_in(site, an) == 303
     assert call(site, "/account/passkeys/options").status_code == 403  # step up first
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         [browser] = service.live_sessions(session, account_of(session, an.personal_id_number))
         browser.level = 2
     assert add_passkey(site, Authenticator(origin(site))).status_code == 201
@@ -172,5 +172,5 @@ def test_the_only_second_factor_cannot_be_removed(site: Site, an: Person) -> Non
 
 
 def _passkeys(site: Site, an: Person) -> list[Any]:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         return service.my_passkeys(session, account_of(session, an.personal_id_number))

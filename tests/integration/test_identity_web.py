@@ -28,7 +28,7 @@ def register_an(site: Site, an: Person, photo: bytes = PHOTO, **changes: str) ->
 
 
 def sms_code(site: Site) -> str:
-    mailbox = site.app.state.sms_channel.read("0912345678")
+    mailbox = site.services.channels["sms"].read("0912345678")
     return str(re.findall(r"\b(\d{6})\b", mailbox)[-1])
 
 
@@ -88,7 +88,7 @@ def test_details_that_do_not_match_the_register_are_refused_next_to_the_field(
     page = register_an(site, an, date_of_birth="1990-05-18")
     assert 'id="personal_id_number-error"' in page
     assert "không khớp" in page  # the service's reason, shown in the page's language
-    assert site.app.state.sms_channel.read("0912345678") == ""
+    assert site.services.channels["sms"].read("0912345678") == ""
 
 
 def test_a_file_that_is_not_a_face_photo_is_refused_next_to_its_field(
@@ -97,7 +97,7 @@ def test_a_file_that_is_not_a_face_photo_is_refused_next_to_its_field(
     assert 'id="face_photo-error"' in page
     assert "JPEG hoặc PNG" in page
     assert 'enctype="multipart/form-data"' in page
-    assert site.app.state.sms_channel.read("0912345678") == ""
+    assert site.services.channels["sms"].read("0912345678") == ""
     assert register_an(site, an) == "/account/verify-phone"  # nothing half-written blocks it
 
 
@@ -149,7 +149,7 @@ def test_the_approving_official_sees_the_face_photo_and_each_look_is_audited(
     assert (shown.status_code, shown.content) == (200, PHOTO)
     assert shown.headers["content-type"] == "image/png"
     assert shown.headers["cache-control"] == "no-store"
-    [look] = audit_entries(site.app.state.session_factory, "identity.face_photo.read")
+    [look] = audit_entries(site.services.session_factory, "identity.face_photo.read")
     assert look.subject_id == an.personal_id_number
     assert "face photo" in look.purpose
 
@@ -166,7 +166,7 @@ def test_the_face_photo_is_refused_without_the_permission_or_outside_the_scope(
     refused = site.client.get(f"/console/accounts/{an.personal_id_number}/photo")
     assert refused.status_code == 403
     assert refused.headers["content-type"] == "application/problem+json"
-    assert audit_entries(site.app.state.session_factory, "identity.face_photo.read") == []
+    assert audit_entries(site.services.session_factory, "identity.face_photo.read") == []
 
 
 def test_a_new_code_can_be_sent_three_times_an_hour(site: Site, an: Person) -> None:
@@ -174,7 +174,7 @@ def test_a_new_code_can_be_sent_three_times_an_hour(site: Site, an: Person) -> N
     statuses = [site.client.post("/account/verify-phone/resend", data={
         "csrf_token": site.csrf("/account/verify-phone")}).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]  # the registration code counts as the first
-    assert site.app.state.sms_channel.read("0912345678").count("===") == 3
+    assert site.services.channels["sms"].read("0912345678").count("===") == 3
     assert verify_phone(site) == 200
 
 
@@ -203,7 +203,7 @@ def test_a_reset_request_answers_the_same_for_strangers(site: Site) -> None:
         "personal_id_number": "001090999999", "phone": "0912345678",
         "csrf_token": site.csrf("/account/password-reset")})
     assert response.headers["location"] == "/account/password-reset/confirm"
-    assert site.app.state.sms_channel.read("0912345678") == ""
+    assert site.services.channels["sms"].read("0912345678") == ""
 
 
 

@@ -22,7 +22,7 @@ from civicstack.learning.models import Course, Enrolment
 from civicstack.registry import service as registry
 from civicstack.registry.models import Person
 from civicstack.wallet import service as wallet
-from civicstack.wallet.site import WalletSite
+from civicstack.wallet.site import WALLET_SITE, WalletSite
 from tests.support.learning import (
     HALF_RIGHT,
     HANOI,
@@ -45,7 +45,7 @@ from tests.support.web import Site
 @pytest.fixture
 def session(site: Site) -> Iterator[Session]:
     """One transaction for the whole test (rolled back at the end), wallet catalogue loaded."""
-    factory = site.app.state.session_factory
+    factory = site.services.session_factory
     opened = factory()
     opened.begin()
     wallet.seed_catalogue(opened)
@@ -56,7 +56,7 @@ def session(site: Site) -> Iterator[Session]:
 
 @pytest.fixture
 def wallet_site(site: Site) -> WalletSite:
-    found: WalletSite = site.app.state.wallet
+    found: WalletSite = site.services[WALLET_SITE]
     return found
 
 
@@ -457,7 +457,7 @@ def test_a_cohort_where_everyone_completed_meets_the_target(session: Session,
 
 
 def test_every_change_is_audited_in_the_same_transaction(site: Site) -> None:
-    factory = site.app.state.session_factory
+    factory = site.services.session_factory
     with transaction(factory) as opened:
         write_course(opened, MINISTRY, ministry_draft())
     with transaction(factory) as opened:

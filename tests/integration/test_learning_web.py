@@ -54,13 +54,13 @@ def post(site: Site, path: str, data: dict[str, str], page: str,
 def student(site: Site, tmp_path: Path) -> Person:
     """Lê Minh Khang, 16, of Hà Nội, enrolled with his class in the ministry's traffic-safety
     course and signed in to the portal with his eID."""
-    factory = site.app.state.session_factory
+    factory = site.services.session_factory
     with transaction(factory) as session:
         seed_catalogue(session)
         course = write_course(session, MINISTRY, ministry_draft())
         person = make_person(session, "Lê Minh Khang", date(2010, 4, 2))
         enrolled_class(session, course, [person])
-    make_active_account(factory, site.app.state.pepper, person, tmp_path / "mailbox")
+    make_active_account(factory, site.services.pepper, person, tmp_path / "mailbox")
     assert citizen_sign_in(site, person) == 303
     return person
 
@@ -150,7 +150,7 @@ def test_a_console_form_without_its_csrf_token_is_refused(site: Site) -> None:
 
 def test_a_roster_upload_reports_each_bad_row_and_the_cohort_is_enrolled_once(
         site: Site) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         write_course(session, MINISTRY, ministry_draft())
         good = pupils(session, 2)
     site.sign_in_as(*PROGRAMME_HANOI)
@@ -192,7 +192,7 @@ def test_a_cohort_of_another_province_is_refused(site: Site) -> None:
 
 
 def test_the_dashboard_draws_each_rate_against_the_100_percent_target(site: Site) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         course = write_course(session, MINISTRY, ministry_draft())
         enrolled_class(session, course, pupils(session, 2))
     site.sign_in_as(*PROGRAMME_HANOI)
@@ -269,7 +269,7 @@ def test_the_quiz_before_the_lessons_is_refused(site: Site, student: Person) -> 
 
 def test_a_course_the_citizen_is_not_enrolled_in_is_not_found(site: Site,
                                                              student: Person) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         write_course(session, MINISTRY, ministry_draft("ATKGM-2026"))
     assert site.client.get("/learning/courses/ATKGM-2026").status_code == 404
     assert site.client.get("/learning/courses/ATKGM-2026/lessons/1").status_code == 404
@@ -283,7 +283,7 @@ def test_learning_pages_ask_for_sign_in_first(site: Site) -> None:
 
 def test_a_lesson_file_is_downloaded_by_enrolled_learners_only(site: Site,
                                                               tmp_path: Path) -> None:
-    factory = site.app.state.session_factory
+    factory = site.services.session_factory
     with transaction(factory) as session:
         draft = service.create_course(session, MINISTRY, ministry_draft("TL-2026"))
         service.add_lesson(session, MINISTRY, draft.code, service.LessonDraft(
@@ -293,7 +293,7 @@ def test_a_lesson_file_is_downloaded_by_enrolled_learners_only(site: Site,
         published: Course = service.publish(session, MINISTRY, draft.code)
         reader = make_person(session, "Phạm Thu Hà", date(2009, 1, 5))
         enrolled_class(session, published, [reader])
-    make_active_account(factory, site.app.state.pepper, reader, tmp_path / "mailbox")
+    make_active_account(factory, site.services.pepper, reader, tmp_path / "mailbox")
     assert citizen_sign_in(site, reader) == 303
     response = site.client.get("/learning/courses/TL-2026/lessons/1/file")
     assert response.status_code == 200

@@ -38,14 +38,14 @@ def signed_in(site: Site, username: str) -> None:
 
 def seeded_task(site: Site, overdue: bool = False) -> int:
     """NQ57 with one Hà Nội task for reporter.hn, accepted by `acceptor`."""
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         seed_programme(session)
         deadline = calendar.today() - timedelta(days=10 if overdue else -30)
         return make_task(session, deadline=deadline).id
 
 
 def task_row(site: Site, task_id: int) -> Task:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         found = repository.task(session, task_id)
         assert found is not None
         session.expunge(found)
@@ -108,7 +108,7 @@ def test_an_official_outside_the_task_can_neither_read_nor_update_it(site: Site)
 def test_the_accepting_authority_returns_a_deliverable_only_with_a_reason(site: Site) -> None:
     signed_in(site, "acceptor")
     task_id = seeded_task(site)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         service.transition(session, as_official(session, "reporter.hn"), task_id, "submit")
     page = f"/console/monitoring/tasks/{task_id}"
     refused = site.client.post(f"{page}/actions/return", data={
@@ -165,7 +165,7 @@ def test_the_remind_button_queues_one_email_per_task_a_day(site: Site) -> None:
         response = site.client.post("/console/monitoring/remind", follow_redirects=False,
                                     data={"csrf_token": site.csrf("/console/monitoring")})
         assert response.headers["location"] == f"/console/monitoring?reminded={expected}"
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         sent = session.execute(select(OutboxMessage)).scalars().all()
         assert [m.recipient for m in sent] == ["reporter.hn@example.gov.vn"]
 
@@ -190,7 +190,7 @@ def test_an_import_with_a_bad_row_imports_nothing_and_names_row_column_and_reaso
     rows = re.findall(r"<tr><td>(\d+)</td><td>(\w+)</td>", refused.text)
     assert rows == [("3", "responsible_official"), ("3", "deadline"),
                     ("3", "accepting_authority")]
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         assert repository.task_codes(session, service.programme(session, "NQ57").id) == {"T1"}
     accepted = upload(site, "NQ57", "tasks.csv", f"{header}\n{good}\n".encode())
     assert accepted.status_code == 200
@@ -208,7 +208,7 @@ def test_a_file_that_is_not_a_task_sheet_is_refused_next_to_the_file_field(site:
 
 def test_an_xlsx_export_imports_again_unchanged(site: Site) -> None:
     seeded_task(site)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         make_task(session, "T2", accepting_official="", accepting_agency="BKHCN")
         service.add_programme(session, MANAGER, "NQ57-BIS", "Bản sao", "57-NQ/TW",
                               service.programme(session, "NQ57").issued_on)

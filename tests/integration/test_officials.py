@@ -106,7 +106,7 @@ def test_management_is_audited_with_who_did_it(session_factory: sessionmaker[Ses
 def test_a_disabled_official_cannot_sign_in_and_their_session_ends(site: Site) -> None:
     official = site.sign_in_as(Role.POLICE)
     assert site.client.get("/console/registry", follow_redirects=False).status_code == 200
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         officials.disable(session, ADMIN, official.username)
     assert site.client.get("/console/registry", follow_redirects=False).status_code == 303
     assert site.enter_password(official.username) == 401
@@ -123,7 +123,7 @@ def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(site: Site) ->
             "username": username, "password": password, "csrf_token": site.csrf()})
         assert response.status_code == 401
         assert "Wrong username or password." in response.text
-    assert actions(site.app.state.session_factory, "nobody") == [
+    assert actions(site.services.session_factory, "nobody") == [
         "identity.official.login.wrong_credentials"]
 
 
@@ -139,7 +139,7 @@ def test_a_wrong_code_is_refused(site: Site) -> None:
     assert site.enter_code(wrong_code(official.secret)) == 401
     assert site.client.get("/console/registry", follow_redirects=False).status_code == 303
     assert site.official_row(official.username).failed_logins == 1
-    assert "identity.official.login.code_wrong" in actions(site.app.state.session_factory,
+    assert "identity.official.login.code_wrong" in actions(site.services.session_factory,
                                                            official.username)
 
 
@@ -221,7 +221,7 @@ def test_only_admins_open_the_officials_page(site: Site, role: Role) -> None:
         "username": "sneaky", "full_name": "Kẻ Lạ", "role": "admin", "scope_level": "national",
         "csrf_token": site.csrf("/console/registry")})
     assert created.status_code == 403
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         assert "sneaky" not in [o.username for o in officials.officials_in_scope(session, ADMIN)]
 
 
@@ -270,7 +270,7 @@ def test_an_admin_creates_an_official_who_enrols_an_authenticator_at_first_sign_
                                                      f"official:{row.created_by.split(':')[1]}")
     assert row.totp_secret is not None
     assert secret not in row.totp_secret  # sealed
-    assert actions(site.app.state.session_factory, "ward.clerk") == [
+    assert actions(site.services.session_factory, "ward.clerk") == [
         "identity.official.create", "identity.official.login.needs_enrolment",
         "identity.official.enrolment_start", "identity.official.enrol",
         "identity.official.login.signed_in"]
@@ -292,7 +292,7 @@ def test_an_unknown_scope_is_shown_next_to_its_field(
 def test_resetting_the_second_factor_ends_sessions_and_forces_a_new_enrolment(
         site: Site) -> None:
     official = site.sign_in_as(Role.POLICE)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         officials.reset_second_factor(session, ADMIN, official.username)
     assert site.client.get("/console/registry", follow_redirects=False).status_code == 303
     assert site.enter_password(official.username) == 303
@@ -329,7 +329,7 @@ def test_the_console_audit_records_the_official(site: Site, an: Person) -> None:
     official = site.sign_in_as(Role.POLICE, HANOI)
     site.client.get(f"/console/registry/persons/{an.personal_id_number}",
                     params={"purpose": "checking a residence dossier"})
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         reads = session.execute(select(AuditEntry.actor).where(
             AuditEntry.action == "registry.person.history")).scalars().all()
     assert reads == [f"official:{official.username}"]

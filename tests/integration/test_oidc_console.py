@@ -37,7 +37,7 @@ def test_an_admin_registers_a_relying_party_that_can_then_authenticate(site: Sit
     assert introspected.status_code == 200
     assert introspected.json() == {"active": False}
     assert secret not in site.client.get(PAGE).text  # shown once only
-    [entry] = audit_entries(site.app.state.session_factory, "oidc.client.register")
+    [entry] = audit_entries(site.services.session_factory, "oidc.client.register")
     assert entry.subject_id == client_id
 
     disabled = site.client.post(f"{PAGE}/{client_id}/disable",
@@ -60,7 +60,7 @@ def test_bad_input_is_shown_next_to_its_field_and_nothing_is_stored(site: Site) 
     page = register(site, auth_method="private_key_jwt", jwks="{not json")
     assert page.startswith("422")
     assert "JSON Web Key Set" in page
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         assert clients.list_clients(session, ADMIN) == []
 
 

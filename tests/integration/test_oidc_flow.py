@@ -23,6 +23,7 @@ from sqlalchemy import update
 
 from civicstack.identity import service as identity
 from civicstack.identity.models import CitizenSession
+from civicstack.kit.appservices import services_of
 from civicstack.kit.db import transaction
 from civicstack.kit.keys import rotate
 from civicstack.oidc.models import IssuedToken
@@ -446,7 +447,7 @@ def test_an_acr_the_client_may_not_ask_for_is_refused(provider: LiveProvider,
 def test_a_level_two_request_steps_up_with_an_authenticator_code(
         provider: LiveProvider, an: Person) -> None:
     with transaction(provider.factory) as session:
-        secret = make_level_two(session, provider.app.state.totp_key, an.personal_id_number)
+        secret = make_level_two(session, services_of(provider.app).totp_key, an.personal_id_number)
     registered = provider.register_client(acr_values=("urn:civicstack:loa:1",
                                                       "urn:civicstack:loa:2"))
     rp = relying_party(provider, registered)

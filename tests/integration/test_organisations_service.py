@@ -37,7 +37,7 @@ BRANCH = f"{DEMO_TAX_CODE}-001"
 
 @pytest.fixture
 def factory(site: Site) -> sessionmaker[Session]:
-    found: sessionmaker[Session] = site.app.state.session_factory
+    found: sessionmaker[Session] = site.services.session_factory
     return found
 
 
@@ -52,13 +52,13 @@ def binh(factory: sessionmaker[Session]) -> Person:
 @pytest.fixture
 def an_at_level_two(site: Site, an: Person, tmp_path: Path) -> str:
     """An's browser session, stepped up to level 2."""
-    return level_two_token(site.app.state.session_factory, site.app.state.pepper,
-                           str(site.app.state.totp_key), an, tmp_path / "mailbox-an")
+    return level_two_token(site.services.session_factory, site.services.pepper,
+                           str(site.services.totp_key), an, tmp_path / "mailbox-an")
 
 
 def binh_at_level_two(site: Site, binh: Person, tmp_path: Path) -> str:
-    return level_two_token(site.app.state.session_factory, site.app.state.pepper,
-                           str(site.app.state.totp_key), binh, tmp_path / "mailbox-binh")
+    return level_two_token(site.services.session_factory, site.services.pepper,
+                           str(site.services.totp_key), binh, tmp_path / "mailbox-binh")
 
 
 def organisation(factory: sessionmaker[Session], tax_code: str = DEMO_TAX_CODE) -> Organisation:
@@ -111,7 +111,7 @@ def test_a_level_two_representative_registers_and_an_official_approves(
 
 def test_a_level_one_citizen_cannot_register(site: Site, factory: sessionmaker[Session],
                                             binh: Person, tmp_path: Path) -> None:
-    make_active_account(factory, site.app.state.pepper, binh, tmp_path / "mailbox")
+    make_active_account(factory, site.services.pepper, binh, tmp_path / "mailbox")
     with transaction(factory) as session:
         token = identity.start_session(session, account_of(session, binh.personal_id_number),
                                        "pytest", "127.0.0.1")
@@ -186,7 +186,7 @@ def test_the_representative_authorises_and_withdraws_a_member(
         factory: sessionmaker[Session], site: Site, an: Person, binh: Person,
         an_at_level_two: str, tmp_path: Path) -> None:
     registered(factory, an_at_level_two)
-    make_active_account(factory, site.app.state.pepper, binh, tmp_path / "mailbox")
+    make_active_account(factory, site.services.pepper, binh, tmp_path / "mailbox")
     with transaction(factory) as session:
         member = service.add_member(session, signed(session, an_at_level_two), DEMO_TAX_CODE,
                                     f" {binh.personal_id_number} ")
@@ -226,7 +226,7 @@ def test_a_member_needs_an_active_eid_account_and_is_added_once(
         add("12345")
     with pytest.raises(Conflict, match="already acts"):
         add(an.personal_id_number)  # the representative themself
-    make_active_account(factory, site.app.state.pepper, binh, tmp_path / "mailbox")
+    make_active_account(factory, site.services.pepper, binh, tmp_path / "mailbox")
     add(binh.personal_id_number)
     with pytest.raises(Conflict, match="already acts"):
         add(binh.personal_id_number)
@@ -340,7 +340,7 @@ def test_an_official_changes_the_representative_and_the_previous_one_loses_every
         factory: sessionmaker[Session], site: Site, an: Person, binh: Person,
         an_at_level_two: str, tmp_path: Path) -> None:
     registered(factory, an_at_level_two)
-    make_active_account(factory, site.app.state.pepper, binh, tmp_path / "mailbox-1")
+    make_active_account(factory, site.services.pepper, binh, tmp_path / "mailbox-1")
     with transaction(factory) as session, pytest.raises(Invalid, match="level-2"):
         service.change_representative(session, OFFICER_HANOI, DEMO_TAX_CODE,
                                       binh.personal_id_number, "new director appointed")
@@ -348,7 +348,7 @@ def test_an_official_changes_the_representative_and_the_previous_one_loses_every
         service.add_member(session, signed(session, an_at_level_two), DEMO_TAX_CODE,
                            binh.personal_id_number)
     with transaction(factory) as session:
-        make_level_two(session, str(site.app.state.totp_key), binh.personal_id_number)
+        make_level_two(session, str(site.services.totp_key), binh.personal_id_number)
     with transaction(factory) as session, pytest.raises(Forbidden, match="outside your scope"):
         service.change_representative(session, OFFICER_HCMC, DEMO_TAX_CODE,
                                       binh.personal_id_number, "new director appointed")

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 from civicstack.kit.audit import AuditEntry
 from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
-from civicstack.kit.models import metadata
+from civicstack.migrations.models import metadata
 from civicstack.organisations import service
 from civicstack.organisations.models import Organisation
 from civicstack.registry.models import Person, Sex
@@ -43,7 +43,7 @@ def representative_signed_in(site: Site, an: Person) -> None:
 
 
 def register_form(site: Site, **changes: str) -> dict[str, str]:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         ward = ward_in(session, "01")
     return {"tax_code": DEMO_TAX_CODE, "name": "Công ty TNHH Phần mềm Sông Hồng",
             "english_name": "Song Hong Software Co., Ltd", "short_name": "SONGHONG SOFT",
@@ -87,7 +87,7 @@ def decide(browser: TestClient, action: str, reason: str = "matches the business
 
 
 def status_of(site: Site) -> str:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         return session.execute(select(Organisation.status).where(
             Organisation.tax_code == DEMO_TAX_CODE)).scalar_one()
 
@@ -95,11 +95,11 @@ def status_of(site: Site) -> str:
 @pytest.fixture
 def binh(site: Site, tmp_path: Path) -> Person:
     """Trần Thị Bình, with an active level-1 eID account."""
-    factory = site.app.state.session_factory
+    factory = site.services.session_factory
     with transaction(factory) as session:
         person = make_person(session, "Trần Thị Bình", date(1992, 3, 8), Sex.FEMALE,
                              phone="0987654321")
-    make_active_account(factory, site.app.state.pepper, person, tmp_path / "mailbox-binh")
+    make_active_account(factory, site.services.pepper, person, tmp_path / "mailbox-binh")
     return person
 
 
@@ -148,7 +148,7 @@ def test_a_level_one_citizen_is_told_how_to_reach_level_two(site: Site, an: Pers
     assert form.status_code == 403
     assert "police office" in form.text
     assert post_registration(site)[0] == 403
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         assert session.execute(select(Organisation)).first() is None
 
 
@@ -258,7 +258,7 @@ def test_agencies_read_an_organisation_and_the_representatives_name_is_audited(
         site: Site, an: Person) -> None:
     representative_signed_in(site, an)
     post_registration(site)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         service.decide(session, OFFICER_HANOI, DEMO_TAX_CODE, "approve", "checked")
     token = site.key("tax-office", Role.AGENCY_APPROVER)
     response = site.client.get(API, params=PURPOSE, headers=bearer(token))
@@ -270,7 +270,7 @@ def test_agencies_read_an_organisation_and_the_representatives_name_is_audited(
     assert body["head_office"]["province_code"] == "01"
     assert body["head_office"]["ward_name"]
     assert "personal_id_number" not in response.text
-    factory = site.app.state.session_factory
+    factory = site.services.session_factory
     [read] = audit_entries(factory, "registry.person.role_holder", an.personal_id_number)[-1:]
     assert (read.actor, read.purpose) == ("apikey:tax-office", PURPOSE["purpose"])
     assert audit_entries(factory, "organisation.read", DEMO_TAX_CODE)
@@ -292,7 +292,7 @@ def test_the_api_refusals(site: Site, an: Person) -> None:
     assert_problem(site.client.get("/api/v1/organisations/0314409058", params=PURPOSE,
                                    headers=reader), 404)
     assert site.client.get(API, params=PURPOSE, headers=reader).json()["status"] == "pending"
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         service.decide(session, OFFICER_HANOI, DEMO_TAX_CODE, "reject", "not a real company")
     assert_problem(site.client.get(API, params=PURPOSE, headers=reader), 404)
 
@@ -307,7 +307,7 @@ def test_the_migrations_build_exactly_the_tables_the_models_describe(engine: Eng
 def test_audit_entries_of_a_registration_name_the_citizen(site: Site, an: Person) -> None:
     representative_signed_in(site, an)
     post_registration(site)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         entry = session.execute(select(AuditEntry).where(
             AuditEntry.action == "organisation.register")).scalar_one()
     assert (entry.actor, entry.subject_type, entry.subject_id) == \
@@ -318,7 +318,7 @@ def test_member_refusals_are_shown_on_the_organisations_page(
         site: Site, an: Person, binh: Person) -> None:
     representative_signed_in(site, an)
     post_registration(site)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         service.decide(session, OFFICER_HANOI, DEMO_TAX_CODE, "approve", "checked")
     token = site.csrf(PAGE)
     refused = site.client.post(f"{PAGE}/members", data={
@@ -328,7 +328,7 @@ def test_member_refusals_are_shown_on_the_organisations_page(
     assert 'value="001099999999"' in refused.text  # what was typed stays
     assert site.client.post(f"{PAGE}/members", follow_redirects=False, data={
         "personal_id_number": binh.personal_id_number, "csrf_token": token}).status_code == 303
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         view = service.organisation_page(session, account_of(session, an.personal_id_number),
                                          DEMO_TAX_CODE)
         ids = {m.member.role: m.member.id for m in view.members}

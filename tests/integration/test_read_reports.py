@@ -19,7 +19,7 @@ QUEUE = "/console/support"
 
 
 def entry_seq(site: Site, an: Person, action: str) -> int:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         return int(session.execute(select(AuditEntry.seq).where(
             AuditEntry.subject_id == an.personal_id_number, AuditEntry.action == action)
             .order_by(AuditEntry.seq.desc())).scalars().first() or 0)
@@ -85,7 +85,7 @@ def test_a_citizen_cannot_report_their_own_action_another_persons_entry_or_twice
     assert status == 422
     assert 'role="alert"' in page
 
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         elsewhere = session.execute(select(AuditEntry.seq).where(
             AuditEntry.subject_id != an.personal_id_number)).scalars().first()
     assert elsewhere is not None

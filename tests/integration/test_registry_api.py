@@ -35,7 +35,7 @@ TOMORROW = (date.today() + timedelta(days=1)).isoformat()
 
 def new_person(site: Site, serial: int, **changes: Any) -> dict[str, Any]:
     """A valid POST /persons body: a woman born in Hà Nội in 1992 (her number says so)."""
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         ward = ward_in(session, "01")
     # serials far above those `make_person` hands out, so the two never collide
     body = {"personal_id_number": pid.compose("01", 1992, Sex.FEMALE, 900_000 + serial),
@@ -47,7 +47,7 @@ def new_person(site: Site, serial: int, **changes: Any) -> dict[str, Any]:
 
 def person_in(site: Site, full_name: str, born: date, sex: Sex = Sex.MALE,
               province: str = "01") -> Person:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         return make_person(session, full_name, born, sex, province_code=province,
                            legacy_province_code=province)
 
@@ -69,7 +69,7 @@ READ_ACTIONS = ("registry.person.read", "registry.person.history", "registry.per
 
 
 def audited_reads(site: Site) -> list[tuple[str, str]]:
-    return [(e.action, e.subject_id) for e in audit_entries(site.app.state.session_factory)
+    return [(e.action, e.subject_id) for e in audit_entries(site.services.session_factory)
             if e.action in READ_ACTIONS]
 
 
@@ -87,7 +87,7 @@ def test_get_by_id_number_returns_the_record_and_audits_who_and_why(
 
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         ward = ward_in(session, "01")
     assert response.json() == {
         "personal_id_number": an.personal_id_number, "full_name": "Nguyễn Văn An",
@@ -97,10 +97,10 @@ def test_get_by_id_number_returns_the_record_and_audits_who_and_why(
         "permanent_address_line": "12 Phố Huế", "temporary_ward_code": None,
         "temporary_address_line": "", "phone": "0912345678", "status": "alive",
         "date_of_death": None, "version": 1}
-    [entry] = audit_entries(site.app.state.session_factory, "registry.person.read")
+    [entry] = audit_entries(site.services.session_factory, "registry.person.read")
     assert (entry.actor, entry.subject_type, entry.subject_id, entry.purpose) == (
         "apikey:reader", "person", an.personal_id_number, PURPOSE)
-    assert chain_is_intact(site.app.state.session_factory)
+    assert chain_is_intact(site.services.session_factory)
 
 
 def test_the_audited_purpose_is_the_callers_words_with_whitespace_tidied(
@@ -108,7 +108,7 @@ def test_the_audited_purpose_is_the_callers_words_with_whitespace_tidied(
     response = read(site, site.key("reader"), f"/persons/{an.personal_id_number}",
                     purpose="  hồ sơ   cấp hộ chiếu ")
     assert response.status_code == 200
-    [entry] = audit_entries(site.app.state.session_factory, "registry.person.read")
+    [entry] = audit_entries(site.services.session_factory, "registry.person.read")
     assert entry.purpose == "hồ sơ cấp hộ chiếu"
 
 
@@ -158,12 +158,12 @@ def test_every_search_hit_is_audited_and_a_miss_records_nothing(
     read(site, token, "/persons", full_name="nguyen van")
     read(site, token, "/persons", full_name="pham")
 
-    hits = audit_entries(site.app.state.session_factory, "registry.person.search_hit")
+    hits = audit_entries(site.services.session_factory, "registry.person.search_hit")
     assert {(e.actor, e.subject_id, e.purpose) for e in hits} == {
         ("apikey:searcher", an.personal_id_number, PURPOSE),
         ("apikey:searcher", binh.personal_id_number, PURPOSE)}
     assert {e.detail["query"] for e in hits} == {"nguyen van"}
-    assert chain_is_intact(site.app.state.session_factory)
+    assert chain_is_intact(site.services.session_factory)
 
 
 def test_a_provincial_key_searches_only_its_provinces(site: Site, an: Person) -> None:
@@ -208,10 +208,10 @@ def test_a_role_without_the_write_permission_is_refused(
         site: Site, an: Person, role: Role, path: str, permission: str) -> None:
     body = new_person(site, 6) if path == "/persons" else event_body(path, an)
     token = site.key("narrow", role)
-    before = register_state(site.app.state.session_factory)
+    before = register_state(site.services.session_factory)
     response = site.client.post(f"{BASE}{path}", json=body, headers=bearer(token))
     assert permission in assert_problem(response, 403)["detail"]
-    assert register_state(site.app.state.session_factory) == before
+    assert register_state(site.services.session_factory) == before
 
 
 # --- writes, and the history they leave ---------------------------------------------------
@@ -223,7 +223,7 @@ def test_registering_a_person_returns_201_with_the_stored_record(site: Site) -> 
     assert {k: created[k] for k in body} == body
     assert (created["permanent_province_code"], created["status"], created["version"]) == (
         "01", "alive", 1)
-    [entry] = audit_entries(site.app.state.session_factory, "registry.person.create")
+    [entry] = audit_entries(site.services.session_factory, "registry.person.create")
     assert (entry.actor, entry.subject_id) == ("apikey:registrar", body["personal_id_number"])
     fetched = read(site, site.key("reader"), f"/persons/{body['personal_id_number']}")
     assert fetched.json() == created
@@ -232,7 +232,7 @@ def test_registering_a_person_returns_201_with_the_stored_record(site: Site) -> 
 def test_a_life_recorded_through_the_api_appears_in_the_history(site: Site, an: Person) -> None:
     token = site.key("registrar", READ_WRITE)
     wife = posted(site, token, "/persons", new_person(site, 2))["personal_id_number"]
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         hcmc_ward = ward_in(session, "79")
 
     married = posted(site, token, "/events/marriages", {
@@ -288,7 +288,7 @@ def test_a_life_recorded_through_the_api_appears_in_the_history(site: Site, an: 
     assert child_history["events"][0]["detail"]["parents"] == {
         "mother": wife, "father": an.personal_id_number}
 
-    factory = site.app.state.session_factory
+    factory = site.services.session_factory
     written = [e.action for e in audit_entries(factory) if e.actor == "apikey:registrar"]
     # a marriage and a divorce are written to both spouses' trails
     assert written == ["registry.person.create", "registry.event.marriage",
@@ -320,7 +320,7 @@ def test_a_death_ends_the_marriage_so_the_widow_may_remarry(site: Site, an: Pers
 
 def test_a_temporary_residence_can_be_set_and_cleared(site: Site, an: Person) -> None:
     token = site.key("registrar", READ_WRITE)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         ward = ward_in(session, "48")
     moved = posted(site, token, "/events/residence-changes", {
         "personal_id_number": an.personal_id_number, "kind": "temporary", "ward_code": ward,
@@ -368,7 +368,7 @@ def test_the_bearer_scheme_is_case_insensitive(site: Site, an: Person) -> None:
 def test_a_revoked_key_is_401(site: Site, an: Person) -> None:
     token = site.key("leaver", READ_WRITE)
     assert read(site, token, f"/persons/{an.personal_id_number}").status_code == 200
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         apikeys.revoke_key(session, "leaver")
 
     assert_problem(read(site, token, f"/persons/{an.personal_id_number}"), 401)
@@ -397,14 +397,14 @@ def test_writes_need_a_key_whose_role_may_write(
         site: Site, an: Person, path: str, role: Role | None, status: int) -> None:
     body = new_person(site, 5) if path == "/persons" else event_body(path, an)
     headers = bearer(site.key("reader", role)) if role else {}
-    before = register_state(site.app.state.session_factory)
+    before = register_state(site.services.session_factory)
 
     response = site.client.post(f"{BASE}{path}", json=body, headers=headers)
 
     problem = assert_problem(response, status)
     if status == 403:
         assert "registry:write" in problem["detail"]
-    assert register_state(site.app.state.session_factory) == before
+    assert register_state(site.services.session_factory) == before
 
 
 # --- refused reads ----------------------------------------------------------------------------
@@ -472,13 +472,13 @@ def test_a_malformed_search_is_422_naming_the_parameter(
 def test_an_invalid_person_is_422_naming_the_field(site: Site, changes: dict[str, Any],
                                                     field: str) -> None:
     token = site.key("registrar", READ_WRITE)
-    before = register_state(site.app.state.session_factory)
+    before = register_state(site.services.session_factory)
 
     problem = assert_problem(post(site, token, "/persons", new_person(site, 6, **changes)), 422)
 
     assert field in fields_of(problem), problem
     assert field in problem["detail"]
-    assert register_state(site.app.state.session_factory) == before
+    assert register_state(site.services.session_factory) == before
 
 
 def test_every_field_in_error_is_reported_at_once(site: Site) -> None:
@@ -504,13 +504,13 @@ def test_a_body_that_is_not_json_is_422(site: Site) -> None:
 def test_a_duplicate_id_number_is_409_and_keeps_the_first_record(site: Site, an: Person) -> None:
     body = new_person(site, 8, personal_id_number=an.personal_id_number,
                       full_name="Someone Else", date_of_birth="1990-05-17", sex="M")
-    before = register_state(site.app.state.session_factory)
+    before = register_state(site.services.session_factory)
     token = site.key("registrar", READ_WRITE)
 
     problem = assert_problem(post(site, token, "/persons", body), 409)
 
     assert an.personal_id_number in problem["detail"]
-    assert register_state(site.app.state.session_factory).persons == before.persons
+    assert register_state(site.services.session_factory).persons == before.persons
     assert read(site, token, f"/persons/{an.personal_id_number}").json()["full_name"] == (
         "Nguyễn Văn An")
 
@@ -521,13 +521,13 @@ def test_a_death_recorded_twice_is_409_and_changes_nothing(site: Site, an: Perso
     token = site.key("registrar", READ_WRITE)
     body = {"personal_id_number": an.personal_id_number, "occurred_on": "2026-01-05"}
     first = posted(site, token, "/events/deaths", body)
-    before = register_state(site.app.state.session_factory)
+    before = register_state(site.services.session_factory)
 
     second = post(site, token, "/events/deaths", {**body, "occurred_on": "2026-01-06"})
 
     assert "deceased" in assert_problem(second, 409)["detail"]
-    assert register_state(site.app.state.session_factory) == before
-    with transaction(site.app.state.session_factory) as session:
+    assert register_state(site.services.session_factory) == before
+    with transaction(site.services.session_factory) as session:
         deaths = session.execute(select(CivilStatusEvent.occurred_on).where(
             CivilStatusEvent.kind == "death")).scalars().all()
         person = session.get(Person, an.id)
@@ -635,7 +635,7 @@ def test_a_refused_event_is_a_problem_and_changes_nothing(
     names = {"{an}": an.personal_id_number, "{hoa}": hoa.personal_id_number,
              "{cuc}": cuc.personal_id_number, "{ward}": an.permanent_ward_code}
     body = {key: names.get(value, value) for key, value in template.items()}
-    before = register_state(site.app.state.session_factory)
+    before = register_state(site.services.session_factory)
 
     problem = assert_problem(post(site, token, path, body), status)
 
@@ -643,8 +643,8 @@ def test_a_refused_event_is_a_problem_and_changes_nothing(
         assert expected in fields_of(problem), problem
     else:
         assert expected in problem["detail"], problem
-    assert register_state(site.app.state.session_factory) == before
-    assert chain_is_intact(site.app.state.session_factory)
+    assert register_state(site.services.session_factory) == before
+    assert chain_is_intact(site.services.session_factory)
 
 
 def test_a_provincial_key_cannot_write_for_people_of_another_province(
@@ -653,5 +653,5 @@ def test_a_provincial_key_cannot_write_for_people_of_another_province(
     death = site.client.post(f"{BASE}/events/deaths", headers=bearer(token), json={
         "personal_id_number": an.personal_id_number, "occurred_on": "2026-01-05"})
     assert_problem(death, 403)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         assert session.get(Person, an.id).status == "alive"  # type: ignore[union-attr]

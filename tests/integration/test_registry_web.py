@@ -35,7 +35,7 @@ def test_search_finds_without_accents_and_audits_each_hit(site: Site, an: Person
 
     assert "1 person found" in page
     assert an.personal_id_number in page
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         entry = session.execute(select(AuditEntry).where(
             AuditEntry.subject_id == an.personal_id_number,
             AuditEntry.action == "registry.person.search_hit")).scalar_one()

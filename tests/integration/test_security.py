@@ -34,27 +34,27 @@ CONTACT = "soc@civicstack.example"
 
 
 def observed(site: Site, thresholds: Thresholds = LOW) -> dict[Kind, int]:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         return {signal.kind: signal.observed for signal in service.signals(
             session, process_counts(site.app.state), thresholds, service.now())}
 
 
 def evaluate(site: Site, after: timedelta = timedelta()) -> list[tuple[Kind, bool]]:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         changes = service.evaluate_alerts(session, process_counts(site.app.state), LOW,
                                           CONTACT, service.now() + after)
     return [(change.kind, change.raised) for change in changes]
 
 
 def verified(site: Site) -> dict[str, bool]:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         return {check.log: check.intact for check in service.verify_chains(
             session, service.now())}
 
 
 def lock_out(site: Site, username: str) -> None:
     """Wrong passwords until the official's account locks (at the fifth)."""
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         for _ in range(identity.FREE_LOGIN_FAILURES):
             officials.check_password(session, username, "not the password")
 
@@ -71,20 +71,20 @@ def test_failed_sign_ins_and_lockouts_are_counted_from_the_audit_log(site: Site)
     official = site.new_official(Role.POLICE)
     lockouts_before = metric(site, "civicstack_account_lockouts_total", account="official")
     lock_out(site, official.username)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         identity.sign_in(session, "001090000001", "guessing")  # no such account: still counted
     counts = observed(site)
     assert counts[Kind.FAILED_LOGINS] == identity.FREE_LOGIN_FAILURES + 1
     assert counts[Kind.LOCKOUTS] == 1
     assert metric(site, "civicstack_account_lockouts_total",
                   account="official") == lockouts_before + 1
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         [lockout] = session.scalars(select(AuditEntry).where(
             AuditEntry.action == "identity.official.lockout")).all()
         assert lockout.subject_id == official.username
         assert lockout.detail["failed_logins"] == identity.FREE_LOGIN_FAILURES
     # A further wrong password while locked is refused without a second lockout.
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         officials.check_password(session, official.username, "still wrong")
     assert observed(site)[Kind.LOCKOUTS] == 1
 
@@ -95,7 +95,7 @@ def test_an_alert_is_raised_once_mailed_once_and_cleared_when_the_signal_falls_b
     lock_out(site, site.new_official(Role.POLICE).username)
     assert evaluate(site) == [(Kind.FAILED_LOGINS, True), (Kind.LOCKOUTS, True)]
     assert evaluate(site) == []  # still above: nothing new, no second message
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         mails = session.scalars(select(OutboxMessage).where(
             OutboxMessage.recipient == CONTACT)).all()
         assert sorted(mail.subject for mail in mails) == [
@@ -104,7 +104,7 @@ def test_an_alert_is_raised_once_mailed_once_and_cleared_when_the_signal_falls_b
     # Two hours later both windows are empty; the chain verification is still recent enough.
     assert evaluate(site, timedelta(hours=2)) == [(Kind.FAILED_LOGINS, False),
                                                   (Kind.LOCKOUTS, False)]
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         assert service.open_alerts(session) == []
         actions = session.scalars(select(AuditEntry.action).where(
             AuditEntry.action.like("security.alert.%")).order_by(AuditEntry.seq)).all()
@@ -119,8 +119,8 @@ def test_rate_limit_refusals_are_counted_and_the_worker_raises_their_alert(site:
     assert observed(site)[Kind.RATE_LIMIT_REFUSALS] == 1
     assert metric(site, "civicstack_rate_limit_refusals_total",
                   limiter="console_sign_in_failures") == before + 1
-    settings = site.app.state.settings
-    site.app.state.settings = settings.model_copy(update={"security_rate_limit_refusals": 1})
+    settings = site.services.settings
+    site.services.settings = settings.model_copy(update={"security_rate_limit_refusals": 1})
     assert worker._verify_chains(site.app) == {"audit": True, "exchange": True}
     assert worker._evaluate_security_alerts(site.app) == ["rate_limit_refusals raised"]
     assert metric(site, "civicstack_security_alert_active", kind="rate_limit_refusals") == 1
@@ -138,14 +138,14 @@ def test_exchange_refusals_count_forged_assertions_and_requests_outside_agreemen
     assert members.read(site, key, "tax", "verify_person", an.personal_id_number,
                         purpose).status_code == 403  # no agreement
     assert observed(site)[Kind.EXCHANGE_REFUSALS] == 2
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         members.agree(session, "tax", "verify_person", ("full_name",), purpose)
     assert members.read(site, key, "tax", "verify_person", "001099000009",
                         purpose).status_code == 404  # a miss within an agreement
     assert observed(site)[Kind.EXCHANGE_REFUSALS] == 2
     assert metric(site, "civicstack_exchange_refusals_total",
                   stage="authentication") == before + 1
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         [refusal] = exchange.latest_refusals(session, service.now() - timedelta(hours=1), 10)
     assert (refusal.member, refusal.dataset) == ("tax", "verify_person")
     assert an.personal_id_number not in repr(refusal)
@@ -158,10 +158,10 @@ def test_a_broken_or_stale_chain_needs_attention_and_raises_an_alert(
     assert verified(site) == {"audit": True, "exchange": True}
     assert observed(site)[Kind.HASH_CHAINS] == 0
     stale = replace(LOW, chain_check_max_age=timedelta(minutes=1))
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         later = service.now() + timedelta(minutes=5)
         assert service.chains_needing_attention(session, stale, later) == ["audit", "exchange"]
-    bypass_triggers(site.app.state.session_factory.kw["bind"],
+    bypass_triggers(site.services.session_factory.kw["bind"],
                     "UPDATE audit_entry SET purpose = 'nothing to see' WHERE seq = 1")
     assert verified(site) == {"audit": False, "exchange": True}
     assert evaluate(site) == [(Kind.HASH_CHAINS, True)]
@@ -177,7 +177,7 @@ def test_a_broken_or_stale_chain_needs_attention_and_raises_an_alert(
 def test_the_worker_verifies_the_chains_only_when_no_recent_verification_is_recorded(
         site: Site) -> None:
     every = timedelta(hours=6)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         first = service.verify_chains_when_due(session, service.now(), every)
         assert [check.log for check in first] == ["audit", "exchange"]
         assert service.verify_chains_when_due(session, service.now(), every) == []
@@ -204,14 +204,14 @@ def test_the_console_page_is_for_security_read_only_and_verifies_on_demand(site:
     assert done.status_code == 303
     page = site.client.get("/console/security")
     assert 'data-log="audit" data-needs-attention="false"' in page.text
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         assert session.execute(select(AuditEntry.detail).where(
             AuditEntry.action == "security.chains.verified")).scalar_one() == {
                 "audit": True, "exchange": True}
 
 
 def test_citizens_numbers_are_masked_on_the_page(site: Site) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         identity.sign_in(session, "001090000001", "guessing")
     site.sign_in_as(Role.ADMIN)
     page = site.client.get("/console/security").text
@@ -239,5 +239,5 @@ def test_the_cli_reports_intact_chains_and_no_alert(site: Site, data_dir: Path) 
     assert result.exit_code == 0, result.output
     assert "audit: intact" in result.output
     assert civicstack("security", "alerts").output.strip() == "no security alert open"
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         assert session.execute(text("SELECT count(*) FROM security_chain_check")).scalar_one() == 2

@@ -14,6 +14,7 @@ from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
 from civicstack.registry.models import Person
 from civicstack.services import service
+from civicstack.wallet.site import WALLET_SITE
 from tests.integration.test_services_console import dossier, submitted_birth
 from tests.integration.test_services_web import error_next_to
 from tests.support.officials import ADMIN
@@ -26,9 +27,9 @@ HANOI, HCMC = Scope.province("01"), Scope.province("79")
 @pytest.fixture
 def mother(site: Site) -> Person:
     """A mother in Hà Nội with her ID card in her wallet; the catalogue published."""
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         publish_everywhere(session)
-        return parent_with_id_card(session, site.app.state.wallet)
+        return parent_with_id_card(session, site.services[WALLET_SITE])
 
 
 def assign(site: Site, receipt: str, username: str) -> tuple[int, str]:
@@ -39,7 +40,7 @@ def assign(site: Site, receipt: str, username: str) -> tuple[int, str]:
 
 
 def assignments(site: Site, receipt: str) -> list[dict[str, object]]:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         found = service.dossier_for(session, CLERK_HANOI, receipt)
         return [event.detail for event in service.history(session, found)
                 if event.action == "assign"]
@@ -61,7 +62,7 @@ def test_a_clerk_assigns_a_dossier_to_an_approver_who_finds_it_assigned_to_them(
     history = page.split('id="dossier-history"')[1]
     assert "Đã phân công" in history
     assert approver.username in history
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         [entry] = session.scalars(select(AuditEntry).where(
             AuditEntry.action == "services.dossier.assign")).all()
         assert (entry.actor, entry.subject_id) == (f"official:{clerk.username}", receipt)
@@ -90,7 +91,7 @@ def test_assigning_to_an_unknown_or_disabled_username_is_refused(site: Site,
                                                                  mother: Person) -> None:
     receipt = submitted_birth(site, mother, started=True)
     gone = site.new_official(Role.AGENCY_APPROVER, HANOI)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         officials.disable(session, ADMIN, gone.username)
     site.sign_in_as(Role.SERVICE_CLERK, HANOI)
     for username in ("nobody-at-all", gone.username):
@@ -126,7 +127,7 @@ def test_an_official_outside_the_dossiers_scope_cannot_assign_it(site: Site,
 def test_a_closed_dossier_offers_no_assignment_and_refuses_one(site: Site,
                                                                mother: Person) -> None:
     receipt = submitted_birth(site, mother, started=True)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         service.transition(session, citizen(mother), receipt, "withdraw",
                            "the family registers at the hospital instead")
     approver = site.new_official(Role.AGENCY_APPROVER, HANOI)

@@ -19,6 +19,7 @@ from civicstack.kit.db import transaction
 from civicstack.kit.errors import Conflict, NotFound
 from civicstack.services import repository, service
 from civicstack.services.models import Procedure
+from civicstack.wallet.site import WALLET_SITE
 from tests.integration.test_identity_web import citizen_sign_in
 from tests.integration.test_services_web import error_next_to, submitted_birth
 from tests.support.eid import make_active_account
@@ -30,13 +31,13 @@ JUDICIAL_RECORD = "DVC-TP-01"  # 200.000 đ at the counter, 100.000 đ online, e
 
 @pytest.fixture
 def published(site: Site) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         publish_everywhere(session)
 
 
 def form_of(site: Site, code: str) -> dict[str, Any]:
     """The edit form as it stands: every field, and each offering province with its fees."""
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         found = repository.procedure(session, code)
         assert found is not None
         offerings = repository.offerings_of(session, found.id)
@@ -61,7 +62,7 @@ def save(site: Site, code: str, form: dict[str, Any]) -> Response:
 
 
 def procedure_row(site: Site, code: str) -> Procedure:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         found = repository.procedure(session, code)
         assert found is not None
         session.expunge(found)
@@ -69,7 +70,7 @@ def procedure_row(site: Site, code: str) -> Procedure:
 
 
 def catalogue_updates(site: Site) -> list[AuditEntry]:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         entries = list(session.scalars(select(AuditEntry).where(
             AuditEntry.action == "services.catalogue.update")))
         session.expunge_all()
@@ -139,11 +140,11 @@ def test_saving_an_unchanged_form_changes_and_audits_nothing(site: Site,
 
 def test_a_deactivated_procedure_leaves_the_citizens_catalogue_but_its_dossiers_go_on(
         site: Site, tmp_path: Path) -> None:
-    factory = site.app.state.session_factory
+    factory = site.services.session_factory
     with transaction(factory) as session:
         publish_everywhere(session)
-        mai = parent_with_id_card(session, site.app.state.wallet)
-    make_active_account(factory, site.app.state.pepper, mai, tmp_path / "mailbox")
+        mai = parent_with_id_card(session, site.services[WALLET_SITE])
+    make_active_account(factory, site.services.pepper, mai, tmp_path / "mailbox")
     assert citizen_sign_in(site, mai) == 303
     receipt = submitted_birth(site)
 
@@ -168,9 +169,9 @@ def test_a_deactivated_procedure_leaves_the_citizens_catalogue_but_its_dossiers_
 
 def test_withdrawing_a_province_refuses_only_new_drafts_there(site: Site,
                                                               published: None) -> None:
-    factory = site.app.state.session_factory
+    factory = site.services.session_factory
     with transaction(factory) as session:
-        mai = parent_with_id_card(session, site.app.state.wallet)
+        mai = parent_with_id_card(session, site.services[WALLET_SITE])
         draft = service.start_draft(session, citizen(mai), mai.personal_id_number,
                                     JUDICIAL_RECORD).receipt_code
     site.sign_in_as(Role.ADMIN)

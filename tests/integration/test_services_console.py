@@ -24,7 +24,9 @@ from civicstack.registry import service as registry
 from civicstack.registry.models import Person, Sex
 from civicstack.services import service
 from civicstack.services.models import Dossier
+from civicstack.services.site import PAYMENTS, RESULT_SIGNER
 from civicstack.wallet import service as wallet
+from civicstack.wallet.site import WALLET_SITE
 from tests.integration.test_identity_web import citizen_sign_in
 from tests.support.eid import make_active_account
 from tests.support.people import make_person
@@ -41,12 +43,12 @@ CHILD = {"child_full_name": "Nguyễn Gia Bảo",
 @pytest.fixture
 def mother(site: Site) -> Person:
     """Trần Thị Mai of Hà Nội, with her ID card in her wallet; the catalogue published."""
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         publish_everywhere(session)
         person = make_person(session, "Trần Thị Mai", date(1994, 3, 8), sex=Sex.FEMALE,
                              province_code="01", phone="0912000111")
         give_id_card(session, person)
-        wallet.issue_from_register(session, site.app.state.wallet, person.personal_id_number,
+        wallet.issue_from_register(session, site.services[WALLET_SITE], person.personal_id_number,
                                    "id_card")
         return person
 
@@ -54,13 +56,13 @@ def mother(site: Site) -> Person:
 def submitted_birth(site: Site, mother: Person, *, started: bool = False) -> str:
     """The mother's birth registration, submitted online; with `started`, received and
     started by the one-stop clerk."""
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         actor = citizen(mother)
         draft = service.start_draft(session, actor, mother.personal_id_number, "DVC-HT-01")
         service.save_draft(session, actor, draft, CHILD)
         service.add_attachment(session, actor, draft, "birth_notice", "giay-chung-sinh.pdf",
                                "application/pdf", PDF)
-        service.submit(session, site.app.state.wallet, actor, draft, site.app.state.payments)
+        service.submit(session, site.services[WALLET_SITE], actor, draft, site.services[PAYMENTS])
         if started:
             service.transition(session, CLERK_HANOI, draft.receipt_code, "receive")
             service.transition(session, CLERK_HANOI, draft.receipt_code, "start")
@@ -68,7 +70,7 @@ def submitted_birth(site: Site, mother: Person, *, started: bool = False) -> str
 
 
 def dossier(site: Site, receipt_code: str) -> Dossier:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         found = session.scalars(select(Dossier).where(
             Dossier.receipt_code == receipt_code)).one()
         session.expunge(found)
@@ -90,7 +92,7 @@ def test_the_inbox_shows_due_dates_and_counts_overdue_dossiers(site: Site, mothe
                                                               ) -> None:
     late = submitted_birth(site, mother)
     on_time = submitted_birth(site, mother)
-    with transaction(site.app.state.session_factory) as session:  # as if days had passed
+    with transaction(site.services.session_factory) as session:  # as if days had passed
         found = service.dossier_for(session, CLERK_HANOI, late)
         found.due_on = date.today() - timedelta(days=3)
     site.sign_in_as(Role.SERVICE_CLERK, HANOI)
@@ -128,7 +130,7 @@ def test_a_birth_goes_from_the_clerk_to_the_approver_and_ends_in_a_signed_result
 
     pdf = site.client.get(f"/console/dossiers/{code}/result.pdf")
     assert pdf.headers["content-type"] == "application/pdf"
-    root = asn1_x509.Certificate.load(site.app.state.result_signer.root_certificate()
+    root = asn1_x509.Certificate.load(site.services[RESULT_SIGNER].root_certificate()
                                       .public_bytes(serialization.Encoding.DER))
     status = validate_pdf_signature(PdfFileReader(io.BytesIO(pdf.content)).embedded_signatures[0],
                                     ValidationContext(trust_roots=[root], allow_fetching=False))
@@ -138,7 +140,7 @@ def test_a_birth_goes_from_the_clerk_to_the_approver_and_ends_in_a_signed_result
     assert status.signing_cert.subject.native["common_name"] == "Ủy ban nhân dân cấp xã"
 
     # The mother sees her newborn's birth certificate in her own wallet.
-    make_active_account(site.app.state.session_factory, site.app.state.pepper, mother,
+    make_active_account(site.services.session_factory, site.services.pepper, mother,
                         tmp_path / "mailbox")
     site.client.post("/console/logout", data={"csrf_token": site.csrf("/console/dossiers")})
     assert citizen_sign_in(site, mother) == 303
@@ -173,7 +175,7 @@ def test_refusals_are_shown_on_the_page_and_change_nothing(site: Site, mother: P
 def test_an_approval_refused_midway_leaves_no_person_and_no_decision(
         site: Site, mother: Person) -> None:
     code = submitted_birth(site, mother, started=True)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         registry.record_death(session, CLERK_HANOI, mother.personal_id_number, date.today())
         people = session.scalar(select(func.count()).select_from(Person))
     site.sign_in_as(Role.AGENCY_APPROVER, HANOI)
@@ -183,7 +185,7 @@ def test_an_approval_refused_midway_leaves_no_person_and_no_decision(
     found = dossier(site, code)
     assert found.state == "in_processing"
     assert found.result_pdf is None
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         assert session.scalar(select(func.count()).select_from(Person)) == people
         assert session.scalar(select(func.count()).select_from(AuditEntry).where(
             AuditEntry.action == "services.dossier.approve")) == 0
@@ -200,7 +202,7 @@ def test_an_attachment_is_downloaded_as_stored_and_the_download_is_audited(
     assert response.content == PDF
     assert response.headers["content-type"] == "application/pdf"
     assert response.headers["content-disposition"].startswith("attachment;")
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         read = session.scalars(select(AuditEntry).where(
             AuditEntry.action == "services.attachment.read")).one()
     assert read.subject_id == mother.personal_id_number

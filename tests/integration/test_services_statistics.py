@@ -22,7 +22,7 @@ from civicstack.services import service, statistics
 from civicstack.services.models import Dossier
 from civicstack.services.payments import LocalTreasury
 from civicstack.wallet import service as wallet_service
-from civicstack.wallet.site import WalletSite
+from civicstack.wallet.site import WALLET_SITE, WalletSite
 from tests.support.people import make_person
 from tests.support.services import (
     CLERK_HANOI,
@@ -168,11 +168,11 @@ def test_bad_filters_are_refused_with_their_field(session: Session, start: str |
 def filed(site: Site, tmp_path: Path) -> Site:
     """Three dossiers online and one at the counter in Hà Nội, one decided."""
     payments = LocalTreasury(tmp_path / "treasury")
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         publish_everywhere(session)
-        mai = parent_with_id_card(session, site.app.state.wallet)
-        dossiers = [file(session, site.app.state.wallet, mai, payments) for _ in range(3)]
-        file(session, site.app.state.wallet, mai, payments, actor=CLERK_HANOI)
+        mai = parent_with_id_card(session, site.services[WALLET_SITE])
+        dossiers = [file(session, site.services[WALLET_SITE], mai, payments) for _ in range(3)]
+        file(session, site.services[WALLET_SITE], mai, payments, actor=CLERK_HANOI)
         decide(session, dossiers[0])
     return site
 

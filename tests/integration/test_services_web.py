@@ -19,6 +19,8 @@ from civicstack.registry.models import Person
 from civicstack.services import service
 from civicstack.services.models import Attachment, Dossier, DossierGroup
 from civicstack.services.payments import LocalTreasury
+from civicstack.services.site import PAYMENTS
+from civicstack.wallet.site import WALLET_SITE
 from tests.integration.test_identity_web import citizen_sign_in
 from tests.support.eid import make_active_account
 from tests.support.people import make_person
@@ -42,11 +44,11 @@ RECEIPT = re.compile(r"/dossiers/([0-9]{2}[0-9]{6}-[0-9A-F]{6})$")
 def mai(site: Site, tmp_path: Path) -> Person:
     """Trần Thị Mai of Hà Nội, her ID card in her wallet, signed in to the portal; the
     catalogue published in every province."""
-    factory = site.app.state.session_factory
+    factory = site.services.session_factory
     with transaction(factory) as session:
         publish_everywhere(session)
-        person = parent_with_id_card(session, site.app.state.wallet)
-    make_active_account(factory, site.app.state.pepper, person, tmp_path / "mailbox")
+        person = parent_with_id_card(session, site.services[WALLET_SITE])
+    make_active_account(factory, site.services.pepper, person, tmp_path / "mailbox")
     assert citizen_sign_in(site, person) == 303
     return person
 
@@ -75,7 +77,7 @@ def send_form(site: Site, receipt: str, values: dict[str, str], action: str = "s
 
 
 def dossier(site: Site, receipt: str) -> Dossier:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         found = session.scalars(select(Dossier).where(Dossier.receipt_code == receipt)).one()
         session.expunge(found)
         return found
@@ -88,7 +90,7 @@ def submitted_birth(site: Site) -> str:
 
 
 def someone_elses_draft(site: Site) -> str:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         other = make_person(session, "Lê Văn Hùng", date(1985, 1, 1), phone="0912000333")
         draft = service.start_draft(session, citizen(other), other.personal_id_number,
                                     "DVC-TP-01")
@@ -106,7 +108,7 @@ def error_next_to(html: str, name: str) -> str:
 
 def test_the_catalogue_lists_a_provinces_procedures_by_agency_with_its_own_fees(
         site: Site) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         publish_everywhere(session)
     hanoi = site.client.get("/services?province=01")
     assert hanoi.status_code == 200
@@ -257,7 +259,7 @@ def test_a_wrong_upload_is_refused_next_to_its_document(
     response = send_form(site, receipt, CHILD, files={f"document_{document}": upload})
     assert response.status_code == 422
     assert reason in error_next_to(response.text, f"document_{document}")
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         assert session.scalars(select(Attachment)).all() == []
     assert dossier(site, receipt).state == "draft"
 
@@ -329,7 +331,7 @@ def test_a_citizen_withdraws_a_dossier_with_a_reason(site: Site, mai: Person) ->
 
 def test_a_requested_supplement_is_sent_from_the_dossier_page(site: Site, mai: Person) -> None:
     receipt = submitted_birth(site)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         service.transition(session, CLERK_HANOI, receipt, "receive")
         service.transition(session, CLERK_HANOI, receipt, "request_supplement",
                            "giấy chứng sinh bị mờ, xin gửi lại bản rõ")
@@ -350,14 +352,14 @@ def test_a_requested_supplement_is_sent_from_the_dossier_page(site: Site, mai: P
     page = site.client.get(f"/dossiers/{receipt}").text
     assert 'data-action="supplement"' in page
     assert "Đã bổ sung" in page
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         assert len(session.scalars(select(Attachment)).all()) == 2
 
 
 def test_the_result_pdf_is_served_to_its_applicant_only(site: Site, mai: Person) -> None:
     receipt = submitted_birth(site)
     assert site.client.get(f"/dossiers/{receipt}/result.pdf").status_code == 404  # not yet
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         service.transition(session, CLERK_HANOI, receipt, "receive")
         service.transition(session, CLERK_HANOI, receipt, "start")
         approved = service.transition(session, APPROVER_HANOI, receipt, "approve",
@@ -389,7 +391,7 @@ def test_a_group_is_filled_once_and_submits_three_dossiers_under_one_receipt(
     response = send_form(site, receipt, GROUP_VALUES, files=GROUP_FILES)
     assert response.status_code == 303, response.text
     page = site.client.get(response.headers["location"]).text
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         group = session.scalars(select(DossierGroup)).one()
         members = session.scalars(select(Dossier).where(Dossier.group_id == group.id)).all()
         assert group.receipt_code == receipt
@@ -409,17 +411,17 @@ def test_a_group_with_one_refusal_submits_none_of_its_dossiers(
     assert missing.status_code == 422
     assert error_next_to(missing.text, "new_address_line") == "Bắt buộc."
     # the birth registration is free and would pass; the residence's fee is declined
-    site.app.state.payments = LocalTreasury(tmp_path / "strict", limit=5_000)
+    site.services[PAYMENTS] = LocalTreasury(tmp_path / "strict", limit=5_000)
     declined = send_form(site, receipt, GROUP_VALUES)
     assert declined.status_code == 409
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         assert set(session.scalars(select(Dossier.state))) == {"draft"}
         assert session.scalars(select(Dossier.payment_reference)).all() == [None] * 3
 
 
 def test_a_group_member_draft_opens_the_groups_form(site: Site, mai: Person) -> None:
     receipt = start(site, "/services/groups/birth-bundle")
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         member = session.scalars(select(Dossier.receipt_code)).first()
     response = site.client.get(f"/dossiers/{member}", follow_redirects=False)
     assert response.status_code == 303

@@ -100,7 +100,7 @@ def test_a_citizen_opens_a_ticket_an_agent_of_her_province_answers_and_she_reads
     assert "Reset it at /account/password-reset." in thread
     assert "Answered" in thread
     assert "Second time this week" not in thread  # internal notes stay among officials
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         notices = sms_to(session, str(an.phone))
     assert any(f"so {ticket_id} da duoc tiep nhan" in n for n in notices)
     assert any(f"so {ticket_id} da co tra loi" in n for n in notices)
@@ -113,13 +113,13 @@ def test_a_ticket_with_bad_input_is_refused_next_to_its_fields_and_nothing_is_wr
     assert status == 422
     for name in ("topic", "subject", "text"):
         assert f'id="{name}-error"' in page
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         assert service.tickets_of(session, an.personal_id_number) == []
 
 
 def test_the_citizen_replies_closes_and_reopens_within_seven_days_but_not_after(
         site: Site, an: Person) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         ticket = service.open_ticket(session, citizen(an), new(an), MONDAY_9AM)
         service.answer(session, ADMIN, ticket.id, "Done.", now=MONDAY_9AM)
         service.citizen_reply(session, an.personal_id_number, ticket.id, "Still broken.")
@@ -138,7 +138,7 @@ def test_the_citizen_replies_closes_and_reopens_within_seven_days_but_not_after(
 
 
 def test_citizens_open_at_most_five_tickets_a_day_in_the_portal(site: Site, an: Person) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         for hour in range(5):
             service.open_ticket(session, citizen(an), new(an), MONDAY_9AM + timedelta(hours=hour))
         with pytest.raises(RateLimited):
@@ -153,7 +153,7 @@ def test_citizens_open_at_most_five_tickets_a_day_in_the_portal(site: Site, an: 
 
 def test_a_ticket_goes_to_the_most_specific_rule_of_its_topic_and_ward_else_national(
         site: Site, an: Person) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         other_ward = wards_of(session, "01")[1]
         saigon_ward = wards_of(session, "79")[0]
         for code, place in (("hanoi", {"province_code": "01"}),
@@ -181,7 +181,7 @@ def test_a_ticket_goes_to_the_most_specific_rule_of_its_topic_and_ward_else_nati
 
 def test_agents_reach_only_tickets_of_their_queues_within_their_scope(
         site: Site, an: Person) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         ticket = service.open_ticket(session, citizen(an), new(an))
         other_ward = wards_of(session, "01")[1]
     page = f"{QUEUE}/tickets/{ticket.id}"
@@ -218,7 +218,7 @@ def test_a_hotline_agent_opens_a_ticket_for_a_caller_only_within_scope_and_audit
     opened = site.client.post(hotline, follow_redirects=False,
                               data={**form, "csrf_token": site.csrf(hotline)})
     assert opened.status_code == 303
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         [ticket] = service.tickets_of(session, an.personal_id_number)
         assert (ticket.channel, ticket.opened_by) == ("hotline", f"official:{agent.username}")
         actions = set(session.execute(select(AuditEntry.action).where(
@@ -230,7 +230,7 @@ def test_a_hotline_agent_opens_a_ticket_for_a_caller_only_within_scope_and_audit
 
 def test_a_late_ticket_escalates_one_level_per_missed_target_and_never_twice(
         site: Site, an: Person) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         routing.save_queue(session, ADMIN, "hanoi", "Hà Nội", Permission.SUPPORT_HANDLE,
                            "lead.hanoi@example.org", province_code="01")
         routing.save_rule(session, ADMIN, "hanoi", province_code="01")
@@ -257,7 +257,7 @@ def test_a_late_ticket_escalates_one_level_per_missed_target_and_never_twice(
 
 
 def test_weekends_do_not_count_towards_the_targets(site: Site, an: Person) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         friday = service.open_ticket(session, citizen(an), new(an), vn(4))
         assert friday.first_response_due == date(2026, 12, 7)  # Monday
         assert service.escalate_late(session, ADMIN, vn(6, 22)) == []  # Sunday night
@@ -265,7 +265,7 @@ def test_weekends_do_not_count_towards_the_targets(site: Site, an: Person) -> No
 
 def test_the_escalate_command_escalates_late_tickets_once(
         site: Site, an: Person, data_dir: Path) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         service.open_ticket(session, citizen(an), new(an),
                             datetime.now(UTC) - timedelta(days=30))
     runner = CliRunner()
@@ -276,7 +276,7 @@ def test_the_escalate_command_escalates_late_tickets_once(
 
 
 def test_the_queue_shows_escalated_and_late_tickets_first(site: Site, an: Person) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         fresh = service.open_ticket(session, citizen(an), new(an))
         old = service.open_ticket(session, citizen(an), new(an),
                                   datetime.now(UTC) - timedelta(days=30))
@@ -289,7 +289,7 @@ def test_the_queue_shows_escalated_and_late_tickets_first(site: Site, an: Person
 
 def test_a_caller_without_an_eid_account_gets_no_sms_but_the_ticket_is_kept(
         site: Site) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         neighbour = make_person(session, "Trần Thị Bình", date(1985, 3, 2), phone="0987654321")
         service.open_ticket(session, AGENT_HANOI, new(neighbour))
         assert sms_to(session, "0987654321") == []
@@ -298,14 +298,14 @@ def test_a_caller_without_an_eid_account_gets_no_sms_but_the_ticket_is_kept(
 
 def test_the_demo_seeds_a_hanoi_queue_and_its_tickets_once(site: Site, data_dir: Path) -> None:
     population = write_demo_population(data_dir, 80, seed=7)  # 16 live in Hà Nội
-    seed_population(site.app.state.session_factory, population)
+    seed_population(site.services.session_factory, population)
     runner = CliRunner()
     first = runner.invoke(cli_app, ["support", "demo", "--population", str(population)])
     assert first.exit_code == 0, first.output
     assert "3 tickets added" in first.output
     assert "0 tickets added" in runner.invoke(
         cli_app, ["support", "demo", "--population", str(population)]).output
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         listed = service.queue_tickets(session, AGENT_HANOI)
     assert {queue.code for _, queue, _ in listed} == {"hanoi"}
     assert [ticket.escalation_level > 0 for ticket, _, _ in listed].count(True) >= 1
@@ -316,7 +316,7 @@ def test_a_ticket_is_assigned_only_to_a_colleague_who_can_reach_it(
     site.new_official(Role.SUPPORT_AGENT, Scope.province("01"), username="hotro.hanoi")
     site.new_official(Role.SUPPORT_AGENT, Scope.province("79"), username="hotro.hcm")
     site.new_official(Role.POLICE, Scope.national(), username="canhsat")
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         ticket = service.open_ticket(session, citizen(an), new(an))
         for stranger in ("hotro.hcm", "canhsat", "nobody"):
             with pytest.raises(Invalid):

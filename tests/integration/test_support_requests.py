@@ -61,14 +61,14 @@ def test_an_agency_asks_the_citizen_confirms_and_the_agency_sees_the_answer(
     assert "Confirmed" in site.client.get("/support?lang=en").text
     assert answer(site, request_id, "dispute", "too late") == 409  # answered once
 
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         [sent] = verification.requests_by(session, Actor(
             "official", agency.username, Scope.province("01"), Role.AGENCY_APPROVER))
         assert (sent.id, verification.answer_of(sent)) == (int(request_id), "confirmed")
 
 
 def test_a_dispute_needs_a_comment_and_opens_a_ticket(site: Site, an: Person) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         asked = verification.ask(session, INSURER, an.personal_id_number, "phone",
                                  "0900000000", "Bảo hiểm xã hội Hà Nội")
         with pytest.raises(Invalid):
@@ -84,7 +84,7 @@ def test_a_dispute_needs_a_comment_and_opens_a_ticket(site: Site, an: Person) ->
 
 def test_a_request_expires_unanswered(site: Site, an: Person) -> None:
     now = datetime.now(UTC)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         asked = verification.ask(session, INSURER, an.personal_id_number, "phone",
                                  "0912345678", "Bảo hiểm xã hội Hà Nội", days=3, now=now)
         later = now + timedelta(days=3, minutes=1)
@@ -103,7 +103,7 @@ def test_only_officials_reading_the_register_ask_and_only_within_their_scope(
     site.client.cookies.clear()
     site.sign_in_as(Role.AGENCY_APPROVER, Scope.province("01"))
     assert ask(site, an, field="religion", value="", days="400") == 422
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         assert verification.requests_of(session, an.personal_id_number) == []
 
 
@@ -111,7 +111,7 @@ def test_only_officials_reading_the_register_ask_and_only_within_their_scope(
 
 def people_with_accounts(site: Site, tmp_path: Path) -> tuple[Person, Person, Person]:
     """Three active accounts: two share a phone; the third holder has since died."""
-    state = site.app.state
+    state = site.services
     with transaction(state.session_factory) as session:
         first = make_person(session, "Lê Văn Một", date(1980, 1, 1), phone="0911000001")
         second = make_person(session, "Lê Văn Hai", date(1981, 1, 1), phone="0911000001")
@@ -124,7 +124,7 @@ def people_with_accounts(site: Site, tmp_path: Path) -> tuple[Person, Person, Pe
 
 
 def proposals(site: Site) -> dict[tuple[str, str], int]:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         return {(c.personal_id_number, c.reason): c.id
                 for c, _ in cleanup.proposals(session, ADMIN)}
 
@@ -132,14 +132,14 @@ def proposals(site: Site) -> dict[tuple[str, str], int]:
 def test_the_scan_proposes_duplicated_deceased_and_inactive_accounts_once(
         site: Site, tmp_path: Path) -> None:
     first, second, third = people_with_accounts(site, tmp_path)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         found = cleanup.scan(session, ADMIN)
     assert found == cleanup.ScanResult(inactive=0, duplicate=2, deceased=1)
     assert set(proposals(site)) == {(first.personal_id_number, "duplicate"),
                                     (second.personal_id_number, "duplicate"),
                                     (third.personal_id_number, "deceased")}
     two_years_on = datetime.now(UTC) + timedelta(days=25 * 30)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         assert cleanup.scan(session, ADMIN, now=two_years_on).inactive == 3
         assert cleanup.scan(session, ADMIN, now=two_years_on) == cleanup.ScanResult(0, 0, 0)
         with pytest.raises(Forbidden):
@@ -150,7 +150,7 @@ def test_the_scan_proposes_duplicated_deceased_and_inactive_accounts_once(
 def test_an_official_locks_a_proposed_account_or_keeps_it_with_a_reason(
         site: Site, tmp_path: Path) -> None:
     first, second, third = people_with_accounts(site, tmp_path)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         cleanup.scan(session, ADMIN)
     waiting = proposals(site)
 
@@ -176,7 +176,7 @@ def test_an_official_locks_a_proposed_account_or_keeps_it_with_a_reason(
         "note": "Husband and wife share one phone", "csrf_token": site.csrf(CLEANUP)},
     ).status_code == 303
     assert set(proposals(site)) == {(second.personal_id_number, "duplicate")}
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         statuses = {p.personal_id_number: identity.account_for_person(
             session, p.personal_id_number) for p in (first, third)}
         assert {pid: a.status if a else None for pid, a in statuses.items()} == {

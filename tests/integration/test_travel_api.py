@@ -65,7 +65,7 @@ def test_an_airline_registers_a_flight_and_uploads_its_manifest(site: Site, airp
                    booking("NEW003", "048085000777", "Phạm Thị Cúc", "4D"))
     assert again.status_code == 422  # AN0001's locator now names another passenger
     assert again.json()["errors"][0]["field"] == "bookings[0].personal_id_number"
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         assert session.scalar(select(Booking.seat).where(Booking.record_locator == "AN0001")) \
             == "12A"
 
@@ -82,7 +82,7 @@ def test_a_manifest_with_bad_rows_is_refused_row_by_row_and_nothing_is_written(
     fields = [error["field"] for error in response.json()["errors"]]
     assert fields == ["bookings[1].record_locator", "bookings[1].personal_id_number",
                       "bookings[1].seat", "bookings[2].checked_bags", "bookings[3]"]
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         assert session.scalars(select(Booking)).all() == []
 
 
@@ -120,8 +120,8 @@ def test_wrong_and_renewed_airline_credentials_are_refused(site: Site, airport: 
         == 401
     assert site.client.get(f"{API}/flights/1", headers=auth(airport.devices["HAN kiosk"])) \
         .status_code == 401  # a touchpoint's credential is not an airline's
-    with transaction(site.app.state.session_factory) as session:
-        renewed = service.renew_airline_key(session, TRAVEL_ADMIN, site.app.state.pepper, "VN")
+    with transaction(site.services.session_factory) as session:
+        renewed = service.renew_airline_key(session, TRAVEL_ADMIN, site.services.pepper, "VN")
     assert site.client.post(f"{API}/flights", headers=auth(airport.vn_key),
                             json=flight_body()).status_code == 401
     assert site.client.post(f"{API}/flights", headers=auth(renewed),
@@ -130,7 +130,7 @@ def test_wrong_and_renewed_airline_credentials_are_refused(site: Site, airport: 
 
 def test_a_revoked_touchpoint_is_refused(site: Site, airport: Airport, vn213: int) -> None:
     assert decided(site, airport, "HAN kiosk", "AN0001")["decision"] == "pass"
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         touchpoints.revoke(session, TRAVEL_ADMIN, "HAN kiosk")
     refused = manual_check(site, airport.devices["HAN kiosk"], "AN0001")
     assert refused.status_code == 401
@@ -154,7 +154,7 @@ def test_staff_pass_a_passenger_without_face_through_the_whole_journey(
     assert decided(site, airport, "HAN gate 14", "AN0001")["reason"] == "wrong_flight"
     open_boarding(site, airport.vn_key, vn213)
     assert decided(site, airport, "HAN gate 12", "AN0001")["decision"] == "pass"
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         boarded = session.scalars(select(Booking).where(Booking.record_locator == "AN0001")).one()
         assert boarded.boarded_at is not None
         events = session.scalars(select(TouchpointEvent).order_by(TouchpointEvent.id)).all()
@@ -217,6 +217,6 @@ def test_the_kiosk_page_signs_in_with_the_device_credential_until_it_is_revoked(
                                files={"image": ("f.jpg", b"not a photo", "image/jpeg")})
     assert 'data-reason="unknown_booking"' in decided.text
     assert "làn có nhân viên" in decided.text  # Vietnamese by default
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         touchpoints.revoke(session, TRAVEL_ADMIN, "HAN kiosk")
     assert 'id="credential"' in site.client.get("/kiosk").text

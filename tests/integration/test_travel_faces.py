@@ -15,12 +15,13 @@ from cryptography.exceptions import InvalidTag
 from sqlalchemy import select
 
 from civicstack.biometrics import service as biometrics
+from civicstack.biometrics.site import BIOMETRICS
 from civicstack.kit.audit import Actor, AuditEntry
 from civicstack.kit.db import as_utc, transaction
 from civicstack.registry.models import Person, Sex
 from civicstack.travel import service, touchpoints, urban
 from civicstack.travel.models import Booking, FaceToken, Flight, TouchpointEvent, UrbanJourney
-from civicstack.travel.site import booking_owner
+from civicstack.travel.site import TRAVEL, booking_owner
 from tests.integration.test_identity_web import citizen_sign_in
 from tests.support.biometrics import enrolled, face_photo
 from tests.support.eid import make_active_account
@@ -55,7 +56,7 @@ class Boarding:
 def boarding(site: Site, an: Person) -> Boarding:
     """VN213 leaves Nội Bài in two hours from gate 12. An (no bags, AN0001) and Bình (one bag,
     BINH01) have enrolled faces from their ID cards; a third passenger (NOFACE) has none."""
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         binh = make_person(session, "Trần Thị Bình", date(1992, 3, 8), Sex.FEMALE,
                            phone="0987654321")
     enrolled(site, an.personal_id_number, "obama/1.jpg")
@@ -69,7 +70,7 @@ def boarding(site: Site, an: Person) -> Boarding:
 
 
 def booking_row(site: Site, locator: str) -> Booking:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         found = session.scalars(select(Booking).where(Booking.record_locator == locator)).one()
         session.expunge(found)
         return found
@@ -77,13 +78,13 @@ def booking_row(site: Site, locator: str) -> Booking:
 
 def opt_in(site: Site, person: Person, locator: str) -> None:
     """The citizen's opt-in, as the portal makes it."""
-    with transaction(site.app.state.session_factory) as session:
-        service.opt_in(session, site.app.state.travel, Actor(
+    with transaction(site.services.session_factory) as session:
+        service.opt_in(session, site.services[TRAVEL], Actor(
             "citizen", person.personal_id_number), booking_row(site, locator).id, consent=True)
 
 
 def token_of(site: Site, locator: str) -> FaceToken | None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         return session.scalars(select(FaceToken).where(
             FaceToken.booking_id == booking_row(site, locator).id)).one_or_none()
 
@@ -96,7 +97,7 @@ def form_token(site: Site, path: str) -> str:
 
 def test_a_citizen_turns_face_boarding_on_for_one_booking_and_off_again(
         site: Site, boarding: Boarding, tmp_path: Path) -> None:
-    make_active_account(site.app.state.session_factory, site.app.state.pepper, boarding.an,
+    make_active_account(site.services.session_factory, site.services.pepper, boarding.an,
                         tmp_path / "mailbox")
     assert citizen_sign_in(site, boarding.an) == 303
     page = site.client.get("/travel")
@@ -118,11 +119,11 @@ def test_a_citizen_turns_face_boarding_on_for_one_booking_and_off_again(
     token = token_of(site, "AN0001")
     assert token is not None
     assert token.channel == "portal"
-    sealer = site.app.state.travel
+    sealer = site.services[TRAVEL]
     assert sealer.open(token.sealed_template, booking_owner(booking_id)).shape == (128,)
     with pytest.raises(InvalidTag):  # bound to its boarding pass: it opens for no other
         sealer.open(token.sealed_template, booking_owner(booking_id + 1))
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         actions = session.scalars(select(AuditEntry.action).where(
             AuditEntry.subject_id == boarding.an.personal_id_number)).all()
     assert "biometrics.template.copy" in actions
@@ -138,8 +139,8 @@ def test_withdrawing_consent_to_face_biometrics_deletes_every_journey_copy(
         site: Site, boarding: Boarding) -> None:
     opt_in(site, boarding.an, "AN0001")
     opt_in(site, boarding.binh, "BINH01")
-    with transaction(site.app.state.session_factory) as session:  # at /account/face
-        biometrics.withdraw_consent(session, site.app.state.biometrics,
+    with transaction(site.services.session_factory) as session:  # at /account/face
+        biometrics.withdraw_consent(session, site.services[BIOMETRICS],
                                     boarding.an.personal_id_number)
     assert token_of(site, "AN0001") is None
     assert token_of(site, "BINH01") is not None  # only the person's own copies
@@ -151,7 +152,7 @@ def test_a_passenger_without_bags_goes_from_kiosk_to_the_plane_by_face(
     opt_in(site, boarding.binh, "BINH01")  # a second face in the gallery
     kiosk = frame(site, boarding.device("HAN kiosk"), "obama/2.jpg", "AN0001")
     assert (kiosk["decision"], kiosk["reason"], kiosk["seat"]) == ("pass", "checked_in", "12A")
-    assert kiosk["distance"] < site.app.state.biometrics.threshold
+    assert kiosk["distance"] < site.services[BIOMETRICS].threshold
     security = frame(site, boarding.device("HAN security"), "obama/3.jpg")  # 1:N, no pass
     assert (security["decision"], security["record_locator"]) == ("pass", "AN0001")
     closed = frame(site, boarding.device("HAN gate 12"), "obama/2.jpg")
@@ -161,7 +162,7 @@ def test_a_passenger_without_bags_goes_from_kiosk_to_the_plane_by_face(
     boarded = frame(site, boarding.device("HAN gate 12"), "obama/2.jpg")
     assert (boarded["decision"], boarded["reason"]) == ("pass", "boarded")
     assert booking_row(site, "AN0001").boarded_at is not None
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         events = session.scalars(select(TouchpointEvent).order_by(TouchpointEvent.id)).all()
         decisions = session.scalars(select(AuditEntry.detail).where(
             AuditEntry.action == "travel.touchpoint.decision")).all()
@@ -233,10 +234,10 @@ def test_the_purge_deletes_the_flight_its_bookings_and_face_copies_after_the_del
     opt_in(site, boarding.an, "AN0001")
     assert frame(site, boarding.device("HAN kiosk"), "obama/2.jpg", "AN0001")["decision"] \
         == "pass"
-    factory = site.app.state.session_factory
+    factory = site.services.session_factory
     with transaction(factory) as session:
         leaves = as_utc(session.get_one(Flight, boarding.flight_id).scheduled_departure)
-    hours = site.app.state.travel.purge_hours
+    hours = site.services[TRAVEL].purge_hours
     assert hours == 24
     with transaction(factory) as session:
         early = service.purge(session, hours, leaves + timedelta(hours=hours, minutes=-1))
@@ -256,7 +257,7 @@ def test_the_purge_deletes_the_flight_its_bookings_and_face_copies_after_the_del
 def test_face_entry_opens_a_metro_trip_and_a_parking_session_and_closes_them_with_the_fee(
         site: Site, an: Person, tmp_path: Path) -> None:
     enrolled(site, an.personal_id_number, "obama/1.jpg")
-    factory, pepper = site.app.state.session_factory, site.app.state.pepper
+    factory, pepper = site.services.session_factory, site.services.pepper
     with transaction(factory) as session:
         for code, name in (("HN-L2A-CL", "Cát Linh"), ("HN-L2A-YN", "Yên Nghĩa")):
             urban.add_site(session, TRAVEL_ADMIN, urban.SiteIn(

@@ -27,7 +27,7 @@ ISSUER = "/wallet/issuers/bo-cong-an"
 def agency(site: Site) -> dict[str, str]:
     """The driving-licence system's operator key, granted for the Ministry of Public Security."""
     token = site.key("csgt-licences", Role.AGENCY_APPROVER)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         service.seed_catalogue(session)
         service.grant_issuer(session, CLI_ACTOR, "bo-cong-an", "csgt-licences")
     return {"Authorization": f"Bearer {token}"}

@@ -29,7 +29,7 @@ from civicstack.registry.models import Person
 from civicstack.wallet import sdjwt, service, vci
 from civicstack.wallet.jws import b64url
 from civicstack.wallet.models import Credential, CredentialOffer
-from civicstack.wallet.site import WalletSite
+from civicstack.wallet.site import WALLET_SITE, WalletSite
 from civicstack.wallet.trust import LiveTrust
 from tests.integration.test_identity_web import approved_and_signed_in
 from tests.support.api import audit_entries
@@ -46,7 +46,7 @@ JUSTICE_ISSUER = "bo-tu-phap"
 @pytest.fixture
 def holder(site: Site, an: Person) -> Person:
     """An holds an eID account, is signed in, and has his ID card in the portal wallet."""
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         service.seed_catalogue(session)
         give_id_card(session, an)
         service.issue_from_register(session, wallet(site), an.personal_id_number, "id_card")
@@ -55,7 +55,7 @@ def holder(site: Site, an: Person) -> Person:
 
 
 def wallet(site: Site) -> WalletSite:
-    found: WalletSite = site.app.state.wallet
+    found: WalletSite = site.services[WALLET_SITE]
     return found
 
 
@@ -230,7 +230,7 @@ def test_a_wallet_app_receives_the_id_card_bound_to_its_own_key_and_it_verifies_
         return JWK(**published[header["kid"]])
     reference = SDJWTVerifier(presentation, issuer_key, VERIFIER, "n-42").get_verified_payload()
     assert reference["full_name"] == holder.full_name
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         ours = sdjwt.verify(presentation, LiveTrust(session, wallet(site)),
                             sdjwt.Expectations(VERIFIER, now(), nonce="n-42"))
         fetched = session.scalars(select(Credential).where(
@@ -240,10 +240,10 @@ def test_a_wallet_app_receives_the_id_card_bound_to_its_own_key_and_it_verifies_
     assert ours.holder_jwk == app.public_jwk
     assert fetched.sealed_sd_jwt is None  # the app's copy is not kept, only its status
 
-    offered = audit_entries(site.app.state.session_factory, "wallet.offer.create")
+    offered = audit_entries(site.services.session_factory, "wallet.offer.create")
     assert [(e.actor, e.subject_id) for e in offered] == [
         (f"citizen:{holder.personal_id_number}", holder.personal_id_number)]
-    issued = audit_entries(site.app.state.session_factory, "wallet.credential.issue")
+    issued = audit_entries(site.services.session_factory, "wallet.credential.issue")
     assert issued[-1].actor == f"issuer:{POLICE_ISSUER}"
     assert issued[-1].detail["holder"] == "wallet-app"
 
@@ -296,13 +296,13 @@ def test_an_offer_is_refused_for_a_document_the_citizen_does_not_hold(
     assert response.status_code == 409
     assert "you hold no valid copy of this document in your portal wallet" in response.text
     assert 'id="offer-pin"' not in response.text
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         assert session.scalars(select(CredentialOffer)).all() == []
 
 
 def test_an_offer_is_refused_once_the_portal_copy_is_suspended(
         site: Site, holder: Person) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         card = service.cards(session, wallet(site), holder.personal_id_number)[0]
         service.report_lost(session, holder.personal_id_number, card.credential.public_id)
     assert ask_for_offer(site).status_code == 409
@@ -320,7 +320,7 @@ def test_a_pre_authorized_code_works_once_and_its_replay_ends_the_token_it_gave(
 
 def test_an_expired_offer_is_refused(site: Site, holder: Person, app: WalletApp) -> None:
     offer = an_offer(site)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         session.execute(update(CredentialOffer).values(
             expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     assert "expired" in oauth_error(app.token(offer), 400, "invalid_grant")
@@ -335,7 +335,7 @@ def test_a_wrong_pin_counts_and_the_fifth_makes_the_offer_unusable(
                                                       "invalid_grant")
     assert "unusable" in oauth_error(app.token(offer, wrong), 400, "invalid_grant")
     assert "too many" in oauth_error(app.token(offer), 400, "invalid_grant")
-    guesses = audit_entries(site.app.state.session_factory, "wallet.offer.wrong_pin",
+    guesses = audit_entries(site.services.session_factory, "wallet.offer.wrong_pin",
                             holder.personal_id_number)
     assert [g.detail["attempts_left"] for g in guesses] == [4, 3, 2, 1, 0]
 
@@ -420,7 +420,7 @@ def test_an_expired_access_token_is_refused(site: Site, holder: Person,
                                             app: WalletApp) -> None:
     offer = an_offer(site)
     token = app.access_token(offer)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         session.execute(update(CredentialOffer).values(
             access_expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     assert "expired" in oauth_error(app.fetch(offer, token), 401, "invalid_token")
@@ -516,7 +516,7 @@ def test_a_document_suspended_after_the_offer_is_not_handed_to_the_app(
         site: Site, holder: Person, app: WalletApp) -> None:
     offer = an_offer(site)
     token = app.access_token(offer)
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         card = service.cards(session, wallet(site), holder.personal_id_number)[0]
         service.report_lost(session, holder.personal_id_number, card.credential.public_id)
     oauth_error(app.fetch(offer, token), 400, "credential_request_denied")

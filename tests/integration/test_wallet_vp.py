@@ -25,11 +25,12 @@ from sqlalchemy import update
 from civicstack.kit.db import transaction
 from civicstack.oidc import clients
 from civicstack.oidc.protocol import JWT_BEARER
+from civicstack.oidc.site import PROVIDER
 from civicstack.registry.models import Person
 from civicstack.wallet import sdjwt, service
 from civicstack.wallet.jws import b64url
 from civicstack.wallet.models import PresentationRequest
-from civicstack.wallet.site import WalletSite
+from civicstack.wallet.site import WALLET_SITE, WalletSite
 from tests.integration.test_identity_web import citizen_sign_in
 from tests.support.api import assert_problem, audit_entries
 from tests.support.eid import make_active_account
@@ -76,15 +77,15 @@ class Holder:
 
 
 def relying_party(site: Site, name: str = "Ngân hàng Demo") -> RelyingParty:
-    with transaction(site.app.state.session_factory) as session:
-        registered = clients.register_client(session, ADMIN, site.app.state.pepper,
+    with transaction(site.services.session_factory) as session:
+        registered = clients.register_client(session, ADMIN, site.services.pepper,
                                              clients.NewClient(name, (RP_REDIRECT,)))
     assert registered.client_secret is not None
     return RelyingParty(TestClient(site.app), registered.client_id, registered.client_secret)
 
 
 def wallet(site: Site) -> WalletSite:
-    found: WalletSite = site.app.state.wallet
+    found: WalletSite = site.services[WALLET_SITE]
     return found
 
 
@@ -97,8 +98,8 @@ def bank(site: Site) -> RelyingParty:
 def holder(site: Site, an: Person, tmp_path: Path) -> Holder:
     """An, with an approved eID account, an ID card from the register in his portal wallet,
     and signed in on `site.client`."""
-    factory = site.app.state.session_factory
-    make_active_account(factory, site.app.state.pepper, an, tmp_path / "mailbox")
+    factory = site.services.session_factory
+    make_active_account(factory, site.services.pepper, an, tmp_path / "mailbox")
     with transaction(factory) as session:
         service.seed_catalogue(session)
         give_id_card(session, an)
@@ -124,7 +125,7 @@ def present(site: Site, holder: Holder, audience: str, nonce: str,
             claims: tuple[str, ...] = ("full_name", "date_of_birth"),
             card: str | None = None) -> str:
     """What the portal wallet would present, made directly: for answers it would never send."""
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         return service.present(session, wallet(site), holder.person.personal_id_number,
                                card or holder.card, list(claims), audience, nonce)
 
@@ -182,7 +183,7 @@ def test_a_bank_reads_verified_id_card_fields_after_the_citizen_approves_and_nee
     assert outcome["paper_not_required"] is True
     assert outcome["verified_at"]
 
-    reads = audit_entries(site.app.state.session_factory, "wallet.presentation.read")
+    reads = audit_entries(site.services.session_factory, "wallet.presentation.read")
     assert [(e.actor, e.subject_id, e.purpose) for e in reads] == [
         (f"relying_party:{bank.client_id}", holder.person.personal_id_number,
          "open a bank account")]
@@ -194,7 +195,7 @@ def test_the_same_fields_can_be_shared_again_with_a_new_request(
     presentations, not a replay."""
     for created in (bank.created(), relying_party(site, "Công ty Khác").created()):
         assert approve(site, created).status_code == 200
-    assert len(audit_entries(site.app.state.session_factory, "wallet.presentation.read")) == 2
+    assert len(audit_entries(site.services.session_factory, "wallet.presentation.read")) == 2
 
 
 def test_the_consent_page_speaks_vietnamese_by_default(site: Site, bank: RelyingParty,
@@ -207,7 +208,7 @@ def test_the_consent_page_speaks_vietnamese_by_default(site: Site, bank: Relying
 
 def test_the_request_object_is_signed_by_this_server_and_asks_by_dcql(
         site: Site, bank: RelyingParty) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         service.seed_catalogue(session)
     created = bank.created()
     assert created["openid4vp_uri"].startswith("openid4vp://?")
@@ -239,7 +240,7 @@ def test_an_independent_wallet_answers_by_direct_post(site: Site, bank: RelyingP
     request_object = site.client.get(urlsplit(created["request_uri"]).path).text
     asked = jwt.decode(request_object, KeySet.import_key_set(
         site.client.get("/oidc/jwks").json()), algorithms=["ES256"]).claims
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         key = sdjwt.jwcrypto_key(service.holder_jwk(session, wallet(site),
                                                     holder.person.personal_id_number))
     wallet_app = SDJWTHolder(holder.issuance)
@@ -256,7 +257,7 @@ def test_an_independent_wallet_answers_by_direct_post(site: Site, bank: RelyingP
     assert outcome["state"] == "verified"
     assert set(outcome["claims"]) == {"full_name", "date_of_birth"}
     # no personal ID number was disclosed: the audit names the holder the issuer recorded
-    reads = audit_entries(site.app.state.session_factory, "wallet.presentation.read")
+    reads = audit_entries(site.services.session_factory, "wallet.presentation.read")
     assert [e.subject_id for e in reads] == [holder.person.personal_id_number]
 
 
@@ -272,14 +273,14 @@ def test_an_independent_wallet_answers_by_direct_post(site: Site, bank: RelyingP
 ])
 def test_a_malformed_request_is_refused(site: Site, bank: RelyingParty, changes: dict[str, Any],
                                         field: str) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         service.seed_catalogue(session)
     problem = assert_problem(bank.ask(**changes), 422)
     assert field in {error["field"] for error in problem["errors"]}
 
 
 def test_an_unauthenticated_relying_party_is_refused(site: Site, bank: RelyingParty) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         service.seed_catalogue(session)
     assert_problem(TestClient(site.app).post(API, json=ASK), 401)
     assert_problem(TestClient(site.app).post(API, json=ASK, auth=(bank.client_id, "wrong")), 401)
@@ -289,17 +290,17 @@ def test_an_unauthenticated_relying_party_is_refused(site: Site, bank: RelyingPa
 
 def test_a_private_key_jwt_client_asks_and_reads_with_single_use_assertions(
         site: Site) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         service.seed_catalogue(session)
         key = ECKey.generate_key("P-256", parameters={"alg": "ES256"}, private=True)
         key.ensure_kid()
-        client_id = clients.register_client(session, ADMIN, site.app.state.pepper,
+        client_id = clients.register_client(session, ADMIN, site.services.pepper,
                                             clients.NewClient(
                                                 "Bảo hiểm Demo", (RP_REDIRECT,),
                                                 auth_method="private_key_jwt",
                                                 jwks={"keys": [key.as_dict(private=False)]})
                                             ).client_id
-    audience = f"{site.app.state.oidc.issuer}{API}"
+    audience = f"{site.services[PROVIDER].issuer}{API}"
 
     def assertion() -> dict[str, str]:
         moment = int(time.time())
@@ -374,7 +375,7 @@ def test_a_document_of_another_type_is_refused(site: Site, bank: RelyingParty,
 def test_an_expired_request_is_refused(site: Site, bank: RelyingParty, holder: Holder) -> None:
     created = bank.created()
     presentation = present(site, holder, client_id_of(created), created["nonce"])
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         session.execute(update(PresentationRequest).where(
             PresentationRequest.public_id == created["id"]).values(
             expires_at=datetime.now(UTC) - timedelta(seconds=1)))
@@ -384,7 +385,7 @@ def test_an_expired_request_is_refused(site: Site, bank: RelyingParty, holder: H
 def test_an_expired_request_unanswered_reads_as_refused(site: Site, bank: RelyingParty,
                                                         holder: Holder) -> None:
     created = bank.created()
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         session.execute(update(PresentationRequest).where(
             PresentationRequest.public_id == created["id"]).values(
             expires_at=datetime.now(UTC) - timedelta(seconds=1)))
@@ -400,7 +401,7 @@ def test_a_credential_no_longer_valid_is_refused(site: Site, bank: RelyingParty,
                                                  reason: str) -> None:
     created = bank.created()
     presentation = present(site, holder, client_id_of(created), created["nonce"])
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         service.change_status(session, POLICE, holder.card, status, "card reported stolen")
     assert_refused(site, bank, created, presentation, reason)
 
@@ -436,7 +437,7 @@ def test_the_citizen_declines_and_nothing_is_shared(site: Site, bank: RelyingPar
     outcome = bank.outcome(created["id"])
     assert outcome["state"] == "declined"
     assert outcome["claims"] == {}
-    assert audit_entries(site.app.state.session_factory, "wallet.presentation.read") == []
+    assert audit_entries(site.services.session_factory, "wallet.presentation.read") == []
     # the request is closed: a wallet cannot answer it afterwards
     presentation = present(site, holder, client_id_of(created), created["nonce"])
     assert "already answered" in assert_problem(
@@ -454,7 +455,7 @@ def test_a_citizen_without_the_document_can_only_decline(site: Site, bank: Relyi
 
 def test_the_consent_page_sends_a_signed_out_visitor_to_sign_in(site: Site,
                                                                 bank: RelyingParty) -> None:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         service.seed_catalogue(session)
     path = urlsplit(bank.created()["wallet_url"]).path
     response = TestClient(site.app).get(path, follow_redirects=False)

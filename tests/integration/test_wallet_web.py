@@ -19,7 +19,7 @@ from civicstack.kit.db import transaction
 from civicstack.registry.models import Person
 from civicstack.wallet import qr, sdjwt, service
 from civicstack.wallet.models import Credential
-from civicstack.wallet.site import IN_PERSON_AUDIENCE
+from civicstack.wallet.site import IN_PERSON_AUDIENCE, WALLET_SITE
 from civicstack.wallet.trust import LiveTrust
 from tests.integration.test_identity_web import citizen_sign_in
 from tests.support.eid import code_for, make_active_account
@@ -40,11 +40,11 @@ def csrf_in(html: str) -> str:
 def citizen(site: Site, an: Person, tmp_path: Path) -> Person:
     """An, with an ID card on record and an active eID account, signed in; the catalogue
     loaded."""
-    factory = site.app.state.session_factory
+    factory = site.services.session_factory
     with transaction(factory) as session:
         service.seed_catalogue(session)
         give_id_card(session, an)
-    make_active_account(factory, site.app.state.pepper, an, tmp_path / "mailbox")
+    make_active_account(factory, site.services.pepper, an, tmp_path / "mailbox")
     assert citizen_sign_in(site, an) == 303
     return an
 
@@ -100,7 +100,7 @@ def scan(browser: TestClient, presentation: str) -> tuple[int, str]:
 
 
 def audit_actions(site: Site, action: str) -> list[AuditEntry]:
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
 
 
@@ -147,16 +147,16 @@ def test_the_register_documents_are_offered_and_a_refusal_is_said_in_words(
     status, page = add_from_register(site, "driving_licence")  # the agency's, not the register's
     assert status == 422
     assert "giấy tờ này do hệ thống của cơ quan cấp chuyển sang" in page
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         assert session.scalars(select(Credential)).all() == []
 
 
 def test_a_person_without_an_id_card_on_record_is_told_where_to_get_one(
         site: Site, an: Person, tmp_path: Path) -> None:
-    factory = site.app.state.session_factory
+    factory = site.services.session_factory
     with transaction(factory) as session:
         service.seed_catalogue(session)
-    make_active_account(factory, site.app.state.pepper, an, tmp_path / "mailbox")
+    make_active_account(factory, site.services.pepper, an, tmp_path / "mailbox")
     assert citizen_sign_in(site, an) == 303
     status, page = add_from_register(site)
     assert status == 409
@@ -177,17 +177,17 @@ def test_the_qr_page_holds_a_presentation_of_only_the_chosen_fields_that_verifie
     assert presentation
     assert int(size.group(1)) == len(presentation.group(1))
 
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         verified = sdjwt.verify(qr.decode(presentation.group(1)),
-                                LiveTrust(session, site.app.state.wallet),
+                                LiveTrust(session, site.services[WALLET_SITE]),
                                 sdjwt.Expectations(IN_PERSON_AUDIENCE, now()))
     assert verified.claims == {"full_name": citizen.full_name, "date_of_birth": "1990-05-17"}
 
 
 def test_every_field_of_the_id_card_fits_in_one_qr_code(site: Site, citizen: Person) -> None:
     public_id = id_card(site)
-    with transaction(site.app.state.session_factory) as session:
-        every = tuple(service.card(session, site.app.state.wallet, citizen.personal_id_number,
+    with transaction(site.services.session_factory) as session:
+        every = tuple(service.card(session, site.services[WALLET_SITE], citizen.personal_id_number,
                                    public_id).claims)
     status, html = qr_page(site, public_id, every)
     assert status == 200
@@ -199,9 +199,9 @@ def test_fields_too_large_for_a_qr_code_are_refused_beside_the_choice(
     relatives = [{"relation": "child", "full_name": secrets.token_hex(12),  # not compressible
                   "personal_id_number": f"0012{n:08d}", "date_of_birth": "2010-01-01"}
                  for n in range(80)]
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         issued = service.issue_credential(
-            session, site.app.state.wallet, Actor("issuer", "bo-cong-an"), "family_relations",
+            session, site.services[WALLET_SITE], Actor("issuer", "bo-cong-an"), "family_relations",
             citizen.personal_id_number, {"personal_id_number": citizen.personal_id_number,
                                          "full_name": citizen.full_name,
                                          "date_of_birth": "1990-05-17", "relatives": relatives})
@@ -330,7 +330,7 @@ def test_a_clerk_without_the_status_permission_is_refused(site: Site, citizen: P
         "csrf_token": csrf_in(clerk.get("/console/wallet/verify").text)})
     assert response.status_code == 403
     assert "wallet:status" in response.text
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         assert session.scalars(select(Credential.status)).all() == ["valid"]
 
 

@@ -7,6 +7,7 @@ from functools import cache
 
 from civicstack.biometrics import service
 from civicstack.biometrics.faces import FaceReading, engine
+from civicstack.biometrics.site import BIOMETRICS
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Role
 from civicstack.kit.db import transaction
@@ -24,8 +25,8 @@ def face_photo(name: str) -> bytes:
 
 def enrolled(site: Site, personal_id_number: str, photo: str = "obama/1.jpg") -> service.Enrolment:
     """The person's ID-card face enrolled by a police official, as at the card counter."""
-    with transaction(site.app.state.session_factory) as session:
-        return service.enrol_from_id_card(session, site.app.state.biometrics, ENROLLING_POLICE,
+    with transaction(site.services.session_factory) as session:
+        return service.enrol_from_id_card(session, site.services[BIOMETRICS], ENROLLING_POLICE,
                                           personal_id_number, face_photo(photo))
 
 

@@ -26,7 +26,7 @@ LEGAL_BASIS = "Law on Electronic Transactions 2023, art. 40"
 def join(site: Site, code: str, kind: str = "ministry", name: str | None = None) -> ECKey:
     """Register a member by the public half of a new key; return the key."""
     key = ECKey.generate_key("P-256", parameters={"kid": f"{code}-1"})
-    with transaction(site.app.state.session_factory) as session:
+    with transaction(site.services.session_factory) as session:
         service.register_member(session, CLI_ACTOR, code, name or code.upper(), kind,
                                 {"keys": [key.as_dict(private=False)]})
     return key

@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.app import create_app
 from civicstack.config import Settings
+from civicstack.identity.photos import PHOTO_VAULT
+from civicstack.kit.appservices import services_of
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import NATIONAL, Role, Scope
 from civicstack.kit.db import transaction
@@ -47,7 +49,7 @@ class LiveProvider:
 
     @property
     def factory(self) -> sessionmaker[Session]:
-        found: sessionmaker[Session] = self.app.state.session_factory
+        found: sessionmaker[Session] = services_of(self.app).session_factory
         return found
 
     def url(self, name: str) -> str:
@@ -59,7 +61,7 @@ class LiveProvider:
             "scopes": ("openid", "profile", "address", "offline_access"),
             "post_logout_redirect_uris": (RP_LOGOUT,), **changes}
         with transaction(self.factory) as session:
-            return clients.register_client(session, ADMIN, self.app.state.pepper,
+            return clients.register_client(session, ADMIN, services_of(self.app).pepper,
                                            clients.NewClient(**values))
 
     def jwks(self) -> KeySet:
@@ -74,8 +76,9 @@ class LiveProvider:
 
     def active_account(self, person: Person) -> None:
         """Register, prove the phone and have an official approve, all through the services."""
-        make_active_account(self.factory, self.app.state.pepper, person,
-                            self.data_dir / "test-mailbox", POLICE, self.app.state.photo_vault)
+        make_active_account(self.factory, services_of(self.app).pepper, person,
+                            self.data_dir / "test-mailbox", POLICE,
+                            services_of(self.app)[PHOTO_VAULT])
 
 
 @contextmanager

@@ -38,7 +38,7 @@ def auth(token: str) -> dict[str, str]:
 def seed_airports(site: Site) -> Airport:
     """HAN, SGN and DAD; Vietnam Airlines and Bamboo Airways; at Nội Bài a kiosk, a security
     gate and boarding gates 12 and 14; at Tân Sơn Nhất a kiosk."""
-    factory, pepper = site.app.state.session_factory, site.app.state.pepper
+    factory, pepper = site.services.session_factory, site.services.pepper
     with transaction(factory) as session:
         for code, name, province in (("HAN", "Nội Bài", "01"), ("SGN", "Tân Sơn Nhất", "79"),
                                      ("DAD", "Đà Nẵng", "48")):

@@ -14,6 +14,7 @@ from civicstack.app import create_app
 from civicstack.config import Settings
 from civicstack.identity.models import OfficialAccount
 from civicstack.kit import apikeys
+from civicstack.kit.appservices import AppServices, services_of
 from civicstack.kit.authz import NATIONAL, Role, Scope
 from civicstack.kit.db import transaction
 from tests.support.eid import code_for
@@ -27,18 +28,22 @@ class Site:
     app: FastAPI
     client: TestClient
 
+    @property
+    def services(self) -> AppServices:
+        return services_of(self.app)
+
     def key(self, name: str, role: Role = Role.AGENCY_APPROVER, scope: Scope = NATIONAL) -> str:
-        with transaction(self.app.state.session_factory) as session:
-            issued = apikeys.create_key(session, self.app.state.pepper, name, role, scope)
+        with transaction(services_of(self.app).session_factory) as session:
+            issued = apikeys.create_key(session, services_of(self.app).pepper, name, role, scope)
         return issued.token
 
     def new_official(self, role: Role = Role.AGENCY_APPROVER, scope: Scope = NATIONAL,
                      username: str | None = None, enrolled: bool = True) -> Official:
-        return make_official(self.app.state.session_factory, str(self.app.state.totp_key),
+        return make_official(self.services.session_factory, self.services.totp_key,
                              role, scope, username, enrolled)
 
     def official_row(self, username: str) -> OfficialAccount:
-        with transaction(self.app.state.session_factory) as session:
+        with transaction(services_of(self.app).session_factory) as session:
             official = session.query(OfficialAccount).filter_by(username=username).one()
             session.expunge(official)
             return official

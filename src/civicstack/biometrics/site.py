@@ -11,6 +11,7 @@ from fastapi import Request, UploadFile
 from civicstack.biometrics.faces import MAX_BYTES, Embedding, FaceEngine, engine
 from civicstack.biometrics.gallery import Gallery
 from civicstack.config import Settings
+from civicstack.kit.appservices import ServiceKey, services_of
 from civicstack.kit.sealing import Sealer, sealer
 from civicstack.kit.secrets import load_or_create_secret
 
@@ -36,6 +37,9 @@ class BiometricsSite:
         return np.frombuffer(raw, dtype=np.float32).copy()
 
 
+BIOMETRICS = ServiceKey[BiometricsSite]("biometrics")
+
+
 def biometrics_site(settings: Settings) -> BiometricsSite:
     secret = load_or_create_secret(settings.data_dir, "face-template-key")
     return BiometricsSite(sealer(secret, b"civicstack face template v1"),
@@ -44,9 +48,8 @@ def biometrics_site(settings: Settings) -> BiometricsSite:
 
 
 def site_of(request: Request) -> BiometricsSite:
-    """The app's biometrics, for the routes (built once by the app factory)."""
-    site: BiometricsSite = request.app.state.biometrics
-    return site
+    """The app's biometrics, for the routes (made once per app)."""
+    return services_of(request.app)[BIOMETRICS]
 
 
 async def image_bytes(upload: UploadFile) -> bytes:

@@ -1,2 +1,16 @@
 """Government data exchange: member systems with their own keys, data-sharing agreements,
 field-filtered signed answers, and a tamper-evident log of every request."""
+
+from civicstack.kit.installing import Installer
+
+
+def install(installer: Installer) -> None:
+    from civicstack.exchange import api, cli, console_web, service, site, web
+
+    installer.provide(site.EXCHANGE_KEYS,
+                      lambda services: service.key_ring(services.settings.data_dir))
+    installer.router(api.router, prefix="/api/v1")
+    installer.router(api.public)
+    installer.router(web.router)
+    installer.router(console_web.router)
+    installer.command_group(cli.exchange_app, "exchange")

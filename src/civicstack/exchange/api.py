@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from civicstack.exchange import datasets, quality, service
 from civicstack.exchange.models import AgreementRequest, ExchangeMember
+from civicstack.exchange.site import EXCHANGE_KEYS
+from civicstack.kit.appservices import services_of
 from civicstack.kit.audit import Actor
 from civicstack.kit.deps import DbSession
 from civicstack.kit.errors import Problem, Unauthorized
@@ -81,7 +83,7 @@ class DatasetDeclared(BaseModel):
 
 
 def keys_of(request: Request) -> KeyRing:
-    ring: KeyRing = request.app.state.exchange_keys
+    ring: KeyRing = services_of(request.app)[EXCHANGE_KEYS]
     return ring
 
 
@@ -93,7 +95,7 @@ def calling_member(request: Request, session: Session) -> ExchangeMember:
         return service.authenticate(session, assertion.strip(), str(request.url))
     except Unauthorized:
         # Not in the message log: a forged assertion names no member it may be charged to.
-        tally_of(request.app.state, service.AUTHENTICATION_REFUSALS).add()
+        tally_of(services_of(request.app).tallies, service.AUTHENTICATION_REFUSALS).add()
         EXCHANGE_REFUSALS.labels("authentication").inc()
         raise
 

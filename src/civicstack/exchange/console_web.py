@@ -85,7 +85,7 @@ def add_member(request: Request, session: DbSession, code: Annotated[str, Form()
 @router.post(MEMBERS + "/{code}/suspend")
 def suspend(request: Request, session: DbSession, code: str,
             csrf_token: Annotated[str, Form()] = "") -> Response:
-    return console.act(request, session, csrf_token,
+    return console.legacy_act(request, session, csrf_token,
                        lambda admin: service.suspend_member(session, admin, code),
                        MEMBERS)
 
@@ -169,7 +169,7 @@ def quality_reports(request: Request, session: DbSession) -> Response:
 @router.post(QUALITY + "/{code}/check")
 def run_check(request: Request, session: DbSession, code: str,
               csrf_token: Annotated[str, Form()] = "") -> Response:
-    return console.act(request, session, csrf_token,
+    return console.legacy_act(request, session, csrf_token,
                        lambda admin: quality.check_dataset(session, admin, code),
                        QUALITY)
 

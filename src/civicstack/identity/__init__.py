@@ -1,1 +1,16 @@
 """Electronic identity accounts: one per citizen, the key to every online public service."""
+
+from civicstack.kit.installing import Installer
+
+PUBLIC = ("auth", "photos")  # what other domains may import besides service and models
+
+
+def install(installer: Installer) -> None:
+    from civicstack.identity import cli, console_web, passkeys_web, photos, web
+
+    installer.provide(photos.PHOTO_VAULT,
+                      lambda services: photos.PhotoVault.of(services.settings.data_dir))
+    installer.router(web.router)
+    installer.router(console_web.router)
+    installer.router(passkeys_web.router)
+    installer.command_group(cli.official_app, "official")

@@ -1,34 +1,35 @@
-"""Who is signed in to the officials' console, kept in the session cookie between requests.
+"""The officials' console session: the sign-in in two steps kept in the server-side browser
+session, and how console forms answer.
 
 The session holds only the official's id and the generation of their account it began in;
-the account is re-read at every request, so disabling it, changing its role or resetting its
-second factor ends the session at once. Between the password and the code, the session holds
-a pending sign-in that expires after a few minutes.
+the account is re-read at every request (identity/auth.py), so disabling it, changing its role
+or resetting its second factor ends the session at once. Between the password and the code,
+the session holds a pending sign-in that expires after a few minutes.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from civicstack.identity import officials
+from civicstack.identity import auth
+from civicstack.identity.auth import OFFICIAL_KEY
 from civicstack.identity.models import OfficialAccount
 from civicstack.kit.audit import Actor
 from civicstack.kit.errors import DomainError
-from civicstack.kit.web import check_csrf, render
+from civicstack.kit.web import render
 
-SIGNED_IN, PENDING, HEADER = "official", "official_pending", "official_header"
+PENDING, HEADER = "official_pending", "official_header"
 PENDING_SECONDS = 300
 
 
 def begin(request: Request, official: OfficialAccount) -> None:
     """The password was right: remember whose code to ask for next."""
-    request.session.clear()  # a fresh session (and CSRF token) at every sign-in
+    request.session.clear()  # a fresh session (a new id and CSRF token) at every sign-in
     request.session[PENDING] = [official.id, official.session_generation, int(time.time())]
 
 
@@ -45,31 +46,14 @@ def complete(request: Request, official: OfficialAccount, scope_label: str) -> N
     """Both steps passed. The name and scope are kept for the console's header: neither can
     change without ending the session."""
     request.session.clear()
-    request.session[SIGNED_IN] = [official.id, official.session_generation]
+    request.session[OFFICIAL_KEY] = [official.id, official.session_generation]
     request.session[HEADER] = {"full_name": official.full_name, "scope_label": scope_label}
 
 
-def signed_in_official(request: Request, session: Session) -> Actor | None:
-    found = request.session.get(SIGNED_IN)
-    actor = officials.signed_in(session, int(found[0]), int(found[1])) if found else None
-    if actor is None:
-        request.session.pop(SIGNED_IN, None)
-    return actor
-
-
-def login_redirect(request: Request) -> RedirectResponse:
-    target = quote(str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""))
-    return RedirectResponse(f"/console/login?next={target}", status_code=303)
-
-
-def act(request: Request, session: Session, csrf_token: str, change: Callable[[Actor], object],
+def act(request: Request, official: Actor, change: Callable[[Actor], object],
         done: str) -> Response:
-    """A console form that changes something: CSRF, the signed-in official, then `change`
-    (whose service checks role and scope); a refusal is shown on the console's error page."""
-    check_csrf(request, csrf_token)
-    official = signed_in_official(request, session)
-    if official is None:
-        return login_redirect(request)
+    """A console form that changes something (its route already checked CSRF and sign-in):
+    `change`'s service checks role and scope; a refusal is shown on the console's error page."""
     try:
         change(official)
     except DomainError as exc:
@@ -81,3 +65,25 @@ def refusal_page(request: Request, official: Actor, exc: DomainError) -> Respons
     """A refused console page or action, shown on the console's error page with its status."""
     return render(request, "console/error.html", {"operator": official, "error": exc},
                   exc.status)
+
+
+# TRANSITIONAL: removed once every console page declares `Official` and uses `act` above.
+def signed_in_official(request: Request, session: Session) -> Actor | None:
+    return auth.signed_in_official(request, session)
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    return RedirectResponse(auth.official_login(
+        request.url.path + (f"?{request.url.query}" if request.url.query else "")),
+        status_code=303)
+
+
+def legacy_act(request: Request, session: Session, csrf_token: str,
+               change: Callable[[Actor], object], done: str) -> Response:
+    from civicstack.kit.web import check_csrf
+
+    check_csrf(request, csrf_token)
+    official = signed_in_official(request, session)
+    if official is None:
+        return login_redirect(request)
+    return act(request, official, change, done)

@@ -7,24 +7,26 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import segno
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from civicstack.identity import console, officials
+from civicstack.identity.auth import Official
 from civicstack.identity.models import OfficialAccount
 from civicstack.identity.officials import PasswordOutcome
 from civicstack.identity.service import CodeOutcome
+from civicstack.kit.appservices import Services
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission, Role, Scope, ScopeLevel
-from civicstack.kit.deps import DbSession
+from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, Invalid, RateLimited
 from civicstack.kit.i18n import N_
 from civicstack.kit.ratelimit import FailureLimiter
-from civicstack.kit.web import check_csrf, client_address, field_errors, limiter, render
+from civicstack.kit.web import client_address, field_errors, limiter, render
 from civicstack.registry import service as registry
 
-router = APIRouter(include_in_schema=False)
+router = html_router()
 HOME = "/console/registry"
 PASSWORD_MESSAGES = {
     PasswordOutcome.WRONG_CREDENTIALS: N_("Wrong username or password."),
@@ -62,9 +64,8 @@ def login_form(request: Request, next: str = HOME) -> Response:
 
 @router.post("/console/login", response_class=HTMLResponse)
 def login(request: Request, session: DbSession, username: Annotated[str, Form()] = "",
-          password: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
-          next: Annotated[str, Form()] = HOME) -> Response:
-    check_csrf(request, csrf_token)
+          password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = HOME,
+          ) -> Response:
     username, target = username.strip().lower(), safe_next(next)
     context = {"next": target, "form": {"username": username}}
     keys = _limit_keys(request, username)
@@ -87,11 +88,12 @@ def login(request: Request, session: DbSession, username: Annotated[str, Form()]
 
 
 @router.get("/console/login/code", response_class=HTMLResponse)
-def code_form(request: Request, session: DbSession, next: str = HOME) -> Response:
+def code_form(request: Request, session: DbSession, services: Services,
+              next: str = HOME) -> Response:
     official = _pending_official(request, session)
     if official is None:
         return RedirectResponse("/console/login", status_code=303)
-    return _code_page(request, session, official, safe_next(next), {})
+    return _code_page(request, session, services, official, safe_next(next), {})
 
 
 def _pending_official(request: Request, session: Session) -> OfficialAccount | None:
@@ -99,11 +101,12 @@ def _pending_official(request: Request, session: Session) -> OfficialAccount | N
     return officials.official_by_id(session, found[0]) if found else None
 
 
-def _code_page(request: Request, session: Session, official: OfficialAccount, target: str,
-               errors: dict[str, str], status_code: int = 200) -> Response:
+def _code_page(request: Request, session: Session, services: Services,
+               official: OfficialAccount, target: str, errors: dict[str, str],
+               status_code: int = 200) -> Response:
     context: dict[str, Any] = {"next": target, "errors": errors, "username": official.username}
     if official.totp_enrolled_at is None:
-        enrolment = officials.enrolment(session, str(request.app.state.totp_key), official)
+        enrolment = officials.enrolment(session, services.totp_key, official)
         secret = enrolment.secret
         context.update(
             secret=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
@@ -113,10 +116,8 @@ def _code_page(request: Request, session: Session, official: OfficialAccount, ta
 
 
 @router.post("/console/login/code", response_class=HTMLResponse)
-def code(request: Request, session: DbSession, code: Annotated[str, Form()] = "",
-         csrf_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = HOME,
-         ) -> Response:
-    check_csrf(request, csrf_token)
+def code(request: Request, session: DbSession, services: Services,
+         code: Annotated[str, Form()] = "", next: Annotated[str, Form()] = HOME) -> Response:
     target, found = safe_next(next), console.pending(request)
     official = officials.official_by_id(session, found[0]) if found else None
     if found is None or official is None:
@@ -126,15 +127,16 @@ def code(request: Request, session: DbSession, code: Annotated[str, Form()] = ""
         for key in keys:
             _failures(request).check(key)
     except RateLimited as exc:
-        return _code_page(request, session, official, target, {"code": exc.detail}, exc.status)
-    outcome = officials.check_code(session, str(request.app.state.totp_key), *found, code)
+        return _code_page(request, session, services, official, target, {"code": exc.detail},
+                          exc.status)
+    outcome = officials.check_code(session, services.totp_key, *found, code)
     if outcome == CodeOutcome.NO_CODE:
         request.session.clear()
         return RedirectResponse("/console/login", status_code=303)
     if outcome != CodeOutcome.ACCEPTED:
         for key in keys:
             _failures(request).failed(key)
-        return _code_page(request, session, official, target,
+        return _code_page(request, session, services, official, target,
                           {"code": CODE_MESSAGES[outcome]},
                           429 if outcome == CodeOutcome.EXHAUSTED else 401)
     console.complete(request, official, registry.scope_label(session, official.scope))
@@ -142,19 +144,15 @@ def code(request: Request, session: DbSession, code: Annotated[str, Form()] = ""
 
 
 @router.post("/console/logout")
-def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    request.session.clear()
+def logout(request: Request) -> Response:
+    request.session.clear()  # the session ends on the server: a copied cookie opens nothing
     return RedirectResponse("/console/login", status_code=303)
 
 
 # --- officials' accounts (admins) --------------------------------------------------------------
 
 @router.get("/console/officials", response_class=HTMLResponse)
-def officials_page(request: Request, session: DbSession) -> Response:
-    admin = console.signed_in_official(request, session)
-    if admin is None:
-        return console.login_redirect(request)
+def officials_page(request: Request, session: DbSession, admin: Official) -> Response:
     return _officials_page(request, session, admin, {}, {})
 
 
@@ -171,15 +169,10 @@ def _officials_page(request: Request, session: Session, admin: Actor, form: dict
 
 
 @router.post("/console/officials", response_class=HTMLResponse)
-def create_official(request: Request, session: DbSession,
+def create_official(request: Request, session: DbSession, admin: Official,
                     username: Annotated[str, Form()] = "", full_name: Annotated[str, Form()] = "",
                     role: Annotated[str, Form()] = "", scope_level: Annotated[str, Form()] = "",
-                    scope_code: Annotated[str, Form()] = "",
-                    csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    admin = console.signed_in_official(request, session)
-    if admin is None:
-        return console.login_redirect(request)
+                    scope_code: Annotated[str, Form()] = "") -> Response:
     form = {"username": username.strip().lower(), "full_name": full_name.strip(), "role": role,
             "scope_level": scope_level, "scope_code": scope_code.strip()}
     password = officials.initial_password()
@@ -222,9 +215,8 @@ OFFICIAL_ACTIONS = {
 
 
 @router.post("/console/officials/{username}/{action}")
-def change_official(request: Request, session: DbSession, username: str, action: str,
-                    role: Annotated[str, Form()] = "",
-                    csrf_token: Annotated[str, Form()] = "") -> Response:
+def change_official(request: Request, session: DbSession, official: Official, username: str,
+                    action: str, role: Annotated[str, Form()] = "") -> Response:
     def change(admin: Actor) -> None:
         if action == "role":
             officials.change_role(session, admin, username, _role(role))
@@ -233,4 +225,14 @@ def change_official(request: Request, session: DbSession, username: str, action:
         else:
             raise Invalid("action", "choose disable, enable, reset-second-factor or role")
 
-    return console.act(request, session, csrf_token, change, "/console/officials")
+    return console.act(request, official, change, "/console/officials")
+
+
+# Where each role's work is: the console's front door sends every official there.
+LANDING = {Role.SUPPORT_AGENT: "/console/support", Role.PROGRAMME_OFFICER: "/console/monitoring"}
+
+
+@router.get("/console")
+def landing(official: Official) -> Response:
+    target = LANDING.get(official.role, HOME) if official.role else HOME
+    return RedirectResponse(target, status_code=303)

@@ -1,7 +1,7 @@
 """Passkey pages and the JSON calls the browser's WebAuthn script makes (static/js/passkeys.js).
 
 The JSON calls carry the CSRF token in an X-CSRF-Token header. The challenge of a ceremony is
-kept in the signed session cookie, tagged with what it is for, and spent by the first answer.
+kept in the server-side session, tagged with what it is for, and spent by the first answer.
 """
 
 from __future__ import annotations
@@ -9,28 +9,28 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 from webauthn import base64url_to_bytes
 from webauthn.helpers import bytes_to_base64url
 
 from civicstack.identity import passkeys, service
-from civicstack.identity.web import signed_in_citizen
-from civicstack.kit.deps import DbSession
+from civicstack.identity.auth import Citizen, signed_in_citizen
+from civicstack.kit.appservices import services_of
+from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, Invalid, Problem, RateLimited, Unauthorized
 from civicstack.kit.i18n import N_, translate
 from civicstack.kit.web import (
-    check_csrf,
     client_address,
     limiter,
     local_path,
     render,
     request_locale,
 )
+from civicstack.kit.websession import rotate
 
-router = APIRouter(include_in_schema=False)
+router = html_router()
 CHALLENGE_KEY = "passkey_ceremony"
 NO_STORE = {"Cache-Control": "no-store"}
 REFUSALS = {
@@ -47,19 +47,18 @@ class PasskeyAnswer(BaseModel):
 
 
 def _relying_party(request: Request) -> passkeys.RelyingParty:
-    return passkeys.RelyingParty.for_site(request.app.state.settings.issuer)
+    return passkeys.RelyingParty.for_site(services_of(request.app).settings.issuer)
 
 
-def _signed(request: Request, session: Session) -> service.SignedIn:
+def _calling_citizen(request: Request, session: DbSession) -> service.SignedIn:
+    """The page's script calls these: a 401 it can show, not a redirect to follow."""
     found = signed_in_citizen(request, session)
     if found is None:
         raise Unauthorized("you are not signed in; sign in again")
     return found
 
 
-def _checked_call(request: Request, session: Session) -> service.SignedIn:
-    check_csrf(request, request.headers.get("x-csrf-token"))
-    return _signed(request, session)
+CallingCitizen = Annotated[service.SignedIn, Depends(_calling_citizen)]
 
 
 def _begin(request: Request, ceremony: passkeys.Ceremony, purpose: str) -> JSONResponse:
@@ -76,10 +75,7 @@ def _spend_challenge(request: Request, purpose: str) -> bytes:
 
 
 @router.get("/account/passkeys", response_class=HTMLResponse)
-def passkeys_page(request: Request, session: DbSession) -> Response:
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return RedirectResponse("/account/login?next=/account/passkeys", status_code=303)
+def passkeys_page(request: Request, session: DbSession, signed: Citizen) -> Response:
     return render(request, "portal/passkeys.html", {
         "passkeys": service.my_passkeys(session, signed.account),
         "refusal": _refusal_to_add(signed), "session_level": signed.level})
@@ -94,15 +90,15 @@ def _refusal_to_add(signed: service.SignedIn) -> str | None:
 
 
 @router.post("/account/passkeys/options")
-def creation_options(request: Request, session: DbSession) -> Response:
-    signed = _checked_call(request, session)
+def creation_options(request: Request, session: DbSession, signed: CallingCitizen,
+                     ) -> Response:
     ceremony = service.passkey_enrolment(session, _relying_party(request), signed)
     return _begin(request, ceremony, "create")
 
 
 @router.post("/account/passkeys", status_code=201)
-def add(request: Request, session: DbSession, answer: PasskeyAnswer) -> Response:
-    signed = _checked_call(request, session)
+def add(request: Request, session: DbSession, signed: CallingCitizen,
+        answer: PasskeyAnswer) -> Response:
     challenge = _spend_challenge(request, "create")
     service.add_passkey(session, _relying_party(request), signed, challenge,
                         json.dumps(answer.credential), answer.name)
@@ -110,24 +106,22 @@ def add(request: Request, session: DbSession, answer: PasskeyAnswer) -> Response
 
 
 @router.post("/account/passkeys/{passkey_id}/remove")
-def remove(request: Request, session: DbSession, passkey_id: int,
-           csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    service.remove_passkey(session, _signed(request, session), passkey_id)
+def remove(session: DbSession, signed: CallingCitizen, passkey_id: int) -> Response:
+    service.remove_passkey(session, signed, passkey_id)
     return RedirectResponse("/account/passkeys", status_code=303)
 
 
 @router.post("/account/step-up/passkey/options")
-def request_options(request: Request, session: DbSession) -> Response:
-    signed = _checked_call(request, session)
+def request_options(request: Request, session: DbSession, signed: CallingCitizen,
+                    ) -> Response:
     ceremony = service.passkey_step_up(session, _relying_party(request), signed.account)
     return _begin(request, ceremony, "get")
 
 
 @router.post("/account/step-up/passkey")
-def step_up(request: Request, session: DbSession, answer: PasskeyAnswer) -> Response:
+def step_up(request: Request, session: DbSession, signed: CallingCitizen,
+            answer: PasskeyAnswer) -> Response:
     """Failures are answered, not raised, so that the failure count they add is committed."""
-    signed = _checked_call(request, session)
     failures, client = limiter(request, "citizen_step_up_failures"), client_address(request)
     try:
         failures.check(client)
@@ -141,6 +135,7 @@ def step_up(request: Request, session: DbSession, answer: PasskeyAnswer) -> Resp
         failures.failed(client)
         status = 429 if outcome == service.CodeOutcome.EXHAUSTED else 422
         return _refused(request, status, translate(request_locale(request), REFUSALS[outcome]))
+    rotate(request.session)  # more privilege, a new session id
     return JSONResponse({"redirect": local_path(answer.next, "/account")}, headers=NO_STORE)
 
 

@@ -16,6 +16,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from civicstack.kit.appservices import ServiceKey
 from civicstack.kit.errors import Invalid
 from civicstack.kit.sealing import Sealer
 from civicstack.kit.secrets import load_or_create_secret
@@ -108,3 +109,6 @@ class PhotoVault:
 
 def _bound_to(account_id: int) -> bytes:
     return f"citizen_account:{account_id}".encode()
+
+
+PHOTO_VAULT = ServiceKey[PhotoVault]("photo_vault")

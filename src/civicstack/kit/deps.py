@@ -1,22 +1,28 @@
-"""FastAPI dependencies shared by every domain: a transactional session and the caller."""
+"""FastAPI dependencies shared by every domain: a transactional session, the operator key's
+caller, and the CSRF check every unsafe browser request passes."""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
 from civicstack.kit import apikeys
+from civicstack.kit.appservices import services_of
 from civicstack.kit.audit import Actor
-from civicstack.kit.errors import Unauthorized
+from civicstack.kit.errors import Forbidden, Unauthorized
+from civicstack.kit.web import CSRF_FIELD, CSRF_HEADER
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def db_session(request: Request) -> Iterator[Session]:
     """The request owns the transaction: commit on success, roll back on any error."""
-    factory = request.app.state.session_factory
-    with factory() as session, session.begin():
+    with services_of(request.app).session_factory() as session, session.begin():
         yield session
 
 
@@ -30,7 +36,29 @@ def operator(request: Request, session: DbSession) -> Actor:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("send an operator API key as 'Authorization: Bearer <key>'")
-    return apikeys.authenticate(session, request.app.state.pepper, token.strip())
+    return apikeys.authenticate(session, services_of(request.app).pepper, token.strip())
 
 
 Operator = Annotated[Actor, Depends(operator)]
+
+
+async def check_csrf(request: Request) -> None:
+    """An unsafe request from a browser must carry the session's token (a form field, or a
+    header for scripts): another site can make the browser send the cookie, not the token."""
+    if request.method in SAFE_METHODS:
+        return
+    submitted = request.headers.get(CSRF_HEADER)
+    if submitted is None and request.headers.get("content-type", "").startswith(FORM_TYPES):
+        value = (await request.form()).get(CSRF_FIELD)  # parsed once, kept for the handler
+        submitted = value if isinstance(value, str) else None
+    expected = str(request.session.get(CSRF_FIELD, ""))
+    if not expected or not submitted or not hmac.compare_digest(expected, submitted):
+        raise Forbidden("the form expired or did not come from this site; reload and retry")
+
+
+Csrf = Annotated[None, Depends(check_csrf)]
+
+
+def html_router() -> APIRouter:
+    """A router of browser pages: out of the API's schema, every unsafe request CSRF-checked."""
+    return APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import structlog
-from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -121,39 +120,45 @@ def problem_for(error: DomainError, instance: str) -> Problem:
                    dict(error.headers))
 
 
-def install_problem_handlers(app: FastAPI) -> None:
-    """Every error leaves the API as application/problem+json; nothing escapes as a bare 500."""
+class Redirect(Exception):
+    """Raised by a dependency that sends the browser elsewhere first (to sign in)."""
 
-    @app.exception_handler(DomainError)
-    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        return problem_for(exc, request.url.path).response()
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
 
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [  # a body that is not an object at all has no field: name the body
-            FieldError(".".join(str(p) for p in e["loc"] if p != "body") or "body", e["msg"])
-            for e in exc.errors()
-        ]
-        return problem_for(Invalid.of_fields(errors), request.url.path).response()
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title = str(exc.detail) if exc.detail else "HTTP error"
-        problem = Problem(exc.status_code, title, title, f"http-{exc.status_code}",
-                          request.url.path)
-        response = problem.response()
-        for name, value in (exc.headers or {}).items():
-            response.headers[name] = value
-        return response
+def problem_of_validation(exc: RequestValidationError, instance: str) -> Problem:
+    errors = [  # a body that is not an object at all has no field: name the body
+        FieldError(".".join(str(p) for p in e["loc"] if p != "body") or "body", e["msg"])
+        for e in exc.errors()
+    ]
+    return problem_for(Invalid.of_fields(errors), instance)
 
-    @app.exception_handler(Exception)
-    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled_error", path=request.url.path)
-        # This handler runs outside the request-id middleware, so put the id back by hand:
-        # it is what the caller quotes to find the logged traceback.
-        request_id = structlog.contextvars.get_contextvars().get("request_id")
-        return Problem(
-            500, "Internal error", "An unexpected error occurred; it has been logged.",
-            "internal", request.url.path,
-            headers={REQUEST_ID_HEADER: str(request_id)} if request_id else {},
-        ).response()
+
+def problem_of_http(exc: StarletteHTTPException, instance: str) -> Problem:
+    title = str(exc.detail) if exc.detail else "HTTP error"
+    return Problem(exc.status_code, title, title, f"http-{exc.status_code}", instance,
+                   headers=dict(exc.headers or {}))
+
+
+UNAVAILABLE_SECONDS = 30  # Retry-After while the database does not answer
+
+
+def unavailable(instance: str) -> Problem:
+    """The database does not answer: a 503 the client may retry, never a 500."""
+    return Problem(503, "Service unavailable",
+                   "the service cannot reach its database; try again shortly", "unavailable",
+                   instance, headers={"Retry-After": str(UNAVAILABLE_SECONDS)})
+
+
+def internal_error(instance: str) -> Problem:
+    log.exception("unhandled_error", path=instance)
+    # This runs outside the request-id middleware, so put the id back by hand: it is what the
+    # caller quotes to find the logged traceback.
+    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    return Problem(
+        500, "Internal error", "An unexpected error occurred; it has been logged.",
+        "internal", instance,
+        headers={REQUEST_ID_HEADER: str(request_id)} if request_id else {},
+    )

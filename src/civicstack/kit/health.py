@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from civicstack.kit.appservices import services_of
 from civicstack.kit.errors import Problem
 
 router = APIRouter(tags=["operations"])
@@ -20,7 +21,7 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz")
 def readyz(request: Request) -> JSONResponse:
     try:
-        with request.app.state.engine.connect() as connection:
+        with services_of(request.app).engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
         # Like every other error, a 503 leaves as a problem; only the error's class is named,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections import defaultdict, deque
 from threading import Lock
-from typing import Any
 
 from civicstack.kit.errors import RateLimited
 from civicstack.kit.metrics import RATE_LIMIT_REFUSALS
@@ -50,11 +49,3 @@ class FailureLimiter:
         while attempts and time.monotonic() - attempts[0] > self.window:
             attempts.popleft()
         return attempts
-
-
-def limiters_of(state: Any) -> dict[str, FailureLimiter]:
-    """The running app's limiters by name (`state` is app.state), made by kit/web.limiter."""
-    if not hasattr(state, "limiters"):
-        state.limiters = {}
-    limiters: dict[str, FailureLimiter] = state.limiters
-    return limiters

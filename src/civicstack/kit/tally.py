@@ -11,7 +11,6 @@ import time
 from collections import deque
 from datetime import datetime
 from threading import Lock
-from typing import Any
 
 KEEP = 100_000  # moments kept per tally: far more than any alert threshold
 
@@ -36,9 +35,6 @@ class Tally:
         return count
 
 
-def tally_of(state: Any, name: str) -> Tally:
-    """The running app's tally called `name`, made at first use (`state` is app.state)."""
-    if not hasattr(state, "tallies"):
-        state.tallies = {}
-    tallies: dict[str, Tally] = state.tallies
+def tally_of(tallies: dict[str, Tally], name: str) -> Tally:
+    """The running app's tally called `name` (AppServices.tallies), made at first use."""
     return tallies.setdefault(name, Tally())

@@ -17,17 +17,19 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from civicstack.kit import audit_labels
+from civicstack.kit.appservices import services_of
 from civicstack.kit.calendar import VIETNAM
 from civicstack.kit.db import as_utc
 from civicstack.kit.errors import DomainError, Forbidden
 from civicstack.kit.i18n import SUPPORTED_LOCALES, negotiate_locale, translations
-from civicstack.kit.ratelimit import FailureLimiter, limiters_of
+from civicstack.kit.ratelimit import FailureLimiter
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 STATIC_DIR = PACKAGE_DIR / "static"
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
 LANG_COOKIE = "lang"
 CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"  # how scripts send the token (JSON bodies have no form field)
 _locale: ContextVar[str] = ContextVar("locale", default=SUPPORTED_LOCALES[0])
 
 
@@ -64,7 +66,7 @@ ENVIRONMENT.filters["actor_label"] = audit_labels.actor_label
 
 
 def request_locale(request: Request) -> str:
-    default = request.app.state.settings.default_locale
+    default = services_of(request.app).settings.default_locale
     return negotiate_locale(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE),
                             request.headers.get("accept-language"), default)
 
@@ -116,8 +118,8 @@ def field_errors(exc: DomainError) -> dict[str, str]:
 def limiter(request: Request, name: str, max_failures: int = 10, window_seconds: float = 300,
             refusal: str = "too many failed attempts") -> FailureLimiter:
     """One limiter per running app and purpose; by default 10 failures per client per 5
-    minutes. The security view reads them all (limiters_of)."""
-    limiters = limiters_of(request.app.state)
+    minutes. The security view reads them all (AppServices.limiters)."""
+    limiters = services_of(request.app).limiters
     if name not in limiters:
         limiters[name] = FailureLimiter(name, max_failures, window_seconds, refusal)
     return limiters[name]

@@ -169,7 +169,7 @@ async def add_question(request: Request, session: DbSession, code: str) -> Respo
 @router.post(COURSES + "/{code}/publish", response_class=HTMLResponse)
 def publish(request: Request, session: DbSession, code: str,
             csrf_token: Annotated[str, Form()] = "") -> Response:
-    return console.act(request, session, csrf_token,
+    return console.legacy_act(request, session, csrf_token,
                        lambda official: service.publish(session, official, code),
                        f"{COURSES}/{code}")
 

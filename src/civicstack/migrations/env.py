@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from civicstack.kit.models import metadata
+from civicstack.migrations.models import metadata
 
 config = context.config
 

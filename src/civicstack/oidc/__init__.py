@@ -1,1 +1,18 @@
 """OpenID Connect provider: single sign-on with the eID account for relying parties."""
+
+from civicstack.kit.installing import Installer
+
+PUBLIC = ("site", "tokens", "protocol")
+
+
+def install(installer: Installer) -> None:
+    from civicstack.oidc import api, cli, console_web, demo_rp, site, web
+
+    installer.provide(site.PROVIDER, site.provider_of)
+    installer.router(api.router)
+    installer.router(web.router)
+    installer.router(console_web.router)
+    installer.command_group(cli.oidc_app, "oidc")
+    installer.command_group(cli.keys_app, "keys")
+    if installer.settings.demo_relying_party:
+        installer.mount(demo_rp.MOUNT, demo_rp.demo_bank_of)

@@ -17,9 +17,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
+from civicstack.kit.appservices import services_of
 from civicstack.oidc import clients, service, tokens
 from civicstack.oidc.models import OidcClient
 from civicstack.oidc.protocol import ACR_LEVELS, SCOPE_CLAIMS, SUPPORTED_SCOPES, OAuthError
+from civicstack.oidc.site import PROVIDER
 
 router = APIRouter(tags=["OpenID Connect"])
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -41,7 +43,7 @@ Form = Annotated[dict[str, str], Depends(form_fields)]
 
 
 def provider(request: Request) -> tokens.Provider:
-    found: tokens.Provider = request.app.state.oidc
+    found: tokens.Provider = services_of(request.app)[PROVIDER]
     return found
 
 
@@ -65,7 +67,7 @@ async def answer(request: Request, work: Work, status: int = 200) -> Response:
     A dependency-injected session would cross threads three times per request (open, endpoint,
     close), and each of Starlette's anyio hops costs about 1 ms against 0.3 ms for the
     executor's (docs/benchmarks.md); the transaction commits before the response leaves."""
-    factory: sessionmaker[Session] = request.app.state.session_factory
+    factory: sessionmaker[Session] = services_of(request.app).session_factory
 
     def in_transaction() -> Response:
         with factory() as session, session.begin():
@@ -87,7 +89,7 @@ def _client(request: Request, session: Session, form: dict[str, str]) -> OidcCli
     issuer = provider(request).issuer
     audiences = (issuer, *(f"{issuer}/oidc/{name}" for name in ("token", "par", "revoke",
                                                                  "introspect")))
-    return clients.authenticate_client(session, request.app.state.pepper,
+    return clients.authenticate_client(session, services_of(request.app).pepper,
                                        clients.ClientCredentials(
                                            request.headers.get("authorization", ""), form,
                                            audiences))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from civicstack.identity import console
 from civicstack.kit import assertions
+from civicstack.kit.appservices import services_of
 from civicstack.kit.audit import Actor
 from civicstack.kit.deps import DbSession
 from civicstack.kit.errors import DomainError, Invalid
@@ -68,7 +69,7 @@ async def register(request: Request, session: DbSession) -> Response:
     chosen = {"scopes": [str(v) for v in form.getlist("scopes")],
               "acr_values": [str(v) for v in form.getlist("acr_values")]}
     try:
-        registered = clients.register_client(session, admin, request.app.state.pepper,
+        registered = clients.register_client(session, admin, services_of(request.app).pepper,
                                              clients.NewClient(
             name=values["name"], redirect_uris=_lines(values["redirect_uris"]),
             auth_method=values["auth_method"], jwks=_jwks(values["jwks"]),
@@ -86,5 +87,5 @@ async def register(request: Request, session: DbSession) -> Response:
 @router.post(PAGE + "/{client_id}/disable")
 def disable(request: Request, session: DbSession, client_id: str,
             csrf_token: Annotated[str, Form()] = "") -> Response:
-    return console.act(request, session, csrf_token,
+    return console.legacy_act(request, session, csrf_token,
                        lambda admin: clients.disable_client(session, admin, client_id), PAGE)

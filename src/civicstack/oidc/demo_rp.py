@@ -29,7 +29,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from civicstack.config import Settings
+from civicstack.kit.appservices import AppServices
 from civicstack.kit.audit import Actor
+from civicstack.kit.secrets import load_or_create_secret
 from civicstack.kit.web import render
 from civicstack.oidc import clients
 
@@ -66,10 +68,17 @@ def register_demo_bank(session: Session, actor: Actor, pepper: str, data_dir: Pa
     return path
 
 
-def demo_bank(settings: Settings, session_secret: str) -> ASGIApp:
-    data_dir = settings.data_dir
+def demo_bank_of(services: AppServices) -> ASGIApp:
+    """The bank as a sub-application of ours: a stand-in for a relying party's own server."""
+    settings = services.settings
     bank = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    bank.state.settings = settings  # the shared page renderer reads the default language
+    bank.state.services = services  # the shared page renderer reads the default language
+    return _with_routes(bank, settings,
+                        load_or_create_secret(settings.data_dir, "demo-bank-key"))
+
+
+def _with_routes(bank: FastAPI, settings: Settings, session_secret: str) -> ASGIApp:
+    data_dir = settings.data_dir
     bank.add_middleware(SessionMiddleware, secret_key=session_secret,
                         session_cookie="demo_bank", path=MOUNT, same_site="lax")
 

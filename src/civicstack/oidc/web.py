@@ -15,12 +15,14 @@ from sqlalchemy.orm import Session
 
 from civicstack.identity import service as identity
 from civicstack.identity.web import signed_in_citizen
+from civicstack.kit.appservices import services_of
 from civicstack.kit.deps import DbSession
 from civicstack.kit.i18n import N_
 from civicstack.kit.web import check_csrf, render
 from civicstack.oidc import clients, service, tokens
 from civicstack.oidc.protocol import SCOPE_CLAIMS, UnsafeRedirect, now
 from civicstack.oidc.service import AuthorizationRequest, Next, RedirectingError
+from civicstack.oidc.site import PROVIDER
 
 router = APIRouter(include_in_schema=False)
 PENDING_CONSENT = "oidc_pending_consent"
@@ -41,7 +43,7 @@ SCOPE_LABELS = {
 
 
 def _issuer(request: Request) -> str:
-    provider: tokens.Provider = request.app.state.oidc
+    provider: tokens.Provider = services_of(request.app)[PROVIDER]
     return provider.issuer
 
 
@@ -149,7 +151,7 @@ def logout(request: Request, session: DbSession) -> Response:
     signed-in citizen, that the citizen is theirs; otherwise ask the citizen first (a bare
     link must not be able to sign anyone out)."""
     hint = request.query_params.get("id_token_hint", "")
-    claims = tokens.read_id_token_hint(request.app.state.oidc, hint) if hint else None
+    claims = tokens.read_id_token_hint(services_of(request.app)[PROVIDER], hint) if hint else None
     target = _post_logout_target(request, session, claims)
     signed = signed_in_citizen(request, session)
     if signed is not None and not _hint_names(session, request, claims, signed):
@@ -186,7 +188,7 @@ def _hint_names(session: Session, request: Request, claims: dict[str, Any] | Non
     if claims is None:
         return False
     client = clients.active_client(session, str(claims.get("aud", "")))
-    provider: tokens.Provider = request.app.state.oidc
+    provider: tokens.Provider = services_of(request.app)[PROVIDER]
     return client is not None and claims.get("sub") == provider.subject(client,
                                                                          signed.account.id)
 

@@ -1,1 +1,10 @@
 """Organisation eID accounts: businesses registered by their legal representative."""
+
+from civicstack.kit.installing import Installer
+
+
+def install(installer: Installer) -> None:
+    from civicstack.organisations import api, web
+
+    installer.router(api.router, prefix="/api/v1")
+    installer.router(web.router)

@@ -171,7 +171,7 @@ def _console_change(request: Request, session: Session, csrf_token: str,
     def run(official: Actor) -> None:
         change(official)
 
-    return console.act(request, session, csrf_token, run, CONSOLE)
+    return console.legacy_act(request, session, csrf_token, run, CONSOLE)
 
 
 @router.post(CONSOLE + "/{tax_code}/decision")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from civicstack.config import Settings
 from civicstack.exchange.service import AUTHENTICATION_REFUSALS
-from civicstack.kit.ratelimit import limiters_of
+from civicstack.kit.appservices import AppServices
 from civicstack.kit.tally import tally_of
 from civicstack.security.service import ProcessCounts, Thresholds
 
@@ -20,6 +19,7 @@ def thresholds_from(settings: Settings) -> Thresholds:
         chain_check_max_age=timedelta(hours=2 * settings.security_chain_check_hours))
 
 
-def process_counts(state: Any) -> ProcessCounts:
-    """The running app's counts (`state` is app.state)."""
-    return ProcessCounts(limiters_of(state), tally_of(state, AUTHENTICATION_REFUSALS))
+def process_counts(services: AppServices) -> ProcessCounts:
+    """The running app's counts."""
+    return ProcessCounts(services.limiters,
+                         tally_of(services.tallies, AUTHENTICATION_REFUSALS))

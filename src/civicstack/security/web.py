@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from civicstack.identity import console
+from civicstack.kit.appservices import services_of
 from civicstack.kit.audit import Actor
 from civicstack.kit.deps import DbSession
 from civicstack.kit.errors import DomainError
@@ -23,9 +24,9 @@ PAGE = "/console/security"
 
 
 def overview_of(request: Request, session: Session, operator: Actor) -> service.Overview:
-    state = request.app.state
-    return service.overview(session, operator, process_counts(state),
-                            thresholds_from(state.settings), service.now())
+    services = services_of(request.app)
+    return service.overview(session, operator, process_counts(services),
+                            thresholds_from(services.settings), service.now())
 
 
 @router.get(PAGE, response_class=HTMLResponse)

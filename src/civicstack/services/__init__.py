@@ -1,1 +1,24 @@
 """Online public services: the procedure catalogue, dossiers and their workflow."""
+
+from civicstack.kit.installing import Installer
+
+
+def install(installer: Installer) -> None:
+    from civicstack.services import (
+        api,
+        catalogue_web,
+        cli,
+        console_web,
+        site,
+        stats_web,
+        web,
+    )
+
+    installer.provide(site.PAYMENTS, site.treasury_of)
+    installer.provide(site.RESULT_SIGNER, site.signer_of)
+    installer.router(console_web.router)
+    installer.router(catalogue_web.router)
+    installer.router(stats_web.router)  # before /services/{code} would catch it
+    installer.router(web.router)
+    installer.router(api.router, prefix="/api/v1")
+    installer.command_group(cli.services_app, "services")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from civicstack.identity import console
+from civicstack.kit.appservices import services_of
 from civicstack.kit.audit import Actor
 from civicstack.kit.deps import DbSession
 from civicstack.kit.errors import DomainError, Invalid, NotFound
@@ -20,6 +21,7 @@ from civicstack.services import flows, service
 from civicstack.services.models import Dossier, Procedure
 from civicstack.services.payments import PaymentChannel
 from civicstack.services.signing import ResultSigner
+from civicstack.services.site import PAYMENTS, RESULT_SIGNER
 from civicstack.services.states import OPEN, TRANSITIONS, State
 from civicstack.wallet.site import site_of
 
@@ -29,12 +31,12 @@ EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 
 
 def _signer(request: Request) -> ResultSigner:
-    signer: ResultSigner = request.app.state.result_signer
+    signer: ResultSigner = services_of(request.app)[RESULT_SIGNER]
     return signer
 
 
 def _payments(request: Request) -> PaymentChannel:
-    payments: PaymentChannel = request.app.state.payments
+    payments: PaymentChannel = services_of(request.app)[PAYMENTS]
     return payments
 
 

@@ -19,7 +19,9 @@ class PaymentDeclined(Exception):
 
 
 class PaymentChannel(Protocol):
-    name: str
+    @property
+    def name(self) -> str:
+        """The channel's name, recorded with each payment."""
 
     def charge(self, payer: str, amount: int, description: str) -> str:
         """Take `amount` VND from `payer`; return the channel's reference for the payment."""

@@ -16,6 +16,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from civicstack.identity.service import SignedIn
 from civicstack.identity.web import signed_in_citizen, to_login
+from civicstack.kit.appservices import services_of
 from civicstack.kit.audit import Actor
 from civicstack.kit.deps import DbSession
 from civicstack.kit.errors import DomainError, NotFound
@@ -23,6 +24,7 @@ from civicstack.kit.web import check_csrf, field_errors, render
 from civicstack.registry import service as registry
 from civicstack.services import catalogue, service
 from civicstack.services.models import Attachment, Dossier, DossierGroup, Procedure
+from civicstack.services.site import PAYMENTS
 from civicstack.services.states import Party, State, allowed_actions
 from civicstack.wallet.site import site_of
 
@@ -341,10 +343,10 @@ def save_or_submit(request: Request, session: DbSession, receipt_code: str,
     try:
         if opened.is_group:
             service.submit_group(session, site_of(request), actor, opened.dossiers,
-                                 request.app.state.payments)
+                                 services_of(request.app)[PAYMENTS])
         else:
             service.submit(session, site_of(request), actor, opened.dossiers[0],
-                           request.app.state.payments)
+                           services_of(request.app)[PAYMENTS])
     except DomainError as exc:  # the draft stays as saved above
         return _form_page(request, session, actor, opened, field_errors(exc), exc.status)
     return RedirectResponse(f"{here}?submitted=1", status_code=303)

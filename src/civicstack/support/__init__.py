@@ -1,2 +1,13 @@
 """Citizen support: tickets and their threads, routing to queues, SLAs and escalation,
 reports of data uses, verification requests and the clean-up of eID accounts."""
+
+from civicstack.kit.installing import Installer
+
+
+def install(installer: Installer) -> None:
+    from civicstack.support import cli, console_web, jobs, web
+
+    installer.job("support_escalation", 300, jobs.escalate_late)
+    installer.router(web.router)
+    installer.router(console_web.router)
+    installer.command_group(cli.support_app, "support")

@@ -97,7 +97,7 @@ def answer(request: Request, session: DbSession, ticket_id: int, csrf_token: Tex
 @router.post(QUEUE + "/tickets/{ticket_id}/assign", response_class=HTMLResponse)
 def assign(request: Request, session: DbSession, ticket_id: int, csrf_token: Text = "",
            username: Text = "") -> Response:
-    return console.act(request, session, csrf_token,
+    return console.legacy_act(request, session, csrf_token,
                        lambda official: service.assign(session, official, ticket_id, username),
                        f"{QUEUE}/tickets/{ticket_id}")
 
@@ -105,7 +105,7 @@ def assign(request: Request, session: DbSession, ticket_id: int, csrf_token: Tex
 @router.post(QUEUE + "/tickets/{ticket_id}/close", response_class=HTMLResponse)
 def close(request: Request, session: DbSession, ticket_id: int,
           csrf_token: Text = "") -> Response:
-    return console.act(request, session, csrf_token,
+    return console.legacy_act(request, session, csrf_token,
                        lambda official: service.close(session, official, ticket_id),
                        f"{QUEUE}/tickets/{ticket_id}")
 
@@ -207,4 +207,4 @@ def decide_cleanup(request: Request, session: DbSession, candidate_id: int, deci
             raise NotFound("no such decision")
         DECISIONS[decision](session, official, candidate_id, note)
 
-    return console.act(request, session, csrf_token, decide, f"{QUEUE}/cleanup")
+    return console.legacy_act(request, session, csrf_token, decide, f"{QUEUE}/cleanup")

@@ -1,1 +1,16 @@
 """Travel: flights and face boarding at airports, urban rail and parking touchpoints."""
+
+from civicstack.kit import events
+from civicstack.kit.installing import Installer
+
+
+def install(installer: Installer) -> None:
+    from civicstack.travel import api, cli, jobs, service, site, web
+
+    installer.provide(site.TRAVEL, site.travel_of)
+    # Copies made for journeys must not outlive the enrolment they were copied from.
+    installer.subscribe(events.FACE_TEMPLATE_REVOKED, service.delete_copies_of)
+    installer.job("travel_purge", 600, jobs.purge)
+    installer.router(api.router, prefix="/api/v1")
+    installer.router(web.router)
+    installer.command_group(cli.travel_app, "travel")

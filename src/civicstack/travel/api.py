@@ -12,17 +12,18 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from pydantic import BaseModel, Field
 
 from civicstack.biometrics.site import image_bytes
+from civicstack.kit.appservices import services_of
 from civicstack.kit.deps import DbSession
 from civicstack.kit.errors import Unauthorized
 from civicstack.travel import frames, service, touchpoints
 from civicstack.travel.models import Airline, Booking, Flight, Touchpoint
-from civicstack.travel.site import TravelSite
+from civicstack.travel.site import TRAVEL, TravelSite
 
 router = APIRouter(prefix="/travel", tags=["travel"])
 
 
 def site_of(request: Request) -> TravelSite:
-    found: TravelSite = request.app.state.travel
+    found: TravelSite = services_of(request.app)[TRAVEL]
     return found
 
 
@@ -34,12 +35,12 @@ def bearer(request: Request, what: str) -> str:
 
 
 def airline(request: Request, session: DbSession) -> Airline:
-    return service.authenticate_airline(session, request.app.state.pepper,
+    return service.authenticate_airline(session, services_of(request.app).pepper,
                                         bearer(request, "airline's"))
 
 
 def touchpoint(request: Request, session: DbSession) -> Touchpoint:
-    return touchpoints.authenticate(session, request.app.state.pepper,
+    return touchpoints.authenticate(session, services_of(request.app).pepper,
                                     bearer(request, "touchpoint's"))
 
 

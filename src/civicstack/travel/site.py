@@ -1,6 +1,6 @@
 """What travel needs at run time: its own sealing key for face-token copies, the biometrics
 site (face engine, match threshold, the enrolled templates to copy) and the purge delay.
-Built once by the app (and by the CLI)."""
+Made once by the app (and by the CLI)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from civicstack.biometrics.faces import Embedding, FaceEngine
-from civicstack.biometrics.site import BiometricsSite
+from civicstack.biometrics.site import BIOMETRICS, BiometricsSite
 from civicstack.config import Settings
+from civicstack.kit.appservices import AppServices, ServiceKey
 from civicstack.kit.sealing import Sealer, sealer
 from civicstack.kit.secrets import load_or_create_secret
 
@@ -37,6 +38,13 @@ class TravelSite:
 
     def open(self, sealed: bytes, owner: str) -> Embedding:
         return np.frombuffer(self.tokens.open(sealed, owner.encode()), dtype=np.float32)
+
+
+TRAVEL = ServiceKey[TravelSite]("travel")
+
+
+def travel_of(services: AppServices) -> TravelSite:
+    return travel_site(services.settings, services[BIOMETRICS])
 
 
 def travel_site(settings: Settings, biometrics: BiometricsSite) -> TravelSite:

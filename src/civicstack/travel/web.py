@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from civicstack.biometrics.site import image_bytes
 from civicstack.identity.web import signed_in_citizen, to_login
+from civicstack.kit.appservices import services_of
 from civicstack.kit.audit import Actor
 from civicstack.kit.deps import DbSession
 from civicstack.kit.errors import DomainError, Unauthorized
@@ -129,7 +130,8 @@ def kiosk_sign_in(request: Request, session: DbSession, csrf_token: Csrf,
                   credential: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf_token)
     try:
-        device = touchpoints.authenticate(session, request.app.state.pepper, credential.strip())
+        device = touchpoints.authenticate(session, services_of(request.app).pepper,
+                                          credential.strip())
     except Unauthorized:
         return _kiosk(request, None, 401, error=True)
     request.session[DEVICE_KEY] = device.lookup_id

@@ -1,1 +1,33 @@
 """Document wallet: government documents as SD-JWT verifiable credentials."""
+
+from civicstack.kit import events
+from civicstack.kit.installing import Installer
+
+PUBLIC = ("site",)
+
+
+def install(installer: Installer) -> None:
+    from civicstack.wallet import (
+        api,
+        cli,
+        console_web,
+        service,
+        site,
+        vci_api,
+        vci_web,
+        vp_api,
+        vp_web,
+        web,
+    )
+
+    installer.provide(site.WALLET_SITE, lambda services: site.wallet_site(services.settings))
+    installer.subscribe(events.PERSON_DECEASED, service.revoke_documents_of_deceased)
+    installer.router(api.public)
+    installer.router(api.router, prefix="/api/v1")
+    installer.router(vp_api.router)
+    installer.router(vp_web.router)
+    installer.router(vci_api.router)
+    installer.router(vci_web.router)
+    installer.router(web.router)
+    installer.router(console_web.router)
+    installer.command_group(cli.wallet_app, "wallet")

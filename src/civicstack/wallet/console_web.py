@@ -88,4 +88,4 @@ def change_status(request: Request, session: DbSession, public_id: str,
     def change(official: Actor) -> None:
         service.change_status(session, official, public_id, status, reason)
 
-    return console.act(request, session, csrf_token, change, _list_url(pid, purpose))
+    return console.legacy_act(request, session, csrf_token, change, _list_url(pid, purpose))

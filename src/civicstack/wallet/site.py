@@ -13,6 +13,7 @@ from jwcrypto.jwk import JWK
 from starlette.requests import Request
 
 from civicstack.config import Settings
+from civicstack.kit.appservices import ServiceKey, services_of
 from civicstack.kit.keys import KeyRing
 from civicstack.kit.sealing import Sealer, sealer
 from civicstack.kit.secrets import load_or_create_secret
@@ -68,6 +69,9 @@ class WalletSite:
         return sealer(self._seal_secret, b"civicstack wallet documents v1")
 
 
+WALLET_SITE = ServiceKey[WalletSite]("wallet")
+
+
 def wallet_site(settings: Settings) -> WalletSite:
     """The app's and the CLI's wallet, over the same keys and sealing secret."""
     return WalletSite(settings.issuer, settings.data_dir,
@@ -75,6 +79,5 @@ def wallet_site(settings: Settings) -> WalletSite:
 
 
 def site_of(request: Request) -> WalletSite:
-    """The app's wallet, for the routes (built once by the app factory)."""
-    site: WalletSite = request.app.state.wallet
-    return site
+    """The app's wallet, for the routes (made once per app)."""
+    return services_of(request.app)[WALLET_SITE]

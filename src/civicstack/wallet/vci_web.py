@@ -10,11 +10,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from civicstack.identity.web import signed_in_citizen, to_login
+from civicstack.kit.appservices import services_of
 from civicstack.kit.deps import DbSession
 from civicstack.kit.errors import DomainError
 from civicstack.kit.i18n import N_, translations
 from civicstack.kit.web import check_csrf, render, request_locale
 from civicstack.wallet import vci
+from civicstack.wallet.site import WALLET_SITE
 
 router = APIRouter(include_in_schema=False)
 WALLET = "/wallet"
@@ -31,7 +33,7 @@ def offer(request: Request, session: DbSession, document_code: Annotated[str, Fo
     check_csrf(request, csrf_token)
     description = translations(request_locale(request)).gettext(TX_CODE_DESCRIPTION)
     try:
-        new = vci.create_offer(session, request.app.state.wallet,
+        new = vci.create_offer(session, services_of(request.app)[WALLET_SITE],
                                signed.account.personal_id_number, document_code, description)
     except DomainError as exc:
         return render(request, "portal/wallet_offer.html", {"refusal": exc}, exc.status)

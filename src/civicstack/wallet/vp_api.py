@@ -12,10 +12,12 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from civicstack.kit.appservices import services_of
 from civicstack.kit.deps import DbSession
 from civicstack.kit.errors import Problem, Unauthorized
 from civicstack.oidc import clients
 from civicstack.oidc.protocol import OAuthError
+from civicstack.oidc.site import PROVIDER
 from civicstack.oidc.tokens import Provider
 from civicstack.wallet import vp
 from civicstack.wallet.site import site_of
@@ -75,7 +77,7 @@ def _relying_party(request: Request, session: Session, assertion_type: str | Non
     issuer = _provider(request).issuer
     form = {"client_assertion_type": assertion_type or "", "client_assertion": assertion or ""}
     try:
-        client = clients.authenticate_client(session, request.app.state.pepper,
+        client = clients.authenticate_client(session, services_of(request.app).pepper,
                                              clients.ClientCredentials(
                                                  request.headers.get("authorization", ""),
                                                  form, (issuer, f"{issuer}{API_PATH}")))
@@ -85,7 +87,7 @@ def _relying_party(request: Request, session: Session, assertion_type: str | Non
 
 
 def _provider(request: Request) -> Provider:
-    found: Provider = request.app.state.oidc
+    found: Provider = services_of(request.app)[PROVIDER]
     return found
 
 

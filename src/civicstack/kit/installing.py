@@ -1,0 +1,52 @@
+"""How a domain joins the running system (warehouse's `includeme`): its `install(installer)`
+adds routers, a CLI group, worker jobs and event subscriptions, and provides its long-lived
+objects. The same install serves the web app and the CLI; each uses what concerns it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import typer
+from fastapi import APIRouter, FastAPI
+from starlette.types import ASGIApp
+
+from civicstack.config import Settings
+from civicstack.kit import events
+from civicstack.kit.appservices import AppServices, Job, ServiceKey
+
+T = TypeVar("T")
+
+
+class Installer:
+    def __init__(self, settings: Settings, *, app: FastAPI | None = None,
+                 services: AppServices | None = None, cli: typer.Typer | None = None) -> None:
+        self.settings = settings
+        self._app, self._services, self._cli = app, services, cli
+
+    def router(self, router: APIRouter, prefix: str = "") -> None:
+        if self._app is not None:
+            self._app.include_router(router, prefix=prefix)
+
+    def mount(self, path: str, make: Callable[[AppServices], ASGIApp]) -> None:
+        if self._app is not None and self._services is not None:
+            self._app.mount(path, make(self._services))
+
+    def command_group(self, group: typer.Typer, name: str) -> None:
+        if self._cli is not None:
+            self._cli.add_typer(group, name=name)
+
+    def job(self, name: str, every_s: float, run: Callable[[AppServices], object]) -> None:
+        if self._services is not None:
+            self._services.jobs.append(Job(name, every_s, run))
+
+    def on_shutdown(self, hook: Callable[[AppServices], None]) -> None:
+        if self._services is not None:
+            self._services.shutdown_hooks.append(hook)
+
+    def provide(self, key: ServiceKey[T], factory: Callable[[AppServices], T]) -> None:
+        if self._services is not None:
+            self._services.provide(key, factory)
+
+    def subscribe(self, event: str, handler: events.Handler) -> None:
+        events.subscribe(event, handler)

@@ -1,0 +1,193 @@
+"""Browser sessions kept on the server: the cookie carries only a random opaque id, and what a
+session holds (who signed in, a pending sign-in, the CSRF token) lives in the database, so every
+instance sees the same sessions, a restart keeps them, and ending one (sign-out, a lock) ends it
+everywhere at once.
+
+Only the id's SHA-256 is stored, so a copy of the table opens no session. A session ends after
+`session_idle_minutes` without a request or `session_absolute_hours` after it began. Clearing a
+session (sign-in, sign-out) gives it a new id; `rotate` does the same while keeping its content
+(a step-up), so an id seen before a change of privilege is worth nothing after it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from anyio import to_thread
+from sqlalchemy import DateTime, String, Text, delete
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from starlette.datastructures import MutableHeaders
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from civicstack.config import Settings
+from civicstack.kit.db import Base, as_utc, transaction
+
+COOKIE = "civicstack_session"
+TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most once a minute per session
+
+
+class WebSession(Base):
+    __tablename__ = "web_session"
+
+    id_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class BrowserSession(dict[str, Any]):
+    """`request.session`: a dict that knows whether it changed and whether to change its id."""
+
+    def __init__(self, data: dict[str, Any], session_id: str | None) -> None:
+        super().__init__(data)
+        self.session_id = session_id
+        self.changed = False
+        self.renew_id = False
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.changed = True
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.changed = True
+        super().__delitem__(key)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self.changed = self.changed or key in self
+        return super().pop(key, *default)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        self.changed = self.changed or key not in self
+        return super().setdefault(key, default)
+
+    def update(self, *args: Any, **values: Any) -> None:
+        self.changed = True
+        super().update(*args, **values)
+
+    def clear(self) -> None:
+        """Everything forgotten, and a new id if anything is stored again."""
+        self.changed = self.renew_id = True
+        super().clear()
+
+    def rotate(self) -> None:
+        """Keep the content under a new id (after a step-up)."""
+        self.changed = self.renew_id = True
+
+
+def rotate(session: dict[str, Any]) -> None:
+    """`request.session` under a new id: after any change of privilege."""
+    if isinstance(session, BrowserSession):
+        session.rotate()
+
+
+def digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+class SessionStore:
+    def __init__(self, factory: sessionmaker[Session], settings: Settings) -> None:
+        self.factory = factory
+        self.idle = timedelta(minutes=settings.session_idle_minutes)
+        self.absolute = timedelta(hours=settings.session_absolute_hours)
+
+    def load(self, session_id: str) -> dict[str, Any] | None:
+        """The session's content, or None when it never existed, ended or expired."""
+        moment = datetime.now(UTC)
+        with transaction(self.factory) as db:
+            row = db.get(WebSession, digest(session_id))
+            if row is None:
+                return None
+            if self._expired(row, moment):
+                db.delete(row)
+                return None
+            if moment - as_utc(row.last_seen_at) > TOUCH_EVERY:
+                row.last_seen_at = moment
+            content: dict[str, Any] = json.loads(row.data)
+            return content
+
+    def _expired(self, row: WebSession, moment: datetime) -> bool:
+        return (moment - as_utc(row.last_seen_at) > self.idle
+                or moment - as_utc(row.created_at) > self.absolute)
+
+    def save(self, session: BrowserSession) -> str | None:
+        """Store the session; the id the browser must keep, or None when it ended."""
+        with transaction(self.factory) as db:
+            old = session.session_id
+            if old is not None and (session.renew_id or not session):
+                db.execute(delete(WebSession).where(WebSession.id_digest == digest(old)))
+                old = None
+            if not session:
+                return None
+            if old is not None:
+                row = db.get(WebSession, digest(old))
+                if row is not None:
+                    row.data = json.dumps(dict(session))
+                    return old
+            return self._insert(db, session)
+
+    def _insert(self, db: Session, session: BrowserSession) -> str:
+        new_id = secrets.token_urlsafe(32)
+        moment = datetime.now(UTC)
+        db.add(WebSession(id_digest=digest(new_id), data=json.dumps(dict(session)),
+                          created_at=moment, last_seen_at=moment))
+        return new_id
+
+    def purge_expired(self) -> int:
+        moment = datetime.now(UTC)
+        with transaction(self.factory) as db:
+            idle = db.execute(delete(WebSession).where(
+                WebSession.last_seen_at < moment - self.idle))
+            old = db.execute(delete(WebSession).where(
+                WebSession.created_at < moment - self.absolute))
+        return int(idle.rowcount or 0) + int(old.rowcount or 0)  # type: ignore[attr-defined]
+
+
+
+class ServerSessionMiddleware:
+    """Puts a `BrowserSession` in `scope["session"]` (what `request.session` reads) and stores it
+    when the response starts."""
+
+    def __init__(self, app: ASGIApp, store: SessionStore, secure: bool) -> None:
+        self.app, self.store, self.secure = app, store, secure
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        sent_id = HTTPConnection(scope).cookies.get(COOKIE)
+        scope["session"] = BrowserSession({}, None)  # what an error page sees if loading fails
+        content = await to_thread.run_sync(self.store.load, sent_id) if sent_id else None
+        session = BrowserSession(content or {}, sent_id if content is not None else None)
+        scope["session"] = session
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                await self._store(session, sent_id, MutableHeaders(scope=message))
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+    async def _store(self, session: BrowserSession, sent_id: str | None,
+                     headers: MutableHeaders) -> None:
+        if not session.changed:
+            if sent_id and session.session_id is None:  # an ended or unknown id: forget it
+                headers.append("Set-Cookie", self._cookie("", 0))
+            return
+        kept = await to_thread.run_sync(self.store.save, session)
+        if kept is None:
+            if sent_id:
+                headers.append("Set-Cookie", self._cookie("", 0))
+        elif kept != sent_id:
+            lifetime = int(self.store.absolute.total_seconds())
+            headers.append("Set-Cookie", self._cookie(kept, lifetime))
+
+    def _cookie(self, value: str, max_age: int) -> str:
+        # Lax, not strict: a relying party sends the citizen here by a top-level link, and
+        # single sign-on needs the session on that navigation. Forms carry CSRF tokens.
+        secure = "; Secure" if self.secure else ""
+        return (f"{COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")

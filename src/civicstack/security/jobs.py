@@ -1,0 +1,28 @@
+"""Security's background work in the app: the logs' hash chains verified when due (also
+`civicstack security verify-chains`) and the alerts, which need this process's counts of
+refused requests."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from civicstack.kit.appservices import AppServices
+from civicstack.kit.db import transaction
+from civicstack.security import service
+from civicstack.security.site import process_counts, thresholds_from
+
+
+def verify_chains(services: AppServices) -> object:
+    every = timedelta(hours=services.settings.security_chain_check_hours)
+    with transaction(services.session_factory) as session:
+        checks = service.verify_chains_when_due(session, service.now(), every)
+    return {check.log: check.intact for check in checks} or None
+
+
+def evaluate_alerts(services: AppServices) -> object:
+    with transaction(services.session_factory) as session:
+        changes = service.evaluate_alerts(session, process_counts(services),
+                                          thresholds_from(services.settings),
+                                          services.settings.security_contact, service.now())
+    return [f"{change.kind} {'raised' if change.raised else 'cleared'}"
+            for change in changes] or None

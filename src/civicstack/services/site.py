@@ -1,0 +1,19 @@
+"""What online services keep for the running app: the payment channel and the agencies' signer
+of result documents, each a real local implementation behind its Protocol."""
+
+from __future__ import annotations
+
+from civicstack.kit.appservices import AppServices, ServiceKey
+from civicstack.services.payments import LocalTreasury, PaymentChannel
+from civicstack.services.signing import LocalAgencySigner, ResultSigner
+
+PAYMENTS = ServiceKey[PaymentChannel]("payments")
+RESULT_SIGNER = ServiceKey[ResultSigner]("result_signer")
+
+
+def treasury_of(services: AppServices) -> PaymentChannel:
+    return LocalTreasury(services.settings.data_dir / "treasury")
+
+
+def signer_of(services: AppServices) -> ResultSigner:
+    return LocalAgencySigner(services.settings.data_dir / "keys" / "agencies")

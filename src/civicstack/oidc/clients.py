@@ -12,13 +12,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicstack.kit import assertions, audit
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
 from civicstack.kit.errors import Conflict, Invalid, NotFound
+from civicstack.oidc import repository
 from civicstack.oidc.models import OidcClient, UsedAssertion
 from civicstack.oidc.protocol import (
     ACR_LEVELS,
@@ -109,13 +109,12 @@ def _check_redirect_uri(uri: str) -> None:
 
 def list_clients(session: Session, actor: Actor) -> list[OidcClient]:
     actor.require(Permission.OIDC_CLIENTS)
-    return list(session.execute(select(OidcClient).order_by(OidcClient.id)).scalars())
+    return repository.all_clients(session)
 
 
 def disable_client(session: Session, actor: Actor, client_id: str) -> None:
     actor.require(Permission.OIDC_CLIENTS)
-    client = session.execute(select(OidcClient).where(
-        OidcClient.client_id == client_id)).scalar_one_or_none()
+    client = repository.client(session, client_id)
     if client is None:
         raise NotFound(f"no relying party {client_id!r}")
     if client.disabled_at is not None:
@@ -123,12 +122,6 @@ def disable_client(session: Session, actor: Actor, client_id: str) -> None:
     client.disabled_at = now()
     audit.record(session, actor, "oidc.client.disable", subject_type="oidc_client",
                  subject_id=client_id, purpose="relying party management")
-
-
-def active_client(session: Session, client_id: str) -> OidcClient | None:
-    return session.execute(select(OidcClient).where(
-        OidcClient.client_id == client_id, OidcClient.disabled_at.is_(None))
-    ).scalar_one_or_none()
 
 
 # --- client authentication ------------------------------------------------------------------
@@ -162,7 +155,7 @@ def _by_secret(session: Session, pepper: str, encoded: str) -> OidcClient:
     except (ValueError, UnicodeDecodeError):
         raise _unauthenticated("malformed Basic credentials") from None
     # RFC 6749 2.3.1: both halves are form-urlencoded before joining
-    client = active_client(session, unquote(client_id.replace("+", " ")))
+    client = repository.active_client(session, unquote(client_id.replace("+", " ")))
     presented = _secret_digest(pepper, unquote(secret.replace("+", " ")))
     if client is None or client.auth_method != "client_secret_basic" or \
             not hmac.compare_digest(client.secret_digest or "", presented):
@@ -173,7 +166,7 @@ def _by_secret(session: Session, pepper: str, encoded: str) -> OidcClient:
 def _by_assertion(session: Session, credentials: ClientCredentials) -> OidcClient:
     assertion = credentials.form.get("client_assertion", "")
     try:
-        client = active_client(session, assertions.claimed_issuer(assertion))
+        client = repository.active_client(session, assertions.claimed_issuer(assertion))
         if client is None or client.auth_method != "private_key_jwt" or client.jwks is None:
             raise _unauthenticated("unknown client or not registered for private_key_jwt")
         claims = assertions.verified_claims(assertion, client.jwks, client.client_id,

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from civicstack.identity import service as identity
@@ -23,14 +22,8 @@ from civicstack.kit import audit
 from civicstack.kit.audit import Actor
 from civicstack.kit.db import as_utc
 from civicstack.kit.errors import NotFound
-from civicstack.oidc import clients, repository
-from civicstack.oidc.models import (
-    AuthorizationCode,
-    Consent,
-    IssuedToken,
-    OidcClient,
-    PushedAuthorization,
-)
+from civicstack.oidc import repository
+from civicstack.oidc.models import AuthorizationCode, Consent, OidcClient, PushedAuthorization
 from civicstack.oidc.protocol import (
     ACR_LEVELS,
     ACR_OF_LEVEL,
@@ -91,9 +84,8 @@ def _pushed(session: Session, parameters: dict[str, str]) -> tuple[dict[str, str
     request_uri = parameters["request_uri"]
     if not request_uri.startswith(REQUEST_URI_PREFIX):
         raise UnsafeRedirect("request_uri was not issued by this provider")
-    pushed = session.execute(select(PushedAuthorization).where(
-        PushedAuthorization.handle_digest == digest(request_uri[len(REQUEST_URI_PREFIX):]))
-    ).scalar_one_or_none()
+    pushed = repository.pushed_request(session,
+                                       digest(request_uri[len(REQUEST_URI_PREFIX):]))
     if pushed is None or pushed.used_at is not None or as_utc(pushed.expires_at) < now():
         raise UnsafeRedirect("request_uri is unknown, used or expired; start again at the "
                              "service you came from")
@@ -110,7 +102,7 @@ def validate(session: Session, parameters: dict[str, str]) -> AuthorizationReque
         parameters, pushed_id = _pushed(session, parameters)
     if any(len(value) > MAX_PARAMETER for value in parameters.values()):
         raise UnsafeRedirect("a request parameter is too long")
-    client = clients.active_client(session, parameters.get("client_id", ""))
+    client = repository.active_client(session, parameters.get("client_id", ""))
     if client is None:
         raise UnsafeRedirect("unknown or disabled client")
     redirect_uri = parameters.get("redirect_uri", "")
@@ -252,8 +244,7 @@ def issue_code(session: Session, issuer: str, signed: identity.SignedIn,
         amr=" ".join(signed.amr), auth_time=signed.authenticated_at,
         browser_session=browser_session_id(signed.session_id), expires_at=now() + CODE_LIFETIME))
     if request.pushed_id is not None:
-        session.execute(update(PushedAuthorization).where(
-            PushedAuthorization.id == request.pushed_id).values(used_at=now()))
+        repository.mark_pushed_request_used(session, request.pushed_id)
     _audit(session, signed.account.personal_id_number, "oidc.sign_in", request.client,
            {"scope": " ".join(request.scopes), "acr": ACR_OF_LEVEL[signed.level]})
     return redirect_with(request, issuer, code=code)
@@ -285,23 +276,18 @@ class ConnectedService:
 
 
 def connected_services(session: Session, account_id: int) -> list[ConnectedService]:
-    rows = session.execute(
-        select(Consent, OidcClient.name).join(OidcClient,
-                                              OidcClient.client_id == Consent.client_id)
-        .where(Consent.account_id == account_id, Consent.withdrawn_at.is_(None))
-        .order_by(Consent.granted_at.desc())).all()
     return [ConnectedService(consent.client_id, name, tuple(consent.scope.split()),
-                             consent.granted_at) for consent, name in rows]
+                             consent.granted_at)
+            for consent, name in repository.live_consents_with_client_names(session, account_id)]
 
 
 def withdraw_consent(session: Session, account: CitizenAccount, client_id: str) -> None:
     """The relying party loses every token it holds for this citizen at once."""
     consent = repository.live_consent(session, account.id, client_id)
-    client = clients.active_client(session, client_id)
+    client = repository.active_client(session, client_id)
     if consent is None or client is None:
         raise NotFound("no connected service with this id")
     consent.withdrawn_at = now()
-    revoked = repository.revoke_tokens(session, IssuedToken.account_id == account.id,
-                                       IssuedToken.client_id == client_id)
+    revoked = repository.revoke_tokens_held_for(session, account.id, client_id)
     _audit(session, account.personal_id_number, "oidc.consent.withdraw", client,
            {"tokens_revoked": str(revoked)})

@@ -16,7 +16,6 @@ from typing import Any
 
 from joserfc import jwt
 from joserfc.errors import JoseError
-from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from civicstack.identity import service as identity
@@ -25,7 +24,7 @@ from civicstack.kit import audit
 from civicstack.kit.audit import Actor
 from civicstack.kit.db import as_utc
 from civicstack.kit.keys import KeyRing
-from civicstack.oidc import clients, repository
+from civicstack.oidc import repository
 from civicstack.oidc.claims import released_claims
 from civicstack.oidc.models import AuthorizationCode, IssuedToken, OidcClient
 from civicstack.oidc.protocol import (
@@ -78,15 +77,14 @@ def _invalid_grant(why: str) -> OAuthError:
 
 def exchange_code(session: Session, provider: Provider, client: OidcClient,
                   form: dict[str, str]) -> dict[str, Any]:
-    code = session.execute(select(AuthorizationCode).where(
-        AuthorizationCode.code_digest == digest(form.get("code", ""))).with_for_update()
-    ).scalar_one_or_none()
+    code = repository.locked_authorization_code(session, digest(form.get("code", "")))
     if code is None or code.client_id != client.client_id:
         raise _invalid_grant("unknown authorization code")
     if code.used_at is not None:
-        _revoke_family(session, code.family)  # RFC 6749 4.1.2: a replayed code is a theft sign
+        # RFC 6749 4.1.2: a replayed code is a theft sign
+        repository.revoke_token_family(session, code.family)
         raise _invalid_grant("this authorization code was already used")
-    _spend(session, AuthorizationCode, code.id, used_at=now())  # even if the checks fail
+    repository.mark_code_used(session, code.id)  # even if the checks fail
     _check_code(code, form)
     grant = Grant(code.family, code.account_id, code.scope, code.acr, code.amr,
                   as_utc(code.auth_time), code.browser_session, code.nonce)
@@ -109,29 +107,20 @@ def refresh(session: Session, provider: Provider, client: OidcClient,
             form: dict[str, str]) -> dict[str, Any]:
     """Rotate: the presented refresh token is spent and a new one issued in its family. A
     spent token presented again means two holders: the whole family is revoked."""
-    old = _token(session, form.get("refresh_token", ""), "refresh")
+    old = repository.locked_refresh_token(session, digest(form.get("refresh_token", "")))
     if old is None or old.client_id != client.client_id:
         raise _invalid_grant("unknown refresh token")
     if old.rotated_at is not None:
-        revoked = _revoke_family(session, old.family)
+        revoked = repository.revoke_token_family(session, old.family)
         _audit_account(session, old.account_id, "oidc.refresh.reuse_detected", client,
                        {"tokens_revoked": revoked})
         raise _invalid_grant("refresh token reused; every token of this sign-in is revoked")
     if old.revoked_at is not None or as_utc(old.expires_at) < now():
         raise _invalid_grant("refresh token revoked or expired")
-    _spend(session, IssuedToken, old.id, rotated_at=now())
+    repository.mark_refresh_token_rotated(session, old.id)
     grant = Grant(old.family, old.account_id, _narrowed(old.scope, form.get("scope")), old.acr,
                   old.amr, as_utc(old.auth_time), old.browser_session)
     return _tokens(session, provider, client, _live_account(session, client, grant), grant)
-
-
-def _spend(session: Session, table: type[AuthorizationCode] | type[IssuedToken], row_id: int,
-           **moment: datetime) -> None:
-    """Mark a code or refresh token spent with one UPDATE now, not through the unit of work:
-    nothing reads the row again, and the request then commits without a flush (a measurable
-    part of a token grant, docs/benchmarks.md)."""
-    session.execute(update(table).where(table.id == row_id).values(**moment)
-                    .execution_options(synchronize_session=False))
 
 
 def _narrowed(granted: str, asked: str | None) -> str:
@@ -146,22 +135,12 @@ def _live_account(session: Session, client: OidcClient, grant: Grant) -> Citizen
     """Tokens stop at once when the account is locked or the consent withdrawn."""
     account = identity.active_account(session, grant.account_id)
     if account is None:
-        _revoke_family(session, grant.family)
+        repository.revoke_token_family(session, grant.family)
         raise _invalid_grant("the eID account is locked or no longer active")
     if not repository.has_consent(session, grant.account_id, client.client_id, grant.scope):
-        _revoke_family(session, grant.family)
+        repository.revoke_token_family(session, grant.family)
         raise _invalid_grant("the citizen withdrew consent for this service")
     return account
-
-
-def _token(session: Session, value: str, kind: str) -> IssuedToken | None:
-    return session.execute(select(IssuedToken).where(
-        IssuedToken.token_digest == digest(value), IssuedToken.kind == kind).with_for_update()
-    ).scalar_one_or_none()
-
-
-def _revoke_family(session: Session, family: str) -> int:
-    return repository.revoke_tokens(session, IssuedToken.family == family)
 
 
 def _tokens(session: Session, provider: Provider, client: OidcClient, account: CitizenAccount,
@@ -178,8 +157,7 @@ def _tokens(session: Session, provider: Provider, client: OidcClient, account: C
         answer["refresh_token"] = new_secret()
         rows.append(_row(client, grant, "refresh", answer["refresh_token"], moment,
                          REFRESH_TOKEN_LIFETIME))
-    # One executemany, not the ORM's insert-and-fetch-id per token: nothing reads them back.
-    session.execute(insert(IssuedToken), rows)
+    repository.insert_issued_tokens(session, rows)
     return answer
 
 
@@ -225,20 +203,18 @@ def read_id_token_hint(provider: Provider, hint: str) -> dict[str, Any] | None:
 def revoke(session: Session, client: OidcClient, value: str) -> None:
     """RFC 7009: revoking a refresh token ends its whole sign-in; unknown tokens and other
     clients' tokens are ignored without saying so."""
-    found = session.execute(select(IssuedToken).where(
-        IssuedToken.token_digest == digest(value))).scalar_one_or_none()
+    found = repository.issued_token(session, digest(value))
     if found is None or found.client_id != client.client_id:
         return
     if found.kind == "refresh":
-        _revoke_family(session, found.family)
+        repository.revoke_token_family(session, found.family)
     elif found.revoked_at is None:
         found.revoked_at = now()
     _audit_account(session, found.account_id, "oidc.token.revoke", client, {"kind": found.kind})
 
 
 def _active(session: Session, value: str) -> IssuedToken | None:
-    found = session.execute(select(IssuedToken).where(
-        IssuedToken.token_digest == digest(value))).scalar_one_or_none()
+    found = repository.issued_token(session, digest(value))
     if found is None or found.revoked_at is not None or found.rotated_at is not None or \
             as_utc(found.expires_at) < now() or \
             identity.active_account(session, found.account_id) is None:
@@ -278,7 +254,7 @@ def _audit_account(session: Session, account_id: int, action: str, client: OidcC
 
 def userinfo(session: Session, provider: Provider, value: str) -> dict[str, Any]:
     grant = userinfo_grant(session, value)
-    client = clients.active_client(session, grant.client_id)
+    client = repository.active_client(session, grant.client_id)
     if client is None:
         raise OAuthError("invalid_token", "the client of this token is disabled", 401)
     account = identity.account_by_id(session, grant.account_id)

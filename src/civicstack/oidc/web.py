@@ -19,7 +19,7 @@ from civicstack.kit.appservices import services_of
 from civicstack.kit.deps import DbSession
 from civicstack.kit.i18n import N_
 from civicstack.kit.web import check_csrf, render
-from civicstack.oidc import clients, service, tokens
+from civicstack.oidc import repository, service, tokens
 from civicstack.oidc.protocol import SCOPE_CLAIMS, UnsafeRedirect, now
 from civicstack.oidc.service import AuthorizationRequest, Next, RedirectingError
 from civicstack.oidc.site import PROVIDER
@@ -174,7 +174,7 @@ def _post_logout_target(request: Request, session: Session,
     """Where to send the browser afterwards: only a URI registered by the hint's client."""
     wanted = request.query_params.get("post_logout_redirect_uri")
     client_id = str((claims or {}).get("aud") or request.query_params.get("client_id", ""))
-    client = clients.active_client(session, client_id) if wanted else None
+    client = repository.active_client(session, client_id) if wanted else None
     if client is None or wanted not in client.post_logout_redirect_uris:
         return None
     state = request.query_params.get("state")
@@ -187,7 +187,7 @@ def _hint_names(session: Session, request: Request, claims: dict[str, Any] | Non
                 signed: identity.SignedIn) -> bool:
     if claims is None:
         return False
-    client = clients.active_client(session, str(claims.get("aud", "")))
+    client = repository.active_client(session, str(claims.get("aud", "")))
     provider: tokens.Provider = services_of(request.app)[PROVIDER]
     return client is not None and claims.get("sub") == provider.subject(client,
                                                                          signed.account.id)

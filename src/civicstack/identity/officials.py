@@ -11,20 +11,16 @@ import enum
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civicstack.identity import passwords, totp
+from civicstack.identity import passwords, repository, totp
+from civicstack.identity.accounts import now
+from civicstack.identity.codes import CodeOutcome
 from civicstack.identity.models import OfficialAccount, OfficialStatus
-from civicstack.identity.service import (
-    CodeOutcome,
-    TotpEnrolment,
-    count_failure,
-    is_temporarily_locked,
-    record_lockout,
-)
+from civicstack.identity.second_factor import TotpEnrolment
+from civicstack.identity.signin import count_failure, is_temporarily_locked, record_lockout
 from civicstack.kit import audit
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission, Role, Scope
@@ -35,10 +31,6 @@ USERNAME = re.compile(r"[a-z][a-z0-9._-]{2,49}")
 MANAGEMENT = "officials' accounts"
 SIGN_IN = "console sign-in"
 _DUMMY_HASH = passwords.hash_password("timing-equaliser-for-officials")
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def actor_of(official: OfficialAccount) -> Actor:
@@ -69,7 +61,7 @@ def create(session: Session, actor: Actor, new: NewOfficial) -> OfficialAccount:
     errors = _new_official_errors(new)
     if errors:
         raise Invalid.of_fields(errors)
-    if _by_username(session, new.username) is not None:
+    if repository.official_by_username(session, new.username) is not None:
         raise Conflict(f"an official named '{new.username}' already exists")
     official = OfficialAccount(
         username=new.username, full_name=" ".join(new.full_name.split()),
@@ -105,14 +97,13 @@ def _new_official_errors(new: NewOfficial) -> list[FieldError]:
 def officials_in_scope(session: Session, actor: Actor) -> list[OfficialAccount]:
     """Every official whose scope lies within the admin's, by username."""
     actor.require(Permission.OFFICIALS_MANAGE)
-    everyone = session.execute(
-        select(OfficialAccount).order_by(OfficialAccount.username)).scalars()
-    return [official for official in everyone if actor.scope.includes(official.scope)]
+    return [official for official in repository.all_officials(session)
+            if actor.scope.includes(official.scope)]
 
 
 def _managed(session: Session, actor: Actor, username: str) -> OfficialAccount:
     actor.require(Permission.OFFICIALS_MANAGE)
-    official = _by_username(session, username)
+    official = repository.official_by_username(session, username)
     if official is None:
         raise NotFound(f"no official named '{username}'")
     _check_grant(actor, official.scope)
@@ -182,7 +173,7 @@ class PasswordResult:
 
 def check_password(session: Session, username: str, password: str) -> PasswordResult:
     """The first step of a console sign-in; audited whatever its outcome."""
-    official = _by_username(session, username)
+    official = repository.official_by_username(session, username)
     locked_before = official.locked_until if official else None
     result = _check_password(official, password)
     _record_attempt(session, username, f"identity.official.login.{result.outcome}")
@@ -232,7 +223,7 @@ def check_code(session: Session, totp_key: str, official_id: int, generation: in
     authenticator, which also confirms it at the first sign-in. A wrong or replayed code
     counts toward the same lock as a wrong password. NO_CODE: start again from the password
     (the account was disabled or reset in between, or never had a secret)."""
-    official = session.get(OfficialAccount, official_id, with_for_update=True)
+    official = repository.locked_official(session, official_id)
     if official is None or official.status != OfficialStatus.ACTIVE.value or \
             official.session_generation != generation or official.totp_secret is None:
         return CodeOutcome.NO_CODE
@@ -268,7 +259,7 @@ def _second_factor(totp_key: str, official: OfficialAccount, code: str) -> CodeO
 def signed_in(session: Session, official_id: int, generation: int) -> Actor | None:
     """The actor behind a console session, re-read at every request: None once the account
     is disabled, its role changed or its second factor reset (all move the generation on)."""
-    official = session.get(OfficialAccount, official_id)
+    official = repository.official_by_id(session, official_id)
     if official is None or official.status != OfficialStatus.ACTIVE.value or \
             official.session_generation != generation or official.totp_enrolled_at is None:
         return None
@@ -276,21 +267,16 @@ def signed_in(session: Session, official_id: int, generation: int) -> Actor | No
 
 
 def official_by_id(session: Session, official_id: int) -> OfficialAccount | None:
-    return session.get(OfficialAccount, official_id)
+    return repository.official_by_id(session, official_id)
 
 
 def active_official(session: Session, username: str) -> Actor | None:
     """The official named `username` as they would act, if their account is active; None for
     an unknown or disabled one (e.g. to hand a dossier to a colleague)."""
-    official = _by_username(session, username)
+    official = repository.official_by_username(session, username)
     if official is None or official.status != OfficialStatus.ACTIVE.value:
         return None
     return actor_of(official)
-
-
-def _by_username(session: Session, username: str) -> OfficialAccount | None:
-    return session.execute(select(OfficialAccount).where(
-        OfficialAccount.username == username)).scalar_one_or_none()
 
 
 def _owner(official: OfficialAccount) -> str:

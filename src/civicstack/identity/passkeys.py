@@ -1,5 +1,5 @@
 """WebAuthn ceremonies for passkeys, on py_webauthn; the rules about who may use them are in
-identity/service.py.
+identity/second_factor.py.
 
 A passkey is a level-2 second factor like the authenticator app: user verification (the
 device's PIN or biometric) is required, so it proves possession and the user in one gesture.

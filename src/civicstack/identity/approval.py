@@ -1,0 +1,150 @@
+"""What officials decide about citizens' accounts (approval, lock, unlock, level-2
+activation, the face photo), and the citizen's own view (self-lock, audit trail)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from civicstack.identity import photos, repository
+from civicstack.identity.accounts import existing_account, now
+from civicstack.identity.models import AccountStatus, CitizenAccount
+from civicstack.identity.sessions import end_all_sessions, lower_all_sessions
+from civicstack.kit import audit
+from civicstack.kit.audit import Actor
+from civicstack.kit.authz import Permission
+from civicstack.kit.errors import Conflict, NotFound
+from civicstack.registry import service as registry
+
+
+def pending_approval(session: Session, actor: Actor) -> list[tuple[CitizenAccount, str]]:
+    """Accounts whose phone is proven, with the holder's name, within the official's scope."""
+    actor.require(Permission.IDENTITY_APPROVE)
+    accounts = repository.accounts_awaiting_approval(session)
+    names = registry.names_in_scope(session, actor, [a.personal_id_number for a in accounts],
+                                    "eID account approval queue")
+    return [(a, names[a.personal_id_number]) for a in accounts if a.personal_id_number in names]
+
+
+def approve(session: Session, actor: Actor, personal_id_number: str, reason: str) -> None:
+    """An official confirms the applicant when no ID-card face could settle it (biometrics)."""
+    actor.require(Permission.IDENTITY_APPROVE)
+    registry.get_person(session, actor, personal_id_number, reason)  # audited, scope-checked
+    _activate(session, actor, personal_id_number, reason, {})
+
+
+def approve_by_face(session: Session, personal_id_number: str, matcher: Actor,
+                    distance: float) -> None:
+    """The rule of level 1: the account is approved when its selfie matches the ID-card face."""
+    _activate(session, matcher, personal_id_number, "eID registration: face match",
+              {"method": "face", "distance": distance})
+
+
+def _activate(session: Session, actor: Actor, personal_id_number: str, purpose: str,
+              detail: dict[str, object]) -> None:
+    account = _waiting_account(session, personal_id_number)
+    if account is None:
+        raise Conflict("this account is not waiting for approval")
+    account.status = AccountStatus.ACTIVE.value
+    audit.record(session, actor, "identity.account.approve", subject_type="person",
+                 subject_id=personal_id_number, purpose=purpose,
+                 detail={"level": account.level, **detail})
+
+
+def _waiting_account(session: Session, personal_id_number: str) -> CitizenAccount | None:
+    account = repository.account_by_number(session, personal_id_number)
+    waiting = account is not None and account.status == AccountStatus.PENDING_APPROVAL.value
+    return account if waiting else None
+
+
+def awaits_approval(session: Session, personal_id_number: str) -> bool:
+    return _waiting_account(session, personal_id_number) is not None
+
+
+def registration_selfie(session: Session, vault: photos.PhotoVault, personal_id_number: str,
+                        matcher: Actor) -> bytes | None:
+    """The selfie of an account still waiting for approval, opened for the face matcher (an
+    audited read); None once the account is no longer waiting."""
+    account = _waiting_account(session, personal_id_number)
+    photo = repository.face_photo_of(session, account.id) if account is not None else None
+    if account is None or photo is None:
+        return None
+    audit.record(session, matcher, "identity.face_photo.read", subject_type="person",
+                 subject_id=personal_id_number, purpose="eID registration: face match")
+    return vault.open(account.id, photo.sealed)
+
+
+def lock_myself(session: Session, personal_id_number: str) -> None:
+    """A citizen who lost their phone stops all use of the account at once; only an official,
+    seeing them in person, unlocks it."""
+    account = existing_account(session, personal_id_number)
+    account.status = AccountStatus.LOCKED.value
+    end_all_sessions(session, account)
+    audit.record(session, Actor("citizen", personal_id_number), "identity.account.self_lock",
+                 subject_type="person", subject_id=personal_id_number, purpose="account security")
+
+
+def lock(session: Session, actor: Actor, personal_id_number: str, reason: str) -> None:
+    actor.require(Permission.IDENTITY_APPROVE)
+    registry.get_person(session, actor, personal_id_number, reason)  # audited, scope-checked
+    account = existing_account(session, personal_id_number)
+    account.status = AccountStatus.LOCKED.value
+    end_all_sessions(session, account)
+    audit.record(session, actor, "identity.account.lock", subject_type="person",
+                 subject_id=personal_id_number, purpose=reason)
+
+
+def unlock(session: Session, actor: Actor, personal_id_number: str, reason: str) -> None:
+    actor.require(Permission.IDENTITY_APPROVE)
+    registry.get_person(session, actor, personal_id_number, reason)
+    account = existing_account(session, personal_id_number)
+    if account.status != AccountStatus.LOCKED.value:
+        raise Conflict("this account is not locked")
+    account.status = AccountStatus.ACTIVE.value
+    account.failed_logins = 0
+    account.locked_until = None
+    audit.record(session, actor, "identity.account.unlock", subject_type="person",
+                 subject_id=personal_id_number, purpose=reason)
+
+
+def authorise_level_two(session: Session, actor: Actor, personal_id_number: str,
+                        reason: str) -> None:
+    """A police official, having seen the citizen in person, lets the account enrol an
+    authenticator. Doing it again for a level-2 account replaces a lost authenticator: the
+    old secret stops working and every session falls back to level 1."""
+    actor.require(Permission.IDENTITY_LEVEL2)
+    registry.get_person(session, actor, personal_id_number, reason)  # audited, scope-checked
+    account = existing_account(session, personal_id_number)
+    if account.status != AccountStatus.ACTIVE.value:
+        raise Conflict("only an active eID account can be raised to level 2")
+    replaced = account.level == 2  # not a secret still waiting for its first code
+    account.level2_authorised_at = now()
+    account.level2_authorised_by = str(actor)[:100]
+    account.level = 1
+    account.totp_secret = None
+    account.totp_last_step = None
+    if replaced:
+        lower_all_sessions(session, account)
+    audit.record(session, actor, "identity.level2.authorise", subject_type="person",
+                 subject_id=personal_id_number, purpose=reason,
+                 detail={"replaces_authenticator": replaced})
+
+
+def face_photo(session: Session, actor: Actor, vault: photos.PhotoVault,
+               personal_id_number: str, purpose: str) -> tuple[bytes, str]:
+    """The registration photo, opened for an official comparing it with the person's record
+    (scope-checked and audited like any read of the person); (image bytes, content type)."""
+    actor.require(Permission.IDENTITY_APPROVE)
+    registry.get_person(session, actor, personal_id_number, purpose)
+    account = existing_account(session, personal_id_number)
+    photo = repository.face_photo_of(session, account.id)
+    if photo is None:
+        raise NotFound("this account has no face photo")
+    audit.record(session, actor, "identity.face_photo.read", subject_type="person",
+                 subject_id=personal_id_number, purpose=purpose)
+    return vault.open(account.id, photo.sealed), photo.content_type
+
+
+def my_audit_trail(session: Session, personal_id_number: str) -> list[audit.AuditEntry]:
+    """Everything recorded about this person: who read their data and why, and every security
+    event of their account. Shown to the citizen themself."""
+    return audit.entries_for_subject(session, "person", personal_id_number, limit=100)

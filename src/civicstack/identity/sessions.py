@@ -1,0 +1,110 @@
+"""Citizens' signed-in devices: browser sessions, what each has proven (level 1 or 2), and
+signing them out."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from civicstack.identity import repository
+from civicstack.identity.accounts import now
+from civicstack.identity.models import AccountStatus, CitizenAccount, CitizenSession
+from civicstack.kit import audit
+from civicstack.kit.audit import Actor
+from civicstack.kit.db import as_utc
+from civicstack.kit.errors import NotFound
+
+SESSION_IDLE_LIMIT = timedelta(hours=8)
+PASSWORD_ONLY, PASSWORD_AND_TOTP = "pwd", "pwd otp"  # RFC 8176 amr values, space-separated
+PASSWORD_AND_PASSKEY = "pwd hwk"  # noqa: S105 (hwk: proof of a hardware-secured key)
+
+
+def start_session(session: Session, account: CitizenAccount, user_agent: str,
+                  ip_address: str) -> str:
+    """A new browser session at level 1: a password proves only that much, whatever the
+    account's own level."""
+    moment = now()
+    token = secrets.token_urlsafe(32)
+    session.add(CitizenSession(id=token, account_id=account.id, user_agent=user_agent[:300],
+                               ip_address=ip_address[:64], created_at=moment,
+                               last_seen_at=moment, level=1, amr=PASSWORD_ONLY,
+                               authenticated_at=moment))
+    return token
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A live browser session and what it has proven."""
+
+    account: CitizenAccount
+    session_id: str  # the CitizenSession id: a bearer secret, never shown
+    level: int  # 1 after the password, 2 after the password and a TOTP code
+    amr: tuple[str, ...]  # RFC 8176 methods: ("pwd",) or ("pwd", "otp")
+    authenticated_at: datetime  # aware UTC; the last authentication step (OIDC auth_time)
+
+
+def signed_in(session: Session, token: str) -> SignedIn | None:
+    """The live session behind a browser's token, touching it; None once ended, idle too long,
+    or the account is no longer active."""
+    found = live_session(session, token)
+    if found is None:
+        return None
+    browser, account = found
+    return SignedIn(account=account, session_id=browser.id, level=browser.level,
+                    amr=tuple(browser.amr.split()),
+                    authenticated_at=as_utc(browser.authenticated_at or browser.created_at))
+
+
+def live_session(session: Session, token: str,
+                 ) -> tuple[CitizenSession, CitizenAccount] | None:
+    """The browser session behind `token` and its account, touching it (see signed_in)."""
+    found = repository.open_session_with_account(session, token)
+    if found is None:
+        return None
+    browser, account = found
+    if account.status != AccountStatus.ACTIVE.value or \
+            as_utc(browser.last_seen_at) + SESSION_IDLE_LIMIT < now():
+        return None
+    browser.last_seen_at = now()
+    return browser, account
+
+
+def live_sessions(session: Session, account: CitizenAccount) -> list[CitizenSession]:
+    return repository.live_sessions_of(session, account.id, now() - SESSION_IDLE_LIMIT)
+
+
+def session_handle(token: str) -> str:
+    """What a page may show of a session: its id is a bearer secret, this is not."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+def end_session(session: Session, account: CitizenAccount, handle: str) -> None:
+    """Sign one device out; a citizen can end only their own sessions."""
+    browser = next((s for s in live_sessions(session, account)
+                    if hmac.compare_digest(session_handle(s.id), handle)), None)
+    if browser is None:
+        raise NotFound("no such signed-in device")
+    browser.ended_at = now()
+    audit.record(session, Actor("citizen", account.personal_id_number), "identity.session.end",
+                 subject_type="person", subject_id=account.personal_id_number,
+                 purpose="account security", detail={"device": browser.user_agent[:80]})
+
+
+def end_all_sessions(session: Session, account: CitizenAccount) -> None:
+    repository.end_sessions_of(session, account.id, now())
+
+
+def lower_all_sessions(session: Session, account: CitizenAccount) -> None:
+    """Every open session of the account falls back to what a password proves."""
+    repository.set_level_of_open_sessions(session, account.id, 1, PASSWORD_ONLY)
+
+
+def raise_to_level_two(browser: CitizenSession, amr: str = PASSWORD_AND_TOTP) -> None:
+    browser.level = 2
+    browser.amr = amr
+    browser.authenticated_at = now()

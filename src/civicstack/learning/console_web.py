@@ -7,21 +7,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile as PostedFile
 
 from civicstack.identity import console
+from civicstack.identity.auth import Official
 from civicstack.kit.audit import Actor
-from civicstack.kit.deps import DbSession
+from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, Invalid
-from civicstack.kit.web import check_csrf, field_errors, render
+from civicstack.kit.web import field_errors, render
 from civicstack.learning import charts, service
 from civicstack.learning.models import Cohort
 from civicstack.registry import service as registry
 
-router = APIRouter(include_in_schema=False)
+router = html_router()
 LEARNING = "/console/learning"
 COURSES = LEARNING + "/courses"
 COHORTS = LEARNING + "/cohorts"
@@ -60,26 +61,18 @@ def _courses_page(request: Request, session: Session, official: Actor,
 
 
 @router.get(LEARNING, response_class=HTMLResponse)
-def courses_page(request: Request, session: DbSession) -> Response:
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
+def courses_page(request: Request, session: DbSession, official: Official) -> Response:
     return _courses_page(request, session, official)
 
 
 @router.post(COURSES, response_class=HTMLResponse)
-def create_course(request: Request, session: DbSession,
+def create_course(request: Request, session: DbSession, official: Official,
                   code: Annotated[str, Form()] = "", title: Annotated[str, Form()] = "",
                   summary: Annotated[str, Form()] = "",
                   publisher_kind: Annotated[str, Form()] = "",
                   publisher: Annotated[str, Form()] = "",
                   province_code: Annotated[str, Form()] = "",
-                  pass_mark: Annotated[str, Form()] = "",
-                  csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
+                  pass_mark: Annotated[str, Form()] = "") -> Response:
     form = {"code": code, "title": title, "summary": summary, "publisher_kind": publisher_kind,
             "publisher": publisher, "province_code": province_code, "pass_mark": pass_mark}
     try:
@@ -109,23 +102,16 @@ def _course_page(request: Request, session: Session, official: Actor, code: str,
 
 
 @router.get(COURSES + "/{code}", response_class=HTMLResponse)
-def course_page(request: Request, session: DbSession, code: str) -> Response:
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
+def course_page(request: Request, session: DbSession, official: Official,
+                code: str) -> Response:
     return _course_page(request, session, official, code)
 
 
 @router.post(COURSES + "/{code}/lessons", response_class=HTMLResponse)
-async def add_lesson(request: Request, session: DbSession, code: str,
+async def add_lesson(request: Request, session: DbSession, official: Official, code: str,
                      kind: Annotated[str, Form()] = "", title: Annotated[str, Form()] = "",
                      body: Annotated[str, Form()] = "", video_url: Annotated[str, Form()] = "",
-                     file: Annotated[UploadFile | None, File()] = None,
-                     csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
+                     file: Annotated[UploadFile | None, File()] = None) -> Response:
     # A little more than the limit is read, so a larger file is refused without reading it all.
     content = await file.read(service.MAX_FILE_BYTES + 1) if file and file.filename else b""
     draft = service.LessonDraft(kind, title, body, video_url,
@@ -142,13 +128,10 @@ async def add_lesson(request: Request, session: DbSession, code: str,
 
 
 @router.post(COURSES + "/{code}/questions", response_class=HTMLResponse)
-async def add_question(request: Request, session: DbSession, code: str) -> Response:
+async def add_question(request: Request, session: DbSession, official: Official,
+                       code: str) -> Response:
     """Options are sent as option_0 ... option_7, the right ones ticked as `correct`."""
     form = await request.form()
-    check_csrf(request, str(form.get("csrf_token", "")))
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
     options = [str(form.get(f"option_{i}", "")) for i in range(service.MAX_OPTIONS)]
     # The right options are counted among the non-empty ones, as the service keeps them.
     kept = [i for i, option in enumerate(options) if option.strip()]
@@ -167,10 +150,8 @@ async def add_question(request: Request, session: DbSession, code: str) -> Respo
 
 
 @router.post(COURSES + "/{code}/publish", response_class=HTMLResponse)
-def publish(request: Request, session: DbSession, code: str,
-            csrf_token: Annotated[str, Form()] = "") -> Response:
-    return console.legacy_act(request, session, csrf_token,
-                       lambda official: service.publish(session, official, code),
+def publish(request: Request, session: DbSession, official: Official, code: str) -> Response:
+    return console.act(request, official, lambda actor: service.publish(session, actor, code),
                        f"{COURSES}/{code}")
 
 
@@ -185,10 +166,7 @@ def _cohorts_page(request: Request, session: Session, official: Actor,
 
 
 @router.get(COHORTS, response_class=HTMLResponse)
-def cohorts_page(request: Request, session: DbSession) -> Response:
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
+def cohorts_page(request: Request, session: DbSession, official: Official) -> Response:
     return _cohorts_page(request, session, official)
 
 
@@ -208,13 +186,9 @@ def _cohort_fields(posted: dict[str, Any], source: str) -> dict[str, str]:
 
 
 @router.post(COHORTS + "/by-age", response_class=HTMLResponse)
-async def create_by_age(request: Request, session: DbSession) -> Response:
+async def create_by_age(request: Request, session: DbSession, official: Official) -> Response:
     """Everyone of an age living in the place, e.g. the pupils (6-18) of a province."""
     posted = await _cohort_form(request)
-    check_csrf(request, str(posted.get("csrf_token", "")))
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
     form = _cohort_fields(posted, "age")
     try:
         with session.begin_nested():
@@ -227,14 +201,11 @@ async def create_by_age(request: Request, session: DbSession) -> Response:
 
 
 @router.post(COHORTS + "/roster", response_class=HTMLResponse)
-async def create_from_roster(request: Request, session: DbSession) -> Response:
+async def create_from_roster(request: Request, session: DbSession,
+                             official: Official) -> Response:
     """A roster upload (CSV, personal ID numbers in the first column); the page that follows
     lists every bad row with its reason."""
     posted = await _cohort_form(request)
-    check_csrf(request, str(posted.get("csrf_token", "")))
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
     form = _cohort_fields(posted, "roster")
     upload = posted.get("roster")
     try:
@@ -272,10 +243,8 @@ def _cohort_page(request: Request, session: Session, official: Actor, cohort: Co
 
 
 @router.get(COHORTS + "/{cohort_id}", response_class=HTMLResponse)
-def cohort_page(request: Request, session: DbSession, cohort_id: int) -> Response:
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
+def cohort_page(request: Request, session: DbSession, official: Official,
+                cohort_id: int) -> Response:
     try:
         cohort = service.managed_cohort(session, official, cohort_id)
     except DomainError as exc:
@@ -284,13 +253,8 @@ def cohort_page(request: Request, session: DbSession, cohort_id: int) -> Respons
 
 
 @router.post(COHORTS + "/{cohort_id}/enrol", response_class=HTMLResponse)
-def enrol(request: Request, session: DbSession, cohort_id: int,
-          course: Annotated[str, Form()] = "",
-          csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
+def enrol(request: Request, session: DbSession, official: Official, cohort_id: int,
+          course: Annotated[str, Form()] = "") -> Response:
     try:
         with session.begin_nested():
             report = service.enrol_cohort(session, official, cohort_id, course)
@@ -303,10 +267,8 @@ def enrol(request: Request, session: DbSession, cohort_id: int,
 # --- the dashboard --------------------------------------------------------------------------
 
 @router.get(LEARNING + "/dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, session: DbSession, course: str = "") -> Response:
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
+def dashboard(request: Request, session: DbSession, official: Official,
+              course: str = "") -> Response:
     try:
         courses = [c for c in service.courses_for(session, official) if c.status == "published"]
         chosen = next((c for c in courses if c.code == course), None)

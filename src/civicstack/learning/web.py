@@ -6,20 +6,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from civicstack.identity.auth import Citizen
 from civicstack.identity.service import SignedIn
-from civicstack.identity.web import signed_in_citizen, to_login
+from civicstack.kit.appservices import Services
 from civicstack.kit.audit import Actor
-from civicstack.kit.deps import DbSession
+from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, NotFound
-from civicstack.kit.web import check_csrf, field_errors, render
+from civicstack.kit.web import field_errors, render
 from civicstack.learning import charts, service
-from civicstack.wallet.site import site_of
+from civicstack.wallet.site import WALLET_SITE
 
-router = APIRouter(include_in_schema=False)
+router = html_router()
 LEARNING = "/learning"
 COURSES = LEARNING + "/courses"
 EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
@@ -43,10 +44,7 @@ def _refused(request: Request, exc: DomainError) -> Response:
 
 
 @router.get(LEARNING, response_class=HTMLResponse)
-def my_courses(request: Request, session: DbSession) -> Response:
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(LEARNING)
+def my_courses(request: Request, session: DbSession, signed: Citizen) -> Response:
     _, number = _learner(signed)
     return render(request, "portal/learning_courses.html", {
         "rows": [(enrolment, course, service.progress(session, number, course.code))
@@ -54,11 +52,7 @@ def my_courses(request: Request, session: DbSession) -> Response:
 
 
 @router.get(COURSES + "/{code}", response_class=HTMLResponse)
-def course_page(request: Request, session: DbSession, code: str) -> Response:
-    here = f"{COURSES}/{code}"
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(here)
+def course_page(request: Request, session: DbSession, signed: Citizen, code: str) -> Response:
     try:
         found = service.progress(session, _learner(signed)[1], code)
     except DomainError as exc:
@@ -69,10 +63,8 @@ def course_page(request: Request, session: DbSession, code: str) -> Response:
 
 
 @router.get(COURSES + "/{code}/lessons/{position}", response_class=HTMLResponse)
-def lesson_page(request: Request, session: DbSession, code: str, position: int) -> Response:
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(f"{COURSES}/{code}/lessons/{position}")
+def lesson_page(request: Request, session: DbSession, signed: Citizen, code: str,
+                position: int) -> Response:
     try:
         found = service.progress(session, _learner(signed)[1], code)
         lesson = service.lesson_at(found, position)
@@ -85,13 +77,9 @@ def lesson_page(request: Request, session: DbSession, code: str, position: int) 
 
 
 @router.post(COURSES + "/{code}/lessons/{position}/done", response_class=HTMLResponse)
-def lesson_done(request: Request, session: DbSession, code: str, position: int,
-                csrf_token: Annotated[str, Form()] = "") -> Response:
+def lesson_done(request: Request, session: DbSession, signed: Citizen, code: str,
+                position: int) -> Response:
     """Confirm the lesson, then on to the next one (or back to the course after the last)."""
-    check_csrf(request, csrf_token)
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(f"{COURSES}/{code}/lessons/{position}")
     actor, number = _learner(signed)
     try:
         found = service.mark_lesson_done(session, actor, number, code, position)
@@ -103,12 +91,10 @@ def lesson_done(request: Request, session: DbSession, code: str, position: int,
 
 
 @router.get(COURSES + "/{code}/lessons/{position}/file")
-def lesson_file(request: Request, session: DbSession, code: str, position: int) -> Response:
+def lesson_file(request: Request, session: DbSession, signed: Citizen, code: str,
+                position: int) -> Response:
     """A lesson's file, to its enrolled learners only; downloaded, never rendered in the
     portal's origin."""
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(f"{COURSES}/{code}/lessons/{position}")
     try:
         lesson = service.lesson_at(service.progress(session, _learner(signed)[1], code),
                                    position)
@@ -123,10 +109,7 @@ def lesson_file(request: Request, session: DbSession, code: str, position: int) 
 
 
 @router.get(COURSES + "/{code}/quiz", response_class=HTMLResponse)
-def quiz_page(request: Request, session: DbSession, code: str) -> Response:
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(f"{COURSES}/{code}/quiz")
+def quiz_page(request: Request, session: DbSession, signed: Citizen, code: str) -> Response:
     try:
         found = service.progress(session, _learner(signed)[1], code)
     except DomainError as exc:
@@ -147,19 +130,15 @@ def _answers(form: FormData) -> dict[int, list[int]]:
 
 
 @router.post(COURSES + "/{code}/quiz", response_class=HTMLResponse)
-def submit_quiz(request: Request, session: DbSession, code: str,
-                form: PostedForm) -> Response:
-    check_csrf(request, str(form.get("csrf_token", "")))
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(f"{COURSES}/{code}/quiz")
+def submit_quiz(request: Request, session: DbSession, services: Services, signed: Citizen,
+                code: str, form: PostedForm) -> Response:
     actor, number = _learner(signed)
     try:
         found = service.progress(session, number, code)
     except DomainError as exc:
         return _refused(request, exc)
     try:
-        service.submit_quiz(session, site_of(request), actor, number, code, _answers(form))
+        service.submit_quiz(session, services[WALLET_SITE], actor, number, code, _answers(form))
     except DomainError as exc:
         return render(request, "portal/learning_quiz.html", {
             "progress": found, "errors": field_errors(exc)}, exc.status)

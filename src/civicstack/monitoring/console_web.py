@@ -7,31 +7,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from civicstack.identity import console
+from civicstack.identity.auth import Official
 from civicstack.kit import calendar
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
-from civicstack.kit.deps import DbSession
+from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, Invalid
-from civicstack.kit.web import check_csrf, field_errors, render, request_locale
+from civicstack.kit.web import field_errors, render, request_locale
 from civicstack.monitoring import board, reports, repository, service, spreadsheet
 from civicstack.monitoring.models import Evidence, Programme
 from civicstack.monitoring.states import TRANSITIONS
 
-router = APIRouter(include_in_schema=False)
+router = html_router()
 T = TypeVar("T")
 BASE = "/console/monitoring"
 BAR_AREA, ROW = 360, 28  # SVG units of the progress chart, as the services' statistics
-
-
-def _signed_in(request: Request, session: Session) -> Actor | Response:
-    official = console.signed_in_official(request, session)
-    return console.login_redirect(request) if official is None else official
 
 
 def _scope_label(request: Request, official: Actor) -> str:
@@ -47,40 +43,35 @@ def _chart(progress: list[board.AgencyProgress], english: bool) -> dict[str, Any
     return {"bars": bars, "height": 16 + len(bars) * ROW, "area": BAR_AREA}
 
 
-def _for_official(request: Request, session: Session, fetch: Callable[[Actor], T],
-                  respond: Callable[[Actor, T], Response]) -> Response:
-    """The signed-in official, then `fetch` (whose service checks permission and scope), then
-    `respond`; a refusal is shown on the console's error page."""
-    official = _signed_in(request, session)
-    if isinstance(official, Response):
-        return official
+def _unless_refused(request: Request, official: Actor, fetch: Callable[[], T],
+                    respond: Callable[[T], Response]) -> Response:
+    """`fetch` (whose service checks the official's permission and scope), then `respond`; a
+    refusal is shown on the console's error page."""
     try:
-        found = fetch(official)
+        found = fetch()
     except DomainError as exc:
         return console.refusal_page(request, official, exc)
-    return respond(official, found)
+    return respond(found)
 
 
 # --- the leaders' board ---------------------------------------------------------------------
 
 @router.get(BASE, response_class=HTMLResponse)
-def board_page(request: Request, session: DbSession, programme: str = "",
+def board_page(request: Request, session: DbSession, official: Official, programme: str = "",
                reminded: str = "") -> Response:
-    return _for_official(
-        request, session, lambda official: board.board(session, official, programme),
-        lambda official, found: render(request, "console/monitoring_board.html", {
+    return _unless_refused(
+        request, official, lambda: board.board(session, official, programme),
+        lambda found: render(request, "console/monitoring_board.html", {
             "operator": official, "board": found, "programme": programme,
             "programmes": repository.programmes(session), "reminded": reminded,
             "chart": _chart(found.progress, request_locale(request) == "en")}))
 
 
 @router.post(BASE + "/remind", response_class=HTMLResponse)
-def remind(request: Request, session: DbSession,
-           csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    return _for_official(
-        request, session, lambda official: service.remind(session, official),
-        lambda _, sent: RedirectResponse(f"{BASE}?reminded={len(sent)}", status_code=303))
+def remind(request: Request, session: DbSession, official: Official) -> Response:
+    return _unless_refused(
+        request, official, lambda: service.remind(session, official),
+        lambda sent: RedirectResponse(f"{BASE}?reminded={len(sent)}", status_code=303))
 
 
 CSV = "text/csv; charset=utf-8"
@@ -92,27 +83,30 @@ def _download(content: bytes, media_type: str, filename: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def _board_file(request: Request, session: Session, programme: str,
-                write: Callable[[Actor, board.Board], Response]) -> Response:
-    return _for_official(
-        request, session, lambda official: board.board(session, official, programme), write)
+def _board_file(request: Request, session: Session, official: Actor, programme: str,
+                write: Callable[[board.Board], Response]) -> Response:
+    return _unless_refused(request, official,
+                           lambda: board.board(session, official, programme), write)
 
 
 @router.get(BASE + "/ranking.csv")
-def ranking_csv(request: Request, session: DbSession, programme: str = "") -> Response:
-    return _board_file(request, session, programme, lambda _, found: _download(
+def ranking_csv(request: Request, session: DbSession, official: Official,
+                programme: str = "") -> Response:
+    return _board_file(request, session, official, programme, lambda found: _download(
         spreadsheet.to_csv(reports.ranking_rows(found)), CSV, "xep-hang-co-quan.csv"))
 
 
 @router.get(BASE + "/overdue.csv")
-def overdue_csv(request: Request, session: DbSession, programme: str = "") -> Response:
-    return _board_file(request, session, programme, lambda _, found: _download(
+def overdue_csv(request: Request, session: DbSession, official: Official,
+                programme: str = "") -> Response:
+    return _board_file(request, session, official, programme, lambda found: _download(
         spreadsheet.to_csv(reports.overdue_rows(found)), CSV, "nhiem-vu-qua-han.csv"))
 
 
 @router.get(BASE + "/report.pdf")
-def report_pdf(request: Request, session: DbSession, programme: str = "") -> Response:
-    return _board_file(request, session, programme, lambda official, found: _download(
+def report_pdf(request: Request, session: DbSession, official: Official,
+               programme: str = "") -> Response:
+    return _board_file(request, session, official, programme, lambda found: _download(
         reports.board_pdf(found, _scope_label(request, official)), "application/pdf",
         "bao-cao-nhiem-vu.pdf"))
 
@@ -127,15 +121,15 @@ def _export_rows(session: Session, official: Actor, kind: str,
 
 
 @router.get(BASE + "/tasks.{kind}")
-def export_tasks(request: Request, session: DbSession, kind: str, programme: str) -> Response:
-    def respond(_: Actor, rows: list[list[str]]) -> Response:
+def export_tasks(request: Request, session: DbSession, official: Official, kind: str,
+                 programme: str) -> Response:
+    def respond(rows: list[list[str]]) -> Response:
         if kind == "xlsx":
             return _download(spreadsheet.to_xlsx(rows, programme), XLSX, f"{programme}.xlsx")
         return _download(spreadsheet.to_csv(rows), CSV, f"{programme}.csv")
 
-    return _for_official(
-        request, session, lambda official: _export_rows(session, official, kind, programme),
-        respond)
+    return _unless_refused(
+        request, official, lambda: _export_rows(session, official, kind, programme), respond)
 
 
 def _import_page(request: Request, session: Session, official: Actor,
@@ -148,19 +142,15 @@ def _import_page(request: Request, session: Session, official: Actor,
 
 
 @router.get(BASE + "/import", response_class=HTMLResponse)
-def import_form(request: Request, session: DbSession) -> Response:
-    return _for_official(request, session, lambda o: o.require(Permission.TASKS_MANAGE),
-                         lambda official, _: _import_page(request, session, official))
+def import_form(request: Request, session: DbSession, official: Official) -> Response:
+    return _unless_refused(request, official, lambda: official.require(Permission.TASKS_MANAGE),
+                           lambda _: _import_page(request, session, official))
 
 
 @router.post(BASE + "/import", response_class=HTMLResponse)
-async def import_tasks(request: Request, session: DbSession) -> Response:
+async def import_tasks(request: Request, session: DbSession, official: Official) -> Response:
     """All or nothing; the bad rows are listed with their column and reason."""
     form = await request.form()
-    check_csrf(request, str(form.get("csrf_token", "")))
-    official = _signed_in(request, session)
-    if isinstance(official, Response):
-        return official
     upload = form.get("file")
     try:
         if not isinstance(upload, UploadFile) or not upload.filename:
@@ -187,20 +177,16 @@ def _new_task_page(request: Request, session: Session, official: Actor, form: di
 
 
 @router.get(BASE + "/tasks/new", response_class=HTMLResponse)
-def new_task_form(request: Request, session: DbSession) -> Response:
-    return _for_official(request, session, lambda o: o.require(Permission.TASKS_MANAGE),
-                         lambda official, _: _new_task_page(request, session, official, {}, {}))
+def new_task_form(request: Request, session: DbSession, official: Official) -> Response:
+    return _unless_refused(request, official, lambda: official.require(Permission.TASKS_MANAGE),
+                           lambda _: _new_task_page(request, session, official, {}, {}))
 
 
 @router.post(BASE + "/tasks/new", response_class=HTMLResponse)
-async def new_task(request: Request, session: DbSession) -> Response:
+async def new_task(request: Request, session: DbSession, official: Official) -> Response:
     """The six principles typed in, checked as an imported row is; each refusal is shown next
     to its field."""
     form = await request.form()
-    check_csrf(request, str(form.get("csrf_token", "")))
-    official = _signed_in(request, session)
-    if isinstance(official, Response):
-        return official
     typed = {name: str(form.get(name, "")).strip()
              for name in ("programme", *spreadsheet.COLUMNS)}
     try:
@@ -217,11 +203,11 @@ async def new_task(request: Request, session: DbSession) -> Response:
 # --- one's own tasks, and one task ----------------------------------------------------------
 
 @router.get(BASE + "/mine", response_class=HTMLResponse)
-def mine(request: Request, session: DbSession) -> Response:
+def mine(request: Request, session: DbSession, official: Official) -> Response:
     today = calendar.today()
-    return _for_official(
-        request, session, lambda official: service.my_tasks(session, official),
-        lambda official, tasks: render(request, "console/monitoring_mine.html", {
+    return _unless_refused(
+        request, official, lambda: service.my_tasks(session, official),
+        lambda tasks: render(request, "console/monitoring_mine.html", {
             "operator": official, "agencies": repository.agencies(session),
             "rows": [(t, service.days_overdue(t, today), service.is_overdue(t, today))
                      for t in tasks]}))
@@ -253,21 +239,16 @@ def _task_page(request: Request, session: Session, official: Actor, task_id: int
 
 
 @router.get(BASE + "/tasks/{task_id:int}", response_class=HTMLResponse)
-def task_page(request: Request, session: DbSession, task_id: int) -> Response:
-    official = _signed_in(request, session)
-    if isinstance(official, Response):
-        return official
+def task_page(request: Request, session: DbSession, official: Official,
+              task_id: int) -> Response:
     return _task_page(request, session, official, task_id)
 
 
 @router.post(BASE + "/tasks/{task_id:int}/updates", response_class=HTMLResponse)
-async def post_update(request: Request, session: DbSession, task_id: int) -> Response:
+async def post_update(request: Request, session: DbSession, official: Official,
+                      task_id: int) -> Response:
     """The day's progress with its evidence files; a refusal keeps what was typed."""
     form = await request.form()
-    check_csrf(request, str(form.get("csrf_token", "")))
-    official = _signed_in(request, session)
-    if isinstance(official, Response):
-        return official
     typed = {"percent": str(form.get("percent", "")), "text": str(form.get("text", ""))}
     try:
         files = [service.EvidenceFile(upload.filename or "file", upload.content_type or "",
@@ -283,13 +264,8 @@ async def post_update(request: Request, session: DbSession, task_id: int) -> Res
 
 
 @router.post(BASE + "/tasks/{task_id:int}/actions/{action}", response_class=HTMLResponse)
-def take_action(request: Request, session: DbSession, task_id: int, action: str,
-                reason: Annotated[str, Form()] = "",
-                csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    official = _signed_in(request, session)
-    if isinstance(official, Response):
-        return official
+def take_action(request: Request, session: DbSession, official: Official, task_id: int,
+                action: str, reason: Annotated[str, Form()] = "") -> Response:
     try:
         with session.begin_nested():
             service.transition(session, official, task_id, action, reason)
@@ -306,7 +282,8 @@ def _evidence_download(found: Evidence) -> Response:
 
 
 @router.get(BASE + "/evidence/{evidence_id:int}")
-def evidence(request: Request, session: DbSession, evidence_id: int) -> Response:
-    return _for_official(
-        request, session, lambda official: service.evidence_file(session, official, evidence_id),
-        lambda _, found: _evidence_download(found))
+def evidence(request: Request, session: DbSession, official: Official,
+             evidence_id: int) -> Response:
+    return _unless_refused(
+        request, official, lambda: service.evidence_file(session, official, evidence_id),
+        _evidence_download)

@@ -2,7 +2,7 @@
 
 from civicstack.kit.installing import Installer
 
-PUBLIC = ("auth", "photos")  # what other domains may import besides service and models
+PUBLIC = ("auth", "data_use", "photos")  # what other domains may import besides service and models
 
 
 def install(installer: Installer) -> None:

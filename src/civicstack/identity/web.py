@@ -18,6 +18,7 @@ from starlette.background import BackgroundTask
 
 from civicstack.identity import auth, console, photos, service
 from civicstack.identity.auth import CITIZEN_KEY, Citizen, MaybeCitizen, Official
+from civicstack.identity.data_use import DATA_USE_REPORTS
 from civicstack.identity.models import CitizenAccount
 from civicstack.identity.photos import PHOTO_VAULT
 from civicstack.kit.appservices import Services
@@ -35,7 +36,6 @@ from civicstack.kit.web import (
     render,
 )
 from civicstack.kit.websession import rotate
-from civicstack.support import read_reports
 
 router = html_router()
 # `next` is where to go after signing in or stepping up; only local paths are followed.
@@ -196,12 +196,14 @@ def reset_confirm(request: Request, session: DbSession, services: Services,
 
 
 @router.get("/account", response_class=HTMLResponse)
-def account_page(request: Request, session: DbSession, signed: Citizen) -> Response:
-    return _account_page(request, session, signed)
+def account_page(request: Request, session: DbSession, services: Services,
+                 signed: Citizen) -> Response:
+    return _account_page(request, session, services, signed)
 
 
-def _account_page(request: Request, session: Session, signed: service.SignedIn,
-                  report_errors: tuple[str, ...] = (), status_code: int = 200) -> Response:
+def _account_page(request: Request, session: Session, services: Services,
+                  signed: service.SignedIn, report_errors: tuple[str, ...] = (),
+                  status_code: int = 200) -> Response:
     account = signed.account
     pid = account.personal_id_number
     current = service.session_handle(signed.session_id)
@@ -210,18 +212,20 @@ def _account_page(request: Request, session: Session, signed: service.SignedIn,
         "account": account, "devices": devices, "current": current,
         "session_level": signed.level, "may_enrol": _may_enrol(account),
         "trail": service.my_audit_trail(session, pid),
-        "reports": read_reports.reports_of(session, pid), "me": str(Actor("citizen", pid)),
+        "reports": services[DATA_USE_REPORTS].reports_of(session, pid),
+        "me": str(Actor("citizen", pid)),
         "report_errors": report_errors}, status_code)
 
 
 @router.post("/account/data-uses/{seq}/report", response_class=HTMLResponse)
-def report_data_use(request: Request, session: DbSession, signed: Citizen, seq: int,
-                    note: Annotated[str, Form()] = "") -> Response:
+def report_data_use(request: Request, session: DbSession, services: Services,
+                    signed: Citizen, seq: int, note: Annotated[str, Form()] = "") -> Response:
     try:
-        read_reports.report(session, signed.account.personal_id_number, seq, note)
+        services[DATA_USE_REPORTS].report(session, signed.account.personal_id_number, seq,
+                                          note)
     except DomainError as exc:
-        return _account_page(request, session, signed, tuple(field_errors(exc).values()),
-                             exc.status)
+        return _account_page(request, session, services, signed,
+                             tuple(field_errors(exc).values()), exc.status)
     return RedirectResponse("/account#uses", status_code=303)
 
 

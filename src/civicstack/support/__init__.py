@@ -5,7 +5,10 @@ from civicstack.kit.installing import Installer
 
 
 def install(installer: Installer) -> None:
-    from civicstack.support import cli, console_web, jobs, web
+    from civicstack.identity.data_use import DATA_USE_REPORTS
+    from civicstack.support import cli, console_web, jobs, read_reports, web
+
+    installer.provide(DATA_USE_REPORTS, lambda _: read_reports)
 
     installer.job("support_escalation", 300, jobs.escalate_late)
     installer.router(web.router)

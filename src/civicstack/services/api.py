@@ -155,7 +155,8 @@ def _procedure(offered: service.Published) -> ProcedureOut:
         online_level=found.online_level, legal_basis=found.legal_basis, fee=offered.fee,
         online_fee=offered.online_fee, processing_days=found.processing_days,
         group_code=found.group_code, result_document_type=found.result_document_type,
-        fields=found.fields, documents=found.documents)
+        fields=[spec.to_dict() for spec in found.fields],
+        documents=[spec.to_dict() for spec in found.documents])
 
 
 @router.get("/procedures", response_model=list[ProcedureOut])

@@ -11,10 +11,10 @@ type that replaces it, or none: only those are uploaded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-PDF_OR_IMAGE = ["application/pdf", "image/jpeg", "image/png"]
+PDF_OR_IMAGE = ("application/pdf", "image/jpeg", "image/png")
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
@@ -52,28 +52,56 @@ AGENCIES = (
 )
 
 
-def fld(name: str, label: str, label_en: str, source: str = "applicant",
-        kind: str = "string", required: bool = True) -> dict[str, Any]:
-    return {"name": name, "label": label, "label_en": label_en, "source": source,
-            "type": kind, "required": required}
+@dataclass(frozen=True)
+class FieldSpec:
+    """A piece of information a procedure asks for, and where its value comes from."""
+
+    name: str
+    label: str
+    label_en: str
+    source: str = "applicant"  # register:<field>, wallet:<document>.<claim> or applicant
+    type: str = "string"  # string, date or integer
+    required: bool = True
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any]) -> FieldSpec:
+        """From the JSON the database holds (models.Procedure.fields): the same keys."""
+        return cls(**stored)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
-def doc(code: str, label: str, label_en: str, wallet: str | None = None,
-        required: bool = True) -> dict[str, Any]:
-    return {"code": code, "label": label, "label_en": label_en,
-            "wallet_document_type": wallet, "required": required,
-            "media_types": PDF_OR_IMAGE, "max_bytes": MAX_UPLOAD_BYTES}
+@dataclass(frozen=True)
+class DocumentSpec:
+    """A document a procedure asks for; one with a wallet document type is never uploaded."""
+
+    code: str
+    label: str
+    label_en: str
+    wallet_document_type: str | None = None
+    required: bool = True
+    media_types: tuple[str, ...] = PDF_OR_IMAGE
+    max_bytes: int = MAX_UPLOAD_BYTES
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any]) -> DocumentSpec:
+        """From the JSON the database holds (models.Procedure.documents): the same keys."""
+        return cls(**{**stored, "media_types": tuple(stored["media_types"])})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "media_types": list(self.media_types)}
 
 
 APPLICANT = [
-    fld("applicant_name", "Họ tên người nộp", "Applicant's name", "register:full_name"),
-    fld("applicant_pid", "Số định danh người nộp", "Applicant's ID number",
-        "register:personal_id_number"),
-    fld("applicant_phone", "Số điện thoại", "Phone", "register:phone", required=False),
-    fld("applicant_address", "Nơi thường trú", "Permanent residence",
-        "register:permanent_address"),
+    FieldSpec("applicant_name", "Họ tên người nộp", "Applicant's name", "register:full_name"),
+    FieldSpec("applicant_pid", "Số định danh người nộp", "Applicant's ID number",
+              "register:personal_id_number"),
+    FieldSpec("applicant_phone", "Số điện thoại", "Phone", "register:phone", required=False),
+    FieldSpec("applicant_address", "Nơi thường trú", "Permanent residence",
+              "register:permanent_address"),
 ]
-ID_CARD = doc("id_card", "Căn cước của người nộp", "Applicant's ID card", "id_card")
+ID_CARD = DocumentSpec("id_card", "Căn cước của người nộp", "Applicant's ID card", "id_card")
 
 
 @dataclass(frozen=True)
@@ -86,8 +114,8 @@ class ProcedureSeed:
     fee: int
     online_fee: int
     processing_days: int
-    fields: list[dict[str, Any]] = field(default_factory=list)
-    documents: list[dict[str, Any]] = field(default_factory=list)
+    fields: list[FieldSpec] = field(default_factory=list)
+    documents: list[DocumentSpec] = field(default_factory=list)
     online_level: str = "full"
     result_document_type: str | None = None
     register_effect: str | None = None
@@ -96,34 +124,35 @@ class ProcedureSeed:
 
 
 CHILD = [
-    fld("child_full_name", "Họ tên trẻ", "Child's full name"),
-    fld("child_date_of_birth", "Ngày sinh của trẻ", "Child's date of birth", kind="date"),
-    fld("child_sex", "Giới tính của trẻ (M/F)", "Child's sex (M/F)"),
-    fld("other_parent_pid", "Số định danh của cha/mẹ còn lại", "Other parent's ID number",
-        required=False),
+    FieldSpec("child_full_name", "Họ tên trẻ", "Child's full name"),
+    FieldSpec("child_date_of_birth", "Ngày sinh của trẻ", "Child's date of birth", type="date"),
+    FieldSpec("child_sex", "Giới tính của trẻ (M/F)", "Child's sex (M/F)"),
+    FieldSpec("other_parent_pid", "Số định danh của cha/mẹ còn lại", "Other parent's ID number",
+              required=False),
 ]
 DECEASED = [
-    fld("deceased_pid", "Số định danh người chết", "Deceased person's ID number"),
-    fld("date_of_death", "Ngày chết", "Date of death", kind="date"),
-    fld("cause", "Nguyên nhân", "Cause", required=False),
+    FieldSpec("deceased_pid", "Số định danh người chết", "Deceased person's ID number"),
+    FieldSpec("date_of_death", "Ngày chết", "Date of death", type="date"),
+    FieldSpec("cause", "Nguyên nhân", "Cause", required=False),
 ]
 
 PROCEDURES = (
     ProcedureSeed(
         "DVC-HT-01", "Đăng ký khai sinh", "Birth registration", "ubnd-xa",
         "Luật Hộ tịch 2014; Nghị định 123/2015/NĐ-CP", 0, 0, 1, [*APPLICANT, *CHILD],
-        [doc("birth_notice", "Giấy chứng sinh", "Medical birth notice"), ID_CARD,
-         doc("marriage", "Giấy chứng nhận kết hôn", "Marriage certificate",
-             "marriage_certificate", required=False)],
+        [DocumentSpec("birth_notice", "Giấy chứng sinh", "Medical birth notice"), ID_CARD,
+         DocumentSpec("marriage", "Giấy chứng nhận kết hôn", "Marriage certificate",
+                      "marriage_certificate", required=False)],
         result_document_type="birth_certificate", register_effect="birth",
         group_code="birth-bundle"),
     ProcedureSeed(
         "DVC-CT-01", "Đăng ký thường trú", "Permanent residence registration", "cong-an-xa",
         "Luật Cư trú 2020; Nghị định 154/2024/NĐ-CP", 20_000, 10_000, 7,
-        [*APPLICANT, fld("new_ward_code", "Mã xã/phường nơi đăng ký", "Ward code of the new "
-                         "residence"), fld("new_address_line", "Địa chỉ", "Address")],
-        [doc("residence_proof", "Giấy tờ chứng minh chỗ ở hợp pháp",
-             "Proof of lawful residence"), ID_CARD],
+        [*APPLICANT, FieldSpec("new_ward_code", "Mã xã/phường nơi đăng ký",
+                               "Ward code of the new residence"),
+         FieldSpec("new_address_line", "Địa chỉ", "Address")],
+        [DocumentSpec("residence_proof", "Giấy tờ chứng minh chỗ ở hợp pháp",
+                      "Proof of lawful residence"), ID_CARD],
         result_document_type="residence_confirmation", register_effect="residence",
         group_code="birth-bundle"),
     ProcedureSeed(
@@ -134,7 +163,7 @@ PROCEDURES = (
     ProcedureSeed(
         "DVC-HT-02", "Đăng ký khai tử", "Death registration", "ubnd-xa",
         "Luật Hộ tịch 2014", 0, 0, 1, [*APPLICANT, *DECEASED],
-        [doc("death_notice", "Giấy báo tử", "Death notice"), ID_CARD],
+        [DocumentSpec("death_notice", "Giấy báo tử", "Death notice"), ID_CARD],
         register_effect="death", group_code="death-bundle"),
     ProcedureSeed(
         "DVC-CT-02", "Xóa đăng ký thường trú", "Deregistration of permanent residence",
@@ -147,50 +176,51 @@ PROCEDURES = (
     ProcedureSeed(
         "DVC-HT-03", "Đăng ký kết hôn", "Marriage registration", "ubnd-xa",
         "Luật Hôn nhân và gia đình 2014; Luật Hộ tịch 2014", 0, 0, 1,
-        [*APPLICANT, fld("spouse_pid", "Số định danh người kết hôn cùng",
-                         "Spouse's ID number")], [ID_CARD],
+        [*APPLICANT, FieldSpec("spouse_pid", "Số định danh người kết hôn cùng",
+                               "Spouse's ID number")], [ID_CARD],
         result_document_type="marriage_certificate", register_effect="marriage"),
     ProcedureSeed(
         "DVC-CT-03", "Đăng ký tạm trú", "Temporary residence registration", "cong-an-xa",
         "Luật Cư trú 2020", 15_000, 7_000, 3,
-        [*APPLICANT, fld("new_ward_code", "Mã xã/phường nơi tạm trú", "Ward code"),
-         fld("new_address_line", "Địa chỉ tạm trú", "Address")],
-        [doc("residence_proof", "Giấy tờ chứng minh chỗ ở hợp pháp",
-             "Proof of lawful residence"), ID_CARD]),
+        [*APPLICANT, FieldSpec("new_ward_code", "Mã xã/phường nơi tạm trú", "Ward code"),
+         FieldSpec("new_address_line", "Địa chỉ tạm trú", "Address")],
+        [DocumentSpec("residence_proof", "Giấy tờ chứng minh chỗ ở hợp pháp",
+                      "Proof of lawful residence"), ID_CARD]),
     ProcedureSeed(
         "DVC-TP-01", "Cấp Phiếu lý lịch tư pháp", "Judicial record certificate", "so-tu-phap",
         "Luật Lý lịch tư pháp 2009", 200_000, 100_000, 10,
-        [*APPLICANT, fld("purpose", "Mục đích sử dụng", "Purpose of use")], [ID_CARD],
+        [*APPLICANT, FieldSpec("purpose", "Mục đích sử dụng", "Purpose of use")], [ID_CARD],
         result_document_type="judicial_record"),
     ProcedureSeed(
         "DVC-GT-01", "Cấp đổi giấy phép lái xe", "Driving licence renewal", "cong-an-tinh",
         "Luật Trật tự, an toàn giao thông đường bộ 2024", 135_000, 115_000, 5,
-        [*APPLICANT, fld("licence_number", "Số giấy phép lái xe", "Licence number",
-                         "wallet:driving_licence.licence_number")],
-        [doc("licence", "Giấy phép lái xe", "Driving licence", "driving_licence"),
-         doc("health_check", "Giấy khám sức khỏe", "Medical fitness certificate")],
+        [*APPLICANT, FieldSpec("licence_number", "Số giấy phép lái xe", "Licence number",
+                               "wallet:driving_licence.licence_number")],
+        [DocumentSpec("licence", "Giấy phép lái xe", "Driving licence", "driving_licence"),
+         DocumentSpec("health_check", "Giấy khám sức khỏe", "Medical fitness certificate")],
         result_document_type="driving_licence"),
     ProcedureSeed(
         "DVC-GT-02", "Đăng ký xe", "Vehicle registration", "cong-an-tinh",
         "Thông tư 79/2024/TT-BCA", 150_000, 150_000, 2,
-        [*APPLICANT, fld("make_model", "Nhãn hiệu, số loại", "Make and model"),
-         fld("frame_number", "Số khung", "Frame number")],
-        [doc("invoice", "Hóa đơn mua xe", "Purchase invoice"), ID_CARD],
+        [*APPLICANT, FieldSpec("make_model", "Nhãn hiệu, số loại", "Make and model"),
+         FieldSpec("frame_number", "Số khung", "Frame number")],
+        [DocumentSpec("invoice", "Hóa đơn mua xe", "Purchase invoice"), ID_CARD],
         result_document_type="vehicle_registration"),
     ProcedureSeed(
         "DVC-XC-01", "Cấp hộ chiếu phổ thông", "Passport issuance", "cong-an-tinh",
         "Luật Xuất cảnh, nhập cảnh của công dân Việt Nam 2019", 200_000, 180_000, 8,
-        [*APPLICANT], [doc("portrait", "Ảnh chân dung", "Portrait photo"), ID_CARD]),
+        [*APPLICANT], [DocumentSpec("portrait", "Ảnh chân dung", "Portrait photo"), ID_CARD]),
     ProcedureSeed(
         "DVC-DN-01", "Đăng ký thành lập doanh nghiệp", "Business registration",
         "so-tai-chinh", "Luật Doanh nghiệp 2020; Nghị định 168/2025/NĐ-CP", 50_000, 0, 3,
-        [*APPLICANT, fld("company_name", "Tên doanh nghiệp", "Company name"),
-         fld("charter_capital", "Vốn điều lệ (đồng)", "Charter capital (VND)", kind="integer")],
-        [doc("charter", "Điều lệ công ty", "Company charter"), ID_CARD]),
+        [*APPLICANT, FieldSpec("company_name", "Tên doanh nghiệp", "Company name"),
+         FieldSpec("charter_capital", "Vốn điều lệ (đồng)", "Charter capital (VND)",
+                   type="integer")],
+        [DocumentSpec("charter", "Điều lệ công ty", "Company charter"), ID_CARD]),
     ProcedureSeed(
         "DVC-BH-02", "Cấp lại thẻ bảo hiểm y tế", "Health insurance card reissue",
         "bhxh-tinh", "Luật Bảo hiểm y tế 2008, sửa đổi 2024", 0, 0, 3, [*APPLICANT],
-        [doc("card", "Thẻ bảo hiểm y tế", "Health insurance card", "health_insurance")],
+        [DocumentSpec("card", "Thẻ bảo hiểm y tế", "Health insurance card", "health_insurance")],
         result_document_type="health_insurance"),
     ProcedureSeed(
         "DVC-CC-01", "Cấp đổi thẻ căn cước", "ID card renewal", "cong-an-tinh",
@@ -206,30 +236,30 @@ PROCEDURES = (
     ProcedureSeed(
         "DVC-HT-05", "Cấp Giấy xác nhận tình trạng hôn nhân", "Marital status confirmation",
         "ubnd-xa", "Luật Hộ tịch 2014", 15_000, 7_000, 3,
-        [*APPLICANT, fld("purpose", "Mục đích sử dụng", "Purpose of use")], [ID_CARD]),
+        [*APPLICANT, FieldSpec("purpose", "Mục đích sử dụng", "Purpose of use")], [ID_CARD]),
     ProcedureSeed(
         "DVC-HT-06", "Đăng ký giám hộ", "Guardianship registration", "ubnd-xa",
         "Luật Hộ tịch 2014", 0, 0, 3,
-        [*APPLICANT, fld("ward_pid", "Số định danh người được giám hộ", "Ward's ID number")],
-        [doc("guardianship_proof", "Giấy tờ về việc cử người giám hộ",
-             "Guardianship appointment"), ID_CARD]),
+        [*APPLICANT, FieldSpec("ward_pid", "Số định danh người được giám hộ", "Ward's ID number")],
+        [DocumentSpec("guardianship_proof", "Giấy tờ về việc cử người giám hộ",
+                      "Guardianship appointment"), ID_CARD]),
     ProcedureSeed(
         "DVC-NV-02", "Hưởng trợ cấp thất nghiệp", "Unemployment benefit", "so-noi-vu",
         "Luật Việc làm 2013", 0, 0, 20,
-        [*APPLICANT, fld("insurance_number", "Mã số BHXH", "Social insurance number",
-                         "wallet:social_insurance.insurance_number")],
-        [doc("termination", "Quyết định chấm dứt hợp đồng lao động",
-             "Notice of termination"), ID_CARD]),
+        [*APPLICANT, FieldSpec("insurance_number", "Mã số BHXH", "Social insurance number",
+                               "wallet:social_insurance.insurance_number")],
+        [DocumentSpec("termination", "Quyết định chấm dứt hợp đồng lao động",
+                      "Notice of termination"), ID_CARD]),
     ProcedureSeed(
         "DVC-BH-03", "Hưởng bảo hiểm xã hội một lần", "Social insurance lump sum", "bhxh-tinh",
         "Luật Bảo hiểm xã hội 2024", 0, 0, 10,
-        [*APPLICANT, fld("insurance_number", "Mã số BHXH", "Social insurance number",
-                         "wallet:social_insurance.insurance_number")], [ID_CARD]),
+        [*APPLICANT, FieldSpec("insurance_number", "Mã số BHXH", "Social insurance number",
+                               "wallet:social_insurance.insurance_number")], [ID_CARD]),
     ProcedureSeed(
         "DVC-DN-02", "Đăng ký hộ kinh doanh", "Household business registration", "ubnd-xa",
         "Nghị định 168/2025/NĐ-CP", 100_000, 0, 3,
-        [*APPLICANT, fld("business_name", "Tên hộ kinh doanh", "Business name"),
-         fld("business_line", "Ngành, nghề kinh doanh", "Line of business")], [ID_CARD]),
+        [*APPLICANT, FieldSpec("business_name", "Tên hộ kinh doanh", "Business name"),
+         FieldSpec("business_line", "Ngành, nghề kinh doanh", "Line of business")], [ID_CARD]),
     ProcedureSeed(
         "DVC-TH-01", "Đăng ký thuế lần đầu cho cá nhân", "First tax registration (individual)",
         "thue-co-so", "Luật Quản lý thuế 2019", 0, 0, 3, [*APPLICANT], [ID_CARD],
@@ -237,26 +267,28 @@ PROCEDURES = (
     ProcedureSeed(
         "DVC-TP-02", "Chứng thực bản sao điện tử từ bản chính", "Electronic certified copy",
         "ubnd-xa", "Nghị định 23/2015/NĐ-CP", 2_000, 2_000, 1, [*APPLICANT],
-        [doc("original", "Bản chính cần chứng thực", "The original to certify")]),
+        [DocumentSpec("original", "Bản chính cần chứng thực", "The original to certify")]),
     ProcedureSeed(
         "DVC-GD-01", "Cấp bản sao bằng tốt nghiệp", "Copy of a diploma", "so-noi-vu",
         "Thông tư 21/2019/TT-BGDĐT", 0, 0, 5,
-        [*APPLICANT, fld("diploma_number", "Số hiệu văn bằng", "Diploma number",
-                         "wallet:diploma.diploma_number")],
-        [doc("diploma", "Bằng tốt nghiệp", "Diploma", "diploma")]),
+        [*APPLICANT, FieldSpec("diploma_number", "Số hiệu văn bằng", "Diploma number",
+                               "wallet:diploma.diploma_number")],
+        [DocumentSpec("diploma", "Bằng tốt nghiệp", "Diploma", "diploma")]),
     ProcedureSeed(
         "DVC-XD-01", "Cấp giấy phép xây dựng nhà ở riêng lẻ", "Building permit for a house",
         "so-xay-dung", "Luật Xây dựng 2014, sửa đổi 2020", 75_000, 75_000, 15,
-        [*APPLICANT, fld("parcel", "Thửa đất số", "Land parcel number")],
-        [doc("drawings", "Bản vẽ thiết kế", "Design drawings"),
-         doc("land_title", "Giấy chứng nhận quyền sử dụng đất", "Land use right certificate")],
+        [*APPLICANT, FieldSpec("parcel", "Thửa đất số", "Land parcel number")],
+        [DocumentSpec("drawings", "Bản vẽ thiết kế", "Design drawings"),
+         DocumentSpec("land_title", "Giấy chứng nhận quyền sử dụng đất",
+                      "Land use right certificate")],
         online_level="partial", provinces=("01", "79", "48")),
     ProcedureSeed(
         "DVC-DD-01", "Đăng ký biến động đất đai", "Land change registration", "so-nong-nghiep",
         "Luật Đất đai 2024", 30_000, 30_000, 10,
-        [*APPLICANT, fld("parcel", "Thửa đất số", "Land parcel number")],
-        [doc("contract", "Hợp đồng chuyển nhượng", "Transfer contract"),
-         doc("land_title", "Giấy chứng nhận quyền sử dụng đất", "Land use right certificate")],
+        [*APPLICANT, FieldSpec("parcel", "Thửa đất số", "Land parcel number")],
+        [DocumentSpec("contract", "Hợp đồng chuyển nhượng", "Transfer contract"),
+         DocumentSpec("land_title", "Giấy chứng nhận quyền sử dụng đất",
+                      "Land use right certificate")],
         online_level="partial"),
 )
 

@@ -58,8 +58,8 @@ class _Checker:
             self.fail(key, f"at most {limit} characters")
         return value.strip()
 
-    def count(self, key: str) -> int:
-        value = self.entry.get(key)
+    def count(self, key: str, default: int | None = None) -> int:
+        value = self.entry.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             self.fail(key, MUST_BE_COUNT)
             return 0
@@ -73,6 +73,10 @@ class _Checker:
         if value not in choices:
             self.fail(key, f"must be one of: {', '.join(choices)}")
         return str(value)
+
+    def flag(self, key: str) -> bool:
+        """Absent means yes; a value given counts by its truth (false, 0, "" and null: no)."""
+        return bool(self.entry.get(key, True))
 
     def objects(self, key: str) -> list[dict[str, Any]]:
         value = self.entry.get(key, [])
@@ -95,27 +99,26 @@ def _agency(errors: list[FieldError], index: int, entry: Any) -> catalogue.Agenc
     return None if len(errors) > before else seed
 
 
-def _check_field(check: _Checker, index: int, spec: dict[str, Any]) -> dict[str, Any]:
-    inner = _Checker(check.errors, f"{check.path}.fields[{index}]", spec)
+def _check_field(check: _Checker, index: int, entry: dict[str, Any]) -> catalogue.FieldSpec:
+    inner = _Checker(check.errors, f"{check.path}.fields[{index}]", entry)
     source = inner.text("source", 80) or ""
     if source != "applicant" and not source.startswith(("register:", "wallet:")):
         inner.fail("source", N_("must be register:<field>, wallet:<document>.<claim> or "
                                  "applicant"))
-    return catalogue.fld(inner.text("name", 40) or "", inner.text("label", 200) or "",
-                         inner.text("label_en", 200) or "", source,
-                         inner.choice("type", FIELD_TYPES, "string") or "string",
-                         bool(spec.get("required", True)))
+    return catalogue.FieldSpec(inner.text("name", 40) or "", inner.text("label", 200) or "",
+                               inner.text("label_en", 200) or "", source,
+                               inner.choice("type", FIELD_TYPES, "string") or "string",
+                               inner.flag("required"))
 
 
-def _check_document(check: _Checker, index: int, spec: dict[str, Any]) -> dict[str, Any]:
-    inner = _Checker(check.errors, f"{check.path}.documents[{index}]", spec)
-    document = catalogue.doc(inner.text("code", 40) or "", inner.text("label", 200) or "",
-                             inner.text("label_en", 200) or "",
-                             inner.text("wallet_document_type", 40, required=False),
-                             bool(spec.get("required", True)))
-    if "max_bytes" in spec:
-        document["max_bytes"] = inner.count("max_bytes")
-    return document
+def _check_document(check: _Checker, index: int,
+                    entry: dict[str, Any]) -> catalogue.DocumentSpec:
+    inner = _Checker(check.errors, f"{check.path}.documents[{index}]", entry)
+    return catalogue.DocumentSpec(
+        inner.text("code", 40) or "", inner.text("label", 200) or "",
+        inner.text("label_en", 200) or "",
+        inner.text("wallet_document_type", 40, required=False), inner.flag("required"),
+        max_bytes=inner.count("max_bytes", catalogue.MAX_UPLOAD_BYTES))
 
 
 def _procedure(errors: list[FieldError], index: int, entry: Any, agencies: set[str],
@@ -196,7 +199,9 @@ def import_catalogue(session: Session, actor: Actor, document: Any,
     for item in procedures:
         agency = repository.agency(session, item.agency)
         assert agency is not None  # checked by parse
-        values = {k: v for k, v in asdict(item).items() if k not in ("agency", "provinces")}
+        # A shallow copy: the field and document specs stay dataclasses (models.SpecList).
+        values = {f.name: getattr(item, f.name) for f in fields(item)
+                  if f.name not in ("agency", "provinces")}
         values.update(agency_id=agency.id, active=True)
         procedure = repository.procedure(session, item.code)
         if procedure is None:

@@ -110,12 +110,12 @@ async def assist(request: Request, session: DbSession, receipt_code: str) -> Res
             found = session.get(Procedure, dossier.procedure_id)
             assert found is not None
             service.save_draft(session, official, dossier, {
-                spec["name"]: str(form[spec["name"]]).strip() for spec in found.fields
-                if spec["source"] == "applicant" and form.get(spec["name"])})
+                spec.name: str(form[spec.name]).strip() for spec in found.fields
+                if spec.source == "applicant" and form.get(spec.name)})
             for spec in found.documents:
-                upload = form.get(f"file_{spec['code']}")
+                upload = form.get(f"file_{spec.code}")
                 if isinstance(upload, UploadFile) and upload.filename:
-                    service.add_attachment(session, official, dossier, spec["code"],
+                    service.add_attachment(session, official, dossier, spec.code,
                                            upload.filename, upload.content_type or "",
                                            await upload.read())
         if form.get("submit"):
@@ -144,8 +144,8 @@ def _dossier_context(session: Session, official: Actor, receipt_code: str) -> di
     return {
         "operator": official, "dossier": dossier, "procedure": found,
         "agency": service.agency_of(session, found),
-        "values": [(spec, dossier.data[spec["name"]]) for spec in found.fields
-                   if dossier.data.get(spec["name"]) not in (None, "")],
+        "values": [(spec, dossier.data[spec.name]) for spec in found.fields
+                   if dossier.data.get(spec.name) not in (None, "")],
         "wallet_documents": _wallet_documents(session, dossier),
         "attachments": service.attachments(session, dossier),
         "history": service.history(session, dossier),

@@ -209,8 +209,8 @@ AGENCY_CLAIMS: dict[str, Callable[[Session, WalletSite, Dossier, Person], dict[s
 def _result_document(session: Session, actor: Actor, dossier: Dossier, found: Procedure,
                      agency: Agency, applicant: Person) -> ResultDocument:
     """What the citizen typed (labelled as in the form) and what the decision produced."""
-    typed = [(spec["label"], str(dossier.data[spec["name"]])) for spec in found.fields
-             if spec["source"] == "applicant" and dossier.data.get(spec["name"])]
+    typed = [(spec.label, str(dossier.data[spec.name])) for spec in found.fields
+             if spec.source == "applicant" and dossier.data.get(spec.name)]
     produced = []
     if dossier.result_person_pid:
         produced.append(("Số định danh cá nhân được cấp", dossier.result_person_pid))

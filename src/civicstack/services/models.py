@@ -5,7 +5,7 @@ by personal ID number and places by unit codes, through other domains' services.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -19,11 +19,35 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from civicstack.kit.db import Base
+from civicstack.services.catalogue import DocumentSpec, FieldSpec
+
+Spec = TypeVar("Spec", FieldSpec, DocumentSpec)
+
+
+class SpecList(TypeDecorator[list[Spec]]):
+    """A procedure's field or document specs: dataclasses in Python, stored as the JSON list of
+    their dicts (the same JSON the import file and the public API carry)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def __init__(self, spec: type[Spec]) -> None:
+        super().__init__()
+        self.spec: type[Spec] = spec
+
+    def process_bind_param(self, value: list[Spec] | None,
+                           dialect: Dialect) -> list[dict[str, Any]] | None:
+        return None if value is None else [item.to_dict() for item in value]
+
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> list[Spec] | None:
+        return None if value is None else [self.spec.from_dict(item) for item in value]
 
 
 class Agency(Base):
@@ -64,13 +88,11 @@ class Procedure(Base):
     fee: Mapped[int] = mapped_column(Integer)  # VND, at the counter
     online_fee: Mapped[int] = mapped_column(Integer)  # VND, online (often zero by policy)
     processing_days: Mapped[int] = mapped_column(Integer)  # working days
-    # Required information: [{name, label, label_en, type, source}] where source is a register
-    # field ("register:full_name"), a wallet claim ("wallet:driving_licence.licence_number")
-    # or "applicant" (typed by the citizen).
-    fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    # Required documents: [{code, label, label_en, wallet_document_type | null, required,
-    # media_types, max_bytes}]; a document with a wallet type is never uploaded.
-    documents: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # Required information, each from a register field ("register:full_name"), a wallet claim
+    # ("wallet:driving_licence.licence_number") or typed by the citizen ("applicant").
+    fields: Mapped[list[FieldSpec]] = mapped_column(SpecList(FieldSpec))
+    # Required documents; a document with a wallet type is never uploaded.
+    documents: Mapped[list[DocumentSpec]] = mapped_column(SpecList(DocumentSpec))
     result_document_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
     register_effect: Mapped[str | None] = mapped_column(String(20), nullable=True)
     group_code: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)

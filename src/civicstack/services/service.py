@@ -162,17 +162,17 @@ def prefill(session: Session, site: WalletSite, actor: Actor, applicant_pid: str
             if card.credential.status == "valid" and not card.expired}
     values: dict[str, Any] = {}
     for spec in found.fields:
-        kind, _, path = spec["source"].partition(":")
+        kind, _, path = spec.source.partition(":")
         if kind == "register" and register.get(path):
-            values[spec["name"]] = register[path]
+            values[spec.name] = register[path]
         elif kind == "wallet":
             document_code, _, claim = path.partition(".")
             card = held.get(document_code)
             if card and claim in card.claims:
-                values[spec["name"]] = card.claims[claim]
-    documents = {spec["code"]: held[spec["wallet_document_type"]].credential.public_id
+                values[spec.name] = card.claims[claim]
+    documents = {spec.code: held[spec.wallet_document_type].credential.public_id
                  for spec in found.documents
-                 if spec["wallet_document_type"] in held}
+                 if spec.wallet_document_type in held}
     return Prefill(values, documents)
 
 
@@ -238,7 +238,7 @@ def save_draft(session: Session, actor: Actor, dossier: Dossier,
     if dossier.state != State.DRAFT.value:
         raise Conflict("only a draft can be edited")
     found = procedure_of(session, dossier)
-    names = {spec["name"] for spec in found.fields}
+    names = {spec.name for spec in found.fields}
     dossier.data = {**dossier.data, **{k: str(v)[:MAX_TEXT] for k, v in values.items()
                                        if k in names}}
     return dossier
@@ -256,16 +256,16 @@ def add_attachment(session: Session, actor: Actor, dossier: Dossier, document_co
     if dossier.state not in (State.DRAFT.value, State.SUPPLEMENT_REQUESTED.value):
         raise Conflict("attachments can be added to a draft or when a supplement is asked for")
     found = procedure_of(session, dossier)
-    spec = next((d for d in found.documents if d["code"] == document_code), None)
+    spec = next((d for d in found.documents if d.code == document_code), None)
     if spec is None:
         raise Invalid(document_code, "this procedure does not ask for this document")
-    if spec["wallet_document_type"]:
+    if spec.wallet_document_type:
         raise Invalid(document_code, "this document comes from your wallet; it is never "
                                      "uploaded")
-    if len(content) > spec["max_bytes"]:
-        limit = spec["max_bytes"] // 1048576
+    if len(content) > spec.max_bytes:
+        limit = spec.max_bytes // 1048576
         raise Invalid(document_code, f"the file is larger than {limit} MB")
-    if media_type not in spec["media_types"] or not _media_type_matches(media_type, content):
+    if media_type not in spec.media_types or not _media_type_matches(media_type, content):
         raise Invalid(document_code, "the file must be a PDF, JPEG or PNG")
     attachment = Attachment(dossier_id=dossier.id, document_code=document_code,
                             filename=filename[:200] or "file", media_type=media_type,
@@ -278,43 +278,51 @@ def add_attachment(session: Session, actor: Actor, dossier: Dossier, document_co
 
 # --- submission -----------------------------------------------------------------------------
 
-def _check_value(spec: dict[str, Any], value: Any) -> str | None:
-    if spec["type"] == "date":
+def _check_value(spec: catalogue.FieldSpec, value: Any) -> str | None:
+    if spec.type == "date":
         try:
             date.fromisoformat(str(value))
         except ValueError:
             return "must be a date written YYYY-MM-DD"
-    if spec["type"] == "integer" and not str(value).lstrip("-").isdigit():
+    if spec.type == "integer" and not str(value).lstrip("-").isdigit():
         return "must be a whole number"
     return None
 
 
+@dataclass(frozen=True)
+class Complete:
+    """What a submission keeps: every field's value, typed or integrated."""
+
+    values: dict[str, Any]  # field name -> value, the register's and wallet's over typing
+    wallet_documents: dict[str, str]  # document code -> the wallet credential that serves it
+
+
 def _check_complete(session: Session, site: WalletSite, actor: Actor, dossier: Dossier,
-                    found: Procedure) -> dict[str, Any]:
+                    found: Procedure) -> Complete:
     """Every required field filled (from the register, the wallet or the form) and every
     required document present (held in the wallet, or uploaded): all refusals at once."""
     filled = prefill(session, site, actor, dossier.applicant_pid, found)
     values = {**dossier.data, **filled.values}  # integrated data wins over typing
     errors = []
     for spec in found.fields:
-        value = values.get(spec["name"])
+        value = values.get(spec.name)
         if value in (None, ""):
-            if spec["required"]:
-                errors.append(FieldError(spec["name"], REQUIRED))
+            if spec.required:
+                errors.append(FieldError(spec.name, REQUIRED))
             continue
         problem = _check_value(spec, value)
         if problem:
-            errors.append(FieldError(spec["name"], problem))
+            errors.append(FieldError(spec.name, problem))
     uploaded = {a.document_code for a in repository.attachments(session, dossier.id)}
-    for spec in found.documents:
-        if not spec["required"] or spec["code"] in uploaded or \
-                spec["code"] in filled.wallet_documents:
+    for document in found.documents:
+        if not document.required or document.code in uploaded or \
+                document.code in filled.wallet_documents:
             continue
-        errors.append(FieldError(spec["code"], "add this document to your wallet first"
-                                 if spec["wallet_document_type"] else REQUIRED))
+        errors.append(FieldError(document.code, "add this document to your wallet first"
+                                 if document.wallet_document_type else REQUIRED))
     if errors:
         raise Invalid.of_fields(errors)
-    return {"values": values, "wallet_documents": filled.wallet_documents}
+    return Complete(values, filled.wallet_documents)
 
 
 class PaymentRefused(Conflict):
@@ -342,12 +350,12 @@ def submit(session: Session, site: WalletSite, actor: Actor, dossier: Dossier,
     _check_transition(dossier, "submit")
     snapshot = _check_complete(session, site, actor, dossier, found)
     _pay(session, dossier, payments)
-    dossier.data = snapshot["values"]
+    dossier.data = snapshot.values
     dossier.submitted_at = now()
     dossier.due_on = calendar.add_working_days(dossier.submitted_at.date(),
                                                found.processing_days)
     _move(session, actor, dossier, "submit",
-          detail={"wallet_documents": snapshot["wallet_documents"], "fee": dossier.fee})
+          detail={"wallet_documents": snapshot.wallet_documents, "fee": dossier.fee})
     return dossier
 
 

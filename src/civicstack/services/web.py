@@ -167,15 +167,16 @@ def start_group(request: Request, session: DbSession, group_code: str,
     return RedirectResponse(f"{DOSSIERS}/{group.receipt_code}", status_code=303)
 
 
-def _union(members: list[Procedure]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _union(members: list[Procedure]) -> tuple[list[catalogue.FieldSpec],
+                                              list[catalogue.DocumentSpec]]:
     """The fields and documents of several procedures, each once: one form for a group."""
-    fields: dict[str, dict[str, Any]] = {}
-    documents: dict[str, dict[str, Any]] = {}
+    fields: dict[str, catalogue.FieldSpec] = {}
+    documents: dict[str, catalogue.DocumentSpec] = {}
     for found in members:
         for spec in found.fields:
-            fields.setdefault(spec["name"], spec)
-        for spec in found.documents:
-            documents.setdefault(spec["code"], spec)
+            fields.setdefault(spec.name, spec)
+        for document in found.documents:
+            documents.setdefault(document.code, document)
     return list(fields.values()), list(documents.values())
 
 
@@ -257,7 +258,7 @@ def _status_page(request: Request, session: Session, opened: Opened,
         "group": opened.group, "events": events, "overdue": service.is_overdue(dossier),
         "actions": allowed_actions(State(dossier.state), Party.APPLICANT),
         "supplement_reason": asked[-1].reason if asked else "",
-        "documents": [d for d in found.documents if not d["wallet_document_type"]],
+        "documents": [d for d in found.documents if not d.wallet_document_type],
         "uploaded": _uploaded(session, [dossier]), "errors": errors or {},
         "submitted": request.query_params.get("submitted") == "1"}, status_code)
 
@@ -297,15 +298,15 @@ def _upload_errors(session: Session, actor: Actor, dossiers: list[Dossier],
     errors: dict[str, str] = {}
     for dossier in dossiers:
         for spec in service.procedure_of(session, dossier).documents:
-            upload = form.get(UPLOAD_PREFIX + spec["code"])
+            upload = form.get(UPLOAD_PREFIX + spec.code)
             if not isinstance(upload, UploadFile) or not upload.filename:
                 continue
             upload.file.seek(0)
-            content = upload.file.read(spec["max_bytes"] + 1)
+            content = upload.file.read(spec.max_bytes + 1)
             if not content:
                 continue
             try:
-                service.add_attachment(session, actor, dossier, spec["code"], upload.filename,
+                service.add_attachment(session, actor, dossier, spec.code, upload.filename,
                                        upload.content_type or "", content)
             except DomainError as exc:
                 errors.update(field_errors(exc))
@@ -329,9 +330,9 @@ def save_or_submit(request: Request, session: DbSession, receipt_code: str,
         return _refused(request, exc)
     try:
         for dossier in opened.dossiers:
-            typed = {spec["name"]: _text(form, spec["name"])
+            typed = {spec.name: _text(form, spec.name)
                      for spec in service.procedure_of(session, dossier).fields
-                     if spec["source"] == "applicant" and spec["name"] in form}
+                     if spec.source == "applicant" and spec.name in form}
             service.save_draft(session, actor, dossier, typed)
     except DomainError as exc:  # no longer a draft
         return _status_page(request, session, opened, field_errors(exc), exc.status)

@@ -9,22 +9,22 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from civicstack.identity import service as identity
-from civicstack.identity.web import signed_in_citizen
-from civicstack.kit.appservices import services_of
-from civicstack.kit.deps import DbSession
+from civicstack.identity.auth import Citizen, MaybeCitizen
+from civicstack.kit.appservices import Services
+from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.i18n import N_
-from civicstack.kit.web import check_csrf, render
+from civicstack.kit.web import render
 from civicstack.oidc import repository, service, tokens
 from civicstack.oidc.protocol import SCOPE_CLAIMS, UnsafeRedirect, now
 from civicstack.oidc.service import AuthorizationRequest, Next, RedirectingError
 from civicstack.oidc.site import PROVIDER
 
-router = APIRouter(include_in_schema=False)
+router = html_router()
 PENDING_CONSENT = "oidc_pending_consent"
 # When a request wanting a fresh sign-in (prompt=login, max_age=0) first sent the citizen to
 # sign in; ours, not the client's, so it travels outside any pushed request. A forged value
@@ -42,11 +42,6 @@ SCOPE_LABELS = {
 }
 
 
-def _issuer(request: Request) -> str:
-    provider: tokens.Provider = services_of(request.app)[PROVIDER]
-    return provider.issuer
-
-
 def _single_values(request: Request) -> dict[str, str]:
     pairs = request.query_params.multi_items()
     values = dict(pairs)
@@ -60,9 +55,9 @@ def _error_page(request: Request, reason: str) -> HTMLResponse:
     return render(request, "portal/oidc_error.html", {"reason": reason}, 400)
 
 
-def _back_to_client(request: Request, error: RedirectingError) -> RedirectResponse:
+def _back_to_client(issuer: str, error: RedirectingError) -> RedirectResponse:
     return RedirectResponse(service.redirect_with(
-        error.request, _issuer(request), error=error.error,
+        error.request, issuer, error=error.error,
         error_description=error.description), status_code=303)
 
 
@@ -83,16 +78,17 @@ def _sign_in_first(auth: AuthorizationRequest, parameters: dict[str, str]) -> Re
 
 
 @router.get("/oidc/authorize")
-def authorize(request: Request, session: DbSession) -> Response:
+def authorize(request: Request, session: DbSession, services: Services,
+              signed: MaybeCitizen) -> Response:
+    issuer = services[PROVIDER].issuer
     try:
         parameters = _single_values(request)
         auth = service.validate(session, parameters)
-        signed = signed_in_citizen(request, session)
         step = service.next_step(session, auth, signed, _asked_at(parameters))
     except UnsafeRedirect as exc:
         return _error_page(request, str(exc))
     except RedirectingError as exc:
-        return _back_to_client(request, exc)
+        return _back_to_client(issuer, exc)
     if step == Next.SIGN_IN:
         return _sign_in_first(auth, parameters)
     if step == Next.STEP_UP:
@@ -100,7 +96,7 @@ def authorize(request: Request, session: DbSession) -> Response:
     assert signed is not None  # every later step has a signed-in citizen
     if step == Next.CONSENT:
         return _consent_page(request, auth, parameters)
-    return RedirectResponse(service.issue_code(session, _issuer(request), signed, auth),
+    return RedirectResponse(service.issue_code(session, issuer, signed, auth),
                             status_code=303)
 
 
@@ -115,10 +111,10 @@ def _consent_page(request: Request, auth: AuthorizationRequest,
 
 
 @router.post("/oidc/consent")
-def consent(request: Request, session: DbSession, pending: Annotated[str, Form()] = "",
-            decision: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
+def consent(request: Request, session: DbSession, services: Services, signed: MaybeCitizen,
+            pending: Annotated[str, Form()] = "", decision: Annotated[str, Form()] = "",
             ) -> Response:
-    check_csrf(request, csrf_token)
+    issuer = services[PROVIDER].issuer
     stored: dict[str, Any] = request.session.pop(PENDING_CONSENT, None) or {}
     if not stored or not secrets.compare_digest(str(stored.get("id", "")), pending):
         return _error_page(request, "this consent page has expired; start again at the service "
@@ -126,19 +122,18 @@ def consent(request: Request, session: DbSession, pending: Annotated[str, Form()
     parameters: dict[str, str] = stored["parameters"]
     try:
         auth = service.validate(session, parameters)
-        signed = signed_in_citizen(request, session)
         if decision != "allow":
             raise RedirectingError(auth, "access_denied", "the citizen declined")
         if signed is not None:
             service.grant_consent(session, signed, auth)
             if service.next_step(session, auth, signed,
                                  _asked_at(parameters)) == Next.ISSUE_CODE:
-                return RedirectResponse(service.issue_code(session, _issuer(request), signed,
-                                                           auth), status_code=303)
+                return RedirectResponse(service.issue_code(session, issuer, signed, auth),
+                                        status_code=303)
     except UnsafeRedirect as exc:
         return _error_page(request, str(exc))
     except RedirectingError as exc:
-        return _back_to_client(request, exc)
+        return _back_to_client(issuer, exc)
     # signed out meanwhile, or something else is needed first: go round again
     return RedirectResponse(f"/oidc/authorize?{urlencode(parameters)}", status_code=303)
 
@@ -146,26 +141,25 @@ def consent(request: Request, session: DbSession, pending: Annotated[str, Form()
 # --- RP-initiated logout ------------------------------------------------------------------
 
 @router.get("/oidc/logout")
-def logout(request: Request, session: DbSession) -> Response:
+def logout(request: Request, session: DbSession, services: Services,
+           signed: MaybeCitizen) -> Response:
     """Sign out at once when the relying party proves, with an ID token we issued for the
     signed-in citizen, that the citizen is theirs; otherwise ask the citizen first (a bare
     link must not be able to sign anyone out)."""
     hint = request.query_params.get("id_token_hint", "")
-    claims = tokens.read_id_token_hint(services_of(request.app)[PROVIDER], hint) if hint else None
+    provider = services[PROVIDER]
+    claims = tokens.read_id_token_hint(provider, hint) if hint else None
     target = _post_logout_target(request, session, claims)
-    signed = signed_in_citizen(request, session)
-    if signed is not None and not _hint_names(session, request, claims, signed):
+    if signed is not None and not _hint_names(session, provider, claims, signed):
         return render(request, "portal/logout.html", {"target": target or ""})
     return _finish_logout(request, session, signed, target)
 
 
 @router.post("/oidc/logout")
-def confirm_logout(request: Request, session: DbSession,
-                   target: Annotated[str, Form()] = "",
-                   csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
+def confirm_logout(request: Request, session: DbSession, signed: MaybeCitizen,
+                   target: Annotated[str, Form()] = "") -> Response:
     allowed = request.session.pop("oidc_logout_target", "")
-    return _finish_logout(request, session, signed_in_citizen(request, session),
+    return _finish_logout(request, session, signed,
                           target if target and target == allowed else None)
 
 
@@ -183,12 +177,11 @@ def _post_logout_target(request: Request, session: Session,
     return target
 
 
-def _hint_names(session: Session, request: Request, claims: dict[str, Any] | None,
+def _hint_names(session: Session, provider: tokens.Provider, claims: dict[str, Any] | None,
                 signed: identity.SignedIn) -> bool:
     if claims is None:
         return False
     client = repository.active_client(session, str(claims.get("aud", "")))
-    provider: tokens.Provider = services_of(request.app)[PROVIDER]
     return client is not None and claims.get("sub") == provider.subject(client,
                                                                          signed.account.id)
 
@@ -206,21 +199,12 @@ def _finish_logout(request: Request, session: Session, signed: identity.SignedIn
 # --- connected services ------------------------------------------------------------------
 
 @router.get("/account/connected-services", response_class=HTMLResponse)
-def connected_services(request: Request, session: DbSession) -> Response:
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return RedirectResponse("/account/login?next=/account/connected-services",
-                                status_code=303)
+def connected_services(request: Request, session: DbSession, signed: Citizen) -> Response:
     return render(request, "portal/connected_services.html", {
         "services": service.connected_services(session, signed.account.id)})
 
 
 @router.post("/account/connected-services/{client_id}/withdraw")
-def withdraw(request: Request, session: DbSession, client_id: str,
-             csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return RedirectResponse("/account/login", status_code=303)
+def withdraw(session: DbSession, signed: Citizen, client_id: str) -> Response:
     service.withdraw_consent(session, signed.account, client_id)
     return RedirectResponse("/account/connected-services", status_code=303)

@@ -7,21 +7,20 @@ from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from civicstack.identity import console
 from civicstack.identity import service as identity
-from civicstack.identity.web import signed_in_citizen, to_login
-from civicstack.kit.audit import Actor
-from civicstack.kit.deps import DbSession
+from civicstack.identity.auth import Citizen, Official
+from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import Conflict, DomainError, Forbidden, Invalid
-from civicstack.kit.web import check_csrf, field_errors, render
+from civicstack.kit.web import field_errors, render
 from civicstack.organisations import service
 from civicstack.organisations.service import NeedsStepUp, OrganisationDetails
 
-router = APIRouter(include_in_schema=False)
+router = html_router()
 PORTAL = "/account/organisations"
 CONSOLE = "/console/organisations"
 FORM_FIELDS = ("tax_code", "name", "english_name", "short_name", "head_office_ward_code",
@@ -39,20 +38,14 @@ def _refusal(request: Request, exc: DomainError) -> Response:
 
 
 @router.get(PORTAL, response_class=HTMLResponse)
-def my_organisations(request: Request, session: DbSession) -> Response:
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(PORTAL)
+def my_organisations(request: Request, session: DbSession, signed: Citizen) -> Response:
     return render(request, "portal/organisations.html", {
         "memberships": service.my_organisations(session, signed.account),
         "may_register": signed.account.level == 2})
 
 
 @router.get(f"{PORTAL}/new", response_class=HTMLResponse)
-def registration_form(request: Request, session: DbSession) -> Response:
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(f"{PORTAL}/new")
+def registration_form(request: Request, session: DbSession, signed: Citizen) -> Response:
     try:
         service.check_may_act(session, signed)
     except NeedsStepUp:
@@ -63,16 +56,11 @@ def registration_form(request: Request, session: DbSession) -> Response:
 
 
 @router.post(PORTAL, response_class=HTMLResponse)
-def register(request: Request, session: DbSession, tax_code: Annotated[str, Form()] = "",
-             name: Annotated[str, Form()] = "", english_name: Annotated[str, Form()] = "",
-             short_name: Annotated[str, Form()] = "",
+def register(request: Request, session: DbSession, signed: Citizen,
+             tax_code: Annotated[str, Form()] = "", name: Annotated[str, Form()] = "",
+             english_name: Annotated[str, Form()] = "", short_name: Annotated[str, Form()] = "",
              head_office_ward_code: Annotated[str, Form()] = "",
-             address_line: Annotated[str, Form()] = "",
-             csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(f"{PORTAL}/new")
+             address_line: Annotated[str, Form()] = "") -> Response:
     form = dict(zip(FORM_FIELDS, (tax_code, name, english_name, short_name,
                                   head_office_ward_code, address_line), strict=True))
     try:
@@ -90,10 +78,8 @@ def register(request: Request, session: DbSession, tax_code: Annotated[str, Form
 
 
 @router.get(PORTAL + "/{tax_code}", response_class=HTMLResponse)
-def organisation_page(request: Request, session: DbSession, tax_code: str) -> Response:
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(f"{PORTAL}/{tax_code}")
+def organisation_page(request: Request, session: DbSession, signed: Citizen,
+                      tax_code: str) -> Response:
     return _organisation_page(request, session, signed, tax_code, {})
 
 
@@ -109,18 +95,14 @@ def _organisation_page(request: Request, session: Session, signed: identity.Sign
         "session_level": signed.level}, status_code)
 
 
-def _member_change(request: Request, session: Session, tax_code: str, csrf_token: str,
-                   change: Callable[[identity.SignedIn], object],
+def _member_change(request: Request, session: Session, signed: identity.SignedIn,
+                   tax_code: str, change: Callable[[], object],
                    typed: dict[str, str] | None = None) -> Response:
-    """The envelope of the representative's changes: CSRF, sign-in, step-up, and refusals
-    shown on the organisation's page (a field's or a conflict) or on their own."""
-    check_csrf(request, csrf_token)
+    """The envelope of the representative's changes: step-up, and refusals shown on the
+    organisation's page (a field's or a conflict) or on their own."""
     here = f"{PORTAL}/{tax_code}"
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(here)
     try:
-        change(signed)
+        change()
     except NeedsStepUp:
         return _to_step_up(here)
     except (Invalid, Conflict) as exc:
@@ -132,30 +114,25 @@ def _member_change(request: Request, session: Session, tax_code: str, csrf_token
 
 
 @router.post(PORTAL + "/{tax_code}/members", response_class=HTMLResponse)
-def add_member(request: Request, session: DbSession, tax_code: str,
-               personal_id_number: Annotated[str, Form()] = "",
-               csrf_token: Annotated[str, Form()] = "") -> Response:
-    return _member_change(request, session, tax_code, csrf_token,
-                          lambda signed: service.add_member(session, signed, tax_code,
-                                                            personal_id_number),
+def add_member(request: Request, session: DbSession, signed: Citizen, tax_code: str,
+               personal_id_number: Annotated[str, Form()] = "") -> Response:
+    return _member_change(request, session, signed, tax_code,
+                          lambda: service.add_member(session, signed, tax_code,
+                                                     personal_id_number),
                           {"personal_id_number": personal_id_number.strip()})
 
 
 @router.post(PORTAL + "/{tax_code}/members/{member_id}/revoke")
-def revoke_member(request: Request, session: DbSession, tax_code: str, member_id: int,
-                  csrf_token: Annotated[str, Form()] = "") -> Response:
-    return _member_change(request, session, tax_code, csrf_token,
-                          lambda signed: service.revoke_member(session, signed, tax_code,
-                                                               member_id))
+def revoke_member(request: Request, session: DbSession, signed: Citizen, tax_code: str,
+                  member_id: int) -> Response:
+    return _member_change(request, session, signed, tax_code,
+                          lambda: service.revoke_member(session, signed, tax_code, member_id))
 
 
 # --- the officials' console ------------------------------------------------------------------
 
 @router.get(CONSOLE, response_class=HTMLResponse)
-def approval_queue(request: Request, session: DbSession) -> Response:
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
+def approval_queue(request: Request, session: DbSession, official: Official) -> Response:
     try:
         waiting = service.pending(session, official)
     except DomainError as exc:
@@ -164,40 +141,28 @@ def approval_queue(request: Request, session: DbSession) -> Response:
     return render(request, "console/organisations.html", context)
 
 
-def _console_change(request: Request, session: Session, csrf_token: str,
-                    change: Callable[[Actor], object]) -> Response:
-    """Every officials' change: CSRF, the signed-in official, then the rule (which checks the
-    permission and the head office's place against the official's scope)."""
-    def run(official: Actor) -> None:
-        change(official)
-
-    return console.legacy_act(request, session, csrf_token, run, CONSOLE)
-
-
 @router.post(CONSOLE + "/{tax_code}/decision")
-def decide(request: Request, session: DbSession, tax_code: str,
-           action: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
-           csrf_token: Annotated[str, Form()] = "") -> Response:
-    """Approve or reject a registration, suspend or reinstate an organisation."""
-    return _console_change(request, session, csrf_token, lambda actor: service.decide(
-        session, actor, tax_code, action, reason))
+def decide(request: Request, session: DbSession, official: Official, tax_code: str,
+           action: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "") -> Response:
+    """Approve or reject a registration, suspend or reinstate an organisation. Each rule
+    checks the permission and the head office's place against the official's scope."""
+    return console.act(request, official, lambda actor: service.decide(
+        session, actor, tax_code, action, reason), CONSOLE)
 
 
 @router.post(CONSOLE + "/status")
-def change_status(request: Request, session: DbSession, tax_code: Annotated[str, Form()] = "",
-                  action: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
-                  csrf_token: Annotated[str, Form()] = "") -> Response:
+def change_status(request: Request, session: DbSession, official: Official,
+                  tax_code: Annotated[str, Form()] = "", action: Annotated[str, Form()] = "",
+                  reason: Annotated[str, Form()] = "") -> Response:
     """Suspend or reinstate by tax code (the form below the queue)."""
-    return _console_change(request, session, csrf_token, lambda actor: service.decide(
-        session, actor, tax_code.strip(), action, reason))
+    return console.act(request, official, lambda actor: service.decide(
+        session, actor, tax_code.strip(), action, reason), CONSOLE)
 
 
 @router.post(CONSOLE + "/representative")
-def change_representative(request: Request, session: DbSession,
+def change_representative(request: Request, session: DbSession, official: Official,
                           tax_code: Annotated[str, Form()] = "",
                           personal_id_number: Annotated[str, Form()] = "",
-                          reason: Annotated[str, Form()] = "",
-                          csrf_token: Annotated[str, Form()] = "") -> Response:
-    return _console_change(request, session, csrf_token,
-                           lambda actor: service.change_representative(
-                               session, actor, tax_code.strip(), personal_id_number, reason))
+                          reason: Annotated[str, Form()] = "") -> Response:
+    return console.act(request, official, lambda actor: service.change_representative(
+        session, actor, tax_code.strip(), personal_id_number, reason), CONSOLE)

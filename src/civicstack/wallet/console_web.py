@@ -7,43 +7,37 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from civicstack.identity import console
+from civicstack.identity.auth import Official
+from civicstack.kit.appservices import Services
 from civicstack.kit.audit import Actor
-from civicstack.kit.deps import DbSession
+from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, Forbidden, Invalid
-from civicstack.kit.web import check_csrf, field_errors, render
+from civicstack.kit.web import field_errors, render
 from civicstack.wallet import service, verifier
 from civicstack.wallet.jws import PresentationRefused
-from civicstack.wallet.site import site_of
+from civicstack.wallet.site import WALLET_SITE
 
-router = APIRouter(include_in_schema=False)
+router = html_router()
 VERIFY = "/console/wallet/verify"
 CREDENTIALS = "/console/wallet/credentials"
 
 
-
 @router.get(VERIFY, response_class=HTMLResponse)
-def verify_form(request: Request, session: DbSession) -> Response:
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
+def verify_form(request: Request, official: Official) -> Response:
     return render(request, "console/wallet_verify.html", {"operator": official})
 
 
 @router.post(VERIFY, response_class=HTMLResponse)
-def verify(request: Request, session: DbSession, presentation: Annotated[str, Form()] = "",
-           csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
+def verify(request: Request, session: DbSession, services: Services, official: Official,
+           presentation: Annotated[str, Form()] = "") -> Response:
     context: dict[str, Any] = {"operator": official}
     try:
-        context["verified"] = verifier.verify_in_person(session, site_of(request), official,
-                                                        presentation)
+        context["verified"] = verifier.verify_in_person(session, services[WALLET_SITE],
+                                                        official, presentation)
     except Forbidden as exc:
         return console.refusal_page(request, official, exc)
     except PresentationRefused as refused:  # audited; shown in red with its reason
@@ -59,11 +53,8 @@ def _list_url(pid: str, purpose: str) -> str:
 
 
 @router.get(CREDENTIALS, response_class=HTMLResponse)
-def credentials(request: Request, session: DbSession, pid: str = "",
+def credentials(request: Request, session: DbSession, official: Official, pid: str = "",
                 purpose: str = "") -> Response:
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
     context: dict[str, Any] = {"operator": official, "pid": pid.strip(), "purpose": purpose,
                                "errors": {}}
     if not pid and not purpose:
@@ -80,12 +71,12 @@ def credentials(request: Request, session: DbSession, pid: str = "",
 
 
 @router.post(CREDENTIALS + "/{public_id}/status")
-def change_status(request: Request, session: DbSession, public_id: str,
+def change_status(request: Request, session: DbSession, official: Official, public_id: str,
                   status: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
                   pid: Annotated[str, Form()] = "", purpose: Annotated[str, Form()] = "",
-                  csrf_token: Annotated[str, Form()] = "") -> Response:
+                  ) -> Response:
     """Revoke, suspend or reinstate one document; back to the person's list."""
-    def change(official: Actor) -> None:
-        service.change_status(session, official, public_id, status, reason)
+    def change(actor: Actor) -> None:
+        service.change_status(session, actor, public_id, status, reason)
 
-    return console.legacy_act(request, session, csrf_token, change, _list_url(pid, purpose))
+    return console.act(request, official, change, _list_url(pid, purpose))

@@ -5,24 +5,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import Form, Request
+from fastapi.responses import HTMLResponse, Response
 
-from civicstack.identity.web import signed_in_citizen, to_login
-from civicstack.kit.deps import DbSession
+from civicstack.identity.auth import Citizen
+from civicstack.kit.appservices import Services
+from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError
-from civicstack.kit.web import check_csrf, render, request_locale
+from civicstack.kit.web import render, request_locale
 from civicstack.wallet import vp
 from civicstack.wallet.models import PresentationRequest
-from civicstack.wallet.site import site_of
+from civicstack.wallet.site import WALLET_SITE
 
-router = APIRouter(include_in_schema=False)
+router = html_router()
 PAGE = "/wallet/present/{public_id}"
-
-
-def _to_login(public_id: str) -> RedirectResponse:
-    return to_login(PAGE.format(public_id=public_id))
-
 
 
 def _done(request: Request, outcome: str, asked: PresentationRequest | None = None,
@@ -34,12 +30,10 @@ def _done(request: Request, outcome: str, asked: PresentationRequest | None = No
 
 
 @router.get(PAGE, response_class=HTMLResponse)
-def consent_page(request: Request, public_id: str, session: DbSession) -> Response:
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return _to_login(public_id)
+def consent_page(request: Request, public_id: str, session: DbSession, services: Services,
+                 signed: Citizen) -> Response:
     try:
-        asked = vp.consent(session, site_of(request), public_id,
+        asked = vp.consent(session, services[WALLET_SITE], public_id,
                            signed.account.personal_id_number)
     except DomainError as exc:
         return _done(request, "impossible", reason=exc.detail, status_code=exc.status)
@@ -48,17 +42,13 @@ def consent_page(request: Request, public_id: str, session: DbSession) -> Respon
 
 
 @router.post(PAGE, response_class=HTMLResponse)
-def decide(request: Request, public_id: str, session: DbSession,
-           decision: Annotated[str, Form()] = "", card: Annotated[str, Form()] = "",
-           csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return _to_login(public_id)
+def decide(request: Request, public_id: str, session: DbSession, services: Services,
+           signed: Citizen, decision: Annotated[str, Form()] = "",
+           card: Annotated[str, Form()] = "") -> Response:
     holder = signed.account.personal_id_number
     try:
         if decision == "approve":
-            answer = vp.approve(session, site_of(request), public_id, holder, card)
+            answer = vp.approve(session, services[WALLET_SITE], public_id, holder, card)
         else:
             return _done(request, "declined", vp.decline(session, public_id, holder))
     except DomainError as exc:

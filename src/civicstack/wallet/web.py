@@ -10,21 +10,22 @@ from itertools import groupby
 from typing import Annotated, Any
 
 import segno
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from civicstack.identity.web import signed_in_citizen, to_login
-from civicstack.kit.deps import DbSession
+from civicstack.identity.auth import Citizen
+from civicstack.kit.appservices import Services
+from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, NotFound
 from civicstack.kit.i18n import N_
-from civicstack.kit.web import check_csrf, field_errors, render
+from civicstack.kit.web import field_errors, render
 from civicstack.wallet import service
 from civicstack.wallet.qr import encode as qr_text
 from civicstack.wallet.service import Card
-from civicstack.wallet.site import KEY_BINDING_MAX_AGE_S, site_of
+from civicstack.wallet.site import KEY_BINDING_MAX_AGE_S, WALLET_SITE, WalletSite
 
-router = APIRouter(include_in_schema=False)
+router = html_router()
 WALLET = "/wallet"
 # Shown on every card whatever the document; the rest of the card shows one claim of its own.
 HOLDER_CLAIMS = ("full_name", "name")
@@ -47,99 +48,86 @@ def key_claims(found: Card) -> list[service.LabelledClaim]:
 
 # --- the wallet -----------------------------------------------------------------------------
 
-def _wallet_page(request: Request, session: Session, personal_id_number: str,
+def _wallet_page(request: Request, session: Session, site: WalletSite, personal_id_number: str,
                  refusal: DomainError | None = None) -> Response:
-    held = service.cards(session, site_of(request), personal_id_number)
+    held = service.cards(session, site, personal_id_number)
     return render(request, "portal/wallet.html", {
         "cards": [(found, key_claims(found)) for found in held],
         "addable": service.addable_from_register(session, held), "refusal": refusal,
         "children": [(found, key_claims(found)) for found in
-                     service.children_cards(session, site_of(request), personal_id_number)]},
+                     service.children_cards(session, site, personal_id_number)]},
         refusal.status if refusal else 200)
 
 
 @router.get(WALLET, response_class=HTMLResponse)
-def wallet(request: Request, session: DbSession) -> Response:
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(WALLET)
-    return _wallet_page(request, session, signed.account.personal_id_number)
+def wallet(request: Request, session: DbSession, services: Services,
+           signed: Citizen) -> Response:
+    return _wallet_page(request, session, services[WALLET_SITE],
+                        signed.account.personal_id_number)
 
 
 @router.post(WALLET + "/add", response_class=HTMLResponse)
-def add_from_register(request: Request, session: DbSession,
-                      document_code: Annotated[str, Form()] = "",
-                      csrf_token: Annotated[str, Form()] = "") -> Response:
+def add_from_register(request: Request, session: DbSession, services: Services,
+                      signed: Citizen, document_code: Annotated[str, Form()] = "") -> Response:
     """Issue a document whose data is the register's; a refusal (no ID card on record, no
     marriage recorded) is shown on the wallet page. It comes before anything is written but
     after the register was read, and that read stays in the audit log."""
-    check_csrf(request, csrf_token)
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(WALLET)
-    pid = signed.account.personal_id_number
+    site, pid = services[WALLET_SITE], signed.account.personal_id_number
     try:
-        issued = service.issue_from_register(session, site_of(request), pid, document_code)
+        issued = service.issue_from_register(session, site, pid, document_code)
     except DomainError as exc:
-        return _wallet_page(request, session, pid, exc)
+        return _wallet_page(request, session, site, pid, exc)
     return RedirectResponse(f"{WALLET}/cards/{issued.credential.public_id}", status_code=303)
 
 
 # --- one card -------------------------------------------------------------------------------
 
-def _card_page(request: Request, session: Session, personal_id_number: str, public_id: str,
-               *, chosen: Iterable[str] = DEFAULT_DISCLOSED, errors: dict[str, str] | None = None,
-               confirm_lost: bool = False, status_code: int = 200) -> Response:
-    found = service.card(session, site_of(request), personal_id_number, public_id)
+def _card_page(request: Request, session: Session, site: WalletSite, personal_id_number: str,
+               public_id: str, *, chosen: Iterable[str] = DEFAULT_DISCLOSED,
+               errors: dict[str, str] | None = None, confirm_lost: bool = False,
+               status_code: int = 200) -> Response:
+    found = service.card(session, site, personal_id_number, public_id)
     return render(request, "portal/wallet_card.html", {
         "card": found, "claims": service.labelled_claims(found.document, found.claims),
         "chosen": set(chosen), "errors": errors or {}, "confirm_lost": confirm_lost,
         "showable": found.credential.status == "valid" and not found.expired}, status_code)
 
 
-def _card_or_refusal(request: Request, session: Session, personal_id_number: str,
-                     public_id: str, **options: Any) -> Response:
+def _card_or_refusal(request: Request, session: Session, site: WalletSite,
+                     personal_id_number: str, public_id: str, **options: Any) -> Response:
     """The card's page; a card not in this wallet is said so on the wallet page."""
     try:
-        return _card_page(request, session, personal_id_number, public_id, **options)
+        return _card_page(request, session, site, personal_id_number, public_id, **options)
     except NotFound as exc:
-        return _wallet_page(request, session, personal_id_number, exc)
+        return _wallet_page(request, session, site, personal_id_number, exc)
 
 
 @router.get(WALLET + "/cards/{public_id}", response_class=HTMLResponse)
-def card_page(request: Request, session: DbSession, public_id: str) -> Response:
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(f"{WALLET}/cards/{public_id}")
-    return _card_or_refusal(request, session, signed.account.personal_id_number, public_id)
+def card_page(request: Request, session: DbSession, services: Services, signed: Citizen,
+              public_id: str) -> Response:
+    return _card_or_refusal(request, session, services[WALLET_SITE],
+                            signed.account.personal_id_number, public_id)
 
 
 @router.post(WALLET + "/cards/{public_id}/qr", response_class=HTMLResponse)
-def show_qr(request: Request, session: DbSession, public_id: str,
-            disclose: Annotated[list[str] | None, Form()] = None,
-            csrf_token: Annotated[str, Form()] = "") -> Response:
+def show_qr(request: Request, session: DbSession, services: Services, signed: Citizen,
+            public_id: str, disclose: Annotated[list[str] | None, Form()] = None) -> Response:
     """A QR code of the chosen fields, signed by the portal wallet's key for the counter."""
-    check_csrf(request, csrf_token)
-    here = f"{WALLET}/cards/{public_id}"
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(here)
-    pid, chosen = signed.account.personal_id_number, disclose or []
+    site, pid, chosen = services[WALLET_SITE], signed.account.personal_id_number, disclose or []
     try:
-        presentation = service.present_in_person(session, site_of(request), pid, public_id,
-                                                 chosen)
+        presentation = service.present_in_person(session, site, pid, public_id, chosen)
     except NotFound as exc:
-        return _wallet_page(request, session, pid, exc)
+        return _wallet_page(request, session, site, pid, exc)
     except DomainError as exc:  # nothing chosen; a suspended or expired document
-        return _card_or_refusal(request, session, pid, public_id, chosen=chosen,
+        return _card_or_refusal(request, session, site, pid, public_id, chosen=chosen,
                                 errors=field_errors(exc), status_code=exc.status)
     scanned = qr_text(presentation)  # VN1: zlib + Base45, a smaller code than the raw text
     try:
         qr = qr_code(scanned)
     except segno.DataOverflowError:
-        return _card_or_refusal(request, session, pid, public_id, chosen=chosen,
+        return _card_or_refusal(request, session, site, pid, public_id, chosen=chosen,
                                 errors={"disclose": TOO_LARGE}, status_code=422)
-    found = service.card(session, site_of(request), pid, public_id)
+    found = service.card(session, site, pid, public_id)
     return render(request, "portal/wallet_qr.html", {
         "card": found, "presentation": scanned, "qr": qr,
         "shown": [c for c in service.labelled_claims(found.document, found.claims)
@@ -156,31 +144,24 @@ def qr_code(text: str) -> segno.QRCode:
 
 
 @router.get(WALLET + "/cards/{public_id}/lost", response_class=HTMLResponse)
-def confirm_lost(request: Request, session: DbSession, public_id: str) -> Response:
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(f"{WALLET}/cards/{public_id}")
-    return _card_or_refusal(request, session, signed.account.personal_id_number, public_id,
-                            confirm_lost=True)
+def confirm_lost(request: Request, session: DbSession, services: Services, signed: Citizen,
+                 public_id: str) -> Response:
+    return _card_or_refusal(request, session, services[WALLET_SITE],
+                            signed.account.personal_id_number, public_id, confirm_lost=True)
 
 
 @router.post(WALLET + "/cards/{public_id}/lost", response_class=HTMLResponse)
-def report_lost(request: Request, session: DbSession, public_id: str,
-                csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    here = f"{WALLET}/cards/{public_id}"
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(here)
-    pid = signed.account.personal_id_number
+def report_lost(request: Request, session: DbSession, services: Services, signed: Citizen,
+                public_id: str) -> Response:
+    site, pid = services[WALLET_SITE], signed.account.personal_id_number
     try:
         service.report_lost(session, pid, public_id)
     except NotFound as exc:
-        return _wallet_page(request, session, pid, exc)
+        return _wallet_page(request, session, site, pid, exc)
     except DomainError as exc:  # already suspended
-        return _card_or_refusal(request, session, pid, public_id,
+        return _card_or_refusal(request, session, site, pid, public_id,
                                 errors=field_errors(exc), status_code=exc.status)
-    return RedirectResponse(here, status_code=303)
+    return RedirectResponse(f"{WALLET}/cards/{public_id}", status_code=303)
 
 
 # --- the public monthly list ----------------------------------------------------------------

@@ -12,7 +12,6 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select, text
 
-from civicstack import worker
 from civicstack.exchange import service as exchange
 from civicstack.identity import officials
 from civicstack.identity import service as identity
@@ -21,7 +20,7 @@ from civicstack.kit.authz import Role
 from civicstack.kit.db import transaction
 from civicstack.kit.outbox import OutboxMessage
 from civicstack.registry.models import Person
-from civicstack.security import service
+from civicstack.security import jobs, service
 from civicstack.security.service import Kind, Thresholds
 from civicstack.security.site import process_counts
 from tests.integration.test_cli import civicstack
@@ -36,12 +35,12 @@ CONTACT = "soc@civicstack.example"
 def observed(site: Site, thresholds: Thresholds = LOW) -> dict[Kind, int]:
     with transaction(site.services.session_factory) as session:
         return {signal.kind: signal.observed for signal in service.signals(
-            session, process_counts(site.app.state), thresholds, service.now())}
+            session, process_counts(site.services), thresholds, service.now())}
 
 
 def evaluate(site: Site, after: timedelta = timedelta()) -> list[tuple[Kind, bool]]:
     with transaction(site.services.session_factory) as session:
-        changes = service.evaluate_alerts(session, process_counts(site.app.state), LOW,
+        changes = service.evaluate_alerts(session, process_counts(site.services), LOW,
                                           CONTACT, service.now() + after)
     return [(change.kind, change.raised) for change in changes]
 
@@ -121,8 +120,8 @@ def test_rate_limit_refusals_are_counted_and_the_worker_raises_their_alert(site:
                   limiter="console_sign_in_failures") == before + 1
     settings = site.services.settings
     site.services.settings = settings.model_copy(update={"security_rate_limit_refusals": 1})
-    assert worker._verify_chains(site.app) == {"audit": True, "exchange": True}
-    assert worker._evaluate_security_alerts(site.app) == ["rate_limit_refusals raised"]
+    assert jobs.verify_chains(site.services) == {"audit": True, "exchange": True}
+    assert jobs.evaluate_alerts(site.services) == ["rate_limit_refusals raised"]
     assert metric(site, "civicstack_security_alert_active", kind="rate_limit_refusals") == 1
     assert metric(site, "civicstack_hash_chain_intact", log="audit") == 1
 

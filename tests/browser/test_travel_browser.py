@@ -19,6 +19,7 @@ from civicstack.kit.audit import Actor
 from civicstack.kit.db import transaction
 from civicstack.registry.models import Person
 from civicstack.travel import service, touchpoints
+from civicstack.travel.site import TRAVEL
 from tests.browser.conftest import Server
 from tests.support.biometrics import ENROLLING_POLICE, FACES, face_photo
 from tests.support.eid import PASSWORD, POLICE_HANOI, make_active_account
@@ -62,7 +63,7 @@ def journey(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Journey
             flights[locator] = flight.id
         booking = service.repository.booking_on_flight(session, flights["KIOSK1"], "KIOSK1")
         assert booking is not None
-        service.opt_in(session, state.travel, Actor("citizen", an.personal_id_number),
+        service.opt_in(session, state[TRAVEL], Actor("citizen", an.personal_id_number),
                        booking.id, consent=True)
         _, credential = touchpoints.register(session, TRAVEL_ADMIN, state.pepper,
                                              touchpoints.TouchpointIn(

@@ -5,19 +5,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from civicstack.biometrics import service
-from civicstack.biometrics.site import image_bytes, site_of
+from civicstack.biometrics.site import BIOMETRICS, image_bytes
 from civicstack.identity import console
+from civicstack.identity.auth import Official
+from civicstack.kit.appservices import Services
 from civicstack.kit.audit import Actor
-from civicstack.kit.deps import DbSession
+from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, Forbidden, Invalid
-from civicstack.kit.web import check_csrf, field_errors, render
+from civicstack.kit.web import field_errors, render
 
-router = APIRouter(include_in_schema=False)
+router = html_router()
 PAGE = "/console/biometrics"
 
 
@@ -32,25 +34,17 @@ def _page(request: Request, session: Session, official: Actor,
 
 
 @router.get(PAGE, response_class=HTMLResponse)
-def cases(request: Request, session: DbSession) -> Response:
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
+def cases(request: Request, session: DbSession, official: Official) -> Response:
     return _page(request, session, official, {"enrolled": request.query_params.get("enrolled")})
 
 
 @router.post(PAGE + "/enrol", response_class=HTMLResponse)
-async def enrol(request: Request, session: DbSession,
+async def enrol(request: Request, session: DbSession, services: Services, official: Official,
                 personal_id_number: Annotated[str, Form()] = "",
-                photo: Annotated[UploadFile | None, File()] = None,
-                csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
+                photo: Annotated[UploadFile | None, File()] = None) -> Response:
     image = await image_bytes(photo) if photo is not None else b""
     try:
-        done = service.enrol_from_id_card(session, site_of(request), official,
+        done = service.enrol_from_id_card(session, services[BIOMETRICS], official,
                                           personal_id_number.strip(), image)
     except Invalid as exc:  # nothing was stored but the audited read of the person
         return _page(request, session, official, {"errors": field_errors(exc),
@@ -62,15 +56,11 @@ async def enrol(request: Request, session: DbSession,
 
 
 @router.post(PAGE + "/cases/{case_id}", response_class=HTMLResponse)
-def decide(request: Request, session: DbSession, case_id: int,
-           outcome: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
-           csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
+def decide(request: Request, session: DbSession, services: Services, official: Official,
+           case_id: int, outcome: Annotated[str, Form()] = "",
+           reason: Annotated[str, Form()] = "") -> Response:
     try:
-        service.decide_case(session, site_of(request), official, case_id,
+        service.decide_case(session, services[BIOMETRICS], official, case_id,
                             same_person_fraud=outcome == "confirm", reason=reason)
     except Invalid as exc:
         return _page(request, session, official,

@@ -3,28 +3,24 @@ its withdrawal, and every use of their face."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from civicstack.biometrics import service
-from civicstack.biometrics.site import site_of
-from civicstack.identity.web import signed_in_citizen, to_login
+from civicstack.biometrics.site import BIOMETRICS
+from civicstack.identity.auth import Citizen
 from civicstack.kit import audit
-from civicstack.kit.deps import DbSession
+from civicstack.kit.appservices import Services
+from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import Conflict
-from civicstack.kit.web import check_csrf, field_errors, render
+from civicstack.kit.web import field_errors, render
 
-router = APIRouter(include_in_schema=False)
+router = html_router()
 FACE = "/account/face"
 
 
 @router.get(FACE, response_class=HTMLResponse)
-def face_page(request: Request, session: DbSession) -> Response:
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(FACE)
+def face_page(request: Request, session: DbSession, signed: Citizen) -> Response:
     return _page(request, session, signed.account.personal_id_number)
 
 
@@ -39,15 +35,11 @@ def _page(request: Request, session: DbSession, personal_id_number: str,
 
 
 @router.post(FACE + "/withdraw", response_class=HTMLResponse)
-def withdraw(request: Request, session: DbSession,
-             csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(FACE)
+def withdraw(request: Request, session: DbSession, services: Services,
+             signed: Citizen) -> Response:
     pid = signed.account.personal_id_number
     try:
-        service.withdraw_consent(session, site_of(request), pid)
+        service.withdraw_consent(session, services[BIOMETRICS], pid)
     except Conflict as exc:
         return _page(request, session, pid, field_errors(exc), exc.status)
     return RedirectResponse(FACE, status_code=303)

@@ -9,19 +9,20 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from civicstack.exchange import datasets, quality, service
 from civicstack.identity import console
+from civicstack.identity.auth import Official
 from civicstack.kit import assertions
 from civicstack.kit.audit import Actor
-from civicstack.kit.deps import DbSession
+from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, Invalid
-from civicstack.kit.web import check_csrf, csv_download, field_errors, render
+from civicstack.kit.web import csv_download, field_errors, render
 
-router = APIRouter(include_in_schema=False)
+router = html_router()
 MEMBERS = "/console/exchange"
 AGREEMENTS = "/console/exchange/agreements"
 QUALITY = "/console/exchange/quality"
@@ -39,12 +40,6 @@ def _shown(request: Request, admin: Actor, template: str,
     return render(request, template, {"operator": admin, **context}, status_code)
 
 
-def _signed_in(request: Request, session: Session, csrf_token: str | None = None) -> Actor | None:
-    if csrf_token is not None:
-        check_csrf(request, csrf_token)
-    return console.signed_in_official(request, session)
-
-
 # --- members --------------------------------------------------------------------------------
 
 def _members_page(request: Request, session: Session, admin: Actor, form: dict[str, str],
@@ -55,21 +50,14 @@ def _members_page(request: Request, session: Session, admin: Actor, form: dict[s
 
 
 @router.get(MEMBERS, response_class=HTMLResponse)
-def members(request: Request, session: DbSession) -> Response:
-    admin = _signed_in(request, session)
-    if admin is None:
-        return console.login_redirect(request)
+def members(request: Request, session: DbSession, admin: Official) -> Response:
     return _members_page(request, session, admin, {}, {})
 
 
 @router.post(MEMBERS, response_class=HTMLResponse)
-def add_member(request: Request, session: DbSession, code: Annotated[str, Form()] = "",
-               name: Annotated[str, Form()] = "", kind: Annotated[str, Form()] = "",
-               jwks: Annotated[str, Form()] = "",
-               csrf_token: Annotated[str, Form()] = "") -> Response:
-    admin = _signed_in(request, session, csrf_token)
-    if admin is None:
-        return console.login_redirect(request)
+def add_member(request: Request, session: DbSession, admin: Official,
+               code: Annotated[str, Form()] = "", name: Annotated[str, Form()] = "",
+               kind: Annotated[str, Form()] = "", jwks: Annotated[str, Form()] = "") -> Response:
     try:
         service.register_member(session, admin, code, name, kind,
                                 assertions.jwks_from_text(jwks))
@@ -83,11 +71,9 @@ def add_member(request: Request, session: DbSession, code: Annotated[str, Form()
 
 
 @router.post(MEMBERS + "/{code}/suspend")
-def suspend(request: Request, session: DbSession, code: str,
-            csrf_token: Annotated[str, Form()] = "") -> Response:
-    return console.legacy_act(request, session, csrf_token,
-                       lambda admin: service.suspend_member(session, admin, code),
-                       MEMBERS)
+def suspend(request: Request, session: DbSession, admin: Official, code: str) -> Response:
+    return console.act(request, admin,
+                       lambda admin: service.suspend_member(session, admin, code), MEMBERS)
 
 
 # --- agreements and requests ------------------------------------------------------------
@@ -102,10 +88,7 @@ def _agreements_page(request: Request, session: Session, admin: Actor, form: dic
 
 
 @router.get(AGREEMENTS, response_class=HTMLResponse)
-def agreements(request: Request, session: DbSession) -> Response:
-    admin = _signed_in(request, session)
-    if admin is None:
-        return console.login_redirect(request)
+def agreements(request: Request, session: DbSession, admin: Official) -> Response:
     return _agreements_page(request, session, admin, {}, {})
 
 
@@ -117,13 +100,10 @@ def _date(name: str, text: str) -> date:
 
 
 @router.post(AGREEMENTS + "/requests", response_class=HTMLResponse)
-async def ask_for_agreement(request: Request, session: DbSession) -> Response:
+async def ask_for_agreement(request: Request, session: DbSession, admin: Official) -> Response:
     """An admin asks for an agreement on a member's behalf (a member asks through the API)."""
     form = await request.form(max_files=0)
     values = {name: str(form.get(name, "")).strip() for name in REQUEST_FIELDS}
-    admin = _signed_in(request, session, str(form.get("csrf_token", "")))
-    if admin is None:
-        return console.login_redirect(request)
     try:
         service.request_agreement(session, admin, service.NewAgreement(
             values["consumer"], values["dataset"],
@@ -138,13 +118,10 @@ async def ask_for_agreement(request: Request, session: DbSession) -> Response:
 
 
 @router.post(AGREEMENTS + "/requests/{request_id}/decision", response_class=HTMLResponse)
-def decide(request: Request, session: DbSession, request_id: int,
+def decide(request: Request, session: DbSession, admin: Official, request_id: int,
            decision: Annotated[str, Form()] = "", justification: Annotated[str, Form()] = "",
-           csrf_token: Annotated[str, Form()] = "") -> Response:
+           ) -> Response:
     """Grant, or refuse with a justification (shown again with the error when missing)."""
-    admin = _signed_in(request, session, csrf_token)
-    if admin is None:
-        return console.login_redirect(request)
     try:
         service.decide_request(session, admin, request_id, decision == "grant", justification)
     except Invalid as exc:
@@ -158,27 +135,20 @@ def decide(request: Request, session: DbSession, request_id: int,
 # --- data quality -------------------------------------------------------------------------
 
 @router.get(QUALITY, response_class=HTMLResponse)
-def quality_reports(request: Request, session: DbSession) -> Response:
-    admin = _signed_in(request, session)
-    if admin is None:
-        return console.login_redirect(request)
+def quality_reports(request: Request, session: DbSession, admin: Official) -> Response:
     return _shown(request, admin, "console/exchange_quality.html", lambda: {
         "overview": quality.overview(session, admin), "fresh_days": quality.FRESH_DAYS})
 
 
 @router.post(QUALITY + "/{code}/check")
-def run_check(request: Request, session: DbSession, code: str,
-              csrf_token: Annotated[str, Form()] = "") -> Response:
-    return console.legacy_act(request, session, csrf_token,
-                       lambda admin: quality.check_dataset(session, admin, code),
-                       QUALITY)
+def run_check(request: Request, session: DbSession, admin: Official, code: str) -> Response:
+    return console.act(request, admin,
+                       lambda admin: quality.check_dataset(session, admin, code), QUALITY)
 
 
 @router.get(QUALITY + "/{report_id}.csv", response_class=Response)
-def report_csv(request: Request, session: DbSession, report_id: int) -> Response:
-    admin = _signed_in(request, session)
-    if admin is None:
-        return console.login_redirect(request)
+def report_csv(request: Request, session: DbSession, admin: Official,
+               report_id: int) -> Response:
     try:
         view = quality.report_of(session, admin, report_id)
     except DomainError as exc:

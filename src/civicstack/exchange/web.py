@@ -3,14 +3,14 @@ and a table, and the same figures as CSV. Every figure comes from ranking.py."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from civicstack.exchange import quality, ranking
-from civicstack.kit.deps import DbSession
+from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.web import csv_download, render
 
-router = APIRouter(include_in_schema=False)
+router = html_router()
 
 
 @router.get("/exchange/ranking", response_class=HTMLResponse)

@@ -8,23 +8,32 @@ is read through the audited service with the purpose the official typed.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.orm import Session
 
 from civicstack.identity import console
+from civicstack.identity.auth import Official
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
-from civicstack.kit.deps import DbSession
+from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import Forbidden, Invalid, NotFound
 from civicstack.kit.web import field_errors, render
 from civicstack.registry import service
 
-router = APIRouter(include_in_schema=False)
+router = html_router()
 SEARCH_FIELDS = ("full_name", "date_of_birth", "province_code", "purpose")
 SEARCH_LIMIT = 50
+
+
+def register_reader(official: Official) -> Actor:
+    """The signed-in official, refused (403) unless their role may read the register."""
+    official.require(Permission.REGISTRY_READ)
+    return official
+
+
+Reader = Annotated[Actor, Depends(register_reader)]
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -33,10 +42,7 @@ def portal_home(request: Request) -> Response:
 
 
 @router.get("/console/registry", response_class=HTMLResponse)
-def registry_search(request: Request, session: DbSession) -> Response:
-    official = signed_in_reader(request, session)
-    if official is None:
-        return console.login_redirect(request)
+def registry_search(request: Request, session: DbSession, official: Reader) -> Response:
     query = {name: request.query_params.get(name, "").strip() for name in SEARCH_FIELDS}
     context: dict[str, Any] = {"query": query, "errors": {}, "results": None,
                                "provinces": service.provinces(session),
@@ -59,11 +65,8 @@ def registry_search(request: Request, session: DbSession) -> Response:
 
 
 @router.get("/console/registry/persons/{personal_id_number}", response_class=HTMLResponse)
-def person_page(request: Request, session: DbSession, personal_id_number: str,
-                purpose: str = "") -> Response:
-    official = signed_in_reader(request, session)
-    if official is None:
-        return console.login_redirect(request)
+def person_page(request: Request, session: DbSession, official: Reader,
+                personal_id_number: str, purpose: str = "") -> Response:
     context: dict[str, Any] = {"pid": personal_id_number, "purpose": purpose, "errors": {},
                                "operator": official}
     if not purpose:
@@ -77,14 +80,6 @@ def person_page(request: Request, session: DbSession, personal_id_number: str,
     except (NotFound, Forbidden) as exc:
         return console.refusal_page(request, official, exc)
     return render(request, "console/person.html", context)
-
-
-def signed_in_reader(request: Request, session: Session) -> Actor | None:
-    """The signed-in official, if any; refused (403) unless their role may read the register."""
-    official = console.signed_in_official(request, session)
-    if official is not None:
-        official.require(Permission.REGISTRY_READ)
-    return official
 
 
 def _date(text: str) -> date | None:

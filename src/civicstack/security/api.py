@@ -5,19 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
+from civicstack.kit.appservices import Services
 from civicstack.kit.db import as_utc
 from civicstack.kit.deps import DbSession, Operator
-from civicstack.security.web import overview_of
+from civicstack.security.site import overview_of
 
 router = APIRouter(prefix="/security", tags=["security"])
 
 
 @router.get("/overview")
-def security_overview(request: Request, session: DbSession,
+def security_overview(session: DbSession, services: Services,
                       operator: Operator) -> dict[str, Any]:
-    shown = overview_of(request, session, operator)
+    shown = overview_of(services, session, operator)
     return {
         "at": shown.at.isoformat(),
         "signals": [{"kind": s.kind.value, "observed": s.observed, "threshold": s.threshold,

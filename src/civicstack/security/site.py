@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy.orm import Session
+
 from civicstack.config import Settings
 from civicstack.exchange.service import AUTHENTICATION_REFUSALS
 from civicstack.kit.appservices import AppServices
+from civicstack.kit.audit import Actor
 from civicstack.kit.tally import tally_of
+from civicstack.security import service
 from civicstack.security.service import ProcessCounts, Thresholds
 
 
@@ -23,3 +27,9 @@ def process_counts(services: AppServices) -> ProcessCounts:
     """The running app's counts."""
     return ProcessCounts(services.limiters,
                          tally_of(services.tallies, AUTHENTICATION_REFUSALS))
+
+
+def overview_of(services: AppServices, session: Session, operator: Actor) -> service.Overview:
+    """The security page's figures, now, for the console page and the operators' API."""
+    return service.overview(session, operator, process_counts(services),
+                            thresholds_from(services.settings), service.now())

@@ -7,39 +7,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from civicstack.identity import console
+from civicstack.identity.auth import Official
 from civicstack.kit.audit import Actor
-from civicstack.kit.deps import DbSession
+from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, Invalid, NotFound
-from civicstack.kit.web import check_csrf, field_errors, render
+from civicstack.kit.web import field_errors, render
 from civicstack.support import cleanup, service, verification
 from civicstack.support.states import Party, State, Topic, allowed_actions
 
-router = APIRouter(include_in_schema=False)
+router = html_router()
 QUEUE = "/console/support"
 Text = Annotated[str, Form()]
 DECISIONS = {"approve": cleanup.approve, "reject": cleanup.reject}
 
 
-def _official(request: Request, session: Session) -> Actor | Response:
-    official = console.signed_in_official(request, session)
-    return official if official is not None else console.login_redirect(request)
-
-
-def _submit(request: Request, session: Session, csrf_token: str,
-            change: Callable[[Actor], str],
+def _submit(request: Request, official: Actor, change: Callable[[Actor], str],
             invalid_page: Callable[[Actor, Invalid], Response]) -> Response:
-    """A console form: CSRF, the signed-in official, then `change`, which returns where to
-    go next; bad input shows the form again with its errors, any other refusal the error
-    page."""
-    check_csrf(request, csrf_token)
-    official = _official(request, session)
-    if not isinstance(official, Actor):
-        return official
+    """A console form: `change` returns where to go next; bad input shows the form again
+    with its errors, any other refusal the error page."""
     try:
         done = change(official)
     except Invalid as exc:
@@ -50,10 +40,8 @@ def _submit(request: Request, session: Session, csrf_token: str,
 
 
 @router.get(QUEUE, response_class=HTMLResponse)
-def queue(request: Request, session: DbSession, closed: str = "") -> Response:
-    official = _official(request, session)
-    if not isinstance(official, Actor):
-        return official
+def queue(request: Request, session: DbSession, official: Official,
+          closed: str = "") -> Response:
     try:
         service.require_support_pages(official)
     except DomainError as exc:
@@ -76,38 +64,34 @@ def _ticket_page(request: Request, session: Session, official: Actor, ticket_id:
 
 
 @router.get(QUEUE + "/tickets/{ticket_id}", response_class=HTMLResponse)
-def ticket_page(request: Request, session: DbSession, ticket_id: int) -> Response:
-    official = _official(request, session)
-    if not isinstance(official, Actor):
-        return official
+def ticket_page(request: Request, session: DbSession, official: Official,
+                ticket_id: int) -> Response:
     return _ticket_page(request, session, official, ticket_id)
 
 
 @router.post(QUEUE + "/tickets/{ticket_id}/answer", response_class=HTMLResponse)
-def answer(request: Request, session: DbSession, ticket_id: int, csrf_token: Text = "",
+def answer(request: Request, session: DbSession, official: Official, ticket_id: int,
            text: Text = "", internal: Text = "") -> Response:
     def send(official: Actor) -> str:
         service.answer(session, official, ticket_id, text, internal=bool(internal))
         return f"{QUEUE}/tickets/{ticket_id}"
 
-    return _submit(request, session, csrf_token, send, lambda official, exc: _ticket_page(
+    return _submit(request, official, send, lambda official, exc: _ticket_page(
         request, session, official, ticket_id, field_errors(exc), exc.status))
 
 
 @router.post(QUEUE + "/tickets/{ticket_id}/assign", response_class=HTMLResponse)
-def assign(request: Request, session: DbSession, ticket_id: int, csrf_token: Text = "",
+def assign(request: Request, session: DbSession, official: Official, ticket_id: int,
            username: Text = "") -> Response:
-    return console.legacy_act(request, session, csrf_token,
-                       lambda official: service.assign(session, official, ticket_id, username),
-                       f"{QUEUE}/tickets/{ticket_id}")
+    return console.act(request, official, lambda official: service.assign(
+        session, official, ticket_id, username), f"{QUEUE}/tickets/{ticket_id}")
 
 
 @router.post(QUEUE + "/tickets/{ticket_id}/close", response_class=HTMLResponse)
-def close(request: Request, session: DbSession, ticket_id: int,
-          csrf_token: Text = "") -> Response:
-    return console.legacy_act(request, session, csrf_token,
-                       lambda official: service.close(session, official, ticket_id),
-                       f"{QUEUE}/tickets/{ticket_id}")
+def close(request: Request, session: DbSession, official: Official,
+          ticket_id: int) -> Response:
+    return console.act(request, official, lambda official: service.close(
+        session, official, ticket_id), f"{QUEUE}/tickets/{ticket_id}")
 
 
 # --- the hotline -------------------------------------------------------------------------
@@ -120,15 +104,12 @@ def _hotline_page(request: Request, official: Actor, form: dict[str, str] | None
 
 
 @router.get(QUEUE + "/hotline", response_class=HTMLResponse)
-def hotline_form(request: Request, session: DbSession) -> Response:
-    official = _official(request, session)
-    if not isinstance(official, Actor):
-        return official
+def hotline_form(request: Request, official: Official) -> Response:
     return _hotline_page(request, official)
 
 
 @router.post(QUEUE + "/hotline", response_class=HTMLResponse)
-def hotline_open(request: Request, session: DbSession, csrf_token: Text = "",
+def hotline_open(request: Request, session: DbSession, official: Official,
                  personal_id_number: Text = "", topic: Text = "", subject: Text = "",
                  text: Text = "", ward_code: Text = "", reference: Text = "") -> Response:
     form = {"personal_id_number": personal_id_number.strip(), "topic": topic,
@@ -139,7 +120,7 @@ def hotline_open(request: Request, session: DbSession, csrf_token: Text = "",
             form["personal_id_number"], topic, subject, text, ward_code, reference))
         return f"{QUEUE}/tickets/{ticket.id}"
 
-    return _submit(request, session, csrf_token, open_for_caller, lambda official, exc:
+    return _submit(request, official, open_for_caller, lambda official, exc:
                    _hotline_page(request, official, form, field_errors(exc), exc.status))
 
 
@@ -160,15 +141,12 @@ def _verifications_page(request: Request, session: Session, official: Actor,
 
 
 @router.get(QUEUE + "/verifications", response_class=HTMLResponse)
-def verifications(request: Request, session: DbSession) -> Response:
-    official = _official(request, session)
-    if not isinstance(official, Actor):
-        return official
+def verifications(request: Request, session: DbSession, official: Official) -> Response:
     return _verifications_page(request, session, official)
 
 
 @router.post(QUEUE + "/verifications", response_class=HTMLResponse)
-def ask_verification(request: Request, session: DbSession, csrf_token: Text = "",
+def ask_verification(request: Request, session: DbSession, official: Official,
                      personal_id_number: Text = "", field: Text = "", value: Text = "",
                      agency: Text = "", days: Text = "14") -> Response:
     form = {"personal_id_number": personal_id_number.strip(), "field": field, "value": value,
@@ -179,7 +157,7 @@ def ask_verification(request: Request, session: DbSession, csrf_token: Text = ""
                          int(days) if days.strip().isdigit() else 0)
         return f"{QUEUE}/verifications"
 
-    return _submit(request, session, csrf_token, ask, lambda official, exc:
+    return _submit(request, official, ask, lambda official, exc:
                    _verifications_page(request, session, official, form, field_errors(exc),
                                        exc.status))
 
@@ -187,10 +165,7 @@ def ask_verification(request: Request, session: DbSession, csrf_token: Text = ""
 # --- account clean-up --------------------------------------------------------------------
 
 @router.get(QUEUE + "/cleanup", response_class=HTMLResponse)
-def cleanup_review(request: Request, session: DbSession) -> Response:
-    official = _official(request, session)
-    if not isinstance(official, Actor):
-        return official
+def cleanup_review(request: Request, session: DbSession, official: Official) -> Response:
     try:
         waiting = cleanup.proposals(session, official)
     except DomainError as exc:
@@ -200,11 +175,11 @@ def cleanup_review(request: Request, session: DbSession) -> Response:
 
 
 @router.post(QUEUE + "/cleanup/{candidate_id}/{decision}", response_class=HTMLResponse)
-def decide_cleanup(request: Request, session: DbSession, candidate_id: int, decision: str,
-                   csrf_token: Text = "", note: Text = "") -> Response:
+def decide_cleanup(request: Request, session: DbSession, official: Official,
+                   candidate_id: int, decision: str, note: Text = "") -> Response:
     def decide(official: Actor) -> None:
         if decision not in DECISIONS:
             raise NotFound("no such decision")
         DECISIONS[decision](session, official, candidate_id, note)
 
-    return console.legacy_act(request, session, csrf_token, decide, f"{QUEUE}/cleanup")
+    return console.act(request, official, decide, f"{QUEUE}/cleanup")

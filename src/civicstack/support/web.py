@@ -6,20 +6,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from civicstack.identity.auth import Citizen
 from civicstack.identity.service import SignedIn
-from civicstack.identity.web import signed_in_citizen, to_login
 from civicstack.kit.audit import Actor
-from civicstack.kit.deps import DbSession
+from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, NotFound
-from civicstack.kit.web import check_csrf, field_errors, render
+from civicstack.kit.web import field_errors, render
 from civicstack.support import service, verification
 from civicstack.support.states import Party, State, Topic, allowed_actions
 
-router = APIRouter(include_in_schema=False)
+router = html_router()
 HELP = "/support"
 Text = Annotated[str, Form()]
 
@@ -41,20 +41,13 @@ def _help_page(request: Request, session: Session, signed: SignedIn,
 
 
 @router.get(HELP, response_class=HTMLResponse)
-def help_page(request: Request, session: DbSession) -> Response:
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(HELP)
+def help_page(request: Request, session: DbSession, signed: Citizen) -> Response:
     return _help_page(request, session, signed)
 
 
 @router.post(HELP + "/tickets", response_class=HTMLResponse)
-def open_ticket(request: Request, session: DbSession, csrf_token: Text = "", topic: Text = "",
+def open_ticket(request: Request, session: DbSession, signed: Citizen, topic: Text = "",
                 subject: Text = "", text: Text = "", reference: Text = "") -> Response:
-    check_csrf(request, csrf_token)
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(HELP)
     form = {"topic": topic, "subject": subject, "text": text, "reference": reference}
     try:
         ticket = service.open_ticket(session, Actor("citizen", _pid(signed)), service.NewTicket(
@@ -80,21 +73,15 @@ def _ticket_page(request: Request, session: Session, signed: SignedIn, ticket_id
 
 
 @router.get(HELP + "/tickets/{ticket_id}", response_class=HTMLResponse)
-def ticket_page(request: Request, session: DbSession, ticket_id: int) -> Response:
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(f"{HELP}/tickets/{ticket_id}")
+def ticket_page(request: Request, session: DbSession, signed: Citizen,
+                ticket_id: int) -> Response:
     return _ticket_page(request, session, signed, ticket_id)
 
 
 @router.post(HELP + "/tickets/{ticket_id}/{action}", response_class=HTMLResponse)
-def ticket_action(request: Request, session: DbSession, ticket_id: int, action: str,
-                  csrf_token: Text = "", text: Text = "") -> Response:
+def ticket_action(request: Request, session: DbSession, signed: Citizen, ticket_id: int,
+                  action: str, text: Text = "") -> Response:
     """reply, close or reopen (reopening takes a message too)."""
-    check_csrf(request, csrf_token)
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(f"{HELP}/tickets/{ticket_id}")
     changes = {"reply": lambda: service.citizen_reply(session, _pid(signed), ticket_id, text),
                "close": lambda: service.citizen_close(session, _pid(signed), ticket_id),
                "reopen": lambda: service.reopen(session, _pid(signed), ticket_id, text)}
@@ -108,13 +95,8 @@ def ticket_action(request: Request, session: DbSession, ticket_id: int, action: 
 
 
 @router.post(HELP + "/verifications/{request_id}", response_class=HTMLResponse)
-def answer_verification(request: Request, session: DbSession, request_id: int,
-                        csrf_token: Text = "", decision: Text = "",
-                        comment: Text = "") -> Response:
-    check_csrf(request, csrf_token)
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(HELP)
+def answer_verification(request: Request, session: DbSession, signed: Citizen,
+                        request_id: int, decision: Text = "", comment: Text = "") -> Response:
     try:
         verification.respond(session, _pid(signed), request_id, decision == "confirm", comment)
     except DomainError as exc:

@@ -8,26 +8,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from civicstack.biometrics.site import image_bytes
-from civicstack.identity.web import signed_in_citizen, to_login
-from civicstack.kit.appservices import services_of
+from civicstack.identity.auth import Citizen
+from civicstack.kit.appservices import Services
 from civicstack.kit.audit import Actor
-from civicstack.kit.deps import DbSession
+from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, Unauthorized
-from civicstack.kit.web import check_csrf, field_errors, render
+from civicstack.kit.web import field_errors, render
 from civicstack.travel import frames, repository, service, touchpoints, urban
-from civicstack.travel.api import site_of
 from civicstack.travel.models import Touchpoint
-from civicstack.travel.site import TravelSite
+from civicstack.travel.site import TRAVEL, TravelSite
 
-router = APIRouter(include_in_schema=False)
-TRAVEL, KIOSK = "/travel", "/kiosk"
+router = html_router()
+PAGE, KIOSK = "/travel", "/kiosk"  # the citizen's page, the kiosk's
 DEVICE_KEY = "touchpoint"  # the signed-in device's lookup id
-Csrf = Annotated[str, Form()]
 
 
 # --- the citizen's traffic utility ------------------------------------------------------------
@@ -44,74 +42,73 @@ def _page(request: Request, session: Session, actor: Actor,
     }, refusal.status if refusal else 200)
 
 
-def _citizen(request: Request, session: Session) -> Actor | None:
-    signed = signed_in_citizen(request, session)
-    return Actor("citizen", signed.account.personal_id_number) if signed else None
+def traveller(signed: Citizen) -> Actor:
+    """The signed-in citizen, as the actor travel's rules take."""
+    return Actor("citizen", signed.account.personal_id_number)
 
 
-@router.get(TRAVEL, response_class=HTMLResponse)
-def travel_page(request: Request, session: DbSession) -> Response:
-    actor = _citizen(request, session)
-    if actor is None:
-        return to_login(TRAVEL)
+Traveller = Annotated[Actor, Depends(traveller)]
+
+
+@router.get(PAGE, response_class=HTMLResponse)
+def travel_page(request: Request, session: DbSession, actor: Traveller) -> Response:
     return _page(request, session, actor)
 
 
-def _act(request: Request, session: Session, csrf_token: str,
+def _act(request: Request, session: Session, services: Services, actor: Actor,
          change: Callable[[TravelSite, Actor], object]) -> Response:
     """Make one change for the signed-in citizen, then back to the page; a refusal shows the
     page with its reason and leaves nothing half-written."""
-    actor = _citizen(request, session)
-    if actor is None:
-        return to_login(TRAVEL)
-    check_csrf(request, csrf_token)
     try:
         with session.begin_nested():
-            change(site_of(request), actor)
+            change(services[TRAVEL], actor)
     except DomainError as exc:
         return _page(request, session, actor, exc)
-    return RedirectResponse(TRAVEL, status_code=303)
+    return RedirectResponse(PAGE, status_code=303)
 
 
-@router.post(TRAVEL + "/bookings/{booking_id}/face")
-def opt_in(request: Request, session: DbSession, booking_id: int, csrf_token: Csrf,
-           consent: Annotated[bool, Form()] = False) -> Response:
-    return _act(request, session, csrf_token, lambda site, actor: service.opt_in(
+@router.post(PAGE + "/bookings/{booking_id}/face")
+def opt_in(request: Request, session: DbSession, services: Services, actor: Traveller,
+           booking_id: int, consent: Annotated[bool, Form()] = False) -> Response:
+    return _act(request, session, services, actor, lambda site, actor: service.opt_in(
         session, site, actor, booking_id, consent))
 
 
-@router.post(TRAVEL + "/bookings/{booking_id}/face/delete")
-def opt_out(request: Request, session: DbSession, booking_id: int,
-            csrf_token: Csrf) -> Response:
-    return _act(request, session, csrf_token, lambda _site, actor: service.opt_out(
+@router.post(PAGE + "/bookings/{booking_id}/face/delete")
+def opt_out(request: Request, session: DbSession, services: Services, actor: Traveller,
+            booking_id: int) -> Response:
+    return _act(request, session, services, actor, lambda _site, actor: service.opt_out(
         session, actor, booking_id))
 
 
-@router.post(TRAVEL + "/passes")
-def open_pass(request: Request, session: DbSession, csrf_token: Csrf,
+@router.post(PAGE + "/passes")
+def open_pass(request: Request, session: DbSession, services: Services, actor: Traveller,
               operator: Annotated[str, Form()] = "",
               consent: Annotated[bool, Form()] = False) -> Response:
     name, _, kind = operator.rpartition("|")  # the form's choice is "operator|kind"
-    return _act(request, session, csrf_token, lambda site, actor: urban.open_pass(
+    return _act(request, session, services, actor, lambda site, actor: urban.open_pass(
         session, site, actor, name, kind, consent))
 
 
-@router.post(TRAVEL + "/passes/{pass_id}/face/delete")
-def end_face_entry(request: Request, session: DbSession, pass_id: int,
-                   csrf_token: Csrf) -> Response:
-    return _act(request, session, csrf_token, lambda _site, actor: urban.end_face_entry(
+@router.post(PAGE + "/passes/{pass_id}/face/delete")
+def end_face_entry(request: Request, session: DbSession, services: Services,
+                   actor: Traveller, pass_id: int) -> Response:
+    return _act(request, session, services, actor, lambda _site, actor: urban.end_face_entry(
         session, actor, pass_id))
 
 
 # --- the kiosk page ---------------------------------------------------------------------------
 
-def _device(request: Request, session: Session) -> Touchpoint | None:
+def signed_in_device(request: Request, session: DbSession) -> Touchpoint | None:
     """The touchpoint signed in on this browser; a revoked credential signs it out."""
     lookup_id = request.session.get(DEVICE_KEY)
     device = touchpoints.signed_in(session, str(lookup_id)) if lookup_id else None
     if device is None:
         request.session.pop(DEVICE_KEY, None)
     return device
+
+
+MaybeDevice = Annotated[Touchpoint | None, Depends(signed_in_device)]
 
 
 def _kiosk(request: Request, device: Touchpoint | None, status_code: int = 200,
@@ -121,17 +118,15 @@ def _kiosk(request: Request, device: Touchpoint | None, status_code: int = 200,
 
 
 @router.get(KIOSK, response_class=HTMLResponse)
-def kiosk(request: Request, session: DbSession) -> Response:
-    return _kiosk(request, _device(request, session))
+def kiosk(request: Request, device: MaybeDevice) -> Response:
+    return _kiosk(request, device)
 
 
 @router.post(KIOSK + "/sign-in")
-def kiosk_sign_in(request: Request, session: DbSession, csrf_token: Csrf,
+def kiosk_sign_in(request: Request, session: DbSession, services: Services,
                   credential: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
     try:
-        device = touchpoints.authenticate(session, services_of(request.app).pepper,
-                                          credential.strip())
+        device = touchpoints.authenticate(session, services.pepper, credential.strip())
     except Unauthorized:
         return _kiosk(request, None, 401, error=True)
     request.session[DEVICE_KEY] = device.lookup_id
@@ -139,31 +134,28 @@ def kiosk_sign_in(request: Request, session: DbSession, csrf_token: Csrf,
 
 
 @router.post(KIOSK + "/sign-out")
-def kiosk_sign_out(request: Request, csrf_token: Csrf) -> Response:
-    check_csrf(request, csrf_token)
+def kiosk_sign_out(request: Request) -> Response:
     request.session.pop(DEVICE_KEY, None)
     return RedirectResponse(KIOSK, status_code=303)
 
 
 @router.post(KIOSK, response_class=HTMLResponse)
-async def kiosk_frame(request: Request, session: DbSession, csrf_token: Csrf,
-                      image: Annotated[UploadFile, File()],
+async def kiosk_frame(request: Request, session: DbSession, services: Services,
+                      device: MaybeDevice, image: Annotated[UploadFile, File()],
                       record_locator: Annotated[str, Form(max_length=6)] = "",
                       consent: Annotated[bool, Form()] = False) -> Response:
     """A frame, with the booking code when scanned; at a check-in kiosk, the passenger's
     ticked consent turns face boarding on for that booking first."""
-    check_csrf(request, csrf_token)
-    device = _device(request, session)
     if device is None:
         return RedirectResponse(KIOSK, status_code=303)
     frame = await image_bytes(image)
     if consent and record_locator:
         try:
-            decision = touchpoints.opt_in_at_kiosk(session, site_of(request), device, frame,
-                                                   record_locator, consent)
+            decision = touchpoints.opt_in_at_kiosk(session, services[TRAVEL], device,
+                                                   frame, record_locator, consent)
         except DomainError as exc:
             return _kiosk(request, device, exc.status, refusal=exc)
     else:
-        decision = frames.decide(session, site_of(request), device, frame,
+        decision = frames.decide(session, services[TRAVEL], device, frame,
                                  record_locator or None)
     return _kiosk(request, device, decision=decision)

@@ -6,29 +6,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from civicstack.identity import console
+from civicstack.identity.auth import Official
 from civicstack.kit.audit import Actor
-from civicstack.kit.deps import DbSession
+from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, Invalid
-from civicstack.kit.web import check_csrf, field_errors, render
+from civicstack.kit.web import field_errors, render
 from civicstack.registry import service as registry
 from civicstack.services import catalogue_admin, repository
 from civicstack.services.catalogue_admin import LocalFees, ProcedureChanges
 
-router = APIRouter(include_in_schema=False)
+router = html_router()
 CATALOGUE = "/console/catalogue"
 
 
 @router.get(CATALOGUE, response_class=HTMLResponse)
-def catalogue_list(request: Request, session: DbSession, agency: str = "") -> Response:
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
+def catalogue_list(request: Request, session: DbSession, official: Official,
+                   agency: str = "") -> Response:
     agencies = repository.agencies(session)
     chosen = agency if agency in {a.code for a in agencies} else ""
     try:
@@ -67,10 +66,8 @@ def _edit_page(request: Request, session: Session, official: Actor, code: str,
 
 
 @router.get(CATALOGUE + "/{code}", response_class=HTMLResponse)
-def edit_form(request: Request, session: DbSession, code: str, saved: str = "") -> Response:
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
+def edit_form(request: Request, session: DbSession, official: Official, code: str,
+              saved: str = "") -> Response:
     return _edit_page(request, session, official, code, saved=bool(saved))
 
 
@@ -90,15 +87,11 @@ def _changes(form: FormData) -> ProcedureChanges:
 
 
 @router.post(CATALOGUE + "/{code}", response_class=HTMLResponse)
-async def save(request: Request, session: DbSession, code: str) -> Response:
+async def save(request: Request, session: DbSession, official: Official,
+               code: str) -> Response:
     """Save the whole form, or nothing: a refusal shows the form as typed, each mistake next
     to its field."""
-    form = await request.form()
-    check_csrf(request, str(form.get("csrf_token", "")))
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
-    changes = _changes(form)
+    changes = _changes(await request.form())
     try:
         with session.begin_nested():
             catalogue_admin.update_procedure(session, official, code, changes)

@@ -6,47 +6,34 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from civicstack.identity import console
-from civicstack.kit.appservices import services_of
+from civicstack.identity.auth import Official
+from civicstack.kit.appservices import Services
 from civicstack.kit.audit import Actor
-from civicstack.kit.deps import DbSession
+from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, Invalid, NotFound
-from civicstack.kit.web import check_csrf, field_errors, render
+from civicstack.kit.web import field_errors, render
 from civicstack.services import flows, service
 from civicstack.services.models import Dossier, Procedure
-from civicstack.services.payments import PaymentChannel
-from civicstack.services.signing import ResultSigner
 from civicstack.services.site import PAYMENTS, RESULT_SIGNER
 from civicstack.services.states import OPEN, TRANSITIONS, State
-from civicstack.wallet.site import site_of
+from civicstack.wallet.site import WALLET_SITE
 
-router = APIRouter(include_in_schema=False)
+router = html_router()
 DOSSIERS = "/console/dossiers"
 EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
-
-
-def _signer(request: Request) -> ResultSigner:
-    signer: ResultSigner = services_of(request.app)[RESULT_SIGNER]
-    return signer
-
-
-def _payments(request: Request) -> PaymentChannel:
-    payments: PaymentChannel = services_of(request.app)[PAYMENTS]
-    return payments
 
 
 # --- the inbox ------------------------------------------------------------------------------
 
 @router.get(DOSSIERS, response_class=HTMLResponse)
-def inbox(request: Request, session: DbSession, state: str = "", mine: str = "") -> Response:
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
+def inbox(request: Request, session: DbSession, official: Official, state: str = "",
+          mine: str = "") -> Response:
     chosen = state if state in {s.value for s in State} else ""
     try:
         listed = service.inbox(session, official, [chosen] if chosen else None,
@@ -69,21 +56,13 @@ def _new_page(request: Request, session: Session, official: Actor, form: dict[st
 
 
 @router.get(DOSSIERS + "/new", response_class=HTMLResponse)
-def new_form(request: Request, session: DbSession) -> Response:
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
+def new_form(request: Request, session: DbSession, official: Official) -> Response:
     return _new_page(request, session, official, {}, {})
 
 
 @router.post(DOSSIERS + "/new", response_class=HTMLResponse)
-def new(request: Request, session: DbSession, pid: Annotated[str, Form()] = "",
-        procedure: Annotated[str, Form()] = "",
-        csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
+def new(request: Request, session: DbSession, official: Official,
+        pid: Annotated[str, Form()] = "", procedure: Annotated[str, Form()] = "") -> Response:
     form = {"pid": pid.strip(), "procedure": procedure}
     try:
         with session.begin_nested():
@@ -96,14 +75,11 @@ def new(request: Request, session: DbSession, pid: Annotated[str, Form()] = "",
 
 
 @router.post(DOSSIERS + "/{receipt_code}/assist", response_class=HTMLResponse)
-async def assist(request: Request, session: DbSession, receipt_code: str) -> Response:
+async def assist(request: Request, session: DbSession, services: Services,
+                 official: Official, receipt_code: str) -> Response:
     """The clerk types the applicant's answers and uploads their papers; with `submit`, files
     the dossier for them. What was saved stays saved when submission is refused."""
     form = await request.form()
-    check_csrf(request, str(form.get("csrf_token", "")))
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
     try:
         with session.begin_nested():
             dossier = service.dossier_for(session, official, receipt_code, lock=True)
@@ -120,7 +96,8 @@ async def assist(request: Request, session: DbSession, receipt_code: str) -> Res
                                            await upload.read())
         if form.get("submit"):
             with session.begin_nested():
-                service.submit(session, site_of(request), official, dossier, _payments(request))
+                service.submit(session, services[WALLET_SITE], official, dossier,
+                               services[PAYMENTS])
     except DomainError as exc:
         return _dossier_page(request, session, official, receipt_code, refusal=exc)
     return RedirectResponse(f"{DOSSIERS}/{receipt_code}", status_code=303)
@@ -171,27 +148,20 @@ def _dossier_page(request: Request, session: Session, official: Actor, receipt_c
 
 
 @router.get(DOSSIERS + "/{receipt_code}", response_class=HTMLResponse)
-def dossier_page(request: Request, session: DbSession, receipt_code: str) -> Response:
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
+def dossier_page(request: Request, session: DbSession, official: Official,
+                 receipt_code: str) -> Response:
     return _dossier_page(request, session, official, receipt_code)
 
 
 @router.post(DOSSIERS + "/{receipt_code}/actions/{action}", response_class=HTMLResponse)
-def take_action(request: Request, session: DbSession, receipt_code: str, action: str,
-                reason: Annotated[str, Form()] = "",
-                csrf_token: Annotated[str, Form()] = "") -> Response:
+def take_action(request: Request, session: DbSession, services: Services, official: Official,
+                receipt_code: str, action: str, reason: Annotated[str, Form()] = "") -> Response:
     """One step of the state machine; approval runs its whole flow. A refused step leaves
     nothing behind (its savepoint is rolled back) and is shown on the dossier's page."""
-    check_csrf(request, csrf_token)
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
     try:
         with session.begin_nested():
             if action == "approve":
-                flows.approve(session, site_of(request), _signer(request), official,
+                flows.approve(session, services[WALLET_SITE], services[RESULT_SIGNER], official,
                               receipt_code, reason)
             elif action == "refuse":
                 flows.refuse(session, official, receipt_code, reason)
@@ -203,14 +173,9 @@ def take_action(request: Request, session: DbSession, receipt_code: str, action:
 
 
 @router.post(DOSSIERS + "/{receipt_code}/assign", response_class=HTMLResponse)
-def assign(request: Request, session: DbSession, receipt_code: str,
-           assignee: Annotated[str, Form()] = "",
-           csrf_token: Annotated[str, Form()] = "") -> Response:
+def assign(request: Request, session: DbSession, official: Official, receipt_code: str,
+           assignee: Annotated[str, Form()] = "") -> Response:
     """Hand the dossier to a colleague by username; a refusal shows beside the field."""
-    check_csrf(request, csrf_token)
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
     try:
         with session.begin_nested():
             service.assign(session, official, receipt_code, assignee)
@@ -220,13 +185,10 @@ def assign(request: Request, session: DbSession, receipt_code: str,
 
 
 @router.get(DOSSIERS + "/{receipt_code}/attachments/{attachment_id}")
-def attachment(request: Request, session: DbSession, receipt_code: str,
+def attachment(request: Request, session: DbSession, official: Official, receipt_code: str,
                attachment_id: int) -> Response:
     """The uploaded file as stored, always as a download: an official's browser never
     renders what a citizen uploaded inside the console's origin."""
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
     try:
         found = service.read_attachment(session, official, receipt_code, attachment_id)
     except DomainError as exc:
@@ -239,10 +201,8 @@ def attachment(request: Request, session: DbSession, receipt_code: str,
 
 
 @router.get(DOSSIERS + "/{receipt_code}/result.pdf")
-def result_pdf(request: Request, session: DbSession, receipt_code: str) -> Response:
-    official = console.signed_in_official(request, session)
-    if official is None:
-        return console.login_redirect(request)
+def result_pdf(request: Request, session: DbSession, official: Official,
+               receipt_code: str) -> Response:
     try:
         dossier = service.read_dossier(session, official, receipt_code,
                                        "read the signed result")

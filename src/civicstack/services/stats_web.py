@@ -6,18 +6,18 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from civicstack.kit.charts import BarChart, rate_chart
-from civicstack.kit.deps import DbSession
+from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import Invalid
 from civicstack.kit.i18n import N_
 from civicstack.kit.web import field_errors, render, request_locale
 from civicstack.registry import service as registry
 from civicstack.services import statistics
 
-router = APIRouter(include_in_schema=False)
+router = html_router()
 PAGE = "/services/statistics"
 API = "/api/v1/services/statistics"
 STATE_LABELS = {"submitted": N_("Submitted"), "received": N_("Received"),

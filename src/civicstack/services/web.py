@@ -9,26 +9,26 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
+from civicstack.identity.auth import Citizen, MaybeCitizen
 from civicstack.identity.service import SignedIn
-from civicstack.identity.web import signed_in_citizen, to_login
-from civicstack.kit.appservices import services_of
+from civicstack.kit.appservices import Services
 from civicstack.kit.audit import Actor
-from civicstack.kit.deps import DbSession
+from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, NotFound
-from civicstack.kit.web import check_csrf, field_errors, render
+from civicstack.kit.web import field_errors, render
 from civicstack.registry import service as registry
 from civicstack.services import catalogue, service
 from civicstack.services.models import Attachment, Dossier, DossierGroup, Procedure
 from civicstack.services.site import PAYMENTS
 from civicstack.services.states import Party, State, allowed_actions
-from civicstack.wallet.site import site_of
+from civicstack.wallet.site import WALLET_SITE, WalletSite
 
-router = APIRouter(include_in_schema=False)
+router = html_router()
 SERVICES, DOSSIERS = "/services", "/dossiers"
 UPLOAD_PREFIX = "document_"  # an upload's input is named after the document it carries
 
@@ -64,8 +64,9 @@ def _province(session: Session, signed: SignedIn | None, asked: str) -> str:
 
 
 @router.get(SERVICES, response_class=HTMLResponse)
-def services_catalogue(request: Request, session: DbSession, province: str = "") -> Response:
-    chosen = _province(session, signed_in_citizen(request, session), province)
+def services_catalogue(request: Request, session: DbSession, maybe: MaybeCitizen,
+                       province: str = "") -> Response:
+    chosen = _province(session, maybe, province)
     provinces = registry.provinces(session)
     place = next((p for p in provinces if p.code == chosen), None)
     listed = service.catalogue_for(session, place.code) if place else []
@@ -108,34 +109,27 @@ def _procedures_page(request: Request, session: Session, signed: SignedIn | None
 
 
 @router.get(SERVICES + "/{code}", response_class=HTMLResponse)
-def procedure_page(request: Request, session: DbSession, code: str,
+def procedure_page(request: Request, session: DbSession, maybe: MaybeCitizen, code: str,
                    province: str = "") -> Response:
     try:
         found = service.procedure(session, code)
     except NotFound as exc:
         return _refused(request, exc)
-    return _procedures_page(request, session, signed_in_citizen(request, session), [found],
-                            None, province)
+    return _procedures_page(request, session, maybe, [found], None, province)
 
 
 @router.get(SERVICES + "/groups/{group_code}", response_class=HTMLResponse)
-def group_page(request: Request, session: DbSession, group_code: str,
+def group_page(request: Request, session: DbSession, maybe: MaybeCitizen, group_code: str,
                province: str = "") -> Response:
     try:
         members = service.group_procedures(session, group_code)
     except NotFound as exc:
         return _refused(request, exc)
-    return _procedures_page(request, session, signed_in_citizen(request, session), members,
-                            group_code, province)
+    return _procedures_page(request, session, maybe, members, group_code, province)
 
 
 @router.post(SERVICES + "/{code}/start", response_class=HTMLResponse)
-def start(request: Request, session: DbSession, code: str,
-          csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(f"{SERVICES}/{code}")
+def start(request: Request, session: DbSession, signed: Citizen, code: str) -> Response:
     try:
         found = service.procedure(session, code)
         draft = service.start_draft(session, _actor(signed), signed.account.personal_id_number,
@@ -148,12 +142,8 @@ def start(request: Request, session: DbSession, code: str,
 
 
 @router.post(SERVICES + "/groups/{group_code}/start", response_class=HTMLResponse)
-def start_group(request: Request, session: DbSession, group_code: str,
-                csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(f"{SERVICES}/groups/{group_code}")
+def start_group(request: Request, session: DbSession, signed: Citizen,
+                group_code: str) -> Response:
     try:
         members = service.group_procedures(session, group_code)
         drafts = service.start_group(session, _actor(signed),
@@ -208,13 +198,14 @@ def _open(session: Session, actor: Actor, receipt_code: str, *, lock: bool = Fal
     return Opened(receipt_code, [found], service.group_of(session, found))
 
 
-def _form_page(request: Request, session: Session, actor: Actor, opened: Opened,
-               errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
+def _form_page(request: Request, session: Session, site: WalletSite, actor: Actor,
+               opened: Opened, errors: dict[str, str] | None = None,
+               status_code: int = 200) -> Response:
     members = [service.procedure_of(session, d) for d in opened.dossiers]
     values: dict[str, Any] = {}
     wallet_documents: dict[str, str] = {}
     for dossier, found in zip(opened.dossiers, members, strict=True):
-        filled = service.prefill(session, site_of(request), actor, dossier.applicant_pid, found)
+        filled = service.prefill(session, site, actor, dossier.applicant_pid, found)
         values.update({k: v for k, v in dossier.data.items() if k not in values})
         values.update(filled.values)  # the register's and wallet's values win, as at submission
         wallet_documents.update(filled.wallet_documents)
@@ -264,20 +255,15 @@ def _status_page(request: Request, session: Session, opened: Opened,
 
 
 @router.get(DOSSIERS, response_class=HTMLResponse)
-def my_dossiers(request: Request, session: DbSession) -> Response:
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(DOSSIERS)
+def my_dossiers(request: Request, session: DbSession, signed: Citizen) -> Response:
     held = service.my_dossiers(session, signed.account.personal_id_number)
     return render(request, "portal/services_dossiers.html", {
         "rows": [(d, service.procedure_of(session, d), service.is_overdue(d)) for d in held]})
 
 
 @router.get(DOSSIERS + "/{receipt_code}", response_class=HTMLResponse)
-def dossier_page(request: Request, session: DbSession, receipt_code: str) -> Response:
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(f"{DOSSIERS}/{receipt_code}")
+def dossier_page(request: Request, session: DbSession, services: Services, signed: Citizen,
+                 receipt_code: str) -> Response:
     actor = _actor(signed)
     try:
         opened = _open(session, actor, receipt_code)
@@ -287,7 +273,7 @@ def dossier_page(request: Request, session: DbSession, receipt_code: str) -> Res
         # a group's draft is filled and submitted as one, under the group's receipt
         return RedirectResponse(f"{DOSSIERS}/{opened.group.receipt_code}", status_code=303)
     if opened.is_draft:
-        return _form_page(request, session, actor, opened)
+        return _form_page(request, session, services[WALLET_SITE], actor, opened)
     return _status_page(request, session, opened)
 
 
@@ -314,15 +300,11 @@ def _upload_errors(session: Session, actor: Actor, dossiers: list[Dossier],
 
 
 @router.post(DOSSIERS + "/{receipt_code}", response_class=HTMLResponse)
-def save_or_submit(request: Request, session: DbSession, receipt_code: str,
-                   form: PostedForm) -> Response:
+def save_or_submit(request: Request, session: DbSession, services: Services,
+                   signed: Citizen, receipt_code: str, form: PostedForm) -> Response:
     """Save what was typed and uploaded; with "submit", submit it too (every dossier of a
     group or none). A refusal shows the form again with each reason by its field."""
-    check_csrf(request, _text(form, "csrf_token"))
-    here = f"{DOSSIERS}/{receipt_code}"
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(here)
+    here, site = f"{DOSSIERS}/{receipt_code}", services[WALLET_SITE]
     actor = _actor(signed)
     try:
         opened = _open(session, actor, receipt_code, lock=True)
@@ -338,30 +320,23 @@ def save_or_submit(request: Request, session: DbSession, receipt_code: str,
         return _status_page(request, session, opened, field_errors(exc), exc.status)
     errors = _upload_errors(session, actor, opened.dossiers, form)
     if errors:
-        return _form_page(request, session, actor, opened, errors, 422)
+        return _form_page(request, session, site, actor, opened, errors, 422)
     if _text(form, "action") != "submit":
         return RedirectResponse(f"{here}?saved=1", status_code=303)
     try:
         if opened.is_group:
-            service.submit_group(session, site_of(request), actor, opened.dossiers,
-                                 services_of(request.app)[PAYMENTS])
+            service.submit_group(session, site, actor, opened.dossiers, services[PAYMENTS])
         else:
-            service.submit(session, site_of(request), actor, opened.dossiers[0],
-                           services_of(request.app)[PAYMENTS])
+            service.submit(session, site, actor, opened.dossiers[0], services[PAYMENTS])
     except DomainError as exc:  # the draft stays as saved above
-        return _form_page(request, session, actor, opened, field_errors(exc), exc.status)
+        return _form_page(request, session, site, actor, opened, field_errors(exc), exc.status)
     return RedirectResponse(f"{here}?submitted=1", status_code=303)
 
 
 @router.post(DOSSIERS + "/{receipt_code}/supplement", response_class=HTMLResponse)
-def send_supplement(request: Request, session: DbSession, receipt_code: str,
+def send_supplement(request: Request, session: DbSession, signed: Citizen, receipt_code: str,
                     form: PostedForm) -> Response:
     """The documents an official asked for, then the dossier goes back to them."""
-    check_csrf(request, _text(form, "csrf_token"))
-    here = f"{DOSSIERS}/{receipt_code}"
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(here)
     actor = _actor(signed)
     try:
         dossier = service.dossier_for(session, actor, receipt_code, lock=True)
@@ -375,18 +350,12 @@ def send_supplement(request: Request, session: DbSession, receipt_code: str,
         service.transition(session, actor, receipt_code, "supplement")
     except DomainError as exc:
         return _status_page(request, session, opened, field_errors(exc), exc.status)
-    return RedirectResponse(here, status_code=303)
+    return RedirectResponse(f"{DOSSIERS}/{receipt_code}", status_code=303)
 
 
 @router.post(DOSSIERS + "/{receipt_code}/withdraw", response_class=HTMLResponse)
-def withdraw(request: Request, session: DbSession, receipt_code: str,
-             reason: Annotated[str, Form()] = "",
-             csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    here = f"{DOSSIERS}/{receipt_code}"
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(here)
+def withdraw(request: Request, session: DbSession, signed: Citizen, receipt_code: str,
+             reason: Annotated[str, Form()] = "") -> Response:
     actor = _actor(signed)
     try:
         dossier = service.dossier_for(session, actor, receipt_code)
@@ -397,15 +366,13 @@ def withdraw(request: Request, session: DbSession, receipt_code: str,
     except DomainError as exc:
         opened = Opened(receipt_code, [dossier], service.group_of(session, dossier))
         return _status_page(request, session, opened, field_errors(exc), exc.status)
-    return RedirectResponse(here, status_code=303)
+    return RedirectResponse(f"{DOSSIERS}/{receipt_code}", status_code=303)
 
 
 @router.get(DOSSIERS + "/{receipt_code}/result.pdf")
-def result_pdf(request: Request, session: DbSession, receipt_code: str) -> Response:
+def result_pdf(request: Request, session: DbSession, signed: Citizen,
+               receipt_code: str) -> Response:
     """The signed result, to its applicant only (the console's flow wrote it)."""
-    signed = signed_in_citizen(request, session)
-    if signed is None:
-        return to_login(f"{DOSSIERS}/{receipt_code}")
     try:
         dossier = service.dossier_for(session, _actor(signed), receipt_code)
         if dossier.result_pdf is None:

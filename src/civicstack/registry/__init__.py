@@ -9,4 +9,3 @@ def install(installer: Installer) -> None:
     installer.router(api.router, prefix="/api/v1")
     installer.router(web.router)
     installer.command_group(cli.registry_app, "registry")
-    installer.command_group(cli.demo_app, "demo")

@@ -2,7 +2,9 @@
 
 from civicstack.kit.installing import Installer
 
-PUBLIC = ("auth", "photos")  # what other domains may import besides service and models
+# Besides service and models: the typed sign-in dependencies and how console forms answer
+# (every domain's pages), the ID-card photo vault, the officials' accounts work is assigned to.
+PUBLIC = ("auth", "console", "photos", "officials")
 
 
 def install(installer: Installer) -> None:

@@ -1,8 +1,8 @@
 """Benchmark: face matching accuracy on the labelled photos, time per image, FAISS 1:N search,
 gate decision latency, and the liveness check's error rates on synthetic attacks.
 
-1. Accuracy: every pair of the labelled photos in ../shared/data/faces (same folder = genuine,
-   different folders = impostor; multi/ is never paired, only checked to be refused), each
+1. Accuracy: every pair of the labelled photos (tests/support/face_images.py; same folder =
+   genuine, different folders = impostor; multi/ is never paired, only checked to be refused), each
    pair's distance, FMR and FNMR (ISO/IEC 19795-1) at the configured threshold and at 0.6, and
    the TAR at FAR <= 0.1 %. Then an augmented set: each photo, its mirror copy, a copy turned
    by a few degrees and scaled, and a JPEG-recompressed copy, paired the same way.

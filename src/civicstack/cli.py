@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import secrets
+from pathlib import Path
+
 import typer
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from civicstack.config import get_settings
 from civicstack.domains import install_all
+from civicstack.identity.demo import ensure_demo_officials
 from civicstack.kit import apikeys, audit, migrate
 from civicstack.kit.authz import Role
 from civicstack.kit.cli_support import (
+    CLI_ACTOR,
     cli_transaction,
     fail,
     one_scope,
@@ -21,7 +26,10 @@ from civicstack.kit.installing import Installer
 from civicstack.kit.outbox import FileMailbox, dispatch_pending
 from civicstack.kit.secrets import load_or_create_secret
 from civicstack.registry import service as registry
+from civicstack.registry.cli import seed_demo_population
 from civicstack.registry.units import sync_reference_units
+
+DEMO_KEY_FILE = "demo-operator-key.txt"
 
 # Locals in tracebacks could print tokens or personal data to a terminal or CI log.
 app = typer.Typer(help="CivicStack operator commands.", no_args_is_help=True,
@@ -30,10 +38,12 @@ db_app = typer.Typer(help="Database schema and reference data.", no_args_is_help
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 apikey_app = typer.Typer(help="Operator API keys.", no_args_is_help=True)
 outbox_app = typer.Typer(help="Messages waiting to be sent.", no_args_is_help=True)
+demo_app = typer.Typer(help="Synthetic demo data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(demo_app, name="demo")
 install_all(Installer(get_settings(), cli=app))  # each domain's command group
 
 
@@ -100,6 +110,37 @@ def outbox_dispatch(limit: int = typer.Option(1000, min=1)) -> None:
     mailbox = FileMailbox(get_settings().data_dir / "mailbox")
     delivered = dispatch_pending(session_factory(), {"sms": mailbox, "email": mailbox}, limit)
     typer.echo(f"{delivered} messages delivered to {mailbox.folder}")
+
+
+# Here, above the domains, because the seed spans them: the register's population, then an
+# operator key and identity's demo officials, whom later demos (monitoring's) expect.
+@demo_app.command("seed")
+def demo_seed(
+    people: int = typer.Option(2000, min=1, max=5_000_000),
+    seed: int = typer.Option(1, help="Same seed, same population."),
+) -> None:
+    """Load a synthetic population; write a demo API key and demo officials' passwords."""
+    seed_demo_population(people, seed)
+    data_dir = get_settings().data_dir
+    key_path = _ensure_demo_key(data_dir)
+    typer.echo(f"demo operator key for the JSON API (/api/v1): {key_path}")
+    with cli_transaction() as session:
+        officials_path = ensure_demo_officials(session, CLI_ACTOR, data_dir)
+    typer.echo(f"demo officials for /console/login (usernames and passwords): {officials_path}")
+
+
+def _ensure_demo_key(data_dir: Path) -> Path:
+    """A national admin key for trying the JSON API; kept across re-seeds, owner-only."""
+    path = data_dir / DEMO_KEY_FILE
+    if path.exists():
+        return path
+    pepper = load_or_create_secret(data_dir, "apikey-pepper")
+    with cli_transaction() as session:
+        issued = apikeys.create_key(session, pepper, f"demo-operator-{secrets.token_hex(3)}",
+                                    Role.ADMIN)
+    path.touch(mode=0o600)
+    path.write_text(issued.token + "\n")
+    return path
 
 
 @app.command("serve")

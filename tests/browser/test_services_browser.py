@@ -6,7 +6,6 @@ the receipt with its due date."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,6 @@ from tests.support.services import PDF, publish_everywhere
 pytestmark = pytest.mark.browser
 POLICE = Actor("official", "police-national", NATIONAL, Role.POLICE)
 PHONE = {"width": 390, "height": 844}
-NOTES_SHOTS = Path("/work/notes/shots")
 
 
 def a_parent_with_an_id_card_in_her_wallet(server: Server, mailbox: Path) -> Person:
@@ -48,12 +46,6 @@ def a_parent_with_an_id_card_in_her_wallet(server: Server, mailbox: Path) -> Per
     return person
 
 
-def keep(shots: Path, name: str) -> None:
-    """Also where the project's notes collect screenshots for review, when there is one."""
-    if NOTES_SHOTS.is_dir():
-        shutil.copy(shots / name, NOTES_SHOTS / name)
-
-
 def test_a_parent_submits_a_birth_registration_from_her_phone(
         server: Server, browser: Browser, shots: Path, tmp_path: Path) -> None:
     person = a_parent_with_an_id_card_in_her_wallet(server, tmp_path / "mailbox")
@@ -67,7 +59,6 @@ def test_a_parent_submits_a_birth_registration_from_her_phone(
     expect(page.locator(".services-group")).to_have_count(2)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.screenshot(path=shots / "portal-services-catalogue-mobile.png", full_page=True)
-    keep(shots, "portal-services-catalogue-mobile.png")
 
     page.locator('[data-procedure="DVC-HT-01"] a').click()
     expect(page.locator('[data-document="id_card"]')).to_contain_text("không bao giờ phải tải lên")
@@ -83,7 +74,6 @@ def test_a_parent_submits_a_birth_registration_from_her_phone(
     expect(page.locator("#fee")).to_have_text("Miễn phí")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.screenshot(path=shots / "portal-dossier-form-mobile.png", full_page=True)
-    keep(shots, "portal-dossier-form-mobile.png")
 
     page.get_by_role("button", name="Nộp hồ sơ").click()
     expect(page.locator(".services-submitted h1")).to_have_text("Hồ sơ của bạn đã được nộp")
@@ -91,4 +81,3 @@ def test_a_parent_submits_a_birth_registration_from_her_phone(
     expect(page.locator("#state")).to_contain_text("Đã nộp")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.screenshot(path=shots / "portal-dossier-receipt-mobile.png", full_page=True)
-    keep(shots, "portal-dossier-receipt-mobile.png")

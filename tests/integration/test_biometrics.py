@@ -1,6 +1,6 @@
 """Face enrolment from the ID card, 1:N de-duplication held for an official, 1:1 verification,
 consent withdrawal, the persisted gallery, and the level-1 selfie matched against the card face.
-Real photos from ../shared/data/faces: one folder is one person."""
+Real photos (tests/support/face_images.py): one folder is one person."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
-"""Face boarding on real faces (../shared/data/faces: one folder is one person): the citizen's
-opt-in in the portal and at a kiosk, a one-flight copy sealed to the boarding pass, 1:1 with a
-scanned pass and 1:N over today's opted-in passengers, every refusal (no match, several faces,
-not opted in, not checked in, bags not dropped, gate closed, not enrolled), urban trips opened
-and closed by face with their fare, and the purge after departure. Real app, both databases."""
+"""Face boarding on real faces (tests/support/face_images.py: one folder is one person): the
+citizen's opt-in in the portal and at a kiosk, a one-flight copy sealed to the boarding pass,
+1:1 with a scanned pass and 1:N over today's opted-in passengers, every refusal (no match,
+several faces, not opted in, not checked in, bags not dropped, gate closed, not enrolled), urban
+trips opened and closed by face with their fare, and the purge after departure. Real app, both
+databases."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Face photos for tests (the labelled images in ../shared/data/faces, read where they lie,
-never copied into the repository) and enrolment through the real biometrics service."""
+"""Face photos for tests (the labelled images of face_images.py, read where they lie, never
+copied into the repository) and enrolment through the real biometrics service."""
 
 from __future__ import annotations
 

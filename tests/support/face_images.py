@@ -1,5 +1,9 @@
-"""The labelled face photos in ../shared/data/faces (one folder per person), and copies of them
-made with PIL: mirrored, re-encoded, blurred, shrunk. Read where they lie, never copied in."""
+"""The labelled face photos (one folder per person; `multi/` holds photos of several people),
+and copies of them made with PIL: mirrored, re-encoded, blurred, shrunk.
+
+The photos are public figures' from the examples of the MIT-licensed `face_recognition`
+project. They are not part of the repository and are never copied in: the tests and the face
+benchmark read them where they lie, at FACES, and fail loudly when they are absent."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-FACES = Path(__file__).resolve().parents[3] / "shared" / "data" / "faces"
+FACES = Path(__file__).resolve().parents[3] / "shared" / "data" / "faces"  # beside the checkout
 MULTI = "multi"  # images with more than one face: never a pair, always refused
 
 

@@ -63,8 +63,11 @@ def match_registrations() -> None:
 @biometrics_app.command("demo")
 def demo(population: Path | None = typer.Option(
         None, help="The demo population CSV (default: the newest one `demo seed` wrote)."),
+         # Relative to where the command runs: beside the checkout, for `make demo`.
          faces: Path = typer.Option(Path("../shared/data/faces"),
-                                    help="Labelled face photos, one folder per person.")) -> None:
+                                    help="Labelled face photos, one folder per person; they "
+                                         "are not part of the repository (without them the "
+                                         "demo enrols no faces).")) -> None:
     """Enrol the labelled photos as the ID-card faces of a few demo adults."""
     settings = get_settings()
     if not faces.is_dir():

@@ -1,6 +1,7 @@
-"""Demo faces: the labelled public photos beside the repository (../shared/data/faces, never
-copied into it) enrolled as the ID-card faces of a few demo adults, so the kiosk, the gates and
-the 1:1 API can be tried with a person's other photo. Not real data."""
+"""Demo faces: labelled photos of public figures (not part of the repository; `civicstack
+biometrics demo --faces` says where they are) enrolled as the ID-card faces of a few demo
+adults, so the kiosk, the gates and the 1:1 API can be tried with a person's other photo. Not
+real data."""
 
 from __future__ import annotations
 

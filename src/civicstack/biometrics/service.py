@@ -1,9 +1,10 @@
 """Face enrolment, 1:N de-duplication, 1:1 verification, consent and the level-1 face match.
 
-Rules (shared/notes/biometrics.md): a template is kept only with recorded consent, sealed at
-rest, never returned by any API; every match is an audit entry the person can see; a face
-close to another person's is held for an official, never refused on the face alone (twins);
-verification is 1:1 against the identity claimed.
+Rules, because a face is sensitive personal data and 1:N search multiplies false matches: a
+template is kept only with recorded consent, sealed at rest, never returned by any API; every
+match is an audit entry the person can see; a face close to another person's is held for an
+official, never refused on the face alone (twins); verification is 1:1 against the identity
+claimed.
 """
 
 from __future__ import annotations

@@ -2,7 +2,10 @@
 
 from civicstack.kit.installing import Installer
 
-PUBLIC = ("auth", "data_use", "photos")  # what other domains may import besides service and models
+# Besides service and models: the typed sign-in dependencies and how console forms answer
+# (every domain's pages), the data-use reports support provides, the ID-card photo vault, the
+# officials' accounts work is assigned to.
+PUBLIC = ("auth", "console", "data_use", "photos", "officials")
 
 
 def install(installer: Installer) -> None:

@@ -14,7 +14,7 @@ from functools import lru_cache
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from civicstack.registry.units import fold
+from civicstack.kit.text import fold
 
 MIN_LENGTH = 10
 MAX_LENGTH = 128

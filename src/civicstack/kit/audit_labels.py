@@ -24,7 +24,6 @@ ACTION_LABELS = {
     "registry.household.add_member": N_("Added to a household"),
     "registry.household.read": N_("Your household was read"),
     "exchange.record.read": N_("A record another agency holds about you was read"),
-    "registry.relation.parent": N_("Parent recorded"),
     "identity.account.register": N_("eID account registered"),
     "identity.phone.verify": N_("Phone verification code entered"),
     "identity.account.approve": N_("eID account approved"),

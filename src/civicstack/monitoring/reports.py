@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fpdf import FPDF
 
+from civicstack.kit.pdf import FONT, a4_document
 from civicstack.monitoring.board import Board
-from civicstack.services.signing import FONT_DIR
 
 RANKING_COLUMNS = ["position", "agency_code", "agency_name", "tasks_due", "on_time",
                    "on_time_rate", "overdue"]
@@ -39,31 +39,29 @@ def _table(pdf: FPDF, widths: list[int], header: list[str], rows: list[list[str]
 
 
 def board_pdf(found: Board, scope_label: str) -> bytes:
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
-    pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+    pdf = a4_document()
     pdf.set_margins(15, 15, 15)
     pdf.add_page()
     pdf.set_title("Báo cáo theo dõi nhiệm vụ")
-    pdf.set_font("DejaVu", "B", 14)
+    pdf.set_font(FONT, "B", 14)
     pdf.multi_cell(0, 8, "BÁO CÁO THEO DÕI NHIỆM VỤ", align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", "", 10)
+    pdf.set_font(FONT, "", 10)
     pdf.multi_cell(0, 6, f"Phạm vi: {scope_label} · Ngày {found.today:%d/%m/%Y} · "
                          f"{found.tasks} nhiệm vụ, {len(found.overdue)} nhiệm vụ quá hạn",
                    align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
-    pdf.set_font("DejaVu", "B", 11)
+    pdf.set_font(FONT, "B", 11)
     pdf.cell(0, 7, "Xếp hạng cơ quan theo tỷ lệ hoàn thành đúng hạn", new_x="LMARGIN",
              new_y="NEXT")
-    pdf.set_font("DejaVu", "", 8)
+    pdf.set_font(FONT, "", 8)
     _table(pdf, [10, 70, 20, 20, 25, 20],
            ["Hạng", "Cơ quan", "Đến hạn", "Đúng hạn", "Tỷ lệ (%)", "Quá hạn"],
            [[str(r.position), r.agency.name, str(r.due), str(r.on_time), _rate(r.rate),
              str(r.overdue)] for r in found.ranking])
     pdf.ln(4)
-    pdf.set_font("DejaVu", "B", 11)
+    pdf.set_font(FONT, "B", 11)
     pdf.cell(0, 7, "Nhiệm vụ quá hạn (ngày làm việc)", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", "", 8)
+    pdf.set_font(FONT, "", 8)
     _table(pdf, [18, 62, 30, 30, 20, 20],
            ["Mã", "Nội dung", "Người chịu trách nhiệm", "Cơ quan chủ trì", "Hạn", "Quá hạn"],
            [[o.task.code, o.task.work, o.task.responsible_official, o.lead.name,

@@ -33,11 +33,6 @@ def member(session: Session, agency_id: int, username: str) -> AgencyMember | No
     )).scalar_one_or_none()
 
 
-def agency_ids_of(session: Session, username: str) -> set[int]:
-    return set(session.execute(select(AgencyMember.agency_id).where(
-        AgencyMember.username == username)).scalars())
-
-
 def programme_by_code(session: Session, code: str) -> Programme | None:
     return session.execute(select(Programme).where(Programme.code == code)).scalar_one_or_none()
 

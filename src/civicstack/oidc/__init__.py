@@ -2,7 +2,9 @@
 
 from civicstack.kit.installing import Installer
 
-PUBLIC = ("site", "tokens", "protocol")
+# Besides service and models: the wallet's OpenID4VCI issuer and OpenID4VP verifier speak
+# OAuth too, with the provider's keys, clients and endpoint plumbing.
+PUBLIC = ("site", "tokens", "protocol", "oauth_http", "clients")
 
 
 def install(installer: Installer) -> None:

@@ -2,6 +2,8 @@
 
 from civicstack.kit.installing import Installer
 
+PUBLIC = ("taxcode",)  # besides service and models: the tax code's format and check digit
+
 
 def install(installer: Installer) -> None:
     from civicstack.organisations import api, web

@@ -1,8 +1,8 @@
-"""`civicstack registry ...` (bulk import and export) and `civicstack demo seed`."""
+"""`civicstack registry ...` (bulk import and export), and the synthetic population that
+`civicstack demo seed` loads."""
 
 from __future__ import annotations
 
-import secrets
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,9 +13,6 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from civicstack.config import get_settings
-from civicstack.identity.demo import ensure_demo_officials
-from civicstack.kit import apikeys
-from civicstack.kit.authz import Role
 from civicstack.kit.cli_support import (
     CLI_ACTOR,
     cli_transaction,
@@ -23,7 +20,6 @@ from civicstack.kit.cli_support import (
     reports_domain_errors,
     session_factory,
 )
-from civicstack.kit.secrets import load_or_create_secret
 from civicstack.registry.csv_format import HeaderError
 from civicstack.registry.demo import seed_population, write_demo_population
 from civicstack.registry.exporter import export_persons
@@ -35,10 +31,8 @@ from civicstack.registry.importer import (
 )
 
 registry_app = typer.Typer(help="The population register.", no_args_is_help=True)
-demo_app = typer.Typer(help="Synthetic demo data.", no_args_is_help=True)
 
 EXIT_UNUSABLE_FILE, EXIT_ROWS_REJECTED = 2, 3
-DEMO_KEY_FILE = "demo-operator-key.txt"
 
 
 @contextmanager
@@ -106,12 +100,9 @@ def registry_export(
     typer.echo(f"exported {count:,} persons", err=True)
 
 
-@demo_app.command("seed")
-def demo_seed(
-    people: int = typer.Option(2000, min=1, max=5_000_000),
-    seed: int = typer.Option(1, help="Same seed, same population."),
-) -> None:
-    """Load a synthetic population; write a demo API key and demo officials' passwords."""
+def seed_demo_population(people: int, seed: int) -> None:
+    """A synthetic population of `people` (same seed, same people) through the real import,
+    then their life events; `civicstack demo seed` calls it first."""
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     population = write_demo_population(settings.data_dir, people, seed)
@@ -119,22 +110,3 @@ def demo_seed(
         result = seed_population(session_factory(), population, on_progress)
     _print_summary(result.imported)
     typer.echo(f"{result.events_recorded} life events recorded (births, ID cards, deaths, moves)")
-    key_path = _ensure_demo_key(settings.data_dir)
-    typer.echo(f"demo operator key for the JSON API (/api/v1): {key_path}")
-    with cli_transaction() as session:
-        officials_path = ensure_demo_officials(session, CLI_ACTOR, settings.data_dir)
-    typer.echo(f"demo officials for /console/login (usernames and passwords): {officials_path}")
-
-
-def _ensure_demo_key(data_dir: Path) -> Path:
-    """A national admin key for trying the JSON API; kept across re-seeds, owner-only."""
-    path = data_dir / DEMO_KEY_FILE
-    if path.exists():
-        return path
-    pepper = load_or_create_secret(data_dir, "apikey-pepper")
-    with cli_transaction() as session:
-        issued = apikeys.create_key(session, pepper, f"demo-operator-{secrets.token_hex(3)}",
-                                    Role.ADMIN)
-    path.touch(mode=0o600)
-    path.write_text(issued.token + "\n")
-    return path

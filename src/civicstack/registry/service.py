@@ -18,6 +18,7 @@ from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Scope, ScopeLevel
 from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from civicstack.kit.metrics import PERSON_READS
+from civicstack.kit.text import fold
 from civicstack.registry import pid, repository
 from civicstack.registry.models import (
     CivilStatusEvent,
@@ -34,7 +35,6 @@ from civicstack.registry.models import (
     Sex,
 )
 from civicstack.registry.rules import PersonFacts, ReferenceData, load_reference_data, person_errors
-from civicstack.registry.units import fold
 
 MIN_PURPOSE_LENGTH = 5
 MARRIAGE_MIN_AGE = {Sex.MALE: 20, Sex.FEMALE: 18}  # Law on Marriage and Family 2014, art. 8
@@ -719,18 +719,6 @@ def add_household_member(session: Session, actor: Actor, household_code: str, me
                  subject_id=household_code, purpose="household registration",
                  detail={"member": member_pid, "relation": relation_to_head})
     return member
-
-
-def record_parent(session: Session, actor: Actor, child_pid: str, parent_pid: str) -> None:
-    child = _existing_person(session, actor, child_pid)
-    parent = _existing_person(session, actor, parent_pid)
-    if parent.date_of_birth >= child.date_of_birth:
-        raise Invalid("parent_pid", f"{parent_pid} was born after {child_pid}")
-    session.add(FamilyRelation(person_id=child.id, relative_id=parent.id,
-                               kind=RelationKind.PARENT.value, since=child.date_of_birth))
-    audit.record(session, actor, "registry.relation.parent", subject_type="person",
-                 subject_id=child_pid, purpose="family relation registration",
-                 detail={"parent": parent_pid})
 
 
 @dataclass(frozen=True)

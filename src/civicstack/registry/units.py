@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,24 +21,10 @@ from sqlalchemy.orm import Session
 from vietnam_provinces import Province as VnProvince
 from vietnam_provinces import Ward as VnWard
 
+from civicstack.kit.text import fold
 from civicstack.registry.models import LegacyProvince, LegacyWardMapping, Province, Ward
 
 LEGACY_DATA_DIR = Path(vietnamadminunits.__file__).resolve().parent / "data"
-
-
-@lru_cache(maxsize=1)
-def _without_marks() -> dict[int, None]:
-    """Every combining mark (all lie below U+30000), mapped to nothing: str.translate removes
-    them in one C-level pass instead of a Python test per character. Built at the first fold,
-    not at import (it takes tens of milliseconds)."""
-    return dict.fromkeys(code for code in range(0x30000) if unicodedata.combining(chr(code)))
-
-
-@lru_cache(maxsize=200_000)  # names repeat a lot: "Nguyễn", "Văn", "Thị"...
-def fold(text: str) -> str:
-    """Lower-case and strip Vietnamese diacritics ('Đồng Hới' -> 'dong hoi') for matching."""
-    decomposed = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
-    return " ".join(decomposed.translate(_without_marks()).lower().split())
 
 
 def _code(value: object) -> int:
@@ -199,14 +184,6 @@ def legacy_province_codes() -> frozenset[str]:
     with sqlite3.connect(LEGACY_DATA_DIR / "dataset.db") as connection:
         return frozenset(r[0] for r in connection.execute(
             "SELECT DISTINCT provinceCode FROM admin_units_legacy"))
-
-
-@dataclass(frozen=True)
-class ConvertedAddress:
-    ward_code: str
-    province_code: str
-    legacy_ward_code: str
-    divided: bool
 
 
 def parse_legacy_ward_code(address: str) -> str | None:

@@ -27,9 +27,8 @@ from pyhanko.sign import signers
 from pyhanko.sign.fields import SigSeedSubFilter
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from civicstack.kit.web import STATIC_DIR
+from civicstack.kit.pdf import FONT, a4_document
 
-FONT_DIR = STATIC_DIR / "fonts"
 FIELD_NAME = "ChuKySoCoQuan"  # the agency's signature field
 ORGANISATION = "CivicStack demo"
 ROOT_NAME = "CivicStack demo root CA"
@@ -54,9 +53,7 @@ class ResultDocument:
 
 
 def _pdf() -> FPDF:
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
-    pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+    pdf = a4_document()
     pdf.set_margins(20, 18, 20)
     pdf.set_auto_page_break(auto=True, margin=18)
     pdf.add_page()
@@ -66,27 +63,27 @@ def _pdf() -> FPDF:
 def _header(pdf: FPDF, document: ResultDocument) -> None:
     """The agency on the left, the national motto on the right, as on every official paper."""
     top, half = pdf.get_y(), (pdf.w - pdf.l_margin - pdf.r_margin) / 2
-    pdf.set_font("DejaVu", "B", 10)
+    pdf.set_font(FONT, "B", 10)
     pdf.multi_cell(half - 4, 5, document.agency_name.upper(), align="C")
-    pdf.set_font("DejaVu", "", 9)
+    pdf.set_font(FONT, "", 9)
     pdf.multi_cell(half - 4, 5, f"Số: {document.receipt_code}/KQ", align="C")
     left_bottom = pdf.get_y()
     pdf.set_xy(pdf.l_margin + half, top)
-    pdf.set_font("DejaVu", "B", 10)
+    pdf.set_font(FONT, "B", 10)
     pdf.multi_cell(half, 5, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", align="C")
     pdf.set_x(pdf.l_margin + half)
     pdf.multi_cell(half, 5, "Độc lập - Tự do - Hạnh phúc", align="C")
     pdf.set_y(max(left_bottom, pdf.get_y()) + 4)
-    pdf.set_font("DejaVu", "", 10)
+    pdf.set_font(FONT, "", 10)
     day = document.decided_on
     pdf.cell(0, 6, f"{document.place}, ngày {day.day:02d} tháng {day.month:02d} năm {day.year}",
              align="R", new_x="LMARGIN", new_y="NEXT")
 
 
 def _row(pdf: FPDF, label: str, value: str) -> None:
-    pdf.set_font("DejaVu", "B", 10)
+    pdf.set_font(FONT, "B", 10)
     pdf.cell(55, 7, f"{label}:")
-    pdf.set_font("DejaVu", "", 10)
+    pdf.set_font(FONT, "", 10)
     pdf.multi_cell(0, 7, value or "—", new_x="LMARGIN", new_y="NEXT")
 
 
@@ -97,10 +94,10 @@ def render_result(document: ResultDocument) -> bytes:
     pdf.set_author(document.agency_name)
     _header(pdf, document)
     pdf.ln(6)
-    pdf.set_font("DejaVu", "B", 14)
+    pdf.set_font(FONT, "B", 14)
     pdf.multi_cell(0, 8, "KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH", align="C",
                    new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", "", 12)
+    pdf.set_font(FONT, "", 12)
     pdf.multi_cell(0, 7, document.procedure_name, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     _row(pdf, "Mã hồ sơ", document.receipt_code)
@@ -113,10 +110,10 @@ def render_result(document: ResultDocument) -> bytes:
     pdf.ln(10)
     third = (pdf.w - pdf.l_margin - pdf.r_margin) / 2
     pdf.set_x(pdf.l_margin + third)
-    pdf.set_font("DejaVu", "B", 10)
+    pdf.set_font(FONT, "B", 10)
     pdf.multi_cell(third, 6, "NGƯỜI QUYẾT ĐỊNH", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_x(pdf.l_margin + third)
-    pdf.set_font("DejaVu", "", 10)
+    pdf.set_font(FONT, "", 10)
     pdf.multi_cell(third, 6, f"{document.official}\n(Ký số bởi {document.agency_name})",
                    align="C", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

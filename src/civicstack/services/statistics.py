@@ -1,7 +1,8 @@
-"""Public statistics of online public services (MISSION.md part 4): the online dossier rate per
-ministry, province and procedure against the 80 % target, the share of fully online
-procedures, the share of dossiers filed under a personal ID number, the on-time rate, overdue
-dossiers and counts by state. The counting rules live here; the queries in stats_repository."""
+"""Public statistics of online public services, measured and shown as the targets require: the
+online dossier rate per ministry, province and procedure against the 80 % target, the share of
+fully online procedures, the share of dossiers filed under a personal ID number (100 % is the
+target), the on-time rate, overdue dossiers and counts by state. The counting rules live here;
+the queries in stats_repository."""
 
 from __future__ import annotations
 

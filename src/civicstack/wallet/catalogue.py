@@ -1,4 +1,5 @@
-"""The demo seed of issuing agencies and document types (MISSION.md part 3).
+"""The demo seed of issuing agencies and document types: the government documents a citizen's
+wallet holds in place of paper (ID card, driving licence, health insurance card, tax code...).
 
 A demo seed, not a legal list: a deployment loads its own with `civicstack wallet seed`. Each
 document type has a claim schema (name, Vietnamese and English label, JSON type, required);

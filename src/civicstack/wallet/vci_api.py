@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from civicstack.kit.deps import DbSession
 from civicstack.kit.ratelimit import FailureLimiter
 from civicstack.kit.web import client_address, limiter
-from civicstack.oidc.api import Form, answer
+from civicstack.oidc.oauth_http import Form, answer
 from civicstack.wallet import vci
 from civicstack.wallet.site import site_of
 

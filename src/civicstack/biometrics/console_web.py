@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from civicstack.biometrics import service
 from civicstack.biometrics.site import BIOMETRICS, image_bytes
-from civicstack.identity import console
-from civicstack.identity.auth import Official
+from civicstack.kit import console
 from civicstack.kit.appservices import Services
 from civicstack.kit.audit import Actor
+from civicstack.kit.console import Official
 from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, Forbidden, Invalid
 from civicstack.kit.web import field_errors, render

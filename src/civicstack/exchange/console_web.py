@@ -14,10 +14,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from civicstack.exchange import datasets, quality, service
-from civicstack.identity import console
-from civicstack.identity.auth import Official
-from civicstack.kit import assertions
+from civicstack.kit import assertions, console
 from civicstack.kit.audit import Actor
+from civicstack.kit.console import Official
 from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, Invalid
 from civicstack.kit.web import csv_download, field_errors, render

@@ -9,7 +9,10 @@ PUBLIC = ("auth", "console", "data_use", "photos", "officials")
 
 
 def install(installer: Installer) -> None:
-    from civicstack.identity import cli, console_web, passkeys_web, photos, web
+    from civicstack.identity import auth, cli, console_web, passkeys_web, photos, web
+    from civicstack.kit.console import OFFICIAL_RESOLVER
+
+    installer.provide(OFFICIAL_RESOLVER, lambda _: auth.signed_in_official)
 
     installer.provide(photos.PHOTO_VAULT,
                       lambda services: photos.PhotoVault.of(services.settings.data_dir))

@@ -1,7 +1,8 @@
 """Who is calling a page, as typed dependencies any domain's routes declare: `Citizen` (the
-citizen signed in on this browser, with what the session has proven) and `Official` (the
-official signed in to the console, with role and scope). A browser that is not signed in is
-sent to the right sign-in page, and brought back afterwards to the page it asked for.
+citizen signed in on this browser, with what the session has proven) and `MaybeCitizen`; and
+the resolver of the official signed in to the console, which identity provides for kit's
+`Official` (kit/console.py). A browser that is not signed in is sent to the right sign-in page,
+and brought back afterwards to the page it asked for.
 
 Both read the server-side browser session (kit/websession.py) and re-check the database at
 every request: an ended, locked or downgraded session is refused at once on every instance.
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from civicstack.identity import officials, service
 from civicstack.kit.audit import Actor
+from civicstack.kit.console import this_page
 from civicstack.kit.deps import SAFE_METHODS, DbSession
 from civicstack.kit.errors import Redirect
 
@@ -24,17 +26,9 @@ CITIZEN_KEY = "citizen_session"  # the CitizenSession token, in the server-side 
 OFFICIAL_KEY = "official"  # [official id, account generation]
 
 
-def _this_page(request: Request) -> str:
-    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
-
-
 def citizen_login(next_path: str = "") -> str:
     """The citizen's sign-in page, coming back to `next_path` afterwards."""
     return f"/account/login?next={quote(next_path, safe='')}" if next_path else "/account/login"
-
-
-def official_login(next_path: str) -> str:
-    return f"/console/login?next={quote(next_path)}"
 
 
 def signed_in_citizen(request: Request, session: DbSession) -> service.SignedIn | None:
@@ -50,7 +44,7 @@ def current_citizen(request: Request, session: DbSession) -> service.SignedIn:
     found = signed_in_citizen(request, session)
     if found is None:
         # A form posted after the session ended cannot be replayed: start from its page.
-        raise Redirect(citizen_login(_this_page(request) if request.method in SAFE_METHODS
+        raise Redirect(citizen_login(this_page(request) if request.method in SAFE_METHODS
                                      else ""))
     return found
 
@@ -63,13 +57,5 @@ def signed_in_official(request: Request, session: Session) -> Actor | None:
     return actor
 
 
-def current_official(request: Request, session: DbSession) -> Actor:
-    actor = signed_in_official(request, session)
-    if actor is None:
-        raise Redirect(official_login(_this_page(request)))
-    return actor
-
-
 Citizen = Annotated[service.SignedIn, Depends(current_citizen)]
 MaybeCitizen = Annotated[service.SignedIn | None, Depends(signed_in_citizen)]
-Official = Annotated[Actor, Depends(current_official)]

@@ -1,5 +1,5 @@
-"""The officials' console session: the sign-in in two steps kept in the server-side browser
-session, and how console forms answer.
+"""The officials' console sign-in in two steps, kept in the server-side browser session (how
+console pages answer is kit/console.py's).
 
 The session holds only the official's id and the generation of their account it began in;
 the account is re-read at every request (identity/auth.py), so disabling it, changing its role
@@ -10,20 +10,14 @@ the session holds a pending sign-in that expires after a few minutes.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.orm import Session
 
-from civicstack.identity import auth
 from civicstack.identity.auth import OFFICIAL_KEY
 from civicstack.identity.models import OfficialAccount
-from civicstack.kit.audit import Actor
-from civicstack.kit.errors import DomainError
-from civicstack.kit.web import render
+from civicstack.kit.console import HEADER
 
-PENDING, HEADER = "official_pending", "official_header"
+PENDING = "official_pending"
 PENDING_SECONDS = 300
 
 
@@ -48,42 +42,3 @@ def complete(request: Request, official: OfficialAccount, scope_label: str) -> N
     request.session.clear()
     request.session[OFFICIAL_KEY] = [official.id, official.session_generation]
     request.session[HEADER] = {"full_name": official.full_name, "scope_label": scope_label}
-
-
-def act(request: Request, official: Actor, change: Callable[[Actor], object],
-        done: str) -> Response:
-    """A console form that changes something (its route already checked CSRF and sign-in):
-    `change`'s service checks role and scope; a refusal is shown on the console's error page."""
-    try:
-        change(official)
-    except DomainError as exc:
-        return refusal_page(request, official, exc)
-    return RedirectResponse(done, status_code=303)
-
-
-def refusal_page(request: Request, official: Actor, exc: DomainError) -> Response:
-    """A refused console page or action, shown on the console's error page with its status."""
-    return render(request, "console/error.html", {"operator": official, "error": exc},
-                  exc.status)
-
-
-# TRANSITIONAL: removed once every console page declares `Official` and uses `act` above.
-def signed_in_official(request: Request, session: Session) -> Actor | None:
-    return auth.signed_in_official(request, session)
-
-
-def login_redirect(request: Request) -> RedirectResponse:
-    return RedirectResponse(auth.official_login(
-        request.url.path + (f"?{request.url.query}" if request.url.query else "")),
-        status_code=303)
-
-
-def legacy_act(request: Request, session: Session, csrf_token: str,
-               change: Callable[[Actor], object], done: str) -> Response:
-    from civicstack.kit.web import check_csrf
-
-    check_csrf(request, csrf_token)
-    official = signed_in_official(request, session)
-    if official is None:
-        return login_redirect(request)
-    return act(request, official, change, done)

@@ -12,13 +12,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from civicstack.identity import console, officials
-from civicstack.identity.auth import Official
 from civicstack.identity.models import OfficialAccount
 from civicstack.identity.officials import PasswordOutcome
 from civicstack.identity.service import CodeOutcome
+from civicstack.kit import console as kit_console
 from civicstack.kit.appservices import Services
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission, Role, Scope, ScopeLevel
+from civicstack.kit.console import Official
 from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, Invalid, RateLimited
 from civicstack.kit.i18n import N_
@@ -164,7 +165,7 @@ def _officials_page(request: Request, session: Session, admin: Actor, form: dict
     try:
         context["officials"] = officials.officials_in_scope(session, admin)
     except DomainError as exc:
-        return console.refusal_page(request, admin, exc)
+        return kit_console.refusal_page(request, admin, exc)
     return render(request, "console/officials.html", context, status_code)
 
 
@@ -184,7 +185,7 @@ def create_official(request: Request, session: DbSession, admin: Official,
     except Invalid as exc:
         return _officials_page(request, session, admin, form, field_errors(exc), exc.status)
     except DomainError as exc:
-        return console.refusal_page(request, admin, exc)
+        return kit_console.refusal_page(request, admin, exc)
     # Shown once, to hand over in person; the official enrols an authenticator at first use.
     return _officials_page(request, session, admin, {}, {}, 201,
                            created=(official.username, password))
@@ -225,7 +226,7 @@ def change_official(request: Request, session: DbSession, official: Official, us
         else:
             raise Invalid("action", "choose disable, enable, reset-second-factor or role")
 
-    return console.act(request, official, change, "/console/officials")
+    return kit_console.act(request, official, change, "/console/officials")
 
 
 # Where each role's work is: the console's front door sends every official there.

@@ -16,14 +16,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
-from civicstack.identity import auth, console, photos, service
-from civicstack.identity.auth import CITIZEN_KEY, Citizen, MaybeCitizen, Official
+from civicstack.identity import photos, service
+from civicstack.identity.auth import CITIZEN_KEY, Citizen, MaybeCitizen
 from civicstack.identity.data_use import DATA_USE_REPORTS
 from civicstack.identity.models import CitizenAccount
 from civicstack.identity.photos import PHOTO_VAULT
+from civicstack.kit import console
 from civicstack.kit.appservices import Services
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
+from civicstack.kit.console import Official
 from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import Conflict, DomainError, Forbidden, Invalid, RateLimited
 from civicstack.kit.i18n import N_
@@ -407,13 +409,3 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise Invalid("date_of_birth", "use the form YYYY-MM-DD") from None
-
-
-
-# TRANSITIONAL: removed once every portal page declares `Citizen` (identity/auth.py).
-def signed_in_citizen(request: Request, session: Session) -> service.SignedIn | None:
-    return auth.signed_in_citizen(request, session)
-
-
-def to_login(next_path: str) -> RedirectResponse:
-    return RedirectResponse(auth.citizen_login(next_path), status_code=303)

@@ -76,6 +76,11 @@ class AppServices:
             self._built[key] = self._factories[key](self)
         return cast(T, self._built[key])
 
+    def __setitem__(self, key: ServiceKey[T], value: T) -> None:
+        """Put another object behind a key (a test's stricter payment channel, as FastAPI's
+        dependency_overrides do for dependencies)."""
+        self._built[key] = value
+
     def built(self, key: ServiceKey[T]) -> T | None:
         """The object if something already made it (a shutdown must not build one to save)."""
         return cast(T | None, self._built.get(key))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hmac
 import io
 import secrets
 from contextvars import ContextVar
@@ -20,7 +19,7 @@ from civicstack.kit import audit_labels
 from civicstack.kit.appservices import services_of
 from civicstack.kit.calendar import VIETNAM
 from civicstack.kit.db import as_utc
-from civicstack.kit.errors import DomainError, Forbidden
+from civicstack.kit.errors import DomainError
 from civicstack.kit.i18n import SUPPORTED_LOCALES, negotiate_locale, translations
 from civicstack.kit.ratelimit import FailureLimiter
 
@@ -84,12 +83,6 @@ def csrf_token(request: Request) -> str:
         token = secrets.token_urlsafe(32)
         request.session[CSRF_FIELD] = token
     return str(token)
-
-
-def check_csrf(request: Request, submitted: str | None) -> None:
-    expected = request.session.get(CSRF_FIELD, "")
-    if not expected or not submitted or not hmac.compare_digest(str(expected), submitted):
-        raise Forbidden("the form expired or did not come from this site; reload and retry")
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None,

@@ -12,11 +12,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from civicstack.identity import console
-from civicstack.identity.auth import Official
-from civicstack.kit import calendar
+from civicstack.kit import calendar, console
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
+from civicstack.kit.console import Official
 from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, Invalid
 from civicstack.kit.web import field_errors, render, request_locale

@@ -10,11 +10,10 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from civicstack.identity import console
-from civicstack.identity.auth import Official
-from civicstack.kit import assertions
+from civicstack.kit import assertions, console
 from civicstack.kit.appservices import Services
 from civicstack.kit.audit import Actor
+from civicstack.kit.console import Official
 from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, Invalid
 from civicstack.kit.web import field_errors, render

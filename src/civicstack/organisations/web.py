@@ -11,9 +11,10 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from civicstack.identity import console
 from civicstack.identity import service as identity
-from civicstack.identity.auth import Citizen, Official
+from civicstack.identity.auth import Citizen
+from civicstack.kit import console
+from civicstack.kit.console import Official
 from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import Conflict, DomainError, Forbidden, Invalid
 from civicstack.kit.web import field_errors, render

@@ -13,10 +13,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from civicstack.identity import console
-from civicstack.identity.auth import Official
+from civicstack.kit import console
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
+from civicstack.kit.console import Official
 from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import Forbidden, Invalid, NotFound
 from civicstack.kit.web import field_errors, render

@@ -7,9 +7,9 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from civicstack.identity import console
-from civicstack.identity.auth import Official
+from civicstack.kit import console
 from civicstack.kit.appservices import Services
+from civicstack.kit.console import Official
 from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError
 from civicstack.kit.web import render

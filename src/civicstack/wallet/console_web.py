@@ -10,10 +10,10 @@ from urllib.parse import urlencode
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from civicstack.identity import console
-from civicstack.identity.auth import Official
+from civicstack.kit import console
 from civicstack.kit.appservices import Services
 from civicstack.kit.audit import Actor
+from civicstack.kit.console import Official
 from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, Forbidden, Invalid
 from civicstack.kit.web import field_errors, render

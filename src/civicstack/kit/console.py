@@ -42,6 +42,7 @@ def current_official(request: Request, session: DbSession) -> Actor:
     actor = services_of(request.app)[OFFICIAL_RESOLVER](request, session)
     if actor is None:
         raise Redirect(official_login(this_page(request)))
+    request.state.official = actor  # an error page later in this request shows the header
     return actor
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from civicstack.kit.audit import Actor
 from civicstack.kit.errors import (
     DomainError,
     Problem,
@@ -50,6 +51,7 @@ class ErrorPage:
     explanation: str
     console: bool  # an official's page: the console's layout, and the way back to its landing
     request_id: str
+    operator: Actor | None  # the signed-in official, for the console's header
 
 
 def wants_html(request: Request) -> bool:
@@ -58,14 +60,17 @@ def wants_html(request: Request) -> bool:
             and "text/html" in request.headers.get("accept", ""))
 
 
-def respond(request: Request, problem: Problem) -> Response:
+def respond(request: Request, problem: Problem, reason: str | None = None) -> Response:
+    """`reason`: what a domain said when it refused, shown instead of the generic text."""
     if not wants_html(request):
         return problem.response()
     page = ErrorPage(problem.status, HEADINGS.get(problem.status, problem.title),
-                     EXPLANATIONS.get(problem.status, problem.detail),
+                     reason or EXPLANATIONS.get(problem.status, problem.detail),
                      request.url.path.startswith("/console"),
-                     problem.headers.get(REQUEST_ID_HEADER, ""))
-    response = render(request, "error.html", {"page": page}, problem.status)
+                     problem.headers.get(REQUEST_ID_HEADER, ""),
+                     getattr(request.state, "official", None))
+    response = render(request, "error.html", {"page": page, "operator": page.operator},
+                      problem.status)
     response.headers.update(problem.headers)
     return response
 
@@ -77,7 +82,7 @@ def install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
-        return respond(request, problem_for(exc, request.url.path))
+        return respond(request, problem_for(exc, request.url.path), exc.detail)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -52,21 +52,26 @@ def queue(request: Request, session: DbSession, official: Official,
         "operator": official, "rows": rows, "closed": bool(closed)})
 
 
-def _ticket_page(request: Request, session: Session, official: Actor, ticket_id: int,
+def ticket_in_scope(session: DbSession, official: Official,
+                    ticket_id: int) -> service.TicketView:
+    """The ticket named in the path, if it is in one of the official's queues within their
+    scope; any other is answered as missing (someone else's ticket is not confirmed)."""
+    return service.official_ticket(session, official, ticket_id)
+
+
+ScopedTicket = Annotated[service.TicketView, Depends(ticket_in_scope)]
+
+
+def _ticket_page(request: Request, official: Actor, view: service.TicketView,
                  errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
-    try:
-        view = service.official_ticket(session, official, ticket_id)
-    except DomainError as exc:
-        return console.refusal_page(request, official, exc)
     return render(request, "console/support_ticket.html", {
         "operator": official, "view": view, "errors": errors or {},
         "actions": allowed_actions(State(view.ticket.state), Party.OFFICIAL)}, status_code)
 
 
 @router.get(QUEUE + "/tickets/{ticket_id}", response_class=HTMLResponse)
-def ticket_page(request: Request, session: DbSession, official: Official,
-                ticket_id: int) -> Response:
-    return _ticket_page(request, session, official, ticket_id)
+def ticket_page(request: Request, official: Official, view: ScopedTicket) -> Response:
+    return _ticket_page(request, official, view)
 
 
 @router.post(QUEUE + "/tickets/{ticket_id}/answer", response_class=HTMLResponse)
@@ -77,7 +82,8 @@ def answer(request: Request, session: DbSession, official: Official, ticket_id: 
         return f"{QUEUE}/tickets/{ticket_id}"
 
     return _submit(request, official, send, lambda official, exc: _ticket_page(
-        request, session, official, ticket_id, field_errors(exc), exc.status))
+        request, official, ticket_in_scope(session, official, ticket_id), field_errors(exc),
+        exc.status))
 
 
 @router.post(QUEUE + "/tickets/{ticket_id}/assign", response_class=HTMLResponse)

@@ -280,8 +280,9 @@ def test_step_up_on_a_level_one_account_is_refused_with_the_way_to_level_two(
 def test_step_up_needs_a_signed_in_session(site: Site, an: Person) -> None:
     response = site.client.get("/account/step-up?next=/account/x", follow_redirects=False)
     assert response.status_code == 303
+    # Back to this very page, query and all, after signing in.
     assert response.headers["location"] == \
-        "/account/login?next=%2Faccount%2Fstep-up%3Fnext%3D%252Faccount%252Fx"
+        "/account/login?next=%2Faccount%2Fstep-up%3Fnext%3D%2Faccount%2Fx"
     with transaction(site.services.session_factory) as session, \
             pytest.raises(Unauthorized, match="not signed in"):
         service.step_up(session, totp_key(site), "no-such-session", "123456")

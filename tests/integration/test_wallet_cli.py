@@ -12,6 +12,7 @@ from typer.testing import CliRunner, Result
 
 from civicstack.cli import app
 from civicstack.config import get_settings
+from civicstack.kit.audit import Actor
 from civicstack.kit.cli_support import cli_transaction
 from civicstack.registry.models import Person
 from civicstack.wallet import service
@@ -162,6 +163,21 @@ def test_a_grant_names_an_existing_issuer_once(people: list[Person]) -> None:
     unknown = civicstack("wallet", "grant", "--issuer", "bo-y-te", "--key", "csgt")
     assert unknown.exit_code == 1
     assert "no issuing agency" in unknown.stderr
+
+
+def test_an_official_is_granted_to_act_for_an_issuer(people: list[Person]) -> None:
+    granted = civicstack("wallet", "grant", "--issuer", "bo-cong-an", "--official",
+                         "police.hanoi")
+    assert granted.exit_code == 0
+    assert "official:police.hanoi" in granted.stdout
+    with cli_transaction() as session:
+        issuer = service.issuer(session, "bo-cong-an").id
+        assert service.acts_for(session, Actor("official", "police.hanoi"), issuer)
+        assert not service.acts_for(session, Actor("apikey", "police.hanoi"), issuer)
+    for named in ((), ("--key", "csgt", "--official", "police.hanoi")):
+        refused = civicstack("wallet", "grant", "--issuer", "bo-cong-an", *named)
+        assert refused.exit_code == 1
+        assert "either --key or --official" in refused.stderr
 
 
 def test_an_issuer_key_rotation_keeps_old_documents_verifiable(people: list[Person],

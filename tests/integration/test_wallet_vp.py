@@ -35,7 +35,7 @@ from tests.integration.test_identity_web import citizen_sign_in
 from tests.support.api import assert_problem, audit_entries
 from tests.support.eid import make_active_account
 from tests.support.oidc import ADMIN, RP_REDIRECT
-from tests.support.wallet import POLICE, give_id_card
+from tests.support.wallet import POLICE, give_id_card, grant
 from tests.support.web import CSRF_PATTERN, Site
 
 API = "/api/v1/wallet/presentation-requests"
@@ -402,6 +402,7 @@ def test_a_credential_no_longer_valid_is_refused(site: Site, bank: RelyingParty,
     created = bank.created()
     presentation = present(site, holder, client_id_of(created), created["nonce"])
     with transaction(site.services.session_factory) as session:
+        grant(session, POLICE)
         service.change_status(session, POLICE, holder.card, status, "card reported stolen")
     assert_refused(site, bank, created, presentation, reason)
 

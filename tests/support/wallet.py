@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Role
+from civicstack.kit.cli_support import CLI_ACTOR
 from civicstack.registry import service as registry
 from civicstack.registry.models import Person
 from civicstack.wallet import service
@@ -40,9 +41,21 @@ def licence_claims(person: Person, **overrides: Any) -> dict[str, Any]:
             **overrides}
 
 
+def health_card_claims(person: Person) -> dict[str, Any]:
+    return {"personal_id_number": person.personal_id_number, "full_name": person.full_name,
+            "date_of_birth": person.date_of_birth.isoformat(), "card_number": "0123456789",
+            "hospital": "Bệnh viện Bạch Mai", "valid_from": "2026-01-01",
+            "valid_to": "2026-12-31"}
+
+
+def grant(session: Session, grantee: Actor, issuer_slug: str = "bo-cong-an") -> None:
+    """Let a key or an official act for an issuer (the Ministry of Public Security unless
+    named), as `civicstack wallet grant` does."""
+    service.grant_issuer(session, CLI_ACTOR, issuer_slug, grantee)
+
+
 def grant_licence_system(session: Session) -> None:
-    service.grant_issuer(session, Actor("cli", "operator", role=Role.ADMIN), "bo-cong-an",
-                         DRIVING_LICENCE_SYSTEM.name)
+    grant(session, DRIVING_LICENCE_SYSTEM)
 
 
 def now() -> int:

@@ -18,7 +18,7 @@ from civicstack.registry.models import Person
 from civicstack.wallet import service
 from civicstack.wallet.site import wallet_site
 from tests.support.people import make_person
-from tests.support.wallet import give_id_card
+from tests.support.wallet import give_id_card, re_encoded_key_bindings
 
 runner = CliRunner()
 
@@ -111,6 +111,13 @@ def test_the_offline_verifier_checks_a_qr_code_against_a_cached_bundle(
                           "--seen", str(seen))
     assert replayed.exit_code == 1
     assert "replay" in replayed.stderr
+    for how, re_encoded in re_encoded_key_bindings(shown.read_text("utf-8")).items():
+        replayed_file = tmp_path / "replayed.txt"
+        replayed_file.write_text(re_encoded, encoding="utf-8")
+        refused = civicstack("wallet", "verify", str(replayed_file), "--bundle", str(bundle),
+                             "--seen", str(seen))
+        assert refused.exit_code == 1, how
+        assert "full_name" not in refused.stdout, how
     shown_again = present_id_card(an, tmp_path / "qr-2.txt")  # the same fields, a new QR code
     assert civicstack("wallet", "verify", str(shown_again), "--bundle", str(bundle),
                       "--seen", str(seen)).exit_code == 0

@@ -23,7 +23,7 @@ from civicstack.wallet.site import IN_PERSON_AUDIENCE, WALLET_SITE
 from civicstack.wallet.trust import LiveTrust
 from tests.integration.test_identity_web import citizen_sign_in
 from tests.support.eid import code_for, make_active_account
-from tests.support.wallet import give_id_card, grant, now
+from tests.support.wallet import give_id_card, grant, now, re_encoded_key_bindings
 from tests.support.web import CSRF_PATTERN, Site
 
 PRESENTATION = re.compile(r'<textarea readonly id="presentation"[^>]*>([^<]+)</textarea>')
@@ -274,6 +274,19 @@ def test_an_official_verifies_a_qr_code_once_and_refuses_its_replay(
     refused = audit_actions(site, "wallet.presentation.refuse")
     assert [e.detail["reason"] for e in refused] == [
         "this QR code was already shown here; ask the holder for a fresh one"]
+
+
+def test_a_qr_code_shown_once_is_refused_when_its_signature_is_re_encoded(
+        site: Site, citizen: Person) -> None:
+    presentation = presentation_of(site, id_card(site))
+    clerk = official(site)
+    assert scan(clerk, presentation)[0] == 200
+    for how, replayed in re_encoded_key_bindings(presentation).items():
+        for scanned in (replayed, qr.encode(replayed)):
+            status, page = scan(clerk, scanned)
+            assert status == 422, how
+            assert citizen.full_name not in page, how
+    assert len(audit_actions(site, "wallet.presentation.verify")) == 1
 
 
 def test_a_tampered_qr_code_is_refused(site: Site, citizen: Person) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Role
+from civicstack.kit.b64 import ALPHABET, b64url_decode, b64url_encode
 from civicstack.kit.cli_support import CLI_ACTOR
 from civicstack.registry import service as registry
 from civicstack.registry.models import Person
@@ -56,6 +57,24 @@ def grant(session: Session, grantee: Actor, issuer_slug: str = "bo-cong-an") -> 
 
 def grant_licence_system(session: Session) -> None:
     grant(session, DRIVING_LICENCE_SYSTEM)
+
+
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def re_encoded_key_bindings(presentation: str) -> dict[str, str]:
+    """The same presentation with its key-binding signature written otherwise, each of which a
+    lenient verifier accepts as the same signature: what a replay guard must see through."""
+    signed, _, signature = presentation.rpartition(".")
+    raw = b64url_decode(signature)
+    r, s = raw[:32], int.from_bytes(raw[32:], "big")
+    # An ECDSA signature (r, s) verifies as well as (r, n - s).
+    high_s = b64url_encode(r + (P256_ORDER - s).to_bytes(32, "big"))
+    # 64 bytes fill 85 characters and 2 bits of the 86th; its 4 other bits are ignored.
+    last = ALPHABET[ALPHABET.index(signature[-1]) ^ 1]
+    return {"s -> n - s": f"{signed}.{high_s}",
+            "a character outside the alphabet": f"{signed}.{signature[:40]}*{signature[40:]}",
+            "unused trailing bits set": f"{signed}.{signature[:-1]}{last}"}
 
 
 def now() -> int:

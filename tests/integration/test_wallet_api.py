@@ -12,12 +12,12 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from civicstack.kit.authz import Role
-from civicstack.kit.cli_support import CLI_ACTOR
+from civicstack.kit.audit import Actor
+from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
 from civicstack.registry.models import Person
-from civicstack.wallet import catalogue, service, statuslist
-from tests.support.wallet import licence_claims
+from civicstack.wallet import catalogue, repository, service, statuslist
+from tests.support.wallet import grant, health_card_claims, licence_claims
 from tests.support.web import Site
 
 ISSUER = "/wallet/issuers/bo-cong-an"
@@ -29,7 +29,7 @@ def agency(site: Site) -> dict[str, str]:
     token = site.key("csgt-licences", Role.AGENCY_APPROVER)
     with transaction(site.services.session_factory) as session:
         service.seed_catalogue(session)
-        service.grant_issuer(session, CLI_ACTOR, "bo-cong-an", "csgt-licences")
+        grant(session, Actor("apikey", "csgt-licences"))
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -83,6 +83,44 @@ def test_a_revocation_over_the_api_flips_the_bit_a_verifier_downloads(
                                                    "reason": "undo the revocation"})
     assert again.status_code == 409
     assert again.headers["content-type"] == "application/problem+json"
+
+
+def change_status(site: Site, headers: dict[str, str], public_id: str, status: str) -> Any:
+    return site.client.post(f"/api/v1/wallet/credentials/{public_id}/status", headers=headers,
+                            json={"status": status, "reason": "an agency changes a document"})
+
+
+def status_of(site: Site, public_id: str) -> str:
+    with transaction(site.services.session_factory) as session:
+        credential = repository.credential(session, public_id)
+        assert credential is not None
+        return credential.status
+
+
+def test_a_key_without_a_grant_for_the_issuer_cannot_suspend_or_revoke_its_documents(
+        site: Site, agency: dict[str, str], an: Person) -> None:
+    social_insurance = site.key("bhxh-cards", Role.AGENCY_APPROVER)
+    with transaction(site.services.session_factory) as session:
+        grant(session, Actor("apikey", "bhxh-cards"), "bhxh-viet-nam")
+    bhxh = {"Authorization": f"Bearer {social_insurance}"}
+    card = site.client.post("/api/v1/wallet/issuers/bhxh-viet-nam/credentials", headers=bhxh,
+                            json={"document_type": "health_insurance",
+                                  "subject_id": an.personal_id_number,
+                                  "claims": health_card_claims(an)}).json()["id"]
+    licence = push(site, agency, an).json()["id"]
+    hanoi_agency = {"Authorization": "Bearer " + site.key(
+        "so-y-te-ha-noi", Role.AGENCY_APPROVER, Scope.province("01"))}  # An's province
+
+    for public_id, status in ((card, "suspended"), (licence, "revoked")):
+        refused = change_status(site, hanoi_agency, public_id, status)
+        assert refused.status_code == 403, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert status_of(site, public_id) == "valid"
+
+    assert change_status(site, bhxh, card, "suspended").status_code == 200
+    assert change_status(site, agency, licence, "revoked").status_code == 200
+    assert (status_of(site, card), status_of(site, licence)) == ("suspended", "revoked")
+    assert change_status(site, bhxh, licence, "suspended").status_code == 403
 
 
 def test_pushes_are_refused_without_a_grant_and_with_bad_claims(

@@ -12,12 +12,13 @@ from typer.testing import CliRunner, Result
 
 from civicstack.cli import app
 from civicstack.config import get_settings
+from civicstack.kit.audit import Actor
 from civicstack.kit.cli_support import cli_transaction
 from civicstack.registry.models import Person
 from civicstack.wallet import service
 from civicstack.wallet.site import wallet_site
 from tests.support.people import make_person
-from tests.support.wallet import give_id_card
+from tests.support.wallet import give_id_card, re_encoded_key_bindings
 
 runner = CliRunner()
 
@@ -110,6 +111,13 @@ def test_the_offline_verifier_checks_a_qr_code_against_a_cached_bundle(
                           "--seen", str(seen))
     assert replayed.exit_code == 1
     assert "replay" in replayed.stderr
+    for how, re_encoded in re_encoded_key_bindings(shown.read_text("utf-8")).items():
+        replayed_file = tmp_path / "replayed.txt"
+        replayed_file.write_text(re_encoded, encoding="utf-8")
+        refused = civicstack("wallet", "verify", str(replayed_file), "--bundle", str(bundle),
+                             "--seen", str(seen))
+        assert refused.exit_code == 1, how
+        assert "full_name" not in refused.stdout, how
     shown_again = present_id_card(an, tmp_path / "qr-2.txt")  # the same fields, a new QR code
     assert civicstack("wallet", "verify", str(shown_again), "--bundle", str(bundle),
                       "--seen", str(seen)).exit_code == 0
@@ -162,6 +170,21 @@ def test_a_grant_names_an_existing_issuer_once(people: list[Person]) -> None:
     unknown = civicstack("wallet", "grant", "--issuer", "bo-y-te", "--key", "csgt")
     assert unknown.exit_code == 1
     assert "no issuing agency" in unknown.stderr
+
+
+def test_an_official_is_granted_to_act_for_an_issuer(people: list[Person]) -> None:
+    granted = civicstack("wallet", "grant", "--issuer", "bo-cong-an", "--official",
+                         "police.hanoi")
+    assert granted.exit_code == 0
+    assert "official:police.hanoi" in granted.stdout
+    with cli_transaction() as session:
+        issuer = service.issuer(session, "bo-cong-an").id
+        assert service.acts_for(session, Actor("official", "police.hanoi"), issuer)
+        assert not service.acts_for(session, Actor("apikey", "police.hanoi"), issuer)
+    for named in ((), ("--key", "csgt", "--official", "police.hanoi")):
+        refused = civicstack("wallet", "grant", "--issuer", "bo-cong-an", *named)
+        assert refused.exit_code == 1
+        assert "either --key or --official" in refused.stderr
 
 
 def test_an_issuer_key_rotation_keeps_old_documents_verifiable(people: list[Person],

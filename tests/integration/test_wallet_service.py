@@ -28,6 +28,7 @@ from tests.support.wallet import (
     DRIVING_LICENCE_SYSTEM,
     POLICE,
     give_id_card,
+    grant,
     grant_licence_system,
     licence_claims,
     now,
@@ -37,7 +38,9 @@ from tests.support.wallet import (
 
 @pytest.fixture
 def wallet(session: Session, tmp_path: Path) -> WalletSite:
+    """The catalogue loaded; the police act for the Ministry of Public Security's documents."""
     service.seed_catalogue(session)
+    grant(session, POLICE)
     return wallet_site(tmp_path)
 
 
@@ -255,6 +258,7 @@ def test_an_official_changes_only_documents_of_people_within_their_scope(
         session: Session, wallet: WalletSite, an: Person) -> None:
     issued = service.issue_from_register(session, wallet, an.personal_id_number, "id_card")
     hcmc_police = Actor("official", "police-hcmc", Scope.province("79"), Role.POLICE)
+    grant(session, hcmc_police)
     with pytest.raises(Forbidden, match="outside your scope"):
         service.change_status(session, hcmc_police, issued.credential.public_id, "revoked",
                               "not their province")

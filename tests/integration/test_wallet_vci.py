@@ -24,10 +24,10 @@ from sd_jwt.holder import SDJWTHolder
 from sd_jwt.verifier import SDJWTVerifier
 from sqlalchemy import select, update
 
+from civicstack.kit.b64 import b64url_encode
 from civicstack.kit.db import transaction
 from civicstack.registry.models import Person
 from civicstack.wallet import sdjwt, service, vci
-from civicstack.wallet.jws import b64url
 from civicstack.wallet.models import Credential, CredentialOffer
 from civicstack.wallet.site import WALLET_SITE, WalletSite
 from civicstack.wallet.trust import LiveTrust
@@ -95,10 +95,10 @@ def an_offer(site: Site) -> Offer:
 # --- the wallet app's side ----------------------------------------------------------------------
 
 def signed_jwt(header: dict[str, Any], payload: dict[str, Any], signer: JWK) -> str:
-    signing_input = ".".join(b64url(json.dumps(part).encode()) for part in (header, payload))
+    signing_input = ".".join(b64url_encode(json.dumps(part).encode()) for part in (header, payload))
     der = signer.get_op_key("sign").sign(signing_input.encode(), ec.ECDSA(hashes.SHA256()))
     r, s = decode_dss_signature(der)
-    return f"{signing_input}.{b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+    return f"{signing_input}.{b64url_encode(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
 
 
 def p256() -> JWK:

@@ -22,20 +22,20 @@ from joserfc.jwk import ECKey, KeySet
 from sd_jwt.holder import SDJWTHolder
 from sqlalchemy import update
 
+from civicstack.kit.b64 import b64url_encode
 from civicstack.kit.db import transaction
 from civicstack.oidc import clients
 from civicstack.oidc.protocol import JWT_BEARER
 from civicstack.oidc.site import PROVIDER
 from civicstack.registry.models import Person
 from civicstack.wallet import sdjwt, service
-from civicstack.wallet.jws import b64url
 from civicstack.wallet.models import PresentationRequest
 from civicstack.wallet.site import WALLET_SITE, WalletSite
 from tests.integration.test_identity_web import citizen_sign_in
 from tests.support.api import assert_problem, audit_entries
 from tests.support.eid import make_active_account
 from tests.support.oidc import ADMIN, RP_REDIRECT
-from tests.support.wallet import POLICE, give_id_card
+from tests.support.wallet import POLICE, give_id_card, grant
 from tests.support.web import CSRF_PATTERN, Site
 
 API = "/api/v1/wallet/presentation-requests"
@@ -402,6 +402,7 @@ def test_a_credential_no_longer_valid_is_refused(site: Site, bank: RelyingParty,
     created = bank.created()
     presentation = present(site, holder, client_id_of(created), created["nonce"])
     with transaction(site.services.session_factory) as session:
+        grant(session, POLICE)
         service.change_status(session, POLICE, holder.card, status, "card reported stolen")
     assert_refused(site, bank, created, presentation, reason)
 
@@ -411,7 +412,7 @@ def test_a_tampered_disclosure_is_refused(site: Site, bank: RelyingParty,
     created = bank.created()
     credential, first, *rest = present(site, holder, client_id_of(created),
                                        created["nonce"]).split("~")
-    forged = b64url(json.dumps([secrets.token_urlsafe(16), "full_name",
+    forged = b64url_encode(json.dumps([secrets.token_urlsafe(16), "full_name",
                                 "Trần Thị Giả Mạo"]).encode())
     tampered = "~".join([credential, forged, *rest])
     assert first != forged

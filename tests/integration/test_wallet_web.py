@@ -23,7 +23,7 @@ from civicstack.wallet.site import IN_PERSON_AUDIENCE, WALLET_SITE
 from civicstack.wallet.trust import LiveTrust
 from tests.integration.test_identity_web import citizen_sign_in
 from tests.support.eid import code_for, make_active_account
-from tests.support.wallet import give_id_card, now
+from tests.support.wallet import give_id_card, grant, now, re_encoded_key_bindings
 from tests.support.web import CSRF_PATTERN, Site
 
 PRESENTATION = re.compile(r'<textarea readonly id="presentation"[^>]*>([^<]+)</textarea>')
@@ -77,10 +77,15 @@ def presentation_of(site: Site, public_id: str,
     return qr.decode(found.group(1))
 
 
-def official(site: Site, role: Role = Role.SERVICE_CLERK) -> TestClient:
-    """A second browser signed in to the console, so the citizen's stays signed in."""
+def official(site: Site, role: Role = Role.SERVICE_CLERK,
+             acts_for: str | None = None) -> TestClient:
+    """A second browser signed in to the console, so the citizen's stays signed in; granted
+    to act for the issuer `acts_for` if named."""
     browser = TestClient(site.app)
     account = site.new_official(role)
+    if acts_for is not None:
+        with transaction(site.services.session_factory) as session:
+            grant(session, Actor("official", account.username), acts_for)
     login = browser.get("/console/login")
     assert browser.post("/console/login", follow_redirects=False, data={
         "username": account.username, "password": account.password,
@@ -271,6 +276,19 @@ def test_an_official_verifies_a_qr_code_once_and_refuses_its_replay(
         "this QR code was already shown here; ask the holder for a fresh one"]
 
 
+def test_a_qr_code_shown_once_is_refused_when_its_signature_is_re_encoded(
+        site: Site, citizen: Person) -> None:
+    presentation = presentation_of(site, id_card(site))
+    clerk = official(site)
+    assert scan(clerk, presentation)[0] == 200
+    for how, replayed in re_encoded_key_bindings(presentation).items():
+        for scanned in (replayed, qr.encode(replayed)):
+            status, page = scan(clerk, scanned)
+            assert status == 422, how
+            assert citizen.full_name not in page, how
+    assert len(audit_actions(site, "wallet.presentation.verify")) == 1
+
+
 def test_a_tampered_qr_code_is_refused(site: Site, citizen: Person) -> None:
     presentation = presentation_of(site, id_card(site))
     credential, *rest = presentation.split("~")
@@ -303,7 +321,7 @@ def test_the_verifier_needs_a_signed_in_official(site: Site) -> None:
 def test_police_suspend_a_document_with_a_reason_and_the_citizen_sees_it(
         site: Site, citizen: Person) -> None:
     public_id = id_card(site)
-    police = official(site, Role.POLICE)
+    police = official(site, Role.POLICE, acts_for="bo-cong-an")
     query = {"pid": citizen.personal_id_number, "purpose": "holder reports a theft"}
     listing = police.get("/console/wallet/credentials", params=query)
     assert listing.status_code == 200
@@ -330,6 +348,24 @@ def test_a_clerk_without_the_status_permission_is_refused(site: Site, citizen: P
         "csrf_token": csrf_in(clerk.get("/console/wallet/verify").text)})
     assert response.status_code == 403
     assert "wallet:status" in response.text
+    with transaction(site.services.session_factory) as session:
+        assert session.scalars(select(Credential.status)).all() == ["valid"]
+
+
+def test_an_official_not_granted_for_the_issuer_cannot_change_its_document(
+        site: Site, citizen: Person) -> None:
+    public_id = id_card(site)  # the Ministry of Public Security's
+    health_office = official(site, Role.AGENCY_APPROVER, acts_for="bhxh-viet-nam")
+    query = {"pid": citizen.personal_id_number, "purpose": "holder reports a theft"}
+    listing = health_office.get("/console/wallet/credentials", params=query)
+    assert listing.status_code == 200
+    assert f'action="/console/wallet/credentials/{public_id}/status"' not in listing.text
+    assert "Chỉ cán bộ được giao quyền" in listing.text
+    response = health_office.post(f"/console/wallet/credentials/{public_id}/status", data={
+        "status": "revoked", "reason": "not their agency's card", **query,
+        "csrf_token": csrf_in(listing.text)})
+    assert response.status_code == 403
+    assert "chỉ khóa hoặc cán bộ được giao quyền" in response.text
     with transaction(site.services.session_factory) as session:
         assert session.scalars(select(Credential.status)).all() == ["valid"]
 

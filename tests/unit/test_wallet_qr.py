@@ -40,6 +40,8 @@ def test_raw_sd_jwt_text_passes_through() -> None:
     ("VN1:abc", "not Base45"),
     ("VN1:GGW", "not valid Base45"),
     ("VN1:" + qr.base45_encode(b"not zlib at all"), "damaged"),
+    # bytes after the compressed stream: one presentation, many QR texts
+    ("VN1:" + qr.base45_encode(zlib.compress(b"a.b.c~") + b"x"), "damaged"),
     ("VN1:" + qr.base45_encode(zlib.compress(b"x" * 100_000)), "too large"),
     ("VN1:" + qr.base45_encode(zlib.compress("chữ".encode())), "does not hold"),
 ])

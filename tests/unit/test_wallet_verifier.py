@@ -15,9 +15,11 @@ from joserfc import jwt
 from joserfc.jwk import ECKey
 from jwcrypto.jwk import JWK
 
+from civicstack.kit.b64 import b64url_decode, b64url_encode
 from civicstack.wallet import sdjwt, statuslist
-from civicstack.wallet.jws import PresentationRefused, b64url, b64url_decode, digest
+from civicstack.wallet.jws import PresentationRefused, digest
 from civicstack.wallet.trust import BundleTrust
+from tests.support.wallet import re_encoded_key_bindings
 
 ISSUER = "https://civicstack.test/wallet/issuers/bo-cong-an"
 STATUS_URI = f"{ISSUER}/status/1"
@@ -86,24 +88,24 @@ def _replace_payload(shown: str, change: Callable[[dict[str, Any]], None]) -> st
     header, payload, signature = credential.split(".")
     claims = json.loads(b64url_decode(payload))
     change(claims)
-    return f"{header}.{b64url(json.dumps(claims).encode())}.{signature}~{rest}"
+    return f"{header}.{b64url_encode(json.dumps(claims).encode())}.{signature}~{rest}"
 
 
 def _swap_header(shown: str, **header: str) -> str:
     credential, rest = shown.split("~", 1)
     _, payload, signature = credential.split(".")
-    return f"{b64url(json.dumps(header).encode())}.{payload}.{signature}~{rest}"
+    return f"{b64url_encode(json.dumps(header).encode())}.{payload}.{signature}~{rest}"
 
 
 def _tamper_disclosure(shown: str) -> str:
     parts = shown.split("~")
     salt, name, _ = json.loads(b64url_decode(parts[1]))
-    parts[1] = b64url(json.dumps([salt, name, "Trần Văn Giả"]).encode())
+    parts[1] = b64url_encode(json.dumps([salt, name, "Trần Văn Giả"]).encode())
     return "~".join(parts)
 
 
 def _inject_disclosure(shown: str) -> str:
-    foreign = b64url(json.dumps(["c2FsdA", "nationality", "XX"]).encode())
+    foreign = b64url_encode(json.dumps(["c2FsdA", "nationality", "XX"]).encode())
     credential, rest = shown.split("~", 1)
     return key_binding(f"{credential}~{foreign}~{without_key_binding(rest)}")
 
@@ -225,3 +227,13 @@ def test_a_credential_shown_again_skips_only_the_issuer_signature_it_already_che
         verify(presentation(credential), distrusting)  # same bytes, a key no longer trusted
     with pytest.raises(PresentationRefused, match="made for another verifier"):
         verify(presentation(credential, audience="https://other.example"))
+
+
+def test_a_re_encoded_key_binding_signature_is_the_same_presentation_or_refused() -> None:
+    shown = presentation()
+    first = verify(shown)
+    variants = re_encoded_key_bindings(shown)
+    assert verify(variants.pop("s -> n - s")).presentation_id == first.presentation_id
+    for re_encoded in variants.values():
+        with pytest.raises(PresentationRefused, match="signature is not base64url"):
+            verify(re_encoded)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from webauthn import (
-    base64url_to_bytes,
     generate_authentication_options,
     generate_registration_options,
     options_to_json,
@@ -31,6 +30,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from civicstack.kit.b64 import b64url_decode
 from civicstack.kit.errors import Invalid
 
 FIELD = "passkey"
@@ -112,7 +112,7 @@ def credential_id_of(answer: str) -> bytes:
     _check_size(answer)
     try:
         raw_id = json.loads(answer)["rawId"]
-        return base64url_to_bytes(str(raw_id))
+        return b64url_decode(str(raw_id))  # strictly: one passkey id, one spelling
     except (ValueError, KeyError, TypeError):
         raise Invalid(FIELD, "the passkey answer is malformed") from None
 

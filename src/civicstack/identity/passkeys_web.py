@@ -12,12 +12,11 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
-from webauthn import base64url_to_bytes
-from webauthn.helpers import bytes_to_base64url
 
 from civicstack.identity import passkeys, service
 from civicstack.identity.auth import Citizen, signed_in_citizen
 from civicstack.kit.appservices import services_of
+from civicstack.kit.b64 import b64url_decode, b64url_encode
 from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, Invalid, Problem, RateLimited, Unauthorized
 from civicstack.kit.i18n import N_, translate
@@ -63,7 +62,7 @@ CallingCitizen = Annotated[service.SignedIn, Depends(_calling_citizen)]
 
 def _begin(request: Request, ceremony: passkeys.Ceremony, purpose: str) -> JSONResponse:
     request.session[CHALLENGE_KEY] = {"for": purpose,
-                                      "challenge": bytes_to_base64url(ceremony.challenge)}
+                                      "challenge": b64url_encode(ceremony.challenge)}
     return JSONResponse(json.loads(ceremony.options_json), headers=NO_STORE)
 
 
@@ -71,7 +70,7 @@ def _spend_challenge(request: Request, purpose: str) -> bytes:
     kept = request.session.pop(CHALLENGE_KEY, None) or {}
     if kept.get("for") != purpose:
         raise Invalid(passkeys.FIELD, "this passkey request has expired; try again")
-    return base64url_to_bytes(str(kept["challenge"]))
+    return b64url_decode(str(kept["challenge"]))
 
 
 @router.get("/account/passkeys", response_class=HTMLResponse)

@@ -86,8 +86,9 @@ def push_credential(slug: str, push: CredentialPush, request: Request, session: 
 @router.post("/credentials/{public_id}/status", response_model=StatusOut)
 def change_status(public_id: str, change: StatusChange, session: DbSession,
                   principal: Operator) -> StatusOut:
-    """Revoke, suspend or reinstate a document (`wallet:status`); the issuer's status list
-    changes at once, so verifiers see it at their next refresh."""
+    """Revoke, suspend or reinstate a document (`wallet:status`, and a grant for the document's
+    issuer: `civicstack wallet grant`); the issuer's status list changes at once, so verifiers
+    see it at their next refresh."""
     credential = service.change_status(session, principal, public_id, change.status,
                                        change.reason)
     return StatusOut(id=credential.public_id, status=credential.status,

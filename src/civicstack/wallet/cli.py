@@ -16,6 +16,7 @@ import typer
 
 from civicstack.config import get_settings
 from civicstack.kit import keys
+from civicstack.kit.audit import Actor
 from civicstack.kit.cli_support import (
     CLI_ACTOR,
     cli_transaction,
@@ -165,12 +166,20 @@ def _issue_rows(site: WalletSite, document_type: str, rows: list[Row],
 
 @wallet_app.command("grant")
 @reports_domain_errors
-def grant(issuer: str = typer.Option(...), key: str = typer.Option(
-        ..., help="Operator API key name (civicstack apikey create)")) -> None:
-    """Let an agency's operator key push documents for this issuer."""
+def grant(issuer: str = typer.Option(...),
+          key: str | None = typer.Option(None, help="Operator API key name (civicstack apikey "
+                                                    "create): it pushes documents and changes "
+                                                    "their status"),
+          official: str | None = typer.Option(None, help="Official's username: they change "
+                                                         "the status of the issuer's documents"),
+          ) -> None:
+    """Let an agency's operator key, or an official, act for this issuer."""
+    if (key is None) == (official is None):
+        raise fail("name either --key or --official")
+    grantee = Actor("apikey", key) if key is not None else Actor("official", str(official))
     with cli_transaction() as session:
-        service.grant_issuer(session, CLI_ACTOR, issuer, key)
-    typer.echo(f"key '{key}' may now issue documents for '{issuer}'")
+        service.grant_issuer(session, CLI_ACTOR, issuer, grantee)
+    typer.echo(f"{grantee} now acts for '{issuer}'")
 
 
 @wallet_app.command("status")

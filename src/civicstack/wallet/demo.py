@@ -1,6 +1,7 @@
 """Demo wallets: synthetic documents pushed by the demo agencies for part of the demo
-population, so the portal's wallet and the monthly list have something to show. Not real data;
-deterministic from the ID number, so a re-run issues nothing twice."""
+population, so the portal's wallet and the monthly list have something to show, and the demo
+police's grant for their ministry's documents. Not real data; deterministic from the ID number,
+so a re-run issues nothing twice."""
 
 from __future__ import annotations
 
@@ -14,12 +15,16 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.kit.audit import Actor
+from civicstack.kit.cli_support import CLI_ACTOR
 from civicstack.kit.db import transaction
 from civicstack.kit.errors import DomainError
 from civicstack.wallet import repository, service
 from civicstack.wallet.site import WalletSite
 
 DEMO_AGENCY = Actor("cli", "demo-agencies")
+# The Hà Nội police of the demo officials (`civicstack demo seed`) reinstate a card reported
+# lost: they act for the Ministry of Public Security's documents.
+DEMO_GRANTS = (("bo-cong-an", Actor("official", "police.hanoi")),)
 HOSPITALS = ("Bệnh viện Bạch Mai", "Bệnh viện Chợ Rẫy", "Bệnh viện Đa khoa tỉnh",
              "Trạm y tế phường")
 SCHOOLS = ("Đại học Quốc gia Hà Nội", "Đại học Bách khoa Hà Nội",
@@ -104,6 +109,9 @@ def seed_wallets(factory: sessionmaker[Session], site: WalletSite, population: P
     is skipped, in their own transaction."""
     with transaction(factory) as session:
         service.seed_catalogue(session)
+        for slug, official in DEMO_GRANTS:
+            if not service.acts_for(session, official, service.issuer(session, slug).id):
+                service.grant_issuer(session, CLI_ACTOR, slug, official)
     issued = 0
     for row in _adults(population, limit):
         try:

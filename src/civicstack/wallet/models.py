@@ -120,15 +120,17 @@ class HolderKey(Base):
 
 
 class IssuerGrant(Base):
-    """Which operator API key may push credentials for which issuer (least privilege: a
-    driving-licence system cannot issue diplomas)."""
+    """Who acts for an issuer: an operator API key that pushes its documents, or an official
+    who changes their status (least privilege: a driving-licence system cannot issue diplomas,
+    a health insurance office cannot revoke a driving licence)."""
 
     __tablename__ = "wallet_issuer_grant"
-    __table_args__ = (UniqueConstraint("issuer_id", "apikey_name"),)
+    __table_args__ = (UniqueConstraint("issuer_id", "grantee"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     issuer_id: Mapped[int] = mapped_column(ForeignKey("wallet_issuer.id"))
-    apikey_name: Mapped[str] = mapped_column(String(100))
+    # Named as the audit log names the actor: 'apikey:<key name>' or 'official:<username>'.
+    grantee: Mapped[str] = mapped_column(String(160))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -64,7 +64,8 @@ def decode(scanned: str) -> str:
         raw = inflater.decompress(base45_decode(text[len(PREFIX):]), MAX_PRESENTATION_BYTES)
     except zlib.error as exc:
         raise PresentationRefused("the QR code's content is damaged") from exc
-    if inflater.unconsumed_tail or not inflater.eof:
+    # Bytes after the compressed stream would let one presentation travel as many QR texts.
+    if inflater.unconsumed_tail or inflater.unused_data or not inflater.eof:
         raise PresentationRefused("the QR code's content is damaged or too large")
     try:
         return raw.decode("ascii")

@@ -1,7 +1,8 @@
 """The replay guard every verifier here shares (the counter's QR check and OpenID4VP answers):
 a presentation is accepted once, remembered for as long as its key binding could still pass,
-and forgotten after that. Keyed on the key-binding JWT (`presentation_id`), since the same
-fields of the same card shown twice, rightly, share their `sd_hash`."""
+and forgotten after that. Keyed on what the holder signed in the key-binding JWT
+(`presentation_id`), not on the JWT's text: the same fields of the same card shown twice,
+rightly, share their `sd_hash`, and one signature has several spellings that verify."""
 
 from __future__ import annotations
 

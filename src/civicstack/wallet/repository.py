@@ -114,10 +114,9 @@ def holder_key(session: Session, subject_id: str) -> HolderKey | None:
                            ).one_or_none()
 
 
-def grant(session: Session, issuer_id: int, apikey_name: str) -> IssuerGrant | None:
+def grant(session: Session, issuer_id: int, grantee: str) -> IssuerGrant | None:
     return session.scalars(select(IssuerGrant).where(
-        IssuerGrant.issuer_id == issuer_id, IssuerGrant.apikey_name == apikey_name)
-    ).one_or_none()
+        IssuerGrant.issuer_id == issuer_id, IssuerGrant.grantee == grantee)).one_or_none()
 
 
 def issued_counts(session: Session) -> dict[int, int]:

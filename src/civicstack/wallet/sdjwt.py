@@ -13,7 +13,6 @@ the database or the web; `Trust` supplies issuer keys and statuses.
 
 from __future__ import annotations
 
-import binascii
 import hashlib
 import secrets
 from collections import OrderedDict
@@ -29,10 +28,10 @@ from sd_jwt.common import SDObj
 from sd_jwt.holder import SDJWTHolder
 from sd_jwt.issuer import SDJWTIssuer
 
+from civicstack.kit.b64 import b64url_decode, b64url_encode
 from civicstack.wallet.jws import (
     ALGORITHM,
     PresentationRefused,
-    b64url_decode,
     check_header,
     check_signature,
     digest,
@@ -85,7 +84,7 @@ def public_key(jwk: Mapping[str, Any]) -> ec.EllipticCurvePublicKey:
         raise PresentationRefused("the key is not a public P-256 key")
     try:
         return _public_key_from_point(str(jwk["x"]), str(jwk["y"]))
-    except (KeyError, ValueError, binascii.Error) as exc:
+    except (KeyError, ValueError) as exc:
         raise PresentationRefused("the key is not a valid P-256 point") from exc
 
 
@@ -154,8 +153,10 @@ class VerifiedPresentation:
     nonce: str
     audience: str
     key_binding_issued_at: int
-    # The key-binding JWT's digest: one per act of showing, unlike `sd_hash`, which is the same
-    # whenever the same fields of the same card are shown. Replay guards key on this.
+    # The digest of what the holder signed in the key-binding JWT (its header and payload, with
+    # a fresh nonce and `sd_hash`): one per act of showing, unlike `sd_hash` alone, which is the
+    # same whenever the same fields of the same card are shown. Replay guards key on this, never
+    # on the signature: an ECDSA signature (r, s) has a twin (r, n - s) that verifies as well.
     presentation_id: str
     withheld: int = field(default=0)  # how many claims the holder did not disclose
 
@@ -234,8 +235,14 @@ def _check_status(payload: dict[str, Any], trust: Trust) -> None:
         raise PresentationRefused(f"the credential's status is {state}, not valid")
 
 
+@dataclass(frozen=True)
+class _KeyBinding:
+    payload: dict[str, Any]
+    signing_input: bytes  # what the holder signed: the same act of showing has no other
+
+
 def _check_key_binding(key_binding: str, holder_jwk: Any, presented: str,
-                       expect: Expectations) -> dict[str, Any]:
+                       expect: Expectations) -> _KeyBinding:
     if not key_binding:
         raise PresentationRefused("the presentation has no key-binding JWT")
     if not isinstance(holder_jwk, dict):
@@ -256,7 +263,7 @@ def _check_key_binding(key_binding: str, holder_jwk: Any, presented: str,
         raise PresentationRefused("the presentation is too old; ask for a fresh one")
     if payload.get("sd_hash") != digest(presented):
         raise PresentationRefused("the key-binding JWT does not cover these disclosures")
-    return payload
+    return _KeyBinding(payload, signing_input)
 
 
 class IssuerSignatures:
@@ -316,5 +323,6 @@ def verify(presentation: str, trust: Trust, expect: Expectations) -> VerifiedPre
     binding = _check_key_binding(key_binding, holder_jwk, presented, expect)
     _check_status(payload, trust)
     return VerifiedPresentation(issuer, vct, claims, issued_at, expires_at, holder_jwk,
-                                binding["nonce"], expect.audience, binding["iat"],
-                                digest(key_binding), withheld)
+                                binding.payload["nonce"], expect.audience, binding.payload["iat"],
+                                b64url_encode(hashlib.sha256(binding.signing_input).digest()),
+                                withheld)

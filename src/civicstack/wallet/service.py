@@ -17,6 +17,7 @@ from civicstack.kit.audit import SYSTEM, Actor
 from civicstack.kit.authz import Permission
 from civicstack.kit.db import as_utc
 from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from civicstack.kit.i18n import N_
 from civicstack.kit.reasons import stated_reason
 from civicstack.organisations import taxcode
 from civicstack.registry import service as registry
@@ -273,11 +274,17 @@ def issue_from_register(session: Session, site: WalletSite, subject_id: str,
     return issue_credential(session, site, actor, document_code, subject_id, claims)
 
 
+def acts_for(session: Session, actor: Actor, issuer_id: int) -> bool:
+    """Whether the actor holds the issuer's grant (the shell, where keys and grants are made,
+    needs none): the one rule for pushing an issuer's documents and for changing their status."""
+    return actor.kind == "cli" or repository.grant(session, issuer_id, str(actor)) is not None
+
+
 def require_grant(session: Session, actor: Actor, issuer_slug: str) -> Issuer:
     """An operator key may push documents only for the issuers it was granted."""
     actor.require(Permission.WALLET_ISSUE)
     found = _issuer(session, issuer_slug)
-    if actor.kind != "cli" and repository.grant(session, found.id, actor.name) is None:
+    if not acts_for(session, actor, found.id):
         raise Forbidden(f"this key may not issue documents for '{issuer_slug}'")
     return found
 
@@ -291,19 +298,23 @@ def push_credential(session: Session, site: WalletSite, actor: Actor, issuer_slu
     return issue_credential(session, site, actor, document_code, subject_id, claims)
 
 
-def grant_issuer(session: Session, actor: Actor, issuer_slug: str, apikey_name: str) -> None:
+def grant_issuer(session: Session, actor: Actor, issuer_slug: str, grantee: Actor) -> None:
+    """Let an operator key push the issuer's documents, and a key or an official change their
+    status."""
     actor.require(Permission.OFFICIALS_MANAGE)
     found = _issuer(session, issuer_slug)
-    if repository.grant(session, found.id, apikey_name):
-        raise Conflict(f"'{apikey_name}' may already issue for '{issuer_slug}'")
-    session.add(IssuerGrant(issuer_id=found.id, apikey_name=apikey_name, created_at=now()))
+    if repository.grant(session, found.id, str(grantee)):
+        raise Conflict(f"'{grantee}' already acts for '{issuer_slug}'")
+    session.add(IssuerGrant(issuer_id=found.id, grantee=str(grantee), created_at=now()))
     audit.record(session, actor, "wallet.issuer.grant", subject_type="issuer",
                  subject_id=issuer_slug, purpose="issuer key management",
-                 detail={"apikey": apikey_name})
+                 detail={"grantee": str(grantee)})
 
 
 # --- status ---------------------------------------------------------------------------------
 
+NO_GRANT = N_("only a key or an official granted for this document's issuer may change its "
+              "status")
 ALLOWED_CHANGES = {("valid", "suspended"), ("valid", "revoked"), ("suspended", "valid"),
                    ("suspended", "revoked")}
 
@@ -329,17 +340,21 @@ def _verb(status: str) -> str:
 
 def change_status(session: Session, actor: Actor, public_id: str, status: str,
                   reason: str) -> Credential:
-    """An official or an agency's system revokes, suspends or reinstates a document of a
-    person within its scope (the register checks where the holder lives, and audits it)."""
+    """An official or an agency's system that acts for the document's issuer revokes, suspends
+    or reinstates a document of a person within its scope (the register checks where the
+    holder lives, and audits it)."""
     actor.require(Permission.WALLET_STATUS)
     if status not in STATUS_BITS:
         raise Invalid("status", "must be valid, suspended or revoked")
     credential = repository.credential(session, public_id, lock=True)
     if credential is None:
         raise NotFound(f"no document {public_id}")
-    cleaned = stated_reason(reason, max_length=300)
     document = session.get(DocumentType, credential.document_type_id)
-    if document is not None and document.subject_kind == "person":
+    assert document is not None  # a foreign key
+    if not acts_for(session, actor, document.issuer_id):
+        raise Forbidden(NO_GRANT)
+    cleaned = stated_reason(reason, max_length=300)
+    if document.subject_kind == "person":
         registry.get_person(session, actor, credential.subject_id,
                             f"change the status of a wallet document: {cleaned}")
     _set_status(session, actor, credential, status, cleaned)
@@ -536,18 +551,22 @@ class HeldDocument:
     credential: Credential
     document: DocumentType
     issuer: Issuer
+    may_change_status: bool  # the official acts for its issuer
 
 
 def credentials_of_person(session: Session, actor: Actor, personal_id_number: str,
                           purpose: str) -> tuple[Person, list[HeldDocument]]:
     """Every document issued to a person, in any wallet and any status, for an official who
-    may change their status; the person is read through the register (scope, audit)."""
+    may change the status of those whose issuer they act for; the person is read through the
+    register (scope, audit)."""
     actor.require(Permission.WALLET_STATUS)
     person = registry.get_person(session, actor, personal_id_number.strip(), purpose)
     types = {d.id: d for d in repository.document_types(session)}
     issuers_by_id = {i.id: i for i in repository.issuers(session)}
+    acting_for = {i for i in issuers_by_id if acts_for(session, actor, i)}
     held = [HeldDocument(c, types[c.document_type_id],
-                         issuers_by_id[types[c.document_type_id].issuer_id])
+                         issuers_by_id[types[c.document_type_id].issuer_id],
+                         types[c.document_type_id].issuer_id in acting_for)
             for c in repository.credentials_of(session, person.personal_id_number)]
     audit.record(session, actor, "wallet.credential.list", subject_type="person",
                  subject_id=person.personal_id_number, purpose=" ".join(purpose.split()),

@@ -18,11 +18,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
+from civicstack.kit.b64 import b64url_decode, b64url_encode
 from civicstack.wallet.jws import (
     ALGORITHM,
     PresentationRefused,
-    b64url,
-    b64url_decode,
     check_header,
     check_signature,
     int_claim,
@@ -47,11 +46,14 @@ def encode(statuses: Mapping[int, int], size: int = LIST_SIZE) -> str:
         if not 0 <= index < size:
             raise ValueError(f"status index {index} is outside the list of {size}")
         array[index * BITS // 8] |= (status & (2**BITS - 1)) << (index * BITS % 8)
-    return b64url(zlib.compress(bytes(array), 9))
+    return b64url_encode(zlib.compress(bytes(array), 9))
 
 
 def decode(lst: str) -> bytes:
-    return zlib.decompress(b64url_decode(lst))
+    try:
+        return zlib.decompress(b64url_decode(lst))
+    except (ValueError, zlib.error) as exc:
+        raise PresentationRefused("the status list is malformed") from exc
 
 
 def status_at(array: bytes, index: int, bits: int = BITS) -> int:

@@ -18,6 +18,7 @@ from civicstack.app import create_app
 from civicstack.config import Settings
 from civicstack.kit.authz import Role
 from civicstack.kit.db import transaction
+from civicstack.kit.headers import content_security_policy
 from civicstack.kit.web import TEMPLATE_DIR
 from civicstack.registry.models import Person
 from tests.support.eid import PASSWORD, make_active_account
@@ -210,3 +211,10 @@ def active_person(provider: LiveProvider) -> Person:
         person = make_person(session, "Nguyễn Văn An", date(1990, 5, 17))
     provider.active_account(person)
     return person
+
+
+def test_a_form_target_cannot_add_a_directive_or_a_source() -> None:
+    policy = content_security_policy("n0nce", [
+        "https://bank.example", "https://a.example; script-src *", "https://b.example *"])
+    assert "form-action 'self' https://bank.example;" in policy
+    assert "*" not in policy

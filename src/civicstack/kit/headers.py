@@ -63,7 +63,7 @@ def content_security_policy(nonce: str, form_targets: list[str]) -> str:
         "default-src 'self'",
         f"script-src 'self' 'nonce-{nonce}'",
         f"style-src 'self' 'nonce-{nonce}'",
-        "img-src 'self' data:",
+        "img-src 'self' data:",  # Swagger UI's icons are data: URLs in its stylesheet
         "object-src 'none'",
         "base-uri 'none'",
         f"form-action {allowed_targets}",

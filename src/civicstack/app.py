@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from civicstack import __version__
 from civicstack.config import Settings, get_settings
 from civicstack.domains import install_all
-from civicstack.kit import health
-from civicstack.kit.appservices import AppServices, Job
+from civicstack.kit import apidocs, health
+from civicstack.kit.appservices import AppServices, Job, services_of
 from civicstack.kit.error_pages import install_error_pages
+from civicstack.kit.headers import SecurityHeadersMiddleware
 from civicstack.kit.installing import Installer
 from civicstack.kit.logging import RequestContextMiddleware, configure_logging
 from civicstack.kit.metrics import MetricsMiddleware, metrics_response
@@ -19,12 +21,21 @@ from civicstack.kit.websession import ServerSessionMiddleware, SessionStore
 from civicstack.worker import lifespan
 
 
+class CivicStack(FastAPI):
+    """FastAPI with the security headers outside every layer, Starlette's catch-all included:
+    its 500 page, and a 503 raised before routing, carry them like any other answer."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(super().build_middleware_stack(),
+                                         services_of(self).settings.hsts_seconds)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
-    app = FastAPI(
+    app = CivicStack(
         title="CivicStack", version=__version__,
-        docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json",
+        docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
         lifespan=lifespan,
     )
     services = AppServices.start(settings)
@@ -38,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
+    app.include_router(apidocs.router)
     app.add_route("/metrics", metrics_response, include_in_schema=False)
     install_all(Installer(settings, app=app, services=services))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     log_json: bool = True
     default_locale: str = "vi"
     session_cookie_secure: bool = False
+    hsts_seconds: int = Field(
+        default=0, ge=0, le=2 * 365 * 24 * 3600,
+        description="Served over HTTPS only: browsers are told (Strict-Transport-Security, "
+                    "subdomains included) to use nothing else for this many seconds; 31536000 "
+                    "is a year. 0, the demo's plain HTTP, sends no such header.")
     session_idle_minutes: int = Field(
         default=30, ge=1, le=24 * 60,
         description="A browser session ends after this long without a request (NIST SP "

@@ -392,5 +392,5 @@ def test_the_monthly_list_is_public_and_counts_issued_documents(
     assert row
     assert row.group(1) == "1"
     assert 'href="/api/v1/wallet/integrated-documents.csv"' in page.text
-    assert 'class="wallet-chart-bar" style="width: 100.0%"' in page.text
+    assert 'class="wallet-chart-bar" width="100.0"' in page.text
     assert date(2025, 11, 1).strftime("%m/%Y") in page.text  # the organisations' document

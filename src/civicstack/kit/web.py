@@ -20,6 +20,7 @@ from civicstack.kit.appservices import services_of
 from civicstack.kit.calendar import VIETNAM
 from civicstack.kit.db import as_utc
 from civicstack.kit.errors import DomainError
+from civicstack.kit.headers import csp_nonce
 from civicstack.kit.i18n import SUPPORTED_LOCALES, negotiate_locale, translations
 from civicstack.kit.ratelimit import FailureLimiter
 
@@ -92,7 +93,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     try:
         html = ENVIRONMENT.get_template(template).render(
             request=request, locale=locale, languages=language_links(request),
-            csrf_token=csrf_token(request), **(context or {}))
+            csrf_token=csrf_token(request), csp_nonce=csp_nonce(request), **(context or {}))
     finally:
         _locale.reset(token)
     response = HTMLResponse(html, status_code=status_code)

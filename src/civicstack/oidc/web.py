@@ -17,6 +17,7 @@ from civicstack.identity import service as identity
 from civicstack.identity.auth import Citizen, MaybeCitizen
 from civicstack.kit.appservices import Services
 from civicstack.kit.deps import DbSession, html_router
+from civicstack.kit.headers import allow_form_target
 from civicstack.kit.i18n import N_
 from civicstack.kit.web import render
 from civicstack.oidc import repository, service, tokens
@@ -89,6 +90,8 @@ def authorize(request: Request, session: DbSession, services: Services,
         return _error_page(request, str(exc))
     except RedirectingError as exc:
         return _back_to_client(issuer, exc)
+    if step != Next.ISSUE_CODE:  # the sign-in, step-up or consent form ends at the client
+        allow_form_target(request, auth.redirect_uri)
     if step == Next.SIGN_IN:
         return _sign_in_first(auth, parameters)
     if step == Next.STEP_UP:
@@ -174,6 +177,7 @@ def _post_logout_target(request: Request, session: Session,
     state = request.query_params.get("state")
     target = f"{wanted}?{urlencode({'state': state})}" if state else str(wanted)
     request.session["oidc_logout_target"] = target
+    allow_form_target(request, target)  # the confirmation's form ends there
     return target
 
 

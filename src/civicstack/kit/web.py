@@ -21,7 +21,8 @@ from civicstack.kit.calendar import VIETNAM
 from civicstack.kit.db import as_utc
 from civicstack.kit.errors import DomainError
 from civicstack.kit.i18n import SUPPORTED_LOCALES, negotiate_locale, translations
-from civicstack.kit.ratelimit import FailureLimiter
+from civicstack.kit.ratelimit import REFUSALS, FailureLimiter
+from civicstack.kit.tally import tally_of
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 STATIC_DIR = PACKAGE_DIR / "static"
@@ -110,12 +111,15 @@ def field_errors(exc: DomainError) -> dict[str, str]:
 
 def limiter(request: Request, name: str, max_failures: int = 10, window_seconds: float = 300,
             refusal: str = "too many failed attempts") -> FailureLimiter:
-    """One limiter per running app and purpose; by default 10 failures per client per 5
-    minutes. The security view reads them all (AppServices.limiters)."""
-    limiters = services_of(request.app).limiters
-    if name not in limiters:
-        limiters[name] = FailureLimiter(name, max_failures, window_seconds, refusal)
-    return limiters[name]
+    """The limiter for one purpose; by default 10 failures per key per 5 minutes, counted in
+    the database for every instance. The security view lists those this process made
+    (AppServices.limiters)."""
+    services = services_of(request.app)
+    if name not in services.limiters:
+        services.limiters[name] = FailureLimiter(
+            name, max_failures, window_seconds, tally_of(services.tallies, REFUSALS + name),
+            services.pepper, refusal)
+    return services.limiters[name]
 
 
 def client_address(request: Request) -> str:

@@ -1,16 +1,22 @@
 """Rate limits and security alerts hold across instances of the app: failed attempts and
-refusals are counted in the database, and two instances evaluating alerts raise one and mail
-it once."""
+refusals are counted in the database, two instances evaluating alerts raise one and mail it
+once, and behind a proxy the client is the address the trusted proxies name, never one the
+client wrote itself."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from civicstack.app import create_app
+from civicstack.cli import proxy_options
+from civicstack.config import Settings
 from civicstack.kit.audit import AuditEntry
 from civicstack.kit.authz import Role
 from civicstack.kit.db import transaction
@@ -128,3 +134,55 @@ def test_two_instances_raising_the_same_alert_at_once_mail_it_once(
     assert raised_entries(site) == 1
     with transaction(site.services.session_factory) as session:
         assert [alert.kind for alert in service.open_alerts(session)] == ["lockouts"]
+
+
+# --- the client's address behind a proxy ------------------------------------------------------
+
+PROXY = "10.0.0.2"
+
+
+def behind(database_url: str, data_dir: Path, trusted: str, peer: str) -> Site:
+    """The app as a proxy at `peer` reaches it, with CIVICSTACK_TRUSTED_PROXIES=`trusted`."""
+    app = create_app(Settings(database_url=database_url, data_dir=data_dir, log_json=False,
+                              log_level="WARNING", trusted_proxies=trusted))
+    return Site(app, TestClient(app, client=(peer, 50000)))
+
+
+def attempt(site: Site, username: str, forwarded_for: str) -> int:
+    response = site.client.post("/console/login", follow_redirects=False, data={
+        "username": username, "password": WRONG, "csrf_token": site.csrf()},
+        headers={"X-Forwarded-For": forwarded_for})
+    return response.status_code
+
+
+def test_behind_a_trusted_proxy_each_client_is_limited_on_its_own(
+        database_url: str, tmp_path: Path) -> None:
+    site = behind(database_url, tmp_path / "data", f"{PROXY}, 10.1.0.0/16", PROXY)
+    # A second proxy hop (10.1.0.7) is trusted too; what the client wrote before is not.
+    for guess in range(10):
+        assert attempt(site, f"guess-{guess}", f"192.0.2.{guess}, 198.51.100.7, 10.1.0.7") == 401
+    assert attempt(site, "another-guess", "198.51.100.7") == 429
+    assert attempt(site, "another-guess", "198.51.100.8") == 401  # someone else, same proxy
+
+
+def test_an_untrusted_peer_cannot_pick_its_address_by_writing_x_forwarded_for(
+        database_url: str, tmp_path: Path) -> None:
+    site = behind(database_url, tmp_path / "data", PROXY, "203.0.113.7")
+    for guess in range(10):
+        assert attempt(site, f"guess-{guess}", f"198.51.100.{guess}") == 401
+    assert attempt(site, "another-guess", "198.51.100.99") == 429
+
+
+def test_the_server_believes_forwarded_headers_only_from_the_trusted_proxies() -> None:
+    """`civicstack serve` passes the setting to uvicorn, whose default believes 127.0.0.1."""
+    default = uvicorn.Config("civicstack.app:create_app", **proxy_options(Settings()))
+    assert default.proxy_headers is False
+    behind_proxies = uvicorn.Config("civicstack.app:create_app", **proxy_options(
+        Settings(trusted_proxies="10.0.0.2, 10.1.0.0/16")))
+    assert behind_proxies.proxy_headers is True
+    assert behind_proxies.forwarded_allow_ips == ["10.0.0.2/32", "10.1.0.0/16"]
+
+
+def test_a_malformed_trusted_proxies_setting_stops_the_start() -> None:
+    with pytest.raises(ValueError, match="trusted_proxies"):
+        Settings(trusted_proxies="10.0.0.0/33")

@@ -7,6 +7,7 @@ import io
 import secrets
 from contextvars import ContextVar
 from datetime import datetime
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -123,7 +124,33 @@ def limiter(request: Request, name: str, max_failures: int = 10, window_seconds:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """Who sent the request: the socket's peer, unless the peer is one of the trusted proxies
+    (CIVICSTACK_TRUSTED_PROXIES); then the address that proxy saw, read from X-Forwarded-For
+    right to left past every trusted proxy. What lies left of the first address that is not a
+    trusted proxy was written by the client itself, so it is never believed."""
+    peer = request.client.host if request.client else "unknown"
+    trusted = services_of(request.app).settings.trusted_proxies
+    if not trusted:
+        return peer
+    hops = [hop.strip() for header in request.headers.getlist("x-forwarded-for")
+            for hop in header.split(",")]
+    address = peer
+    for hop in reversed(hops):
+        if not _is_trusted(address, trusted):
+            break
+        try:  # a proxy writes an address: past anything else nothing is known
+            address = str(ip_address(hop))
+        except ValueError:
+            break
+    return address
+
+
+def _is_trusted(address: str, trusted: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+    try:
+        parsed = ip_address(address)
+    except ValueError:  # not an address at all (a test client, a Unix socket)
+        return False
+    return any(parsed in network for network in trusted)
 
 
 def local_path(target: str | None, default: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
@@ -9,8 +11,9 @@ from starlette.types import ASGIApp
 from civicstack import __version__
 from civicstack.config import Settings, get_settings
 from civicstack.domains import install_all
-from civicstack.kit import apidocs, health
+from civicstack.kit import apidocs, health, ratelimit, tally
 from civicstack.kit.appservices import AppServices, Job, services_of
+from civicstack.kit.db import transaction
 from civicstack.kit.error_pages import install_error_pages
 from civicstack.kit.headers import SecurityHeadersMiddleware
 from civicstack.kit.installing import Installer
@@ -46,6 +49,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        secure=settings.session_cookie_secure)
     services.jobs.append(Job("web_sessions_purge", 600,
                              lambda _: sessions.purge_expired() or None))
+    services.jobs.append(Job("tallies_flush", 3, _flush_tallies))
+    services.jobs.append(Job("rate_counts_purge", 600, _purge_rate_counts))
+    services.shutdown_hooks.append(_flush_tallies)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
@@ -54,3 +60,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_all(Installer(settings, app=app, services=services))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def _flush_tallies(services: AppServices) -> None:
+    services.flush_tallies()  # quietly: the worker logs what a job returns
+
+
+def _purge_rate_counts(services: AppServices) -> int | None:
+    moment = datetime.now(UTC)
+    with transaction(services.session_factory) as session:
+        return ratelimit.purge(session, moment) + tally.purge(session, moment) or None

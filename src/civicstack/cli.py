@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 import typer
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from civicstack.config import get_settings
+from civicstack.config import Settings, get_settings
 from civicstack.domains import install_all
 from civicstack.identity.demo import ensure_demo_officials
 from civicstack.kit import apikeys, audit, migrate
@@ -149,7 +150,14 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     import uvicorn
 
     uvicorn.run("civicstack.app:create_app", factory=True, host=host, port=port,
-                log_config=None, access_log=False)
+                log_config=None, access_log=False, **proxy_options(get_settings()))
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """Uvicorn would otherwise believe X-Forwarded-For and -Proto from 127.0.0.1, whatever the
+    deployment: which proxies are believed is our setting, and an empty one believes none."""
+    proxies = [str(network) for network in settings.trusted_proxies]
+    return {"proxy_headers": bool(proxies), "forwarded_allow_ips": proxies}
 
 
 def main() -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -32,6 +33,12 @@ class Settings(BaseSettings):
         description="Served over HTTPS only: browsers are told (Strict-Transport-Security, "
                     "subdomains included) to use nothing else for this many seconds; 31536000 "
                     "is a year. 0, the demo's plain HTTP, sends no such header.")
+    trusted_proxies: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = Field(
+        default=(),
+        description="Comma-separated addresses or networks (CIDR) of the reverse proxies in "
+                    "front of the app; a request from one of them is taken to come from the "
+                    "address it names in X-Forwarded-For. Empty: the socket's peer is the "
+                    "client.")
     session_idle_minutes: int = Field(
         default=30, ge=1, le=24 * 60,
         description="A browser session ends after this long without a request (NIST SP "
@@ -61,6 +68,13 @@ class Settings(BaseSettings):
                     "than twice this raises an alert.")
     security_contact: str = Field(
         default="", description="E-mail address that receives security alerts (outbox).")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @property
     def issuer(self) -> str:

@@ -22,7 +22,6 @@ from civicstack.kit.outbox import OutboxMessage
 from civicstack.registry.models import Person
 from civicstack.security import jobs, service
 from civicstack.security.service import Kind, Thresholds
-from civicstack.security.site import process_counts
 from tests.integration.test_cli import civicstack
 from tests.support import exchange as members
 from tests.support.tamper import bypass_triggers
@@ -33,15 +32,16 @@ CONTACT = "soc@civicstack.example"
 
 
 def observed(site: Site, thresholds: Thresholds = LOW) -> dict[Kind, int]:
+    site.services.flush_tallies()
     with transaction(site.services.session_factory) as session:
         return {signal.kind: signal.observed for signal in service.signals(
-            session, process_counts(site.services), thresholds, service.now())}
+            session, thresholds, service.now())}
 
 
 def evaluate(site: Site, after: timedelta = timedelta()) -> list[tuple[Kind, bool]]:
+    site.services.flush_tallies()
     with transaction(site.services.session_factory) as session:
-        changes = service.evaluate_alerts(session, process_counts(site.services), LOW,
-                                          CONTACT, service.now() + after)
+        changes = service.evaluate_alerts(session, LOW, CONTACT, service.now() + after)
     return [(change.kind, change.raised) for change in changes]
 
 

@@ -72,14 +72,14 @@ def login(request: Request, session: DbSession, username: Annotated[str, Form()]
     keys = _limit_keys(request, username)
     try:
         for key in keys:
-            _failures(request).check(key)
+            _failures(request).check(session, key)
     except RateLimited as exc:
         return render(request, "console/login.html",
                       {**context, "errors": {"password": exc.detail}}, exc.status)
     result = officials.check_password(session, username, password)
     if not result.passed or result.official is None:
         for key in keys:
-            _failures(request).failed(key)
+            _failures(request).failed(session, key)
         status = 429 if result.outcome == PasswordOutcome.TEMPORARILY_LOCKED else 401
         return render(request, "console/login.html", {
             **context, "errors": {"password": PASSWORD_MESSAGES[result.outcome]}}, status)
@@ -126,7 +126,7 @@ def code(request: Request, session: DbSession, services: Services,
     keys = _limit_keys(request, official.username)
     try:
         for key in keys:
-            _failures(request).check(key)
+            _failures(request).check(session, key)
     except RateLimited as exc:
         return _code_page(request, session, services, official, target, {"code": exc.detail},
                           exc.status)
@@ -136,7 +136,7 @@ def code(request: Request, session: DbSession, services: Services,
         return RedirectResponse("/console/login", status_code=303)
     if outcome != CodeOutcome.ACCEPTED:
         for key in keys:
-            _failures(request).failed(key)
+            _failures(request).failed(session, key)
         return _code_page(request, session, services, official, target,
                           {"code": CODE_MESSAGES[outcome]},
                           429 if outcome == CodeOutcome.EXHAUSTED else 401)

@@ -123,7 +123,7 @@ def step_up(request: Request, session: DbSession, signed: CallingCitizen,
     """Failures are answered, not raised, so that the failure count they add is committed."""
     failures, client = limiter(request, "citizen_step_up_failures"), client_address(request)
     try:
-        failures.check(client)
+        failures.check(session, client)
     except RateLimited as exc:
         return _refused(request, exc.status, translate(request_locale(request),
                                                        REFUSALS[service.CodeOutcome.EXHAUSTED]))
@@ -131,7 +131,7 @@ def step_up(request: Request, session: DbSession, signed: CallingCitizen,
     outcome = service.step_up_with_passkey(session, _relying_party(request), signed.session_id,
                                            challenge, json.dumps(answer.credential))
     if outcome != service.CodeOutcome.ACCEPTED:
-        failures.failed(client)
+        failures.failed(session, client)
         status = 429 if outcome == service.CodeOutcome.EXHAUSTED else 422
         return _refused(request, status, translate(request_locale(request), REFUSALS[outcome]))
     rotate(request.session)  # more privilege, a new session id

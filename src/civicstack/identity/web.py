@@ -141,13 +141,13 @@ def login(request: Request, session: DbSession,
     client = client_address(request)
     failures = limiter(request, "citizen_sign_in_failures")
     try:
-        failures.check(client)
+        failures.check(session, client)
     except RateLimited as exc:
         return render(request, "portal/login.html", {
             "form": form, "errors": {"password": exc.detail}, "next": target}, exc.status)
     result = service.sign_in(session, form["personal_id_number"], password)
     if result.outcome != service.LoginOutcome.SIGNED_IN:
-        failures.failed(client)
+        failures.failed(session, client)
         return render(request, "portal/login.html", {
             "form": form, "errors": {"password": LOGIN_MESSAGES[result.outcome]},
             "next": target}, 401)
@@ -265,13 +265,13 @@ def step_up(request: Request, session: DbSession, services: Services, signed: Ci
     client = client_address(request)
     failures = limiter(request, "citizen_step_up_failures")
     try:
-        failures.check(client)
+        failures.check(session, client)
     except RateLimited as exc:
         return _step_up_page(request, session, signed.account, target, {"code": exc.detail},
                              exc.status)
     outcome = service.step_up(session, services.totp_key, signed.session_id, code)
     if outcome != service.CodeOutcome.ACCEPTED:
-        failures.failed(client)
+        failures.failed(session, client)
         return _step_up_page(request, session, signed.account, target,
                              {"code": AUTHENTICATOR_MESSAGES[outcome]}, _code_status(outcome))
     rotate(request.session)  # more privilege, a new session id

@@ -1,7 +1,7 @@
 """The running system's long-lived objects in one typed place: what every domain shares
-(settings, the database, the secrets that seal and pepper, the message channels, the process's
-limiters and tallies, the worker's jobs) and what each domain provides at install time under a
-typed key of its own."""
+(settings, the database, the secrets that seal and pepper, the message channels, the limiters
+and the refusals tallied but not yet shared, the worker's jobs) and what each domain provides
+at install time under a typed key of its own."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from civicstack.kit.db import make_engine, make_session_factory
 from civicstack.kit.outbox import DeliveryChannel, FileMailbox
 from civicstack.kit.ratelimit import FailureLimiter
 from civicstack.kit.secrets import load_or_create_secret
-from civicstack.kit.tally import Tally
+from civicstack.kit.tally import Tally, flush
 
 T = TypeVar("T")
 
@@ -64,6 +64,10 @@ class AppServices:
                    load_or_create_secret(settings.data_dir, "apikey-pepper"),
                    load_or_create_secret(settings.data_dir, "totp-key"),
                    {"sms": mailbox})
+
+    def flush_tallies(self) -> int:
+        """Add this process's pending refusal counts to the shared ones (kit/tally)."""
+        return flush(list(self.tallies.values()), self.session_factory)
 
     def provide(self, key: ServiceKey[T], factory: Callable[[AppServices], T]) -> None:
         """Made at first use, once: a CLI command that never needs it never pays for it."""

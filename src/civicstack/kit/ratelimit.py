@@ -1,51 +1,103 @@
-"""Failed-attempt limits (sign-in, later OTP): a sliding window per key, in process memory.
+"""Failed-attempt limits (sign-in, step-up, a wallet app's token and nonce requests): a sliding
+window per key, counted in the database, so that every instance of the app sees one count.
 
-One process serves the demo and each test; a multi-process deployment would keep the same
-interface over a shared store.
+Where each part is written, and why:
+- a failure (`failed`) is a `rate_failure` row added in the caller's session. The services
+  return a failed attempt's outcome rather than raise it, so the row commits with the attempt
+  it counts (a wrong password's audit entry, say). A transaction of its own would take a second
+  connection per attempt, and on SQLite would wait for the request's own write lock.
+- the check (`check`) reads in the caller's session, before the attempt: the failures every
+  instance has committed.
+- a refusal is counted in the limiter's tally (kit/tally), because the request it refuses
+  rolls back and because a flood of refusals must not become a flood of writes; every instance
+  reads the tallies' shared counts.
+
+Attempts in flight at the same moment are all checked before any of them fails, so the limit
+holds for attempts made one after another and is passed by at most those made at once (one
+process's in-memory count had the same gap).
+
+Keys (an address, a username) are stored as an HMAC under the server's pepper: the table is no
+list of who tried what, and an address's digest cannot be found by trying every address.
 """
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict, deque
-from threading import Lock
+import hashlib
+import hmac
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
+from sqlalchemy import CursorResult, DateTime, Index, Integer, String, delete, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from civicstack.kit.db import Base, as_utc
 from civicstack.kit.errors import RateLimited
 from civicstack.kit.metrics import RATE_LIMIT_REFUSALS
-from civicstack.kit.tally import Tally
+from civicstack.kit.tally import Tally, counts_by_name
+
+REFUSALS = "rate_limit."  # a limiter's refusals are tallied as REFUSALS + its name
+KEPT = timedelta(days=1)  # failures are kept this long: no window may be longer
+
+
+class RateFailure(Base):
+    """One failed attempt counted against a limiter's key, by whichever instance saw it."""
+
+    __tablename__ = "rate_failure"
+    __table_args__ = (Index("ix_rate_failure_window", "limiter", "key_digest", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    limiter: Mapped[str] = mapped_column(String(60))
+    key_digest: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class FailureLimiter:
-    def __init__(self, name: str, max_failures: int, window_seconds: float,
-                 refusal: str = "too many failed attempts") -> None:
+    def __init__(self, name: str, max_failures: int, window_seconds: float, refusals: Tally,
+                 pepper: str, refusal: str = "too many failed attempts") -> None:
+        if window_seconds > KEPT.total_seconds():
+            raise ValueError(f"{name}: a window longer than {KEPT} outlives its failures")
         self.name, self.refusal = name, refusal
-        self.max_failures, self.window = max_failures, window_seconds
-        self.refusals = Tally()  # what the security view counts
-        self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
-        self._lock = Lock()
+        self.max_failures, self.window = max_failures, timedelta(seconds=window_seconds)
+        self.refusals = refusals  # what the security view counts
+        self._pepper = pepper.encode()
 
-    def check(self, key: str) -> None:
+    def check(self, session: Session, key: str) -> None:
         """Refuse before even trying when `key` failed too often lately."""
-        with self._lock:
-            recent = self._recent(key)
-            if len(recent) >= self.max_failures:
-                self.refusals.add()
-                RATE_LIMIT_REFUSALS.labels(self.name).inc()
-                wait = int(self.window - (time.monotonic() - recent[0])) + 1
-                raise RateLimited(f"{self.refusal}; try again in {wait} seconds")
+        now = datetime.now(UTC)
+        failures, oldest = session.execute(
+            select(func.count(), func.min(RateFailure.at)).where(
+                RateFailure.limiter == self.name, RateFailure.key_digest == self._digest(key),
+                RateFailure.at >= now - self.window)).one()
+        if failures >= self.max_failures:
+            self.refusals.add()
+            RATE_LIMIT_REFUSALS.labels(self.name).inc()
+            wait = int((self.window - (now - as_utc(oldest))).total_seconds()) + 1
+            raise RateLimited(f"{self.refusal}; try again in {wait} seconds")
 
-    def held_back(self) -> int:
-        """How many keys (clients, accounts) are refused right now."""
-        with self._lock:
-            return sum(1 for key in list(self._failures)
-                       if len(self._recent(key)) >= self.max_failures)
+    def failed(self, session: Session, key: str) -> None:
+        """Count a failure of `key`; it counts once the caller's transaction commits."""
+        session.add(RateFailure(limiter=self.name, key_digest=self._digest(key),
+                                at=datetime.now(UTC)))
 
-    def failed(self, key: str) -> None:
-        with self._lock:
-            self._recent(key).append(time.monotonic())
+    def held_back(self, session: Session) -> int:
+        """How many keys (clients, accounts) are refused right now, on every instance."""
+        refused = select(RateFailure.key_digest).where(
+            RateFailure.limiter == self.name,
+            RateFailure.at >= datetime.now(UTC) - self.window,
+        ).group_by(RateFailure.key_digest).having(func.count() >= self.max_failures).subquery()
+        return session.scalar(select(func.count()).select_from(refused)) or 0
 
-    def _recent(self, key: str) -> deque[float]:
-        attempts = self._failures[key]
-        while attempts and time.monotonic() - attempts[0] > self.window:
-            attempts.popleft()
-        return attempts
+    def _digest(self, key: str) -> str:
+        return hmac.new(self._pepper, f"{self.name}:{key}".encode(), hashlib.sha256).hexdigest()
+
+
+def refusals_by_limiter(session: Session, since: datetime) -> dict[str, int]:
+    """Every limiter's refusals from `since` on, by every instance (as far as flushed)."""
+    return {name.removeprefix(REFUSALS): count
+            for name, count in counts_by_name(session, REFUSALS, since).items()}
+
+
+def purge(session: Session, at: datetime) -> int:
+    """Forget failures older than any window."""
+    deleted = session.execute(delete(RateFailure).where(RateFailure.at < at - KEPT))
+    return int(cast(CursorResult[Any], deleted).rowcount)

@@ -7,6 +7,7 @@ import io
 import secrets
 from contextvars import ContextVar
 from datetime import datetime
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -22,7 +23,8 @@ from civicstack.kit.db import as_utc
 from civicstack.kit.errors import DomainError
 from civicstack.kit.headers import csp_nonce
 from civicstack.kit.i18n import SUPPORTED_LOCALES, negotiate_locale, translations
-from civicstack.kit.ratelimit import FailureLimiter
+from civicstack.kit.ratelimit import REFUSALS, FailureLimiter
+from civicstack.kit.tally import tally_of
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 STATIC_DIR = PACKAGE_DIR / "static"
@@ -111,16 +113,45 @@ def field_errors(exc: DomainError) -> dict[str, str]:
 
 def limiter(request: Request, name: str, max_failures: int = 10, window_seconds: float = 300,
             refusal: str = "too many failed attempts") -> FailureLimiter:
-    """One limiter per running app and purpose; by default 10 failures per client per 5
-    minutes. The security view reads them all (AppServices.limiters)."""
-    limiters = services_of(request.app).limiters
-    if name not in limiters:
-        limiters[name] = FailureLimiter(name, max_failures, window_seconds, refusal)
-    return limiters[name]
+    """The limiter for one purpose; by default 10 failures per key per 5 minutes, counted in
+    the database for every instance. The security view lists those this process made
+    (AppServices.limiters)."""
+    services = services_of(request.app)
+    if name not in services.limiters:
+        services.limiters[name] = FailureLimiter(
+            name, max_failures, window_seconds, tally_of(services.tallies, REFUSALS + name),
+            services.pepper, refusal)
+    return services.limiters[name]
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """Who sent the request: the socket's peer, unless the peer is one of the trusted proxies
+    (CIVICSTACK_TRUSTED_PROXIES); then the address that proxy saw, read from X-Forwarded-For
+    right to left past every trusted proxy. What lies left of the first address that is not a
+    trusted proxy was written by the client itself, so it is never believed."""
+    peer = request.client.host if request.client else "unknown"
+    trusted = services_of(request.app).settings.trusted_proxies
+    if not trusted:
+        return peer
+    hops = [hop.strip() for header in request.headers.getlist("x-forwarded-for")
+            for hop in header.split(",")]
+    address = peer
+    for hop in reversed(hops):
+        if not _is_trusted(address, trusted):
+            break
+        try:  # a proxy writes an address: past anything else nothing is known
+            address = str(ip_address(hop))
+        except ValueError:
+            break
+    return address
+
+
+def _is_trusted(address: str, trusted: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+    try:
+        parsed = ip_address(address)
+    except ValueError:  # not an address at all (a test client, a Unix socket)
+        return False
+    return any(parsed in network for network in trusted)
 
 
 def local_path(target: str | None, default: str) -> str:

@@ -1,6 +1,5 @@
 """Security's background work in the app: the logs' hash chains verified when due (also
-`civicstack security verify-chains`) and the alerts, which need this process's counts of
-refused requests."""
+`civicstack security verify-chains`) and the alerts, from the counts every instance shares."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ from datetime import timedelta
 from civicstack.kit.appservices import AppServices
 from civicstack.kit.db import transaction
 from civicstack.security import service
-from civicstack.security.site import process_counts, thresholds_from
+from civicstack.security.site import thresholds_from
 
 
 def verify_chains(services: AppServices) -> object:
@@ -20,9 +19,9 @@ def verify_chains(services: AppServices) -> object:
 
 
 def evaluate_alerts(services: AppServices) -> object:
+    services.flush_tallies()  # what this process refused counts at once
     with transaction(services.session_factory) as session:
-        changes = service.evaluate_alerts(session, process_counts(services),
-                                          thresholds_from(services.settings),
+        changes = service.evaluate_alerts(session, thresholds_from(services.settings),
                                           services.settings.security_contact, service.now())
     return [f"{change.kind} {'raised' if change.raised else 'cleared'}"
             for change in changes] or None

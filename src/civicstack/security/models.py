@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from civicstack.kit.db import Base
@@ -25,11 +25,17 @@ class ChainCheck(Base):
     duration_ms: Mapped[int] = mapped_column(Integer)
 
 
+OPEN = text("cleared_at IS NULL")
+
+
 class SecurityAlert(Base):
-    """A signal past its threshold: raised once, cleared when the signal falls back."""
+    """A signal past its threshold: raised once, cleared when the signal falls back. At most one
+    alert of a kind is open, whichever instance raised it."""
 
     __tablename__ = "security_alert"
-    __table_args__ = (Index("ix_security_alert_open", "kind", "cleared_at"),)
+    __table_args__ = (Index("ix_security_alert_open", "kind", "cleared_at"),
+                      Index("uq_security_alert_open_kind", "kind", unique=True,
+                            sqlite_where=OPEN, postgresql_where=OPEN))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(30))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from civicstack.security.models import ChainCheck, SecurityAlert
@@ -22,6 +23,17 @@ def open_alerts(session: Session) -> dict[str, SecurityAlert]:
     alerts = session.scalars(select(SecurityAlert).where(SecurityAlert.cleared_at.is_(None))
                              .with_for_update())
     return {alert.kind: alert for alert in alerts}
+
+
+def add_open_alert(session: Session, alert: SecurityAlert) -> bool:
+    """Add `alert` unless one of its kind is open already (False); an instance raising it at
+    the same moment waits on the unique index until the first one commits."""
+    try:
+        with session.begin_nested():
+            session.add(alert)
+    except IntegrityError:
+        return False
+    return True
 
 
 def recent_alerts(session: Session, since: datetime, limit: int) -> list[SecurityAlert]:

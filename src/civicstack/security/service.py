@@ -2,32 +2,33 @@
 
 Signals come from where each fact already lives: failed sign-ins and lockouts from the audit log
 (identity audits every attempt, and the moment a run of failures locks an account), exchange
-refusals from the exchange's message log plus the API's count of refused member assertions, rate
-limit refusals from the running app's limiters (kit/tally: a flood of refusals must not become a
-flood of inserts), and the chains from this domain's own verification records.
+refusals from the exchange's message log plus the API's tally of refused member assertions, rate
+limit refusals from the limiters' tallies (kit/tally: counted in memory, so that a flood of
+refusals is no flood of inserts, and shared through the database within seconds), and the chains
+from this domain's own verification records. Every instance of the app reads the same counts.
 
 An alert is raised the first time a signal reaches its threshold and cleared when it falls
-back: one audit entry and one message to the security contact per episode, never one per check.
+back: one audit entry and one message to the security contact per episode, never one per check,
+however many instances check.
 """
 
 from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from civicstack.exchange import service as exchange
-from civicstack.kit import audit, outbox
+from civicstack.kit import audit, outbox, ratelimit, tally
 from civicstack.kit.audit import Actor, AuditEntry, ChainReport
 from civicstack.kit.authz import Permission
 from civicstack.kit.db import as_utc
 from civicstack.kit.metrics import CHAIN_CHECKED_AT, CHAIN_INTACT, SECURITY_ALERT_ACTIVE
 from civicstack.kit.ratelimit import FailureLimiter
-from civicstack.kit.tally import Tally
 from civicstack.security import repository
 from civicstack.security.models import ChainCheck, SecurityAlert
 
@@ -68,17 +69,6 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
-class ProcessCounts:
-    """What the running app counted without storing."""
-
-    limiters: dict[str, FailureLimiter]
-    exchange_authentication: Tally
-
-    def rate_limit_refusals(self, since: datetime) -> int:
-        return sum(limiter.refusals.since(since) for limiter in self.limiters.values())
-
-
-@dataclass(frozen=True)
 class Signal:
     kind: Kind
     observed: int
@@ -94,30 +84,31 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def signals(session: Session, counts: ProcessCounts, thresholds: Thresholds,
-            at: datetime) -> list[Signal]:
-    return _signals(session, counts, thresholds, at,
-                    chains_needing_attention(session, thresholds, at))
+def signals(session: Session, thresholds: Thresholds, at: datetime) -> list[Signal]:
+    return _signals(session, thresholds, at, chains_needing_attention(session, thresholds, at))
 
 
-def _signals(session: Session, counts: ProcessCounts, thresholds: Thresholds, at: datetime,
+def _signals(session: Session, thresholds: Thresholds, at: datetime,
              chains_to_check: list[str]) -> list[Signal]:
     observed = {
         Kind.FAILED_LOGINS: audit.count_actions(
             session, FAILED_SIGN_INS, at - WINDOWS[Kind.FAILED_LOGINS]),
         Kind.LOCKOUTS: audit.count_actions(session, LOCKOUTS, at - WINDOWS[Kind.LOCKOUTS]),
-        Kind.RATE_LIMIT_REFUSALS: counts.rate_limit_refusals(
-            at - WINDOWS[Kind.RATE_LIMIT_REFUSALS]),
-        Kind.EXCHANGE_REFUSALS: _exchange_refusals(session, counts,
-                                                   at - WINDOWS[Kind.EXCHANGE_REFUSALS]),
+        Kind.RATE_LIMIT_REFUSALS: sum(ratelimit.refusals_by_limiter(
+            session, at - WINDOWS[Kind.RATE_LIMIT_REFUSALS]).values()),
+        Kind.EXCHANGE_REFUSALS: _exchange_refusals(session, at - WINDOWS[Kind.EXCHANGE_REFUSALS]),
         Kind.HASH_CHAINS: len(chains_to_check),
     }
     return [Signal(kind, count, thresholds.of(kind), WINDOWS.get(kind))
             for kind, count in observed.items()]
 
 
-def _exchange_refusals(session: Session, counts: ProcessCounts, since: datetime) -> int:
-    return exchange.refusal_count(session, since) + counts.exchange_authentication.since(since)
+def _exchange_refusals(session: Session, since: datetime) -> int:
+    return exchange.refusal_count(session, since) + _refused_assertions(session, since)
+
+
+def _refused_assertions(session: Session, since: datetime) -> int:
+    return tally.count_since(session, [exchange.AUTHENTICATION_REFUSALS], since)
 
 
 def chains_needing_attention(session: Session, thresholds: Thresholds,
@@ -143,17 +134,22 @@ class AlertChange:
     threshold: int
 
 
-def evaluate_alerts(session: Session, counts: ProcessCounts, thresholds: Thresholds,
-                    contact: str, at: datetime) -> list[AlertChange]:
+def evaluate_alerts(session: Session, thresholds: Thresholds, contact: str,
+                    at: datetime) -> list[AlertChange]:
     """Raise alerts for signals at their threshold, clear those that fell back; each change is
-    audited, and a raise is mailed to `contact` (if any) through the outbox."""
+    audited, and a raise is mailed to `contact` (if any) through the outbox.
+
+    Every instance evaluates from the same counts, and at most one alert of a kind is open (a
+    unique index): of two instances raising at the same moment, the second finds it raised
+    and sends nothing; a clear waits on the open alert's row lock."""
     open_alerts = repository.open_alerts(session)
     changes = []
-    for signal in signals(session, counts, thresholds, at):
+    for signal in signals(session, thresholds, at):
         SECURITY_ALERT_ACTIVE.labels(signal.kind.value).set(int(signal.alerting))
         alert = open_alerts.get(signal.kind.value)
         if signal.alerting and alert is None:
-            _raise(session, signal, contact, at)
+            if not _raise(session, signal, contact, at):
+                continue  # another instance raised it a moment ago, and mailed
         elif alert is not None and not signal.alerting:
             alert.cleared_at = at
         else:
@@ -171,16 +167,19 @@ def open_alerts(session: Session) -> list[SecurityAlert]:
     return sorted(repository.open_alerts(session).values(), key=lambda alert: alert.id)
 
 
-def _raise(session: Session, signal: Signal, contact: str, at: datetime) -> None:
-    session.add(SecurityAlert(kind=signal.kind.value, raised_at=at, observed=signal.observed,
-                              threshold=signal.threshold))
+def _raise(session: Session, signal: Signal, contact: str, at: datetime) -> bool:
+    """Open the signal's alert and mail it; False if another instance opened it first."""
+    if not repository.add_open_alert(session, SecurityAlert(
+            kind=signal.kind.value, raised_at=at, observed=signal.observed,
+            threshold=signal.threshold)):
+        return False
     if contact:
         window = f" in {_minutes(signal.window)} minutes" if signal.window else ""
         outbox.enqueue(session, "email", contact, f"CivicStack security alert: {signal.kind}",
                        f"{signal.kind}: {signal.observed}{window}, threshold "
                        f"{signal.threshold}. Raised {at:%Y-%m-%d %H:%M} UTC; see "
                        "/console/security.")
-    session.flush()
+    return True
 
 
 def _minutes(window: timedelta) -> int:
@@ -266,24 +265,26 @@ class Overview:
     exchange_authentication_refusals: int
 
 
-def overview(session: Session, actor: Actor, counts: ProcessCounts, thresholds: Thresholds,
-             at: datetime) -> Overview:
+def overview(session: Session, actor: Actor, limiters: Mapping[str, FailureLimiter],
+             thresholds: Thresholds, at: datetime) -> Overview:
+    """The page's figures; `limiters` are those this process uses, each listed with the
+    counts of every instance."""
     actor.require(Permission.SECURITY_READ)
     day_ago = at - timedelta(days=1)
-    limiter_since = at - WINDOWS[Kind.RATE_LIMIT_REFUSALS]
+    refused = ratelimit.refusals_by_limiter(session, at - WINDOWS[Kind.RATE_LIMIT_REFUSALS])
     latest = repository.latest_checks(session)
     stale = _needing_attention(latest, thresholds, at)
     return Overview(
-        at=at, signals=_signals(session, counts, thresholds, at, stale),
+        at=at, signals=_signals(session, thresholds, at, stale),
         alerts=repository.recent_alerts(session, day_ago, LISTED),
         chains=latest, stale_chains=stale,
         failed_sign_ins=_sign_in_events(session, FAILED_SIGN_INS, day_ago),
         lockouts=_sign_in_events(session, LOCKOUTS, day_ago),
         failures_by_hour=_by_hour(session, at),
-        limiters=[LimiterState(name, limiter.refusals.since(limiter_since), limiter.held_back())
-                  for name, limiter in sorted(counts.limiters.items())],
+        limiters=[LimiterState(name, refused.get(name, 0), limiter.held_back(session))
+                  for name, limiter in sorted(limiters.items())],
         exchange_refusals=exchange.latest_refusals(session, day_ago, LISTED),
-        exchange_authentication_refusals=counts.exchange_authentication.since(day_ago))
+        exchange_authentication_refusals=_refused_assertions(session, day_ago))
 
 
 def _sign_in_events(session: Session, actions: tuple[str, ...],

@@ -7,12 +7,10 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from civicstack.config import Settings
-from civicstack.exchange.service import AUTHENTICATION_REFUSALS
 from civicstack.kit.appservices import AppServices
 from civicstack.kit.audit import Actor
-from civicstack.kit.tally import tally_of
 from civicstack.security import service
-from civicstack.security.service import ProcessCounts, Thresholds
+from civicstack.security.service import Thresholds
 
 
 def thresholds_from(settings: Settings) -> Thresholds:
@@ -23,13 +21,9 @@ def thresholds_from(settings: Settings) -> Thresholds:
         chain_check_max_age=timedelta(hours=2 * settings.security_chain_check_hours))
 
 
-def process_counts(services: AppServices) -> ProcessCounts:
-    """The running app's counts."""
-    return ProcessCounts(services.limiters,
-                         tally_of(services.tallies, AUTHENTICATION_REFUSALS))
-
-
 def overview_of(services: AppServices, session: Session, operator: Actor) -> service.Overview:
-    """The security page's figures, now, for the console page and the operators' API."""
-    return service.overview(session, operator, process_counts(services),
+    """The security page's figures, now, for the console page and the operators' API, with
+    this process's latest refusals already shared."""
+    services.flush_tallies()
+    return service.overview(session, operator, services.limiters,
                             thresholds_from(services.settings), service.now())

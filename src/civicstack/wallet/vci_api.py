@@ -14,6 +14,7 @@ from civicstack.kit.deps import DbSession
 from civicstack.kit.ratelimit import FailureLimiter
 from civicstack.kit.web import client_address, limiter
 from civicstack.oidc.oauth_http import Form, answer
+from civicstack.oidc.protocol import OAuthError
 from civicstack.wallet import vci
 from civicstack.wallet.site import site_of
 
@@ -46,23 +47,24 @@ async def token(request: Request, form: Form, slug: str) -> Response:
     """Pre-authorized code for an access token; a client whose codes or PINs keep failing is
     refused for a while (429), on top of each offer's own limit of five PINs."""
     failures, client = limiter(request, "vci_token_failures"), client_address(request)
-    failures.check(client)
 
     def work(session: Session) -> dict[str, Any]:
-        return vci.exchange(session, slug, form)
-    response = await answer(request, work)
-    if response.status_code >= 400:
-        failures.failed(client)
-    return response
+        failures.check(session, client)
+        try:
+            return vci.exchange(session, slug, form)
+        except OAuthError:
+            failures.failed(session, client)  # answered, not raised: it commits
+            raise
+    return await answer(request, work)
 
 
 @router.post(ISSUER + "/nonce")
 async def nonce(request: Request, slug: str) -> Response:
     budget, client = _nonce_budget(request), client_address(request)
-    budget.check(client)
-    budget.failed(client)  # every nonce counts against the budget, not only failures
 
     def work(session: Session) -> dict[str, Any]:
+        budget.check(session, client)
+        budget.failed(session, client)  # every nonce counts against the budget, not only failures
         return vci.new_c_nonce(session, slug)
     return await answer(request, work)
 

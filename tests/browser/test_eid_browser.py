@@ -63,7 +63,7 @@ def register_with_phone(citizen: Page, server: Server, person: dict[str, str],
 
 def first_sign_in_with_enrolment(page: Page, server: Server, shots: Path | None = None) -> None:
     """A new official's first sign-in: password, then setting up the authenticator app from
-    the secret shown beside the QR code."""
+    the secret shown beside the QR code, then choosing their own password."""
     official = server.official(enrolled=False)
     page.goto(f"{server.base}/console/login?next=/console/accounts")
     page.fill("#username", official.username)
@@ -75,6 +75,11 @@ def first_sign_in_with_enrolment(page: Page, server: Server, shots: Path | None 
         page.screenshot(path=shots / "console-enrol-authenticator.png", full_page=True)
     page.fill("#code", pyotp.TOTP(secret).now())
     page.click("button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Chọn mật khẩu của bạn")
+    page.fill("#current_password", official.password)
+    page.fill("#new_password", "amber kettle morning 7")
+    page.fill("#new_password_again", "amber kettle morning 7")
+    page.click("button[type=submit].button")
     expect(page).to_have_url(f"{server.base}/console/accounts")
     expect(page.locator("#signed-in-official")).to_contain_text("Cán bộ bộ phận một cửa")
 

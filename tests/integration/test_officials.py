@@ -3,12 +3,16 @@ replayed codes, locks, rate limits), then creation, first sign-in and the admins
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
+import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.identity import officials
+from civicstack.identity.models import OfficialAccount
 from civicstack.identity.service import FREE_LOGIN_FAILURES, CodeOutcome
 from civicstack.kit.audit import Actor, AuditEntry
 from civicstack.kit.authz import NATIONAL, Role, Scope
@@ -17,7 +21,7 @@ from civicstack.kit.errors import Conflict, Forbidden, Invalid
 from civicstack.registry.models import Person
 from tests.support.api import audit_entries
 from tests.support.eid import code_for, code_of_step, secret_on_page, wrong_code
-from tests.support.officials import ADMIN, OFFICIAL_PASSWORD, make_official
+from tests.support.officials import ADMIN, OFFICIAL_PASSWORD, Official, make_official
 from tests.support.web import Site
 
 HANOI, BA_DINH = Scope.province("01"), Scope.ward("01", "00004")
@@ -181,14 +185,14 @@ def test_wrong_codes_count_toward_the_same_lock(session_factory: sessionmaker[Se
     with transaction(session_factory) as session:
         row = officials.check_password(session, "fumbler", official.password).official
         assert row is not None
-        official_id = row.id
+        official_id, generation = row.id, row.session_generation
     outcomes = []
     for _ in range(FREE_LOGIN_FAILURES):
         with transaction(session_factory) as session:
-            outcomes.append(officials.check_code(session, key, official_id, 0,
+            outcomes.append(officials.check_code(session, key, official_id, generation,
                                                  wrong_code(official.secret)))
     with transaction(session_factory) as session:
-        outcomes.append(officials.check_code(session, key, official_id, 0,
+        outcomes.append(officials.check_code(session, key, official_id, generation,
                                              code_for(official.secret, 1)))
     assert outcomes[:-1] == [CodeOutcome.WRONG] * FREE_LOGIN_FAILURES
     assert outcomes[-1] == CodeOutcome.EXHAUSTED
@@ -261,6 +265,7 @@ def test_an_admin_creates_an_official_who_enrols_an_authenticator_at_first_sign_
     assert "<svg" in page.text
     secret = secret_on_page(page.text)
     assert site.enter_code(code_for(secret)) == 303
+    assert choose_password(site, password, CHOSEN).status_code == 303
     header = site.client.get("/console/registry?lang=en").text
     assert "Phạm Thị Lan" in header
     assert "Service-centre clerk" in header
@@ -273,7 +278,7 @@ def test_an_admin_creates_an_official_who_enrols_an_authenticator_at_first_sign_
     assert actions(site.services.session_factory, "ward.clerk") == [
         "identity.official.create", "identity.official.login.needs_enrolment",
         "identity.official.enrolment_start", "identity.official.enrol",
-        "identity.official.login.signed_in"]
+        "identity.official.login.signed_in", "identity.official.password_change"]
 
 
 @pytest.mark.parametrize(("level", "code", "field"), [
@@ -333,3 +338,134 @@ def test_the_console_audit_records_the_official(site: Site, an: Person) -> None:
         reads = session.execute(select(AuditEntry.actor).where(
             AuditEntry.action == "registry.person.history")).scalars().all()
     assert reads == [f"official:{official.username}"]
+
+
+# --- a handed-over password is good for one sign-in ------------------------------------------
+
+CHOSEN = "copper harbour evening 19"
+
+
+def first_sign_in(site: Site, official: Official, password: str = OFFICIAL_PASSWORD) -> None:
+    """Password and enrolment of the authenticator: what an official does with the password
+    an admin handed over."""
+    assert site.enter_password(official.username, password) == 303
+    secret = secret_on_page(site.client.get("/console/login/code").text)
+    assert site.enter_code(code_for(secret)) == 303
+
+
+def choose_password(site: Site, current: str, new: str, again: str | None = None,
+                    next_page: str = "/console/registry") -> httpx.Response:
+    return site.client.post("/console/password?lang=en", follow_redirects=False, data={
+        "current_password": current, "new_password": new,
+        "new_password_again": new if again is None else again, "next": next_page,
+        "csrf_token": site.csrf("/console/password")})
+
+
+@pytest.mark.parametrize("path", [
+    "/console", "/console/registry", "/console/officials", "/console/accounts",
+    "/console/dossiers", "/console/wallet/credentials", "/console/relying-parties",
+    "/console/security"])
+def test_a_handed_over_password_opens_only_the_page_to_choose_a_new_one(
+        site: Site, path: str) -> None:
+    official = site.new_official(Role.ADMIN, enrolled=False)
+    first_sign_in(site, official)
+    response = site.client.get(path, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/console/password?next={quote(path, safe='')}"
+    refused = site.client.post("/console/officials", follow_redirects=False, data={
+        "username": "made.anyway", "full_name": "Lê Văn Hùng", "role": "police",
+        "scope_level": "national", "csrf_token": site.csrf("/console/password")})
+    assert refused.headers["location"] == "/console/password"
+    assert site.official_row(official.username).must_change_password
+    with transaction(site.services.session_factory) as session:
+        assert "made.anyway" not in [o.username for o in officials.officials_in_scope(session,
+                                                                                      ADMIN)]
+
+
+def test_after_choosing_a_password_the_handed_over_one_is_refused(site: Site) -> None:
+    official = site.new_official(enrolled=False)
+    first_sign_in(site, official)
+    page = site.client.get("/console/password?lang=en")
+    assert "An administrator gave you the password" in page.text
+    chosen = choose_password(site, OFFICIAL_PASSWORD, CHOSEN, next_page="/console/dossiers")
+    assert chosen.headers["location"] == "/console/dossiers"
+    assert site.client.get("/console/dossiers", follow_redirects=False).status_code == 200
+    assert not site.official_row(official.username).must_change_password
+
+    site.client.cookies.clear()
+    assert site.enter_password(official.username, OFFICIAL_PASSWORD) == 401
+    assert site.enter_password(official.username, CHOSEN) == 303
+
+
+@pytest.mark.parametrize(("current", "new", "again", "field", "reason"), [
+    (OFFICIAL_PASSWORD, "password123", None, "new_password", "too common"),
+    (OFFICIAL_PASSWORD, "short", None, "new_password", "between 10 and 128"),
+    (OFFICIAL_PASSWORD, "Nguyễn Thị Cán Bộ 1990", None, "new_password", "your name"),
+    (OFFICIAL_PASSWORD, OFFICIAL_PASSWORD, None, "new_password", "different from your"),
+    (OFFICIAL_PASSWORD, CHOSEN, "copper harbour evening 91", "new_password_again", "differ"),
+    ("not the password at all", CHOSEN, None, "current_password", "not your current"),
+])
+def test_the_new_password_follows_the_password_rules(
+        site: Site, current: str, new: str, again: str | None, field: str,
+        reason: str) -> None:
+    official = site.new_official(enrolled=False)
+    first_sign_in(site, official)
+    refused = choose_password(site, current, new, again)
+    assert refused.status_code == 422
+    assert f'id="{field}-error"' in refused.text
+    assert reason in refused.text.split(f'id="{field}-error"')[1].split("</p>")[0]
+    assert site.official_row(official.username).must_change_password
+    assert site.client.get("/console/registry", follow_redirects=False).status_code == 303
+
+
+def test_guessing_the_current_password_on_that_page_is_rate_limited(site: Site) -> None:
+    official = site.new_official(enrolled=False)
+    first_sign_in(site, official)
+    for number in range(10):
+        assert choose_password(site, f"guess number {number}", CHOSEN).status_code == 422
+    assert choose_password(site, OFFICIAL_PASSWORD, CHOSEN).status_code == 429
+    assert site.official_row(official.username).must_change_password
+
+
+def test_a_password_reset_by_an_admin_is_one_time_too(site: Site) -> None:
+    official = site.new_official(Role.POLICE, HANOI)
+    their_browser = TestClient(site.app)
+    Site(site.app, their_browser).sign_in(official)
+    site.sign_in_as(Role.ADMIN, HANOI)
+    reset = site.client.post(f"/console/officials/{official.username}/reset-password?lang=en",
+                             data={"csrf_token": site.csrf("/console/officials")})
+    assert reset.status_code == 200
+    assert "one-time password" in reset.text
+    one_time = reset.text.split('<code id="initial-password">')[1].split("</code>")[0]
+    assert their_browser.get("/console/registry", follow_redirects=False).status_code == 303
+
+    site.client = TestClient(site.app)  # the official, at the next sign-in a minute later,
+    with transaction(site.services.session_factory) as session:  # their last code long gone
+        session.execute(update(OfficialAccount).where(
+            OfficialAccount.username == official.username).values(totp_last_step=None))
+    assert site.enter_password(official.username, OFFICIAL_PASSWORD) == 401
+    assert site.enter_password(official.username, one_time) == 303
+    assert site.enter_code(code_for(official.secret, 1)) == 303
+    assert site.client.get("/console/registry", follow_redirects=False).headers[
+        "location"].startswith("/console/password")
+    assert choose_password(site, one_time, CHOSEN).status_code == 303
+    site.client.cookies.clear()
+    assert site.enter_password(official.username, one_time) == 401
+    changes = {"identity.official.reset_password", "identity.official.password_change"}
+    assert [action for action in actions(site.services.session_factory, official.username)
+            if action in changes] == ["identity.official.password_change",  # make_official's
+                                      "identity.official.reset_password",
+                                      "identity.official.password_change"]
+
+
+def test_a_password_reset_stays_within_the_admins_scope_and_not_on_their_own_account(
+        session: Session) -> None:
+    officials.create(session, ADMIN, new("hcmc.police", Scope.province("79")))
+    with pytest.raises(Forbidden):
+        officials.reset_password(session, HANOI_ADMIN, "hcmc.police")
+    officials.create(session, ADMIN, new("hanoi-admin", HANOI, Role.ADMIN))
+    with pytest.raises(Conflict, match="your own password"):
+        officials.reset_password(session, HANOI_ADMIN, "hanoi-admin")
+    with pytest.raises(Forbidden, match="officials:manage"):
+        officials.reset_password(session, Actor("official", "clerk", NATIONAL, Role.POLICE),
+                                 "hcmc.police")

@@ -64,6 +64,28 @@ def test_official_list_disable_and_reset(data_dir: Path,
         "identity.official.reset_second_factor"]
 
 
+def test_official_reset_password_prints_a_one_time_password_and_retires_the_old_one(
+        data_dir: Path, session_factory: sessionmaker[Session],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CIVICSTACK_OFFICIAL_PASSWORD", OFFICIAL_PASSWORD)
+    civicstack("official", "add", "--username", "clerk.badinh", "--name", "Phạm Thị Lan",
+               "--role", "service_clerk", "--ward", "00004")
+    reset = civicstack("official", "reset-password", "clerk.badinh")
+    assert reset.exit_code == 0, reset.output
+    one_time = reset.output.split("in person): ")[1].strip()
+    with transaction(session_factory) as session:
+        assert not officials.check_password(session, "clerk.badinh", OFFICIAL_PASSWORD).passed
+        signed = officials.check_password(session, "clerk.badinh", one_time)
+        assert signed.official is not None
+        assert signed.official.must_change_password
+    [entry] = [e for e in _audit(session_factory)
+               if e.action == "identity.official.reset_password"]
+    assert (entry.actor, entry.subject_id) == ("cli:operator", "clerk.badinh")
+    unknown = civicstack("official", "reset-password", "nobody")
+    assert unknown.exit_code == 1
+    assert "no official named 'nobody'" in unknown.output
+
+
 @pytest.mark.parametrize(("arguments", "message"), [
     (["--role", "police", "--province", "1"], "unknown province code '1'"),
     (["--role", "police", "--ward", "99999"], "unknown ward code '99999'"),
@@ -179,4 +201,23 @@ def test_new_roles_are_accepted_and_a_downgrade_refuses_while_they_are_held(
         connection.execute(text(
             "INSERT INTO operator_api_key (name, lookup_id, secret_digest, role, scope_level, "
             "created_at) VALUES ('t', 'l', 'd', 'support_agent', 'national', CURRENT_TIMESTAMP)"))
+    engine.dispose()
+
+
+def test_migration_0027_asks_every_existing_official_for_a_new_password(
+        empty_database: str) -> None:
+    """No official could change the password they were handed before 0027: all still hold it."""
+    upgrade(empty_database, "0026")
+    engine = make_engine(empty_database)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO official_account (username, full_name, password_hash, status, "
+            "failed_logins, session_generation, created_at, created_by, role, scope_level) "
+            "VALUES ('old.hand', 'Lê Văn Hùng', 'h', 'active', 0, 0, CURRENT_TIMESTAMP, "
+            "'cli:operator', 'police', 'national')"))
+    upgrade(empty_database)
+    with engine.begin() as connection:
+        assert connection.execute(text(
+            "SELECT must_change_password FROM official_account")).scalar_one()
+    downgrade(empty_database, "0026")
     engine.dispose()

@@ -526,3 +526,73 @@ def test_malformed_prompt_or_max_age_goes_back_as_invalid_request(
     url, _ = rp.create_authorization_url(provider.url("authorize"),
                                          code_verifier=secrets.token_urlsafe(48), **extra)
     assert redirect_params(Citizen(provider).http.get(url))["error"] == "invalid_request"
+
+
+def test_prompt_consent_asks_again_once_and_an_offline_client_gets_its_refresh_token(
+        provider: LiveProvider, an: Person) -> None:
+    """OIDC Core 11: a client wanting offline_access sends prompt=consent. The consent just
+    given answers that request; asking again after "Allow" would loop for ever."""
+    rp = relying_party(provider, provider.register_client())
+    citizen = Citizen(provider)
+    sign_in_to_rp(provider, rp, an, citizen)  # consented once already
+    verifier = secrets.token_urlsafe(48)
+    url, _ = rp.create_authorization_url(provider.url("authorize"), prompt="consent",
+                                         code_verifier=verifier)
+    asked = citizen.visit(url, an)
+    assert 'name="pending"' in asked.text  # asked again, although consent is on record
+    callback = citizen.consent(asked)
+    assert callback.status_code == 303, callback.text[:300]
+    assert "code=" in callback.headers["location"]
+    token = rp.fetch_token(authorization_response=callback.headers["location"],
+                           code_verifier=verifier)
+    assert "offline_access" in token["scope"].split()
+    assert rp.refresh_token(provider.url("token"),
+                            refresh_token=token["refresh_token"])["access_token"]
+
+
+def test_prompt_consent_with_a_pushed_request_completes_after_allow(
+        provider: LiveProvider, an: Person) -> None:
+    registered = provider.register_client()
+    rp = relying_party(provider, registered)
+    verifier = secrets.token_urlsafe(48)
+    pushed = rp.post(provider.url("par"), withhold_token=True,
+                     auth=rp.client_auth(rp.token_endpoint_auth_method), data={
+                         "response_type": "code", "client_id": registered.client_id,
+                         "redirect_uri": RP_REDIRECT, "scope": "openid offline_access",
+                         "prompt": "consent", "code_challenge": _challenge(verifier),
+                         "code_challenge_method": "S256"})
+    citizen = Citizen(provider)
+    page = citizen.visit(f"{provider.url('authorize')}?client_id={registered.client_id}"
+                         f"&request_uri={pushed.json()['request_uri']}", an)
+    callback = citizen.consent(page).headers["location"]
+    assert "refresh_token" in rp.fetch_token(authorization_response=callback,
+                                             code_verifier=verifier)
+
+
+def test_scopes_the_provider_does_not_know_are_ignored_not_refused(
+        provider: LiveProvider, an: Person) -> None:
+    """OIDC Core 3.1.2.1: a standard client asking for `email` still signs the citizen in;
+    the unknown scope is neither shown for consent nor granted."""
+    rp = relying_party(provider, provider.register_client(), scope="openid profile email")
+    citizen = Citizen(provider)
+    verifier = secrets.token_urlsafe(48)
+    url, _ = rp.create_authorization_url(provider.url("authorize"), code_verifier=verifier)
+    asked = citizen.visit(url, an)
+    assert 'name="pending"' in asked.text, asked.headers.get("location")
+    shown = asked.text.split('class="plain consent-list">')[1].split("</ul>")[0]
+    assert "email" not in shown
+    callback = citizen.consent(asked).headers["location"]
+    token = rp.fetch_token(authorization_response=callback, code_verifier=verifier)
+    assert token["scope"] == "openid profile"
+    assert "email" not in rp.get(provider.url("userinfo")).json()
+
+
+def test_a_known_scope_the_client_is_not_registered_for_is_still_refused(
+        provider: LiveProvider, an: Person) -> None:
+    rp = relying_party(provider, provider.register_client(), scope="openid national_id email")
+    url, state = rp.create_authorization_url(provider.url("authorize"),
+                                             code_verifier=secrets.token_urlsafe(48))
+    answer = redirect_params(Citizen(provider).visit(url, an))
+    assert answer["error"] == "invalid_scope"
+    assert answer["error_description"] == "not allowed for this client: national_id"
+    assert answer["state"] == state

@@ -82,11 +82,12 @@ class LiveProvider:
 
 
 @contextmanager
-def live_provider(database_url: str, data_dir: Path) -> Iterator[LiveProvider]:
+def live_provider(database_url: str, data_dir: Path,
+                  demo_relying_party: bool = False) -> Iterator[LiveProvider]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     app = create_app(Settings(database_url=database_url, data_dir=data_dir, public_url=base,
-                              log_level="WARNING"))
+                              log_level="WARNING", demo_relying_party=demo_relying_party))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from civicstack.identity import officials, service
+from civicstack.identity.models import OfficialAccount
 from civicstack.kit.audit import Actor
 from civicstack.kit.console import this_page
 from civicstack.kit.deps import SAFE_METHODS, DbSession
@@ -24,6 +25,7 @@ from civicstack.kit.errors import Redirect
 
 CITIZEN_KEY = "citizen_session"  # the CitizenSession token, in the server-side session
 OFFICIAL_KEY = "official"  # [official id, account generation]
+PASSWORD_PAGE = "/console/password"  # noqa: S105 - the page where officials choose theirs
 
 
 def citizen_login(next_path: str = "") -> str:
@@ -49,12 +51,24 @@ def current_citizen(request: Request, session: DbSession) -> service.SignedIn:
     return found
 
 
-def signed_in_official(request: Request, session: Session) -> Actor | None:
+def console_account(request: Request, session: Session) -> OfficialAccount | None:
+    """The official signed in to the console on this browser, whether or not they may act yet
+    (the page where they choose their password needs them before they may)."""
     found = request.session.get(OFFICIAL_KEY)
-    actor = officials.signed_in(session, int(found[0]), int(found[1])) if found else None
-    if actor is None and found:
+    official = officials.signed_in(session, int(found[0]), int(found[1])) if found else None
+    if official is None and found:
         request.session.pop(OFFICIAL_KEY, None)
-    return actor
+    return official
+
+
+def signed_in_official(request: Request, session: Session) -> Actor | None:
+    """The official as they act on console pages. One still holding a password someone handed
+    them is sent to choose their own first, from whichever page they asked for."""
+    official = console_account(request, session)
+    if official is not None and official.must_change_password:
+        back = this_page(request) if request.method in SAFE_METHODS else ""
+        raise Redirect(f"{PASSWORD_PAGE}?next={quote(back, safe='')}" if back else PASSWORD_PAGE)
+    return officials.actor_of(official) if official is not None else None
 
 
 Citizen = Annotated[service.SignedIn, Depends(current_citizen)]

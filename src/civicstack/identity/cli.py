@@ -30,7 +30,8 @@ def official_add(
         help=f"Type the initial password instead of generating one (or set {PASSWORD_ENV})."),
 ) -> None:
     """Create an official. Prints a generated initial password once, unless one is typed or
-    given in the environment; the official enrols an authenticator app at first sign-in."""
+    given in the environment; at the first sign-in the official enrols an authenticator app
+    and replaces that password with their own."""
     given = os.environ.get(PASSWORD_ENV) or (
         typer.prompt("Initial password", hide_input=True, confirmation_prompt=True)
         if prompt_password else None)
@@ -70,3 +71,14 @@ def official_reset_second_factor(username: str) -> None:
         officials.reset_second_factor(session, CLI_ACTOR, username)
     typer.echo(f"second factor reset for {username}: a new authenticator is enrolled at the "
                "next sign-in")
+
+
+@official_app.command("reset-password")
+@reports_domain_errors
+def official_reset_password(username: str) -> None:
+    """A forgotten password: prints a new one-time password to hand over in person; the old
+    one stops working and the official chooses their own at the next sign-in."""
+    with cli_transaction() as session:
+        password = officials.reset_password(session, CLI_ACTOR, username)
+    typer.echo(f"password reset for {username}; one-time password (shown once, hand it over "
+               f"in person): {password}")

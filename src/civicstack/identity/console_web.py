@@ -1,5 +1,6 @@
 """The officials' console sign-in (password, then authenticator code; enrolment at the first
-sign-in), sign-out, and the admins' page for officials' accounts."""
+sign-in), the page where an official chooses their own password, sign-out, and the admins'
+page for officials' accounts."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from civicstack.identity import console, officials
+from civicstack.identity import auth, console, officials
+from civicstack.identity.auth import PASSWORD_PAGE
 from civicstack.identity.models import OfficialAccount
 from civicstack.identity.officials import PasswordOutcome
 from civicstack.identity.service import CodeOutcome
@@ -144,6 +146,52 @@ def code(request: Request, session: DbSession, services: Services,
     return RedirectResponse(target, status_code=303)
 
 
+# --- the official's own password (forced while it is one an admin handed over) -----------------
+
+@router.get(PASSWORD_PAGE, response_class=HTMLResponse)
+def password_form(request: Request, session: DbSession, next: str = HOME) -> Response:
+    official = auth.console_account(request, session)
+    if official is None:
+        return RedirectResponse(kit_console.official_login(PASSWORD_PAGE), status_code=303)
+    return _password_page(request, official, safe_next(next), {})
+
+
+def _password_page(request: Request, official: OfficialAccount, target: str,
+                   errors: dict[str, str], status_code: int = 200) -> Response:
+    return render(request, "console/password.html", {
+        "next": target, "errors": errors, "must_change": official.must_change_password},
+        status_code)
+
+
+@router.post(PASSWORD_PAGE, response_class=HTMLResponse)
+def choose_password(request: Request, session: DbSession,
+                    current_password: Annotated[str, Form()] = "",
+                    new_password: Annotated[str, Form()] = "",
+                    new_password_again: Annotated[str, Form()] = "",
+                    next: Annotated[str, Form()] = HOME) -> Response:
+    official, target = auth.console_account(request, session), safe_next(next)
+    if official is None:
+        return RedirectResponse(kit_console.official_login(PASSWORD_PAGE), status_code=303)
+    keys = _limit_keys(request, official.username)
+    try:
+        for key in keys:
+            _failures(request).check(key)
+        if new_password != new_password_again:
+            raise Invalid("new_password_again", "the two new passwords differ")
+        officials.choose_password(session, official, current_password, new_password)
+    except Invalid as exc:
+        if "current_password" in field_errors(exc):  # guessing it counts as a failed sign-in
+            for key in keys:
+                _failures(request).failed(key)
+        return _password_page(request, official, target, field_errors(exc), exc.status)
+    except RateLimited as exc:
+        return _password_page(request, official, target, {"current_password": exc.detail},
+                              exc.status)
+    # The generation moved on, ending every session: this one starts afresh.
+    console.complete(request, official, registry.scope_label(session, official.scope))
+    return RedirectResponse(target, status_code=303)
+
+
 @router.post("/console/logout")
 def logout(request: Request) -> Response:
     request.session.clear()  # the session ends on the server: a copied cookie opens nothing
@@ -159,9 +207,11 @@ def officials_page(request: Request, session: DbSession, admin: Official) -> Res
 
 def _officials_page(request: Request, session: Session, admin: Actor, form: dict[str, str],
                     errors: dict[str, str], status_code: int = 200,
-                    created: tuple[str, str] | None = None) -> Response:
+                    created: tuple[str, str] | None = None,
+                    reset: tuple[str, str] | None = None) -> Response:
+    """`created` and `reset` are (username, password): a password to hand over, shown once."""
     context: dict[str, Any] = {"operator": admin, "form": form, "errors": errors,
-                               "roles": list(Role), "created": created}
+                               "roles": list(Role), "created": created, "reset": reset}
     try:
         context["officials"] = officials.officials_in_scope(session, admin)
     except DomainError as exc:
@@ -206,6 +256,16 @@ def _scope(session: Session, level: str, code: str) -> Scope:
     if not code:
         raise Invalid("scope_code", "give the province or ward code")
     return registry.scope_for(session, **{SCOPE_FIELDS[ScopeLevel(level)]: code})
+
+
+@router.post("/console/officials/{username}/reset-password", response_class=HTMLResponse)
+def reset_password(request: Request, session: DbSession, admin: Official,
+                   username: str) -> Response:
+    try:
+        password = officials.reset_password(session, admin, username)
+    except DomainError as exc:
+        return kit_console.refusal_page(request, admin, exc)
+    return _officials_page(request, session, admin, {}, {}, reset=(username, password))
 
 
 OFFICIAL_ACTIONS = {

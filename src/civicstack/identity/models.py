@@ -111,6 +111,9 @@ class OfficialAccount(HasRoleAndScope, Base):
     username: Mapped[str] = mapped_column(String(50), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
+    # A password handed over (at creation, or reset by an admin) opens only the page where the
+    # official chooses their own: someone else has seen it.
+    must_change_password: Mapped[bool] = mapped_column(Boolean)
     status: Mapped[str] = mapped_column(String(10))
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

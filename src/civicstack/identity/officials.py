@@ -1,5 +1,7 @@
 """Officials' console accounts: created by an admin within the admin's own scope, signed in with
-a password and an authenticator app (enrolled at the first sign-in), disabled, re-enrolled.
+a password and an authenticator app (enrolled at the first sign-in), disabled, re-enrolled. A
+password an admin hands over (at creation or a reset) is good for one sign-in: the official
+then chooses their own before any console page opens.
 
 Like citizens' sign-in, the sign-in steps *return* their outcome instead of raising, because a
 failed attempt must be counted, audited and committed.
@@ -65,8 +67,9 @@ def create(session: Session, actor: Actor, new: NewOfficial) -> OfficialAccount:
         raise Conflict(f"an official named '{new.username}' already exists")
     official = OfficialAccount(
         username=new.username, full_name=" ".join(new.full_name.split()),
-        password_hash=passwords.hash_password(new.password), status=OfficialStatus.ACTIVE.value,
-        failed_logins=0, session_generation=0, created_at=now(), created_by=str(actor))
+        password_hash=passwords.hash_password(new.password), must_change_password=True,
+        status=OfficialStatus.ACTIVE.value, failed_logins=0, session_generation=0,
+        created_at=now(), created_by=str(actor))
     official.set_role_and_scope(new.role, new.scope)
     session.add(official)
     session.flush()
@@ -87,11 +90,14 @@ def _new_official_errors(new: NewOfficial) -> list[FieldError]:
                                              "or '-', starting with a letter"))
     if not 2 <= len(new.full_name.strip()) <= 200:
         errors.append(FieldError("full_name", "give the official's full name"))
-    reason = passwords.weakness(new.password, [new.username, new.full_name,
-                                               *new.full_name.split()])
+    reason = _weakness(new.password, new.username, new.full_name)
     if reason:
         errors.append(FieldError("password", reason))
     return errors
+
+
+def _weakness(password: str, username: str, full_name: str) -> str | None:
+    return passwords.weakness(password, [username, full_name, *full_name.split()])
 
 
 def officials_in_scope(session: Session, actor: Actor) -> list[OfficialAccount]:
@@ -149,6 +155,42 @@ def reset_second_factor(session: Session, actor: Actor, username: str) -> None:
     official.totp_secret = official.totp_last_step = official.totp_enrolled_at = None
     official.session_generation += 1
     _record(session, actor, "identity.official.reset_second_factor", official)
+
+
+def reset_password(session: Session, actor: Actor, username: str) -> str:
+    """For a forgotten password: a new random one for the admin to hand over, good for one
+    sign-in like the initial one. The old one stops working, sessions end, the lock lifts."""
+    official = _managed(session, actor, username)
+    if official.username == actor.name and actor.kind == "official":
+        raise Conflict("you cannot reset your own password: change it on the password page")
+    password = initial_password()
+    official.password_hash = passwords.hash_password(password)
+    official.must_change_password = True
+    official.failed_logins, official.locked_until = 0, None
+    official.session_generation += 1
+    _record(session, actor, "identity.official.reset_password", official)
+    return password
+
+
+# --- the official's own password --------------------------------------------------------------
+
+def choose_password(session: Session, official: OfficialAccount, current: str,
+                    new: str) -> None:
+    """The official replaces their password: the current one again (a console left open is
+    not enough), and a new one that passes the password rules and differs from it. Their other
+    sessions end; the caller starts this one afresh."""
+    if not passwords.verify_password(official.password_hash, current):
+        raise Invalid("current_password", "this is not your current password")
+    reason = _weakness(new, official.username, official.full_name)
+    if reason is None and new == current:
+        reason = "choose a password different from your current one"
+    if reason:
+        raise Invalid("new_password", reason)
+    official.password_hash = passwords.hash_password(new)
+    official.must_change_password = False
+    official.session_generation += 1
+    _record(session, actor_of(official), "identity.official.password_change", official,
+            purpose=SIGN_IN)
 
 
 # --- sign-in: password, then the authenticator (enrolled at the first sign-in) ---------------
@@ -256,14 +298,15 @@ def _second_factor(totp_key: str, official: OfficialAccount, code: str) -> CodeO
     return CodeOutcome.ACCEPTED
 
 
-def signed_in(session: Session, official_id: int, generation: int) -> Actor | None:
-    """The actor behind a console session, re-read at every request: None once the account
-    is disabled, its role changed or its second factor reset (all move the generation on)."""
+def signed_in(session: Session, official_id: int, generation: int) -> OfficialAccount | None:
+    """The account behind a console session, re-read at every request: None once the account
+    is disabled, its role, password or second factor changed (all move the generation on).
+    Whether it may act yet is `must_change_password`'s to say."""
     official = repository.official_by_id(session, official_id)
     if official is None or official.status != OfficialStatus.ACTIVE.value or \
             official.session_generation != generation or official.totp_enrolled_at is None:
         return None
-    return actor_of(official)
+    return official
 
 
 def official_by_id(session: Session, official_id: int) -> OfficialAccount | None:

@@ -17,8 +17,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
+from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.requests_client import OAuth2Session
-from authlib.oauth2.rfc6749.errors import OAuth2Error
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from joserfc import jwt
@@ -95,6 +95,7 @@ def _with_routes(bank: FastAPI, settings: Settings, session_secret: str) -> ASGI
     def home(request: Request) -> Response:
         return render(request, "demo/bank.html", {
             "configured": config() is not None, "customer": request.session.get("customer"),
+            "cancelled": request.session.pop("cancelled", False),
             "error": request.session.pop("error", None)})
 
     @bank.get("/login")
@@ -113,10 +114,18 @@ def _with_routes(bank: FastAPI, settings: Settings, session_secret: str) -> ASGI
         found, pending = config(), request.session.pop("pending", None)
         if found is None or pending is None:
             return RedirectResponse(f"{MOUNT}/", status_code=303)
+        answer = request.query_params
+        if "error" in answer:  # RFC 6749 4.1.2.1: no code came, so there is none to exchange
+            request.session.update(_refusal(answer.get("error", ""),
+                                            answer.get("error_description", ""),
+                                            answer.get("state") == pending["state"]))
+            return RedirectResponse(f"{MOUNT}/", status_code=303)
         try:
             request.session["customer"] = _sign_in(found, client(found), pending,
                                                    str(request.url))
-        except (OAuth2Error, JoseError, ValueError, requests.RequestException) as exc:
+        # A refusal at the token endpoint raises Authlib's integrations' OAuthError: an
+        # AuthlibBaseError, not an OAuth2Error.
+        except (AuthlibBaseError, JoseError, ValueError, requests.RequestException) as exc:
             request.session["error"] = str(exc)[:300]
         return RedirectResponse(f"{MOUNT}/", status_code=303)
 
@@ -137,6 +146,17 @@ def _with_routes(bank: FastAPI, settings: Settings, session_secret: str) -> ASGI
         await bank(dict(scope), receive, send)
 
     return in_its_own_scope
+
+
+def _refusal(error: str, description: str, state_matches: bool) -> dict[str, Any]:
+    """What the bank's page says when the provider answered with an error instead of a code.
+    An answer without the state of the bank's own request may come from anyone's link, so
+    its words are not repeated."""
+    if not state_matches:
+        return {"error": "the answer does not belong to the sign-in the bank started"}
+    if error == "access_denied":  # the citizen pressed "Deny"
+        return {"cancelled": True}
+    return {"error": f"{error}: {description}"[:300]}
 
 
 def _sign_in(found: BankConfig, rp: OAuth2Session, pending: dict[str, str],

@@ -30,6 +30,7 @@ from civicstack.oidc.protocol import (
     CODE_LIFETIME,
     PUSHED_REQUEST_LIFETIME,
     REQUEST_URI_PREFIX,
+    SUPPORTED_SCOPES,
     OAuthError,
     UnsafeRedirect,
     digest,
@@ -146,7 +147,12 @@ def _check_protocol(request: AuthorizationRequest, parameters: dict[str, str]) -
 
 
 def _scopes(request: AuthorizationRequest, parameters: dict[str, str]) -> tuple[str, ...]:
-    asked = tuple(dict.fromkeys(parameters.get("scope", "").split()))
+    """The scopes asked for that this provider knows: an unknown one (`email`) is ignored, as
+    OIDC Core 3.1.2.1 says, so a standard client still signs in, and it is never granted (the
+    token response's `scope` tells the client). A known scope the client was not registered
+    for is refused: that is a client overreaching, not a vocabulary it shares with others."""
+    asked = tuple(scope for scope in dict.fromkeys(parameters.get("scope", "").split())
+                  if scope in SUPPORTED_SCOPES)
     if "openid" not in asked:
         raise RedirectingError(request, "invalid_scope", "the openid scope is required")
     refused = set(asked) - set(request.client.scopes.split())
@@ -175,11 +181,14 @@ class Next(enum.StrEnum):
 
 
 def next_step(session: Session, request: AuthorizationRequest,
-              signed: identity.SignedIn | None, asked_at: datetime | None = None) -> Next:
+              signed: identity.SignedIn | None, asked_at: datetime | None = None,
+              consented_now: bool = False) -> Next:
     """Sign-in (again, when the client wants a fresh one), then the level the client asked
     for, then consent; prompt=none forbids every interaction, so each step it would need
     becomes an error for the client instead. `asked_at` is when this request first sent the
-    citizen to sign in for freshness; a sign-in since then satisfies prompt=login."""
+    citizen to sign in for freshness; a sign-in since then satisfies prompt=login.
+    `consented_now` is true only in the answer to this request's own consent page: that
+    consent satisfies prompt=consent, which would otherwise ask again for ever."""
     silent = "none" in request.prompt
     if signed is None or _too_old(request, signed, asked_at):
         _refuse_if(silent, request, "login_required")
@@ -191,7 +200,7 @@ def next_step(session: Session, request: AuthorizationRequest,
                                    "asked for")
         _refuse_if(silent, request, "interaction_required")
         return Next.STEP_UP
-    if "consent" in request.prompt or not repository.has_consent(
+    if ("consent" in request.prompt and not consented_now) or not repository.has_consent(
             session, signed.account.id, request.client.client_id, " ".join(request.scopes)):
         _refuse_if(silent, request, "consent_required")
         return Next.CONSENT

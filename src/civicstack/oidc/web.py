@@ -129,8 +129,8 @@ def consent(request: Request, session: DbSession, services: Services, signed: Ma
             raise RedirectingError(auth, "access_denied", "the citizen declined")
         if signed is not None:
             service.grant_consent(session, signed, auth)
-            if service.next_step(session, auth, signed,
-                                 _asked_at(parameters)) == Next.ISSUE_CODE:
+            if service.next_step(session, auth, signed, _asked_at(parameters),
+                                 consented_now=True) == Next.ISSUE_CODE:
                 return RedirectResponse(service.issue_code(session, issuer, signed, auth),
                                         status_code=303)
     except UnsafeRedirect as exc:

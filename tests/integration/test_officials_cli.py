@@ -204,10 +204,10 @@ def test_new_roles_are_accepted_and_a_downgrade_refuses_while_they_are_held(
     engine.dispose()
 
 
-def test_migration_0027_asks_every_existing_official_for_a_new_password(
+def test_migration_0029_asks_every_existing_official_for_a_new_password(
         empty_database: str) -> None:
-    """No official could change the password they were handed before 0027: all still hold it."""
-    upgrade(empty_database, "0026")
+    """No official could change the password they were handed before 0029: all still hold it."""
+    upgrade(empty_database, "0028")
     engine = make_engine(empty_database)
     with engine.begin() as connection:
         connection.execute(text(
@@ -219,5 +219,5 @@ def test_migration_0027_asks_every_existing_official_for_a_new_password(
     with engine.begin() as connection:
         assert connection.execute(text(
             "SELECT must_change_password FROM official_account")).scalar_one()
-    downgrade(empty_database, "0026")
+    downgrade(empty_database, "0028")
     engine.dispose()

@@ -175,14 +175,14 @@ def choose_password(request: Request, session: DbSession,
     keys = _limit_keys(request, official.username)
     try:
         for key in keys:
-            _failures(request).check(key)
+            _failures(request).check(session, key)
         if new_password != new_password_again:
             raise Invalid("new_password_again", "the two new passwords differ")
         officials.choose_password(session, official, current_password, new_password)
     except Invalid as exc:
         if "current_password" in field_errors(exc):  # guessing it counts as a failed sign-in
             for key in keys:
-                _failures(request).failed(key)
+                _failures(request).failed(session, key)
         return _password_page(request, official, target, field_errors(exc), exc.status)
     except RateLimited as exc:
         return _password_page(request, official, target, {"current_password": exc.detail},

@@ -4,8 +4,8 @@ Until this revision no official could change the password they were handed, so e
 account still holds one that someone else has seen: each is asked for a new one at its next
 sign-in.
 
-Revision ID: 0027
-Revises: 0026
+Revision ID: 0029
+Revises: 0028
 Create Date: 2026-12-07 03:00:00
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0027'
-down_revision: str | None = '0026'
+revision: str = '0029'
+down_revision: str | None = '0028'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,6 +4,7 @@ after their idle and absolute lifetimes."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
@@ -52,7 +53,8 @@ def test_sign_out_ends_the_device_session_the_account_page_lists(site: Site, an:
     site.client.cookies.clear()
     assert citizen_sign_in(site, an) == 303
     # No other device to sign out: the session signed out is ended, not merely forgotten.
-    assert 'action="/account/sessions/' not in site.client.get("/account").text
+    assert re.search(r'action="/account/sessions/[0-9a-f]+/end"',
+                     site.client.get("/account").text) is None
 
 
 def test_an_official_cookie_copied_before_sign_out_opens_nothing_on_another_instance(
@@ -137,3 +139,20 @@ def test_a_second_factor_step_up_gives_the_browser_session_a_new_id(
     assert step_up(site, code_for(secret, 1)) == (303, "/account")
     assert site.client.cookies[COOKIE] != before
     assert site.client.get("/account").status_code == 200
+
+
+def test_sign_out_everywhere_ends_every_device_on_every_instance(
+        site: Site, an: Person, database_url: str) -> None:
+    approved_and_signed_in(site, an)
+    phone = site.client.cookies[COOKIE]
+    laptop = second_instance(site, database_url)
+    assert citizen_sign_in(laptop, an) == 303
+    assert laptop.client.get("/account", follow_redirects=False).status_code == 200
+
+    ended = site.client.post("/account/sessions/end-all", follow_redirects=False,
+                             data={"csrf_token": site.csrf("/account")})
+    assert (ended.status_code, ended.headers["location"]) == (303, "/")
+
+    assert laptop.client.get("/account", follow_redirects=False).status_code == 303
+    assert with_cookie(second_instance(site, database_url), phone).get(
+        "/account", follow_redirects=False).status_code == 303

@@ -56,6 +56,7 @@ from civicstack.identity.sessions import (
     end_session,
     live_sessions,
     session_handle,
+    sign_out_everywhere,
     signed_in,
     start_session,
 )
@@ -102,6 +103,7 @@ __all__ = [
     "reset_password",
     "session_handle",
     "sign_in",
+    "sign_out_everywhere",
     "signed_in",
     "start_session",
     "step_up",

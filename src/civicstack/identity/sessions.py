@@ -99,6 +99,15 @@ def end_all_sessions(session: Session, account: CitizenAccount) -> None:
     repository.end_sessions_of(session, account.id, now())
 
 
+def sign_out_everywhere(session: Session, account: CitizenAccount) -> None:
+    """The citizen ends every session of their account, this one included (a device lost, a
+    password seen): each is refused at its next request, on every instance."""
+    end_all_sessions(session, account)
+    audit.record(session, Actor("citizen", account.personal_id_number),
+                 "identity.session.end_all", subject_type="person",
+                 subject_id=account.personal_id_number, purpose="account security")
+
+
 def lower_all_sessions(session: Session, account: CitizenAccount) -> None:
     """Every open session of the account falls back to what a password proves."""
     repository.set_level_of_open_sessions(session, account.id, 1, PASSWORD_ONLY)

@@ -325,6 +325,13 @@ def end_device_session(session: DbSession, signed: Citizen, handle: str) -> Resp
     return RedirectResponse("/account", status_code=303)
 
 
+@router.post("/account/sessions/end-all")
+def sign_out_everywhere(request: Request, session: DbSession, signed: Citizen) -> Response:
+    service.sign_out_everywhere(session, signed.account)
+    request.session.clear()
+    return RedirectResponse("/", status_code=303)
+
+
 @router.post("/account/lock")
 def lock_my_account(request: Request, session: DbSession, signed: Citizen) -> Response:
     service.lock_myself(session, signed.account.personal_id_number)

@@ -41,6 +41,7 @@ ACTION_LABELS = {
     "identity.password_reset.request": N_("Password reset requested"),
     "identity.password_reset": N_("Password changed by reset"),
     "identity.session.end": N_("A signed-in device was signed out"),
+    "identity.session.end_all": N_("Every signed-in device was signed out"),
     "identity.level2.authorise": N_("Level 2 activated at a police office"),
     "identity.totp.enrolment_start": N_("Authenticator app set-up started"),
     "identity.totp.enrol": N_("Authenticator app set up"),

@@ -1,7 +1,7 @@
-"""The demo seed of the procedure catalogue (MISSION.md part 4): 25 essential procedures done
-fully online, two only partly online, and the two interlinked groups. A demo seed, not the
-legal catalogue: procedure codes, fees and legal bases are illustrative. Admins load their own
-with `civicstack services import` (the same JSON shape, see docs/services.md).
+"""The demo seed of the procedure catalogue: the 25 essential public services done fully online
+(no paper from 1 October 2025), two only partly online, and the two interlinked groups. A demo
+seed, not the legal catalogue: procedure codes, fees and legal bases are illustrative. Admins
+load their own with `civicstack services import` (the same JSON shape, see docs/services.md).
 
 Each required field says where its value comes from: `register:<field>` (the applicant's
 record in the population register), `wallet:<document>.<claim>` (a document in the applicant's

@@ -5,9 +5,6 @@ submission, no event without its change of state."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,33 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.kit.db import transaction
-from civicstack.services import service
 from civicstack.services.models import Dossier, DossierEvent, Payment
-from tests.support.services import citizen, parent_with_id_card, publish_everywhere
-from tests.support.wallet import wallet_site
-
-ROOT = Path(__file__).resolve().parents[2]
-JUDICIAL_RECORD = "DVC-TP-01"  # a fee (100,000 VND online): the payment row is part of it
-KILLED = 137
-
-
-def draft_with_a_fee(factory: sessionmaker[Session], data_dir: Path) -> tuple[str, str]:
-    with transaction(factory) as session:
-        publish_everywhere(session)
-        mai = parent_with_id_card(session, wallet_site(data_dir))
-        actor = citizen(mai)
-        draft = service.start_draft(session, actor, mai.personal_id_number, JUDICIAL_RECORD)
-        service.save_draft(session, actor, draft, {"purpose": "bổ sung hồ sơ xin việc"})
-        return draft.receipt_code, mai.personal_id_number
-
-
-def submit_in_a_process(url: str, data_dir: Path, receipt: str, pid: str,
-                        die_at: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
-    return subprocess.run(
-        [sys.executable, "-m", "tests.support.crash_submit", url, str(data_dir), receipt, pid,
-         die_at], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120,
-        check=False)
+from tests.support.crashes import KILLED, draft_with_a_fee, submit_in_a_process
 
 
 def what_is_stored(factory: sessionmaker[Session], receipt: str) -> tuple[Dossier, list[str],
@@ -62,7 +34,7 @@ def test_a_submission_killed_between_steps_leaves_the_whole_dossier_or_the_draft
         die_at: str) -> None:
     receipt, pid = draft_with_a_fee(session_factory, tmp_path)
 
-    ran = submit_in_a_process(database_url, tmp_path, receipt, pid, die_at)
+    ran = submit_in_a_process("crash_submit", database_url, tmp_path, receipt, pid, die_at)
 
     dossier, events, payments = what_is_stored(session_factory, receipt)
     if ran.returncode == KILLED:
@@ -84,6 +56,6 @@ def test_a_submission_killed_between_steps_leaves_the_whole_dossier_or_the_draft
 def test_the_kills_above_cover_every_flush_of_the_submission(
         database_url: str, session_factory: sessionmaker[Session], tmp_path: Path) -> None:
     receipt, pid = draft_with_a_fee(session_factory, tmp_path)
-    ran = submit_in_a_process(database_url, tmp_path, receipt, pid, "never")
+    ran = submit_in_a_process("crash_submit", database_url, tmp_path, receipt, pid, "never")
     assert ran.returncode == 0, ran.stderr
     assert int(ran.stdout.split("after ")[1].split()[0]) <= 5

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicstack.kit import calendar
@@ -18,7 +18,7 @@ from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from civicstack.kit.outbox import OutboxMessage
 from civicstack.registry.models import Person
 from civicstack.services import catalogue, service
-from civicstack.services.models import Dossier, Payment, Procedure
+from civicstack.services.models import Dossier, Payment
 from civicstack.services.payments import LocalTreasury
 from civicstack.wallet.site import WalletSite
 from tests.support.people import make_person
@@ -29,6 +29,7 @@ from tests.support.services import (
     CLERK_HANOI,
     PDF,
     POLICE_HANOI,
+    birth_bundle_charging_for_the_card,
     citizen,
     parent_with_id_card,
     publish_everywhere,
@@ -228,23 +229,15 @@ def test_open_dossiers_of_an_abolished_ward_are_rerouted_with_their_history(
 
 def test_a_group_whose_later_fee_is_declined_refunds_the_fees_already_taken(
         session: Session, site: WalletSite, mai: Person, tmp_path: Path) -> None:
-    session.execute(update(Procedure).where(Procedure.code == "DVC-BH-01")
-                    .values(online_fee=20_000))  # a province that charges for the card
-    actor = citizen(mai)
-    drafts = service.start_group(session, actor, mai.personal_id_number, "birth-bundle")
-    for draft in drafts:
-        service.save_draft(session, actor, draft, {
-            **CHILD, "new_ward_code": mai.permanent_ward_code, "new_address_line": "12 Phố Huế"})
-    service.add_attachment(session, actor, drafts[0], "birth_notice", "a.pdf",
-                           "application/pdf", PDF)
-    service.add_attachment(session, actor, drafts[1], "residence_proof", "b.pdf",
-                           "application/pdf", PDF)
+    drafts = birth_bundle_charging_for_the_card(session, mai)
     strict = LocalTreasury(tmp_path / "strict", limit=15_000)
     with pytest.raises(service.PaymentRefused):
-        service.submit_group(session, site, actor, drafts, strict)
+        service.submit_group(session, site, citizen(mai), drafts, strict)
     ledger = [json.loads(line) for line in
               (tmp_path / "strict" / "ledger.jsonl").read_text().splitlines()]
     assert [entry["amount"] for entry in ledger] == [10_000, -10_000]
     assert ledger[1]["refunds"] == ledger[0]["reference"]
     assert {d.state for d in drafts} == {"draft"}
-    assert session.scalars(select(Payment)).all() == []
+    # No payment stands; each try's key is spent, so the next try is charged under a new one.
+    assert sorted((p.status, p.amount) for p in session.scalars(select(Payment))) == [
+        ("failed", 20_000), ("refunded", 10_000)]

@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Role, Scope
 from civicstack.registry.models import Person, Province
 from civicstack.services import service
+from civicstack.services.models import Dossier, Procedure
 from civicstack.services.payments import LocalTreasury
 from civicstack.wallet import service as wallet
 from civicstack.wallet.site import WalletSite
@@ -49,3 +50,23 @@ def treasury(tmp_path: Path) -> LocalTreasury:
 
 def citizen(person: Person) -> Actor:
     return Actor("citizen", person.personal_id_number)
+
+
+def birth_bundle_charging_for_the_card(session: Session, mother: Person) -> list[Dossier]:
+    """The birth bundle's drafts, complete: the birth registration (free), the residence
+    registration (10,000 VND) and the health insurance card, for which this province charges
+    20,000 VND."""
+    session.execute(update(Procedure).where(Procedure.code == "DVC-BH-01")
+                    .values(online_fee=20_000))
+    actor = citizen(mother)
+    drafts = service.start_group(session, actor, mother.personal_id_number, "birth-bundle")
+    for draft in drafts:
+        service.save_draft(session, actor, draft, {
+            "child_full_name": "Nguyễn Gia Bảo", "child_date_of_birth": "2026-11-20",
+            "child_sex": "M", "new_ward_code": mother.permanent_ward_code,
+            "new_address_line": "12 Phố Huế"})
+    service.add_attachment(session, actor, drafts[0], "birth_notice", "a.pdf",
+                           "application/pdf", PDF)
+    service.add_attachment(session, actor, drafts[1], "residence_proof", "b.pdf",
+                           "application/pdf", PDF)
+    return drafts

@@ -9,6 +9,7 @@ def install(installer: Installer) -> None:
         catalogue_web,
         cli,
         console_web,
+        jobs,
         site,
         stats_web,
         web,
@@ -22,3 +23,4 @@ def install(installer: Installer) -> None:
     installer.router(web.router)
     installer.router(api.router, prefix="/api/v1")
     installer.command_group(cli.services_app, "services")
+    installer.job("payment_reconciliation", 300, jobs.reconcile_payments)

@@ -1,5 +1,6 @@
 """`civicstack services ...`: the procedure catalogue (demo seed, an administrator's import,
-listing), re-routing dossiers after units merge, the statistics, and demo dossiers."""
+listing), re-routing dossiers after units merge, the statistics, payments reconciled with the
+payment channel, and demo dossiers."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from civicstack.config import get_settings
 from civicstack.kit.cli_support import (
     CLI_ACTOR,
     cli_transaction,
@@ -18,7 +20,8 @@ from civicstack.kit.cli_support import (
 )
 from civicstack.kit.errors import FieldError, Invalid
 from civicstack.registry import service as registry
-from civicstack.services import catalogue_import, demo, service, statistics
+from civicstack.services import catalogue_import, demo, reconciliation, service, statistics
+from civicstack.services.site import treasury
 
 services_app = typer.Typer(help="Online public services: catalogue, re-routing, statistics.",
                            no_args_is_help=True)
@@ -164,6 +167,24 @@ def stats(period_from: str | None = typer.Option(None, "--from", help="YYYY-MM-D
     _rates("by ministry", found.by_ministry)
     _rates("by province", found.by_province)
     _rates("by procedure", found.by_procedure)
+
+
+@services_app.command("reconcile-payments")
+def reconcile_payments() -> None:
+    """Bring the payments table into agreement with the payment channel's statement after a
+    crash (the worker does it every five minutes): charges nobody recorded are recorded against
+    their draft or given back, pending payments settled or failed. Exits 1 on a disagreement
+    it cannot settle by itself."""
+    with cli_transaction() as session:
+        done = reconciliation.reconcile_payments(session, treasury(get_settings()),
+                                                 service.now())
+    for title, items in (("settled", done.settled), ("refunded", done.refunded),
+                         ("failed", done.failed)):
+        for item in items:
+            typer.echo(f"{title:9} {item}")
+    typer.echo(f"payments reconciled: {done}")
+    if done.disagreements:
+        raise fail("\n".join(f"disagreement: {item}" for item in done.disagreements))
 
 
 @services_app.command("demo")

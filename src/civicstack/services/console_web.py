@@ -15,10 +15,11 @@ from civicstack.kit import console
 from civicstack.kit.appservices import Services
 from civicstack.kit.audit import Actor
 from civicstack.kit.console import Official
+from civicstack.kit.db import transaction
 from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, Invalid, NotFound
 from civicstack.kit.web import field_errors, render
-from civicstack.services import flows, service
+from civicstack.services import checkout, flows, service
 from civicstack.services.models import Dossier, Procedure
 from civicstack.services.site import PAYMENTS, RESULT_SIGNER
 from civicstack.services.states import OPEN, TRANSITIONS, State
@@ -81,23 +82,22 @@ async def assist(request: Request, session: DbSession, services: Services,
     the dossier for them. What was saved stays saved when submission is refused."""
     form = await request.form()
     try:
-        with session.begin_nested():
-            dossier = service.dossier_for(session, official, receipt_code, lock=True)
-            found = session.get(Procedure, dossier.procedure_id)
+        with transaction(services.session_factory) as saving:  # committed before any fee
+            dossier = service.dossier_for(saving, official, receipt_code, lock=True)
+            found = saving.get(Procedure, dossier.procedure_id)
             assert found is not None
-            service.save_draft(session, official, dossier, {
+            service.save_draft(saving, official, dossier, {
                 spec.name: str(form[spec.name]).strip() for spec in found.fields
                 if spec.source == "applicant" and form.get(spec.name)})
             for spec in found.documents:
                 upload = form.get(f"file_{spec.code}")
                 if isinstance(upload, UploadFile) and upload.filename:
-                    service.add_attachment(session, official, dossier, spec.code,
+                    service.add_attachment(saving, official, dossier, spec.code,
                                            upload.filename, upload.content_type or "",
                                            await upload.read())
         if form.get("submit"):
-            with session.begin_nested():
-                service.submit(session, services[WALLET_SITE], official, dossier,
-                               services[PAYMENTS])
+            checkout.submit(services.session_factory, services[WALLET_SITE], official,
+                            receipt_code, services[PAYMENTS])
     except DomainError as exc:
         return _dossier_page(request, session, official, receipt_code, refusal=exc)
     return RedirectResponse(f"{DOSSIERS}/{receipt_code}", status_code=303)

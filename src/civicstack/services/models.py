@@ -4,6 +4,7 @@ by personal ID number and places by unit codes, through other domains' services.
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -197,22 +198,36 @@ class Attachment(Base):
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class PaymentStatus(enum.StrEnum):
+    PENDING = "pending"  # recorded under its idempotency key before the channel is asked
+    SETTLED = "settled"  # the channel took the money
+    REFUNDED = "refunded"  # the channel gave it back
+    FAILED = "failed"  # declined, or never charged: its key is spent
+
+
 class Payment(Base):
-    """A fee paid for a dossier through a payment channel (the local treasury in the demo)."""
+    """A fee paid for a dossier through a payment channel (the local treasury in the demo),
+    recorded as pending before the channel is asked, under a key of its own for each try at
+    paying the dossier (service.py's fee_key)."""
 
     __tablename__ = "service_payment"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint("status IN ('settled', 'refunded')", name="status_known"),
+        CheckConstraint("status IN ('pending', 'settled', 'refunded', 'failed')",
+                        name="status_known"),
+        CheckConstraint("status IN ('pending', 'failed') OR reference IS NOT NULL",
+                        name="charge_has_reference"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("service_dossier.id"), index=True)
     amount: Mapped[int] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(40))
-    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    reference: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     status: Mapped[str] = mapped_column(String(10))
-    settled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
 
 

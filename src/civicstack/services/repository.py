@@ -15,8 +15,13 @@ from civicstack.services.models import (
     DossierEvent,
     DossierGroup,
     Offering,
+    Payment,
+    PaymentStatus,
     Procedure,
 )
+
+OPEN_PAYMENT = (PaymentStatus.PENDING.value, PaymentStatus.SETTLED.value)
+SPENT_PAYMENT = (PaymentStatus.REFUNDED.value, PaymentStatus.FAILED.value)
 
 
 def agency(session: Session, code: str) -> Agency | None:
@@ -124,6 +129,29 @@ def dossier_group(session: Session, receipt_code: str) -> DossierGroup | None:
 def group_dossiers(session: Session, group_id: int, *, lock: bool = False) -> list[Dossier]:
     query = select(Dossier).where(Dossier.group_id == group_id).order_by(Dossier.id)
     return list(session.scalars(query.with_for_update() if lock else query))
+
+
+def open_payment(session: Session, dossier_id: int) -> Payment | None:
+    """The dossier's pending or settled payment, if it has one (it never has two)."""
+    return session.scalars(select(Payment).where(
+        Payment.dossier_id == dossier_id, Payment.status.in_(OPEN_PAYMENT))
+        .order_by(Payment.id.desc()).limit(1)).first()
+
+
+def spent_payments(session: Session, dossier_id: int) -> int:
+    """How many tries at paying the dossier's fee ended refunded or failed."""
+    return session.scalar(select(func.count()).where(
+        Payment.dossier_id == dossier_id, Payment.status.in_(SPENT_PAYMENT))) or 0
+
+
+def payments_through(session: Session, channel: str) -> list[Payment]:
+    return list(session.scalars(select(Payment).where(Payment.channel == channel)
+                                .order_by(Payment.id)))
+
+
+def lock_payment(session: Session, payment: Payment) -> None:
+    """Wait for any transaction changing the payment, then read it as it now stands."""
+    session.refresh(payment, with_for_update=True)
 
 
 def offerings_of(session: Session, procedure_id: int) -> list[Offering]:

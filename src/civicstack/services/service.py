@@ -31,6 +31,7 @@ from civicstack.services.models import (
     DossierGroup,
     Offering,
     Payment,
+    PaymentStatus,
     Procedure,
 )
 from civicstack.services.payments import PaymentChannel, PaymentDeclined
@@ -326,37 +327,123 @@ def _check_complete(session: Session, site: WalletSite, actor: Actor, dossier: D
 
 
 class PaymentRefused(Conflict):
-    """The payment channel declined the fee; nothing of the submission is kept."""
+    """The payment channel declined a fee: nothing of the submission is kept, and any fee
+    already taken for it is given back."""
 
 
-def _pay(session: Session, dossier: Dossier, channel: PaymentChannel) -> None:
+def fee_key(receipt_code: str, attempt: int) -> str:
+    """The idempotency key of the `attempt`th try at paying a dossier's fee: the same on
+    every resubmission after a crash, so the channel never charges it twice; a new one once a
+    try ended refunded or failed."""
+    return f"dossier:{receipt_code}:fee:{attempt}"
+
+
+def receipt_of_fee_key(key: str) -> str | None:
+    """The receipt code of the dossier whose fee a key pays, or None for another key."""
+    kind, _, rest = key.partition(":")
+    receipt_code, _, attempt = rest.partition(":fee:")
+    return receipt_code if kind == "dossier" and attempt.isdigit() else None
+
+
+def record_pending_fees(session: Session, actor: Actor, dossiers: list[Dossier],
+                        channel_name: str) -> None:
+    """Each draft's fee as a pending payment under its idempotency key, for the caller to
+    commit before any fee is charged (checkout.py): whatever then becomes of the charge, the
+    key it was asked under is known, and a resubmission asks under the same one."""
+    for dossier in dossiers:
+        _require_applicant(actor, dossier)
+        if dossier.state == State.DRAFT.value:
+            _fee_payment(session, dossier, channel_name)
+
+
+def _fee_payment(session: Session, dossier: Dossier, channel_name: str) -> Payment | None:
+    """The dossier's pending or settled payment, a new pending one if it has neither; None
+    for a dossier without a fee."""
     if dossier.fee <= 0:
-        return
-    try:
-        reference = channel.charge(dossier.applicant_pid, dossier.fee,
-                                   f"dossier {dossier.receipt_code}")
-    except PaymentDeclined as exc:
-        raise PaymentRefused(f"the payment was declined: {exc}") from exc
-    session.add(Payment(dossier_id=dossier.id, amount=dossier.fee, channel=channel.name,
-                        reference=reference, status="settled", settled_at=now(), note=""))
-    dossier.payment_reference = reference
+        return None
+    found = repository.open_payment(session, dossier.id)
+    if found is not None:
+        return found
+    attempt = repository.spent_payments(session, dossier.id) + 1
+    payment = Payment(dossier_id=dossier.id, amount=dossier.fee, channel=channel_name,
+                      idempotency_key=fee_key(dossier.receipt_code, attempt),
+                      status=PaymentStatus.PENDING.value, created_at=now(), note="")
+    session.add(payment)
+    return payment
+
+
+def _pay(session: Session, dossiers: list[Dossier], channel: PaymentChannel) -> None:
+    """Every fee charged under its payment's key, or none kept: a declined fee fails its
+    payment, gives back those taken for the other dossiers, and raises PaymentRefused with the
+    payments saying so, for the caller to commit (their keys are spent)."""
+    paid: list[tuple[Dossier, Payment]] = []
+    for dossier in dossiers:
+        payment = _fee_payment(session, dossier, channel.name)
+        if payment is None:
+            continue
+        if payment.status == PaymentStatus.PENDING.value:
+            try:
+                reference = channel.charge(dossier.applicant_pid, payment.amount,
+                                           f"dossier {dossier.receipt_code}",
+                                           payment.idempotency_key)
+            except PaymentDeclined as exc:
+                payment.status, payment.note = PaymentStatus.FAILED.value, str(exc)
+                for _, taken in paid:
+                    refund(channel, taken, "group submission undone: a later fee declined")
+                raise PaymentRefused(f"the payment was declined: {exc}") from exc
+            settle(payment, reference, now())
+        paid.append((dossier, payment))
+    for dossier, payment in paid:
+        dossier.payment_reference = payment.reference
+
+
+def settle(payment: Payment, reference: str, moment: datetime) -> None:
+    payment.status, payment.reference = PaymentStatus.SETTLED.value, reference
+    payment.settled_at = moment
+
+
+def refund(channel: PaymentChannel, payment: Payment, reason: str) -> None:
+    """Give a payment's money back through its channel, and say so on the payment."""
+    assert payment.reference is not None  # a payment that took money
+    channel.refund(payment.reference, payment.amount, reason)
+    payment.status, payment.note = PaymentStatus.REFUNDED.value, reason
 
 
 def submit(session: Session, site: WalletSite, actor: Actor, dossier: Dossier,
            payments: PaymentChannel) -> Dossier:
-    """Check, pay, and submit: one transaction, so a crash leaves the draft as it was."""
-    _require_applicant(actor, dossier)
-    found = procedure_of(session, dossier)
-    _check_transition(dossier, "submit")
-    snapshot = _check_complete(session, site, actor, dossier, found)
-    _pay(session, dossier, payments)
-    dossier.data = snapshot.values
-    dossier.submitted_at = now()
-    dossier.due_on = calendar.add_working_days(dossier.submitted_at.date(),
-                                               found.processing_days)
-    _move(session, actor, dossier, "submit",
-          detail={"wallet_documents": snapshot.wallet_documents, "fee": dossier.fee})
-    return dossier
+    """Check, pay, and submit one dossier, in the caller's transaction (submit_group)."""
+    return submit_group(session, site, actor, [dossier], payments)[0]
+
+
+def submit_group(session: Session, site: WalletSite, actor: Actor, dossiers: list[Dossier],
+                 payments: PaymentChannel) -> list[Dossier]:
+    """Submit every dossier given (a group's, or one alone), or none: the refusals of all of
+    them at once, then every fee paid (_pay), then each submitted, in the caller's transaction
+    so that a crash leaves the drafts as they were; a fee charged before the crash is not
+    charged again by the next try (fee_key)."""
+    errors: dict[str, FieldError] = {}
+    checked: list[tuple[Dossier, Procedure, Complete]] = []
+    for dossier in dossiers:
+        _require_applicant(actor, dossier)
+        _check_transition(dossier, "submit")
+        found = procedure_of(session, dossier)
+        try:
+            checked.append((dossier, found,
+                            _check_complete(session, site, actor, dossier, found)))
+        except Invalid as exc:
+            errors.update({error.field: error for error in exc.errors
+                           if error.field not in errors})
+    if errors:
+        raise Invalid.of_fields(list(errors.values()))
+    _pay(session, dossiers, payments)
+    for dossier, found, snapshot in checked:
+        dossier.data = snapshot.values
+        dossier.submitted_at = now()
+        dossier.due_on = calendar.add_working_days(dossier.submitted_at.date(),
+                                                   found.processing_days)
+        _move(session, actor, dossier, "submit",
+              detail={"wallet_documents": snapshot.wallet_documents, "fee": dossier.fee})
+    return dossiers
 
 
 # --- transitions ----------------------------------------------------------------------------
@@ -588,35 +675,16 @@ def group_of(session: Session, dossier: Dossier) -> DossierGroup | None:
     return session.get(DossierGroup, dossier.group_id) if dossier.group_id else None
 
 
-def submit_group(session: Session, site: WalletSite, actor: Actor, dossiers: list[Dossier],
-                 payments: PaymentChannel) -> list[Dossier]:
-    """Submit every dossier of a group, or none: the refusals of all of them at once, then
-    one savepoint, so a payment declined for the second leaves the first a draft too."""
-    errors: dict[str, FieldError] = {}
-    for dossier in dossiers:
-        _require_applicant(actor, dossier)
-        _check_transition(dossier, "submit")
-        found = procedure_of(session, dossier)
-        try:
-            _check_complete(session, site, actor, dossier, found)
-        except Invalid as exc:
-            errors.update({error.field: error for error in exc.errors
-                           if error.field not in errors})
-    if errors:
-        raise Invalid.of_fields(list(errors.values()))
-    charged: list[tuple[str, int]] = []
+def under_receipt(session: Session, actor: Actor, receipt_code: str, *,
+                  lock: bool = False) -> tuple[list[Dossier], DossierGroup | None]:
+    """What a receipt code names: one dossier with its group if it is in one, or a whole
+    group's dossiers with the group."""
     try:
-        with session.begin_nested():
-            for dossier in dossiers:
-                submit(session, site, actor, dossier, payments)
-                if dossier.payment_reference:
-                    charged.append((dossier.payment_reference, dossier.fee))
-    except PaymentRefused:
-        # The savepoint forgets the earlier dossiers' payments; their money was taken.
-        for reference, amount in charged:
-            payments.refund(reference, amount, "group submission undone: a later fee declined")
-        raise
-    return dossiers
+        found = dossier_for(session, actor, receipt_code, lock=lock)
+    except NotFound:
+        group = group_for(session, actor, receipt_code, lock=lock)
+        return group.dossiers, group.group
+    return [found], group_of(session, found)
 
 
 # --- for the citizen's portal ---------------------------------------------------------------

@@ -3,6 +3,7 @@ of result documents, each a real local implementation behind its Protocol."""
 
 from __future__ import annotations
 
+from civicstack.config import Settings
 from civicstack.kit.appservices import AppServices, ServiceKey
 from civicstack.services.payments import LocalTreasury, PaymentChannel
 from civicstack.services.signing import LocalAgencySigner, ResultSigner
@@ -11,8 +12,13 @@ PAYMENTS = ServiceKey[PaymentChannel]("payments")
 RESULT_SIGNER = ServiceKey[ResultSigner]("result_signer")
 
 
+def treasury(settings: Settings) -> PaymentChannel:
+    """The app's and the CLI's payment channel, over the same ledger."""
+    return LocalTreasury(settings.data_dir / "treasury")
+
+
 def treasury_of(services: AppServices) -> PaymentChannel:
-    return LocalTreasury(services.settings.data_dir / "treasury")
+    return treasury(services.settings)
 
 
 def signer_of(services: AppServices) -> ResultSigner:

@@ -18,11 +18,12 @@ from civicstack.identity.auth import Citizen, MaybeCitizen
 from civicstack.identity.service import SignedIn
 from civicstack.kit.appservices import Services
 from civicstack.kit.audit import Actor
+from civicstack.kit.db import transaction
 from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, NotFound
 from civicstack.kit.web import field_errors, render
 from civicstack.registry import service as registry
-from civicstack.services import catalogue, service
+from civicstack.services import catalogue, checkout, service
 from civicstack.services.models import Attachment, Dossier, DossierGroup, Procedure
 from civicstack.services.site import PAYMENTS
 from civicstack.services.states import Party, State, allowed_actions
@@ -190,12 +191,7 @@ class Opened:
 
 
 def _open(session: Session, actor: Actor, receipt_code: str, *, lock: bool = False) -> Opened:
-    try:
-        found = service.dossier_for(session, actor, receipt_code, lock=lock)
-    except NotFound:
-        group = service.group_for(session, actor, receipt_code, lock=lock)
-        return Opened(receipt_code, group.dossiers, group.group)
-    return Opened(receipt_code, [found], service.group_of(session, found))
+    return Opened(receipt_code, *service.under_receipt(session, actor, receipt_code, lock=lock))
 
 
 def _form_page(request: Request, session: Session, site: WalletSite, actor: Actor,
@@ -299,13 +295,9 @@ def _upload_errors(session: Session, actor: Actor, dossiers: list[Dossier],
     return errors
 
 
-@router.post(DOSSIERS + "/{receipt_code}", response_class=HTMLResponse)
-def save_or_submit(request: Request, session: DbSession, services: Services,
-                   signed: Citizen, receipt_code: str, form: PostedForm) -> Response:
-    """Save what was typed and uploaded; with "submit", submit it too (every dossier of a
-    group or none). A refusal shows the form again with each reason by its field."""
-    here, site = f"{DOSSIERS}/{receipt_code}", services[WALLET_SITE]
-    actor = _actor(signed)
+def _save(request: Request, session: Session, site: WalletSite, actor: Actor,
+          receipt_code: str, form: FormData) -> Response | None:
+    """Keep what was typed and uploaded; the page saying why not, if it cannot be kept."""
     try:
         opened = _open(session, actor, receipt_code, lock=True)
     except NotFound as exc:
@@ -319,17 +311,31 @@ def save_or_submit(request: Request, session: DbSession, services: Services,
     except DomainError as exc:  # no longer a draft
         return _status_page(request, session, opened, field_errors(exc), exc.status)
     errors = _upload_errors(session, actor, opened.dossiers, form)
-    if errors:
-        return _form_page(request, session, site, actor, opened, errors, 422)
+    return _form_page(request, session, site, actor, opened, errors, 422) if errors else None
+
+
+@router.post(DOSSIERS + "/{receipt_code}", response_class=HTMLResponse)
+def save_or_submit(request: Request, session: DbSession, services: Services,
+                   signed: Citizen, receipt_code: str, form: PostedForm) -> Response:
+    """Save what was typed and uploaded, committed on its own; with "submit", submit it too
+    (every dossier of a group or none) through checkout, which commits each fee as pending
+    before charging it. A refusal shows the form again with each reason by its field."""
+    here, site = f"{DOSSIERS}/{receipt_code}", services[WALLET_SITE]
+    actor = _actor(signed)
+    # Committed before checkout records the fees in transactions of their own, which must
+    # not wait on this one's hold of the dossier.
+    with transaction(services.session_factory) as saving:
+        refused = _save(request, saving, site, actor, receipt_code, form)
+    if refused is not None:
+        return refused
     if _text(form, "action") != "submit":
         return RedirectResponse(f"{here}?saved=1", status_code=303)
     try:
-        if opened.is_group:
-            service.submit_group(session, site, actor, opened.dossiers, services[PAYMENTS])
-        else:
-            service.submit(session, site, actor, opened.dossiers[0], services[PAYMENTS])
+        checkout.submit(services.session_factory, site, actor, receipt_code,
+                        services[PAYMENTS])
     except DomainError as exc:  # the draft stays as saved above
-        return _form_page(request, session, site, actor, opened, field_errors(exc), exc.status)
+        return _form_page(request, session, site, actor, _open(session, actor, receipt_code),
+                          field_errors(exc), exc.status)
     return RedirectResponse(f"{here}?submitted=1", status_code=303)
 
 

@@ -1,0 +1,33 @@
+"""Submitting dossiers with their fees, in two transactions that each commit, so that a
+process killed at any point never takes a fee twice: first each fee is recorded as a pending
+payment under its idempotency key; then the channel is asked under that key, and the submission
+commits with the payment settled. Killed in between, the next try asks under the same key,
+which the channel answers with the charge it already took; a try nobody makes again is settled
+or failed by reconciliation.py."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from civicstack.kit.audit import Actor
+from civicstack.kit.db import transaction
+from civicstack.services import service
+from civicstack.services.payments import PaymentChannel
+from civicstack.wallet.site import WalletSite
+
+
+def submit(factory: sessionmaker[Session], site: WalletSite, actor: Actor, receipt_code: str,
+           payments: PaymentChannel) -> None:
+    """Submit what the receipt code names (one dossier, or a whole group), fees first."""
+    with transaction(factory) as session:
+        dossiers, _ = service.under_receipt(session, actor, receipt_code, lock=True)
+        service.record_pending_fees(session, actor, dossiers, payments.name)
+    declined: service.PaymentRefused | None = None
+    with transaction(factory) as session:
+        dossiers, _ = service.under_receipt(session, actor, receipt_code, lock=True)
+        try:
+            service.submit_group(session, site, actor, dossiers, payments)
+        except service.PaymentRefused as exc:
+            declined = exc  # the failed payment and the refunds commit: their keys are spent
+    if declined is not None:
+        raise declined

@@ -1,7 +1,7 @@
 """services: payments recorded as pending under an idempotency key before the channel is asked
 
-Revision ID: 0028
-Revises: 0026
+Revision ID: 0030
+Revises: 0029
 Create Date: 2026-12-07 04:00:00
 
 Payments made before this revision were settled in the submission's transaction, one per
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0028'
-down_revision: str | None = '0026'
+revision: str = '0030'
+down_revision: str | None = '0029'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

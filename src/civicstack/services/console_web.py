@@ -93,7 +93,7 @@ async def assist(request: Request, session: DbSession, services: Services,
                 if isinstance(upload, UploadFile) and upload.filename:
                     service.add_attachment(session, official, dossier, spec.code,
                                            upload.filename, upload.content_type or "",
-                                           await upload.read())
+                                           await upload.read(spec.max_bytes + 1))
         if form.get("submit"):
             with session.begin_nested():
                 service.submit(session, services[WALLET_SITE], official, dossier,

@@ -10,6 +10,7 @@ from civicstack.config import Settings, get_settings
 from civicstack.domains import install_all
 from civicstack.kit import health
 from civicstack.kit.appservices import AppServices, Job
+from civicstack.kit.bodylimit import BodyLimitMiddleware
 from civicstack.kit.error_pages import install_error_pages
 from civicstack.kit.installing import Installer
 from civicstack.kit.logging import RequestContextMiddleware, configure_logging
@@ -30,6 +31,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     services = AppServices.start(settings)
     app.state.services = services
     install_error_pages(app)
+    # Inside the session, so that a browser's refusal is a page like any other error's.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     sessions = SessionStore(services.session_factory, settings)
     app.add_middleware(ServerSessionMiddleware, store=sessions,
                        secure=settings.session_cookie_secure)

@@ -13,6 +13,7 @@ from civicstack.config import Settings, get_settings
 from civicstack.domains import install_all
 from civicstack.kit import apidocs, health, ratelimit, tally
 from civicstack.kit.appservices import AppServices, Job, services_of
+from civicstack.kit.bodylimit import BodyLimitMiddleware
 from civicstack.kit.db import transaction
 from civicstack.kit.error_pages import install_error_pages
 from civicstack.kit.headers import SecurityHeadersMiddleware
@@ -44,6 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     services = AppServices.start(settings)
     app.state.services = services
     install_error_pages(app)
+    # Inside the session, so that a browser's refusal is a page like any other error's.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     sessions = SessionStore(services.session_factory, settings)
     app.add_middleware(ServerSessionMiddleware, store=sessions,
                        secure=settings.session_cookie_secure)

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     session_absolute_hours: int = Field(
         default=12, ge=1, le=24 * 7,
         description="A browser session ends this long after sign-in, however active.")
+    max_body_bytes: int = Field(
+        default=30 * 1024 * 1024, ge=64 * 1024,
+        description="Largest request body the server reads; a larger one is refused (413) "
+                    "before it is read. Above the largest form: five 5 MB files and its "
+                    "fields.")
     import_batch_size: int = Field(default=5000, ge=100, le=100_000)
     face_match_threshold: float = Field(
         default=0.5, gt=0, lt=1.2,

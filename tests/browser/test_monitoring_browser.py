@@ -17,10 +17,10 @@ from civicstack.kit.db import transaction
 from civicstack.monitoring import service
 from tests.browser.conftest import Server, console_sign_in
 from tests.support.monitoring import MANAGER, make_task, seed_programme
+from tests.support.uploads import PDF
 
 pytestmark = pytest.mark.browser
 DESK = {"width": 1280, "height": 800}
-PDF = b"%PDF-1.4\n% bien ban nghiem thu\n"
 
 
 def test_an_official_posts_a_daily_update_and_the_board_shows_it(

@@ -21,7 +21,8 @@ from civicstack.wallet import service as wallet
 from civicstack.wallet.site import WALLET_SITE
 from tests.browser.conftest import Server
 from tests.support.eid import PASSWORD, make_active_account
-from tests.support.services import PDF, publish_everywhere
+from tests.support.services import publish_everywhere
+from tests.support.uploads import PDF
 
 pytestmark = pytest.mark.browser
 POLICE = Actor("official", "police-national", NATIONAL, Role.POLICE)

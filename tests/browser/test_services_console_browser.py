@@ -19,7 +19,8 @@ from civicstack.wallet import service as wallet
 from civicstack.wallet.site import WALLET_SITE
 from tests.browser.conftest import Server, console_sign_in
 from tests.support.people import make_person
-from tests.support.services import CLERK_HANOI, PDF, citizen, publish_everywhere
+from tests.support.services import CLERK_HANOI, citizen, publish_everywhere
+from tests.support.uploads import PDF
 from tests.support.wallet import give_id_card
 
 pytestmark = pytest.mark.browser

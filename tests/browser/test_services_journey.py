@@ -14,7 +14,7 @@ from civicstack.kit.authz import Role
 from tests.browser.conftest import Server, console_sign_in
 from tests.browser.test_services_browser import PHONE, a_parent_with_an_id_card_in_her_wallet
 from tests.support.eid import PASSWORD
-from tests.support.services import PDF
+from tests.support.uploads import PDF
 
 pytestmark = pytest.mark.browser
 DESK = {"width": 1280, "height": 800}

@@ -28,7 +28,6 @@ from tests.support.learning import (
     HANOI,
     HUE,
     MINISTRY,
-    PDF,
     RIGHT,
     enrolled_class,
     go_through_lessons,
@@ -39,6 +38,7 @@ from tests.support.learning import (
     write_course,
 )
 from tests.support.people import CLERK, make_person
+from tests.support.uploads import HTML, PDF, PDF_OPENING_JAVASCRIPT, pdf, png_bomb
 from tests.support.web import Site
 
 
@@ -137,6 +137,9 @@ def test_a_video_lesson_takes_only_an_https_link(session: Session, url: str) -> 
     ("application/pdf", b"<html>not a pdf</html>"),  # the content is not what it claims
     ("application/pdf", PDF + b"0" * service.MAX_FILE_BYTES),  # too large
     ("application/pdf", b""),
+    ("application/pdf", PDF_OPENING_JAVASCRIPT),  # runs a script when a learner opens it
+    ("application/pdf", pdf(before=HTML)),  # a web page too
+    ("image/png", png_bomb()),  # 400 million pixels in 50 KB
 ])
 def test_a_file_lesson_is_refused_unless_a_small_pdf_or_image(session: Session, file_type: str,
                                                                content: bytes) -> None:

@@ -21,7 +21,6 @@ from tests.integration.test_identity_web import citizen_sign_in
 from tests.support.eid import make_active_account
 from tests.support.learning import (
     MINISTRY,
-    PDF,
     enrolled_class,
     ministry_draft,
     pupils,
@@ -29,6 +28,7 @@ from tests.support.learning import (
     write_course,
 )
 from tests.support.people import make_person
+from tests.support.uploads import PDF
 from tests.support.web import CSRF_PATTERN, Site
 
 PROGRAMME_HANOI = (Role.PROGRAMME_OFFICER, Scope.province("01"))

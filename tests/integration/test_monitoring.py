@@ -18,9 +18,17 @@ from civicstack.monitoring import board, service
 from civicstack.monitoring.service import EvidenceFile
 from civicstack.monitoring.states import State
 from tests.support.monitoring import MANAGER, as_official, make_task, new_task, seed_programme
+from tests.support.uploads import (
+    HTML,
+    PDF,
+    PDF_OPENING_JAVASCRIPT,
+    jpeg_with_html,
+    pdf,
+    png,
+    png_bomb,
+)
 
-PDF = b"%PDF-1.4\n% evidence\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 16
+PNG = png()
 FRIDAY = date(2026, 4, 24)  # the deadline before the Hùng Kings' and 30 April-1 May holidays
 
 
@@ -146,6 +154,29 @@ def test_evidence_must_be_a_small_pdf_jpeg_or_png_and_at_most_five_a_day(
     with pytest.raises(Invalid):
         update(seeded, "reporter.hn", task.id, 10, date(2026, 3, 2),
                [EvidenceFile("6.pdf", "application/pdf", PDF)])
+
+
+@pytest.mark.parametrize("hostile", [
+    EvidenceFile("mo-ra.pdf", "application/pdf", PDF_OPENING_JAVASCRIPT),
+    EvidenceFile("trang-web.pdf", "application/pdf", pdf(after=HTML)),
+    EvidenceFile("bom.png", "image/png", png_bomb()),
+], ids=["open-action-script", "pdf-html-polyglot", "png-bomb"])
+def test_hostile_evidence_is_refused(seeded: Session, hostile: EvidenceFile) -> None:
+    task = make_task(seeded)
+    with pytest.raises(Invalid) as refused:
+        update(seeded, "reporter.hn", task.id, 10, date(2026, 3, 2), [hostile])
+    assert refused.value.errors[0].field == "evidence"
+
+
+def test_an_evidence_photo_is_kept_without_the_web_page_hidden_in_it(seeded: Session) -> None:
+    task = make_task(seeded)
+    update(seeded, "reporter.hn", task.id, 10, date(2026, 3, 2),
+           [EvidenceFile("anh.jpg", "image/jpeg", jpeg_with_html())])
+    posted = service.repository.updates_of(seeded, task.id)
+    kept = service.repository.evidence_of(seeded, [posted[0].id])[0]
+    assert kept.content.startswith(b"\xff\xd8\xff")
+    assert b"<script" not in kept.content
+    assert kept.size == len(kept.content)
 
 
 def test_only_the_responsible_official_and_the_lead_agency_post_progress(

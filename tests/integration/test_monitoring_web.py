@@ -25,9 +25,9 @@ from civicstack.kit.outbox import OutboxMessage
 from civicstack.monitoring import board, repository, service, spreadsheet
 from civicstack.monitoring.models import Task
 from tests.support.monitoring import MANAGER, PEOPLE, as_official, make_task, seed_programme
+from tests.support.uploads import PDF
 from tests.support.web import Site
 
-PDF = b"%PDF-1.4\n% bien ban nghiem thu\n"
 runner = CliRunner()
 
 

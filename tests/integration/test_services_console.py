@@ -30,7 +30,8 @@ from civicstack.wallet.site import WALLET_SITE
 from tests.integration.test_identity_web import citizen_sign_in
 from tests.support.eid import make_active_account
 from tests.support.people import make_person
-from tests.support.services import CLERK_HANOI, PDF, citizen, publish_everywhere
+from tests.support.services import CLERK_HANOI, citizen, publish_everywhere
+from tests.support.uploads import PDF
 from tests.support.wallet import give_id_card
 from tests.support.web import Site
 

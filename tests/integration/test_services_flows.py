@@ -33,12 +33,12 @@ from tests.support.services import (
     APPROVER_HANOI,
     APPROVER_HCMC,
     CLERK_HANOI,
-    PDF,
     POLICE_HANOI,
     citizen,
     publish_everywhere,
     treasury,
 )
+from tests.support.uploads import PDF
 from tests.support.wallet import give_id_card, wallet_site
 
 CLERK = CLERK_HANOI

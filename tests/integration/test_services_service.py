@@ -4,11 +4,15 @@ working-day due dates, the state machine's refusals, interlinked groups and re-r
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import time
 from datetime import date
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,13 +31,22 @@ from tests.support.services import (
     APPROVER_HANOI,
     APPROVER_HCMC,
     CLERK_HANOI,
-    PDF,
     POLICE_HANOI,
     birth_bundle_charging_for_the_card,
     citizen,
     parent_with_id_card,
     publish_everywhere,
     treasury,
+)
+from tests.support.uploads import (
+    HTML,
+    PDF,
+    PDF_OPENING_JAVASCRIPT,
+    jpeg_with_html,
+    pdf,
+    pdf_with_compressed_javascript,
+    png,
+    png_bomb,
 )
 from tests.support.wallet import wallet_site
 
@@ -145,6 +158,45 @@ def test_an_attachment_of_the_wrong_kind_or_size_is_refused(
     with pytest.raises(Invalid, match=reason):
         service.add_attachment(session, citizen(mai), draft, document, name, media_type,
                                content)
+
+
+@pytest.mark.parametrize(("name", "media_type", "content", "reason"), [
+    ("bom.png", "image/png", png_bomb(), "too many pixels"),
+    ("mo-ra.pdf", "application/pdf", PDF_OPENING_JAVASCRIPT, "runs when it is opened"),
+    ("nen.pdf", "application/pdf", pdf_with_compressed_javascript(), "runs when it is opened"),
+    ("trang-web.pdf", "application/pdf", pdf(before=HTML), "besides the document"),
+    ("trang-web.pdf", "application/pdf", pdf(after=HTML), "besides the document"),
+], ids=["png-bomb", "open-action-script", "compressed-script", "html-before", "html-after"])
+def test_a_hostile_attachment_is_refused_and_a_bomb_never_decoded(
+        session: Session, site: WalletSite, mai: Person, name: str, media_type: str,
+        content: bytes, reason: str) -> None:
+    draft = birth_draft(session, mai, with_notice=False)
+    started = time.monotonic()
+    with pytest.raises(Invalid, match=reason):
+        service.add_attachment(session, citizen(mai), draft, "birth_notice", name, media_type,
+                               content)
+    assert time.monotonic() - started < 2  # 400 million pixels would take far longer
+    assert service.attachments(session, draft) == []
+
+
+def test_an_image_with_a_web_page_inside_is_kept_as_the_image_alone(
+        session: Session, site: WalletSite, mai: Person) -> None:
+    draft = birth_draft(session, mai, with_notice=False)
+    kept = service.add_attachment(session, citizen(mai), draft, "birth_notice", "anh.jpg",
+                                  "image/jpeg", jpeg_with_html())
+    assert b"<script" not in kept.content
+    assert Image.open(io.BytesIO(kept.content)).size == (64, 48)
+    assert (kept.size, kept.sha256) == (len(kept.content),
+                                        hashlib.sha256(kept.content).hexdigest())
+
+
+def test_a_draft_keeps_one_file_per_document_the_last_one_sent(
+        session: Session, site: WalletSite, mai: Person) -> None:
+    draft = birth_draft(session, mai)
+    service.add_attachment(session, citizen(mai), draft, "birth_notice", "ban-ro.png",
+                           "image/png", png())
+    assert [(a.document_code, a.filename) for a in service.attachments(session, draft)] == [
+        ("birth_notice", "ban-ro.png")]
 
 
 def test_officials_move_the_dossier_and_illegal_moves_are_refused(

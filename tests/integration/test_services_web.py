@@ -27,11 +27,11 @@ from tests.support.people import make_person
 from tests.support.services import (
     APPROVER_HANOI,
     CLERK_HANOI,
-    PDF,
     citizen,
     parent_with_id_card,
     publish_everywhere,
 )
+from tests.support.uploads import PDF, PDF_OPENING_JAVASCRIPT, png, png_bomb
 from tests.support.web import CSRF_PATTERN, Site
 
 CHILD = {"child_full_name": "Nguyễn Gia Bảo", "child_date_of_birth": "2026-11-20",
@@ -214,8 +214,7 @@ def test_a_fee_is_shown_before_and_its_payment_reference_after(
     assert re.search(r'id="fee">10.000 đ<', site.client.get(f"/dossiers/{receipt}").text)
     response = send_form(site, receipt, {"new_ward_code": "00004", "new_address_line": "5 Lý "
                                          "Thường Kiệt"},
-                         files={"document_residence_proof": ("hop-dong.png",
-                                                             b"\x89PNG\r\n\x1a\n0000",
+                         files={"document_residence_proof": ("hop-dong.png", png(),
                                                              "image/png")})
     assert response.status_code == 303, response.text
     reference = dossier(site, receipt).payment_reference
@@ -245,12 +244,25 @@ def test_saving_a_draft_keeps_what_was_typed_without_checking_it(
     assert dossier(site, receipt).state == "draft"
 
 
+def test_saving_a_draft_again_with_its_file_keeps_one_copy(site: Site, mai: Person) -> None:
+    receipt = start(site)
+    for _ in range(2):
+        assert send_form(site, receipt, CHILD, action="save", files=NOTICE).status_code == 303
+    with transaction(site.services.session_factory) as session:
+        kept = session.scalars(select(Attachment.filename).join(Dossier).where(
+            Dossier.receipt_code == receipt)).all()
+    assert kept == ["giay-chung-sinh.pdf"]
+
+
 @pytest.mark.parametrize(("document", "upload", "reason"), [
     ("birth_notice", ("virus.pdf", b"MZ\x90\x00", "application/pdf"), "tệp phải là PDF"),
     ("birth_notice", ("anh.gif", b"GIF89a", "image/gif"), "tệp phải là PDF"),
     ("birth_notice", ("lon.pdf", b"%PDF-" + b"x" * (5 * 1024 * 1024), "application/pdf"),
      "lớn hơn 5 MB"),
     ("id_card", ("cccd.pdf", PDF, "application/pdf"), "không cần tải lên"),
+    ("birth_notice", ("mo-ra.pdf", PDF_OPENING_JAVASCRIPT, "application/pdf"),
+     "tự chạy khi mở"),
+    ("birth_notice", ("bom.png", png_bomb(), "image/png"), "quá nhiều điểm ảnh"),
 ])
 def test_a_wrong_upload_is_refused_next_to_its_document(
         site: Site, mai: Person, document: str, upload: tuple[str, bytes, str],

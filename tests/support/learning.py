@@ -17,7 +17,6 @@ from tests.support.people import make_person
 MINISTRY = Actor("official", "programme.bocongan", NATIONAL, Role.PROGRAMME_OFFICER)
 HANOI = Actor("official", "programme.hanoi", Scope.province("01"), Role.PROGRAMME_OFFICER)
 HUE = Actor("official", "programme.hue", Scope.province("46"), Role.PROGRAMME_OFFICER)
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 # The two questions of every test course: one single answer (B), one multi-answer (A and C).
 RIGHT = {1: [1], 2: [0, 2]}
 HALF_RIGHT = {1: [1], 2: [0, 1, 2]}

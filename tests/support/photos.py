@@ -12,12 +12,12 @@ def png(width: int = 320, height: int = 400, seed: int = 0) -> bytes:
     """An 8-bit greyscale PNG of noise (noise, so it does not compress below the size floor)."""
     noise = random.Random(seed)
     rows = b"".join(b"\x00" + noise.randbytes(width) for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height,
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height,
                                                                  8, 0, 0, 0, 0))
-            + _chunk(b"IDAT", zlib.compress(rows)) + _chunk(b"IEND", b""))
+            + png_chunk(b"IDAT", zlib.compress(rows)) + png_chunk(b"IEND", b""))
 
 
-def _chunk(kind: bytes, body: bytes) -> bytes:
+def png_chunk(kind: bytes, body: bytes) -> bytes:
     return (struct.pack(">I", len(body)) + kind + body
             + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
 

@@ -18,9 +18,9 @@ from civicstack.services.payments import LocalTreasury
 from civicstack.wallet import service as wallet
 from civicstack.wallet.site import WalletSite
 from tests.support.people import make_person
+from tests.support.uploads import PDF
 from tests.support.wallet import give_id_card
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 CLERK_HANOI = Actor("official", "clerk-hanoi", Scope.province("01"), Role.SERVICE_CLERK)
 APPROVER_HANOI = Actor("official", "approver-hanoi", Scope.province("01"),
                        Role.AGENCY_APPROVER)

@@ -31,7 +31,8 @@ from civicstack.kit.web import render
 UNREACHABLE = (OperationalError, InterfaceError, DisconnectionError)
 HEADINGS = {
     401: N_("Sign in first"), 403: N_("Not allowed"), 404: N_("Page not found"),
-    405: N_("This page cannot be used this way"), 429: N_("Too many requests"),
+    405: N_("This page cannot be used this way"), 413: N_("Too large to receive"),
+    429: N_("Too many requests"),
     500: N_("Something went wrong"), 503: N_("Service temporarily unavailable"),
 }
 EXPLANATIONS = {
@@ -39,6 +40,8 @@ EXPLANATIONS = {
             "links below."),
     405: N_("This address does not take this kind of request: use the links and buttons on "
             "the site's pages."),
+    413: N_("What was sent is larger than the site accepts. Go back and send smaller files, "
+            "or fewer at a time."),
     500: N_("An unexpected error occurred; it has been logged. Please try again."),
     503: N_("The service cannot reach its data at the moment. Please try again in a minute."),
 }

@@ -14,11 +14,12 @@ from urllib.parse import urlsplit
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from civicstack.kit import audit
+from civicstack.kit import audit, uploads
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import NATIONAL, Permission, ScopeLevel
 from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from civicstack.kit.i18n import N_
+from civicstack.kit.uploads import Refusal
 from civicstack.learning import flows, repository
 from civicstack.learning.models import (
     Cohort,
@@ -39,9 +40,10 @@ PID_FORMAT = re.compile(r"^[0-9]{12}$")
 PUBLISHER_KINDS = ("ministry", "province")
 LESSON_KINDS = ("text", "video", "file")
 COHORT_KINDS = ("students", "officials", "citizens")
-# A lesson's file: what a learner's browser opens safely, recognised by its first bytes.
-FILE_SIGNATURES = {"application/pdf": b"%PDF-", "image/png": b"\x89PNG\r\n\x1a\n",
-                   "image/jpeg": b"\xff\xd8\xff"}
+# A lesson's file is what a learner's browser opens safely: a PDF, PNG or JPEG, checked by
+# kit/uploads.py; the refusals its form has always given, in its own words.
+FILE_WORDS = {Refusal.NOT_ALLOWED: N_("send a PDF, PNG or JPEG file"), Refusal.EMPTY: "Required.",
+              Refusal.TOO_LARGE: N_("the file is larger than 5 MiB")}
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_OPTIONS = 8
 ATTEMPTS_PER_DAY = 3  # quiz submissions per learner and course in any 24 hours
@@ -203,17 +205,10 @@ def _https_url(url: str) -> str:
 
 
 def _checked_file(draft: LessonDraft) -> tuple[str, str, bytes]:
-    signature = FILE_SIGNATURES.get(draft.file_type)
-    if signature is None:
-        raise Invalid("file", "send a PDF, PNG or JPEG file")
-    if not draft.file_content:
-        raise Invalid("file", "Required.")
-    if len(draft.file_content) > MAX_FILE_BYTES:
-        raise Invalid("file", "the file is larger than 5 MiB")
-    if not draft.file_content.startswith(signature):
-        raise Invalid("file", "the file's content is not of the type it claims")
+    checked = uploads.check_upload("file", draft.file_content, draft.file_type,
+                                   max_bytes=MAX_FILE_BYTES, words=FILE_WORDS)
     name = draft.file_name.replace("\\", "/").rsplit("/", 1)[-1].strip()[:200]
-    return name or "lesson", draft.file_type, draft.file_content
+    return name or "lesson", checked.media_type, checked.content
 
 
 def add_lesson(session: Session, actor: Actor, code: str, draft: LessonDraft) -> Lesson:

@@ -251,7 +251,7 @@ async def post_update(request: Request, session: DbSession, official: Official,
     typed = {"percent": str(form.get("percent", "")), "text": str(form.get("text", ""))}
     try:
         files = [service.EvidenceFile(upload.filename or "file", upload.content_type or "",
-                                      await upload.read())
+                                      await upload.read(service.MAX_EVIDENCE_BYTES + 1))
                  for upload in form.getlist("evidence")
                  if isinstance(upload, UploadFile) and upload.filename]
         with session.begin_nested():

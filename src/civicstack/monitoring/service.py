@@ -13,11 +13,13 @@ from typing import Protocol, TypeVar
 from sqlalchemy.orm import Session
 
 from civicstack.identity import officials
-from civicstack.kit import audit, calendar, outbox
+from civicstack.kit import audit, calendar, outbox, uploads
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission, ScopeLevel
 from civicstack.kit.calendar import add_working_days, working_days_between
 from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from civicstack.kit.i18n import N_
+from civicstack.kit.uploads import Refusal
 from civicstack.monitoring import repository
 from civicstack.monitoring.models import (
     Agency,
@@ -46,8 +48,9 @@ CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
 MAX_EVIDENCE_FILES = 5  # per update
-EVIDENCE_TYPES = {"application/pdf": (b"%PDF-",), "image/jpeg": (b"\xff\xd8\xff",),
-                  "image/png": (b"\x89PNG\r\n\x1a\n",)}
+WRONG_EVIDENCE = N_("evidence must be a PDF, JPEG or PNG file")
+EVIDENCE_WORDS = {Refusal.NOT_ALLOWED: WRONG_EVIDENCE, Refusal.MISLABELLED: WRONG_EVIDENCE,
+                  Refusal.TOO_LARGE: N_("each file must be at most 5 MB")}
 EVIDENCE_EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 MAX_TEXT = 4000  # characters of a day's update
 DUE_SOON_WORKING_DAYS = 3  # reminders also go to tasks due within this many working days
@@ -374,15 +377,15 @@ def _percent(value: str | int) -> int:
     return int(text)
 
 
-def _check_evidence(files: list[EvidenceFile], already: int) -> None:
+def _checked_evidence(files: list[EvidenceFile], already: int) -> list[EvidenceFile]:
+    """The files as they may be kept (kit/uploads.py: parsed, images encoded again)."""
     if already + len(files) > MAX_EVIDENCE_FILES:
         raise Invalid("evidence", "at most 5 files per daily update")
-    for upload in files:
-        if len(upload.content) > MAX_EVIDENCE_BYTES:
-            raise Invalid("evidence", "each file must be at most 5 MB")
-        magics = EVIDENCE_TYPES.get(upload.media_type, ())
-        if not any(upload.content.startswith(magic) for magic in magics):
-            raise Invalid("evidence", "evidence must be a PDF, JPEG or PNG file")
+    checked = [uploads.check_upload("evidence", upload.content, upload.media_type,
+                                    max_bytes=MAX_EVIDENCE_BYTES, words=EVIDENCE_WORDS)
+               for upload in files]
+    return [EvidenceFile(upload.filename, kept.media_type, kept.content)
+            for upload, kept in zip(files, checked, strict=True)]
 
 
 def post_update(session: Session, actor: Actor, task_id: int, percent: str | int, text: str,
@@ -402,14 +405,15 @@ def post_update(session: Session, actor: Actor, task_id: int, percent: str | int
     if len(text) > MAX_TEXT:
         raise Invalid("text", "at most 4000 characters")
     posted = repository.update_on(session, task.id, day)
-    _check_evidence(files, repository.evidence_count(session, posted.id) if posted else 0)
+    kept = _checked_evidence(files,
+                             repository.evidence_count(session, posted.id) if posted else 0)
     if posted is None:
         posted = ProgressUpdate(task_id=task.id, day=day)
         session.add(posted)
     posted.percent, posted.text, posted.posted_by = value, text.strip(), str(actor)
     posted.posted_at = datetime.now(UTC)
     session.flush()
-    for upload in files:
+    for upload in kept:
         session.add(Evidence(update_id=posted.id, filename=upload.filename[:200] or "file",
                              media_type=upload.media_type, size=len(upload.content),
                              sha256=hashlib.sha256(upload.content).hexdigest(),

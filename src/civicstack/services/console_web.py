@@ -94,7 +94,7 @@ async def assist(request: Request, session: DbSession, services: Services,
                 if isinstance(upload, UploadFile) and upload.filename:
                     service.add_attachment(saving, official, dossier, spec.code,
                                            upload.filename, upload.content_type or "",
-                                           await upload.read())
+                                           await upload.read(spec.max_bytes + 1))
         if form.get("submit"):
             checkout.submit(services.session_factory, services[WALLET_SITE], official,
                             receipt_code, services[PAYMENTS])

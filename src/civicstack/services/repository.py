@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from civicstack.services.models import (
@@ -88,6 +88,11 @@ def last_seq(session: Session, dossier_id: int) -> int:
 def attachments(session: Session, dossier_id: int) -> list[Attachment]:
     return list(session.scalars(select(Attachment).where(Attachment.dossier_id == dossier_id)
                                 .order_by(Attachment.id)))
+
+
+def remove_attachments(session: Session, dossier_id: int, document_code: str) -> None:
+    session.execute(delete(Attachment).where(Attachment.dossier_id == dossier_id,
+                                             Attachment.document_code == document_code))
 
 
 def attachment(session: Session, dossier_id: int, attachment_id: int) -> Attachment | None:

@@ -5,7 +5,6 @@ officials' inbox, and re-routing after administrative units merge."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -14,12 +13,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from civicstack.identity import officials
-from civicstack.kit import audit, calendar, outbox
+from civicstack.kit import audit, calendar, outbox, uploads
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission, Role
 from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from civicstack.kit.i18n import N_
 from civicstack.kit.reasons import stated_reason
+from civicstack.kit.uploads import Refusal
 from civicstack.registry import service as registry
 from civicstack.registry.rules import load_reference_data
 from civicstack.services import catalogue, repository
@@ -42,8 +42,7 @@ from civicstack.wallet.site import WalletSite
 MAX_TEXT = 300
 SUBJECT = "dossier"
 REQUIRED = N_("Required.")
-MAGIC = {"application/pdf": (b"%PDF-",), "image/jpeg": (b"\xff\xd8\xff",),
-         "image/png": (b"\x89PNG\r\n\x1a\n",)}
+WRONG_TYPE = N_("the file must be a PDF, JPEG or PNG")
 
 
 def now() -> datetime:
@@ -245,14 +244,12 @@ def save_draft(session: Session, actor: Actor, dossier: Dossier,
     return dossier
 
 
-def _media_type_matches(media_type: str, content: bytes) -> bool:
-    return any(content.startswith(magic) for magic in MAGIC.get(media_type, ()))
-
-
 def add_attachment(session: Session, actor: Actor, dossier: Dossier, document_code: str,
                    filename: str, media_type: str, content: bytes) -> Attachment:
-    """Only documents no register field or wallet document holds; type checked by content,
-    not by the name the browser sent."""
+    """Only documents no register field or wallet document holds; the file parsed, not
+    trusted by the name or type the browser sent, and kept as checked (kit/uploads.py). A
+    draft holds one file per document, the last one sent; a supplement is kept beside the file
+    the official has already seen."""
     _require_applicant(actor, dossier)
     if dossier.state not in (State.DRAFT.value, State.SUPPLEMENT_REQUESTED.value):
         raise Conflict("attachments can be added to a draft or when a supplement is asked for")
@@ -263,15 +260,17 @@ def add_attachment(session: Session, actor: Actor, dossier: Dossier, document_co
     if spec.wallet_document_type:
         raise Invalid(document_code, "this document comes from your wallet; it is never "
                                      "uploaded")
-    if len(content) > spec.max_bytes:
-        limit = spec.max_bytes // 1048576
-        raise Invalid(document_code, f"the file is larger than {limit} MB")
-    if media_type not in spec.media_types or not _media_type_matches(media_type, content):
-        raise Invalid(document_code, "the file must be a PDF, JPEG or PNG")
+    too_large = f"the file is larger than {spec.max_bytes // 1048576} MB"
+    checked = uploads.check_upload(
+        document_code, content, media_type, max_bytes=spec.max_bytes, allowed=spec.media_types,
+        words={Refusal.NOT_ALLOWED: WRONG_TYPE, Refusal.MISLABELLED: WRONG_TYPE,
+               Refusal.TOO_LARGE: too_large})
+    if dossier.state == State.DRAFT.value:
+        repository.remove_attachments(session, dossier.id, document_code)
     attachment = Attachment(dossier_id=dossier.id, document_code=document_code,
-                            filename=filename[:200] or "file", media_type=media_type,
-                            size=len(content), sha256=hashlib.sha256(content).hexdigest(),
-                            content=content, uploaded_at=now())
+                            filename=filename[:200] or "file", media_type=checked.media_type,
+                            size=len(checked.content), sha256=checked.sha256,
+                            content=checked.content, uploaded_at=now())
     session.add(attachment)
     session.flush()
     return attachment

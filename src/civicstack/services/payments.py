@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from civicstack.kit.private_files import private_file, private_folder
+
 
 class PaymentDeclined(Exception):
     pass
@@ -48,11 +50,11 @@ class LocalTreasury:
         """One line per movement, synced before the caller goes on: the ledger is the truth an
         accountant reconciles the payments table against."""
         reference = f"KB{datetime.now(UTC):%Y%m%d}{secrets.token_hex(5).upper()}"
-        self.folder.mkdir(parents=True, exist_ok=True)
         line = json.dumps({"reference": reference, **entry,
                            "at": datetime.now(UTC).isoformat(timespec="seconds")},
                           ensure_ascii=False)
-        with (self.folder / "ledger.jsonl").open("a", encoding="utf-8") as ledger:
+        ledger_path = private_file(private_folder(self.folder) / "ledger.jsonl")
+        with ledger_path.open("a", encoding="utf-8") as ledger:
             ledger.write(line + "\n")
             ledger.flush()
             os.fsync(ledger.fileno())

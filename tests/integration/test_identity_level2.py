@@ -255,7 +255,8 @@ def test_wrong_step_up_codes_count_toward_the_lock(site: Site, an: Person) -> No
         account = account_of(session, an.personal_id_number)
         assert account.failed_logins == service.FREE_LOGIN_FAILURES
         assert account.locked_until is not None
-        result = service.sign_in(session, an.personal_id_number, PASSWORD)
+        result = service.sign_in(session, service.UnknownIdentifiers(), an.personal_id_number,
+                                 PASSWORD)
     assert result.outcome == service.LoginOutcome.TEMPORARILY_LOCKED
     assert the_only_session(site, an).level == 1
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from civicstack.cli import app
 from civicstack.identity import officials
+from civicstack.identity.service import UnknownIdentifiers
 from civicstack.kit import apikeys
 from civicstack.kit.authz import Permission
 from civicstack.kit.db import transaction
@@ -127,5 +128,6 @@ def test_demo_seed_is_reproducible_idempotent_and_leaves_a_working_key(
             ("hotline.hanoi", "support_agent", "province 01"),
             ("programme.hanoi", "programme_officer", "province 01")]
         for username, password, _, _ in listed:
-            assert officials.check_password(session, username, password).passed
+            assert officials.check_password(session, UnknownIdentifiers(), username,
+                                            password).passed
     assert persons(session_factory) == 155  # 150 seeded + 5 recorded births

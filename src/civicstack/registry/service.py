@@ -58,20 +58,16 @@ def _audit_read(session: Session, actor: Actor, action: str, subject_id: str, pu
     PERSON_READS.labels(action).inc()
 
 
-def _in_scope(actor: Actor, person: Person) -> Person:
-    if not actor.may_see(person.permanent_province_code, person.permanent_ward_code):
-        raise Forbidden(f"this person is registered outside your scope ({actor.scope})")
-    return person
-
-
 def _existing_person(session: Session, actor: Actor, personal_id_number: str, *,
                      lock: bool = False) -> Person:
     """The person, if the actor's provinces include theirs: scope limits writes as well as
-    reads (least privilege for officials)."""
+    reads (least privilege for officials). Someone outside the scope gets the answer a missing
+    number gets, so an official cannot learn who is registered elsewhere."""
     person = repository.person_by_pid(session, personal_id_number, lock=lock)
-    if person is None:
-        raise NotFound(f"no person with ID number {personal_id_number}")
-    return _in_scope(actor, person)
+    if person is None or not actor.may_see(person.permanent_province_code,
+                                           person.permanent_ward_code):
+        raise NotFound(f"no person with ID number {personal_id_number} in your scope")
+    return person
 
 
 # --- reads -------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ official, sign in, and see who used your data."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
 from fastapi.testclient import TestClient
@@ -90,6 +91,14 @@ def test_details_that_do_not_match_the_register_are_refused_next_to_the_field(
     assert 'id="personal_id_number-error"' in page
     assert "không khớp" in page  # the service's reason, shown in the page's language
     assert site.services.channels["sms"].read("0912345678") == ""
+
+
+def test_a_control_character_in_the_name_is_refused_next_to_its_field(
+        site: Site, an: Person) -> None:
+    page = register_an(site, an, full_name="Nguyễn Văn\x00 An")
+    assert re.search(r'id="full_name-error"[^>]*>chứa ký tự điều khiển', page)
+    typed_apart = unicodedata.normalize("NFD", "Nguyễn Văn An")
+    assert register_an(site, an, full_name=typed_apart) == "/account/verify-phone"
 
 
 def test_a_file_that_is_not_a_face_photo_is_refused_next_to_its_field(

@@ -3,6 +3,7 @@ that leaves the register exactly as it was."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, timedelta
 from typing import Any
 
@@ -175,6 +176,28 @@ def test_a_provincial_key_searches_only_its_provinces(site: Site, an: Person) ->
     assert read(site, hcmc, f"/persons/{binh.personal_id_number}").status_code == 200
     refused = read(site, hcmc, "/persons", full_name="nguyen", province_code="01")
     assert "01" in assert_problem(refused, 403)["detail"]
+
+
+def test_a_control_character_is_refused_next_to_its_field_and_names_are_stored_composed(
+        site: Site) -> None:
+    token = site.key("registrar", READ_WRITE)
+    before = register_state(site.services.session_factory)
+    for field, value in (("full_name", "Lê Thị\x00 Hoa"), ("permanent_address_line", "5\x85")):
+        refused = post(site, token, "/persons", new_person(site, 41, **{field: value}))
+        assert fields_of(assert_problem(refused, 422)) == {field}
+    assert register_state(site.services.session_factory) == before
+
+    created = post(site, token, "/persons", new_person(
+        site, 42, full_name=unicodedata.normalize("NFD", "Lê Thị Hoa"),
+        permanent_address_line=unicodedata.normalize("NFD", "5 Hàng Bài")))
+    assert created.status_code == 201, created.text
+    assert (created.json()["full_name"], created.json()["permanent_address_line"]) == (
+        "Lê Thị Hoa", "5 Hàng Bài")
+    with transaction(site.services.session_factory) as session:
+        stored = session.execute(select(Person).where(
+            Person.personal_id_number == created.json()["personal_id_number"])).scalar_one()
+    assert unicodedata.is_normalized("NFC", stored.full_name)
+    assert stored.full_name == "Lê Thị Hoa"
 
 
 def same_refusal(response: httpx.Response, number: str) -> dict[str, Any]:

@@ -262,6 +262,12 @@ def match_against_register(session: Session, actor: Actor,
     return matches
 
 
+def is_personal_id_number(session: Session, number: str) -> bool:
+    """Whether `number` has the shape of a personal ID number (12 digits beginning with a
+    known old province code): what a form checks before anyone looks the person up."""
+    return _well_formed(number, repository.legacy_province_codes(session))
+
+
 def _well_formed(number: str, known_provinces: frozenset[str]) -> bool:
     try:
         pid.parse(number, known_provinces)

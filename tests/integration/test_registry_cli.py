@@ -120,6 +120,10 @@ def test_demo_seed_is_reproducible_idempotent_and_leaves_a_working_key(
         assert key.may(Permission.REGISTRY_READ)
         officials_file = data_dir / "demo-officials.txt"
         assert stat.S_IMODE(officials_file.stat().st_mode) == 0o600
+        for written in data_dir.rglob("*"):  # the population file, the secrets, the keys...
+            assert stat.S_IMODE(written.stat().st_mode) == (0o700 if written.is_dir() else
+                                                            0o600), written
+        assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
         listed = [line.split("\t") for line in officials_file.read_text().splitlines()
                   if not line.startswith("#")]
         assert [(name, role, scope) for name, _, role, scope in listed] == [

@@ -20,9 +20,10 @@ FILE_MODE = 0o600
 
 def private_folder(path: Path) -> Path:
     """`path` made if missing (with any missing parents, each 0700) and made 0700."""
-    missing = [folder for folder in (path, *path.parents) if not folder.exists()]
+    missing = [folder for folder in path.parents if not folder.exists()]
     for folder in reversed(missing):
         folder.mkdir(mode=FOLDER_MODE, exist_ok=True)  # another process may make it first
+    path.mkdir(mode=FOLDER_MODE, exist_ok=True)  # a file in its place raises FileExistsError
     path.chmod(FOLDER_MODE)
     return path
 

@@ -25,6 +25,7 @@ from civicstack.kit.cli_support import (
 )
 from civicstack.kit.installing import Installer
 from civicstack.kit.outbox import FileMailbox, dispatch_pending
+from civicstack.kit.private_files import private_folder
 from civicstack.kit.secrets import load_or_create_secret
 from civicstack.registry import service as registry
 from civicstack.registry.cli import seed_demo_population
@@ -52,7 +53,7 @@ install_all(Installer(get_settings(), cli=app))  # each domain's command group
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Apply migrations, then load any missing administrative units."""
     settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(settings.data_dir)
     migrate.upgrade(settings.resolved_database_url, revision)
     with cli_transaction() as session:
         counts = sync_reference_units(session)

@@ -23,7 +23,7 @@ from civicstack.identity.photos import PhotoVault
 from civicstack.kit.audit import Actor, AuditEntry
 from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
-from civicstack.kit.errors import Conflict, Forbidden, Invalid
+from civicstack.kit.errors import Conflict, Invalid, NotFound
 from civicstack.kit.outbox import DELIVERED_BODY, FileMailbox, OutboxMessage, dispatch_pending
 from civicstack.registry import service as registry
 from civicstack.registry.models import Person
@@ -83,7 +83,8 @@ def activate(factory: sessionmaker[Session], person: Person) -> None:
 
 def sign_in(factory: sessionmaker[Session], person: Person, password: str) -> service.LoginResult:
     with transaction(factory) as session:
-        return service.sign_in(session, person.personal_id_number, password)
+        return service.sign_in(session, service.UnknownIdentifiers(), person.personal_id_number,
+                               password)
 
 
 def test_registration_sends_a_code_that_proves_the_phone(
@@ -190,7 +191,7 @@ def test_sign_in_needs_an_active_account_and_the_right_password(
     assert sign_in(session_factory, an, "wrong password!").outcome == \
         service.LoginOutcome.WRONG_CREDENTIALS
     with transaction(session_factory) as session:
-        unknown = service.sign_in(session, "001090999999", PASSWORD)
+        unknown = service.sign_in(session, service.UnknownIdentifiers(), "001090999999", PASSWORD)
         actions = session.execute(select(AuditEntry.action).where(
             AuditEntry.subject_id == an.personal_id_number)).scalars().all()
     assert unknown.outcome == service.LoginOutcome.WRONG_CREDENTIALS
@@ -292,7 +293,7 @@ def test_a_locked_account_cannot_sign_in_until_an_official_unlocks_it(
         service.lock_myself(session, an.personal_id_number)
     assert sign_in(session_factory, an, PASSWORD).outcome == service.LoginOutcome.LOCKED
 
-    with pytest.raises(Forbidden), transaction(session_factory) as session:
+    with pytest.raises(NotFound, match="in your scope"), transaction(session_factory) as session:
         service.unlock(session, HCMC_OFFICIAL, an.personal_id_number, "met the citizen")
     with transaction(session_factory) as session:
         service.unlock(session, HANOI_OFFICIAL, an.personal_id_number, "met the citizen")
@@ -321,7 +322,7 @@ def test_the_face_photo_is_kept_sealed_and_opened_only_for_an_official_in_scope(
         stored = session.execute(select(CitizenFacePhoto)).scalar_one()
         assert (stored.content_type, stored.width, stored.height) == ("image/png", 320, 400)
         assert selfie[100:164] not in stored.sealed  # encrypted, not merely stored
-    with pytest.raises(Forbidden), transaction(session_factory) as session:
+    with pytest.raises(NotFound, match="in your scope"), transaction(session_factory) as session:
         service.face_photo(session, HCMC_OFFICIAL, VAULT, an.personal_id_number, "approval")
     with transaction(session_factory) as session:
         opened = service.face_photo(session, HANOI_OFFICIAL, VAULT, an.personal_id_number,

@@ -131,7 +131,7 @@ def test_the_accounts_page_needs_one_of_the_identity_scopes(site: Site) -> None:
 def test_police_of_another_province_cannot_activate_level_two(site: Site, an: Person) -> None:
     approved(site, an)
     assert activate_as_police(site, an, scope=Scope.province("79"),
-                              username="police-hcmc") == 403
+                              username="police-hcmc") == 404  # as if nobody had the number
 
 
 def test_only_an_active_account_can_be_activated(site: Site, an: Person) -> None:
@@ -255,7 +255,8 @@ def test_wrong_step_up_codes_count_toward_the_lock(site: Site, an: Person) -> No
         account = account_of(session, an.personal_id_number)
         assert account.failed_logins == service.FREE_LOGIN_FAILURES
         assert account.locked_until is not None
-        result = service.sign_in(session, an.personal_id_number, PASSWORD)
+        result = service.sign_in(session, service.UnknownIdentifiers(), an.personal_id_number,
+                                 PASSWORD)
     assert result.outcome == service.LoginOutcome.TEMPORARILY_LOCKED
     assert the_only_session(site, an).level == 1
 

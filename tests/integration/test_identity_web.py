@@ -4,10 +4,12 @@ official, sign in, and see who used your data."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
 from fastapi.testclient import TestClient
 
+from civicstack.identity.service import FREE_LOGIN_FAILURES
 from civicstack.kit.authz import Role, Scope
 from civicstack.registry.models import Person
 from tests.support import photos
@@ -91,6 +93,14 @@ def test_details_that_do_not_match_the_register_are_refused_next_to_the_field(
     assert site.services.channels["sms"].read("0912345678") == ""
 
 
+def test_a_control_character_in_the_name_is_refused_next_to_its_field(
+        site: Site, an: Person) -> None:
+    page = register_an(site, an, full_name="Nguyễn Văn\x00 An")
+    assert re.search(r'id="full_name-error"[^>]*>chứa ký tự điều khiển', page)
+    typed_apart = unicodedata.normalize("NFD", "Nguyễn Văn An")
+    assert register_an(site, an, full_name=typed_apart) == "/account/verify-phone"
+
+
 def test_a_file_that_is_not_a_face_photo_is_refused_next_to_its_field(
         site: Site, an: Person) -> None:
     page = register_an(site, an, photo=b"%PDF-1.7" + bytes(4096))
@@ -116,6 +126,30 @@ def test_citizen_sign_in_is_rate_limited_per_address(site: Site, an: Person) -> 
     assert citizen_sign_in(site, an) == 429
 
 
+def password_answers(site: Site, address: str, number: str) -> list[tuple[int, str]]:
+    """Wrong passwords for one ID number, one past the free failures, each answer's status
+    and message; from an address of its own, so the per-address limit plays no part."""
+    browser = Site(site.app, TestClient(site.app, client=(address, 50000)))
+    answers = []
+    for _ in range(FREE_LOGIN_FAILURES + 1):
+        page = browser.client.post("/account/login?lang=en", data={
+            "personal_id_number": number, "password": "wrong password!",
+            "csrf_token": browser.csrf("/account/login")})
+        message = re.search(r'id="password-error"[^>]*>([^<]*)<', page.text)
+        answers.append((page.status_code, message.group(1) if message else ""))
+    return answers
+
+
+def test_an_unknown_id_number_locks_after_the_same_failures_as_an_account(
+        site: Site, an: Person) -> None:
+    approved(site, an)
+    real = password_answers(site, "203.0.113.1", an.personal_id_number)
+    unknown = password_answers(site, "203.0.113.2", "001090999999")
+    assert real == unknown
+    assert real[-1] == (401, "Too many failed attempts: try again later.")
+    assert set(real[:-1]) == {(401, "Wrong ID number or password.")}
+
+
 def test_approval_needs_the_scope_and_the_csrf_token(site: Site, an: Person) -> None:
     register_an(site, an)
     site.sign_in_as(Role.AGENCY_APPROVER)
@@ -134,7 +168,7 @@ def test_an_official_of_another_province_does_not_see_the_applicant(
     token = site.csrf("/console/accounts")
     response = site.client.post(f"/console/accounts/{an.personal_id_number}/approve",
                                 data={"reason": "trying anyway", "csrf_token": token})
-    assert response.status_code == 403
+    assert response.status_code == 404  # as if nobody had that number: nothing to learn
 
 
 def test_the_approving_official_sees_the_face_photo_and_each_look_is_audited(
@@ -154,17 +188,17 @@ def test_the_approving_official_sees_the_face_photo_and_each_look_is_audited(
     assert "face photo" in look.purpose
 
 
-@pytest.mark.parametrize(("role", "scope"), [
-    (Role.AGENCY_APPROVER, Scope.province("01")),  # no identity:approve
-    (Role.SERVICE_CLERK, Scope.province("79")),  # another province
+@pytest.mark.parametrize(("role", "scope", "status"), [
+    (Role.AGENCY_APPROVER, Scope.province("01"), 403),  # no identity:approve
+    (Role.SERVICE_CLERK, Scope.province("79"), 404),  # another province: as if nobody
 ])
 def test_the_face_photo_is_refused_without_the_permission_or_outside_the_scope(
-        site: Site, an: Person, role: Role, scope: Scope) -> None:
+        site: Site, an: Person, role: Role, scope: Scope, status: int) -> None:
     register_an(site, an)
     verify_phone(site)
     site.sign_in_as(role, scope)
     refused = site.client.get(f"/console/accounts/{an.personal_id_number}/photo")
-    assert refused.status_code == 403
+    assert refused.status_code == status
     assert refused.headers["content-type"] == "application/problem+json"
     assert audit_entries(site.services.session_factory, "identity.face_photo.read") == []
 

@@ -3,6 +3,7 @@ replayed codes, locks, rate limits), then creation, first sign-in and the admins
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 import httpx
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.identity import officials
 from civicstack.identity.models import OfficialAccount
-from civicstack.identity.service import FREE_LOGIN_FAILURES, CodeOutcome
+from civicstack.identity.service import FREE_LOGIN_FAILURES, CodeOutcome, UnknownIdentifiers
 from civicstack.kit.audit import Actor, AuditEntry
 from civicstack.kit.authz import NATIONAL, Role, Scope
 from civicstack.kit.db import transaction
@@ -170,10 +171,12 @@ def test_failures_lock_the_account_even_against_the_right_password(
     official = make_official(session_factory, "k" * 32, Role.POLICE, username="locked.out")
     for _ in range(FREE_LOGIN_FAILURES):
         with transaction(session_factory) as session:
-            assert officials.check_password(session, "locked.out", "not it at all").outcome == \
+            assert officials.check_password(session, UnknownIdentifiers(), "locked.out",
+                                            "not it at all").outcome == \
                 officials.PasswordOutcome.WRONG_CREDENTIALS
     with transaction(session_factory) as session:
-        locked = officials.check_password(session, "locked.out", official.password)
+        locked = officials.check_password(session, UnknownIdentifiers(), "locked.out",
+                                          official.password)
     assert locked.outcome == officials.PasswordOutcome.TEMPORARILY_LOCKED
     assert "identity.official.login.temporarily_locked" in actions(session_factory,
                                                                    "locked.out")
@@ -183,7 +186,8 @@ def test_wrong_codes_count_toward_the_same_lock(session_factory: sessionmaker[Se
     key = "k" * 32
     official = make_official(session_factory, key, username="fumbler")
     with transaction(session_factory) as session:
-        row = officials.check_password(session, "fumbler", official.password).official
+        row = officials.check_password(session, UnknownIdentifiers(), "fumbler",
+                                       official.password).official
         assert row is not None
         official_id, generation = row.id, row.session_generation
     outcomes = []
@@ -206,13 +210,34 @@ def test_sign_in_attempts_are_rate_limited_per_address(site: Site) -> None:
 
 
 def test_sign_in_attempts_are_rate_limited_per_username(site: Site) -> None:
-    """Guesses at one name spread over addresses still stop (an unknown name here, so the
-    account's own lock plays no part)."""
-    for _ in range(10):
-        assert site.enter_password("ghost", "wrong password!") == 401
+    """Guesses at one name spread over addresses still stop (an unknown name here: it locks
+    after the free failures as an account would, and the per-name limit holds past that)."""
+    answers = [site.enter_password("ghost", "wrong password!") for _ in range(10)]
+    assert answers == [401] * FREE_LOGIN_FAILURES + [429] * (10 - FREE_LOGIN_FAILURES)
     site.client = TestClient(site.app, client=("203.0.113.9", 50000))  # another address
     assert site.enter_password("ghost", "wrong password!") == 429
     assert site.enter_password(site.new_official().username) == 303  # other names still go
+
+
+def password_answers(site: Site, address: str, username: str) -> list[tuple[int, str]]:
+    """Wrong passwords for one username, one past the free failures, each answer's status and
+    message; from an address of its own, so the per-address limit plays no part."""
+    console = Site(site.app, TestClient(site.app, client=(address, 50000)))
+    answers = []
+    for _ in range(FREE_LOGIN_FAILURES + 1):
+        page = console.client.post("/console/login?lang=en", data={
+            "username": username, "password": "wrong password!", "csrf_token": console.csrf()})
+        message = re.search(r'id="password-error"[^>]*>([^<]*)<', page.text)
+        answers.append((page.status_code, message.group(1) if message else ""))
+    return answers
+
+
+def test_an_unknown_username_locks_after_the_same_failures_as_an_account(site: Site) -> None:
+    real = password_answers(site, "203.0.113.1", site.new_official().username)
+    unknown = password_answers(site, "203.0.113.2", "nobody.here")
+    assert real == unknown
+    assert real[-1] == (429, "Too many failed attempts: try again later.")
+    assert set(real[:-1]) == {(401, "Wrong username or password.")}
 
 
 # --- refusals: roles and scopes in the console ------------------------------------------------

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.identity import officials
 from civicstack.identity.models import OfficialAccount
+from civicstack.identity.service import UnknownIdentifiers
 from civicstack.kit.audit import AuditEntry
 from civicstack.kit.db import make_engine, transaction
 from civicstack.kit.migrate import downgrade, upgrade
@@ -29,7 +30,8 @@ def test_official_add_prints_a_one_time_password_that_signs_in(
     assert "created police.hanoi (police, province 01)" in result.output
     password = result.output.split("in person): ")[1].strip()
     with transaction(session_factory) as session:
-        assert officials.check_password(session, "police.hanoi", password).outcome == \
+        assert officials.check_password(session, UnknownIdentifiers(), "police.hanoi",
+                                        password).outcome == \
             officials.PasswordOutcome.NEEDS_ENROLMENT
     [entry] = [e for e in _audit(session_factory) if e.action == "identity.official.create"]
     assert (entry.actor, entry.subject_id) == ("cli:operator", "police.hanoi")
@@ -45,7 +47,8 @@ def test_official_add_takes_the_password_from_the_environment(
     assert OFFICIAL_PASSWORD not in result.output
     assert "ward 00004" in result.output
     with transaction(session_factory) as session:
-        assert officials.check_password(session, "clerk.badinh", OFFICIAL_PASSWORD).passed
+        assert officials.check_password(session, UnknownIdentifiers(), "clerk.badinh",
+                                        OFFICIAL_PASSWORD).passed
 
 
 def test_official_list_disable_and_reset(data_dir: Path,

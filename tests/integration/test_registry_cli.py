@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from civicstack.cli import app
 from civicstack.identity import officials
+from civicstack.identity.service import UnknownIdentifiers
 from civicstack.kit import apikeys
 from civicstack.kit.authz import Permission
 from civicstack.kit.db import transaction
@@ -119,6 +120,10 @@ def test_demo_seed_is_reproducible_idempotent_and_leaves_a_working_key(
         assert key.may(Permission.REGISTRY_READ)
         officials_file = data_dir / "demo-officials.txt"
         assert stat.S_IMODE(officials_file.stat().st_mode) == 0o600
+        for written in data_dir.rglob("*"):  # the population file, the secrets, the keys...
+            assert stat.S_IMODE(written.stat().st_mode) == (0o700 if written.is_dir() else
+                                                            0o600), written
+        assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
         listed = [line.split("\t") for line in officials_file.read_text().splitlines()
                   if not line.startswith("#")]
         assert [(name, role, scope) for name, _, role, scope in listed] == [
@@ -127,5 +132,6 @@ def test_demo_seed_is_reproducible_idempotent_and_leaves_a_working_key(
             ("hotline.hanoi", "support_agent", "province 01"),
             ("programme.hanoi", "programme_officer", "province 01")]
         for username, password, _, _ in listed:
-            assert officials.check_password(session, username, password).passed
+            assert officials.check_password(session, UnknownIdentifiers(), username,
+                                            password).passed
     assert persons(session_factory) == 155  # 150 seeded + 5 recorded births

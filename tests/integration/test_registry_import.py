@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -163,6 +164,25 @@ def test_each_bad_row_is_refused_with_its_line_and_reason_while_good_rows_load(
     with transaction(session_factory) as session:
         loaded = set(session.execute(select(Person.personal_id_number)).scalars())
     assert loaded == {rows[0]["personal_id_number"], rows[-1]["personal_id_number"]}
+
+
+def test_a_control_character_is_refused_and_decomposed_text_is_stored_composed(
+        session_factory: sessionmaker[Session], tmp_path: Path, way: dict[str, bool]) -> None:
+    typed_apart = unicodedata.normalize("NFD", "Nguyễn Văn Đức")  # e + two marks, and so on
+    rows = [hanoi_man(1, full_name="Nguyễn\x00 Văn An"),                 # line 2: NUL
+            hanoi_man(2, permanent_address_line="12 Phố Huế\x1b[2J"),    # 3: an escape
+            hanoi_man(3, full_name=typed_apart, place_of_origin=unicodedata.normalize(
+                "NFD", "Hà Tĩnh"))]                                     # 4: decomposed
+    summary = run_import(session_factory, write_csv(tmp_path / "typed.csv", rows), **way)
+
+    reasons = rejects(summary)
+    assert sorted(reasons) == [2, 3]
+    assert "full_name: contains a control character" in reasons[2]
+    assert "permanent_address_line: contains a control character" in reasons[3]
+    with transaction(session_factory) as session:
+        stored = session.execute(select(Person)).scalar_one()
+    assert (stored.full_name, stored.place_of_origin) == ("Nguyễn Văn Đức", "Hà Tĩnh")
+    assert unicodedata.is_normalized("NFC", stored.full_name)
 
 
 def test_a_number_registered_to_someone_else_is_refused_not_overwritten(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from civicstack.kit.audit import Actor, AuditEntry
 from civicstack.kit.authz import Role, Scope
-from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound
+from civicstack.kit.errors import Conflict, Invalid, NotFound
 from civicstack.registry import pid, service
 from civicstack.registry.models import CivilStatusEvent, Person, Sex
 from civicstack.registry.rules import PersonFacts
@@ -60,7 +60,7 @@ def test_read_without_a_real_purpose_is_refused(session: Session) -> None:
 def test_official_outside_the_province_scope_cannot_read(session: Session) -> None:
     person = make_person(session)
     hcmc_clerk = Actor("official", "hcmc", Scope.province("79"), Role.SERVICE_CLERK)
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound, match="in your scope"):
         service.get_person(session, hcmc_clerk, person.personal_id_number, PURPOSE)
     assert service.search_persons(session, hcmc_clerk, PURPOSE, full_name="Nguyen") == []
 

@@ -82,7 +82,11 @@ def test_an_official_cannot_open_people_outside_their_scope(
     site.sign_in_as(Role.AGENCY_APPROVER, scope)
     response = site.client.get(f"/console/registry/persons/{an.personal_id_number}",
                                params={"purpose": PURPOSE})
-    assert response.status_code == 403
+    missing = site.client.get("/console/registry/persons/001190999999",
+                              params={"purpose": PURPOSE})
+    assert response.status_code == missing.status_code == 404
+    assert "in your scope" in response.text
+    assert response.text.replace(an.personal_id_number, "001190999999") == missing.text
     assert an.full_name not in response.text
     assert an.personal_id_number not in search(site, full_name="nguyen", purpose=PURPOSE)
 

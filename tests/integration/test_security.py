@@ -55,7 +55,8 @@ def lock_out(site: Site, username: str) -> None:
     """Wrong passwords until the official's account locks (at the fifth)."""
     with transaction(site.services.session_factory) as session:
         for _ in range(identity.FREE_LOGIN_FAILURES):
-            officials.check_password(session, username, "not the password")
+            officials.check_password(session, site.services[identity.UNKNOWN_IDENTIFIERS],
+                                    username, "not the password")
 
 
 def metric(site: Site, name: str, **labels: str) -> float:
@@ -71,7 +72,8 @@ def test_failed_sign_ins_and_lockouts_are_counted_from_the_audit_log(site: Site)
     lockouts_before = metric(site, "civicstack_account_lockouts_total", account="official")
     lock_out(site, official.username)
     with transaction(site.services.session_factory) as session:
-        identity.sign_in(session, "001090000001", "guessing")  # no such account: still counted
+        identity.sign_in(session, site.services[identity.UNKNOWN_IDENTIFIERS], "001090000001",
+                         "guessing")  # no such account: still counted
     counts = observed(site)
     assert counts[Kind.FAILED_LOGINS] == identity.FREE_LOGIN_FAILURES + 1
     assert counts[Kind.LOCKOUTS] == 1
@@ -84,7 +86,8 @@ def test_failed_sign_ins_and_lockouts_are_counted_from_the_audit_log(site: Site)
         assert lockout.detail["failed_logins"] == identity.FREE_LOGIN_FAILURES
     # A further wrong password while locked is refused without a second lockout.
     with transaction(site.services.session_factory) as session:
-        officials.check_password(session, official.username, "still wrong")
+        officials.check_password(session, site.services[identity.UNKNOWN_IDENTIFIERS],
+                                 official.username, "still wrong")
     assert observed(site)[Kind.LOCKOUTS] == 1
 
 
@@ -211,7 +214,8 @@ def test_the_console_page_is_for_security_read_only_and_verifies_on_demand(site:
 
 def test_citizens_numbers_are_masked_on_the_page(site: Site) -> None:
     with transaction(site.services.session_factory) as session:
-        identity.sign_in(session, "001090000001", "guessing")
+        identity.sign_in(session, site.services[identity.UNKNOWN_IDENTIFIERS], "001090000001",
+                         "guessing")
     site.sign_in_as(Role.ADMIN)
     page = site.client.get("/console/security").text
     assert "001090000001" not in page

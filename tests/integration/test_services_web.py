@@ -6,6 +6,7 @@ PDF. Through the real app, on both databases."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -232,6 +233,37 @@ def test_a_missing_child_name_is_refused_next_to_its_field_and_the_draft_kept(
     assert kept.state == "draft"
     assert kept.data["child_sex"] == "M"
     assert "giay-chung-sinh.pdf" in response.text  # the upload stays with the draft
+
+
+def test_a_malformed_optional_id_number_is_refused_at_submission_next_to_its_field(
+        site: Site, mai: Person) -> None:
+    """The approval reads the other parent from the register by this number: a value that
+    cannot be one would block it after the citizen could no longer correct it."""
+    receipt = start(site)
+    response = send_form(site, receipt, {**CHILD, "other_parent_pid": "' OR 1=1--"},
+                         files=NOTICE)
+    assert response.status_code == 422
+    assert error_next_to(response.text, "other_parent_pid") == \
+        "phải là số định danh cá nhân gồm 12 chữ số"
+    assert dossier(site, receipt).state == "draft"
+    fixed = send_form(site, receipt, {**CHILD, "other_parent_pid": ""})
+    assert fixed.status_code == 303
+    assert dossier(site, receipt).state == "submitted"
+
+
+def test_a_control_character_is_refused_next_to_its_field_and_typing_is_kept_composed(
+        site: Site, mai: Person) -> None:
+    receipt = start(site)
+    refused = send_form(site, receipt, {"child_full_name": "Nguyễn\x00 Gia Bảo"},
+                        action="save")
+    assert refused.status_code == 422
+    assert error_next_to(refused.text, "child_full_name") == \
+        "chứa ký tự điều khiển: chỉ nhập văn bản thông thường"
+    assert "child_full_name" not in dossier(site, receipt).data
+    typed_apart = unicodedata.normalize("NFD", "Nguyễn Gia Bảo")
+    assert send_form(site, receipt, {"child_full_name": typed_apart}, action="save")\
+        .status_code == 303
+    assert dossier(site, receipt).data["child_full_name"] == "Nguyễn Gia Bảo"
 
 
 def test_saving_a_draft_keeps_what_was_typed_without_checking_it(

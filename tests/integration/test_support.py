@@ -5,6 +5,7 @@ queues within their scope."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -72,6 +73,27 @@ def open_in_portal(site: Site, **fields: str) -> tuple[int, str]:
         "text": "The app says my password is wrong.", **fields,
         "csrf_token": site.csrf("/support")})
     return response.status_code, response.headers.get("location", response.text)
+
+
+def test_a_control_character_in_a_ticket_is_refused_and_decomposed_text_kept_composed(
+        site: Site, an: Person) -> None:
+    approved_and_signed_in(site, an)
+    status, page = open_in_portal(site, text="My password\x00 is refused.")
+    assert status == 422
+    assert re.search(r'id="text-error"[^>]*>chứa ký tự điều khiển', page)
+    status, page = open_in_portal(site, subject="Cannot sign in\x1b[2J")
+    assert status == 422
+    assert 'id="subject-error"' in page
+    status, _ = open_in_portal(site, subject=unicodedata.normalize(
+        "NFD", "Không đăng nhập được"), text="Dòng một\r\n\tdòng hai")  # a textarea's
+    assert status == 303
+    with transaction(site.services.session_factory) as session:
+        [ticket] = service.tickets_of(session, an.personal_id_number)
+        thread = service.citizen_ticket(session, an.personal_id_number, ticket.id).messages
+        assert ticket.subject == "Không đăng nhập được"
+        assert thread[0].body == "Dòng một\r\n\tdòng hai"
+        with pytest.raises(Invalid, match="control character"):
+            service.citizen_reply(session, an.personal_id_number, ticket.id, "thêm\x00")
 
 
 def test_a_citizen_opens_a_ticket_an_agent_of_her_province_answers_and_she_reads_it(
@@ -208,7 +230,7 @@ def test_a_hotline_agent_opens_a_ticket_for_a_caller_only_within_scope_and_audit
             "subject": "Birth registration late", "text": "Caller says it is overdue."}
     hotline = f"{QUEUE}/hotline"
     assert site.client.post(hotline, data={**form, "csrf_token": site.csrf(hotline)},
-                            ).status_code == 403
+                            ).status_code == 404  # a caller outside the scope: as if nobody
     site.client.cookies.clear()
     agent = site.sign_in_as(Role.SUPPORT_AGENT, Scope.province("01"))
     missing = site.client.post(hotline, data={**form, "subject": "",

@@ -20,6 +20,7 @@ from civicstack.kit.cli_support import (
     reports_domain_errors,
     session_factory,
 )
+from civicstack.kit.private_files import private_file
 
 biometrics_app = typer.Typer(help="Face biometrics: enrolment, the 1:N index, level-1 matches.",
                              no_args_is_help=True)
@@ -76,7 +77,7 @@ def demo(population: Path | None = typer.Option(
     seeded = seed_faces(session_factory(), biometrics_site(settings),
                         demo_population(population), faces)
     listed = settings.data_dir / "demo-faces.csv"
-    with listed.open("w", encoding="utf-8", newline="") as handle:
+    with private_file(listed).open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["personal_id_number", "full_name", "enrolled_photo", "try_photos"])
         writer.writerows([f.personal_id_number, f.full_name, f.enrolled_photo,

@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from civicstack.biometrics.faces import EMBEDDING_SIZE, Embedding
+from civicstack.kit.private_files import private_file, private_folder
 
 Fingerprint = tuple[int, int]  # (count of ids, sum of ids)
 # One query at a time is the gallery's load: faiss's default of a thread per core made single
@@ -130,7 +131,7 @@ class Gallery:
 
     def _save_locked(self) -> None:
         """Written beside, then renamed over: a crash never leaves a torn index."""
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self._path.with_suffix(".partial")
+        private_folder(self._path.parent)
+        partial = private_file(self._path.with_suffix(".partial"))  # faces: the owner's alone
         faiss.write_index(self._index, str(partial))
         partial.replace(self._path)

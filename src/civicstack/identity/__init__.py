@@ -9,11 +9,12 @@ PUBLIC = ("auth", "console", "data_use", "photos", "officials")
 
 
 def install(installer: Installer) -> None:
-    from civicstack.identity import auth, cli, console_web, passkeys_web, photos, web
+    from civicstack.identity import auth, cli, console_web, passkeys_web, photos, signin, web
     from civicstack.kit.console import OFFICIAL_RESOLVER
 
     installer.provide(OFFICIAL_RESOLVER, lambda _: auth.signed_in_official)
 
+    installer.provide(signin.UNKNOWN_IDENTIFIERS, lambda _: signin.UnknownIdentifiers())
     installer.provide(photos.PHOTO_VAULT,
                       lambda services: photos.PhotoVault.of(services.settings.data_dir))
     installer.router(web.router)

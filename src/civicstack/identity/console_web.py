@@ -16,7 +16,7 @@ from civicstack.identity import auth, console, officials
 from civicstack.identity.auth import PASSWORD_PAGE
 from civicstack.identity.models import OfficialAccount
 from civicstack.identity.officials import PasswordOutcome
-from civicstack.identity.service import CodeOutcome
+from civicstack.identity.service import UNKNOWN_IDENTIFIERS, CodeOutcome
 from civicstack.kit import console as kit_console
 from civicstack.kit.appservices import Services
 from civicstack.kit.audit import Actor
@@ -66,9 +66,9 @@ def login_form(request: Request, next: str = HOME) -> Response:
 
 
 @router.post("/console/login", response_class=HTMLResponse)
-def login(request: Request, session: DbSession, username: Annotated[str, Form()] = "",
-          password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = HOME,
-          ) -> Response:
+def login(request: Request, session: DbSession, services: Services,
+          username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
+          next: Annotated[str, Form()] = HOME) -> Response:
     username, target = username.strip().lower(), safe_next(next)
     context = {"next": target, "form": {"username": username}}
     keys = _limit_keys(request, username)
@@ -78,7 +78,8 @@ def login(request: Request, session: DbSession, username: Annotated[str, Form()]
     except RateLimited as exc:
         return render(request, "console/login.html",
                       {**context, "errors": {"password": exc.detail}}, exc.status)
-    result = officials.check_password(session, username, password)
+    result = officials.check_password(session, services[UNKNOWN_IDENTIFIERS], username,
+                                      password)
     if not result.passed or result.official is None:
         for key in keys:
             _failures(request).failed(session, key)

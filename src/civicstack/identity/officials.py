@@ -22,7 +22,13 @@ from civicstack.identity.accounts import now
 from civicstack.identity.codes import CodeOutcome
 from civicstack.identity.models import OfficialAccount, OfficialStatus
 from civicstack.identity.second_factor import TotpEnrolment
-from civicstack.identity.signin import count_failure, is_temporarily_locked, record_lockout
+from civicstack.identity.signin import (
+    UnknownIdentifiers,
+    count_failure,
+    fails_as_an_account_would,
+    is_temporarily_locked,
+    record_lockout,
+)
 from civicstack.kit import audit
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission, Role, Scope
@@ -32,7 +38,6 @@ from civicstack.kit.metrics import LOGIN_FAILURES
 USERNAME = re.compile(r"[a-z][a-z0-9._-]{2,49}")
 MANAGEMENT = "officials' accounts"
 SIGN_IN = "console sign-in"
-_DUMMY_HASH = passwords.hash_password("timing-equaliser-for-officials")
 
 
 def actor_of(official: OfficialAccount) -> Actor:
@@ -213,11 +218,18 @@ class PasswordResult:
         return self.outcome in (PasswordOutcome.NEEDS_CODE, PasswordOutcome.NEEDS_ENROLMENT)
 
 
-def check_password(session: Session, username: str, password: str) -> PasswordResult:
-    """The first step of a console sign-in; audited whatever its outcome."""
+def check_password(session: Session, unknown: UnknownIdentifiers, username: str,
+                   password: str) -> PasswordResult:
+    """The first step of a console sign-in; audited whatever its outcome. An unknown username
+    is answered as an account whose every password is wrong, locked alike."""
     official = repository.official_by_username(session, username)
     locked_before = official.locked_until if official else None
-    result = _check_password(official, password)
+    if official is not None:
+        result = _check_password(official, password)
+    elif fails_as_an_account_would(unknown.stand_in(f"official:{username}"), password):
+        result = PasswordResult(PasswordOutcome.WRONG_CREDENTIALS)
+    else:
+        result = PasswordResult(PasswordOutcome.TEMPORARILY_LOCKED)
     _record_attempt(session, username, f"identity.official.login.{result.outcome}")
     if result.outcome == PasswordOutcome.WRONG_CREDENTIALS:
         LOGIN_FAILURES.labels("official").inc()
@@ -226,10 +238,7 @@ def check_password(session: Session, username: str, password: str) -> PasswordRe
     return result
 
 
-def _check_password(official: OfficialAccount | None, password: str) -> PasswordResult:
-    if official is None:
-        passwords.verify_password(_DUMMY_HASH, password)  # same time as a real check
-        return PasswordResult(PasswordOutcome.WRONG_CREDENTIALS)
+def _check_password(official: OfficialAccount, password: str) -> PasswordResult:
     if is_temporarily_locked(official):
         return PasswordResult(PasswordOutcome.TEMPORARILY_LOCKED)
     if not passwords.verify_password(official.password_hash, password):

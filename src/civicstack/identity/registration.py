@@ -22,6 +22,7 @@ from civicstack.identity.sessions import end_all_sessions
 from civicstack.kit import audit, events
 from civicstack.kit.audit import Actor
 from civicstack.kit.errors import Conflict, Invalid
+from civicstack.kit.text import typed_text
 from civicstack.registry import service as registry
 from civicstack.registry.rules import PHONE_PATTERN
 
@@ -47,8 +48,9 @@ def register(session: Session, pepper: str, vault: photos.PhotoVault,
     the code goes out through the outbox in the same transaction."""
     actor = Actor("citizen", registration.personal_id_number)
     person = registry.confirm_identity(
-        session, actor, registration.personal_id_number, registration.full_name,
-        registration.date_of_birth, "eID account registration")
+        session, actor, registration.personal_id_number,
+        typed_text("full_name", registration.full_name), registration.date_of_birth,
+        "eID account registration")
     _check_registration(registration, person.phone, today or date.today())
     if repository.account_by_number(session, registration.personal_id_number) is not None:
         raise Conflict("an eID account already exists for this ID number")

@@ -60,17 +60,26 @@ from civicstack.identity.sessions import (
     signed_in,
     start_session,
 )
-from civicstack.identity.signin import FREE_LOGIN_FAILURES, LoginOutcome, LoginResult, sign_in
+from civicstack.identity.signin import (
+    FREE_LOGIN_FAILURES,
+    UNKNOWN_IDENTIFIERS,
+    LoginOutcome,
+    LoginResult,
+    UnknownIdentifiers,
+    sign_in,
+)
 
 __all__ = [
     "ENROLMENT_WINDOW",
     "FREE_LOGIN_FAILURES",
     "RESET_PURPOSE",
+    "UNKNOWN_IDENTIFIERS",
     "CodeOutcome",
     "LoginOutcome",
     "LoginResult",
     "Registration",
     "SignedIn",
+    "UnknownIdentifiers",
     "account_by_id",
     "account_for_person",
     "accounts_by_ids",

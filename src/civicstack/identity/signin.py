@@ -1,5 +1,5 @@
 """Citizens' password sign-in, and the progressive lock that a run of failures puts on a
-citizen's or an official's account.
+citizen's or an official's account, or on an identifier that has none.
 
 Sign-in *returns* its outcome instead of raising, because a failed attempt must be counted and
 committed: raising would roll the counter back with everything else.
@@ -8,8 +8,10 @@ committed: raising would roll the counter back with everything else.
 from __future__ import annotations
 
 import enum
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from threading import Lock
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -18,6 +20,7 @@ from civicstack.identity import passwords, repository
 from civicstack.identity.accounts import now
 from civicstack.identity.models import AccountStatus, CitizenAccount
 from civicstack.kit import audit
+from civicstack.kit.appservices import ServiceKey
 from civicstack.kit.audit import Actor
 from civicstack.kit.db import as_utc
 from civicstack.kit.metrics import LOCKOUTS, LOGIN_FAILURES
@@ -42,10 +45,12 @@ class LoginResult:
     retry_after: datetime | None = None
 
 
-def sign_in(session: Session, personal_id_number: str, password: str) -> LoginResult:
+def sign_in(session: Session, unknown: UnknownIdentifiers, personal_id_number: str,
+            password: str) -> LoginResult:
     account = repository.account_by_number(session, personal_id_number)
     locked_before = account.locked_until if account else None
-    result = _sign_in(account, password)
+    result = _sign_in(account, password) if account is not None else \
+        _sign_in_without_account(unknown.stand_in(f"citizen:{personal_id_number}"), password)
     actor = Actor("citizen", personal_id_number)
     audit.record(session, actor, f"identity.login.{result.outcome}",
                  subject_type="person", subject_id=personal_id_number, purpose="sign-in")
@@ -56,10 +61,13 @@ def sign_in(session: Session, personal_id_number: str, password: str) -> LoginRe
     return result
 
 
-def _sign_in(account: CitizenAccount | None, password: str) -> LoginResult:
-    if account is None:
-        passwords.verify_password(_DUMMY_HASH, password)  # same time as a real check
-        return LoginResult(LoginOutcome.WRONG_CREDENTIALS)
+def _sign_in_without_account(stand_in: Lockable, password: str) -> LoginResult:
+    if fails_as_an_account_would(stand_in, password):
+        return LoginResult(LoginOutcome.WRONG_CREDENTIALS, retry_after=stand_in.locked_until)
+    return LoginResult(LoginOutcome.TEMPORARILY_LOCKED, retry_after=stand_in.locked_until)
+
+
+def _sign_in(account: CitizenAccount, password: str) -> LoginResult:
     if account.status == AccountStatus.LOCKED.value:
         return LoginResult(LoginOutcome.LOCKED)
     if is_temporarily_locked(account):
@@ -77,10 +85,53 @@ def _sign_in(account: CitizenAccount | None, password: str) -> LoginResult:
 
 
 class Lockable(Protocol):
-    """An account that a run of failed sign-ins locks: a citizen's or an official's."""
+    """An account that a run of failed sign-ins locks: a citizen's or an official's, or the
+    stand-in of an identifier that has none."""
 
     failed_logins: int
     locked_until: datetime | None
+
+
+@dataclass
+class StandIn:
+    """Takes the place of an account that does not exist."""
+
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+
+
+class UnknownIdentifiers:
+    """The failures against ID numbers and usernames that have no account, so that each locks
+    after the same run of failures as a real account and the answers never tell which ones are
+    real. Kept in memory, never a row per guess; past `capacity` the least recently tried are
+    forgotten (the per-address limit keeps anyone from trying that many quickly)."""
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self.capacity = capacity
+        self._stand_ins: OrderedDict[str, StandIn] = OrderedDict()
+        self._lock = Lock()
+
+    def stand_in(self, identifier: str) -> StandIn:
+        with self._lock:
+            found = self._stand_ins.pop(identifier, None) or StandIn()
+            self._stand_ins[identifier] = found
+            while len(self._stand_ins) > self.capacity:
+                self._stand_ins.popitem(last=False)
+            return found
+
+
+UNKNOWN_IDENTIFIERS = ServiceKey[UnknownIdentifiers]("unknown_sign_in_identifiers")
+
+
+def fails_as_an_account_would(stand_in: Lockable, password: str) -> bool:
+    """An identifier with no account answers as an account whose every password is wrong:
+    False while its stand-in is locked, else True after a password check's time, the failure
+    counted like a real one."""
+    if is_temporarily_locked(stand_in):
+        return False
+    passwords.verify_password(_DUMMY_HASH, password)  # same time as a real check
+    count_failure(stand_in)
+    return True
 
 
 def is_temporarily_locked(account: Lockable) -> bool:

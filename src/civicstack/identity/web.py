@@ -133,7 +133,7 @@ def login_form(request: Request, next_path: NextQuery = "") -> Response:
 
 
 @router.post("/account/login", response_class=HTMLResponse)
-def login(request: Request, session: DbSession,
+def login(request: Request, session: DbSession, services: Services,
           personal_id_number: Annotated[str, Form()] = "",
           password: Annotated[str, Form()] = "", next_path: NextForm = "") -> Response:
     form = {"personal_id_number": personal_id_number.strip()}
@@ -145,7 +145,8 @@ def login(request: Request, session: DbSession,
     except RateLimited as exc:
         return render(request, "portal/login.html", {
             "form": form, "errors": {"password": exc.detail}, "next": target}, exc.status)
-    result = service.sign_in(session, form["personal_id_number"], password)
+    result = service.sign_in(session, services[service.UNKNOWN_IDENTIFIERS],
+                             form["personal_id_number"], password)
     if result.outcome != service.LoginOutcome.SIGNED_IN:
         failures.failed(session, client)
         return render(request, "portal/login.html", {

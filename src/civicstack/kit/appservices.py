@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from civicstack.config import Settings
 from civicstack.kit.db import make_engine, make_session_factory
 from civicstack.kit.outbox import DeliveryChannel, FileMailbox
+from civicstack.kit.private_files import private_folder
 from civicstack.kit.ratelimit import FailureLimiter
 from civicstack.kit.secrets import load_or_create_secret
 from civicstack.kit.tally import Tally, flush
@@ -57,7 +58,7 @@ class AppServices:
 
     @classmethod
     def start(cls, settings: Settings) -> AppServices:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(settings.data_dir)
         engine = make_engine(settings.resolved_database_url)
         mailbox = FileMailbox(settings.data_dir / "mailbox")  # the demo's SMS delivery
         return cls(settings, engine, make_session_factory(engine),

@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from civicstack.kit.private_files import FILE_MODE, private_file
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -29,10 +33,28 @@ def is_sqlite(url: str) -> bool:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if is_sqlite(url):
+        keep_database_file_private(url)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _configure_sqlite_connection)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def keep_database_file_private(url: str) -> None:
+    """An SQLite database file made 0600 before SQLite opens it (it holds session tokens and
+    personal data); SQLite gives its -wal and -shm files the database file's mode, and those an
+    older version left open are tightened too. Other databases keep no file of ours."""
+    database = make_url(url).database
+    if not is_sqlite(url) or not database or database == ":memory:" or \
+            database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.is_dir():
+        return  # SQLite reports the missing folder itself
+    private_file(path)
+    for companion in (path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")):
+        if companion.exists():
+            companion.chmod(FILE_MODE)
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:

@@ -20,6 +20,8 @@ from typing import Any
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
+from civicstack.kit.private_files import private_folder
+
 ALGORITHMS = ("ES256", "RS256")
 SigningKey = ECKey | RSAKey
 
@@ -73,7 +75,7 @@ def read_keys(folder: Path) -> list[StoredKey]:
 
 def ensure_keys(folder: Path, algorithms: tuple[str, ...] = ALGORITHMS) -> None:
     """Give every algorithm an active key (first run, or a folder someone emptied)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     active = {k.algorithm for k in read_keys(folder) if k.retired_at is None}
     for algorithm in algorithms:
         if algorithm not in active:

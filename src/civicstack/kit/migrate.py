@@ -7,6 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from civicstack.kit.db import keep_database_file_private
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -19,6 +21,7 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
+    keep_database_file_private(database_url)  # the migration may be what creates it
     command.upgrade(alembic_config(database_url), revision)
 
 

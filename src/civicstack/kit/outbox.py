@@ -18,6 +18,7 @@ from sqlalchemy import DateTime, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from civicstack.kit.db import Base, transaction
+from civicstack.kit.private_files import private_file, private_folder
 
 DELIVERED_BODY = "[delivered]"
 
@@ -49,9 +50,9 @@ class FileMailbox:
     folder: Path
 
     def deliver(self, recipient: str, subject: str, body: str) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
         safe_name = "".join(c for c in recipient if c.isalnum() or c in "+-_.@") or "unknown"
-        with (self.folder / f"{safe_name}.txt").open("a", encoding="utf-8") as mailbox:
+        path = private_folder(self.folder) / f"{safe_name}.txt"  # codes: the owner's alone
+        with private_file(path).open("a", encoding="utf-8") as mailbox:
             mailbox.write(f"=== {datetime.now(UTC).isoformat(timespec='seconds')} {subject}\n"
                           f"{body}\n")
 

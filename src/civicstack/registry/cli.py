@@ -20,6 +20,7 @@ from civicstack.kit.cli_support import (
     reports_domain_errors,
     session_factory,
 )
+from civicstack.kit.private_files import private_folder
 from civicstack.registry.csv_format import HeaderError
 from civicstack.registry.demo import seed_population, write_demo_population
 from civicstack.registry.exporter import export_persons
@@ -104,7 +105,7 @@ def seed_demo_population(people: int, seed: int) -> None:
     """A synthetic population of `people` (same seed, same people) through the real import,
     then their life events; `civicstack demo seed` calls it first."""
     settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(settings.data_dir)
     population = write_demo_population(settings.data_dir, people, seed)
     with _progress_bar(population, "seeding") as on_progress:
         result = seed_population(session_factory(), population, on_progress)

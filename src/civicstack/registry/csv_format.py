@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import functools
 import operator
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
 from sqlalchemy import String
 
-from civicstack.kit.errors import FieldError
+from civicstack.kit.errors import FieldError, Invalid
+from civicstack.kit.text import has_control_character, typed_text
 from civicstack.registry import service
 from civicstack.registry.models import Household, Person, Sex
 from civicstack.registry.rules import PersonFacts, ReferenceData, person_errors
@@ -112,9 +114,15 @@ def parse_row(line: int, cells: list[str], columns: dict[str, int],
         return row
     values = dict(zip(columns, map(str.strip, cells), strict=True))
     row = ParsedRow(line, cells, values)
-    if "\ufffd" in "".join(cells):  # the decoder's mark for bytes that were not UTF-8
+    text = "".join(cells)
+    if "\ufffd" in text:  # the decoder's mark for bytes that were not UTF-8
         row.reject("row", "contains bytes that are not valid UTF-8")
         return row
+    # One C-level pass over the whole row; only a row that needs it is typed cell by cell.
+    if has_control_character(text) or not unicodedata.is_normalized("NFC", text):
+        _type_cells(row)
+        if row.errors:
+            return row
     if any(map(operator.gt, map(len, values.values()), _limits(tuple(columns)))):
         for name in [name for name, value in values.items()
                      if len(value) > MAX_LENGTHS.get(name, NO_LIMIT)]:
@@ -131,6 +139,15 @@ def parse_row(line: int, cells: list[str], columns: dict[str, int],
             values.get("permanent_address_line", ""), values.get("temporary_address_line", ""))
         row.links = links
     return row
+
+
+def _type_cells(row: ParsedRow) -> None:
+    """Each value composed (NFC) as the API keeps it; a control character refused."""
+    for name, value in row.values.items():
+        try:
+            row.values[name] = typed_text(name, value)
+        except Invalid as refusal:
+            row.errors.extend(refusal.errors)
 
 
 def _facts(row: ParsedRow, reference: ReferenceData) -> PersonFacts | None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.kit.audit import Actor
 from civicstack.kit.db import transaction
+from civicstack.kit.private_files import private_file
 from civicstack.registry import service
 from civicstack.registry.importer import ImportSummary, ProgressCallback, import_persons
 from civicstack.registry.models import Sex
@@ -30,8 +31,10 @@ class SeedResult:
 
 
 def write_demo_population(data_dir: Path, people: int, seed: int) -> Path:
-    """The same `people` and `seed` always give the same file."""
-    return write_population_csv(data_dir / f"demo-population-{people}-{seed}.csv", people, seed)
+    """The same `people` and `seed` always give the same file (the owner's alone, like every
+    file in the data directory)."""
+    return write_population_csv(private_file(data_dir / f"demo-population-{people}-{seed}.csv"),
+                                people, seed)
 
 
 def seed_population(factory: sessionmaker[Session], population: Path,

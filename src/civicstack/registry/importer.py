@@ -32,6 +32,7 @@ from civicstack.kit import audit
 from civicstack.kit.audit import Actor
 from civicstack.kit.db import transaction
 from civicstack.kit.metrics import REGISTRY_IMPORT_ROWS
+from civicstack.kit.private_files import private_file
 from civicstack.registry import repository, service
 from civicstack.registry.csv_format import HeaderError, check_header
 from civicstack.registry.import_parsing import (
@@ -193,7 +194,8 @@ def import_persons(
             summary = ImportSummary(parser.run_id, rejects_path=rejects_path)
             prepared = (prepared_elsewhere(path, parser, batch_size) if parser_process
                         else prepared_here(reader, counter, parser, batch_size))
-            with rejects_path.open("w", encoding="utf-8", newline="") as rejects, \
+            # The refused rows are people's data: the file is the operator's alone.
+            with private_file(rejects_path).open("w", encoding="utf-8", newline="") as rejects, \
                     tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spill:
                 writer = csv.writer(rejects)
                 writer.writerow([*REJECT_COLUMNS, *header])

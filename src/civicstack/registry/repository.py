@@ -35,6 +35,7 @@ from civicstack.registry.models import (
     Household,
     HouseholdMember,
     IdCardIssuance,
+    LegacyProvince,
     Person,
     PidSerialCounter,
     Province,
@@ -374,6 +375,11 @@ def parents_and_spouses(
         .join(Person, Person.id == FamilyRelation.relative_id)
         .where(FamilyRelation.person_id.in_(set(person_ids)), FamilyRelation.until.is_(None))
     ).all())
+
+
+def legacy_province_codes(session: Session) -> frozenset[str]:
+    """The pre-reform province codes an ID number may begin with."""
+    return frozenset(session.execute(select(LegacyProvince.code)).scalars())
 
 
 def provinces(session: Session) -> list[Province]:

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from civicstack.kit.text import TypedLine
 from civicstack.registry.models import Sex
 
 PersonalIdNumber = Field(pattern=r"^\d{12}$", examples=["001090012345"])
@@ -38,19 +39,19 @@ class PersonOut(BaseModel):
 
 class PersonCreate(BaseModel):
     personal_id_number: str = PersonalIdNumber
-    full_name: str = Field(min_length=1, max_length=200)
+    full_name: TypedLine = Field(min_length=1, max_length=200)
     date_of_birth: date
     sex: Sex
     place_of_birth_province_code: str = Field(pattern=r"^\d{2}$")
-    place_of_birth: str = Field(default="", max_length=300)
-    place_of_origin: str = Field(default="", max_length=300)
-    ethnicity: str = Field(default="Kinh", max_length=50)
+    place_of_birth: TypedLine = Field(default="", max_length=300)
+    place_of_origin: TypedLine = Field(default="", max_length=300)
+    ethnicity: TypedLine = Field(default="Kinh", max_length=50)
     nationality: str = Field(default="VN", pattern=r"^[A-Z]{2}$")
     permanent_ward_code: str = WardCode
-    permanent_address_line: str = Field(default="", max_length=300)
+    permanent_address_line: TypedLine = Field(default="", max_length=300)
     temporary_ward_code: str | None = Field(default=None, pattern=r"^\d{5}$")
-    temporary_address_line: str = Field(default="", max_length=300)
-    phone: str | None = Field(default=None, max_length=20)
+    temporary_address_line: TypedLine = Field(default="", max_length=300)
+    phone: TypedLine | None = Field(default=None, max_length=20)
 
 
 class SearchResult(BaseModel):
@@ -103,14 +104,14 @@ class HistoryOut(BaseModel):
 
 
 class BirthIn(BaseModel):
-    full_name: str = Field(min_length=1, max_length=200)
+    full_name: TypedLine = Field(min_length=1, max_length=200)
     date_of_birth: date
     sex: Sex
     birth_ward_code: str = WardCode
     mother_pid: str | None = Field(default=None, pattern=r"^\d{12}$")
     father_pid: str | None = Field(default=None, pattern=r"^\d{12}$")
-    place_of_birth: str = Field(default="", max_length=300)
-    ethnicity: str = Field(default="Kinh", max_length=50)
+    place_of_birth: TypedLine = Field(default="", max_length=300)
+    ethnicity: TypedLine = Field(default="Kinh", max_length=50)
 
 
 class CoupleEventIn(BaseModel):
@@ -122,12 +123,12 @@ class CoupleEventIn(BaseModel):
 class DeathIn(BaseModel):
     personal_id_number: str = PersonalIdNumber
     occurred_on: date
-    cause: str = Field(default="", max_length=300)
+    cause: TypedLine = Field(default="", max_length=300)
 
 
 class ResidenceChangeIn(BaseModel):
     personal_id_number: str = PersonalIdNumber
     kind: Literal["permanent", "temporary"]
     ward_code: str | None = Field(default=None, pattern=r"^\d{5}$")
-    address_line: str = Field(default="", max_length=300)
+    address_line: TypedLine = Field(default="", max_length=300)
     occurred_on: date

@@ -58,20 +58,16 @@ def _audit_read(session: Session, actor: Actor, action: str, subject_id: str, pu
     PERSON_READS.labels(action).inc()
 
 
-def _in_scope(actor: Actor, person: Person) -> Person:
-    if not actor.may_see(person.permanent_province_code, person.permanent_ward_code):
-        raise Forbidden(f"this person is registered outside your scope ({actor.scope})")
-    return person
-
-
 def _existing_person(session: Session, actor: Actor, personal_id_number: str, *,
                      lock: bool = False) -> Person:
     """The person, if the actor's provinces include theirs: scope limits writes as well as
-    reads (least privilege for officials)."""
+    reads (least privilege for officials). Someone outside the scope gets the answer a missing
+    number gets, so an official cannot learn who is registered elsewhere."""
     person = repository.person_by_pid(session, personal_id_number, lock=lock)
-    if person is None:
-        raise NotFound(f"no person with ID number {personal_id_number}")
-    return _in_scope(actor, person)
+    if person is None or not actor.may_see(person.permanent_province_code,
+                                           person.permanent_ward_code):
+        raise NotFound(f"no person with ID number {personal_id_number} in your scope")
+    return person
 
 
 # --- reads -------------------------------------------------------------------------------
@@ -264,6 +260,12 @@ def match_against_register(session: Session, actor: Actor,
             True, True, person.status == LifeStatus.ALIVE.value,
             None if name is None else person.full_name_folded == fold(name)))
     return matches
+
+
+def is_personal_id_number(session: Session, number: str) -> bool:
+    """Whether `number` has the shape of a personal ID number (12 digits beginning with a
+    known old province code): what a form checks before anyone looks the person up."""
+    return _well_formed(number, repository.legacy_province_codes(session))
 
 
 def _well_formed(number: str, known_provinces: frozenset[str]) -> bool:

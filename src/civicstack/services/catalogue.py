@@ -52,6 +52,11 @@ AGENCIES = (
 )
 
 
+# What a typed value must be; the last three are what the approval's effects on the register
+# need, so a value they would refuse is refused at submission, where the citizen can fix it.
+FIELD_TYPES = ("string", "date", "integer", "personal_id_number", "sex", "ward_code")
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     """A piece of information a procedure asks for, and where its value comes from."""
@@ -60,7 +65,7 @@ class FieldSpec:
     label: str
     label_en: str
     source: str = "applicant"  # register:<field>, wallet:<document>.<claim> or applicant
-    type: str = "string"  # string, date or integer
+    type: str = "string"  # one of FIELD_TYPES, checked at submission (service._check_value)
     required: bool = True
 
     @classmethod
@@ -126,12 +131,13 @@ class ProcedureSeed:
 CHILD = [
     FieldSpec("child_full_name", "Họ tên trẻ", "Child's full name"),
     FieldSpec("child_date_of_birth", "Ngày sinh của trẻ", "Child's date of birth", type="date"),
-    FieldSpec("child_sex", "Giới tính của trẻ (M/F)", "Child's sex (M/F)"),
+    FieldSpec("child_sex", "Giới tính của trẻ (M/F)", "Child's sex (M/F)", type="sex"),
     FieldSpec("other_parent_pid", "Số định danh của cha/mẹ còn lại", "Other parent's ID number",
-              required=False),
+              type="personal_id_number", required=False),
 ]
 DECEASED = [
-    FieldSpec("deceased_pid", "Số định danh người chết", "Deceased person's ID number"),
+    FieldSpec("deceased_pid", "Số định danh người chết", "Deceased person's ID number",
+              type="personal_id_number"),
     FieldSpec("date_of_death", "Ngày chết", "Date of death", type="date"),
     FieldSpec("cause", "Nguyên nhân", "Cause", required=False),
 ]
@@ -149,7 +155,7 @@ PROCEDURES = (
         "DVC-CT-01", "Đăng ký thường trú", "Permanent residence registration", "cong-an-xa",
         "Luật Cư trú 2020; Nghị định 154/2024/NĐ-CP", 20_000, 10_000, 7,
         [*APPLICANT, FieldSpec("new_ward_code", "Mã xã/phường nơi đăng ký",
-                               "Ward code of the new residence"),
+                               "Ward code of the new residence", type="ward_code"),
          FieldSpec("new_address_line", "Địa chỉ", "Address")],
         [DocumentSpec("residence_proof", "Giấy tờ chứng minh chỗ ở hợp pháp",
                       "Proof of lawful residence"), ID_CARD],
@@ -177,12 +183,13 @@ PROCEDURES = (
         "DVC-HT-03", "Đăng ký kết hôn", "Marriage registration", "ubnd-xa",
         "Luật Hôn nhân và gia đình 2014; Luật Hộ tịch 2014", 0, 0, 1,
         [*APPLICANT, FieldSpec("spouse_pid", "Số định danh người kết hôn cùng",
-                               "Spouse's ID number")], [ID_CARD],
+                               "Spouse's ID number", type="personal_id_number")], [ID_CARD],
         result_document_type="marriage_certificate", register_effect="marriage"),
     ProcedureSeed(
         "DVC-CT-03", "Đăng ký tạm trú", "Temporary residence registration", "cong-an-xa",
         "Luật Cư trú 2020", 15_000, 7_000, 3,
-        [*APPLICANT, FieldSpec("new_ward_code", "Mã xã/phường nơi tạm trú", "Ward code"),
+        [*APPLICANT, FieldSpec("new_ward_code", "Mã xã/phường nơi tạm trú", "Ward code",
+                               type="ward_code"),
          FieldSpec("new_address_line", "Địa chỉ tạm trú", "Address")],
         [DocumentSpec("residence_proof", "Giấy tờ chứng minh chỗ ở hợp pháp",
                       "Proof of lawful residence"), ID_CARD]),
@@ -240,7 +247,8 @@ PROCEDURES = (
     ProcedureSeed(
         "DVC-HT-06", "Đăng ký giám hộ", "Guardianship registration", "ubnd-xa",
         "Luật Hộ tịch 2014", 0, 0, 3,
-        [*APPLICANT, FieldSpec("ward_pid", "Số định danh người được giám hộ", "Ward's ID number")],
+        [*APPLICANT, FieldSpec("ward_pid", "Số định danh người được giám hộ", "Ward's ID number",
+                               type="personal_id_number")],
         [DocumentSpec("guardianship_proof", "Giấy tờ về việc cử người giám hộ",
                       "Guardianship appointment"), ID_CARD]),
     ProcedureSeed(

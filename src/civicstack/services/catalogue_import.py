@@ -22,7 +22,6 @@ MUST_BE_COUNT = N_("must be a whole number, zero or more")
 MUST_BE_LIST = N_("must be a list of objects")
 LEVELS = ("ministry", "province", "ward")
 ONLINE_LEVELS = ("full", "partial")
-FIELD_TYPES = ("string", "date", "integer")
 EFFECTS = ("birth", "death", "residence", "marriage")
 
 
@@ -107,7 +106,7 @@ def _check_field(check: _Checker, index: int, entry: dict[str, Any]) -> catalogu
                                  "applicant"))
     return catalogue.FieldSpec(inner.text("name", 40) or "", inner.text("label", 200) or "",
                                inner.text("label_en", 200) or "", source,
-                               inner.choice("type", FIELD_TYPES, "string") or "string",
+                               inner.choice("type", catalogue.FIELD_TYPES, "string") or "string",
                                inner.flag("required"))
 
 

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from civicstack.kit.private_files import private_file, private_folder
+
 LEDGER = "ledger.jsonl"
 
 
@@ -97,8 +99,8 @@ class LocalTreasury:
     def _ledger(self) -> Iterator[tuple[IO[str], list[dict[str, Any]]]]:
         """The ledger and its entries, locked against every other process from the read to
         the write, so two submissions under one key cannot both find it unused."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with (self.folder / LEDGER).open("a+", encoding="utf-8") as ledger:
+        path = private_file(private_folder(self.folder) / LEDGER)
+        with path.open("a+", encoding="utf-8") as ledger:
             fcntl.flock(ledger, fcntl.LOCK_EX)  # released when the file closes
             ledger.seek(0)
             yield ledger, [json.loads(line) for line in ledger if line.strip()]

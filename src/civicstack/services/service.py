@@ -19,6 +19,7 @@ from civicstack.kit.authz import Permission, Role
 from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from civicstack.kit.i18n import N_
 from civicstack.kit.reasons import stated_reason
+from civicstack.kit.text import typed_text
 from civicstack.kit.uploads import Refusal
 from civicstack.registry import service as registry
 from civicstack.registry.rules import load_reference_data
@@ -233,14 +234,23 @@ def start_draft(session: Session, actor: Actor, applicant_pid: str, code: str) -
 
 def save_draft(session: Session, actor: Actor, dossier: Dossier,
                values: dict[str, Any]) -> Dossier:
-    """Keep what the citizen typed so far; checks wait for submission."""
+    """Keep what the citizen typed so far, composed; only control characters are refused now,
+    every other check waits for submission."""
     _require_applicant(actor, dossier)
     if dossier.state != State.DRAFT.value:
         raise Conflict("only a draft can be edited")
     found = procedure_of(session, dossier)
     names = {spec.name for spec in found.fields}
-    dossier.data = {**dossier.data, **{k: str(v)[:MAX_TEXT] for k, v in values.items()
-                                       if k in names}}
+    typed, errors = {}, []
+    for name, value in values.items():
+        if name in names:
+            try:
+                typed[name] = typed_text(name, str(value)[:MAX_TEXT])
+            except Invalid as refusal:
+                errors.extend(refusal.errors)
+    if errors:
+        raise Invalid.of_fields(errors)
+    dossier.data = {**dossier.data, **typed}
     return dossier
 
 
@@ -278,7 +288,9 @@ def add_attachment(session: Session, actor: Actor, dossier: Dossier, document_co
 
 # --- submission -----------------------------------------------------------------------------
 
-def _check_value(spec: catalogue.FieldSpec, value: Any) -> str | None:
+def _check_value(session: Session, spec: catalogue.FieldSpec, value: Any) -> str | None:
+    """Why a filled value cannot be what its type says, or None: the approval's effects check
+    the same before they change the register, too late for the citizen to fix it."""
     if spec.type == "date":
         try:
             date.fromisoformat(str(value))
@@ -286,6 +298,13 @@ def _check_value(spec: catalogue.FieldSpec, value: Any) -> str | None:
             return "must be a date written YYYY-MM-DD"
     if spec.type == "integer" and not str(value).lstrip("-").isdigit():
         return "must be a whole number"
+    text = str(value).strip()  # as the approval's effects read it
+    if spec.type == "personal_id_number" and not registry.is_personal_id_number(session, text):
+        return N_("must be a personal ID number of 12 digits")
+    if spec.type == "sex" and text.upper() not in ("M", "F"):
+        return "must be M or F"
+    if spec.type == "ward_code" and registry.ward(session, text) is None:
+        return "no ward with this code"
     return None
 
 
@@ -310,7 +329,7 @@ def _check_complete(session: Session, site: WalletSite, actor: Actor, dossier: D
             if spec.required:
                 errors.append(FieldError(spec.name, REQUIRED))
             continue
-        problem = _check_value(spec, value)
+        problem = _check_value(session, spec, value)
         if problem:
             errors.append(FieldError(spec.name, problem))
     uploaded = {a.document_code for a in repository.attachments(session, dossier.id)}

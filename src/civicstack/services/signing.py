@@ -28,6 +28,7 @@ from pyhanko.sign.fields import SigSeedSubFilter
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from civicstack.kit.pdf import FONT, a4_document
+from civicstack.kit.private_files import private_folder
 
 FIELD_NAME = "ChuKySoCoQuan"  # the agency's signature field
 ORGANISATION = "CivicStack demo"
@@ -229,7 +230,7 @@ class LocalAgencySigner:
 
     def _root_pair(self) -> KeyPair:
         if self._root is None:
-            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_folder(self.directory)
             path = self.directory / "root.pem"
             if path.exists():
                 self._root = _read(path)

@@ -20,7 +20,7 @@ from civicstack.kit.appservices import Services
 from civicstack.kit.audit import Actor
 from civicstack.kit.db import transaction
 from civicstack.kit.deps import DbSession, html_router
-from civicstack.kit.errors import DomainError, NotFound
+from civicstack.kit.errors import DomainError, Invalid, NotFound
 from civicstack.kit.web import field_errors, render
 from civicstack.registry import service as registry
 from civicstack.services import catalogue, checkout, service
@@ -308,6 +308,8 @@ def _save(request: Request, session: Session, site: WalletSite, actor: Actor,
                      for spec in service.procedure_of(session, dossier).fields
                      if spec.source == "applicant" and spec.name in form}
             service.save_draft(session, actor, dossier, typed)
+    except Invalid as exc:  # a value refused as typed: shown by its field
+        return _form_page(request, session, site, actor, opened, field_errors(exc), exc.status)
     except DomainError as exc:  # no longer a draft
         return _status_page(request, session, opened, field_errors(exc), exc.status)
     errors = _upload_errors(session, actor, opened.dossiers, form)

@@ -4,7 +4,7 @@ change and every official's read is audited in the same transaction."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -23,6 +23,7 @@ from civicstack.kit.errors import (
     NotFound,
     RateLimited,
 )
+from civicstack.kit.text import typed_text
 from civicstack.registry import service as registry
 from civicstack.support import repository, routing, sla
 from civicstack.support.models import (
@@ -74,7 +75,7 @@ def open_ticket(session: Session, actor: Actor, new: NewTicket,
     `support:handle` for a caller they identified (hotline, scope-checked)."""
     now = now or now_utc()
     channel = _channel(session, actor, new.personal_id_number, now)
-    _check_new(new)
+    new = _checked(new)
     province_code, ward_code = _place(session, actor, new, channel)
     queue = routing.route(session, new.topic, province_code, ward_code)
     ticket = SupportTicket(
@@ -105,7 +106,11 @@ def _channel(session: Session, actor: Actor, personal_id_number: str, now: datet
     return "hotline"
 
 
-def _check_new(new: NewTicket) -> None:
+def _checked(new: NewTicket) -> NewTicket:
+    """The new ticket as kept (its text typed: kit/text.py), or every reason it is refused."""
+    new = replace(new, subject=typed_text("subject", new.subject),
+                  text=typed_text("text", new.text, multiline=True),
+                  reference=typed_text("reference", new.reference))
     errors = []
     if new.topic not in set(Topic):
         errors.append(FieldError("topic", "choose a topic"))
@@ -118,6 +123,7 @@ def _check_new(new: NewTicket) -> None:
         errors.append(FieldError("reference", f"at most {REFERENCE_LIMIT} characters"))
     if errors:
         raise Invalid.of_fields(errors)
+    return new
 
 
 def _text_problems(text: str) -> list[FieldError]:
@@ -128,9 +134,12 @@ def _text_problems(text: str) -> list[FieldError]:
     return []
 
 
-def _require_text(text: str) -> None:
+def _message(text: str) -> str:
+    """A message as kept: typed (kit/text.py) and trimmed, refused when empty or too long."""
+    text = typed_text("text", text, multiline=True).strip()
     if problems := _text_problems(text):
         raise Invalid.of_fields(problems)
+    return text
 
 
 def _place(session: Session, actor: Actor, new: NewTicket, channel: str) -> tuple[str, str | None]:
@@ -166,10 +175,10 @@ def citizen_reply(session: Session, personal_id_number: str, ticket_id: int, tex
                   now: datetime | None = None) -> SupportTicket:
     """The citizen adds to the thread; the ticket goes back to the officials."""
     found = _citizen_ticket(session, personal_id_number, ticket_id)
-    _require_text(text)
+    body = _message(text)
     citizen = Actor("citizen", personal_id_number)
     _move(session, citizen, found, "reply", Party.CITIZEN)
-    _add_message(session, found, citizen, text.strip(), from_citizen=True, now=now)
+    _add_message(session, found, citizen, body, from_citizen=True, now=now)
     return found
 
 
@@ -190,11 +199,11 @@ def reopen(session: Session, personal_id_number: str, ticket_id: int, text: str,
     if found.state == State.CLOSED and found.closed_at is not None and \
             now - as_utc(found.closed_at) > timedelta(days=REOPEN_DAYS):
         raise Conflict("this request was closed too long ago to reopen; open a new one")
-    _require_text(text)
+    body = _message(text)
     citizen = Actor("citizen", personal_id_number)
     _move(session, citizen, found, "reopen", Party.CITIZEN)
     found.closed_at, found.resolution_due = None, sla.resolution_due(found.topic, now)
-    _add_message(session, found, citizen, text.strip(), from_citizen=True, now=now)
+    _add_message(session, found, citizen, body, from_citizen=True, now=now)
     return found
 
 
@@ -245,18 +254,18 @@ def answer(session: Session, official: Actor, ticket_id: int, text: str,
     internal note that only officials read."""
     now = now or now_utc()
     found = _reachable(session, official, ticket_id, lock=True)
-    _require_text(text)
+    body = _message(text)
     if internal:
         if found.state == State.CLOSED:
             raise Conflict("this request is closed")
-        _add_message(session, found, official, text.strip(), from_citizen=False, now=now,
+        _add_message(session, found, official, body, from_citizen=False, now=now,
                      internal=True)
         _record(session, official, "support.ticket.note", found, {})
         return found
     _move(session, official, found, "answer", Party.OFFICIAL)
     found.first_response_at = found.first_response_at or now
     found.assignee = found.assignee or str(official)
-    _add_message(session, found, official, text.strip(), from_citizen=False, now=now)
+    _add_message(session, found, official, body, from_citizen=False, now=now)
     _tell_citizen(session, found, "answer")
     return found
 

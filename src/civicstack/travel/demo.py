@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from civicstack.kit.audit import Actor
 from civicstack.kit.calendar import VIETNAM
+from civicstack.kit.private_files import private_folder
 from civicstack.travel import repository, service, touchpoints, urban
 
 AIRPORTS = (("HAN", "Nội Bài International Airport", "01"),
@@ -84,7 +85,7 @@ def seed(session: Session, actor: Actor, pepper: str, data_dir: Path,
 
 def _write_credentials(data_dir: Path, issued: dict[str, str]) -> None:
     path = data_dir / CREDENTIALS_FILE
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(data_dir)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump(issued, handle, ensure_ascii=False, indent=2)

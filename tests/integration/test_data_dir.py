@@ -33,7 +33,7 @@ def test_the_data_directory_and_every_file_the_app_writes_there_are_the_owners_a
     site = make_site(database_url, data_dir)
     site.services.channels["sms"].deliver("0912345678", "Ma xac thuc", "123456")
     site.services.channels["sms"].deliver("0987654321", "Ma xac thuc", "654321")
-    site.services[PAYMENTS].charge("001090012345", 10_000, "a fee")
+    site.services[PAYMENTS].charge("001090012345", 10_000, "a fee", "dossier:TEST:fee:1")
     LocalAgencySigner(data_dir / "keys" / "agencies").root_certificate()
     assert site.client.get("/oidc/jwks").status_code == 200
     gallery = Gallery(data_dir / "biometrics" / "gallery.faiss")

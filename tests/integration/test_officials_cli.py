@@ -77,8 +77,10 @@ def test_official_reset_password_prints_a_one_time_password_and_retires_the_old_
     assert reset.exit_code == 0, reset.output
     one_time = reset.output.split("in person): ")[1].strip()
     with transaction(session_factory) as session:
-        assert not officials.check_password(session, "clerk.badinh", OFFICIAL_PASSWORD).passed
-        signed = officials.check_password(session, "clerk.badinh", one_time)
+        assert not officials.check_password(session, UnknownIdentifiers(), "clerk.badinh",
+                                            OFFICIAL_PASSWORD).passed
+        signed = officials.check_password(session, UnknownIdentifiers(), "clerk.badinh",
+                                          one_time)
         assert signed.official is not None
         assert signed.official.must_change_password
     [entry] = [e for e in _audit(session_factory)

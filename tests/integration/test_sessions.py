@@ -156,3 +156,13 @@ def test_sign_out_everywhere_ends_every_device_on_every_instance(
     assert laptop.client.get("/account", follow_redirects=False).status_code == 303
     assert with_cookie(second_instance(site, database_url), phone).get(
         "/account", follow_redirects=False).status_code == 303
+
+
+def test_a_page_without_a_form_stores_no_session(site: Site) -> None:
+    home = site.client.get("/")
+    assert home.status_code == 200
+    assert COOKIE not in home.headers.get("set-cookie", "")
+    with transaction(site.services.session_factory) as session:
+        assert session.scalars(select(WebSession.id_digest)).first() is None
+    login = site.client.get("/account/login")  # a form: its CSRF token needs a session
+    assert COOKIE in login.headers["set-cookie"]

@@ -80,6 +80,20 @@ def language_links(request: Request) -> dict[str, str]:
             for code in SUPPORTED_LOCALES}
 
 
+class LazyCsrfToken:
+    """The session's CSRF token, made only if a template writes it: a page without a form (the
+    home page to an anonymous visitor, a crawler's every page) stores no session at all."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+
+    def __str__(self) -> str:
+        return csrf_token(self.request)
+
+    def __html__(self) -> str:  # Jinja's autoescape asks for this; a token is URL-safe text
+        return str(self)
+
+
 def csrf_token(request: Request) -> str:
     token = request.session.get(CSRF_FIELD)
     if not token:
@@ -95,7 +109,8 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     try:
         html = ENVIRONMENT.get_template(template).render(
             request=request, locale=locale, languages=language_links(request),
-            csrf_token=csrf_token(request), csp_nonce=csp_nonce(request), **(context or {}))
+            csrf_token=LazyCsrfToken(request), csp_nonce=csp_nonce(request),
+            **(context or {}))
     finally:
         _locale.reset(token)
     response = HTMLResponse(html, status_code=status_code)

@@ -24,6 +24,8 @@ from civicstack.kit.web import STATIC_DIR
 from civicstack.kit.websession import ServerSessionMiddleware, SessionStore
 from civicstack.worker import lifespan
 
+STATIC = "/static"
+
 
 class CivicStack(FastAPI):
     """FastAPI with the security headers outside every layer, Starlette's catch-all included:
@@ -49,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     sessions = SessionStore(services.session_factory, settings)
     app.add_middleware(ServerSessionMiddleware, store=sessions,
-                       secure=settings.session_cookie_secure)
+                       secure=settings.session_cookie_secure, sessionless=(STATIC + "/",))
     services.jobs.append(Job("web_sessions_purge", 600,
                              lambda _: sessions.purge_expired() or None))
     services.jobs.append(Job("tallies_flush", 3, _flush_tallies))
@@ -61,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(apidocs.router)
     app.add_route("/metrics", metrics_response, include_in_schema=False)
     install_all(Installer(settings, app=app, services=services))
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(STATIC, StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
 

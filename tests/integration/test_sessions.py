@@ -166,3 +166,11 @@ def test_a_page_without_a_form_stores_no_session(site: Site) -> None:
         assert session.scalars(select(WebSession.id_digest)).first() is None
     login = site.client.get("/account/login")  # a form: its CSRF token needs a session
     assert COOKIE in login.headers["set-cookie"]
+
+
+def test_a_static_file_is_served_without_reading_the_session(site: Site) -> None:
+    # An unknown id would be loaded, found missing and expired: a static file never looks.
+    site.client.cookies.set(COOKIE, "x" * 43)
+    style = site.client.get("/static/css/civicstack.css")
+    assert style.status_code == 200
+    assert "set-cookie" not in style.headers

@@ -150,13 +150,17 @@ class SessionStore:
 
 class ServerSessionMiddleware:
     """Puts a `BrowserSession` in `scope["session"]` (what `request.session` reads) and stores it
-    when the response starts."""
+    when the response starts. Paths under `sessionless` (files anyone may fetch) skip it: a
+    page's stylesheet and scripts would otherwise cost a database read each."""
 
-    def __init__(self, app: ASGIApp, store: SessionStore, secure: bool) -> None:
+    def __init__(self, app: ASGIApp, store: SessionStore, secure: bool,
+                 sessionless: tuple[str, ...] = ()) -> None:
         self.app, self.store, self.secure = app, store, secure
+        self.sessionless = sessionless
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] not in ("http", "websocket") or scope["path"].startswith(
+                self.sessionless):
             await self.app(scope, receive, send)
             return
         sent_id = HTTPConnection(scope).cookies.get(COOKIE)

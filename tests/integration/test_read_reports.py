@@ -121,3 +121,17 @@ def test_only_auditors_see_reports_and_a_report_is_answered_only_with_a_finding(
     assert empty.status_code == 422
     assert 'id="text-error"' in empty.text
     assert f'data-ticket="{ticket_id}"' in site.client.get(QUEUE).text
+
+
+def test_the_report_form_on_the_page_carries_the_pages_csrf_token(site: Site, an: Person) -> None:
+    """The form as the browser has it, not a token borrowed from another form, must be
+    accepted: the history macro once rendered an empty token, so every report was refused."""
+    approved_and_signed_in(site, an)
+    approval = entry_seq(site, an, "identity.account.approve")
+    page = site.client.get("/account?lang=en").text
+    form = re.search(rf'action="/account/data-uses/{approval}/report">\s*'
+                     r'<input type="hidden" name="csrf_token" value="([^"]*)"', page)
+    assert form is not None and form.group(1)
+    response = site.client.post(f"/account/data-uses/{approval}/report", follow_redirects=False,
+                                data={"note": "", "csrf_token": form.group(1)})
+    assert response.status_code == 303

@@ -4,9 +4,12 @@ console's verifier and sees the verified fields; pasting it again is refused as 
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
+import zxingcpp
+from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
@@ -55,6 +58,12 @@ def add_from_register(page: Page, document_name: str) -> None:
     expect(page.locator("h1")).to_contain_text(document_name)
 
 
+def scanned(png: bytes) -> str:
+    """What a scanner reads from the code as the phone shows it (not as it was encoded)."""
+    [found] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    return str(found.text)
+
+
 def test_a_citizen_shows_the_id_card_as_a_qr_code_and_an_official_verifies_it_once(
         server: Server, browser: Browser, shots: Path, tmp_path: Path) -> None:
     person = a_citizen_with_an_id_card(server, tmp_path / "mailbox")
@@ -79,6 +88,7 @@ def test_a_citizen_shows_the_id_card_as_a_qr_code_and_an_official_verifies_it_on
     assert citizen.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     citizen.screenshot(path=shots / "portal-wallet-qr-mobile.png", full_page=True)
     presentation = citizen.locator("#presentation").input_value()
+    assert scanned(citizen.locator(".wallet-qr svg").screenshot()) == presentation
 
     official = browser.new_page(viewport=DESK, locale="vi-VN")
     console_sign_in(official, server, server.official(Role.SERVICE_CLERK),

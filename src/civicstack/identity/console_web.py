@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-import segno
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -18,6 +17,7 @@ from civicstack.identity.models import OfficialAccount
 from civicstack.identity.officials import PasswordOutcome
 from civicstack.identity.service import UNKNOWN_IDENTIFIERS, CodeOutcome
 from civicstack.kit import console as kit_console
+from civicstack.kit import qr
 from civicstack.kit.appservices import Services
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission, Role, Scope, ScopeLevel
@@ -115,7 +115,7 @@ def _code_page(request: Request, session: Session, services: Services,
         context.update(
             secret=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
             # A white background of its own keeps the code scannable on a dark theme.
-            qr_svg=segno.make(enrolment.uri, error="m").svg_inline(scale=4, light="#fff"))
+            qr_svg=qr.svg_of(enrolment.uri))
     return render(request, "console/login_code.html", context, status_code)
 
 

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
-import segno
 from fastapi import File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -21,7 +20,7 @@ from civicstack.identity.auth import CITIZEN_KEY, Citizen, MaybeCitizen
 from civicstack.identity.data_use import DATA_USE_REPORTS
 from civicstack.identity.models import CitizenAccount
 from civicstack.identity.photos import PHOTO_VAULT
-from civicstack.kit import console
+from civicstack.kit import console, qr
 from civicstack.kit.appservices import Services
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
@@ -300,7 +299,7 @@ def _second_factor_page(request: Request, session: Session, services: Services,
     return render(request, "portal/second_factor.html", {
         "secret": " ".join(enrolment.secret[i:i + 4] for i in range(0, len(enrolment.secret), 4)),
         # A white background of its own keeps the code scannable on a dark theme.
-        "qr_svg": segno.make(enrolment.uri, error="m").svg_inline(scale=4, light="#fff"),
+        "qr_svg": qr.svg_of(enrolment.uri),
         "errors": errors}, status_code)
 
 

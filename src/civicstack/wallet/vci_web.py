@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import segno
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from civicstack.identity.auth import Citizen
+from civicstack.kit import qr
 from civicstack.kit.appservices import Services
 from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError
@@ -34,7 +34,6 @@ def offer(request: Request, session: DbSession, services: Services, signed: Citi
     except DomainError as exc:
         return render(request, "portal/wallet_offer.html", {"refusal": exc}, exc.status)
     response = render(request, "portal/wallet_offer.html", {
-        "offer": new, "qr_svg": segno.make(new.uri, error="m").svg_inline(scale=3,
-                                                                          light="#fff")})
+        "offer": new, "qr_svg": qr.svg_of(new.uri)})
     response.headers["Cache-Control"] = "no-store"  # the code and PIN must not be cached
     return response

@@ -19,6 +19,7 @@ from civicstack.kit.appservices import Services
 from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, NotFound
 from civicstack.kit.i18n import N_
+from civicstack.kit.qr import scalable_svg
 from civicstack.kit.web import field_errors, render
 from civicstack.wallet import service
 from civicstack.wallet.qr import encode as qr_text
@@ -129,7 +130,7 @@ def show_qr(request: Request, session: DbSession, services: Services, signed: Ci
                                 errors={"disclose": TOO_LARGE}, status_code=422)
     found = service.card(session, site, pid, public_id)
     return render(request, "portal/wallet_qr.html", {
-        "card": found, "presentation": scanned, "qr": qr,
+        "card": found, "presentation": scanned, "qr": qr, "qr_svg": scalable_svg(qr),
         "shown": [c for c in service.labelled_claims(found.document, found.claims)
                   if c.name in chosen],
         "valid_until": service.now() + timedelta(seconds=KEY_BINDING_MAX_AGE_S),

@@ -10,7 +10,7 @@ from datetime import datetime
 from ipaddress import IPv4Network, IPv6Network, ip_address
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
@@ -75,9 +75,21 @@ def request_locale(request: Request) -> str:
 
 def language_links(request: Request) -> dict[str, str]:
     """The current page in each language, keeping its other query parameters."""
-    params = {k: v for k, v in request.query_params.items() if k != "lang"}
-    return {code: f"{request.url.path}?{urlencode({**params, 'lang': code})}"
-            for code in SUPPORTED_LOCALES}
+    path, query = _page_address(request)
+    params = {k: v for k, v in query if k != "lang"}
+    return {code: f"{path}?{urlencode({**params, 'lang': code})}" for code in SUPPORTED_LOCALES}
+
+
+def _page_address(request: Request) -> tuple[str, list[tuple[str, str]]]:
+    """The address a browser can load again. A page answered to a form has none of its own
+    (a GET of the POST's address answers 405), so it is the form's page: the same-site
+    Referer, or the home page when there is none."""
+    if request.method in ("GET", "HEAD"):
+        return request.url.path, list(request.query_params.multi_items())
+    referrer = urlsplit(request.headers.get("referer", ""))
+    if referrer.netloc == request.url.netloc and referrer.path.startswith("/"):
+        return referrer.path, parse_qsl(referrer.query)
+    return "/", []
 
 
 class LazyCsrfToken:

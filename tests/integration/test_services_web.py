@@ -135,6 +135,22 @@ def test_the_catalogue_lists_a_provinces_procedures_by_agency_with_its_own_fees(
     assert temporary.group(1) == "7.000 đ"
 
 
+def test_the_catalogue_finds_procedures_by_any_word_of_either_name_without_diacritics(
+        site: Site) -> None:
+    with transaction(site.services.session_factory) as session:
+        publish_everywhere(session)
+    for query in ("khai sinh", "KHAI SINH", "Khai sinh", "birth"):
+        page = site.client.get("/services", params={"province": "01", "q": query}).text
+        listed = set(re.findall(r'data-procedure="([^"]+)"', page))
+        assert "DVC-HT-01" in listed, query
+        assert "DVC-CT-03" not in listed, query
+    english = site.client.get("/services?province=01&q=birth&lang=en").text
+    assert re.search(r'id="search-result">\d+ procedures? match', english)
+    nothing = site.client.get("/services?province=01&q=zzzz&lang=vi").text
+    assert "data-procedure" not in nothing
+    assert "0 thủ tục khớp" in nothing
+
+
 def test_without_a_province_the_catalogue_asks_for_one(site: Site) -> None:
     page = site.client.get("/services?lang=en").text
     assert "Choose your province" in page

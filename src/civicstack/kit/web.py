@@ -35,14 +35,13 @@ CSRF_HEADER = "X-CSRF-Token"  # how scripts send the token (JSON bodies have no 
 _locale: ContextVar[str] = ContextVar("locale", default=SUPPORTED_LOCALES[0])
 
 
-def _gettext(message: str, **values: Any) -> str:
-    text = translations(_locale.get()).gettext(message)
-    return text % values if values else text
+# Jinja's new-style gettext fills in the %(name)s values itself (escaped): these only translate.
+def _gettext(message: str) -> str:
+    return translations(_locale.get()).gettext(message)
 
 
-def _ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
-    text = translations(_locale.get()).ngettext(singular, plural, n)
-    return text % {"num": n, **values}
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(_locale.get()).ngettext(singular, plural, n)
 
 
 def _environment() -> Environment:

@@ -19,7 +19,7 @@ from civicstack.kit.authz import Permission, Role
 from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from civicstack.kit.i18n import N_
 from civicstack.kit.reasons import stated_reason
-from civicstack.kit.text import typed_text
+from civicstack.kit.text import fold, typed_text
 from civicstack.kit.uploads import Refusal
 from civicstack.registry import service as registry
 from civicstack.registry.rules import load_reference_data
@@ -124,6 +124,14 @@ def catalogue_for(session: Session, province_code: str) -> list[Published]:
     agencies = {a.id: a for a in repository.agencies(session)}
     return [_published(found, agencies[found.agency_id], offering)
             for found, offering in repository.offered_in(session, province_code)]
+
+
+def matching(offered: list[Published], query: str) -> list[Published]:
+    """The procedures whose Vietnamese or English name holds every word typed, with or without
+    diacritics ('khai sinh', 'Khai sinh', 'birth' all find the birth registration)."""
+    words = fold(query).split()
+    return [p for p in offered
+            if all(word in fold(f"{p.procedure.name} {p.procedure.name_en}") for word in words)]
 
 
 def published(session: Session, code: str, province_code: str) -> Published:

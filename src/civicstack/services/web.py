@@ -66,16 +66,16 @@ def _province(session: Session, signed: SignedIn | None, asked: str) -> str:
 
 @router.get(SERVICES, response_class=HTMLResponse)
 def services_catalogue(request: Request, session: DbSession, maybe: MaybeCitizen,
-                       province: str = "") -> Response:
+                       province: str = "", q: str = "") -> Response:
     chosen = _province(session, maybe, province)
     provinces = registry.provinces(session)
     place = next((p for p in provinces if p.code == chosen), None)
-    listed = service.catalogue_for(session, place.code) if place else []
+    listed = service.matching(service.catalogue_for(session, place.code), q) if place else []
     ordered = sorted(listed, key=lambda p: (p.agency.id, p.procedure.code))
     groups = [(code, names, [p for p in listed if p.procedure.group_code == code])
               for code, names in catalogue.GROUPS.items()]
     return render(request, "portal/services_catalogue.html", {
-        "provinces": provinces, "province": place,
+        "provinces": provinces, "province": place, "query": q, "found": len(listed),
         "agencies": [(agency, list(rows)) for agency, rows in
                      groupby(ordered, key=lambda p: p.agency)],
         "groups": [group for group in groups if group[2]]})

@@ -71,3 +71,19 @@ def test_only_an_admin_manages_relying_parties(site: Site) -> None:
                                            "csrf_token": site.csrf("/console/accounts")})
     assert refused.status_code == 403
     assert "Relying parties" not in site.client.get("/console/accounts?lang=en").text
+
+
+def test_an_admin_registers_logout_uris_checked_like_redirect_uris(site: Site) -> None:
+    site.sign_in_as(Role.ADMIN)
+    page = register(site, backchannel_logout_uri="http://bank.example/logout")
+    assert page.startswith("422")
+    assert 'id="backchannel_logout_uri-error"' in page
+    assert register(site, backchannel_logout_uri="https://bank.example/logout",
+                    backchannel_logout_session_required="true",
+                    frontchannel_logout_uri="https://bank.example/fc").startswith("201")
+    with transaction(site.services.session_factory) as session:
+        [client] = clients.list_clients(session, ADMIN)
+        assert client.backchannel_logout_uri == "https://bank.example/logout"
+        assert client.backchannel_logout_session_required
+        assert client.frontchannel_logout_uri == "https://bank.example/fc"
+        assert not client.frontchannel_logout_session_required

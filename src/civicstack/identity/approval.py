@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from civicstack.identity import photos, repository
 from civicstack.identity.accounts import existing_account, now
 from civicstack.identity.models import AccountStatus, CitizenAccount
-from civicstack.identity.sessions import end_all_sessions, lower_all_sessions
+from civicstack.identity.sessions import LOCKED, end_all_sessions, lower_all_sessions
 from civicstack.kit import audit
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
@@ -78,7 +78,7 @@ def lock_myself(session: Session, personal_id_number: str) -> None:
     seeing them in person, unlocks it."""
     account = existing_account(session, personal_id_number)
     account.status = AccountStatus.LOCKED.value
-    end_all_sessions(session, account)
+    end_all_sessions(session, account, LOCKED)
     audit.record(session, Actor("citizen", personal_id_number), "identity.account.self_lock",
                  subject_type="person", subject_id=personal_id_number, purpose="account security")
 
@@ -88,7 +88,7 @@ def lock(session: Session, actor: Actor, personal_id_number: str, reason: str) -
     registry.get_person(session, actor, personal_id_number, reason)  # audited, scope-checked
     account = existing_account(session, personal_id_number)
     account.status = AccountStatus.LOCKED.value
-    end_all_sessions(session, account)
+    end_all_sessions(session, account, LOCKED)
     audit.record(session, actor, "identity.account.lock", subject_type="person",
                  subject_id=personal_id_number, purpose=reason)
 

@@ -18,7 +18,7 @@ from civicstack.identity.codes import (
     send_within_allowance,
 )
 from civicstack.identity.models import AccountStatus, CitizenAccount, CitizenFacePhoto
-from civicstack.identity.sessions import end_all_sessions
+from civicstack.identity.sessions import PASSWORD_RESET, end_all_sessions
 from civicstack.kit import audit, events
 from civicstack.kit.audit import Actor
 from civicstack.kit.errors import Conflict, Invalid
@@ -133,7 +133,8 @@ def reset_password(session: Session, pepper: str, personal_id_number: str, code:
         account.password_hash = passwords.hash_password(new_password)
         account.failed_logins = 0
         account.locked_until = None
-        end_all_sessions(session, account)  # whoever knew the old password is signed out
+        # whoever knew the old password is signed out
+        end_all_sessions(session, account, PASSWORD_RESET)
     audit.record(session, Actor("citizen", personal_id_number), "identity.password_reset",
                  subject_type="person", subject_id=personal_id_number, purpose="password reset",
                  detail={"outcome": outcome.value})

@@ -109,17 +109,20 @@ def live_sessions_of(session: Session, account_id: int,
         .order_by(CitizenSession.last_seen_at.desc())).scalars())
 
 
-def end_sessions_of(session: Session, account_id: int, ended_at: datetime) -> None:
-    session.execute(update(CitizenSession).where(
+def end_sessions_of(session: Session, account_id: int, ended_at: datetime) -> list[str]:
+    """End the account's open sessions; the ids of those this call ended (RETURNING, so a
+    session opened meanwhile is either ended and named, or left alone)."""
+    return list(session.execute(update(CitizenSession).where(
         CitizenSession.account_id == account_id, CitizenSession.ended_at.is_(None))
-        .values(ended_at=ended_at))
+        .values(ended_at=ended_at).returning(CitizenSession.id)).scalars())
 
 
-def set_level_of_open_sessions(session: Session, account_id: int, level: int,
-                               amr: str) -> None:
-    session.execute(update(CitizenSession).where(
-        CitizenSession.account_id == account_id, CitizenSession.ended_at.is_(None))
-        .values(level=level, amr=amr))
+def lower_open_sessions(session: Session, account_id: int, level: int, amr: str) -> list[str]:
+    """Bring the account's open sessions above `level` down to it; the ids of those lowered."""
+    return list(session.execute(update(CitizenSession).where(
+        CitizenSession.account_id == account_id, CitizenSession.ended_at.is_(None),
+        CitizenSession.level > level).values(level=level, amr=amr)
+        .returning(CitizenSession.id)).scalars())
 
 
 # --- passkeys ---------------------------------------------------------------------------------

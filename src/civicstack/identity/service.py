@@ -52,9 +52,11 @@ from civicstack.identity.second_factor import (
     totp_enrolment,
 )
 from civicstack.identity.sessions import (
+    SessionsEnded,
     SignedIn,
     end_session,
     live_sessions,
+    provider_session_id,
     session_handle,
     sign_out_everywhere,
     signed_in,
@@ -78,6 +80,7 @@ __all__ = [
     "LoginOutcome",
     "LoginResult",
     "Registration",
+    "SessionsEnded",
     "SignedIn",
     "UnknownIdentifiers",
     "account_by_id",
@@ -104,6 +107,7 @@ __all__ = [
     "passkey_enrolment",
     "passkey_step_up",
     "pending_approval",
+    "provider_session_id",
     "register",
     "registration_selfie",
     "remove_passkey",

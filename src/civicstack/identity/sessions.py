@@ -1,5 +1,6 @@
 """Citizens' signed-in devices: browser sessions, what each has proven (level 1 or 2), and
-signing them out."""
+signing them out. Whenever sessions end (or lose the level they had proven), `SessionsEnded`
+is announced, so whoever relied on them (relying parties, through OpenID Connect) stops too."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from civicstack.identity import repository
 from civicstack.identity.accounts import now
 from civicstack.identity.models import AccountStatus, CitizenAccount, CitizenSession
-from civicstack.kit import audit
+from civicstack.kit import audit, events
 from civicstack.kit.audit import Actor
 from civicstack.kit.db import as_utc
 from civicstack.kit.errors import NotFound
@@ -35,6 +36,36 @@ def start_session(session: Session, account: CitizenAccount, user_agent: str,
                                last_seen_at=moment, level=1, amr=PASSWORD_ONLY,
                                authenticated_at=moment))
     return token
+
+
+@dataclass(frozen=True)
+class SessionsEnded:
+    """Sessions of one citizen ended: signed out, signed out everywhere, the account locked or
+    its password reset, or (`LEVEL_LOWERED`) the level they had proven withdrawn. Announced
+    in the transaction that ends them (kit/events.py)."""
+
+    account_id: int
+    personal_id_number: str
+    session_ids: tuple[str, ...]  # each session's `provider_session_id`, never its secret
+    reason: str
+
+
+SIGNED_OUT, SIGNED_OUT_EVERYWHERE, LOCKED = "signed_out", "signed_out_everywhere", "locked"
+PASSWORD_RESET, LEVEL_LOWERED = "password_reset", "level_lowered"
+
+
+def provider_session_id(token: str) -> str:
+    """The session's public id (OpenID Connect's `sid`): stable for the session's life, unique
+    to it, and revealing nothing of the secret the browser holds."""
+    return hashlib.sha256(b"sid:" + token.encode()).hexdigest()[:32]
+
+
+def _announce_ended(session: Session, account: CitizenAccount, tokens: list[str],
+                    reason: str) -> None:
+    if tokens:
+        events.announce(session, SessionsEnded(
+            account.id, account.personal_id_number,
+            tuple(provider_session_id(token) for token in tokens), reason))
 
 
 @dataclass(frozen=True)
@@ -93,24 +124,28 @@ def end_session(session: Session, account: CitizenAccount, handle: str) -> None:
     audit.record(session, Actor("citizen", account.personal_id_number), "identity.session.end",
                  subject_type="person", subject_id=account.personal_id_number,
                  purpose="account security", detail={"device": browser.user_agent[:80]})
+    _announce_ended(session, account, [browser.id], SIGNED_OUT)
 
 
-def end_all_sessions(session: Session, account: CitizenAccount) -> None:
-    repository.end_sessions_of(session, account.id, now())
+def end_all_sessions(session: Session, account: CitizenAccount, reason: str) -> None:
+    _announce_ended(session, account, repository.end_sessions_of(session, account.id, now()),
+                    reason)
 
 
 def sign_out_everywhere(session: Session, account: CitizenAccount) -> None:
     """The citizen ends every session of their account, this one included (a device lost, a
     password seen): each is refused at its next request, on every instance."""
-    end_all_sessions(session, account)
+    end_all_sessions(session, account, SIGNED_OUT_EVERYWHERE)
     audit.record(session, Actor("citizen", account.personal_id_number),
                  "identity.session.end_all", subject_type="person",
                  subject_id=account.personal_id_number, purpose="account security")
 
 
 def lower_all_sessions(session: Session, account: CitizenAccount) -> None:
-    """Every open session of the account falls back to what a password proves."""
-    repository.set_level_of_open_sessions(session, account.id, 1, PASSWORD_ONLY)
+    """Every open session of the account falls back to what a password proves; what was
+    signed in through a session at a higher level ends with that level."""
+    lowered = repository.lower_open_sessions(session, account.id, 1, PASSWORD_ONLY)
+    _announce_ended(session, account, lowered, LEVEL_LOWERED)
 
 
 def raise_to_level_two(browser: CitizenSession, amr: str = PASSWORD_AND_TOTP) -> None:

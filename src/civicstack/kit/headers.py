@@ -5,7 +5,9 @@ served over HTTPS.
 
 The policy runs nothing a page does not name: no inline script, event handler or style
 attribute, no eval (htmx is configured without it), no plugin, no <base>. Forms may lead only
-here, or to the relying party a citizen is signing in to (`allow_form_target`).
+here, or to the relying party a citizen is signing in to (`allow_form_target`). Frames may
+show only our own pages, save on the one response that names other origins
+(`allow_frames_from`: the sign-out page's front-channel logout frames).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 NONCE_KEY = "civicstack.csp_nonce"  # in the ASGI scope: the nonce of this request's answer
 FORM_TARGETS = "csp_form_targets"  # in the browser session: origins its forms may end at
+FRAME_SOURCES_KEY = "civicstack.csp_frame_sources"  # in the ASGI scope: this answer's frames
 MAX_FORM_TARGETS = 4
 # An origin as it may stand in a policy: nothing that could end a directive or add a source.
 ORIGIN = re.compile(r"^https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
@@ -50,17 +53,34 @@ def allow_form_target(connection: HTTPConnection, url: str) -> None:
     sign-in, step-up or consent that answers an OpenID Connect request, whose last redirect
     goes to the relying party's redirect URI, needs that origin allowed; kept in the session
     because the sign-in pages come before the redirect that needs it."""
-    parts = urlsplit(url)
-    origin = f"{parts.scheme}://{parts.netloc}"
+    origin = _origin(url)
     targets = list(connection.session.get(FORM_TARGETS, []))
     if ORIGIN.match(origin) and origin not in targets:
         connection.session[FORM_TARGETS] = [*targets, origin][-MAX_FORM_TARGETS:]
 
 
-def content_security_policy(nonce: str, form_targets: list[str]) -> str:
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def allow_frames_from(connection: HTTPConnection, urls: list[str]) -> None:
+    """Let this one response frame these URLs' origins (and nothing else: the next response
+    of the same browser is back to frames of our own pages only)."""
+    sources = list(connection.scope.get(FRAME_SOURCES_KEY, []))
+    for origin in map(_origin, urls):
+        if ORIGIN.match(origin) and origin not in sources:
+            sources.append(origin)
+    connection.scope[FRAME_SOURCES_KEY] = sources
+
+
+def content_security_policy(nonce: str, form_targets: list[str],
+                            frame_sources: list[str] | None = None) -> str:
     allowed_targets = " ".join(["'self'", *(t for t in form_targets if ORIGIN.match(t))])
+    frames = [source for source in frame_sources or [] if ORIGIN.match(source)]
     return "; ".join((
         "default-src 'self'",
+        *([f"frame-src 'self' {' '.join(frames)}"] if frames else []),
         f"script-src 'self' 'nonce-{nonce}'",
         f"style-src 'self' 'nonce-{nonce}'",
         "img-src 'self' data:",  # Swagger UI's icons are data: URLs in its stylesheet
@@ -109,8 +129,8 @@ class SecurityHeadersMiddleware:
     def _add(self, headers: MutableHeaders, scope: Scope, nonce: str) -> None:
         session = scope.get("session") or {}
         # Appended, not set: a handler's own policy (a download's sandbox) is enforced as well.
-        headers.append("Content-Security-Policy",
-                       content_security_policy(nonce, list(session.get(FORM_TARGETS, []))))
+        headers.append("Content-Security-Policy", content_security_policy(
+            nonce, list(session.get(FORM_TARGETS, [])), scope.get(FRAME_SOURCES_KEY)))
         for name, value in FIXED_HEADERS.items():
             headers.setdefault(name, value)
         if self.hsts:

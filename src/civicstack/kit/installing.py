@@ -9,6 +9,7 @@ from typing import TypeVar
 
 import typer
 from fastapi import APIRouter, FastAPI
+from sqlalchemy.orm import Session
 from starlette.types import ASGIApp
 
 from civicstack.config import Settings
@@ -16,6 +17,7 @@ from civicstack.kit import events
 from civicstack.kit.appservices import AppServices, Job, ServiceKey
 
 T = TypeVar("T")
+F = TypeVar("F")
 
 
 class Installer:
@@ -50,3 +52,6 @@ class Installer:
 
     def subscribe(self, event: str, handler: events.Handler) -> None:
         events.subscribe(event, handler)
+
+    def subscribe_to(self, kind: type[F], handler: Callable[[Session, F], object]) -> None:
+        events.subscribe_to(kind, handler)

@@ -80,6 +80,12 @@ def discovery(request: Request) -> dict[str, Any]:
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "ui_locales_supported": ["vi", "en"],
+        # Back-Channel Logout 1.0 and Front-Channel Logout 1.0; logout tokens and frames
+        # always carry the session's `sid` (and a frame `iss`, where the party asks for it).
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
+        "frontchannel_logout_supported": True,
+        "frontchannel_logout_session_supported": True,
     }
 
 

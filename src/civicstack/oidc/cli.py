@@ -55,6 +55,14 @@ def client_add(
     sector: str = typer.Option("", help="Sector identifier for pairwise subjects "
                                         "(default: the first redirect URI's host)."),
     id_token_alg: str = typer.Option("ES256", help="ES256 or RS256"),
+    backchannel_logout_uri: str = typer.Option(
+        "", help="Where logout tokens are posted when a citizen's session ends."),
+    backchannel_logout_session_required: bool = typer.Option(
+        False, help="The party needs the session's sid in logout tokens."),
+    frontchannel_logout_uri: str = typer.Option(
+        "", help="Loaded in a frame on the citizen's sign-out page."),
+    frontchannel_logout_session_required: bool = typer.Option(
+        False, help="Add iss and sid to the front-channel logout URI."),
 ) -> None:
     """Register a relying party; prints its client_id and, for secret clients, the secret
     (shown once, stored only as a keyed digest)."""
@@ -64,7 +72,11 @@ def client_add(
             name=name, redirect_uris=tuple(redirect_uri), auth_method=auth_method,
             jwks=_read_jwks(jwks_file), scopes=tuple(scope), acr_values=tuple(acr),
             post_logout_redirect_uris=tuple(post_logout_redirect_uri),
-            sector_identifier=sector, id_token_alg=id_token_alg))
+            sector_identifier=sector, id_token_alg=id_token_alg,
+            backchannel_logout_uri=backchannel_logout_uri,
+            backchannel_logout_session_required=backchannel_logout_session_required,
+            frontchannel_logout_uri=frontchannel_logout_uri,
+            frontchannel_logout_session_required=frontchannel_logout_session_required))
     typer.echo(f"client_id: {registered.client_id}")
     if registered.client_secret:
         typer.echo(f"client_secret: {registered.client_secret}")

@@ -44,6 +44,10 @@ class NewClient:
     post_logout_redirect_uris: tuple[str, ...] = ()
     sector_identifier: str = ""
     id_token_alg: str = "ES256"  # noqa: S105 - an algorithm name, not a secret
+    backchannel_logout_uri: str = ""  # empty: the party is not told of logouts server to server
+    backchannel_logout_session_required: bool = False
+    frontchannel_logout_uri: str = ""  # empty: no frame on the sign-out page
+    frontchannel_logout_session_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,12 +73,18 @@ def register_client(session: Session, actor: Actor, pepper: str,
         post_logout_redirect_uris=list(new.post_logout_redirect_uris),
         scopes=" ".join(new.scopes), acr_values=" ".join(new.acr_values),
         sector_identifier=new.sector_identifier or urlsplit(new.redirect_uris[0]).netloc,
-        id_token_alg=new.id_token_alg, created_at=now()))
+        id_token_alg=new.id_token_alg, created_at=now(),
+        backchannel_logout_uri=new.backchannel_logout_uri or None,
+        backchannel_logout_session_required=new.backchannel_logout_session_required,
+        frontchannel_logout_uri=new.frontchannel_logout_uri or None,
+        frontchannel_logout_session_required=new.frontchannel_logout_session_required))
     session.flush()
     audit.record(session, actor, "oidc.client.register", subject_type="oidc_client",
                  subject_id=client_id, purpose="relying party registration",
                  detail={"name": new.name, "redirect_uris": list(new.redirect_uris),
-                         "scopes": list(new.scopes), "auth_method": new.auth_method})
+                         "scopes": list(new.scopes), "auth_method": new.auth_method,
+                         "backchannel_logout_uri": new.backchannel_logout_uri,
+                         "frontchannel_logout_uri": new.frontchannel_logout_uri})
     return RegisteredClient(client_id, secret)
 
 
@@ -84,7 +94,11 @@ def _check_new_client(new: NewClient) -> None:
     if not new.redirect_uris:
         raise Invalid("redirect_uri", "register at least one redirect URI")
     for uri in (*new.redirect_uris, *new.post_logout_redirect_uris):
-        _check_redirect_uri(uri)
+        _check_uri(uri, "redirect_uri")
+    for uri, field in ((new.backchannel_logout_uri, "backchannel_logout_uri"),
+                       (new.frontchannel_logout_uri, "frontchannel_logout_uri")):
+        if uri:
+            _check_uri(uri, field)
     if new.auth_method not in AUTH_METHODS:
         raise Invalid("auth_method", f"use one of {', '.join(AUTH_METHODS)}")
     if new.auth_method == "private_key_jwt":
@@ -98,12 +112,18 @@ def _check_new_client(new: NewClient) -> None:
         raise Invalid("id_token_alg", "ID tokens are signed ES256 or RS256")
 
 
-def _check_redirect_uri(uri: str) -> None:
-    parts = urlsplit(uri)
-    loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
-    if parts.fragment or not parts.netloc or parts.scheme not in ("https", "http") or \
-            (parts.scheme == "http" and not loopback):
-        raise Invalid("redirect_uri", f"{uri!r}: use an absolute https URI without a fragment "
+def _check_uri(uri: str, field: str) -> None:
+    """Redirect and logout URIs alike (the logout specifications forbid a fragment too)."""
+    try:
+        parts = urlsplit(uri)
+        loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:  # a port out of range, a malformed IPv6 host
+        loopback = port_ok = False
+    if not port_ok or parts.fragment or not parts.hostname or parts.username is not None or \
+            parts.scheme not in ("https", "http") or (parts.scheme == "http" and not loopback) \
+            or any(c.isspace() for c in uri):
+        raise Invalid(field, f"{uri!r}: use an absolute https URI without a fragment "
                       "(http only on loopback, for development)")
 
 

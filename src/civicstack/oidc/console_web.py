@@ -64,6 +64,10 @@ class ClientForm(BaseModel):
     id_token_alg: str = ""
     scopes: list[str] = []
     acr_values: list[str] = []
+    backchannel_logout_uri: str = ""
+    backchannel_logout_session_required: bool = False
+    frontchannel_logout_uri: str = ""
+    frontchannel_logout_session_required: bool = False
 
 
 @router.post(PAGE, response_class=HTMLResponse)
@@ -75,7 +79,11 @@ def register(request: Request, session: DbSession, services: Services, admin: Of
             auth_method=form.auth_method, jwks=_jwks(form.jwks),
             scopes=tuple(form.scopes), acr_values=tuple(form.acr_values),
             post_logout_redirect_uris=_lines(form.post_logout_redirect_uris),
-            id_token_alg=form.id_token_alg or "ES256"))
+            id_token_alg=form.id_token_alg or "ES256",
+            backchannel_logout_uri=form.backchannel_logout_uri.strip(),
+            backchannel_logout_session_required=form.backchannel_logout_session_required,
+            frontchannel_logout_uri=form.frontchannel_logout_uri.strip(),
+            frontchannel_logout_session_required=form.frontchannel_logout_session_required))
     except Invalid as exc:
         return _page(request, session, admin, form.model_dump(), field_errors(exc), exc.status)
     except DomainError as exc:

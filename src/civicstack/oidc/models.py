@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -45,6 +46,12 @@ class OidcClient(Base):
     id_token_alg: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # OpenID Connect Back-Channel and Front-Channel Logout 1.0: where the party hears that a
+    # citizen's session ended, and whether it needs the session's `sid` (and `iss`) to act.
+    backchannel_logout_uri: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    backchannel_logout_session_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    frontchannel_logout_uri: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    frontchannel_logout_session_required: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class PushedAuthorization(Base):
@@ -128,3 +135,39 @@ class UsedAssertion(SpentJti, Base):
     client_id: Mapped[str] = mapped_column(String(64))
     jti: Mapped[str] = mapped_column(String(200))
 
+
+
+class RelyingPartySession(Base):
+    """A relying party signed a citizen in through one of their sessions (`sid`): recorded
+    when the code is issued, removed when that session ends and the party is told."""
+
+    __tablename__ = "oidc_rp_session"
+    __table_args__ = (UniqueConstraint("client_id", "sid"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("oidc_client.client_id"))
+    account_id: Mapped[int] = mapped_column(Integer, index=True)
+    sid: Mapped[str] = mapped_column(String(64), index=True)
+    signed_in_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LogoutDelivery(Base):
+    """A logout token owed to a relying party's back-channel logout URI. The token itself is
+    signed at each attempt (a fresh jti and a short life), so a retry never carries one that
+    has expired or that the party has already seen."""
+
+    __tablename__ = "oidc_logout_delivery"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("oidc_client.client_id"))
+    account_id: Mapped[int] = mapped_column(Integer)
+    sid: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                          nullable=True)
+    abandoned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                          nullable=True)

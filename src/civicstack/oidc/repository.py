@@ -5,15 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, insert, select, update
+from sqlalchemy import ColumnElement, CursorResult, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from civicstack.oidc.models import (
     AuthorizationCode,
     Consent,
     IssuedToken,
+    LogoutDelivery,
     OidcClient,
     PushedAuthorization,
+    RelyingPartySession,
 )
 from civicstack.oidc.protocol import now
 
@@ -126,7 +129,71 @@ def revoke_tokens_held_for(session: Session, account_id: int, client_id: str) ->
                                IssuedToken.client_id == client_id)
 
 
+def revoke_tokens_of_sessions(session: Session, account_id: int, sids: tuple[str, ...]) -> int:
+    """Revoke every live token issued through these sessions, to any party; how many."""
+    return _revoke_live_tokens(session, IssuedToken.account_id == account_id,
+                               IssuedToken.browser_session.in_(sids))
+
+
 def _revoke_live_tokens(session: Session, *where: ColumnElement[bool]) -> int:
     result = session.execute(update(IssuedToken).where(
         IssuedToken.revoked_at.is_(None), *where).values(revoked_at=now()))
     return int(cast(CursorResult[Any], result).rowcount)
+
+
+# --- relying parties' sessions and logout deliveries ------------------------------------------
+
+def record_rp_session(session: Session, client_id: str, account_id: int, sid: str) -> None:
+    """Remember that `client_id` signed the citizen in through session `sid`; once is enough
+    (an upsert that does nothing when known, so two concurrent sign-ins cannot collide)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(RelyingPartySession).values(
+        client_id=client_id, account_id=account_id, sid=sid, signed_in_at=now())
+        .on_conflict_do_nothing(index_elements=["client_id", "sid"]))
+
+
+def frontchannel_clients(session: Session, sid: str) -> list[OidcClient]:
+    """The active parties signed in through `sid` that asked to hear of its end in the
+    browser (Front-Channel Logout)."""
+    return list(session.execute(
+        select(OidcClient).join(RelyingPartySession,
+                                RelyingPartySession.client_id == OidcClient.client_id)
+        .where(RelyingPartySession.sid == sid, OidcClient.disabled_at.is_(None),
+               OidcClient.frontchannel_logout_uri.is_not(None))
+        .order_by(OidcClient.id)).scalars())
+
+
+def forget_rp_sessions(session: Session, account_id: int,
+                       sids: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Remove the record of every party signed in through these sessions; (client_id, sid) of
+    each removed. A concurrent removal of the same rows returns them to only one caller, so
+    a party is told once."""
+    return [(row.client_id, row.sid) for row in session.execute(
+        delete(RelyingPartySession).where(RelyingPartySession.account_id == account_id,
+                                          RelyingPartySession.sid.in_(sids))
+        .returning(RelyingPartySession.client_id, RelyingPartySession.sid))]
+
+
+def due_logout_deliveries(session: Session, moment: datetime, limit: int) -> list[LogoutDelivery]:
+    return list(session.execute(select(LogoutDelivery).where(
+        LogoutDelivery.delivered_at.is_(None), LogoutDelivery.abandoned_at.is_(None),
+        LogoutDelivery.next_attempt_at <= moment)
+        .order_by(LogoutDelivery.next_attempt_at).limit(limit)).scalars())
+
+
+def claim_logout_delivery(session: Session, delivery_id: int, seen_attempts: int,
+                          moment: datetime, lease_until: datetime) -> bool:
+    """Take one attempt at a due delivery: count it and move its next attempt past the lease,
+    unless another worker took this attempt first (compare-and-set on `attempts`)."""
+    result = session.execute(update(LogoutDelivery).where(
+        LogoutDelivery.id == delivery_id, LogoutDelivery.attempts == seen_attempts,
+        LogoutDelivery.next_attempt_at <= moment, LogoutDelivery.delivered_at.is_(None),
+        LogoutDelivery.abandoned_at.is_(None))
+        .values(attempts=seen_attempts + 1, next_attempt_at=lease_until)
+        .execution_options(synchronize_session=False))
+    return int(cast(CursorResult[Any], result).rowcount) == 1
+
+
+def logout_delivery(session: Session, delivery_id: int) -> LogoutDelivery:
+    return session.execute(select(LogoutDelivery).where(
+        LogoutDelivery.id == delivery_id)).scalar_one()

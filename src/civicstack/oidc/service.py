@@ -8,7 +8,6 @@ error page); later ones raise OAuthError, which the web layer sends back to the 
 from __future__ import annotations
 
 import enum
-import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -236,22 +235,20 @@ def grant_consent(session: Session, signed: identity.SignedIn,
            {"scope": consent.scope})
 
 
-def browser_session_id(session_id: str) -> str:
-    """The `sid` claim: ties tokens to one browser session without revealing its cookie."""
-    return hashlib.sha256(b"sid:" + session_id.encode()).hexdigest()[:32]
-
-
 def issue_code(session: Session, issuer: str, signed: identity.SignedIn,
                request: AuthorizationRequest) -> str:
-    """The redirect back to the client carrying a fresh code, the state and `iss` (RFC 9207)."""
+    """The redirect back to the client carrying a fresh code, the state and `iss` (RFC 9207).
+    The client now holds a session through the citizen's: it is told when that one ends."""
     code = new_secret()
+    sid = identity.provider_session_id(signed.session_id)
     session.add(AuthorizationCode(
         code_digest=digest(code), family=new_secret()[:32], client_id=request.client.client_id,
         account_id=signed.account.id, redirect_uri=request.redirect_uri,
         scope=" ".join(request.scopes), nonce=request.nonce,
         code_challenge=request.code_challenge, acr=ACR_OF_LEVEL[signed.level],
         amr=" ".join(signed.amr), auth_time=signed.authenticated_at,
-        browser_session=browser_session_id(signed.session_id), expires_at=now() + CODE_LIFETIME))
+        browser_session=sid, expires_at=now() + CODE_LIFETIME))
+    repository.record_rp_session(session, request.client.client_id, signed.account.id, sid)
     if request.pushed_id is not None:
         repository.mark_pushed_request_used(session, request.pushed_id)
     _audit(session, signed.account.personal_id_number, "oidc.sign_in", request.client,

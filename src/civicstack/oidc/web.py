@@ -17,10 +17,10 @@ from civicstack.identity import service as identity
 from civicstack.identity.auth import Citizen, MaybeCitizen
 from civicstack.kit.appservices import Services
 from civicstack.kit.deps import DbSession, html_router
-from civicstack.kit.headers import allow_form_target
+from civicstack.kit.headers import allow_form_target, allow_frames_from
 from civicstack.kit.i18n import N_
 from civicstack.kit.web import render
-from civicstack.oidc import repository, service, tokens
+from civicstack.oidc import backchannel, repository, service, tokens
 from civicstack.oidc.protocol import SCOPE_CLAIMS, UnsafeRedirect, now
 from civicstack.oidc.service import AuthorizationRequest, Next, RedirectingError
 from civicstack.oidc.site import PROVIDER
@@ -155,14 +155,16 @@ def logout(request: Request, session: DbSession, services: Services,
     target = _post_logout_target(request, session, claims)
     if signed is not None and not _hint_names(session, provider, claims, signed):
         return render(request, "portal/logout.html", {"target": target or ""})
-    return _finish_logout(request, session, signed, target)
+    return _finish_logout(request, session, provider.issuer, signed, target)
 
 
 @router.post("/oidc/logout")
-def confirm_logout(request: Request, session: DbSession, signed: MaybeCitizen,
-                   target: Annotated[str, Form()] = "") -> Response:
+def confirm_logout(request: Request, session: DbSession, services: Services,
+                   signed: MaybeCitizen, target: Annotated[str, Form()] = "") -> Response:
+    """Also the portal's own sign-out button: the one place a citizen signs out of the
+    provider, so every relying party hears of it."""
     allowed = request.session.pop("oidc_logout_target", "")
-    return _finish_logout(request, session, signed,
+    return _finish_logout(request, session, services[PROVIDER].issuer, signed,
                           target if target and target == allowed else None)
 
 
@@ -190,14 +192,22 @@ def _hint_names(session: Session, provider: tokens.Provider, claims: dict[str, A
                                                                          signed.account.id)
 
 
-def _finish_logout(request: Request, session: Session, signed: identity.SignedIn | None,
-                   target: str | None) -> Response:
+def _finish_logout(request: Request, session: Session, issuer: str,
+                   signed: identity.SignedIn | None, target: str | None) -> Response:
+    """End the session (back-channel logouts are queued with it); the parties that asked for
+    front-channel logout get a frame each on the page saying so, before the browser goes on
+    to `target`, if any."""
+    frames: list[str] = []
     if signed is not None:
+        frames = backchannel.frontchannel_logout_urls(
+            session, issuer, identity.provider_session_id(signed.session_id))
         identity.end_session(session, signed.account, identity.session_handle(signed.session_id))
     request.session.clear()
-    if target:
+    if target and not frames:
         return RedirectResponse(target, status_code=303)
-    return render(request, "portal/logout.html", {"done": True})
+    allow_frames_from(request, frames)
+    return render(request, "portal/logout.html", {"done": True, "frames": frames,
+                                                  "target": target or ""})
 
 
 # --- connected services ------------------------------------------------------------------

@@ -8,7 +8,7 @@ import hashlib
 import secrets
 import time
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +19,12 @@ from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from joserfc import jwt
 from joserfc.jwk import ECKey
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from civicstack.identity import service as identity
 from civicstack.identity.models import CitizenSession
 from civicstack.kit.appservices import services_of
-from civicstack.kit.db import transaction
+from civicstack.kit.db import as_utc, transaction
 from civicstack.kit.keys import rotate
 from civicstack.oidc.models import IssuedToken
 from civicstack.registry.models import Person
@@ -230,6 +230,30 @@ def test_refresh_rotates_and_a_reused_refresh_token_revokes_the_whole_sign_in(
     assert not rp.introspect_token(provider.url("introspect"),
                                    token=second["access_token"]).json()["active"]
     assert audit_entries(provider.factory, "oidc.refresh.reuse_detected")
+
+
+def _signed_in_days_ago(provider: LiveProvider, days: float) -> None:
+    with transaction(provider.factory) as session:
+        for token in session.scalars(select(IssuedToken)):
+            token.auth_time = as_utc(token.auth_time) - timedelta(days=days)
+
+
+def test_refresh_never_outlives_the_sign_in_it_came_from(
+        provider: LiveProvider, an: Person) -> None:
+    """Each rotation gives 30 days, but not past 90 days after the citizen signed in: a party
+    that refreshes monthly must send the citizen back to sign in again."""
+    rp = relying_party(provider, provider.register_client())
+    first = sign_in_to_rp(provider, rp, an)
+    _signed_in_days_ago(provider, 89.5)
+    second = rp.refresh_token(provider.url("token"), refresh_token=first["refresh_token"])
+    with transaction(provider.factory) as session:
+        ends = session.scalars(select(IssuedToken.expires_at).where(
+            IssuedToken.kind == "refresh", IssuedToken.rotated_at.is_(None))).one()
+    assert as_utc(ends) - datetime.now(UTC) < timedelta(days=1)
+
+    _signed_in_days_ago(provider, 1)
+    with pytest.raises(AuthlibBaseError, match="invalid_grant"):
+        rp.refresh_token(provider.url("token"), refresh_token=second["refresh_token"])
 
 
 def test_revocation_and_introspection(provider: LiveProvider, an: Person) -> None:

@@ -13,6 +13,9 @@ PUSHED_REQUEST_LIFETIME = timedelta(seconds=90)
 ACCESS_TOKEN_LIFETIME = timedelta(minutes=10)
 ID_TOKEN_LIFETIME = timedelta(minutes=10)
 REFRESH_TOKEN_LIFETIME = timedelta(days=30)
+# However often it is rotated, a refresh token lives no longer than this after the sign-in it
+# came from: then the citizen signs in again (ASVS 10.4.8, an absolute lifetime).
+SIGN_IN_REFRESH_LIMIT = timedelta(days=90)
 ASSERTION_LONGEST_LIFE = timedelta(hours=1)  # Authlib's default; each jti is usable once
 REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"

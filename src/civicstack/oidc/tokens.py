@@ -31,6 +31,7 @@ from civicstack.oidc.protocol import (
     ACCESS_TOKEN_LIFETIME,
     ID_TOKEN_LIFETIME,
     REFRESH_TOKEN_LIFETIME,
+    SIGN_IN_REFRESH_LIMIT,
     OAuthError,
     b64url_sha256,
     digest,
@@ -115,7 +116,8 @@ def refresh(session: Session, provider: Provider, client: OidcClient,
         _audit_account(session, old.account_id, "oidc.refresh.reuse_detected", client,
                        {"tokens_revoked": revoked})
         raise _invalid_grant("refresh token reused; every token of this sign-in is revoked")
-    if old.revoked_at is not None or as_utc(old.expires_at) < now():
+    if old.revoked_at is not None or as_utc(old.expires_at) < now() \
+            or _refresh_limit(as_utc(old.auth_time)) < now():
         raise _invalid_grant("refresh token revoked or expired")
     repository.mark_refresh_token_rotated(session, old.id)
     grant = Grant(old.family, old.account_id, _narrowed(old.scope, form.get("scope")), old.acr,
@@ -155,10 +157,14 @@ def _tokens(session: Session, provider: Provider, client: OidcClient, account: C
     }
     if "offline_access" in grant.scope.split():
         answer["refresh_token"] = new_secret()
-        rows.append(_row(client, grant, "refresh", answer["refresh_token"], moment,
-                         REFRESH_TOKEN_LIFETIME))
+        lifetime = min(REFRESH_TOKEN_LIFETIME, _refresh_limit(grant.auth_time) - moment)
+        rows.append(_row(client, grant, "refresh", answer["refresh_token"], moment, lifetime))
     repository.insert_issued_tokens(session, rows)
     return answer
+
+
+def _refresh_limit(auth_time: datetime) -> datetime:
+    return auth_time + SIGN_IN_REFRESH_LIMIT
 
 
 def _row(client: OidcClient, grant: Grant, kind: str, value: str, moment: datetime,

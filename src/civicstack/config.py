@@ -57,7 +57,14 @@ class Settings(BaseSettings):
         description="Largest embedding distance accepted as the same face (docs/biometrics.md).")
     travel_purge_hours: int = Field(
         default=24, ge=0, le=24 * 30,
-        description="Hours after departure when a flight's data and face copies are deleted.")
+        description="Hours after departure when a flight's data and face copies are deleted; "
+                    "also how long a rail or parking gate's decision keeps its pass and face "
+                    "distance.")
+    travel_trip_days: int = Field(
+        default=90, ge=1, le=3 * 365,
+        description="Days after which rail trips and parking sessions are deleted (kept as "
+                    "anonymous daily counts per site), and passes this long after their last "
+                    "valid day.")
 
     security_failed_logins: int = Field(
         default=50, ge=1, description="Alert at this many failed sign-ins in 15 minutes.")

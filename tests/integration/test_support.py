@@ -309,6 +309,29 @@ def test_the_queue_shows_escalated_and_late_tickets_first(site: Site, an: Person
     assert "escalated, level 2" in page
 
 
+def test_the_citizen_sees_the_due_dates_and_that_her_late_ticket_was_escalated(
+        site: Site, an: Person) -> None:
+    with transaction(site.services.session_factory) as session:
+        fresh = service.open_ticket(session, citizen(an), new(an))
+        old = service.open_ticket(session, citizen(an), new(an),
+                                  datetime.now(UTC) - timedelta(days=30))
+        service.escalate_late(session, ADMIN)  # both targets missed: the national lead
+    approved_and_signed_in(site, an)
+    late = site.client.get(f"/support/tickets/{old.id}?lang=en").text
+    assert f"First reply expected by</dt><dd>{old.first_response_due:%d/%m/%Y}" in late
+    assert f"Answer expected by</dt><dd>{old.resolution_due:%d/%m/%Y}" in late
+    assert 'data-late="overdue"' in late
+    assert "Late: passed on to the national support lead" in late
+    on_time = site.client.get(f"/support/tickets/{fresh.id}?lang=en").text
+    assert f"First reply expected by</dt><dd>{fresh.first_response_due:%d/%m/%Y}" in on_time
+    assert "data-late" not in on_time
+    assert "passed on to" not in on_time
+    vietnamese = site.client.get(f"/support/tickets/{old.id}?lang=vi").text
+    assert "Hạn phản hồi lần đầu" in vietnamese
+    assert "quá hạn" in vietnamese
+    assert "Trễ hạn: đã chuyển lên trưởng bộ phận hỗ trợ quốc gia" in vietnamese
+
+
 def test_a_caller_without_an_eid_account_gets_no_sms_but_the_ticket_is_kept(
         site: Site) -> None:
     with transaction(site.services.session_factory) as session:

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from civicstack.kit.private_files import FILE_MODE, private_file
@@ -57,13 +58,52 @@ def keep_database_file_private(url: str) -> None:
             companion.chmod(FILE_MODE)
 
 
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+# PostgreSQL's refusals of a statement that waited too long for a lock: lock_timeout
+# (lock_not_available), statement_timeout (query_canceled), and a deadlock broken by the server.
+LOCK_REFUSALS = frozenset({"55P03", "57014", "40P01"})
+
+
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     # Foreign keys are off by default in SQLite; WAL lets the portal read while an import writes.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+    _set_busy_timeout(dbapi_connection, SQLITE_BUSY_TIMEOUT_MS)
+
+
+@contextmanager
+def lock_wait_limit(session: Session, milliseconds: int) -> Iterator[None]:
+    """Within the block, a statement of this session that waits for another transaction's lock
+    gives up after `milliseconds` (an OperationalError that `is_lock_timeout` recognises)
+    instead of SQLite's ten seconds or PostgreSQL's for ever; on PostgreSQL until the
+    transaction ends. For callers with a time budget of their own, such as a gate."""
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(text(f"SET LOCAL lock_timeout = {int(milliseconds)}"))
+        yield
+        return
+    # The connection's own cursor: a failed flush leaves the session unusable until rollback,
+    # and the pooled connection must get its usual wait back before it serves anyone else.
+    connection = session.connection().connection.dbapi_connection
+    assert connection is not None  # the session holds it for the transaction
+    _set_busy_timeout(connection, int(milliseconds))
+    try:
+        yield
+    finally:
+        _set_busy_timeout(connection, SQLITE_BUSY_TIMEOUT_MS)
+
+
+def _set_busy_timeout(dbapi_connection: Any, milliseconds: int) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={milliseconds}")
+    cursor.close()
+
+
+def is_lock_timeout(error: OperationalError) -> bool:
+    """The database refused to wait longer for a lock (rather than being unreachable)."""
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return sqlstate in LOCK_REFUSALS or "database is locked" in str(error.orig)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

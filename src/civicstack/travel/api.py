@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from pydantic import BaseModel, Field
 
@@ -163,13 +164,17 @@ def decision_out(decision: touchpoints.Decision) -> DecisionOut:
 
 
 @router.post("/touchpoint/frames")
-async def post_frame(request: Request, device: TouchpointDevice, session: DbSession,
+async def post_frame(request: Request, device: TouchpointDevice,
                      image: Annotated[UploadFile, File()],
                      record_locator: Annotated[str | None, Form(max_length=6)] = None,
                      ) -> DecisionOut:
-    """One camera frame, optionally with the scanned boarding pass: pass or fail, and why."""
-    return decision_out(frames.decide(session, site_of(request), device,
-                                      await image_bytes(image), record_locator))
+    """One camera frame, optionally with the scanned boarding pass: pass or fail, and why.
+    A gate that cannot decide in time answers `no_decision_in_time` with the staffed lane."""
+    # In a worker thread: reading the face and a wait for the database would hold the event
+    # loop, and every other request of this process with it.
+    return decision_out(await to_thread.run_sync(
+        frames.decide, services_of(request.app).session_factory, site_of(request), device,
+        await image_bytes(image), record_locator))
 
 
 @router.post("/touchpoint/opt-in")

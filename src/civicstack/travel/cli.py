@@ -91,13 +91,22 @@ def revoke_touchpoint(name: str) -> None:
 
 @travel_app.command("purge")
 def purge(hours: int | None = typer.Option(
-        None, min=0, help="Hours after departure; default CIVICSTACK_TRAVEL_PURGE_HOURS.")) -> None:
-    """Delete flights, bookings and face copies past the delay after departure."""
-    delay = get_settings().travel_purge_hours if hours is None else hours
+        None, min=0, help="Hours after departure; default CIVICSTACK_TRAVEL_PURGE_HOURS."),
+          trip_days: int | None = typer.Option(
+        None, min=1, help="Days rail trips and parking sessions are kept; default "
+                          "CIVICSTACK_TRAVEL_TRIP_DAYS.")) -> None:
+    """Delete flights, bookings and face copies past the delay after departure, and rail and
+    parking history past its own (kept as anonymous daily counts)."""
+    settings = get_settings()
+    delay = settings.travel_purge_hours if hours is None else hours
+    days = settings.travel_trip_days if trip_days is None else trip_days
     with cli_transaction() as session:
         report = service.purge(session, delay)
+        history = urban.purge_history(session, service.now(), delay, days)
     typer.echo(f"purged {report.flights} flights, {report.bookings} bookings, "
-               f"{report.tokens} flight face copies, {report.pass_tokens} expired pass copies")
+               f"{report.tokens} flight face copies, {report.pass_tokens} expired pass copies; "
+               f"{history.trips} trips and sessions, {history.passes} passes, "
+               f"{history.gate_events} gate decisions made anonymous")
 
 
 @travel_app.command("demo")

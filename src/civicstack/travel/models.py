@@ -13,10 +13,12 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -144,12 +146,19 @@ class Touchpoint(HasCredential, Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+CURRENT_PASS = text("ended_at IS NULL")
+
+
 class UrbanPass(Base):
-    """A rail ticket or parking pass of one operator, bound to the citizen's eID."""
+    """A rail ticket or parking pass of one operator, bound to the citizen's eID. A person
+    holds one current pass per operator and kind, so a gate's gallery holds each face once; an
+    expired pass is ended when the next one is taken."""
 
     __tablename__ = "travel_urban_pass"
     __table_args__ = (
         CheckConstraint("kind IN ('rail', 'parking')", name="kind_known"),
+        Index("uq_travel_urban_pass_current", "personal_id_number", "operator", "kind",
+              unique=True, sqlite_where=CURRENT_PASS, postgresql_where=CURRENT_PASS),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -158,6 +167,7 @@ class UrbanPass(Base):
     kind: Mapped[str] = mapped_column(String(7))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     valid_until: Mapped[date] = mapped_column(Date)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class UrbanJourney(Base):
@@ -174,6 +184,25 @@ class UrbanJourney(Base):
                                                      nullable=True)
     exited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     fee: Mapped[int | None] = mapped_column(Integer, nullable=True)  # VND, set at exit
+
+
+class UrbanDailyCount(Base):
+    """What the purge keeps of rail trips and parking sessions: how many started on one local
+    day at one site, how many were closed at an exit and their fares, with no person or pass."""
+
+    __tablename__ = "travel_urban_daily_count"
+    __table_args__ = (
+        UniqueConstraint("day", "site_id", name="uq_travel_urban_daily_count_day_site"),
+        CheckConstraint("completed <= trips AND fees >= 0", name="counts_consistent"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)  # Vietnam's local day of the entry
+    site_id: Mapped[int] = mapped_column(ForeignKey("travel_urban_site.id"))  # entered at
+    operator: Mapped[str] = mapped_column(String(100))
+    trips: Mapped[int] = mapped_column(Integer)
+    completed: Mapped[int] = mapped_column(Integer)  # closed at an exit gate
+    fees: Mapped[int] = mapped_column(Integer)  # VND, of the completed ones
 
 
 class FaceToken(Base):

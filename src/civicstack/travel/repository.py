@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import CursorResult, Result, delete, select, update
+from sqlalchemy import CursorResult, Result, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from civicstack.travel.models import (
@@ -16,6 +16,7 @@ from civicstack.travel.models import (
     Flight,
     Touchpoint,
     TouchpointEvent,
+    UrbanDailyCount,
     UrbanJourney,
     UrbanPass,
     UrbanSite,
@@ -132,7 +133,8 @@ def passes_of_person(session: Session,
                      personal_id_number: str) -> list[tuple[UrbanPass, bool]]:
     found = session.execute(
         select(UrbanPass, FaceToken.id).outerjoin(FaceToken, FaceToken.pass_id == UrbanPass.id)
-        .where(UrbanPass.personal_id_number == personal_id_number)
+        .where(UrbanPass.personal_id_number == personal_id_number,
+               UrbanPass.ended_at.is_(None))
         .order_by(UrbanPass.created_at.desc()))
     return [(found_pass, token_id is not None) for found_pass, token_id in found]
 
@@ -142,8 +144,16 @@ def opted_in_passes(session: Session, operator: str, kind: str,
     found = session.execute(
         select(UrbanPass, FaceToken).join(FaceToken, FaceToken.pass_id == UrbanPass.id)
         .where(UrbanPass.operator == operator, UrbanPass.kind == kind,
-               UrbanPass.valid_until >= on))
+               UrbanPass.ended_at.is_(None), UrbanPass.valid_until >= on))
     return [(found_pass, token) for found_pass, token in found]
+
+
+def current_pass(session: Session, personal_id_number: str, operator: str,
+                 kind: str) -> UrbanPass | None:
+    """The person's pass of this operator and kind not yet ended, valid or expired."""
+    return session.execute(select(UrbanPass).where(
+        UrbanPass.personal_id_number == personal_id_number, UrbanPass.operator == operator,
+        UrbanPass.kind == kind, UrbanPass.ended_at.is_(None))).scalar_one_or_none()
 
 
 def open_journey(session: Session, pass_id: int) -> UrbanJourney | None:
@@ -192,6 +202,61 @@ def erase_expired_pass_tokens(session: Session, before: date) -> int:
     expired = select(UrbanPass.id).where(UrbanPass.valid_until < before)
     return _count(session.execute(
         delete(FaceToken).where(FaceToken.pass_id.in_(expired))))
+
+
+def forget_urban_gate_events(session: Session, before: datetime) -> int:
+    """Rail and parking gates' decisions before `before` keep only the gate, decision, reason
+    and time: the pass (so the person) and the face distance go, as a flight's do."""
+    return _count(session.execute(
+        update(TouchpointEvent).where(TouchpointEvent.occurred_at < before,
+                                      TouchpointEvent.pass_id.is_not(None))
+        .values(pass_id=None, distance=None)))
+
+
+class JourneyFacts(NamedTuple):
+    """What the daily counts keep of a trip or parking session."""
+
+    entered_at: datetime
+    site_id: int  # entered at
+    operator: str
+    closed: bool
+    fee: int | None
+
+
+def journeys_to_purge(session: Session, entered_before: datetime,
+                      pass_ids: list[int]) -> list[tuple[int, JourneyFacts]]:
+    """Trips and sessions entered before the moment, or of passes about to be deleted: each
+    id with what the daily counts keep of it."""
+    found = session.execute(
+        select(UrbanJourney.id, UrbanJourney.entered_at, UrbanJourney.entry_site_id,
+               UrbanSite.operator, UrbanJourney.exited_at.is_not(None), UrbanJourney.fee)
+        .join(UrbanSite, UrbanSite.id == UrbanJourney.entry_site_id)
+        .where(or_(UrbanJourney.entered_at < entered_before,
+                   UrbanJourney.pass_id.in_(pass_ids))))
+    return [(journey_id, JourneyFacts(entered, site_id, operator, bool(closed), fee))
+            for journey_id, entered, site_id, operator, closed, fee in found]
+
+
+def daily_count(session: Session, day: date, site_id: int) -> UrbanDailyCount | None:
+    return session.execute(select(UrbanDailyCount).where(
+        UrbanDailyCount.day == day, UrbanDailyCount.site_id == site_id)).scalar_one_or_none()
+
+
+def delete_journeys(session: Session, journey_ids: list[int]) -> int:
+    return _count(session.execute(delete(UrbanJourney).where(UrbanJourney.id.in_(journey_ids))))
+
+
+def passes_expired_before(session: Session, day: date) -> list[int]:
+    return list(session.execute(
+        select(UrbanPass.id).where(UrbanPass.valid_until < day)).scalars())
+
+
+def delete_passes(session: Session, pass_ids: list[int]) -> int:
+    """Delete these passes with their face copies; their gate events keep no link to them."""
+    session.execute(delete(FaceToken).where(FaceToken.pass_id.in_(pass_ids)))
+    session.execute(update(TouchpointEvent).where(TouchpointEvent.pass_id.in_(pass_ids))
+                    .values(pass_id=None, distance=None))
+    return _count(session.execute(delete(UrbanPass).where(UrbanPass.id.in_(pass_ids))))
 
 
 def _count(result: Result[Any]) -> int:

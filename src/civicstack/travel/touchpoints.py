@@ -61,6 +61,7 @@ MESSAGES: dict[str, str] = {
     "no_pass": N_("No pass with face entry was found for you here."),
     "journey_open": N_("Your previous journey has not ended: use an exit gate first."),
     "no_open_journey": N_("No journey was started: enter through an entry gate first."),
+    "no_decision_in_time": N_("The gate could not decide in time."),
     **{refusal.value: reason for refusal, reason in faces.REASONS.items()},
 }
 

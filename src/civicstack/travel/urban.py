@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,7 @@ from civicstack.biometrics import faces
 from civicstack.biometrics import service as biometrics
 from civicstack.kit import audit
 from civicstack.kit.audit import Actor
+from civicstack.kit.calendar import VIETNAM
 from civicstack.kit.db import as_utc
 from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from civicstack.registry import service as registry
@@ -23,6 +25,7 @@ from civicstack.travel import repository, service
 from civicstack.travel.models import (
     FaceToken,
     Touchpoint,
+    UrbanDailyCount,
     UrbanJourney,
     UrbanPass,
     UrbanSite,
@@ -85,17 +88,38 @@ def pass_purpose(found: UrbanPass) -> str:
 def open_pass(session: Session, site: TravelSite, actor: Actor, operator: str, kind: str,
               consent: bool) -> UrbanPass:
     """The signed-in citizen takes a pass of one operator with face entry: a copy of their
-    enrolled template sealed to this pass only."""
+    enrolled template sealed to this pass only. One pass per operator and kind at a time: a
+    second copy of the same face in the gates' gallery would make every photo of it a near
+    tie with itself. An expired pass is ended by the new one."""
     if not consent:
         raise Invalid("consent", "tick the box to agree to face entry with this pass")
     if (operator, kind) not in {(o, pass_kind(k)) for o, k in
                                 repository.urban_operators(session)}:
         raise Invalid("operator", "this operator runs no such stations or parking lots")
     today = service.local_today()
+    held = repository.current_pass(session, actor.name, operator, kind)
+    if held is not None and held.valid_until >= today:
+        raise Conflict("you already hold a valid pass of this operator: turn its face entry "
+                       "on or off on this page")
+    if held is not None:
+        _end_pass(session, held)
     found = UrbanPass(personal_id_number=actor.name, operator=operator, kind=kind,
                       created_at=service.now(), valid_until=today + timedelta(days=PASS_DAYS))
     session.add(found)
     session.flush()
+    _copy_face(session, site, actor, found)
+    return found
+
+
+def _end_pass(session: Session, expired: UrbanPass) -> None:
+    expired.ended_at = service.now()
+    token = repository.token_of_pass(session, expired.id)
+    if token is not None:
+        session.delete(token)
+    session.flush()  # before the new pass takes its place in the one-current-pass index
+
+
+def _copy_face(session: Session, site: TravelSite, actor: Actor, found: UrbanPass) -> None:
     template = biometrics.template_copy(session, site.biometrics, actor, actor.name,
                                         pass_purpose(found))
     session.add(FaceToken(pass_id=found.id, sealed_template=site.seal(
@@ -103,14 +127,31 @@ def open_pass(session: Session, site: TravelSite, actor: Actor, operator: str, k
     audit.record(session, actor, "travel.face.opt_in", subject_type="person",
                  subject_id=actor.name, purpose=pass_purpose(found),
                  detail={"pass": found.id})
+
+
+def _citizens_pass(session: Session, actor: Actor, pass_id: int) -> UrbanPass:
+    found = session.get(UrbanPass, pass_id)
+    if found is None or found.personal_id_number != actor.name or found.ended_at is not None:
+        raise NotFound("no such pass of yours")
     return found
+
+
+def resume_face_entry(session: Session, site: TravelSite, actor: Actor, pass_id: int,
+                      consent: bool) -> None:
+    """Face entry back on for a pass where it was turned off: a new copy, as at the start."""
+    if not consent:
+        raise Invalid("consent", "tick the box to agree to face entry with this pass")
+    found = _citizens_pass(session, actor, pass_id)
+    if repository.token_of_pass(session, found.id) is not None:
+        raise Conflict("face entry is already on for this pass")
+    if found.valid_until < service.local_today():
+        raise Conflict("this pass has expired: take a new one")
+    _copy_face(session, site, actor, found)
 
 
 def end_face_entry(session: Session, actor: Actor, pass_id: int) -> None:
     """Delete the pass's face copy: the citizen taps a card or shows a QR code instead."""
-    found = session.get(UrbanPass, pass_id)
-    if found is None or found.personal_id_number != actor.name:
-        raise NotFound("no such pass of yours")
+    found = _citizens_pass(session, actor, pass_id)
     token = repository.token_of_pass(session, found.id)
     if token is None:
         raise Conflict("face entry is not on for this pass")
@@ -186,3 +227,56 @@ def my_passes(session: Session, actor: Actor) -> list[tuple[UrbanPass, bool]]:
 
 def my_journeys(session: Session, actor: Actor) -> list[MyJourney]:
     return [MyJourney(*row) for row in repository.journeys_of_person(session, actor.name)]
+
+
+# --- the purge --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class HistoryPurge:
+    gate_events: int  # decisions that lost their pass and face distance
+    trips: int  # trips and parking sessions folded into the daily counts and deleted
+    passes: int
+
+
+def purge_history(session: Session, moment: datetime, event_hours: int,
+                  trip_days: int) -> HistoryPurge:
+    """Rail and parking history past its delay: gate decisions older than `event_hours` lose
+    their pass and distance; trips and sessions older than `trip_days` are added to the
+    anonymous daily counts per site and deleted; passes `trip_days` past their last valid day
+    are deleted with their face copies."""
+    cutoff = moment - timedelta(days=trip_days)
+    events = repository.forget_urban_gate_events(session, moment - timedelta(hours=event_hours))
+    old_passes = repository.passes_expired_before(session, cutoff.astimezone(VIETNAM).date())
+    journeys = repository.journeys_to_purge(session, cutoff, old_passes)
+    _add_to_daily_counts(session, [facts for _, facts in journeys])
+    trips = repository.delete_journeys(session, [journey_id for journey_id, _ in journeys])
+    report = HistoryPurge(events, trips, repository.delete_passes(session, old_passes))
+    if any(vars(report).values()):  # the worker runs it every 10 minutes
+        audit.record(session, audit.SYSTEM, "travel.purge.urban", subject_type="travel",
+                     subject_id="purge", purpose="deletion of rail and parking history",
+                     detail={**vars(report), "event_hours": event_hours,
+                             "trip_days": trip_days})
+    return report
+
+
+def _add_to_daily_counts(session: Session, journeys: list[repository.JourneyFacts]) -> None:
+    for (day, site_id, operator), group in _by_day_and_site(journeys).items():
+        count = repository.daily_count(session, day, site_id)
+        if count is None:
+            count = UrbanDailyCount(day=day, site_id=site_id, operator=operator, trips=0,
+                                    completed=0, fees=0)
+            session.add(count)
+        count.trips += len(group)
+        count.completed += sum(1 for facts in group if facts.closed)
+        count.fees += sum(facts.fee or 0 for facts in group if facts.closed)
+    session.flush()
+
+
+def _by_day_and_site(journeys: list[repository.JourneyFacts],
+                     ) -> dict[tuple[date, int, str], list[repository.JourneyFacts]]:
+    """Grouped by the local day of entry (the day a traveller would name) and the site."""
+    groups: dict[tuple[date, int, str], list[repository.JourneyFacts]] = defaultdict(list)
+    for facts in journeys:
+        day = as_utc(facts.entered_at).astimezone(VIETNAM).date()
+        groups[(day, facts.site_id, facts.operator)].append(facts)
+    return groups

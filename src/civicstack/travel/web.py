@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
+from anyio import to_thread
 from fastapi import Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -38,6 +39,7 @@ def _page(request: Request, session: Session, actor: Actor,
         "journeys": urban.my_journeys(session, actor),
         "operators": [(operator, urban.pass_kind(kind)) for operator, kind in
                       repository.urban_operators(session)],
+        "today": service.local_today(),
         "refusal": refusal, "errors": field_errors(refusal) if refusal else {},
     }, refusal.status if refusal else 200)
 
@@ -88,6 +90,14 @@ def open_pass(request: Request, session: DbSession, services: Services, actor: T
     name, _, kind = operator.rpartition("|")  # the form's choice is "operator|kind"
     return _act(request, session, services, actor, lambda site, actor: urban.open_pass(
         session, site, actor, name, kind, consent))
+
+
+@router.post(PAGE + "/passes/{pass_id}/face")
+def resume_face_entry(request: Request, session: DbSession, services: Services,
+                      actor: Traveller, pass_id: int,
+                      consent: Annotated[bool, Form()] = False) -> Response:
+    return _act(request, session, services, actor, lambda site, actor: urban.resume_face_entry(
+        session, site, actor, pass_id, consent))
 
 
 @router.post(PAGE + "/passes/{pass_id}/face/delete")
@@ -156,6 +166,7 @@ async def kiosk_frame(request: Request, session: DbSession, services: Services,
         except DomainError as exc:
             return _kiosk(request, device, exc.status, refusal=exc)
     else:
-        decision = frames.decide(session, services[TRAVEL], device, frame,
-                                 record_locator or None)
+        decision = await to_thread.run_sync(  # as the API's frames: off the event loop
+            frames.decide, services.session_factory, services[TRAVEL], device, frame,
+            record_locator or None)
     return _kiosk(request, device, decision=decision)

@@ -60,7 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     sessions = SessionStore(services.session_factory, settings)
     app.add_middleware(ServerSessionMiddleware, store=sessions,
-                       secure=settings.session_cookie_secure, sessionless=(STATIC + "/",))
+                       secure=settings.session_cookie_secure,
+                       sessionless=(STATIC + "/", apidocs.ASSETS + "/"))
     services.jobs.append(Job("web_sessions_purge", 600,
                              lambda _: sessions.purge_expired() or None))
     services.jobs.append(Job("tallies_flush", 3, _flush_tallies))
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_route("/metrics", metrics_response, include_in_schema=False)
     install_all(Installer(settings, app=app, services=services))
     app.mount(STATIC, StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(apidocs.ASSETS, apidocs.swagger_ui_files(), name="swagger-ui")
     return app
 
 

@@ -23,8 +23,9 @@ router = APIRouter(tags=["wallet: OpenID4VCI"])
 ISSUER = "/wallet/issuers/{slug}"
 METADATA_CACHE = {"Cache-Control": "public, max-age=300"}
 NONCES_PER_MINUTE = 60  # far above any wallet app's need; a client past it is flooding
-# A refused client (too many failures, too many nonces) gets a problem, not OAuth's shape.
-OAUTH_OR_LIMITED: dict[int | str, dict[str, Any]] = {**OAUTH_REFUSALS, 429: {}}
+# No client authentication here, so no 401; a client refused for flooding (too many failures,
+# too many nonces) gets a problem, not OAuth's shape.
+OAUTH_OR_LIMITED: dict[int | str, dict[str, Any]] = {400: OAUTH_REFUSALS[400], 429: {}}
 CREDENTIAL_ACCESS_TOKEN = bearer_checked_by_handler(  # declared; vci.issue checks it
     "credentialAccessToken", "opaque",
     "An access token from the issuer's own token endpoint (OpenID4VCI pre-authorized code).")

@@ -37,7 +37,7 @@ def failure_of(operation: Any, headers: dict[str, str]) -> str | None:
                       operation.as_strategy(GenerationMode.NEGATIVE))
 
     @given(case=cases)
-    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
+    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
     def call(case: Any) -> None:
         case.call_and_validate(headers=headers, checks=CHECKS)

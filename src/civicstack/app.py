@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -20,6 +21,7 @@ from civicstack.kit.headers import SecurityHeadersMiddleware
 from civicstack.kit.installing import Installer
 from civicstack.kit.logging import RequestContextMiddleware, configure_logging
 from civicstack.kit.metrics import MetricsMiddleware, metrics_response
+from civicstack.kit.openapi import describe_contract
 from civicstack.kit.web import STATIC_DIR
 from civicstack.kit.websession import ServerSessionMiddleware, SessionStore
 from civicstack.worker import lifespan
@@ -29,11 +31,18 @@ STATIC = "/static"
 
 class CivicStack(FastAPI):
     """FastAPI with the security headers outside every layer, Starlette's catch-all included:
-    its 500 page, and a 503 raised before routing, carry them like any other answer."""
+    its 500 page, and a 503 raised before routing, carry them like any other answer; and an
+    OpenAPI document that lists the errors each operation can answer."""
 
     def build_middleware_stack(self) -> ASGIApp:
         return SecurityHeadersMiddleware(super().build_middleware_stack(),
                                          services_of(self).settings.hsts_seconds)
+
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's document, completed once with what the API answers (kit/openapi.py)."""
+        if self.openapi_schema is None:
+            self.openapi_schema = describe_contract(super().openapi())
+        return self.openapi_schema
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -51,7 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     sessions = SessionStore(services.session_factory, settings)
     app.add_middleware(ServerSessionMiddleware, store=sessions,
-                       secure=settings.session_cookie_secure, sessionless=(STATIC + "/",))
+                       secure=settings.session_cookie_secure,
+                       sessionless=(STATIC + "/", apidocs.ASSETS + "/"))
     services.jobs.append(Job("web_sessions_purge", 600,
                              lambda _: sessions.purge_expired() or None))
     services.jobs.append(Job("tallies_flush", 3, _flush_tallies))
@@ -64,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_route("/metrics", metrics_response, include_in_schema=False)
     install_all(Installer(settings, app=app, services=services))
     app.mount(STATIC, StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(apidocs.ASSETS, apidocs.swagger_ui_files(), name="swagger-ui")
     return app
 
 

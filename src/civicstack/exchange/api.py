@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Security
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 from civicstack.exchange import datasets, quality, service
 from civicstack.exchange.models import AgreementRequest, ExchangeMember
 from civicstack.exchange.site import EXCHANGE_KEYS
+from civicstack.kit.apisecurity import bearer_checked_by_handler
 from civicstack.kit.appservices import services_of
 from civicstack.kit.audit import Actor
-from civicstack.kit.deps import DbSession
+from civicstack.kit.deps import DbSession, RowKey
 from civicstack.kit.errors import Problem, Unauthorized
 from civicstack.kit.keys import KeyRing
 from civicstack.kit.metrics import EXCHANGE_REFUSALS
@@ -31,7 +32,14 @@ from civicstack.kit.tally import tally_of
 from civicstack.kit.web import csv_download
 from civicstack.wallet.site import site_of
 
-router = APIRouter(prefix="/exchange", tags=["exchange"])
+# Declared for the OpenAPI document; `calling_member` checks it in each handler, where a
+# forged assertion is counted before it is refused.
+MEMBER_ASSERTION = bearer_checked_by_handler(
+    "memberAssertion", "JWT",
+    "A one-use assertion signed by the member system: iss = sub = its code, aud = this "
+    "endpoint's URL, at most 5 minutes, a fresh jti.")
+router = APIRouter(prefix="/exchange", tags=["exchange"],
+                   dependencies=[Security(MEMBER_ASSERTION)])
 public = APIRouter(tags=["exchange"])
 PID = Field(min_length=12, max_length=12, pattern=r"^\d{12}$")
 
@@ -149,7 +157,7 @@ def my_agreement_requests(request: Request, session: DbSession) -> list[RequestO
 
 
 @router.post("/agreement-requests/{request_id}/decision")
-def decide(request_id: int, body: Decision, request: Request, session: DbSession) -> RequestOut:
+def decide(request_id: RowKey, body: Decision, request: Request, session: DbSession) -> RequestOut:
     member = calling_member(request, session)
     return RequestOut.of(service.decide_request(session, acting(member), request_id, body.grant,
                                                 body.justification))

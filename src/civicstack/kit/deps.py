@@ -7,7 +7,8 @@ import hmac
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from civicstack.kit import apikeys
@@ -29,14 +30,30 @@ def db_session(request: Request) -> Iterator[Session]:
 # "function" scope commits before the response leaves, so a failed commit is never a 200.
 DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
+# The largest key of an INTEGER column (PostgreSQL's, 32 bits). A larger number in a path names
+# no record, and sent to the database it is an error (SQLite cannot bind past 64 bits), not a
+# miss: refused as invalid before any query.
+LARGEST_KEY = 2**31 - 1
+RowKey = Annotated[int, Path(ge=0, le=LARGEST_KEY)]
 
-def operator(request: Request, session: DbSession) -> Actor:
+
+# Read by the dependency below (which refuses in our problem shape, not FastAPI's), and named
+# in the OpenAPI document as the `operatorKey` scheme.
+OPERATOR_KEY = HTTPBearer(
+    scheme_name="operatorKey", bearerFormat=f"{apikeys.KEY_PREFIX}_<lookup id>_<secret>",
+    auto_error=False,
+    description="An operator or agency API key, made with `civicstack apikey create`; its "
+                "role and scope decide what it may do.")
+
+
+def operator(request: Request, session: DbSession,
+             credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                    Security(OPERATOR_KEY)]) -> Actor:
     """The operator key's actor: its role and scope decide what it may do (kit/authz.py)."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    token = credentials.credentials if credentials else ""
+    if not token:
         raise Unauthorized("send an operator API key as 'Authorization: Bearer <key>'")
-    return apikeys.authenticate(session, services_of(request.app).pepper, token.strip())
+    return apikeys.authenticate(session, services_of(request.app).pepper, token)
 
 
 Operator = Annotated[Actor, Depends(operator)]

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from civicstack.kit import calendar
-from civicstack.kit.deps import DbSession, Operator
+from civicstack.kit.deps import DbSession, Operator, RowKey
 from civicstack.monitoring import board, repository, service
 from civicstack.monitoring.models import Task
 
@@ -88,7 +88,7 @@ def board_json(session: DbSession, actor: Operator, programme: str = "") -> Boar
 
 
 @router.get("/tasks/{task_id}", response_model=TaskOut)
-def task_json(session: DbSession, actor: Operator, task_id: int) -> TaskOut:
+def task_json(session: DbSession, actor: Operator, task_id: RowKey) -> TaskOut:
     task = service.read_task(session, actor, task_id)
     codes = {a.id: a.code for a in repository.agencies(session).values()}
     return _task_out(task, codes, calendar.today())

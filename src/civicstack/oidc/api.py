@@ -10,18 +10,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Security
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from civicstack.kit.appservices import services_of
 from civicstack.oidc import clients, service, tokens
 from civicstack.oidc.models import OidcClient
-from civicstack.oidc.oauth_http import Form, answer
+from civicstack.oidc.oauth_http import (
+    ACCESS_TOKEN,
+    CLIENT_AUTHENTICATION,
+    OAUTH_REFUSALS,
+    Form,
+    answer,
+)
 from civicstack.oidc.protocol import ACR_LEVELS, SCOPE_CLAIMS, SUPPORTED_SCOPES, OAuthError
 from civicstack.oidc.site import PROVIDER
 
 router = APIRouter(tags=["OpenID Connect"])
+AUTHENTICATED_CLIENT = [Security(CLIENT_AUTHENTICATION)]
 
 
 def provider(request: Request) -> tokens.Provider:
@@ -95,7 +102,8 @@ def jwks(request: Request) -> JSONResponse:
                         headers={"Cache-Control": "public, max-age=300"})
 
 
-@router.post("/oidc/par", status_code=201)
+@router.post("/oidc/par", status_code=201, dependencies=AUTHENTICATED_CLIENT,
+             responses=OAUTH_REFUSALS)
 async def pushed_authorization(request: Request, form: Form) -> Response:
     def work(session: Session) -> dict[str, Any]:
         client = _client(request, session, form)
@@ -104,7 +112,8 @@ async def pushed_authorization(request: Request, form: Form) -> Response:
     return await answer(request, work, status=201)
 
 
-@router.post("/oidc/token")
+@router.post("/oidc/token", dependencies=AUTHENTICATED_CLIENT,
+             responses=OAUTH_REFUSALS)
 async def token(request: Request, form: Form) -> Response:
     def work(session: Session) -> dict[str, Any]:
         client = _client(request, session, form)
@@ -117,14 +126,16 @@ async def token(request: Request, form: Form) -> Response:
     return await answer(request, work)
 
 
-@router.post("/oidc/revoke")
+@router.post("/oidc/revoke", dependencies=AUTHENTICATED_CLIENT,
+             responses=OAUTH_REFUSALS)
 async def revoke(request: Request, form: Form) -> Response:
     def work(session: Session) -> None:
         tokens.revoke(session, _client(request, session, form), form.get("token", ""))
     return await answer(request, work)
 
 
-@router.post("/oidc/introspect")
+@router.post("/oidc/introspect", dependencies=AUTHENTICATED_CLIENT,
+             responses=OAUTH_REFUSALS)
 async def introspect(request: Request, form: Form) -> Response:
     def work(session: Session) -> dict[str, Any]:
         client = _client(request, session, form)
@@ -133,8 +144,10 @@ async def introspect(request: Request, form: Form) -> Response:
 
 
 # OIDC Core 5.3.1 allows both methods; each gets its own OpenAPI operation id.
-@router.get("/oidc/userinfo", operation_id="oidc_userinfo_get")
-@router.post("/oidc/userinfo", operation_id="oidc_userinfo_post")
+@router.get("/oidc/userinfo", operation_id="oidc_userinfo_get",
+            dependencies=[Security(ACCESS_TOKEN)], responses=OAUTH_REFUSALS)
+@router.post("/oidc/userinfo", operation_id="oidc_userinfo_post",
+             dependencies=[Security(ACCESS_TOKEN)], responses=OAUTH_REFUSALS)
 async def userinfo(request: Request) -> Response:
     def work(session: Session) -> dict[str, Any]:
         scheme, _, value = request.headers.get("authorization", "").partition(" ")

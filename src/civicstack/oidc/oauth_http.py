@@ -12,8 +12,10 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
+from civicstack.kit.apisecurity import basic_checked_by_handler, bearer_checked_by_handler
 from civicstack.kit.appservices import services_of
 from civicstack.oidc.protocol import OAuthError
 
@@ -33,6 +35,32 @@ async def form_fields(request: Request) -> dict[str, str]:
 
 
 Form = Annotated[dict[str, str], Depends(form_fields)]
+
+
+class OAuthRefusal(BaseModel):
+    """A refusal's body in OAuth's shape (RFC 6749 5.2), for the OpenAPI document."""
+
+    error: str
+    error_description: str
+
+
+# Declared for the OpenAPI document; the handlers check them inside their transaction.
+CLIENT_AUTHENTICATION = basic_checked_by_handler(
+    "clientSecretBasic",
+    "A relying party's client_id and client_secret (client_secret_basic). A private_key_jwt "
+    "client sends no header: it signs a client assertion and sends it as the form's "
+    "`client_assertion` with `client_assertion_type` "
+    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer (RFC 7523).")
+ACCESS_TOKEN = bearer_checked_by_handler(
+    "accessToken", "JWT", "An access token from the token endpoint (RFC 6750).")
+
+
+# The routers' `responses`: what `answer` sends for an OAuthError, not a problem body.
+OAUTH_REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {"model": OAuthRefusal, "description": "Refused in OAuth's shape (RFC 6749 5.2)."},
+    401: {"model": OAuthRefusal, "description": "The client or token is not accepted "
+                                               "(RFC 6749 5.2, RFC 6750 3.1)."},
+}
 
 
 def oauth_error(exc: OAuthError) -> JSONResponse:

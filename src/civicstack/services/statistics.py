@@ -20,6 +20,9 @@ from civicstack.services.states import OPEN, State
 
 TARGET = 0.80  # Resolution 57 / Decision 06: 80 % of dossiers submitted online
 DECIDED = (State.APPROVED.value, State.REFUSED.value, State.RESULT_DELIVERED.value)
+# The calendar's own ends cannot be moved to UTC or past their last day: a period lies within
+# these, far wider than any dossier's dates.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
 # A period's days are Vietnam's days: a dossier filed at 06:30 on 1 March, Hà Nội time, is a
 # March dossier although it is still 28 February in UTC.
 
@@ -42,7 +45,9 @@ def filters(session: Session, period_from: date | None, period_to: date | None,
             province_code: str | None) -> Filters:
     """Checked filters: a period that ends before it starts, or a province that is not one of
     the 34 current ones, is refused with every reason at once."""
-    errors = []
+    errors = [FieldError(name, N_("Choose a day between 1900-01-01 and 9998-12-31."))
+              for name, day in (("from", period_from), ("to", period_to))
+              if day and not FIRST_DAY <= day <= LAST_DAY]
     if period_from and period_to and period_from > period_to:
         errors.append(FieldError("from", N_("The period must start on or before its end.")))
     province = (province_code or "").strip() or None

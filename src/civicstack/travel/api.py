@@ -9,14 +9,15 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, Security, UploadFile
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from civicstack.biometrics.site import image_bytes
 from civicstack.kit.appservices import services_of
-from civicstack.kit.deps import DbSession
+from civicstack.kit.deps import DbSession, RowKey
 from civicstack.kit.errors import Unauthorized
-from civicstack.travel import frames, service, touchpoints
+from civicstack.travel import credentials, frames, service, touchpoints
 from civicstack.travel.models import Airline, Booking, Flight, Touchpoint
 from civicstack.travel.site import TRAVEL, TravelSite
 
@@ -28,21 +29,34 @@ def site_of(request: Request) -> TravelSite:
     return found
 
 
-def bearer(request: Request, what: str) -> str:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+# Each credential a scheme of the OpenAPI document; the dependencies below refuse in our
+# problem shape rather than FastAPI's.
+AIRLINE_KEY = HTTPBearer(scheme_name="airlineKey", auto_error=False,
+                         bearerFormat=f"{credentials.AIRLINE_PREFIX}_<lookup id>_<secret>",
+                         description="An airline's credential (`civicstack travel airline`): "
+                                     "its own flights only.")
+TOUCHPOINT_KEY = HTTPBearer(scheme_name="touchpointKey", auto_error=False,
+                            bearerFormat=f"{credentials.TOUCHPOINT_PREFIX}_<lookup id>_<secret>",
+                            description="A touchpoint device's credential (a gate, a kiosk).")
+Presented = HTTPAuthorizationCredentials | None
+
+
+def bearer(presented: Presented, what: str) -> str:
+    if presented is None:
         raise Unauthorized(f"send the {what} credential as 'Authorization: Bearer <key>'")
-    return token.strip()
+    return presented.credentials
 
 
-def airline(request: Request, session: DbSession) -> Airline:
+def airline(request: Request, session: DbSession,
+            presented: Annotated[Presented, Security(AIRLINE_KEY)]) -> Airline:
     return service.authenticate_airline(session, services_of(request.app).pepper,
-                                        bearer(request, "airline's"))
+                                        bearer(presented, "airline's"))
 
 
-def touchpoint(request: Request, session: DbSession) -> Touchpoint:
+def touchpoint(request: Request, session: DbSession,
+               presented: Annotated[Presented, Security(TOUCHPOINT_KEY)]) -> Touchpoint:
     return touchpoints.authenticate(session, services_of(request.app).pepper,
-                                    bearer(request, "touchpoint's"))
+                                    bearer(presented, "touchpoint's"))
 
 
 AirlineClient = Annotated[Airline, Depends(airline)]
@@ -111,26 +125,26 @@ def register_flight(body: FlightCreate, client: AirlineClient, session: DbSessio
 
 
 @router.get("/flights/{flight_id}")
-def get_flight(flight_id: int, client: AirlineClient, session: DbSession) -> FlightOut:
+def get_flight(flight_id: RowKey, client: AirlineClient, session: DbSession) -> FlightOut:
     return flight_out(service.own_flight(session, client, flight_id))
 
 
 @router.patch("/flights/{flight_id}")
-def change_flight(flight_id: int, body: FlightPatch, client: AirlineClient,
+def change_flight(flight_id: RowKey, body: FlightPatch, client: AirlineClient,
                   session: DbSession) -> FlightOut:
     return flight_out(service.change_flight(session, client, flight_id, service.FlightChange(
         body.gate, body.boarding_open, body.status, body.scheduled_departure)))
 
 
 @router.post("/flights/{flight_id}/manifest")
-def upload_manifest(flight_id: int, body: ManifestIn, client: AirlineClient,
+def upload_manifest(flight_id: RowKey, body: ManifestIn, client: AirlineClient,
                     session: DbSession) -> ManifestOut:
     result = service.upload_manifest(session, client, flight_id, body.bookings)
     return ManifestOut(added=result.added, updated=result.updated)
 
 
 @router.post("/flights/{flight_id}/bookings/{record_locator}/bag-drop")
-def bag_drop(flight_id: int, record_locator: str, client: AirlineClient,
+def bag_drop(flight_id: RowKey, record_locator: str, client: AirlineClient,
              session: DbSession) -> BookingOut:
     booking = service.record_bag_drop(session, client, flight_id, record_locator)
     return BookingOut(record_locator=booking.record_locator, seat=booking.seat,

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from civicstack.kit.deps import DbSession, Operator
+from civicstack.kit.deps import DbSession, Operator, RowKey
 from civicstack.wallet import service
 from civicstack.wallet.schemas import (
     CredentialIssued,
@@ -49,7 +49,7 @@ def jwt_vc_issuer_metadata(slug: str, request: Request, session: DbSession) -> d
 
 
 @public.get("/wallet/issuers/{slug}/status/{number}")
-def status_list(slug: str, number: int, request: Request, session: DbSession) -> Response:
+def status_list(slug: str, number: RowKey, request: Request, session: DbSession) -> Response:
     """The Token Status List as a signed JWT; cacheable for its `ttl`, with an ETag so a
     verifier's refresh costs a 304 when nothing changed."""
     signed = service.status_list_token(session, site_of(request), slug, number)

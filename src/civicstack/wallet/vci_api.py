@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Security
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
+from civicstack.kit.apisecurity import bearer_checked_by_handler
 from civicstack.kit.deps import DbSession
 from civicstack.kit.ratelimit import FailureLimiter
 from civicstack.kit.web import client_address, limiter
-from civicstack.oidc.oauth_http import Form, answer
+from civicstack.oidc.oauth_http import OAUTH_REFUSALS, Form, answer
 from civicstack.oidc.protocol import OAuthError
 from civicstack.wallet import vci
 from civicstack.wallet.site import site_of
@@ -22,6 +23,12 @@ router = APIRouter(tags=["wallet: OpenID4VCI"])
 ISSUER = "/wallet/issuers/{slug}"
 METADATA_CACHE = {"Cache-Control": "public, max-age=300"}
 NONCES_PER_MINUTE = 60  # far above any wallet app's need; a client past it is flooding
+# No client authentication here, so no 401; a client refused for flooding (too many failures,
+# too many nonces) gets a problem, not OAuth's shape.
+OAUTH_OR_LIMITED: dict[int | str, dict[str, Any]] = {400: OAUTH_REFUSALS[400], 429: {}}
+CREDENTIAL_ACCESS_TOKEN = bearer_checked_by_handler(  # declared; vci.issue checks it
+    "credentialAccessToken", "opaque",
+    "An access token from the issuer's own token endpoint (OpenID4VCI pre-authorized code).")
 
 
 def _nonce_budget(request: Request) -> FailureLimiter:
@@ -42,7 +49,7 @@ def authorization_server_metadata(request: Request, session: DbSession,
                         headers=METADATA_CACHE)
 
 
-@router.post(ISSUER + "/token")
+@router.post(ISSUER + "/token", responses=OAUTH_OR_LIMITED)
 async def token(request: Request, form: Form, slug: str) -> Response:
     """Pre-authorized code for an access token; a client whose codes or PINs keep failing is
     refused for a while (429), on top of each offer's own limit of five PINs."""
@@ -58,7 +65,7 @@ async def token(request: Request, form: Form, slug: str) -> Response:
     return await answer(request, work)
 
 
-@router.post(ISSUER + "/nonce")
+@router.post(ISSUER + "/nonce", responses=OAUTH_OR_LIMITED)
 async def nonce(request: Request, slug: str) -> Response:
     budget, client = _nonce_budget(request), client_address(request)
 
@@ -79,7 +86,8 @@ async def _capped_body(request: Request) -> bytes:
     return bytes(body)
 
 
-@router.post(ISSUER + "/credential")
+@router.post(ISSUER + "/credential", responses=OAUTH_REFUSALS,
+             dependencies=[Security(CREDENTIAL_ACCESS_TOKEN)])
 async def credential(request: Request, slug: str) -> Response:
     body = await _capped_body(request)
     authorization = request.headers.get("authorization", "")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Request, Security
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from civicstack.kit.appservices import services_of
 from civicstack.kit.deps import DbSession
 from civicstack.kit.errors import Problem, Unauthorized
 from civicstack.oidc import clients
+from civicstack.oidc.oauth_http import CLIENT_AUTHENTICATION
 from civicstack.oidc.protocol import OAuthError
 from civicstack.oidc.site import PROVIDER
 from civicstack.oidc.tokens import Provider
@@ -92,7 +93,8 @@ def _provider(request: Request) -> Provider:
 
 
 
-@router.post(API_PATH, status_code=201, response_model=PresentationRequestOut)
+@router.post(API_PATH, status_code=201, response_model=PresentationRequestOut,
+             dependencies=[Security(CLIENT_AUTHENTICATION)])
 def create_presentation_request(request: Request, ask: PresentationAsk,
                                 session: DbSession) -> PresentationRequestOut:
     """Ask a person for named claims of one wallet document (OpenID4VP 1.0, DCQL, SD-JWT VC).
@@ -112,7 +114,8 @@ def create_presentation_request(request: Request, ask: PresentationAsk,
         openid4vp_uri=vp.openid4vp_uri(base, created), expires_at=created.expires_at)
 
 
-@router.get(API_PATH + "/{public_id}", response_model=PresentationOutcomeOut)
+@router.get(API_PATH + "/{public_id}", response_model=PresentationOutcomeOut,
+            dependencies=[Security(CLIENT_AUTHENTICATION)])
 def read_presentation_request(request: Request, public_id: str, session: DbSession,
                               client_assertion_type: str | None = None,
                               client_assertion: str | None = None) -> PresentationOutcomeOut:

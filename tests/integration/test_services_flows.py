@@ -48,7 +48,7 @@ CHILD_BORN = date.today() - timedelta(days=3)
 @pytest.fixture
 def site(session: Session, tmp_path: Path) -> WalletSite:
     publish_everywhere(session)
-    return wallet_site(tmp_path)
+    return wallet_site(session)
 
 
 @pytest.fixture

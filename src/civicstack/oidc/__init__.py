@@ -1,6 +1,7 @@
 """OpenID Connect provider: single sign-on with the eID account for relying parties."""
 
 from civicstack.kit.installing import Installer
+from civicstack.kit.keys import OIDC_RING
 
 # Besides service and models: the wallet's OpenID4VCI issuer and OpenID4VP verifier speak
 # OAuth too, with the provider's keys, clients and endpoint plumbing.
@@ -10,11 +11,13 @@ PUBLIC = ("site", "tokens", "protocol", "oauth_http", "clients")
 def install(installer: Installer) -> None:
     from civicstack.oidc import api, cli, console_web, demo_rp, site, web
 
+    installer.secret(site.PAIRWISE_SALT)
+    installer.secret(demo_rp.SESSION_KEY)
+    installer.signing_keys(OIDC_RING)
     installer.provide(site.PROVIDER, site.provider_of)
     installer.router(api.router)
     installer.router(web.router)
     installer.router(console_web.router)
     installer.command_group(cli.oidc_app, "oidc")
-    installer.command_group(cli.keys_app, "keys")
     if installer.settings.demo_relying_party:
         installer.mount(demo_rp.MOUNT, demo_rp.demo_bank_of)

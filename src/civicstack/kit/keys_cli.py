@@ -73,13 +73,13 @@ def import_files() -> None:
         if not same:
             differing.append(name)
     for ring, folder in keys.legacy_rings(store.data_dir).items():
-        with cli_transaction() as session:
-            adopted = keys.adopt_folder(session, store.provider, ring, folder)
+        with cli_transaction() as session:  # the rings no domain declares any more too
+            keys.adopt_folder(session, store.provider, ring, folder)
             stored = {k.kid for k in keys.read_keys(session, store.provider, ring)}
-        missing = {k.kid for k in keys.legacy_keys(folder)} - stored
-        typer.echo(f"signing keys {ring}: {adopted} imported" + (
-            f"; {len(missing)} DIFFER from the stored ones" if missing else ""))
-        if missing:
+        kids = {k.kid for k in keys.legacy_keys(folder)}
+        typer.echo(f"signing keys {ring}: {len(kids & stored)} of {len(kids)} in the database"
+                   + ("; the others DIFFER from the stored ones" if kids - stored else ""))
+        if kids - stored:
             differing.append(f"signing keys {ring}")
     if differing:
         raise fail(f"the database holds other values for {', '.join(differing)}: data sealed "

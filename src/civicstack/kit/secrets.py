@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from threading import Lock
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
-    CursorResult,
     DateTime,
     Integer,
     LargeBinary,
@@ -137,7 +136,9 @@ def add_record(session: Session, provider: KeyProvider, identity: Identity, mate
         sealed_material=Sealer(data_key, MATERIAL_PURPOSE).seal(material, identity.context),
         root_key_id=provider.key_id,
     ).on_conflict_do_nothing(index_elements=["purpose", "name", "algorithm", "version"])
-    return cast(CursorResult[Any], session.execute(statement)).rowcount == 1
+    # RETURNING tells on both databases whether the row went in (the rowcount, with psycopg,
+    # did not).
+    return session.execute(statement.returning(StoredSecret.id)).first() is not None
 
 
 def rows_of(session: Session, purpose: str, name: str) -> list[StoredSecret]:

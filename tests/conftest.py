@@ -21,12 +21,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.config import Settings
 from civicstack.domains import install_all
+from civicstack.kit.appservices import open_secret_store
 from civicstack.kit.db import make_engine, make_session_factory, transaction
 from civicstack.kit.installing import Installer
 from civicstack.kit.migrate import upgrade
 from civicstack.kit.throwaway_pg import RunningPostgres, throwaway_postgres
 from civicstack.registry.units import sync_reference_units
+from tests.support.keys import NO_OLDER_FILES, TEST_ROOT_KEY
 
+# Every instance a test starts (apps, CLI commands, processes) is given the same root key, as a
+# deployment's are; tests of the root key itself give theirs explicitly.
+os.environ["CIVICSTACK_ROOT_KEY"] = TEST_ROOT_KEY
 BACKENDS = ("sqlite", "postgresql")
 # Domain events reach their subscribers once the domains are installed, as the app and the CLI
 # do: tests that call services directly need them too.
@@ -39,6 +44,9 @@ def _prepare(url: str) -> None:
     engine = make_engine(url)
     with transaction(make_session_factory(engine)) as session:
         sync_reference_units(session)
+    # Each test's database starts with the deployment's secrets and signing keys, as after
+    # `civicstack db upgrade`: made once here, not at every test's first signature.
+    open_secret_store(Settings(data_dir=NO_OLDER_FILES), make_session_factory(engine))
     engine.dispose()  # a PostgreSQL template must have no open connections to be copied
 
 

@@ -1,4 +1,5 @@
-"""The `civicstack` command: database, audit log, operator keys, officials, register, demo."""
+"""The `civicstack` command: database, audit log, root key and stored secrets, operator keys,
+officials, register, demo."""
 
 from __future__ import annotations
 
@@ -21,12 +22,13 @@ from civicstack.kit.cli_support import (
     fail,
     one_scope,
     reports_domain_errors,
+    secret_store,
     session_factory,
 )
 from civicstack.kit.installing import Installer
+from civicstack.kit.keys_cli import keys_app
 from civicstack.kit.outbox import FileMailbox, dispatch_pending
 from civicstack.kit.private_files import private_folder
-from civicstack.kit.secrets import load_or_create_secret
 from civicstack.registry import service as registry
 from civicstack.registry.cli import seed_demo_population
 from civicstack.registry.units import sync_reference_units
@@ -46,6 +48,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(demo_app, name="demo")
+app.add_typer(keys_app, name="keys")  # the OpenID provider adds its `keys rotate`
 install_all(Installer(get_settings(), cli=app))  # each domain's command group
 
 
@@ -55,6 +58,8 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
     settings = get_settings()
     private_folder(settings.data_dir)
     migrate.upgrade(settings.resolved_database_url, revision)
+    if revision == "head":
+        secret_store()  # every instance's secrets and signing keys, made before anything runs
     with cli_transaction() as session:
         counts = sync_reference_units(session)
     typer.echo(f"schema at {revision}; units: {counts.provinces} provinces, {counts.wards} wards, "
@@ -83,7 +88,7 @@ def apikey_create(
     national: bool = typer.Option(False, "--national", help="Scope: the whole country."),
 ) -> None:
     """Create a key; the token is shown once and stored only as a keyed hash."""
-    pepper = load_or_create_secret(get_settings().data_dir, "apikey-pepper")
+    pepper = secret_store().secret("apikey-pepper")
     with cli_transaction() as session:
         scope = registry.scope_for(session, **one_scope(province, ward, national))
         issued = apikeys.create_key(session, pepper, name, role, scope)
@@ -136,7 +141,7 @@ def _ensure_demo_key(data_dir: Path) -> Path:
     path = data_dir / DEMO_KEY_FILE
     if path.exists():
         return path
-    pepper = load_or_create_secret(data_dir, "apikey-pepper")
+    pepper = secret_store().secret("apikey-pepper")
     with cli_transaction() as session:
         issued = apikeys.create_key(session, pepper, f"demo-operator-{secrets.token_hex(3)}",
                                     Role.ADMIN)

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, IPvAnyNetwork, field_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -18,6 +18,17 @@ class Settings(BaseSettings):
         default="",
         description="SQLAlchemy URL; empty means an SQLite file inside data_dir.",
     )
+    root_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="The root key (32 random bytes, base64url) that seals every secret and "
+                    "signing key stored in the database; every instance is given the same one "
+                    "(docs/keys.md).")
+    root_key_file: Path | None = Field(
+        default=None, description="A file holding the root key, instead of root_key.")
+    require_root_key: bool = Field(
+        default=False,
+        description="Production: refuse to start unless root_key or root_key_file is given. "
+                    "Off (the demo), a root key is made once in data_dir/root-key.")
     public_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Where citizens reach the portal; also the OpenID Connect issuer.",

@@ -169,10 +169,10 @@ def test_the_gallery_is_persisted_and_rebuilt_from_the_database(
     factory = site.services.session_factory
     site.services[BIOMETRICS].gallery.save()
 
-    restarted = biometrics_site(settings)
+    restarted = biometrics_site(settings, site.services.secrets)
     assert restarted.gallery.ids == {first.template_id, second.template_id}
     (settings.data_dir / "biometrics" / "gallery.faiss").write_bytes(b"torn")
-    lost = biometrics_site(settings)
+    lost = biometrics_site(settings, site.services.secrets)
     assert lost.gallery.ids == set()
     with transaction(factory) as session:
         service.sync_gallery(session, lost)

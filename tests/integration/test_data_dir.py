@@ -43,7 +43,7 @@ def test_the_data_directory_and_every_file_the_app_writes_there_are_the_owners_a
     assert mode(data_dir) == 0o700
     written = list(data_dir.rglob("*"))
     assert {p.relative_to(data_dir).parts[0] for p in written} >= {
-        "secrets", "mailbox", "treasury", "keys", "biometrics"}
+        "mailbox", "treasury", "keys", "biometrics"}
     assert {str(p.relative_to(data_dir)): mode(p) for p in written} == {
         str(p.relative_to(data_dir)): 0o700 if p.is_dir() else 0o600 for p in written}
     database = make_url(database_url).database

@@ -25,7 +25,7 @@ from civicstack.identity import service as identity
 from civicstack.identity.models import CitizenSession
 from civicstack.kit.appservices import services_of
 from civicstack.kit.db import as_utc, transaction
-from civicstack.kit.keys import rotate
+from civicstack.kit.keys import KEY_CHECK_S, OIDC_RING, rotate
 from civicstack.oidc.models import IssuedToken
 from civicstack.registry.models import Person
 from tests.support.api import audit_entries
@@ -410,7 +410,8 @@ def test_rotated_keys_sign_new_tokens_while_old_ones_still_verify(
     rp = relying_party(provider, registered)
     citizen = Citizen(provider)
     before = sign_in_to_rp(provider, rp, an, citizen)["id_token"]
-    rotation = rotate(provider.data_dir / "keys", timedelta(days=1))
+    rotation = rotate(services_of(provider.app).secrets, OIDC_RING, timedelta(days=1))
+    time.sleep(KEY_CHECK_S)  # how often a running server looks for a rotation
     after = sign_in_to_rp(provider, rp, an, citizen)["id_token"]
     kid_after = jwt.decode(after, provider.jwks()).header["kid"]
     assert kid_after in rotation.new_kids

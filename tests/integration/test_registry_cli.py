@@ -16,9 +16,9 @@ from civicstack.identity.service import UnknownIdentifiers
 from civicstack.kit import apikeys
 from civicstack.kit.authz import Permission
 from civicstack.kit.db import transaction
-from civicstack.kit.secrets import load_or_create_secret
 from civicstack.registry.models import CivilStatusEvent, IdCardIssuance, Person
 from civicstack.registry.synth import write_population_csv
+from tests.support.keys import secret_store
 
 runner = CliRunner()
 
@@ -115,7 +115,7 @@ def test_demo_seed_is_reproducible_idempotent_and_leaves_a_working_key(
         assert cards > 0
         key_file = data_dir / "demo-operator-key.txt"
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-        key = apikeys.authenticate(session, load_or_create_secret(data_dir, "apikey-pepper"),
+        key = apikeys.authenticate(session, secret_store(session).secret("apikey-pepper"),
                                    key_file.read_text().strip())
         assert key.may(Permission.REGISTRY_READ)
         officials_file = data_dir / "demo-officials.txt"

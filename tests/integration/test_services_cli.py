@@ -129,7 +129,7 @@ def test_a_bad_catalogue_is_refused_entry_by_entry_and_nothing_is_written(
 def submitted(seeded: Path, tmp_path: Path) -> Dossier:
     with cli_transaction() as session:
         wallet.seed_catalogue(session)
-        site = wallet_site(tmp_path / "wallet")
+        site = wallet_site(session)
         mai = parent_with_id_card(session, site)
         draft = service.start_draft(session, citizen(mai), mai.personal_id_number,
                                     "DVC-CT-04")

@@ -48,7 +48,7 @@ CHILD_BORN = date.today() - timedelta(days=3)
 @pytest.fixture
 def site(session: Session, tmp_path: Path) -> WalletSite:
     publish_everywhere(session)
-    return wallet_site(tmp_path)
+    return wallet_site(session)
 
 
 @pytest.fixture
@@ -264,6 +264,7 @@ def test_a_late_refusal_undoes_the_register_change_already_made(
     """The child is created, then the result PDF cannot be signed (the agency key store is a
     file): the child, the approval and the certificate all go."""
     dossier = birth(session, site, tmp_path, mai)
+    (tmp_path / "keys").mkdir(exist_ok=True)
     (tmp_path / "keys" / "agencies").write_text("not a directory")
     people = session.scalar(select(func.count()).select_from(Person))
     with pytest.raises(FileExistsError), session.begin_nested():

@@ -37,7 +37,7 @@ LATER = timedelta(hours=1)  # past the time a submission under way may take to c
 
 
 def resubmit(factory: sessionmaker[Session], data_dir: Path, receipt: str, pid: str) -> None:
-    checkout.submit(factory, wallet_site(data_dir), Actor("citizen", pid), receipt,
+    checkout.submit(factory, wallet_site(factory), Actor("citizen", pid), receipt,
                     LocalTreasury(data_dir / "treasury"))
 
 
@@ -169,8 +169,8 @@ def test_a_declined_fee_spends_its_key_and_the_next_try_is_charged_under_a_new_o
     receipt, pid = draft_with_a_fee(session_factory, tmp_path)
     strict = LocalTreasury(tmp_path / "treasury", limit=FEE - 1)
     with pytest.raises(service.PaymentRefused):
-        checkout.submit(session_factory, wallet_site(tmp_path), Actor("citizen", pid), receipt,
-                        strict)
+        checkout.submit(session_factory, wallet_site(session_factory), Actor("citizen", pid),
+                        receipt, strict)
     assert [p.status for p in stored(session_factory, receipt)[1]] == ["failed"]
 
     resubmit(session_factory, tmp_path, receipt, pid)
@@ -186,13 +186,13 @@ def test_a_group_killed_after_giving_back_its_first_fee_is_reconciled_to_the_ref
         session_factory: sessionmaker[Session], tmp_path: Path) -> None:
     with transaction(session_factory) as session:
         publish_everywhere(session)
-        mai = parent_with_id_card(session, wallet_site(tmp_path))
+        mai = parent_with_id_card(session, wallet_site(session))
         drafts = birth_bundle_charging_for_the_card(session, mai)
         service.record_pending_fees(session, citizen(mai), drafts, "local-treasury")
     with session_factory() as session:  # killed before this transaction commits
         drafts = list(session.scalars(select(Dossier).order_by(Dossier.id)))
         with pytest.raises(service.PaymentRefused):  # the card's fee: over the limit
-            service.submit_group(session, wallet_site(tmp_path), citizen(mai), drafts,
+            service.submit_group(session, wallet_site(session), citizen(mai), drafts,
                                  LocalTreasury(tmp_path / "treasury", limit=15_000))
         session.rollback()
     [residence] = LocalTreasury(tmp_path / "treasury").statement()
@@ -227,7 +227,7 @@ def test_reconcile_payments_on_the_command_line_says_what_it_did(
 def test_the_migration_gives_each_payment_made_before_it_its_dossiers_first_key(
         database_url: str, session_factory: sessionmaker[Session], tmp_path: Path) -> None:
     receipt, _ = draft_with_a_fee(session_factory, tmp_path)
-    downgrade(database_url, "-1")
+    downgrade(database_url, "0029")
     paid_at = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
     with session_factory() as session, session.begin():
         session.execute(text(
@@ -246,8 +246,8 @@ def test_reconcile_payments_on_the_command_line_fails_on_a_payment_the_channel_n
         data_dir: Path, session_factory: sessionmaker[Session]) -> None:
     receipt, pid = draft_with_a_fee(session_factory, data_dir)
     elsewhere = LocalTreasury(data_dir / "another-ledger")  # not the app's channel's ledger
-    checkout.submit(session_factory, wallet_site(data_dir), Actor("citizen", pid), receipt,
-                    elsewhere)
+    checkout.submit(session_factory, wallet_site(session_factory), Actor("citizen", pid),
+                    receipt, elsewhere)
 
     result = CliRunner().invoke(app, ["services", "reconcile-payments"])
 

@@ -45,7 +45,7 @@ POLICE_HA_GIANG_2 = Actor("official", "police-ha-giang-2", Scope.ward(*SUCCESSOR
 @pytest.fixture
 def site(session: Session, tmp_path: Path) -> WalletSite:
     publish_everywhere(session)
-    return wallet_site(tmp_path)
+    return wallet_site(session)
 
 
 def with_id_card(session: Session, site: WalletSite, person: Person) -> Person:

@@ -57,7 +57,7 @@ CHILD = {"child_full_name": "Nguyễn Gia Bảo", "child_date_of_birth": "2026-1
 @pytest.fixture
 def site(session: Session, tmp_path: Path) -> WalletSite:
     publish_everywhere(session)
-    return wallet_site(tmp_path)
+    return wallet_site(session)
 
 
 @pytest.fixture

@@ -60,7 +60,7 @@ def everything(session: Session, start: date | None = None, end: date | None = N
 @pytest.fixture
 def wallet(session: Session, tmp_path: Path) -> WalletSite:
     publish_everywhere(session)
-    return wallet_site(tmp_path)
+    return wallet_site(session)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typer.testing import CliRunner, Result
 from civicstack.cli import app
 from civicstack.config import get_settings
 from civicstack.kit.audit import Actor
-from civicstack.kit.cli_support import cli_transaction
+from civicstack.kit.cli_support import cli_transaction, secret_store
 from civicstack.registry.models import Person
 from civicstack.wallet import service
 from civicstack.wallet.site import wallet_site
@@ -63,7 +63,8 @@ def test_a_csv_push_issues_the_good_rows_and_reports_each_bad_one(
     assert "valid_to: must be a date written YYYY-MM-DD" in \
         pushed.stderr
     with cli_transaction() as session:
-        held = service.cards(session, wallet_site(get_settings()), people[0].personal_id_number)
+        held = service.cards(session, wallet_site(get_settings(), secret_store()),
+                             people[0].personal_id_number)
     assert [card.claims["classes"] for card in held] == [["A1", "B"]]
 
 
@@ -82,7 +83,7 @@ def test_a_missing_or_unreadable_input_is_a_clear_error(people: list[Person],
 
 
 def present_id_card(person: Person, path: Path) -> Path:
-    site = wallet_site(get_settings())
+    site = wallet_site(get_settings(), secret_store())
     with cli_transaction() as session:
         card = service.cards(session, site, person.personal_id_number)[0]
         path.write_text(service.present_in_person(
@@ -129,7 +130,7 @@ def test_a_revocation_reaches_the_offline_verifier_with_the_next_bundle(
     civicstack("wallet", "issue", "--type", "id_card", "--subject", an.personal_id_number)
     shown = present_id_card(an, tmp_path / "qr.txt")
     with cli_transaction() as session:
-        public_id = service.cards(session, wallet_site(get_settings()),
+        public_id = service.cards(session, wallet_site(get_settings(), secret_store()),
                                   an.personal_id_number)[0].credential.public_id
     changed = civicstack("wallet", "status", public_id, "--set", "revoked",
                          "--reason", "card reported stolen")

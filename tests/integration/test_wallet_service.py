@@ -41,7 +41,7 @@ def wallet(session: Session, tmp_path: Path) -> WalletSite:
     """The catalogue loaded; the police act for the Ministry of Public Security's documents."""
     service.seed_catalogue(session)
     grant(session, POLICE)
-    return wallet_site(tmp_path)
+    return wallet_site(session)
 
 
 @pytest.fixture

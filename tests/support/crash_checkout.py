@@ -60,7 +60,7 @@ def main(url: str, data_dir: str, receipt_code: str, applicant_pid: str, when: s
     factory = make_session_factory(make_engine(url))
     event.listen(factory, "before_commit", before_commit)
     folder = Path(data_dir)
-    checkout.submit(factory, wallet_site(folder), Actor("citizen", applicant_pid),
+    checkout.submit(factory, wallet_site(factory), Actor("citizen", applicant_pid),
                     receipt_code, DyingTreasury(LocalTreasury(folder / "treasury"), when))
     print(f"submitted after {commits} commits")
 

@@ -47,7 +47,7 @@ def main(url: str, data_dir: str, receipt_code: str, applicant_pid: str, when: s
         event.listen(session, "after_flush", after_flush)
         actor = Actor("citizen", applicant_pid)
         draft = service.dossier_for(session, actor, receipt_code, lock=True)
-        service.submit(session, wallet_site(Path(data_dir)), actor, draft,
+        service.submit(session, wallet_site(factory), actor, draft,
                        LocalTreasury(Path(data_dir) / "treasury"))
     print(f"submitted after {flushes} flushes")
 

@@ -23,7 +23,7 @@ KILLED = 137
 def draft_with_a_fee(factory: sessionmaker[Session], data_dir: Path) -> tuple[str, str]:
     with transaction(factory) as session:
         publish_everywhere(session)
-        mai = parent_with_id_card(session, wallet_site(data_dir))
+        mai = parent_with_id_card(session, wallet_site(session))
         actor = citizen(mai)
         draft = service.start_draft(session, actor, mai.personal_id_number, JUDICIAL_RECORD)
         service.save_draft(session, actor, draft, {"purpose": "bổ sung hồ sơ xin việc"})

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import time
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Role
@@ -18,6 +17,7 @@ from civicstack.registry import service as registry
 from civicstack.registry.models import Person
 from civicstack.wallet import service
 from civicstack.wallet.site import WalletSite
+from tests.support.keys import secret_store
 
 BASE_URL = "https://civicstack.test"
 DRIVING_LICENCE_SYSTEM = Actor("apikey", "csgt-licences", role=Role.AGENCY_APPROVER)
@@ -25,8 +25,9 @@ POLICE_CARD_OFFICE = Actor("test", "card-office")
 POLICE = Actor("official", "police-hanoi", role=Role.POLICE)
 
 
-def wallet_site(data_dir: Path, base_url: str = BASE_URL) -> WalletSite:
-    return WalletSite(base_url, data_dir, "a test wallet sealing secret")
+def wallet_site(database: Session | sessionmaker[Session], base_url: str = BASE_URL) -> WalletSite:
+    """The wallet over the test database's issuer keys (tests/support/keys.py)."""
+    return WalletSite(base_url, secret_store(database), "a test wallet sealing secret")
 
 
 def give_id_card(session: Session, person: Person) -> None:

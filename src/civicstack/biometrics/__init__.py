@@ -10,7 +10,9 @@ PUBLIC = ("site", "faces")
 def install(installer: Installer) -> None:
     from civicstack.biometrics import api, cli, console_web, jobs, service, site, web
 
-    installer.provide(site.BIOMETRICS, lambda services: site.biometrics_site(services.settings))
+    installer.secret(site.TEMPLATE_KEY)
+    installer.provide(site.BIOMETRICS, lambda services: site.biometrics_site(
+        services.settings, services.secrets))
     installer.subscribe(events.ACCOUNT_AWAITS_APPROVAL, service.queue_registration_match)
     installer.job("registration_matches", jobs.EVERY_TICK, jobs.match_registrations)
     installer.on_shutdown(jobs.save_gallery)

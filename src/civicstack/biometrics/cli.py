@@ -18,6 +18,7 @@ from civicstack.kit.cli_support import (
     cli_transaction,
     demo_population,
     reports_domain_errors,
+    secret_store,
     session_factory,
 )
 from civicstack.kit.private_files import private_file
@@ -31,7 +32,7 @@ biometrics_app = typer.Typer(help="Face biometrics: enrolment, the 1:N index, le
 def enrol_card(personal_id_number: str, photo: Path = typer.Argument(
         ..., exists=True, dir_okay=False, help="The ID-card photo (JPEG or PNG).")) -> None:
     """Enrol the face of a person's ID-card photo (consent given at the card counter)."""
-    site = biometrics_site(get_settings())
+    site = biometrics_site(get_settings(), secret_store())
     with cli_transaction() as session:
         done = service.enrol_from_id_card(session, site, CLI_ACTOR, personal_id_number,
                                           photo.read_bytes())
@@ -43,7 +44,7 @@ def enrol_card(personal_id_number: str, photo: Path = typer.Argument(
 @biometrics_app.command("rebuild-index")
 def rebuild_index() -> None:
     """Rebuild the persisted FAISS index from the encrypted templates in the database."""
-    site = biometrics_site(get_settings())
+    site = biometrics_site(get_settings(), secret_store())
     with cli_transaction() as session:
         count = service.rebuild_gallery(session, site)
     typer.echo(f"index rebuilt: {count} templates")
@@ -52,10 +53,9 @@ def rebuild_index() -> None:
 @biometrics_app.command("match-registrations")
 def match_registrations() -> None:
     """Compare queued level-1 selfies with the ID-card faces now."""
-    settings = get_settings()
+    secrets = secret_store()
     outcomes = service.run_registration_matches(
-        session_factory(), biometrics_site(settings),
-        PhotoVault.of(settings.data_dir))
+        session_factory(), biometrics_site(get_settings(), secrets), PhotoVault.of(secrets))
     for personal_id_number, outcome in outcomes.items():
         typer.echo(f"{personal_id_number}: {outcome.value}")
     typer.echo(f"{len(outcomes)} registrations matched")
@@ -74,7 +74,7 @@ def demo(population: Path | None = typer.Option(
     if not faces.is_dir():
         typer.echo(f"no face photos at {faces}: demo faces skipped")
         return
-    seeded = seed_faces(session_factory(), biometrics_site(settings),
+    seeded = seed_faces(session_factory(), biometrics_site(settings, secret_store()),
                         demo_population(population), faces)
     listed = settings.data_dir / "demo-faces.csv"
     with private_file(listed).open("w", encoding="utf-8", newline="") as handle:

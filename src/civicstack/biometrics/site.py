@@ -13,7 +13,7 @@ from civicstack.biometrics.gallery import Gallery
 from civicstack.config import Settings
 from civicstack.kit.appservices import ServiceKey, services_of
 from civicstack.kit.sealing import Sealer, sealer
-from civicstack.kit.secrets import load_or_create_secret
+from civicstack.kit.secrets import SecretStore
 
 
 @dataclass
@@ -38,10 +38,11 @@ class BiometricsSite:
 
 
 BIOMETRICS = ServiceKey[BiometricsSite]("biometrics")
+TEMPLATE_KEY = "face-template-key"
 
 
-def biometrics_site(settings: Settings) -> BiometricsSite:
-    secret = load_or_create_secret(settings.data_dir, "face-template-key")
+def biometrics_site(settings: Settings, secrets: SecretStore) -> BiometricsSite:
+    secret = secrets.secret(TEMPLATE_KEY)
     return BiometricsSite(sealer(secret, b"civicstack face template v1"),
                           Gallery(settings.data_dir / "biometrics" / "gallery.faiss"),
                           settings.face_match_threshold)

@@ -7,8 +7,9 @@ from civicstack.kit.installing import Installer
 def install(installer: Installer) -> None:
     from civicstack.exchange import api, cli, console_web, service, site, web
 
+    installer.signing_keys(service.KEY_RING, (service.SIGNING_ALGORITHM,))
     installer.provide(site.EXCHANGE_KEYS,
-                      lambda services: service.key_ring(services.settings.data_dir))
+                      lambda services: service.key_ring(services.secrets))
     installer.router(api.router, prefix="/api/v1")
     installer.router(api.public)
     installer.router(web.router)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import typer
 
-from civicstack.config import get_settings
 from civicstack.exchange import datasets, quality, service
 from civicstack.exchange.demo import seed_exchange
 from civicstack.kit.cli_support import (
@@ -18,6 +17,7 @@ from civicstack.kit.cli_support import (
     demo_population,
     fail,
     reports_domain_errors,
+    secret_store,
 )
 
 exchange_app = typer.Typer(help="Government data exchange: members, agreements, datasets, "
@@ -122,7 +122,7 @@ def demo(population: Path | None = typer.Option(
         None, help="The demo population CSV (default: the newest one `demo seed` wrote).")
          ) -> None:
     """Demo members, datasets, agreements and requests, so the readiness ranking has figures."""
-    signer = service.key_ring(get_settings().data_dir).signing_key(service.SIGNING_ALGORITHM)
+    signer = service.key_ring(secret_store()).signing_key(service.SIGNING_ALGORITHM)
     with cli_transaction() as session:
         seeded = seed_exchange(session, CLI_ACTOR, signer, demo_population(population))
     if seeded is None:

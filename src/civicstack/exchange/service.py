@@ -13,7 +13,6 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from joserfc import jws
@@ -42,17 +41,19 @@ from civicstack.kit.errors import (
 )
 from civicstack.kit.keys import KeyRing
 from civicstack.kit.metrics import EXCHANGE_REFUSALS
+from civicstack.kit.secrets import SecretStore
 from civicstack.wallet import service as wallet
 from civicstack.wallet.site import WalletSite
 
 ASSERTION_LONGEST_LIFE = timedelta(minutes=5)
+KEY_RING = "exchange"
 MEMBER_KINDS = ("ministry", "province", "system")
 SHORTEST_JUSTIFICATION = 10
 
 
-def key_ring(data_dir: Path) -> KeyRing:
+def key_ring(secrets: SecretStore) -> KeyRing:
     """The exchange's answer-signing keys, apart from the OpenID provider's."""
-    return KeyRing(data_dir / "keys" / "exchange", (SIGNING_ALGORITHM,))
+    return KeyRing(secrets, KEY_RING, (SIGNING_ALGORITHM,))
 
 
 def now() -> datetime:

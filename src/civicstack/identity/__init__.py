@@ -15,8 +15,9 @@ def install(installer: Installer) -> None:
     installer.provide(OFFICIAL_RESOLVER, lambda _: auth.signed_in_official)
 
     installer.provide(signin.UNKNOWN_IDENTIFIERS, lambda _: signin.UnknownIdentifiers())
+    installer.secret(photos.PHOTO_KEY)
     installer.provide(photos.PHOTO_VAULT,
-                      lambda services: photos.PhotoVault.of(services.settings.data_dir))
+                      lambda services: photos.PhotoVault.of(services.secrets))
     installer.router(web.router)
     installer.router(console_web.router)
     installer.router(passkeys_web.router)

@@ -14,12 +14,11 @@ from __future__ import annotations
 import hashlib
 import struct
 from dataclasses import dataclass
-from pathlib import Path
 
 from civicstack.kit.appservices import ServiceKey
 from civicstack.kit.errors import Invalid
 from civicstack.kit.sealing import Sealer
-from civicstack.kit.secrets import load_or_create_secret
+from civicstack.kit.secrets import SecretStore
 
 FIELD = "face_photo"
 MIN_BYTES, MAX_BYTES = 2 * 1024, 5 * 1024 * 1024
@@ -89,13 +88,16 @@ def _jpeg_size(data: bytes) -> tuple[int, int]:
     raise Invalid(FIELD, "the JPEG file is damaged")
 
 
+PHOTO_KEY = "photo-key"
+
+
 class PhotoVault:
     """Seals and opens face photos, each bound to its account row (kit/sealing.py)."""
 
     @classmethod
-    def of(cls, data_dir: Path) -> PhotoVault:
-        """The deployment's vault: its key is a secret in the data directory."""
-        return cls(load_or_create_secret(data_dir, "photo-key"))
+    def of(cls, secrets: SecretStore) -> PhotoVault:
+        """The deployment's vault, under its stored secret."""
+        return cls(secrets.secret(PHOTO_KEY))
 
     def __init__(self, secret: str) -> None:
         self._sealer = Sealer(secret, b"civicstack face photo v1")

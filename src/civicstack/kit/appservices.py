@@ -1,27 +1,37 @@
 """The running system's long-lived objects in one typed place: what every domain shares
-(settings, the database, the secrets that seal and pepper, the message channels, the limiters
+(settings, the database, the stored secrets and signing keys with the root key that seals
+them, the secrets that seal and pepper, the message channels, the limiters
 and the refusals tallied but not yet shared, the worker's jobs) and what each domain provides
 at install time under a typed key of its own."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Generic, TypeVar, cast
 
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.config import Settings
+from civicstack.kit import keys
 from civicstack.kit.db import make_engine, make_session_factory
+from civicstack.kit.keyprovider import key_provider
 from civicstack.kit.outbox import DeliveryChannel, FileMailbox
 from civicstack.kit.private_files import private_folder
 from civicstack.kit.ratelimit import FailureLimiter
-from civicstack.kit.secrets import load_or_create_secret
+from civicstack.kit.secrets import SecretStore
 from civicstack.kit.tally import Tally, flush
 
 T = TypeVar("T")
+PEPPER = "apikey-pepper"
+TOTP_KEY = "totp-key"
+logger = logging.getLogger(__name__)
+keys.declare_secret(PEPPER)
+keys.declare_secret(TOTP_KEY)
 
 
 @dataclass(frozen=True)
@@ -46,8 +56,7 @@ class AppServices:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
-    pepper: str  # operator keys and one-time codes are stored as HMACs under it
-    totp_key: str  # seals the authenticator secrets
+    secrets: SecretStore  # every instance's same secrets and signing keys (kit/secrets.py)
     channels: dict[str, DeliveryChannel]  # the outbox's channels by name ("sms", "email")
     limiters: dict[str, FailureLimiter] = field(default_factory=dict)
     tallies: dict[str, Tally] = field(default_factory=dict)
@@ -61,10 +70,29 @@ class AppServices:
         private_folder(settings.data_dir)
         engine = make_engine(settings.resolved_database_url)
         mailbox = FileMailbox(settings.data_dir / "mailbox")  # the demo's SMS delivery
-        return cls(settings, engine, make_session_factory(engine),
-                   load_or_create_secret(settings.data_dir, "apikey-pepper"),
-                   load_or_create_secret(settings.data_dir, "totp-key"),
-                   {"sms": mailbox})
+        secrets = SecretStore(make_session_factory(engine), key_provider(settings),
+                              settings.data_dir)
+        try:
+            # A wrong root key stops the start here; the first secret is made (or read) by
+            # one instance for all, before any other.
+            secrets.check_root_key()
+            secrets.secret(PEPPER)
+            keys.provision(secrets)
+        except OperationalError:
+            # The database may come up after the server (503s until then): the same checks
+            # are made when a secret is first read, each record's root key before it opens.
+            logger.warning("database unreachable at start: root key not yet checked")
+        return cls(settings, engine, secrets.factory, secrets, {"sms": mailbox})
+
+    @property
+    def pepper(self) -> str:
+        """Operator keys and one-time codes are stored as HMACs under it."""
+        return self.secrets.secret(PEPPER)
+
+    @property
+    def totp_key(self) -> str:
+        """Seals the authenticator secrets."""
+        return self.secrets.secret(TOTP_KEY)
 
     def flush_tallies(self) -> int:
         """Add this process's pending refusal counts to the shared ones (kit/tally)."""
@@ -89,6 +117,15 @@ class AppServices:
     def built(self, key: ServiceKey[T]) -> T | None:
         """The object if something already made it (a shutdown must not build one to save)."""
         return cast(T | None, self._built.get(key))
+
+
+def open_secret_store(settings: Settings, factory: sessionmaker[Session]) -> SecretStore:
+    """The stored secrets under the deployment's root key; an instance given another root key
+    than the one everything was sealed under refuses to start here (WrongRootKey)."""
+    store = SecretStore(factory, key_provider(settings), settings.data_dir)
+    store.check_root_key()
+    keys.provision(store)
+    return store
 
 
 def services_of(app: FastAPI) -> AppServices:

@@ -12,10 +12,12 @@ import typer
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.config import get_settings
+from civicstack.kit.appservices import open_secret_store
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import NATIONAL, Role
 from civicstack.kit.db import make_engine, make_session_factory, transaction
 from civicstack.kit.errors import DomainError, Invalid
+from civicstack.kit.secrets import SecretStore
 
 # Whoever runs the CLI holds the database and its secrets already: a national admin.
 CLI_ACTOR = Actor("cli", "operator", NATIONAL, Role.ADMIN)
@@ -25,6 +27,11 @@ R = TypeVar("R")
 
 def session_factory() -> sessionmaker[Session]:
     return make_session_factory(make_engine(get_settings().resolved_database_url))
+
+
+def secret_store() -> SecretStore:
+    """The deployment's stored secrets and signing keys, as the servers see them."""
+    return open_secret_store(get_settings(), session_factory())
 
 
 @contextmanager

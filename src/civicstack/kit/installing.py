@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.types import ASGIApp
 
 from civicstack.config import Settings
-from civicstack.kit import events
+from civicstack.kit import events, keys
 from civicstack.kit.appservices import AppServices, Job, ServiceKey
 
 T = TypeVar("T")
@@ -49,6 +49,14 @@ class Installer:
     def provide(self, key: ServiceKey[T], factory: Callable[[AppServices], T]) -> None:
         if self._services is not None:
             self._services.provide(key, factory)
+
+    def secret(self, name: str) -> None:
+        """A stored secret the domain reads (SecretStore.secret): made at start."""
+        keys.declare_secret(name)
+
+    def signing_keys(self, ring: str, algorithms: tuple[str, ...] = keys.ALGORITHMS) -> None:
+        """A ring of signing keys the domain signs with (kit/keys.py): made at start."""
+        keys.declare_ring(ring, algorithms)
 
     def subscribe(self, event: str, handler: events.Handler) -> None:
         events.subscribe(event, handler)

@@ -1,9 +1,10 @@
-"""Sealing a small secret at rest: AES-256-GCM under a key derived from a secret in the data
-directory, one derived key per purpose, the ciphertext bound to its owner.
+"""Sealing a small secret at rest: AES-256-GCM under a key derived from a stored secret (kept
+in the database, sealed under the root key: kit/secrets.py), one derived key per purpose, the
+ciphertext bound to its owner.
 
-HKDF turns the stored random string into exactly 256 bits and ties them to one use, so the
-same file could never serve as another purpose's key. The owner (an account, an ID number)
-is the associated data: a sealed value copied onto another row does not open.
+HKDF turns the stored random string (or random bytes) into exactly 256 bits and ties them to
+one use, so the same secret could never serve as another purpose's key. The owner (an account,
+an ID number) is the associated data: a sealed value copied onto another row does not open.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ class Sealer:
     """Seals to `nonce || ciphertext`; raises cryptography's InvalidTag on a wrong key or
     owner."""
 
-    def __init__(self, secret: str, purpose: bytes) -> None:
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                   info=purpose).derive(secret.encode())
+    def __init__(self, secret: str | bytes, purpose: bytes) -> None:
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(
+            secret.encode() if isinstance(secret, str) else secret)
         self._aead = AESGCM(key)
 
     def seal(self, data: bytes, owner: bytes) -> bytes:

@@ -8,7 +8,13 @@ from pathlib import Path
 import typer
 
 from civicstack.config import get_settings
-from civicstack.kit.cli_support import CLI_ACTOR, cli_transaction, fail, reports_domain_errors
+from civicstack.kit.cli_support import (
+    CLI_ACTOR,
+    cli_transaction,
+    fail,
+    reports_domain_errors,
+    secret_store,
+)
 from civicstack.learning import demo, service
 from civicstack.wallet.site import wallet_site
 
@@ -82,6 +88,6 @@ def demo_learning() -> None:
     """Demo courses, cohorts of the demo population, enrolment and some progress (idempotent)."""
     with cli_transaction() as session:
         courses_added, cohorts_added, completed = demo.seed_learning(
-            session, wallet_site(get_settings()))
+            session, wallet_site(get_settings(), secret_store()))
     typer.echo(f"{courses_added} demo courses and {cohorts_added} cohorts added; "
                f"{completed} learners completed a course")

@@ -4,7 +4,7 @@ tables, then each domain's."""
 from civicstack.biometrics import models as biometrics_models
 from civicstack.exchange import models as exchange_models
 from civicstack.identity import models as identity_models
-from civicstack.kit import apikeys, audit, outbox, ratelimit, tally, websession
+from civicstack.kit import apikeys, audit, outbox, ratelimit, secrets, tally, websession
 from civicstack.kit.db import Base
 from civicstack.learning import models as learning_models
 from civicstack.monitoring import models as monitoring_models
@@ -21,6 +21,6 @@ metadata = Base.metadata
 
 __all__ = ["apikeys", "audit", "biometrics_models", "exchange_models", "identity_models",
            "learning_models", "metadata", "monitoring_models", "oidc_models",
-           "organisation_models", "outbox", "ratelimit", "registry_models", "security_models",
-           "services_models", "support_models", "tally", "travel_models", "wallet_models",
-           "websession"]
+           "organisation_models", "outbox", "ratelimit", "registry_models", "secrets",
+           "security_models", "services_models", "support_models", "tally", "travel_models",
+           "wallet_models", "websession"]

@@ -1,4 +1,5 @@
-"""`civicstack oidc client ...` (relying parties) and `civicstack keys ...` (signing keys)."""
+"""`civicstack oidc client ...` (relying parties) and `civicstack keys rotate` (the provider's
+signing keys)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,20 @@ import typer
 
 from civicstack.config import get_settings
 from civicstack.kit import keys
-from civicstack.kit.cli_support import CLI_ACTOR, cli_transaction, fail, reports_domain_errors
+from civicstack.kit.cli_support import (
+    CLI_ACTOR,
+    cli_transaction,
+    reports_domain_errors,
+    secret_store,
+)
 from civicstack.kit.errors import Invalid
-from civicstack.kit.secrets import load_or_create_secret
+from civicstack.kit.keys_cli import keys_app
 from civicstack.oidc import clients
 from civicstack.oidc.demo_rp import MOUNT, register_demo_bank
 from civicstack.oidc.protocol import ID_TOKEN_LIFETIME
 
 oidc_app = typer.Typer(help="The OpenID Connect provider.", no_args_is_help=True)
 client_app = typer.Typer(help="Relying parties (clients).", no_args_is_help=True)
-keys_app = typer.Typer(help="Token signing keys (published as JWKS).", no_args_is_help=True)
 oidc_app.add_typer(client_app, name="client")
 
 # Retired keys stay published well beyond the ID tokens they signed: relying parties cache the
@@ -66,7 +71,7 @@ def client_add(
 ) -> None:
     """Register a relying party; prints its client_id and, for secret clients, the secret
     (shown once, stored only as a keyed digest)."""
-    pepper = load_or_create_secret(get_settings().data_dir, "apikey-pepper")
+    pepper = secret_store().secret("apikey-pepper")
     with cli_transaction() as session:
         registered = clients.register_client(session, CLI_ACTOR, pepper, clients.NewClient(
             name=name, redirect_uris=tuple(redirect_uri), auth_method=auth_method,
@@ -86,7 +91,7 @@ def client_add(
 def demo_bank_client() -> None:
     """Register the demo bank (served at /demo/bank by `make demo`) as a relying party."""
     settings = get_settings()
-    pepper = load_or_create_secret(settings.data_dir, "apikey-pepper")
+    pepper = secret_store().secret("apikey-pepper")
     with cli_transaction() as session:
         path = register_demo_bank(session, CLI_ACTOR, pepper, settings.data_dir, settings.issuer)
     typer.echo(f"demo bank registered: {settings.issuer}{MOUNT}/ (credentials in {path})")
@@ -113,20 +118,8 @@ def client_disable(client_id: str) -> None:
 @keys_app.command("rotate")
 def keys_rotate() -> None:
     """New signing keys; old ones stop signing but stay in the JWKS until their tokens expire."""
-    rotation = keys.rotate(get_settings().data_dir / "keys", KEEP_RETIRED_KEYS)
+    rotation = keys.rotate(secret_store(), keys.OIDC_RING, KEEP_RETIRED_KEYS)
     typer.echo(f"new keys: {', '.join(rotation.new_kids)}")
     typer.echo(f"retired (still published): {', '.join(rotation.retired_kids) or 'none'}")
     if rotation.removed_kids:
         typer.echo(f"removed (expired): {', '.join(rotation.removed_kids)}")
-
-
-@keys_app.command("list")
-def keys_list() -> None:
-    folder = get_settings().data_dir / "keys"
-    if not folder.exists():
-        raise fail("no keys yet: they are made when the server first starts, or by "
-                   "`civicstack keys rotate`")
-    for stored in keys.read_keys(folder):
-        state = f"retired {stored.retired_at:%Y-%m-%d %H:%M}" if stored.retired_at else "active"
-        typer.echo(f"{stored.kid}\t{stored.algorithm}\t{stored.created_at:%Y-%m-%d %H:%M}\t"
-                   f"{state}")

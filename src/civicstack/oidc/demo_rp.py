@@ -37,13 +37,13 @@ from civicstack.config import Settings
 from civicstack.kit.appservices import AppServices
 from civicstack.kit.audit import Actor
 from civicstack.kit.private_files import private_file
-from civicstack.kit.secrets import load_or_create_secret
 from civicstack.kit.web import render
 from civicstack.oidc import clients
 
 MOUNT = "/demo/bank"
 CONFIG_FILE = "demo-bank-client.json"
 SESSIONS_FILE = "demo-bank-sessions.sqlite3"
+SESSION_KEY = "demo-bank-key"  # signs the bank's own session cookie
 SCOPE = "openid profile address"
 HTTP_TIMEOUT = 10
 LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -84,7 +84,7 @@ def demo_bank_of(services: AppServices) -> ASGIApp:
     bank = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     bank.state.services = services  # the shared page renderer reads the default language
     return _with_routes(bank, settings,
-                        load_or_create_secret(settings.data_dir, "demo-bank-key"))
+                        services.secrets.secret(SESSION_KEY))
 
 
 class BankSessions:

@@ -7,6 +7,7 @@ from civicstack.kit.installing import Installer
 def install(installer: Installer) -> None:
     from civicstack.travel import api, cli, jobs, service, site, web
 
+    installer.secret(site.COPY_SEALING_KEY)
     installer.provide(site.TRAVEL, site.travel_of)
     # Copies made for journeys must not outlive the enrolment they were copied from.
     installer.subscribe(events.FACE_TEMPLATE_REVOKED, service.delete_copies_of)

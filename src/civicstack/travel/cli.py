@@ -9,8 +9,12 @@ from pathlib import Path
 import typer
 
 from civicstack.config import get_settings
-from civicstack.kit.cli_support import CLI_ACTOR, cli_transaction, reports_domain_errors
-from civicstack.kit.secrets import load_or_create_secret
+from civicstack.kit.cli_support import (
+    CLI_ACTOR,
+    cli_transaction,
+    reports_domain_errors,
+    secret_store,
+)
 from civicstack.travel import demo, service, touchpoints, urban
 
 travel_app = typer.Typer(help="Travel: airports, airlines, touchpoints, urban sites, purge.",
@@ -18,7 +22,7 @@ travel_app = typer.Typer(help="Travel: airports, airlines, touchpoints, urban si
 
 
 def _pepper() -> str:
-    return load_or_create_secret(get_settings().data_dir, "apikey-pepper")
+    return secret_store().secret("apikey-pepper")
 
 
 @travel_app.command("add-airport")

@@ -13,9 +13,10 @@ from civicstack.biometrics.site import BIOMETRICS, BiometricsSite
 from civicstack.config import Settings
 from civicstack.kit.appservices import AppServices, ServiceKey
 from civicstack.kit.sealing import Sealer, sealer
-from civicstack.kit.secrets import load_or_create_secret
+from civicstack.kit.secrets import SecretStore
 
 TOKEN_PURPOSE = b"civicstack travel face token v1"
+COPY_SEALING_KEY = "travel-token-key"
 
 
 @dataclass(frozen=True)
@@ -44,11 +45,12 @@ TRAVEL = ServiceKey[TravelSite]("travel")
 
 
 def travel_of(services: AppServices) -> TravelSite:
-    return travel_site(services.settings, services[BIOMETRICS])
+    return travel_site(services.settings, services.secrets, services[BIOMETRICS])
 
 
-def travel_site(settings: Settings, biometrics: BiometricsSite) -> TravelSite:
-    secret = load_or_create_secret(settings.data_dir, "travel-token-key")
+def travel_site(settings: Settings, secrets: SecretStore,
+                biometrics: BiometricsSite) -> TravelSite:
+    secret = secrets.secret(COPY_SEALING_KEY)
     return TravelSite(sealer(secret, TOKEN_PURPOSE), biometrics, settings.travel_purge_hours)
 
 

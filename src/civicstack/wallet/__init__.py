@@ -9,6 +9,7 @@ PUBLIC = ("site",)
 def install(installer: Installer) -> None:
     from civicstack.wallet import (
         api,
+        catalogue,
         cli,
         console_web,
         service,
@@ -20,7 +21,11 @@ def install(installer: Installer) -> None:
         web,
     )
 
-    installer.provide(site.WALLET_SITE, lambda services: site.wallet_site(services.settings))
+    installer.secret(site.SEALING_KEY)
+    for issuer in catalogue.ISSUERS:
+        installer.signing_keys(site.issuer_ring(issuer.slug), site.ISSUER_ALGORITHMS)
+    installer.provide(site.WALLET_SITE, lambda services: site.wallet_site(
+        services.settings, services.secrets))
     installer.subscribe(events.PERSON_DECEASED, service.revoke_documents_of_deceased)
     installer.router(api.public)
     installer.router(api.router, prefix="/api/v1")

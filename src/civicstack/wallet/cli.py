@@ -23,6 +23,7 @@ from civicstack.kit.cli_support import (
     demo_population,
     fail,
     reports_domain_errors,
+    secret_store,
     session_factory,
 )
 from civicstack.kit.db import transaction
@@ -31,7 +32,7 @@ from civicstack.wallet import service
 from civicstack.wallet.demo import seed_wallets
 from civicstack.wallet.jws import PresentationRefused
 from civicstack.wallet.offline import ReplayFile, read_bundle, verify_offline
-from civicstack.wallet.site import ISSUER_ALGORITHMS, WalletSite, wallet_site
+from civicstack.wallet.site import ISSUER_ALGORITHMS, WalletSite, issuer_ring, wallet_site
 
 wallet_app = typer.Typer(help="The document wallet (verifiable credentials).",
                          no_args_is_help=True)
@@ -52,7 +53,7 @@ def demo(population: Path | None = typer.Option(
         None, help="The demo population CSV (default: the newest one `demo seed` wrote)."),
          people: int = typer.Option(300, min=1, help="How many adults get documents.")) -> None:
     """Load the catalogue and push synthetic agency documents into demo citizens' wallets."""
-    issued = seed_wallets(session_factory(), wallet_site(get_settings()),
+    issued = seed_wallets(session_factory(), wallet_site(get_settings(), secret_store()),
                           demo_population(population), people)
     typer.echo(f"{issued} demo documents issued into wallets")
 
@@ -126,7 +127,7 @@ def issue(
     agency's documents from a JSON file (--subject --claims) or a CSV file (--csv). Each CSV
     row is its own transaction; refused rows are listed and the exit code is 1."""
     settings = get_settings()
-    site = wallet_site(settings)
+    site = wallet_site(settings, secret_store())
     with cli_transaction() as session:
         document = service.document_type(session, document_type)
         specs = list(document.claims)
@@ -199,8 +200,8 @@ def rotate_key(issuer: str) -> None:
     """A new signing key for the issuer; the old one stays published for verification."""
     with cli_transaction() as session:
         service.issuer(session, issuer)
-    site = wallet_site(get_settings())
-    rotation = keys.rotate(site.keys_dir / issuer, KEEP_RETIRED_ISSUER_KEYS, ISSUER_ALGORITHMS)
+    rotation = keys.rotate(secret_store(), issuer_ring(issuer), KEEP_RETIRED_ISSUER_KEYS,
+                           ISSUER_ALGORITHMS)
     typer.echo(f"new key {', '.join(rotation.new_kids)}; retired "
                f"{', '.join(rotation.retired_kids) or 'none'}")
 
@@ -210,7 +211,7 @@ def trust_bundle(out: Path = typer.Option(Path("trust-bundle.json"), help="Where
                  ) -> None:
     """Issuer keys and status lists for offline verifiers (refresh at least daily)."""
     with cli_transaction() as session:
-        bundle = service.trust_bundle(session, wallet_site(get_settings()))
+        bundle = service.trust_bundle(session, wallet_site(get_settings(), secret_store()))
     out.write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8")
     typer.echo(f"wrote {out} ({len(bundle['issuers'])} issuers, "
                f"{len(bundle['status_lists'])} status lists)")

@@ -4,7 +4,6 @@ for documents at rest. Built once by the app (and by the CLI) from settings."""
 from __future__ import annotations
 
 from functools import cached_property
-from pathlib import Path
 from threading import Lock
 from typing import Any
 
@@ -16,7 +15,7 @@ from civicstack.config import Settings
 from civicstack.kit.appservices import ServiceKey, services_of
 from civicstack.kit.keys import KeyRing
 from civicstack.kit.sealing import Sealer, sealer
-from civicstack.kit.secrets import load_or_create_secret
+from civicstack.kit.secrets import SecretStore
 
 ISSUER_ALGORITHMS = ("ES256",)
 IN_PERSON_AUDIENCE = "urn:civicstack:in-person"
@@ -26,9 +25,9 @@ KEY_BINDING_MAX_AGE_S = 300  # a QR code or vp_token older than five minutes is 
 
 
 class WalletSite:
-    def __init__(self, base_url: str, data_dir: Path, seal_secret: str) -> None:
+    def __init__(self, base_url: str, secrets: SecretStore, seal_secret: str) -> None:
         self.base_url = base_url.rstrip("/")
-        self.keys_dir = data_dir / "keys" / "issuers"
+        self.secrets = secrets
         self._seal_secret = seal_secret
         self._rings: dict[str, KeyRing] = {}
         self._signers: dict[str, JWK] = {}
@@ -43,7 +42,7 @@ class WalletSite:
     def ring(self, slug: str) -> KeyRing:
         with self._lock:
             if slug not in self._rings:
-                self._rings[slug] = KeyRing(self.keys_dir / slug, ISSUER_ALGORITHMS)
+                self._rings[slug] = KeyRing(self.secrets, issuer_ring(slug), ISSUER_ALGORITHMS)
             return self._rings[slug]
 
     def signing_key(self, slug: str) -> ECKey:
@@ -70,12 +69,17 @@ class WalletSite:
 
 
 WALLET_SITE = ServiceKey[WalletSite]("wallet")
+SEALING_KEY = "wallet-key"
 
 
-def wallet_site(settings: Settings) -> WalletSite:
+def wallet_site(settings: Settings, secrets: SecretStore) -> WalletSite:
     """The app's and the CLI's wallet, over the same keys and sealing secret."""
-    return WalletSite(settings.issuer, settings.data_dir,
-                      load_or_create_secret(settings.data_dir, "wallet-key"))
+    return WalletSite(settings.issuer, secrets, secrets.secret(SEALING_KEY))
+
+
+def issuer_ring(slug: str) -> str:
+    """The issuer's signing keys (a ring of kit/keys.py), under the wallet's own name."""
+    return f"issuers/{slug}"
 
 
 def site_of(request: Request) -> WalletSite:

@@ -131,7 +131,8 @@ def test_the_report_form_on_the_page_carries_the_pages_csrf_token(site: Site, an
     page = site.client.get("/account?lang=en").text
     form = re.search(rf'action="/account/data-uses/{approval}/report">\s*'
                      r'<input type="hidden" name="csrf_token" value="([^"]*)"', page)
-    assert form is not None and form.group(1)
+    assert form is not None
+    assert form.group(1)
     response = site.client.post(f"/account/data-uses/{approval}/report", follow_redirects=False,
                                 data={"note": "", "csrf_token": form.group(1)})
     assert response.status_code == 303

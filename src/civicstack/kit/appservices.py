@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Annotated, Any, Generic, TypeVar, cast
 
 from fastapi import Depends, FastAPI, Request
@@ -14,8 +15,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.config import Settings
-from civicstack.kit.db import make_engine, make_session_factory
-from civicstack.kit.outbox import DeliveryChannel, FileMailbox
+from civicstack.kit.db import ServingLimits, make_engine, make_session_factory
+from civicstack.kit.delivery import channels_from
+from civicstack.kit.outbox import DeliveryChannel
 from civicstack.kit.private_files import private_folder
 from civicstack.kit.ratelimit import FailureLimiter
 from civicstack.kit.secrets import load_or_create_secret
@@ -31,6 +33,18 @@ class ServiceKey(Generic[T]):
     name: str
 
 
+class JobReach(Enum):
+    """Where a job runs, and how many copies at once."""
+
+    # In the worker (or the app, where jobs_in_app), one instance at a time: an advisory lock
+    # makes a second instance skip it while the first runs.
+    SITE = "site"
+    # In the worker, on every instance at once: the job claims its own rows (SKIP LOCKED).
+    SITE_CONCURRENT = "site, concurrent"
+    # In every process, for what that process holds in memory (its refusal tallies).
+    PROCESS = "process"
+
+
 @dataclass
 class Job:
     """A background job the worker runs every `every_s` seconds, outside any request."""
@@ -38,6 +52,7 @@ class Job:
     name: str
     every_s: float
     run: Callable[[AppServices], object]
+    reach: JobReach = JobReach.SITE
     due_at: float = 0.0
 
 
@@ -59,12 +74,11 @@ class AppServices:
     @classmethod
     def start(cls, settings: Settings) -> AppServices:
         private_folder(settings.data_dir)
-        engine = make_engine(settings.resolved_database_url)
-        mailbox = FileMailbox(settings.data_dir / "mailbox")  # the demo's SMS delivery
+        engine = make_engine(settings.resolved_database_url, ServingLimits.from_settings(settings))
         return cls(settings, engine, make_session_factory(engine),
                    load_or_create_secret(settings.data_dir, "apikey-pepper"),
                    load_or_create_secret(settings.data_dir, "totp-key"),
-                   {"sms": mailbox})
+                   channels_from(settings))
 
     def flush_tallies(self) -> int:
         """Add this process's pending refusal counts to the shared ones (kit/tally)."""

@@ -36,6 +36,10 @@ from civicstack.registry.units import sync_reference_units
 from civicstack.worker import run_worker_process
 
 DEMO_KEY_FILE = "demo-operator-key.txt"
+# A new serving worker imports every domain before it answers uvicorn's health checks: 5 s,
+# uvicorn's default, is less than that takes on a busy machine, and the supervisor would kill
+# and restart it for ever. A hung worker is replaced after this long instead.
+WORKER_STARTUP_S = 30
 
 # Locals in tracebacks could print tokens or personal data to a terminal or CI log.
 app = typer.Typer(help="CivicStack operator commands.", no_args_is_help=True,
@@ -196,6 +200,7 @@ def serve(
     settings = get_settings()
     uvicorn.run("civicstack.app:create_app", factory=True, host=host, port=port,
                 workers=workers, timeout_graceful_shutdown=settings.shutdown_timeout_s,
+                timeout_worker_healthcheck=WORKER_STARTUP_S,
                 log_config=None, access_log=False, **proxy_options(settings))
 
 

@@ -8,7 +8,7 @@ PUBLIC = ("site", "tokens", "protocol", "oauth_http", "clients")
 
 
 def install(installer: Installer) -> None:
-    from civicstack.oidc import api, cli, console_web, demo_rp, site, web
+    from civicstack.oidc import api, cli, console_web, demo_rp, jobs, site, web
 
     installer.provide(site.PROVIDER, site.provider_of)
     installer.router(api.router)
@@ -16,5 +16,6 @@ def install(installer: Installer) -> None:
     installer.router(console_web.router)
     installer.command_group(cli.oidc_app, "oidc")
     installer.command_group(cli.keys_app, "keys")
+    installer.job("oidc_expired_purge", 3600, jobs.purge_expired)
     if installer.settings.demo_relying_party:
         installer.mount(demo_rp.MOUNT, demo_rp.demo_bank_of)

@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from civicstack.kit.db import delete_in_batches
 from civicstack.oidc.models import (
     AuthorizationCode,
     Consent,
@@ -130,3 +131,10 @@ def _revoke_live_tokens(session: Session, *where: ColumnElement[bool]) -> int:
     result = session.execute(update(IssuedToken).where(
         IssuedToken.revoked_at.is_(None), *where).values(revoked_at=now()))
     return int(cast(CursorResult[Any], result).rowcount)
+
+
+def purge_expired(factory: sessionmaker[Session], before: datetime) -> int:
+    """Delete pushed requests, codes and tokens that expired before `before`, in batches: an
+    expired one is refused whether its row is there or not."""
+    return sum(delete_in_batches(factory, model.id, model.expires_at < before)
+               for model in (PushedAuthorization, AuthorizationCode, IssuedToken))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
@@ -12,10 +11,9 @@ from starlette.types import ASGIApp
 from civicstack import __version__
 from civicstack.config import Settings, get_settings
 from civicstack.domains import install_all
-from civicstack.kit import apidocs, health, ratelimit, tally
-from civicstack.kit.appservices import AppServices, Job, services_of
+from civicstack.kit import apidocs, health
+from civicstack.kit.appservices import AppServices, services_of
 from civicstack.kit.bodylimit import BodyLimitMiddleware
-from civicstack.kit.db import transaction
 from civicstack.kit.error_pages import install_error_pages
 from civicstack.kit.headers import SecurityHeadersMiddleware
 from civicstack.kit.installing import Installer
@@ -24,7 +22,7 @@ from civicstack.kit.metrics import MetricsMiddleware, metrics_response
 from civicstack.kit.openapi import describe_contract
 from civicstack.kit.web import STATIC_DIR
 from civicstack.kit.websession import ServerSessionMiddleware, SessionStore
-from civicstack.worker import lifespan
+from civicstack.worker import install_kit_jobs, lifespan
 
 STATIC = "/static"
 
@@ -62,27 +60,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ServerSessionMiddleware, store=sessions,
                        secure=settings.session_cookie_secure,
                        sessionless=(STATIC + "/", apidocs.ASSETS + "/"))
-    services.jobs.append(Job("web_sessions_purge", 600,
-                             lambda _: sessions.purge_expired() or None))
-    services.jobs.append(Job("tallies_flush", 3, _flush_tallies))
-    services.jobs.append(Job("rate_counts_purge", 600, _purge_rate_counts))
-    services.shutdown_hooks.append(_flush_tallies)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
     app.include_router(apidocs.router)
     app.add_route("/metrics", metrics_response, include_in_schema=False)
-    install_all(Installer(settings, app=app, services=services))
+    installer = Installer(settings, app=app, services=services)
+    install_kit_jobs(installer)
+    install_all(installer)
     app.mount(STATIC, StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(apidocs.ASSETS, apidocs.swagger_ui_files(), name="swagger-ui")
     return app
 
-
-def _flush_tallies(services: AppServices) -> None:
-    services.flush_tallies()  # quietly: the worker logs what a job returns
-
-
-def _purge_rate_counts(services: AppServices) -> int | None:
-    moment = datetime.now(UTC)
-    with transaction(services.session_factory) as session:
-        return ratelimit.purge(session, moment) + tally.purge(session, moment) or None

@@ -3,6 +3,7 @@ officials, register, demo."""
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -25,15 +26,27 @@ from civicstack.kit.cli_support import (
     secret_store,
     session_factory,
 )
+from civicstack.kit.delivery import channels_from
+from civicstack.kit.errors import NotFound
 from civicstack.kit.installing import Installer
 from civicstack.kit.keys_cli import keys_app
-from civicstack.kit.outbox import FileMailbox, dispatch_pending
+from civicstack.kit.outbox import (
+    RetryPolicy,
+    dispatch_pending,
+    failed_messages,
+    retry_failed,
+)
 from civicstack.kit.private_files import private_folder
 from civicstack.registry import service as registry
 from civicstack.registry.cli import seed_demo_population
 from civicstack.registry.units import sync_reference_units
+from civicstack.worker import run_worker_process
 
 DEMO_KEY_FILE = "demo-operator-key.txt"
+# A new serving worker imports every domain before it answers uvicorn's health checks: 5 s,
+# uvicorn's default, is less than that takes on a busy machine, and the supervisor would kill
+# and restart it for ever. A hung worker is replaced after this long instead.
+WORKER_STARTUP_S = 30
 
 # Locals in tracebacks could print tokens or personal data to a terminal or CI log.
 app = typer.Typer(help="CivicStack operator commands.", no_args_is_help=True,
@@ -113,10 +126,37 @@ def apikey_revoke(name: str) -> None:
 
 @outbox_app.command("dispatch")
 def outbox_dispatch(limit: int = typer.Option(1000, min=1)) -> None:
-    """Deliver pending messages (demo channel: files in DATA_DIR/mailbox, SMS and e-mail)."""
-    mailbox = FileMailbox(get_settings().data_dir / "mailbox")
-    delivered = dispatch_pending(session_factory(), {"sms": mailbox, "email": mailbox}, limit)
-    typer.echo(f"{delivered} messages delivered to {mailbox.folder}")
+    """Deliver the pending messages that are due now, through the configured channels."""
+    settings = get_settings()
+    delivered = dispatch_pending(session_factory(), channels_from(settings),
+                                 RetryPolicy.from_settings(settings), limit)
+    typer.echo(f"{delivered} messages delivered")
+
+
+@outbox_app.command("failed")
+def outbox_failed(limit: int = typer.Option(100, min=1)) -> None:
+    """The messages no attempt could deliver, newest first: id, kind, recipient, error."""
+    with cli_transaction() as session:
+        for message in failed_messages(session, limit):
+            typer.echo(f"{message.id}\t{message.channel}\t{message.recipient}\t"
+                       f"{message.attempts} attempts\t{message.last_error}")
+
+
+@outbox_app.command("retry")
+@reports_domain_errors
+def outbox_retry(message_id: int) -> None:
+    """Send a failed message again (the gateway repaired, the address corrected)."""
+    with cli_transaction() as session:
+        if not retry_failed(session, message_id):
+            raise NotFound(f"no failed message {message_id}")
+    typer.echo(f"message {message_id} queued again")
+
+
+@app.command("worker")
+def worker() -> None:
+    """Run the background jobs (outbox delivery, purges, alerts, reconciliation) until
+    SIGTERM. Any number may run, on any machines: each job takes care of the others."""
+    run_worker_process(get_settings())
 
 
 # Here, above the domains, because the seed spans them: the register's population, then an
@@ -151,12 +191,27 @@ def _ensure_demo_key(data_dir: Path) -> Path:
 
 
 @app.command("serve")
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve the portal, console and API."""
+def serve(
+    host: str = "127.0.0.1", port: int = 8000,
+    workers: int = typer.Option(1, min=1, max=64, help="Processes serving requests (about one "
+                                                      "per core); a dead one is replaced."),
+    forwarded_allow_ips: str | None = typer.Option(
+        None, help="Reverse proxies whose X-Forwarded-For is believed (comma-separated "
+                   "addresses or networks) [default: CIVICSTACK_TRUSTED_PROXIES]."),
+) -> None:
+    """Serve the portal, console and API. On SIGTERM, requests in flight get
+    CIVICSTACK_SHUTDOWN_TIMEOUT_S to finish."""
     import uvicorn
 
+    if forwarded_allow_ips is not None:
+        # One setting for uvicorn and for the app's own client_address(), in every worker.
+        os.environ["CIVICSTACK_TRUSTED_PROXIES"] = forwarded_allow_ips
+        get_settings.cache_clear()
+    settings = get_settings()
     uvicorn.run("civicstack.app:create_app", factory=True, host=host, port=port,
-                log_config=None, access_log=False, **proxy_options(get_settings()))
+                workers=workers, timeout_graceful_shutdown=settings.shutdown_timeout_s,
+                timeout_worker_healthcheck=WORKER_STARTUP_S,
+                log_config=None, access_log=False, **proxy_options(settings))
 
 
 def proxy_options(settings: Settings) -> dict[str, Any]:

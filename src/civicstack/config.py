@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -92,12 +92,79 @@ class Settings(BaseSettings):
     security_contact: str = Field(
         default="", description="E-mail address that receives security alerts (outbox).")
 
+    # Serving and the database (docs/deployment-worker.md).
+    jobs_in_app: bool = Field(
+        default=True,
+        description="The web process runs the background jobs itself (the demo, one process). "
+                    "Set false where `civicstack worker` runs them.")
+    shutdown_timeout_s: int = Field(
+        default=20, ge=1, le=600,
+        description="On SIGTERM, requests in flight get this long to finish.")
+    db_pool_size: int = Field(default=10, ge=1, le=200,
+                              description="Connections each process keeps open (PostgreSQL).")
+    db_max_overflow: int = Field(
+        default=10, ge=0, le=200,
+        description="Connections a process may open beyond the pool under a burst.")
+    db_pool_timeout_s: float = Field(
+        default=10, gt=0, le=300,
+        description="How long a request waits for a free connection before failing.")
+    db_statement_timeout_ms: int = Field(
+        default=30_000, ge=0,
+        description="PostgreSQL cancels a statement running longer (0: never). `registry "
+                    "import` and `db upgrade` lift it for their own connections.")
+    db_lock_timeout_ms: int = Field(
+        default=10_000, ge=0,
+        description="PostgreSQL gives up waiting for a lock after this long (0: never).")
+    db_idle_in_transaction_timeout_ms: int = Field(
+        default=60_000, ge=0,
+        description="PostgreSQL ends a session left idle inside a transaction this long, "
+                    "releasing its locks (0: never).")
+
+    # The outbox's delivery (kit/delivery.py).
+    sms_channel: Literal["mailbox", "http"] = Field(
+        default="mailbox",
+        description="How SMS leave: `mailbox` (files in DATA_DIR/mailbox, the demo) or `http` "
+                    "(the SMS gateway at sms_gateway_url).")
+    email_channel: Literal["mailbox", "smtp"] = Field(
+        default="mailbox",
+        description="How e-mails leave: `mailbox` (the demo) or `smtp` (smtp_host).")
+    sms_gateway_url: str = Field(default="", description="The SMS gateway's send endpoint.")
+    sms_gateway_token: str = Field(default="", description="Bearer token for the SMS gateway.")
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_starttls: bool = Field(default=False,
+                                description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_sender: str = Field(default="CivicStack <no-reply@civicstack.invalid>",
+                             description="The From: of every e-mail.")
+    delivery_timeout_s: float = Field(
+        default=10, gt=0, le=60,
+        description="Longest wait on an SMS gateway or SMTP server for one message.")
+    outbox_max_attempts: int = Field(
+        default=8, ge=1, le=100,
+        description="A message that failed this many times is marked failed and left for an "
+                    "operator (`civicstack outbox list --failed`).")
+    outbox_retry_s: int = Field(
+        default=30, ge=1,
+        description="Wait before the first retry; each further one waits twice as long.")
+    outbox_retention_days: int = Field(
+        default=7, ge=1, description="Delivered messages are deleted this long after delivery.")
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @model_validator(mode="after")
+    def _channels_have_their_server(self) -> Settings:
+        if self.sms_channel == "http" and not self.sms_gateway_url:
+            raise ValueError("CIVICSTACK_SMS_CHANNEL=http needs CIVICSTACK_SMS_GATEWAY_URL")
+        if self.email_channel == "smtp" and not self.smtp_host:
+            raise ValueError("CIVICSTACK_EMAIL_CHANNEL=smtp needs CIVICSTACK_SMTP_HOST")
+        return self
 
     @property
     def issuer(self) -> str:

@@ -24,11 +24,17 @@ from civicstack.kit.audit import Actor, AuditEntry
 from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
 from civicstack.kit.errors import Conflict, Invalid, NotFound
-from civicstack.kit.outbox import DELIVERED_BODY, FileMailbox, OutboxMessage, dispatch_pending
+from civicstack.kit.outbox import (
+    DELIVERED_BODY,
+    FileMailbox,
+    OutboxMessage,
+    dispatch_pending,
+)
 from civicstack.registry import service as registry
 from civicstack.registry.models import Person
 from tests.support import photos
 from tests.support.api import audit_entries
+from tests.support.eid import RETRY
 from tests.support.people import CLERK, make_person
 
 PEPPER = "test-pepper"
@@ -61,7 +67,7 @@ def register(factory: sessionmaker[Session], person: Person, **changes: object) 
 
 def delivered_code(factory: sessionmaker[Session], tmp_path: Path) -> str:
     mailbox = FileMailbox(tmp_path / "mailbox")
-    assert dispatch_pending(factory, {"sms": mailbox}) >= 1
+    assert dispatch_pending(factory, {"sms": mailbox}, RETRY) >= 1
     codes = re.findall(r"\b(\d{6})\b", mailbox.read(PHONE))
     assert codes, "no code reached the phone"
     return str(codes[-1])
@@ -255,11 +261,11 @@ def test_a_reset_for_the_wrong_phone_sends_nothing(
     register(session_factory, an)
     activate(session_factory, an)
     mailbox = FileMailbox(tmp_path / "mailbox")
-    dispatch_pending(session_factory, {"sms": mailbox})
+    dispatch_pending(session_factory, {"sms": mailbox}, RETRY)
 
     request_reset(session_factory, an, phone="0987000000")
 
-    assert dispatch_pending(session_factory, {"sms": mailbox}) == 0
+    assert dispatch_pending(session_factory, {"sms": mailbox}, RETRY) == 0
     with transaction(session_factory) as session:
         entry = session.execute(select(AuditEntry).where(
             AuditEntry.action == "identity.password_reset.request")).scalar_one()

@@ -17,9 +17,11 @@ from civicstack.identity.photos import PhotoVault
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
-from civicstack.kit.outbox import FileMailbox, dispatch_pending
+from civicstack.kit.outbox import FileMailbox, RetryPolicy, dispatch_pending
 from civicstack.registry.models import Person
 from tests.support import photos
+
+RETRY = RetryPolicy(max_attempts=3, first_wait=timedelta(seconds=30))
 
 POLICE_HANOI = Actor("official", "hanoi-police", Scope.province("01"), Role.POLICE)
 PASSWORD = "correct horse battery"
@@ -84,7 +86,7 @@ def make_active_account(factory: sessionmaker[Session], pepper: str, person: Per
             person.personal_id_number, person.full_name, person.date_of_birth,
             str(person.phone), PASSWORD, photos.png()))
     mailbox = FileMailbox(mailbox_dir)
-    dispatch_pending(factory, {"sms": mailbox})
+    dispatch_pending(factory, {"sms": mailbox}, RETRY)
     code = re.findall(r"\b(\d{6})\b", mailbox.read(str(person.phone)))[-1]
     with transaction(factory) as session:
         service.verify_phone(session, pepper, person.personal_id_number, code)

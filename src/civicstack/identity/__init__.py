@@ -9,7 +9,16 @@ PUBLIC = ("auth", "console", "data_use", "photos", "officials")
 
 
 def install(installer: Installer) -> None:
-    from civicstack.identity import auth, cli, console_web, passkeys_web, photos, signin, web
+    from civicstack.identity import (
+        auth,
+        cli,
+        console_web,
+        jobs,
+        passkeys_web,
+        photos,
+        signin,
+        web,
+    )
     from civicstack.kit.console import OFFICIAL_RESOLVER
 
     installer.provide(OFFICIAL_RESOLVER, lambda _: auth.signed_in_official)
@@ -22,3 +31,4 @@ def install(installer: Installer) -> None:
     installer.router(console_web.router)
     installer.router(passkeys_web.router)
     installer.command_group(cli.official_app, "official")
+    installer.job("identity_expired_purge", 3600, jobs.purge_expired)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.identity.models import (
     AccountStatus,
@@ -18,6 +18,7 @@ from civicstack.identity.models import (
     OfficialAccount,
     PhoneChallenge,
 )
+from civicstack.kit.db import delete_in_batches
 
 # --- citizens' accounts -----------------------------------------------------------------------
 
@@ -165,3 +166,11 @@ def all_officials(session: Session) -> list[OfficialAccount]:
     """Every official, ordered by username."""
     return list(session.execute(
         select(OfficialAccount).order_by(OfficialAccount.username)).scalars())
+
+
+def purge_expired(factory: sessionmaker[Session], before: datetime) -> int:
+    """Delete phone challenges (registration and reset codes) expired before `before`, and
+    sessions ended or idle since then, in batches."""
+    return (delete_in_batches(factory, PhoneChallenge.id, PhoneChallenge.expires_at < before)
+            + delete_in_batches(factory, CitizenSession.id, or_(
+                CitizenSession.ended_at < before, CitizenSession.last_seen_at < before)))

@@ -28,7 +28,7 @@ from civicstack.kit.console import Official
 from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import Conflict, DomainError, Forbidden, Invalid, RateLimited
 from civicstack.kit.i18n import N_
-from civicstack.kit.outbox import dispatch_pending
+from civicstack.kit.outbox import RetryPolicy, dispatch_pending
 from civicstack.kit.web import (
     client_address,
     field_errors,
@@ -64,7 +64,8 @@ AUTHENTICATOR_MESSAGES = {
 
 
 def _send_codes(services: Services) -> BackgroundTask:
-    return BackgroundTask(dispatch_pending, services.session_factory, services.channels)
+    return BackgroundTask(dispatch_pending, services.session_factory, services.channels,
+                          RetryPolicy.from_settings(services.settings))
 
 
 @router.get("/account/register", response_class=HTMLResponse)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Annotated, Any, Generic, TypeVar, cast
 
 from fastapi import Depends, FastAPI, Request
@@ -18,9 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.config import Settings
 from civicstack.kit import keys
-from civicstack.kit.db import make_engine, make_session_factory
+from civicstack.kit.db import ServingLimits, make_engine, make_session_factory
+from civicstack.kit.delivery import channels_from
 from civicstack.kit.keyprovider import key_provider
-from civicstack.kit.outbox import DeliveryChannel, FileMailbox
+from civicstack.kit.outbox import DeliveryChannel
 from civicstack.kit.private_files import private_folder
 from civicstack.kit.ratelimit import FailureLimiter
 from civicstack.kit.secrets import SecretStore
@@ -41,6 +43,18 @@ class ServiceKey(Generic[T]):
     name: str
 
 
+class JobReach(Enum):
+    """Where a job runs, and how many copies at once."""
+
+    # In the worker (or the app, where jobs_in_app), one instance at a time: an advisory lock
+    # makes a second instance skip it while the first runs.
+    SITE = "site"
+    # In the worker, on every instance at once: the job claims its own rows (SKIP LOCKED).
+    SITE_CONCURRENT = "site, concurrent"
+    # In every process, for what that process holds in memory (its refusal tallies).
+    PROCESS = "process"
+
+
 @dataclass
 class Job:
     """A background job the worker runs every `every_s` seconds, outside any request."""
@@ -48,6 +62,7 @@ class Job:
     name: str
     every_s: float
     run: Callable[[AppServices], object]
+    reach: JobReach = JobReach.SITE
     due_at: float = 0.0
 
 
@@ -68,8 +83,7 @@ class AppServices:
     @classmethod
     def start(cls, settings: Settings) -> AppServices:
         private_folder(settings.data_dir)
-        engine = make_engine(settings.resolved_database_url)
-        mailbox = FileMailbox(settings.data_dir / "mailbox")  # the demo's SMS delivery
+        engine = make_engine(settings.resolved_database_url, ServingLimits.from_settings(settings))
         secrets = SecretStore(make_session_factory(engine), key_provider(settings),
                               settings.data_dir)
         try:
@@ -82,7 +96,7 @@ class AppServices:
             # The database may come up after the server (503s until then): the same checks
             # are made when a secret is first read, each record's root key before it opens.
             logger.warning("database unreachable at start: root key not yet checked")
-        return cls(settings, engine, secrets.factory, secrets, {"sms": mailbox})
+        return cls(settings, engine, secrets.factory, secrets, channels_from(settings))
 
     @property
     def pepper(self) -> str:

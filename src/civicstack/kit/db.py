@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event, text
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    MetaData,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session, sessionmaker
 
+from civicstack.config import Settings
 from civicstack.kit.private_files import FILE_MODE, private_file
 
 NAMING_CONVENTION = {
@@ -32,12 +45,45 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+@dataclass(frozen=True)
+class ServingLimits:
+    """How a long-running process (the web server, the worker) uses PostgreSQL: its pool, and
+    the server-side timeouts that stop one stuck request or a dead client's open transaction
+    from holding locks that every other request then waits on. 0 turns a timeout off."""
+
+    pool_size: int
+    max_overflow: int
+    pool_timeout_s: float
+    statement_timeout_ms: int
+    lock_timeout_ms: int
+    idle_in_transaction_timeout_ms: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ServingLimits:
+        return cls(settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout_s,
+                   settings.db_statement_timeout_ms, settings.db_lock_timeout_ms,
+                   settings.db_idle_in_transaction_timeout_ms)
+
+    def postgres_options(self) -> str:
+        """libpq's `options`: each setting as the session's own, from its first statement."""
+        return " ".join((f"-c statement_timeout={self.statement_timeout_ms}",
+                         f"-c lock_timeout={self.lock_timeout_ms}",
+                         "-c idle_in_transaction_session_timeout="
+                         f"{self.idle_in_transaction_timeout_ms}"))
+
+
+def make_engine(url: str, limits: ServingLimits | None = None, **kwargs: Any) -> Engine:
+    """An engine for `url`. Without `limits` (operator commands, tests) PostgreSQL cuts nothing
+    short: a national import's statements may rightly run for minutes."""
     if is_sqlite(url):
         keep_database_file_private(url)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _configure_sqlite_connection)
         return engine
+    if limits is not None:
+        kwargs |= {"pool_size": limits.pool_size, "max_overflow": limits.max_overflow,
+                   "pool_timeout": limits.pool_timeout_s,
+                   "connect_args": {"options": limits.postgres_options()}}
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
@@ -115,6 +161,44 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit when the block succeeds, roll back everything when it raises."""
     with factory() as session, session.begin():
         yield session
+
+
+PURGE_BATCH = 1000
+
+
+def delete_in_batches(factory: sessionmaker[Session], key: InstrumentedAttribute[Any],
+                      *conditions: ColumnElement[bool], batch: int = PURGE_BATCH) -> int:
+    """Delete the rows of `key`'s table that meet `conditions`, `batch` rows per transaction,
+    so a purge of a million expired rows never holds their locks, or a long transaction,
+    while requests wait. Returns how many went."""
+    deleted = 0
+    while True:
+        with transaction(factory) as session:
+            keys = list(session.execute(select(key).where(*conditions).limit(batch)).scalars())
+            if keys:
+                session.execute(delete(key.class_).where(key.in_(keys)))
+        deleted += len(keys)
+        if len(keys) < batch:
+            return deleted
+
+
+@contextmanager
+def exclusively(engine: Engine, name: str) -> Iterator[bool]:
+    """True inside the block when no other process holds `name`: a PostgreSQL advisory lock,
+    held on a connection of its own outside any transaction (so a long job never shows as idle
+    in transaction) and released when the block ends or the process dies. SQLite serves one
+    process, which holds every name."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        held = bool(connection.execute(select(func.pg_try_advisory_lock(key))).scalar())
+        try:
+            yield held
+        finally:
+            if held:
+                connection.execute(select(func.pg_advisory_unlock(key)))
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp
 
 from civicstack.config import Settings
 from civicstack.kit import events, keys
-from civicstack.kit.appservices import AppServices, Job, ServiceKey
+from civicstack.kit.appservices import AppServices, Job, JobReach, ServiceKey
 
 T = TypeVar("T")
 F = TypeVar("F")
@@ -38,9 +38,10 @@ class Installer:
         if self._cli is not None:
             self._cli.add_typer(group, name=name)
 
-    def job(self, name: str, every_s: float, run: Callable[[AppServices], object]) -> None:
+    def job(self, name: str, every_s: float, run: Callable[[AppServices], object],
+            reach: JobReach = JobReach.SITE) -> None:
         if self._services is not None:
-            self._services.jobs.append(Job(name, every_s, run))
+            self._services.jobs.append(Job(name, every_s, run, reach))
 
     def on_shutdown(self, hook: Callable[[AppServices], None]) -> None:
         if self._services is not None:

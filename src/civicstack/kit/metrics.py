@@ -58,6 +58,11 @@ REGISTRY_IMPORT_ROWS = Counter(
     "civicstack_registry_import_rows_total", "Rows seen by registry imports by outcome",
     ["outcome"], registry=REGISTRY,
 )
+OUTBOX_MESSAGES = Gauge(
+    "civicstack_outbox_messages", "Messages in the outbox by kind and status (pending, "
+    "delivered, failed), as the database holds them for every instance",
+    ["kind", "status"], registry=REGISTRY,
+)
 
 
 def metrics_response(_: Request) -> Response:

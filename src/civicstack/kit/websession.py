@@ -18,14 +18,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from anyio import to_thread
-from sqlalchemy import DateTime, String, Text, delete
+from sqlalchemy import DateTime, String, Text, delete, or_
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from civicstack.config import Settings
-from civicstack.kit.db import Base, as_utc, transaction
+from civicstack.kit.db import Base, as_utc, delete_in_batches, transaction
 
 COOKIE = "civicstack_session"
 TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most once a minute per session
@@ -137,15 +137,13 @@ class SessionStore:
                           created_at=moment, last_seen_at=moment))
         return new_id
 
-    def purge_expired(self) -> int:
-        moment = datetime.now(UTC)
-        with transaction(self.factory) as db:
-            idle = db.execute(delete(WebSession).where(
-                WebSession.last_seen_at < moment - self.idle))
-            old = db.execute(delete(WebSession).where(
-                WebSession.created_at < moment - self.absolute))
-        return int(idle.rowcount or 0) + int(old.rowcount or 0)  # type: ignore[attr-defined]
-
+def purge_expired(factory: sessionmaker[Session], settings: Settings) -> int:
+    """Delete the sessions past their idle or absolute end, in batches (a worker job)."""
+    moment = datetime.now(UTC)
+    return delete_in_batches(
+        factory, WebSession.id_digest,
+        or_(WebSession.last_seen_at < moment - timedelta(minutes=settings.session_idle_minutes),
+            WebSession.created_at < moment - timedelta(hours=settings.session_absolute_hours)))
 
 
 class ServerSessionMiddleware:

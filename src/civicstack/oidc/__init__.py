@@ -10,7 +10,7 @@ PUBLIC = ("site", "tokens", "protocol", "oauth_http", "clients")
 
 def install(installer: Installer) -> None:
     from civicstack.identity.service import SessionsEnded
-    from civicstack.oidc import api, backchannel, cli, console_web, demo_rp, site, web
+    from civicstack.oidc import api, backchannel, cli, console_web, demo_rp, jobs, site, web
 
     installer.secret(site.PAIRWISE_SALT)
     installer.secret(demo_rp.SESSION_KEY)
@@ -22,5 +22,6 @@ def install(installer: Installer) -> None:
     installer.router(web.router)
     installer.router(console_web.router)
     installer.command_group(cli.oidc_app, "oidc")
+    installer.job("oidc_expired_purge", 3600, jobs.purge_expired)
     if installer.settings.demo_relying_party:
         installer.mount(demo_rp.MOUNT, demo_rp.demo_bank_of)

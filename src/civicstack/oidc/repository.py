@@ -7,8 +7,9 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from civicstack.kit.db import delete_in_batches
 from civicstack.oidc.models import (
     AuthorizationCode,
     Consent,
@@ -197,3 +198,10 @@ def claim_logout_delivery(session: Session, delivery_id: int, seen_attempts: int
 def logout_delivery(session: Session, delivery_id: int) -> LogoutDelivery:
     return session.execute(select(LogoutDelivery).where(
         LogoutDelivery.id == delivery_id)).scalar_one()
+
+
+def purge_expired(factory: sessionmaker[Session], before: datetime) -> int:
+    """Delete pushed requests, codes and tokens that expired before `before`, in batches: an
+    expired one is refused whether its row is there or not."""
+    return sum(delete_in_batches(factory, model.id, model.expires_at < before)
+               for model in (PushedAuthorization, AuthorizationCode, IssuedToken))

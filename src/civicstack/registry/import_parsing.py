@@ -13,7 +13,9 @@ import csv
 import gc
 import io
 import multiprocessing
+import os
 import queue
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -171,10 +173,11 @@ def prepared_here(reader: Iterator[list[str]], counter: CountingReader, parser: 
 def prepared_elsewhere(path: Path, parser: Parser, size: int) -> Iterator[Batch]:
     """Parse in a separate process that reads the file itself (after the header, which the
     importer has checked) and sends batches through a bounded queue, so memory stays flat."""
-    # Forked, not spawned: the child starts at once with the modules and reference data
-    # already loaded (spawning re-imports everything, about two seconds). It only reads the
-    # file and parses; it never touches the database connections it inherits.
-    context = multiprocessing.get_context("fork")
+    # Spawned, not forked: a forked child holds a copy of the importer's database connection,
+    # and once the importer is killed that copy kept its transaction "idle in transaction",
+    # with the register's locks, for as long as the orphan lived. Spawning re-imports the
+    # modules (a second or two), little beside the minutes a file this large takes.
+    context = multiprocessing.get_context("spawn")
     ready: multiprocessing.Queue[Batch | BaseException | None] = context.Queue(maxsize=3)
     worker = context.Process(target=_parse_file, args=(path, parser, size, ready),
                              name="registry-import-parser", daemon=True)
@@ -210,6 +213,7 @@ def _next(ready: multiprocessing.Queue[Batch | BaseException | None],
 
 def _parse_file(path: Path, parser: Parser, size: int,
                 ready: multiprocessing.Queue[Batch | BaseException | None]) -> None:
+    _exit_with(multiprocessing.parent_process())
     try:
         with fewer_collections(), path.open("rb") as raw:
             counter = CountingReader(raw)
@@ -220,3 +224,17 @@ def _parse_file(path: Path, parser: Parser, size: int,
         ready.put(None)
     except BaseException as exc:  # handed to the importer, which re-raises it
         ready.put(exc)
+
+
+def _exit_with(importer: multiprocessing.process.BaseProcess | None) -> None:
+    """The parser ends when its importer does, however it ends (kill -9 included): a thread
+    waits on the importer's end of multiprocessing's pipe, which the kernel closes when the
+    importer dies, instead of the parser blocking for ever on a full queue nobody reads."""
+    assert importer is not None, "run only in the parser process"
+    threading.Thread(target=_exit_after, args=(importer,), name="importer-watch",
+                     daemon=True).start()
+
+
+def _exit_after(importer: multiprocessing.process.BaseProcess) -> None:
+    importer.join()
+    os._exit(1)

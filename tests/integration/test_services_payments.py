@@ -227,7 +227,7 @@ def test_reconcile_payments_on_the_command_line_says_what_it_did(
 def test_the_migration_gives_each_payment_made_before_it_its_dossiers_first_key(
         database_url: str, session_factory: sessionmaker[Session], tmp_path: Path) -> None:
     receipt, _ = draft_with_a_fee(session_factory, tmp_path)
-    downgrade(database_url, "-1")
+    downgrade(database_url, "0029")
     paid_at = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
     with session_factory() as session, session.begin():
         session.execute(text(

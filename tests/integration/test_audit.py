@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from civicstack.kit import audit
 from civicstack.kit.audit import AUDIT_LOG, AuditEntry
 from civicstack.kit.db import transaction
+from civicstack.kit.migrate import downgrade, upgrade
 from civicstack.kit.tlog import log as tlog
 from civicstack.kit.tlog import merkle, store
 from civicstack.kit.tlog.note import Checkpoint, Ed25519KeyFile, NoteVerifier
@@ -332,3 +333,20 @@ def test_a_verifier_key_reads_back_as_itself(publishing: LogPublishing) -> None:
     text_key = str(publishing.verifier)
     assert NoteVerifier.parse(text_key) == publishing.verifier
     assert text_key.startswith(f"{KEY_NAME}+")
+
+
+def test_the_migration_makes_the_old_chains_head_the_first_sealed_entry(
+    database_url: str, session_factory: sessionmaker[Session], publishing: LogPublishing,
+) -> None:
+    _append(session_factory, 3)
+    downgrade(database_url, "0030")  # back to the hash chain, its links computed
+    with transaction(session_factory) as session:
+        head = session.execute(text("SELECT last_seq, last_hash FROM audit_chain_head")).one()
+    upgrade(database_url)
+    seal_and_witness(session_factory, publishing, AUDIT_LOG)
+
+    with transaction(session_factory) as session:
+        first = session.scalars(select(AuditEntry).where(AuditEntry.leaf_index == 0)).one()
+    assert (first.seq, first.action) == (0, "audit.log.genesis")
+    assert first.detail == {"chain_head": head.last_hash, "chain_length": 3}
+    assert _full_audit(session_factory, publishing) == tlog.LogReport(4, True)

@@ -146,7 +146,13 @@ def upgrade() -> None:
 
 # --- downgrade: the chains rebuilt from the entries (the genesis entries go) ------------------
 
-def _iso(moment: datetime) -> str:
+def _moment(value: datetime | str) -> datetime:
+    """SQLite hands raw SQL its datetimes back as text."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _iso(value: datetime | str) -> str:
+    moment = _moment(value)
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.isoformat(timespec="microseconds")
@@ -166,7 +172,7 @@ EXCHANGE_CHAINED = ("seq", "member", "dataset", "subject_id", "purpose", "agreem
 
 def _exchange_link(prev: str, row: sa.Row) -> str:  # type: ignore[type-arg]
     fields = {name: getattr(row, name) for name in EXCHANGE_CHAINED}
-    moment = row.occurred_at
+    moment = _moment(row.occurred_at)
     fields["occurred_at"] = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) \
         .astimezone(UTC).isoformat()
     return hashlib.sha256(json.dumps({"prev": prev, **fields}, sort_keys=True,

@@ -24,6 +24,7 @@ from civicstack.identity.approval import (
     lock_myself,
     my_audit_trail,
     pending_approval,
+    proof_of_my_data_use,
     registration_selfie,
     unlock,
 )
@@ -104,6 +105,7 @@ __all__ = [
     "passkey_enrolment",
     "passkey_step_up",
     "pending_approval",
+    "proof_of_my_data_use",
     "register",
     "registration_selfie",
     "remove_passkey",

@@ -19,5 +19,6 @@ def install(installer: Installer) -> None:
     installer.job("hash_chains", 600, jobs.verify_chains)
     installer.job("security_alerts", 60, jobs.evaluate_alerts)
     installer.router(api.router, prefix="/api/v1")
+    installer.router(api.public)
     installer.router(web.router)
     installer.command_group(cli.security_app, "security")

@@ -12,10 +12,11 @@ import typer
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from civicstack.audit_cli import audit_app
 from civicstack.config import Settings, get_settings
 from civicstack.domains import install_all
 from civicstack.identity.demo import ensure_demo_officials
-from civicstack.kit import apikeys, audit, migrate
+from civicstack.kit import apikeys, migrate
 from civicstack.kit.authz import Role
 from civicstack.kit.cli_support import (
     CLI_ACTOR,
@@ -52,7 +53,6 @@ WORKER_STARTUP_S = 30
 app = typer.Typer(help="CivicStack operator commands.", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)
 db_app = typer.Typer(help="Database schema and reference data.", no_args_is_help=True)
-audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 apikey_app = typer.Typer(help="Operator API keys.", no_args_is_help=True)
 outbox_app = typer.Typer(help="Messages waiting to be sent.", no_args_is_help=True)
 demo_app = typer.Typer(help="Synthetic demo data.", no_args_is_help=True)
@@ -78,17 +78,6 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
     typer.echo(f"schema at {revision}; units: {counts.provinces} provinces, {counts.wards} wards, "
                f"{counts.legacy_wards} legacy wards mapped ({counts.legacy_wards_unmapped} "
                "without a ward-level successor)")
-
-
-@audit_app.command("verify")
-def audit_verify() -> None:
-    """Recompute the whole hash chain; exit 1 at the first tampered, missing or extra entry."""
-    with cli_transaction() as session:
-        report = audit.verify_chain(session)
-    if not report.ok:
-        raise fail(f"audit chain BROKEN at entry {report.first_bad_seq}: {report.reason} "
-                   f"({report.entries_checked} entries verified before it)")
-    typer.echo(f"audit chain intact: {report.entries_checked} entries verified")
 
 
 @apikey_app.command("create")

@@ -89,6 +89,22 @@ class Settings(BaseSettings):
         default=6, gt=0, le=24 * 7,
         description="How often the server verifies the logs' hash chains; a verification older "
                     "than twice this raises an alert.")
+    log_key_file: Path | None = Field(
+        default=None,
+        description="The audit and exchange logs' Ed25519 checkpoint key, outside the "
+                    "database; made on first run. Empty: data_dir/transparency/log.key.")
+    log_key_name: str = Field(
+        default="civicstack.local/log",
+        description="The logs' key name; each log's checkpoints carry the origin NAME/audit or "
+                    "NAME/exchange. Never change it once checkpoints are published.")
+    log_witness_dir: Path | None = Field(
+        default=None,
+        description="Where checkpoints are witnessed: a folder on other storage than the "
+                    "database's (another host's share, an object-store mount). Empty: "
+                    "data_dir/witness, fine for a demo only.")
+    log_seal_seconds: float = Field(
+        default=2, gt=0, le=300,
+        description="How often the worker seals new log entries into a signed checkpoint.")
     security_contact: str = Field(
         default="", description="E-mail address that receives security alerts (outbox).")
 
@@ -165,6 +181,14 @@ class Settings(BaseSettings):
         if self.email_channel == "smtp" and not self.smtp_host:
             raise ValueError("CIVICSTACK_EMAIL_CHANNEL=smtp needs CIVICSTACK_SMTP_HOST")
         return self
+
+    @property
+    def resolved_log_key_file(self) -> Path:
+        return self.log_key_file or self.data_dir / "transparency" / "log.key"
+
+    @property
+    def resolved_log_witness_dir(self) -> Path:
+        return self.log_witness_dir or self.data_dir / "witness"
 
     @property
     def issuer(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -215,33 +216,54 @@ def test_audit_verify_passes_on_an_intact_log(
     token = create_key("reader", "--role", "agency_approver", "--national")
     assert get_person(api, token, two_people[0]) == 200  # reads are audited too
 
+    assert civicstack("audit", "seal").output.strip() == "witnessed checkpoint: 4 entries"
     result = civicstack("audit", "verify")
 
     assert result.exit_code == 0, result.output
     # two registrations, one key, one read
-    assert result.output.strip() == "audit chain intact: 4 entries verified"
+    assert result.output.strip() == "audit log intact: 4 newly sealed entries verified"
+    assert civicstack("audit", "verify").output.strip() == \
+        "audit log intact: 0 newly sealed entries verified"
 
 
 @pytest.mark.parametrize(("statement", "message"), [
     ("UPDATE audit_entry SET actor = 'someone-else' WHERE seq = 2",
-     "BROKEN at entry 2: entry content does not match its hash (modified)"),
-    ("UPDATE audit_entry SET purpose = 'x', entry_hash = '" + "e" * 64 + "' WHERE seq = 1",
-     "BROKEN at entry 1: entry content does not match its hash (modified)"),
-    ("DELETE FROM audit_entry WHERE seq = 2", "BROKEN at entry 3: entry 2 is missing"),
-    ("DELETE FROM audit_entry WHERE seq = 3", "BROKEN at entry 3: log ends at entry 2"),
+     "BROKEN at entry 2: entry 1 does not match its leaf hash (modified)"),
+    ("DELETE FROM audit_entry WHERE seq = 2",
+     "BROKEN at entry 3: entry 1 of the tree is missing"),
+    ("DELETE FROM audit_entry WHERE seq = 3",
+     "BROKEN: entries 2 to 2 of the witnessed tree are missing (removed from the end)"),
 ])
-def test_audit_verify_exits_1_naming_the_tampered_entry(
-        data_dir: Path, engine: Engine, statement: str, message: str) -> None:
+def test_audit_verify_and_full_audit_exit_1_naming_the_tampered_entry(
+        data_dir: Path, database_url: str, engine: Engine, statement: str,
+        message: str) -> None:
     _three_keys()
-    intact = civicstack("audit", "verify")
-    assert intact.exit_code == 0
-    assert "audit chain intact: 3 entries verified" in intact.output
+    assert civicstack("audit", "seal").exit_code == 0
 
     bypass_triggers(engine, statement)  # what an attacker with the database's owner could do
-    broken = civicstack("audit", "verify")
+    for command in (["verify"], ["full-audit", "--database", database_url]):
+        broken = civicstack("audit", *command)
+        assert broken.exit_code == 1
+        assert f"audit log {message}" in broken.stderr
 
-    assert broken.exit_code == 1
-    assert f"audit chain {message}" in broken.stderr
+
+def test_a_proof_from_the_cli_verifies_with_the_published_key_alone(
+        data_dir: Path, tmp_path: Path) -> None:
+    _three_keys()
+    civicstack("audit", "seal")
+    key = civicstack("audit", "key").output.strip()
+    proof = tmp_path / "entry-2.tlog-proof"
+    proof.write_text(civicstack("audit", "prove", "2").output)
+
+    checked = civicstack("audit", "verify-proof", str(proof), "--key", key)
+
+    assert checked.exit_code == 0, checked.output
+    assert "entry 1 is included in civicstack.local/log/audit at 3 entries" in checked.output
+    header, extra, rest = proof.read_text().split("\n", 2)
+    entry = base64.b64decode(extra.removeprefix("extra ")).replace(b'"b"', b'"z"')
+    proof.write_text(f"{header}\nextra {base64.b64encode(entry).decode()}\n{rest}")
+    forged = civicstack("audit", "verify-proof", str(proof), "--key", key)
+    assert (forged.exit_code, "proof REJECTED" in forged.stderr) == (1, True)
 
 
 def test_revoking_a_key_twice_keeps_the_first_revocation(data_dir: Path) -> None:

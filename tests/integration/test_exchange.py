@@ -17,11 +17,13 @@ from typer.testing import CliRunner
 from civicstack.cli import app as cli
 from civicstack.exchange import log, service
 from civicstack.exchange.models import ExchangeMessage
-from civicstack.kit.audit import Actor, AuditEntry, ChainReport
+from civicstack.kit.audit import Actor, AuditEntry
 from civicstack.kit.authz import Role
 from civicstack.kit.cli_support import CLI_ACTOR
 from civicstack.kit.db import transaction
 from civicstack.kit.errors import Forbidden, Invalid
+from civicstack.kit.tlog.log import LogReport
+from civicstack.kit.transparency import LOG_PUBLISHING, seal_and_witness
 from civicstack.registry import service as registry
 from civicstack.registry.models import Person, Sex
 from civicstack.wallet import service as wallet
@@ -128,7 +130,7 @@ def test_unknown_members_replays_and_wrong_audiences_are_refused(
         "personal_id_number": an.personal_id_number, "purpose": PURPOSE}), 401)
 
 
-def checked_ok_first_bad(report: ChainReport) -> tuple[int, bool, int | None]:
+def checked_ok_first_bad(report: LogReport) -> tuple[int, bool, int | None]:
     return report.entries_checked, report.ok, report.first_bad_seq
 
 
@@ -136,24 +138,29 @@ def test_a_tampered_or_truncated_log_is_detected(
         site: Site, an: Person, tax_key: ECKey, data_dir: Path) -> None:
     for _ in range(3):
         ask(site, tax_key, an)
-    factory = site.services.session_factory
-    with transaction(factory) as session:
-        assert log.verify(session) == ChainReport(3, True)
+    factory, publishing = site.services.session_factory, site.services[LOG_PUBLISHING]
+    seal_and_witness(factory, publishing, log.MESSAGE_LOG)
     runner = CliRunner()
-    assert runner.invoke(cli, ["exchange", "verify-log"]).exit_code == 0
+    assert runner.invoke(cli, ["exchange", "verify-log"]).exit_code == 0  # all 3 checked
     with transaction(factory) as session:
-        session.execute(update(ExchangeMessage).where(ExchangeMessage.seq == 2)
+        assert service.verify_log(session, publishing) == LogReport(0, True)  # none new
+    for _ in range(3):
+        ask(site, tax_key, an)
+    seal_and_witness(factory, publishing, log.MESSAGE_LOG)
+    with transaction(factory) as session:
+        session.execute(update(ExchangeMessage).where(ExchangeMessage.seq == 5)
                         .values(purpose="something else"))
     with transaction(factory) as session:
-        assert checked_ok_first_bad(log.verify(session)) == (1, False, 2)
+        assert checked_ok_first_bad(service.verify_log(session, publishing)) == (3, False, 5)
     broken = runner.invoke(cli, ["exchange", "verify-log"])
-    assert (broken.exit_code, "broken at message 2" in broken.output) == (1, True)
+    assert (broken.exit_code, "broken at message 5" in broken.output) == (1, True)
     with transaction(factory) as session:
-        session.execute(update(ExchangeMessage).where(ExchangeMessage.seq == 2)
+        session.execute(update(ExchangeMessage).where(ExchangeMessage.seq == 5)
                         .values(purpose=PURPOSE))
-        session.execute(text("DELETE FROM exchange_message WHERE seq = 3"))
+        session.execute(text("DELETE FROM exchange_message WHERE seq = 6"))
     with transaction(factory) as session:
-        assert checked_ok_first_bad(log.verify(session)) == (2, False, 3)
+        report = service.verify_log(session, publishing)
+    assert (report.ok, "removed from the end" in report.reason) == (False, True)
 
 
 def test_agreements_name_real_fields_and_only_admins_make_them(

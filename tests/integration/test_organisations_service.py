@@ -18,7 +18,7 @@ from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from civicstack.organisations import service
 from civicstack.organisations.models import Organisation, OrganisationMember
 from civicstack.registry.models import Person, Sex
-from tests.support.api import chain_is_intact
+from tests.support.api import log_is_intact
 from tests.support.eid import POLICE_HANOI, account_of, make_active_account, make_level_two
 from tests.support.organisations import (
     DEMO_TAX_CODE,
@@ -106,7 +106,7 @@ def test_a_level_two_representative_registers_and_an_official_approves(
                                                      "organisation.approve"]
     # the queue's name is an audited read of the representative's data
     assert "registry.person.role_holder" in actions_about(factory, an.personal_id_number)
-    assert chain_is_intact(factory)
+    assert log_is_intact(factory)
 
 
 def test_a_level_one_citizen_cannot_register(site: Site, factory: sessionmaker[Session],
@@ -369,4 +369,4 @@ def test_an_official_changes_the_representative_and_the_previous_one_loses_every
     with transaction(factory) as session, pytest.raises(Conflict, match="already"):
         service.change_representative(session, OFFICER_HANOI, DEMO_TAX_CODE,
                                       binh.personal_id_number, "new director appointed")
-    assert chain_is_intact(factory)
+    assert log_is_intact(factory)

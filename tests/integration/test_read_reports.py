@@ -8,9 +8,13 @@ import re
 
 from sqlalchemy import select
 
-from civicstack.kit.audit import AuditEntry
+from civicstack.kit import audit
+from civicstack.kit.audit import AUDIT_LOG, AuditEntry
 from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
+from civicstack.kit.tlog.note import NoteVerifier
+from civicstack.kit.tlog.proof import InclusionProof
+from civicstack.kit.transparency import LOG_PUBLISHING, seal_and_witness
 from civicstack.registry.models import Person
 from tests.integration.test_identity_web import approved_and_signed_in, citizen_sign_in
 from tests.support.web import Site
@@ -136,3 +140,26 @@ def test_the_report_form_on_the_page_carries_the_pages_csrf_token(site: Site, an
     response = site.client.post(f"/account/data-uses/{approval}/report", follow_redirects=False,
                                 data={"note": "", "csrf_token": form.group(1)})
     assert response.status_code == 303
+
+
+def test_each_sealed_use_offers_its_proof_that_the_published_key_verifies(
+        site: Site, an: Person) -> None:
+    approved_and_signed_in(site, an)
+    approval = entry_seq(site, an, "identity.account.approve")
+    assert site.client.get(f"/account/data-uses/{approval}/proof").status_code == 404  # pending
+    seal_and_witness(site.services.session_factory, site.services[LOG_PUBLISHING], AUDIT_LOG)
+
+    assert f"/account/data-uses/{approval}/proof" in site.client.get("/account").text
+    download = site.client.get(f"/account/data-uses/{approval}/proof")
+    assert download.status_code == 200
+    assert "attachment" in download.headers["content-disposition"]
+    key = site.client.get("/.well-known/civicstack/audit-log-key").text
+    proof = InclusionProof.parse(download.text)
+    proof.verify(NoteVerifier.parse(key))
+    assert b"identity.account.approve" in proof.entry
+    with transaction(site.services.session_factory) as session:
+        someone_elses = audit.record(session, audit.SYSTEM, "registry.person.read",
+                                     subject_type="person", subject_id="001090009999",
+                                     purpose="a check").seq
+    seal_and_witness(site.services.session_factory, site.services[LOG_PUBLISHING], AUDIT_LOG)
+    assert site.client.get(f"/account/data-uses/{someone_elses}/proof").status_code == 404

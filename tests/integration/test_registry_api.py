@@ -24,8 +24,8 @@ from tests.support.api import (
     assert_problem,
     audit_entries,
     bearer,
-    chain_is_intact,
     fields_of,
+    log_is_intact,
     register_state,
 )
 from tests.support.people import make_person, ward_in
@@ -101,7 +101,7 @@ def test_get_by_id_number_returns_the_record_and_audits_who_and_why(
     [entry] = audit_entries(site.services.session_factory, "registry.person.read")
     assert (entry.actor, entry.subject_type, entry.subject_id, entry.purpose) == (
         "apikey:reader", "person", an.personal_id_number, PURPOSE)
-    assert chain_is_intact(site.services.session_factory)
+    assert log_is_intact(site.services.session_factory)
 
 
 def test_the_audited_purpose_is_the_callers_words_with_whitespace_tidied(
@@ -164,7 +164,7 @@ def test_every_search_hit_is_audited_and_a_miss_records_nothing(
         ("apikey:searcher", an.personal_id_number, PURPOSE),
         ("apikey:searcher", binh.personal_id_number, PURPOSE)}
     assert {e.detail["query"] for e in hits} == {"nguyen van"}
-    assert chain_is_intact(site.services.session_factory)
+    assert log_is_intact(site.services.session_factory)
 
 
 def test_a_provincial_key_searches_only_its_provinces(site: Site, an: Person) -> None:
@@ -330,7 +330,7 @@ def test_a_life_recorded_through_the_api_appears_in_the_history(site: Site, an: 
                        "registry.event.death"]
     [history_read] = audit_entries(factory, "registry.person.history", an.personal_id_number)
     assert (history_read.actor, history_read.purpose) == ("apikey:reader", PURPOSE)
-    assert chain_is_intact(factory)
+    assert log_is_intact(factory)
 
 
 def test_a_death_ends_the_marriage_so_the_widow_may_remarry(site: Site, an: Person) -> None:
@@ -676,7 +676,7 @@ def test_a_refused_event_is_a_problem_and_changes_nothing(
     else:
         assert expected in problem["detail"], problem
     assert register_state(site.services.session_factory) == before
-    assert chain_is_intact(site.services.session_factory)
+    assert log_is_intact(site.services.session_factory)
 
 
 def test_a_provincial_key_cannot_write_for_people_of_another_province(

@@ -19,6 +19,7 @@ from civicstack.kit.audit import AuditEntry
 from civicstack.kit.authz import Role
 from civicstack.kit.db import transaction
 from civicstack.kit.outbox import OutboxMessage
+from civicstack.kit.transparency import LOG_PUBLISHING, seal_and_witness
 from civicstack.registry.models import Person
 from civicstack.security import jobs, service
 from civicstack.security.service import Kind, Thresholds
@@ -48,7 +49,13 @@ def evaluate(site: Site, after: timedelta = timedelta()) -> list[tuple[Kind, boo
 def verified(site: Site) -> dict[str, bool]:
     with transaction(site.services.session_factory) as session:
         return {check.log: check.intact for check in service.verify_chains(
-            session, service.now())}
+            session, site.services[LOG_PUBLISHING], service.now())}
+
+
+def sealed(site: Site) -> None:
+    """The worker's sealers' round: every log's new entries into a witnessed checkpoint."""
+    for log in service.CHAINED_LOGS.values():
+        seal_and_witness(site.services.session_factory, site.services[LOG_PUBLISHING], log)
 
 
 def lock_out(site: Site, username: str) -> None:
@@ -163,6 +170,7 @@ def test_a_broken_or_stale_chain_needs_attention_and_raises_an_alert(
     with transaction(site.services.session_factory) as session:
         later = service.now() + timedelta(minutes=5)
         assert service.chains_needing_attention(session, stale, later) == ["audit", "exchange"]
+    sealed(site)
     bypass_triggers(site.services.session_factory.kw["bind"],
                     "UPDATE audit_entry SET purpose = 'nothing to see' WHERE seq = 1")
     assert verified(site) == {"audit": False, "exchange": True}
@@ -178,12 +186,13 @@ def test_a_broken_or_stale_chain_needs_attention_and_raises_an_alert(
 
 def test_the_worker_verifies_the_chains_only_when_no_recent_verification_is_recorded(
         site: Site) -> None:
-    every = timedelta(hours=6)
+    every, publishing = timedelta(hours=6), site.services[LOG_PUBLISHING]
     with transaction(site.services.session_factory) as session:
-        first = service.verify_chains_when_due(session, service.now(), every)
+        first = service.verify_chains_when_due(session, publishing, service.now(), every)
         assert [check.log for check in first] == ["audit", "exchange"]
-        assert service.verify_chains_when_due(session, service.now(), every) == []
-        later = service.verify_chains_when_due(session, service.now() + every, every)
+        assert service.verify_chains_when_due(session, publishing, service.now(), every) == []
+        later = service.verify_chains_when_due(session, publishing, service.now() + every,
+                                               every)
         assert [check.log for check in later] == ["audit", "exchange"]
     assert metric(site, "civicstack_hash_chain_intact", log="exchange") == 1
 

@@ -7,18 +7,24 @@ The app itself comes from `tests.support.web.make_site` (the `site` fixture); ke
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from civicstack.kit.audit import AuditEntry, verify_chain
+from civicstack.kit.audit import AUDIT_LOG, AuditEntry
 from civicstack.kit.authz import Role
 from civicstack.kit.db import transaction
 from civicstack.kit.errors import PROBLEM_MEDIA_TYPE
+from civicstack.kit.tlog import log as tlog
+from civicstack.kit.tlog.witness import DirectoryWitness
+from civicstack.kit.transparency import LogPublishing, seal_and_witness
 from civicstack.registry.models import CivilStatusEvent, FamilyRelation, Person
+from tests.support.transparency import publishing_in
 
 BASE = "/api/v1/registry"
 PURPOSE = "checking a passport application"
@@ -68,9 +74,20 @@ def audit_entries(factory: sessionmaker[Session], action: str | None = None,
         return list(session.execute(query).scalars())
 
 
-def chain_is_intact(factory: sessionmaker[Session]) -> bool:
-    with transaction(factory) as session:
-        return verify_chain(session).ok
+# One log key for the test process; each check hands the tree to a fresh witness.
+_LOG_KEY_FOLDER = Path(tempfile.mkdtemp(prefix="civicstack-log-key-"))
+
+
+def log_is_intact(factory: sessionmaker[Session]) -> bool:
+    """Every audit entry sealed, witnessed, and the whole tree recomputed from the entries."""
+    with tempfile.TemporaryDirectory() as folder:
+        publishing = publishing_in(_LOG_KEY_FOLDER)
+        publishing = LogPublishing(publishing.signer, DirectoryWitness(
+            Path(folder), publishing.verifier))
+        seal_and_witness(factory, publishing, AUDIT_LOG)
+        with transaction(factory) as session:
+            return tlog.full_audit(session, AUDIT_LOG, publishing.witness,
+                                   publishing.verifier).ok
 
 
 @dataclass(frozen=True)

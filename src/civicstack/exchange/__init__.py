@@ -6,6 +6,7 @@ from civicstack.kit.installing import Installer
 
 def install(installer: Installer) -> None:
     from civicstack.exchange import api, cli, console_web, service, site, web
+    from civicstack.kit.transparency import sealer_job
 
     installer.signing_keys(service.KEY_RING, (service.SIGNING_ALGORITHM,))
     installer.provide(site.EXCHANGE_KEYS,
@@ -15,3 +16,5 @@ def install(installer: Installer) -> None:
     installer.router(web.router)
     installer.router(console_web.router)
     installer.command_group(cli.exchange_app, "exchange")
+    installer.job("exchange_log_seal", installer.settings.log_seal_seconds,
+                  sealer_job(service.MESSAGE_LOG))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from civicstack.config import get_settings
 from civicstack.exchange import datasets, quality, service
 from civicstack.exchange.demo import seed_exchange
 from civicstack.kit.cli_support import (
@@ -19,6 +20,7 @@ from civicstack.kit.cli_support import (
     reports_domain_errors,
     secret_store,
 )
+from civicstack.kit.transparency import publishing_from
 
 exchange_app = typer.Typer(help="Government data exchange: members, agreements, datasets, "
                                 "quality, the log.",
@@ -107,13 +109,14 @@ def quality_check(member: str | None = typer.Option(None, help="Only this member
 
 @exchange_app.command("verify-log")
 def verify_log() -> None:
-    """Recompute the message log's hash chain; exit 1 at the first broken link."""
+    """Check the messages sealed since the last check against the witnessed checkpoint; exit 1
+    if any differs."""
     with cli_transaction() as session:
-        report = service.verify_log(session)
+        report = service.verify_log(session, publishing_from(get_settings()))
     if not report.ok:
         raise fail(f"message log broken at message {report.first_bad_seq}: {report.reason} "
                    f"({report.entries_checked} intact before it)")
-    typer.echo(f"message log intact: {report.entries_checked} messages")
+    typer.echo(f"message log intact: {report.entries_checked} new messages verified")
 
 
 @exchange_app.command("demo")

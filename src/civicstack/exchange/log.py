@@ -1,6 +1,6 @@
-"""The tamper-evident message log: each message's hash covers its fields and the hash before
-it, so changing, removing or reordering any message breaks every link after it
-(`civicstack exchange verify-log`). Appends queue on the head row like the audit log's."""
+"""The exchange's message log, a verifiable log of its own (kit/tlog, origin NAME/exchange):
+each message is a leaf of its Merkle tree, sealed into signed, witnessed checkpoints, so
+changing, removing or reordering a message is detected (`civicstack exchange verify-log`)."""
 
 from __future__ import annotations
 
@@ -11,32 +11,32 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from civicstack.exchange.models import ExchangeLogHead, ExchangeMessage
-from civicstack.kit.audit import ChainReport, append_link, verify_links
+from civicstack.exchange.models import ExchangeMessage
 from civicstack.kit.db import as_utc
+from civicstack.kit.tlog.log import EntryLog
 
-CHAINED = ("seq", "occurred_at", "member", "dataset", "subject_id", "purpose", "agreement_id",
-           "outcome", "reason", "request_digest", "response_digest", "latency_ms")
+LOGGED = ("seq", "occurred_at", "member", "dataset", "subject_id", "purpose", "agreement_id",
+          "outcome", "reason", "request_digest", "response_digest", "latency_ms")
 
 
 def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _link(message: ExchangeMessage) -> str:
-    fields: dict[str, Any] = {name: getattr(message, name) for name in CHAINED}
+def canonical_bytes(message: ExchangeMessage) -> bytes:
+    fields: dict[str, Any] = {name: getattr(message, name) for name in LOGGED}
     fields["occurred_at"] = as_utc(message.occurred_at).isoformat()
-    canonical = json.dumps({"prev": message.prev_hash, **fields}, sort_keys=True,
-                           separators=(",", ":"), ensure_ascii=False)
-    return digest(canonical.encode())
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode()
+
+
+MESSAGE_LOG = EntryLog("exchange", ExchangeMessage.seq, ExchangeMessage.leaf_index,
+                       canonical_bytes)
 
 
 def append(session: Session, **fields: Any) -> ExchangeMessage:
-    """Chain one message in the caller's transaction; concurrent appends queue on the head."""
-    return append_link(session, ExchangeLogHead,
-                       ExchangeMessage(occurred_at=datetime.now(UTC), **fields), _link)
-
-
-def verify(session: Session) -> ChainReport:
-    """Walk the log in order and recompute every link; the head must name the last one."""
-    return verify_links(session, ExchangeMessage.seq, ExchangeLogHead, _link)
+    """Log one message in the caller's transaction; the sealer places it in the tree."""
+    message = ExchangeMessage(occurred_at=datetime.now(UTC), **fields)
+    session.add(message)
+    session.flush()
+    return message

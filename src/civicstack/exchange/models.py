@@ -17,12 +17,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from civicstack.kit.assertions import SpentJti
-from civicstack.kit.audit import ChainHead
 from civicstack.kit.db import Base
+
+PENDING = text("leaf_index IS NULL")
 
 
 class ExchangeMember(Base):
@@ -75,16 +77,14 @@ class SpentMemberAssertion(SpentJti, Base):
     jti: Mapped[str] = mapped_column(String(200))
 
 
-class ExchangeLogHead(ChainHead, Base):
-    """The last link of the message log; made by migration 0018."""
-
-    __tablename__ = "exchange_log_head"
-
-
 class ExchangeMessage(Base):
-    """One request and its answer or refusal, by digest, chained to the one before."""
+    """One request and its answer or refusal, by digest; `leaf_index` is its place in the
+    message log's tree, given by the sealer."""
 
     __tablename__ = "exchange_message"
+    __table_args__ = (Index("ix_exchange_message_pending", "seq", sqlite_where=PENDING,
+                            postgresql_where=PENDING),
+                      Index("uq_exchange_message_leaf_index", "leaf_index", unique=True))
 
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
                                      primary_key=True)
@@ -99,8 +99,8 @@ class ExchangeMessage(Base):
     request_digest: Mapped[str] = mapped_column(String(64))
     response_digest: Mapped[str] = mapped_column(String(64))
     latency_ms: Mapped[int] = mapped_column(Integer)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    entry_hash: Mapped[str] = mapped_column(String(64))
+    leaf_index: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                                   nullable=True)
 
 
 class AgreementRequest(AgreementTerms, Base):

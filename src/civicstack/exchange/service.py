@@ -28,7 +28,7 @@ from civicstack.exchange.models import (
     SpentMemberAssertion,
 )
 from civicstack.kit import assertions, audit
-from civicstack.kit.audit import Actor, ChainReport
+from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
 from civicstack.kit.db import as_utc
 from civicstack.kit.errors import (
@@ -42,6 +42,9 @@ from civicstack.kit.errors import (
 from civicstack.kit.keys import KeyRing
 from civicstack.kit.metrics import EXCHANGE_REFUSALS
 from civicstack.kit.secrets import SecretStore
+from civicstack.kit.tlog import log as tlog
+from civicstack.kit.tlog.log import LogReport
+from civicstack.kit.transparency import LogPublishing
 from civicstack.wallet import service as wallet
 from civicstack.wallet.site import WalletSite
 
@@ -334,8 +337,12 @@ def latest_refusals(session: Session, since: datetime, limit: int) -> list[Refus
             for m in repository.latest_refused(session, since, limit)]
 
 
-def verify_log(session: Session) -> ChainReport:
-    return log.verify(session)
+MESSAGE_LOG = log.MESSAGE_LOG
+
+
+def verify_log(session: Session, publishing: LogPublishing) -> LogReport:
+    """The messages sealed since the last check against the witnessed checkpoint."""
+    return tlog.verify(session, MESSAGE_LOG, publishing.witness, publishing.verifier)
 
 
 def _asked(member: ExchangeMember, dataset: str, personal_id_number: str, purpose: str,

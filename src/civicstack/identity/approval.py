@@ -13,6 +13,8 @@ from civicstack.kit import audit
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
 from civicstack.kit.errors import Conflict, NotFound
+from civicstack.kit.tlog import log as tlog
+from civicstack.kit.transparency import LogPublishing
 from civicstack.registry import service as registry
 
 
@@ -148,3 +150,18 @@ def my_audit_trail(session: Session, personal_id_number: str) -> list[audit.Audi
     """Everything recorded about this person: who read their data and why, and every security
     event of their account. Shown to the citizen themself."""
     return audit.entries_for_subject(session, "person", personal_id_number, limit=100)
+
+
+def proof_of_my_data_use(session: Session, publishing: LogPublishing, personal_id_number: str,
+                         seq: int) -> str:
+    """The inclusion proof (C2SP tlog-proof@v1) of one entry of this person's own trail, for
+    them to keep or to check with the published key; someone else's entry reads as missing."""
+    entry = audit.entry(session, seq)
+    if entry is None or (entry.subject_type, entry.subject_id) != ("person", personal_id_number):
+        raise NotFound("no such use of your data")
+    try:
+        return tlog.prove(session, audit.AUDIT_LOG, seq, publishing.witness,
+                          publishing.verifier).text()
+    except tlog.NotSealed as exc:
+        raise NotFound("this use is not in a signed checkpoint yet: try again in a minute") \
+            from exc

@@ -24,6 +24,7 @@ from civicstack.identity.approval import (
     lock_myself,
     my_audit_trail,
     pending_approval,
+    proof_of_my_data_use,
     registration_selfie,
     unlock,
 )
@@ -107,6 +108,7 @@ __all__ = [
     "passkey_enrolment",
     "passkey_step_up",
     "pending_approval",
+    "proof_of_my_data_use",
     "provider_session_id",
     "register",
     "registration_selfie",

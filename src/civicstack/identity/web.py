@@ -29,6 +29,7 @@ from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import Conflict, DomainError, Forbidden, Invalid, RateLimited
 from civicstack.kit.i18n import N_
 from civicstack.kit.outbox import RetryPolicy, dispatch_pending
+from civicstack.kit.transparency import LOG_PUBLISHING
 from civicstack.kit.web import (
     client_address,
     field_errors,
@@ -230,6 +231,17 @@ def report_data_use(request: Request, session: DbSession, services: Services,
         return _account_page(request, session, services, signed,
                              tuple(field_errors(exc).values()), exc.status)
     return RedirectResponse("/account#uses", status_code=303)
+
+
+@router.get("/account/data-uses/{seq}/proof")
+def data_use_proof(session: DbSession, services: Services, signed: Citizen,
+                   seq: int) -> Response:
+    """The entry's inclusion proof, as a file to keep (checked with `civicstack audit
+    verify-proof` or any C2SP tlog-proof verifier)."""
+    proof = service.proof_of_my_data_use(session, services[LOG_PUBLISHING],
+                                         signed.account.personal_id_number, seq)
+    return Response(proof, media_type="text/plain; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="data-use-{seq}.tlog-proof"'})
 
 
 def _may_enrol(account: CitizenAccount) -> bool:

@@ -64,8 +64,9 @@ def _server_account() -> str | None:
 
 
 @contextlib.contextmanager
-def throwaway_postgres() -> Iterator[RunningPostgres]:
-    """Start a private cluster with durability off (test data only) and remove it afterwards."""
+def throwaway_postgres(durable: bool = False) -> Iterator[RunningPostgres]:
+    """Start a private cluster, with durability off (test data only) unless `durable` (for
+    benchmarks whose figure is the cost of a commit), and remove it afterwards."""
     pg_bin, account = find_pg_bin(), _server_account()
     workdir = Path(tempfile.mkdtemp(prefix="civicstack-pg-"))
     if account:
@@ -74,8 +75,9 @@ def throwaway_postgres() -> Iterator[RunningPostgres]:
     superuser = account or pwd.getpwuid(os.geteuid()).pw_name
     _run_as(account, [str(pg_bin / "initdb"), "-D", str(data), "-U", superuser,
                       "--auth=trust", "-E", "UTF8", "--no-locale"])
-    options = (f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off "
-               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+    options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c max_connections=200"
+    if not durable:
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     _run_as(account, [str(pg_bin / "pg_ctl"), "-D", str(data), "-o", options,
                       "-l", str(workdir / "server.log"), "-w", "-t", "60", "start"])
     try:

@@ -1,18 +1,28 @@
 """`GET /api/v1/security/overview`: the security page's figures for operators' tooling
-(an operator key whose role holds `security:read`)."""
+(an operator key whose role holds `security:read`); and, for anyone, the logs' note verifier
+key at /.well-known/civicstack/audit-log-key (docs/audit-log.md)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse
 
 from civicstack.kit.appservices import Services
 from civicstack.kit.db import as_utc
 from civicstack.kit.deps import DbSession, Operator
+from civicstack.kit.transparency import LOG_PUBLISHING
 from civicstack.security.site import overview_of
 
 router = APIRouter(prefix="/security", tags=["security"])
+public = APIRouter(tags=["security"])
+
+
+@public.get("/.well-known/civicstack/audit-log-key", response_class=PlainTextResponse)
+def audit_log_key(services: Services) -> str:
+    """The key that signs the audit and exchange logs' checkpoints: `name+hash+key`."""
+    return f"{services[LOG_PUBLISHING].verifier}\n"
 
 
 @router.get("/overview")

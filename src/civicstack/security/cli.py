@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import typer
 
+from civicstack.config import get_settings
 from civicstack.kit.cli_support import cli_transaction, fail
 from civicstack.kit.db import as_utc
+from civicstack.kit.transparency import publishing_from
 from civicstack.security import service
 
 security_app = typer.Typer(help="Security monitoring: hash-chain verification and alerts.",
@@ -15,10 +17,10 @@ security_app = typer.Typer(help="Security monitoring: hash-chain verification an
 
 @security_app.command("verify-chains")
 def verify_chains() -> None:
-    """Verify the audit log and the exchange's message log, and record the result; exit 1 if
-    either is broken."""
+    """Check the audit log and the exchange's message log against their witnessed checkpoints,
+    and record the result; exit 1 if either is broken."""
     with cli_transaction() as session:
-        checks = service.verify_chains(session, service.now())
+        checks = service.verify_chains(session, publishing_from(get_settings()), service.now())
     broken = [check for check in checks if not check.intact]
     for check in checks:
         state = "intact" if check.intact else f"BROKEN at {check.first_bad_seq}: {check.reason}"

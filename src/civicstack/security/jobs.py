@@ -1,5 +1,6 @@
-"""Security's background work in the app: the logs' hash chains verified when due (also
-`civicstack security verify-chains`) and the alerts, from the counts every instance shares."""
+"""Security's background work in the app: the logs checked against their witnessed
+checkpoints when due (also `civicstack security verify-chains`) and the alerts, from the counts
+every instance shares."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import timedelta
 
 from civicstack.kit.appservices import AppServices
 from civicstack.kit.db import transaction
+from civicstack.kit.transparency import LOG_PUBLISHING
 from civicstack.security import service
 from civicstack.security.site import thresholds_from
 
@@ -14,7 +16,8 @@ from civicstack.security.site import thresholds_from
 def verify_chains(services: AppServices) -> object:
     every = timedelta(hours=services.settings.security_chain_check_hours)
     with transaction(services.session_factory) as session:
-        checks = service.verify_chains_when_due(session, service.now(), every)
+        checks = service.verify_chains_when_due(session, services[LOG_PUBLISHING], service.now(),
+                                                every)
     return {check.log: check.intact for check in checks} or None
 
 

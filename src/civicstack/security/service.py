@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -24,11 +24,14 @@ from sqlalchemy.orm import Session
 
 from civicstack.exchange import service as exchange
 from civicstack.kit import audit, outbox, ratelimit, tally
-from civicstack.kit.audit import Actor, AuditEntry, ChainReport
+from civicstack.kit.audit import AUDIT_LOG, Actor, AuditEntry
 from civicstack.kit.authz import Permission
 from civicstack.kit.db import as_utc
 from civicstack.kit.metrics import CHAIN_CHECKED_AT, CHAIN_INTACT, SECURITY_ALERT_ACTIVE
 from civicstack.kit.ratelimit import FailureLimiter
+from civicstack.kit.tlog import log as tlog
+from civicstack.kit.tlog.log import EntryLog
+from civicstack.kit.transparency import LogPublishing
 from civicstack.security import repository
 from civicstack.security.models import ChainCheck, SecurityAlert
 
@@ -50,8 +53,7 @@ class Kind(enum.StrEnum):
 WINDOWS = {Kind.FAILED_LOGINS: timedelta(minutes=15), Kind.LOCKOUTS: timedelta(hours=1),
            Kind.RATE_LIMIT_REFUSALS: timedelta(minutes=15),
            Kind.EXCHANGE_REFUSALS: timedelta(hours=1)}
-CHAINED_LOGS: dict[str, Callable[[Session], ChainReport]] = {
-    "audit": audit.verify_chain, "exchange": exchange.verify_log}
+CHAINED_LOGS: dict[str, EntryLog] = {"audit": AUDIT_LOG, "exchange": exchange.MESSAGE_LOG}
 
 
 @dataclass(frozen=True)
@@ -186,28 +188,30 @@ def _minutes(window: timedelta) -> int:
     return int(window.total_seconds() // 60)
 
 
-# --- the logs' hash chains -------------------------------------------------------------------
+# --- the logs against their witnessed checkpoints --------------------------------------------
 
-def verify_chains_when_due(session: Session, at: datetime,
+def verify_chains_when_due(session: Session, publishing: LogPublishing, at: datetime,
                            every: timedelta) -> list[ChainCheck]:
-    """Verify unless every log was verified within `every`, by this process or another: a
-    restart, or several server processes, do not each repeat a full scan. Nothing verified:
-    the metrics still show the latest results."""
+    """Verify unless every log was verified within `every`, by this process or another.
+    Nothing verified: the metrics still show the latest results."""
     latest = repository.latest_checks(session)
     if any(log not in latest or at - as_utc(latest[log].checked_at) >= every
            for log in CHAINED_LOGS):
-        return verify_chains(session, at)
+        return verify_chains(session, publishing, at)
     for check in latest.values():
         _publish(check)
     return []
 
 
-def verify_chains(session: Session, at: datetime) -> list[ChainCheck]:
-    """Verify every chained log and keep the result."""
+def verify_chains(session: Session, publishing: LogPublishing,
+                  at: datetime) -> list[ChainCheck]:
+    """Check each log's entries sealed since its last check against the newest witnessed
+    checkpoint (O(new entries), never a rescan: that is `civicstack audit full-audit`), and
+    keep the result. Entries not yet witnessed are not read: writers cause no false alarm."""
     checks = []
-    for log, verify in CHAINED_LOGS.items():
+    for log, entries in CHAINED_LOGS.items():
         started = time.perf_counter()
-        report = verify(session)
+        report = tlog.verify(session, entries, publishing.witness, publishing.verifier)
         check = ChainCheck(log=log, checked_at=at, intact=report.ok,
                            entries_checked=report.entries_checked,
                            first_bad_seq=report.first_bad_seq, reason=report.reason[:300],
@@ -224,10 +228,11 @@ def _publish(check: ChainCheck) -> None:
     CHAIN_CHECKED_AT.labels(check.log).set(as_utc(check.checked_at).timestamp())
 
 
-def verify_chains_now(session: Session, actor: Actor, at: datetime) -> list[ChainCheck]:
+def verify_chains_now(session: Session, publishing: LogPublishing, actor: Actor,
+                      at: datetime) -> list[ChainCheck]:
     """An operator's verification from the console: audited with its outcome."""
     actor.require(Permission.SECURITY_READ)
-    checks = verify_chains(session, at)
+    checks = verify_chains(session, publishing, at)
     audit.record(session, actor, "security.chains.verified", subject_type="security",
                  subject_id="hash_chains", purpose=PURPOSE,
                  detail={check.log: check.intact for check in checks})

@@ -12,6 +12,7 @@ from civicstack.kit.appservices import Services
 from civicstack.kit.console import Official
 from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError
+from civicstack.kit.transparency import LOG_PUBLISHING
 from civicstack.kit.web import render
 from civicstack.security import service
 from civicstack.security.site import overview_of
@@ -31,6 +32,7 @@ def security_page(request: Request, session: DbSession, services: Services,
 
 
 @router.post(PAGE + "/verify-chains")
-def verify_chains(request: Request, session: DbSession, operator: Official) -> Response:
+def verify_chains(request: Request, session: DbSession, services: Services,
+                  operator: Official) -> Response:
     return console.act(request, operator, lambda operator: service.verify_chains_now(
-        session, operator, service.now()), PAGE + "#chains")
+        session, services[LOG_PUBLISHING], operator, service.now()), PAGE + "#chains")

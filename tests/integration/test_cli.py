@@ -88,7 +88,7 @@ def test_db_upgrade_builds_a_brand_new_sqlite_database_and_is_idempotent(
     assert second.exit_code == 0, second.output
     assert "34 provinces, 3321 wards" in second.output
     assert (verified.exit_code, verified.output.strip()) == (
-        0, "audit chain intact: 0 entries verified")
+        0, "audit log intact: 0 newly sealed entries verified")
     engine = make_engine(f"sqlite:///{tmp_path / 'fresh' / 'civicstack.db'}")
     try:
         assert unit_counts(make_session_factory(engine)) == (34, 3321)

@@ -586,8 +586,8 @@ def public_record(session: Session, actor: Actor, tax_code: str, purpose: str) -
 def member_authority(session: Session, actor: Actor, tax_code: str, personal_id_number: str,
                      purpose: str) -> PublicMember:
     """Whether the citizen the relying party already knows (by ID number, e.g. from their
-    own sign-in) acts for the organisation, and how: 404 when they do not. Audited on the
-    organisation and on the person."""
+    own sign-in) acts for the organisation, and how: 404 when they do not. An answer is
+    audited on the organisation and, through the name read, on the person."""
     purpose = registry.require_purpose(purpose)
     organisation = _readable(session, actor, tax_code)
     number = personal_id_number.strip()
@@ -595,10 +595,10 @@ def member_authority(session: Session, actor: Actor, tax_code: str, personal_id_
         if PERSONAL_ID_NUMBER.fullmatch(number) else None
     found = repository.live_membership(session, organisation.id, account.id) \
         if account is not None else None
-    _record(session, actor, "organisation.member.check", organisation, purpose,
-            {"member": number, "found": found is not None})
     if found is None:
         raise NotFound("this citizen does not act for the organisation")
+    _record(session, actor, "organisation.member.check", organisation, purpose,
+            {"member": number})
     names = registry.names_of_role_holders(session, actor, [number], purpose)
     return PublicMember(names.get(number, ""), found.role,
                         sorted(p.value for p in permissions_of(found)), found.granted_at)

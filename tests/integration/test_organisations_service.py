@@ -22,6 +22,7 @@ from tests.support.api import log_is_intact
 from tests.support.eid import POLICE_HANOI, account_of, make_active_account, make_level_two
 from tests.support.organisations import (
     DEMO_TAX_CODE,
+    EVERY_PERMISSION,
     OFFICER_HANOI,
     details,
     level_two_token,
@@ -189,7 +190,7 @@ def test_the_representative_authorises_and_withdraws_a_member(
     make_active_account(factory, site.services.pepper, binh, tmp_path / "mailbox")
     with transaction(factory) as session:
         member = service.add_member(session, signed(session, an_at_level_two), DEMO_TAX_CODE,
-                                    f" {binh.personal_id_number} ")
+                                    f" {binh.personal_id_number} ", EVERY_PERMISSION)
         member_id = member.id
     assert live_members(factory) == sorted([(an.personal_id_number, "representative"),
                                             (binh.personal_id_number, "authorised")])
@@ -218,7 +219,8 @@ def test_a_member_needs_an_active_eid_account_and_is_added_once(
 
     def add(number: str) -> None:
         with transaction(factory) as session:
-            service.add_member(session, signed(session, an_at_level_two), DEMO_TAX_CODE, number)
+            service.add_member(session, signed(session, an_at_level_two), DEMO_TAX_CODE, number,
+                               EVERY_PERMISSION)
 
     with pytest.raises(Invalid, match="no active eID account"):
         add(binh.personal_id_number)  # in the register, but without an account
@@ -243,14 +245,14 @@ def test_only_the_representative_changes_members(
     binh_token = binh_at_level_two(site, binh, tmp_path)
     with transaction(factory) as session:
         service.add_member(session, signed(session, an_at_level_two), DEMO_TAX_CODE,
-                           binh.personal_id_number)
+                           binh.personal_id_number, EVERY_PERMISSION)
     before = live_members(factory)
     with transaction(factory) as session, pytest.raises(Forbidden, match="representative"):
         service.add_member(session, signed(session, binh_token), DEMO_TAX_CODE,
-                           an.personal_id_number)
+                           an.personal_id_number, EVERY_PERMISSION)
     with transaction(factory) as session, pytest.raises(NotFound):
         service.add_member(session, signed(session, binh_token), "0314409058",
-                           an.personal_id_number)  # not hers, so as if it did not exist
+                           an.personal_id_number, EVERY_PERMISSION)  # not hers: as if not there
     assert live_members(factory) == before
 
 
@@ -261,7 +263,7 @@ def test_members_change_only_while_the_organisation_is_active(
     def add() -> None:
         with transaction(factory) as session:
             service.add_member(session, signed(session, an_at_level_two), DEMO_TAX_CODE,
-                               an.personal_id_number)
+                               an.personal_id_number, EVERY_PERMISSION)
 
     with pytest.raises(Conflict, match="only while the organisation is active"):
         add()
@@ -346,7 +348,7 @@ def test_an_official_changes_the_representative_and_the_previous_one_loses_every
                                       binh.personal_id_number, "new director appointed")
     with transaction(factory) as session:
         service.add_member(session, signed(session, an_at_level_two), DEMO_TAX_CODE,
-                           binh.personal_id_number)
+                           binh.personal_id_number, EVERY_PERMISSION)
     with transaction(factory) as session:
         make_level_two(session, str(site.services.totp_key), binh.personal_id_number)
     with transaction(factory) as session, pytest.raises(Forbidden, match="outside your scope"):
@@ -361,7 +363,7 @@ def test_an_official_changes_the_representative_and_the_previous_one_loses_every
     assert live_members(factory) == [(binh.personal_id_number, "representative")]
     with transaction(factory) as session, pytest.raises(NotFound):
         service.add_member(session, signed(session, an_at_level_two), DEMO_TAX_CODE,
-                           an.personal_id_number)
+                           an.personal_id_number, EVERY_PERMISSION)
     assert actions_about(factory, an.personal_id_number)[-1] == \
         "organisation.representative.end"
     assert actions_about(factory, binh.personal_id_number)[-1] == \

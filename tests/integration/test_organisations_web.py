@@ -121,7 +121,8 @@ def test_register_approve_and_authorise_a_member_through_the_pages(
     assert DEMO_TAX_CODE not in officer.get("/console/organisations").text
 
     added = site.client.post(f"{PAGE}/members", follow_redirects=False, data={
-        "personal_id_number": binh.personal_id_number, "csrf_token": site.csrf(PAGE)})
+        "personal_id_number": binh.personal_id_number, "permissions": ["documents:view"],
+        "csrf_token": site.csrf(PAGE)})
     assert added.status_code == 303
     page = site.client.get(f"{PAGE}?lang=vi")
     assert "Đang hoạt động" in page.text
@@ -322,12 +323,14 @@ def test_member_refusals_are_shown_on_the_organisations_page(
         service.decide(session, OFFICER_HANOI, DEMO_TAX_CODE, "approve", "checked")
     token = site.csrf(PAGE)
     refused = site.client.post(f"{PAGE}/members", data={
-        "personal_id_number": "001099999999", "csrf_token": token})
+        "personal_id_number": "001099999999", "permissions": ["services:file"],
+        "csrf_token": token})
     assert refused.status_code == 422
     assert 'id="personal_id_number-error"' in refused.text
     assert 'value="001099999999"' in refused.text  # what was typed stays
     assert site.client.post(f"{PAGE}/members", follow_redirects=False, data={
-        "personal_id_number": binh.personal_id_number, "csrf_token": token}).status_code == 303
+        "personal_id_number": binh.personal_id_number, "permissions": ["services:file"],
+        "csrf_token": token}).status_code == 303
     with transaction(site.services.session_factory) as session:
         view = service.organisation_page(session, account_of(session, an.personal_id_number),
                                          DEMO_TAX_CODE)

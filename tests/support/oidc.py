@@ -142,11 +142,13 @@ class Citizen:
             "personal_id_number": person.personal_id_number, "password": PASSWORD,
             "next": next_value, "csrf_token": self.form_token(page)})
 
-    def consent(self, page: httpx.Response, decision: str = "allow") -> httpx.Response:
+    def consent(self, page: httpx.Response, decision: str = "allow",
+                organisation: str = "") -> httpx.Response:
+        """Answer the consent page; `organisation`: the tax code chosen to act for."""
         pending = PENDING.search(page.text)
         assert pending, f"not a consent page: {page.status_code} {page.text[:300]}"
         response = self.http.post("/oidc/consent", data={
-            "pending": pending.group(1), "decision": decision,
+            "pending": pending.group(1), "decision": decision, "organisation": organisation,
             "csrf_token": self.form_token(page)})
         return self.visit(response.headers["location"]) if \
             response.headers.get("location", "").startswith("/") else response

@@ -20,6 +20,7 @@ from tests.support.people import ward_in
 # Real, valid tax codes (check digit right); branches add "-001"...
 DEMO_TAX_CODE = "0100233488"
 OTHER_TAX_CODE = "0314409058"
+EVERY_PERMISSION = ("documents:view", "services:file")  # what an authorised member may do
 OFFICER_HANOI = Actor("apikey", "org-officer-hanoi", Scope.province("01"), Role.POLICE)
 
 

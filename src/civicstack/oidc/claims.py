@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from civicstack.identity.models import CitizenAccount
 from civicstack.kit.audit import Actor
 from civicstack.oidc.models import OidcClient
+from civicstack.organisations import service as organisations
 from civicstack.registry import service as registry
 from civicstack.registry.models import Person, Sex
 
@@ -55,3 +56,13 @@ def _phone(account: CitizenAccount) -> dict[str, Any]:
     # The account's phone was proven by a one-time code; E.164 for relying parties.
     return {"phone_number": "+84" + account.phone.removeprefix("0"),
             "phone_number_verified": True}
+
+
+def organisation_claim(session: Session, account_id: int, tax_code: str) -> dict[str, Any]:
+    """The organisation the citizen chose to act for in this sign-in, read again at every
+    release: a withdrawn authorisation or a suspended organisation stops it at once (the
+    DomainError of organisations.service). Tax code and name are public register facts; the
+    role and permissions are what the relying party needs to decide what the member may do."""
+    acting = organisations.acting_for(session, account_id, tax_code)
+    return {"tax_code": acting.tax_code, "name": acting.organisation.name,
+            "role": acting.role, "permissions": acting.permission_names}

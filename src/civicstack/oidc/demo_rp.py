@@ -44,7 +44,7 @@ MOUNT = "/demo/bank"
 CONFIG_FILE = "demo-bank-client.json"
 SESSIONS_FILE = "demo-bank-sessions.sqlite3"
 SESSION_KEY = "demo-bank-key"  # signs the bank's own session cookie
-SCOPE = "openid profile address"
+SCOPE = "openid profile address organisation"
 HTTP_TIMEOUT = 10
 LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 
@@ -68,7 +68,7 @@ def register_demo_bank(session: Session, actor: Actor, pepper: str, data_dir: Pa
         return path
     registered = clients.register_client(session, actor, pepper, clients.NewClient(
         name="Ngân hàng Demo (Demo Bank)", redirect_uris=(f"{issuer}{MOUNT}/callback",),
-        scopes=("openid", "profile", "address"),
+        scopes=("openid", "profile", "address", "organisation"),
         post_logout_redirect_uris=(f"{issuer}{MOUNT}/",),
         backchannel_logout_uri=f"{issuer}{MOUNT}/backchannel-logout",
         backchannel_logout_session_required=True))
@@ -292,6 +292,9 @@ def _sign_in(found: BankConfig, rp: OAuth2Session, pending: dict[str, str],
                           nonce={"essential": True, "value": pending["nonce"]},
                           exp={"essential": True}).validate(claims)
     info = rp.get(f"{found.issuer}/oidc/userinfo", timeout=HTTP_TIMEOUT).json()
+    # The organisation comes from the signed ID token: what the bank acts on is what the
+    # provider signed, not a later answer.
     return {"name": info.get("name"), "birthdate": info.get("birthdate"),
             "address": (info.get("address") or {}).get("formatted"), "sub": claims["sub"],
-            "acr": claims.get("acr"), "sid": claims.get("sid"), "id_token": token["id_token"]}
+            "acr": claims.get("acr"), "sid": claims.get("sid"), "id_token": token["id_token"],
+            "organisation": claims.get("organisation")}

@@ -83,6 +83,8 @@ class AuthorizationCode(Base):
     amr: Mapped[str] = mapped_column(String(50))
     auth_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     browser_session: Mapped[str] = mapped_column(String(64))  # `sid`: a digest, never the id
+    # The organisation the citizen chose to act for at consent (the `organisation` scope).
+    organisation_tax_code: Mapped[str | None] = mapped_column(String(14), nullable=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
@@ -105,6 +107,7 @@ class IssuedToken(Base):
     amr: Mapped[str] = mapped_column(String(50))
     auth_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     browser_session: Mapped[str] = mapped_column(String(64))
+    organisation_tax_code: Mapped[str | None] = mapped_column(String(14), nullable=True)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -36,7 +36,10 @@ SCOPE_CLAIMS = {
     "address": ("address",),
     "phone": ("phone_number", "phone_number_verified"),
     "national_id": ("personal_id_number",),
+    # Acting for an organisation chosen at consent: {tax_code, name, role, permissions}.
+    "organisation": ("organisation",),
 }
+ORGANISATION_SCOPE = "organisation"
 SUPPORTED_SCOPES = (*SCOPE_CLAIMS, "offline_access")
 
 

@@ -27,6 +27,7 @@ from civicstack.oidc.protocol import (
     ACR_LEVELS,
     ACR_OF_LEVEL,
     CODE_LIFETIME,
+    ORGANISATION_SCOPE,
     PUSHED_REQUEST_LIFETIME,
     REQUEST_URI_PREFIX,
     SUPPORTED_SCOPES,
@@ -36,6 +37,7 @@ from civicstack.oidc.protocol import (
     new_secret,
     now,
 )
+from civicstack.organisations import service as organisations
 
 CODE_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url of a SHA-256 digest
 KNOWN_PROMPTS = frozenset({"none", "login", "consent"})
@@ -199,7 +201,12 @@ def next_step(session: Session, request: AuthorizationRequest,
                                    "asked for")
         _refuse_if(silent, request, "interaction_required")
         return Next.STEP_UP
-    if ("consent" in request.prompt and not consented_now) or not repository.has_consent(
+    # Which organisation (or none) the citizen acts for is chosen at each sign-in, when
+    # there is a choice: the same person may act for another company at the same bank
+    # tomorrow.
+    asks_again = "consent" in request.prompt or \
+        bool(choices_of_organisation(session, signed, request))
+    if (asks_again and not consented_now) or not repository.has_consent(
             session, signed.account.id, request.client.client_id, " ".join(request.scopes)):
         _refuse_if(silent, request, "consent_required")
         return Next.CONSENT
@@ -235,10 +242,29 @@ def grant_consent(session: Session, signed: identity.SignedIn,
            {"scope": consent.scope})
 
 
+def choices_of_organisation(session: Session, signed: identity.SignedIn,
+                            request: AuthorizationRequest) -> list[organisations.Acting]:
+    """The organisations the consent page offers to act for (none unless the client asked
+    for the organisation scope)."""
+    if ORGANISATION_SCOPE not in request.scopes:
+        return []
+    return organisations.organisations_acting(session, signed.account.id)
+
+
+def chosen_organisation(session: Session, signed: identity.SignedIn,
+                        request: AuthorizationRequest, tax_code: str) -> str | None:
+    """The tax code the citizen chose on the consent page, checked again (a form can be
+    forged or stale); empty: acting as themselves."""
+    if not tax_code or ORGANISATION_SCOPE not in request.scopes:
+        return None
+    return organisations.acting_for(session, signed.account.id, tax_code).tax_code
+
+
 def issue_code(session: Session, issuer: str, signed: identity.SignedIn,
-               request: AuthorizationRequest) -> str:
+               request: AuthorizationRequest, organisation_tax_code: str | None = None) -> str:
     """The redirect back to the client carrying a fresh code, the state and `iss` (RFC 9207).
-    The client now holds a session through the citizen's: it is told when that one ends."""
+    The client now holds a session through the citizen's: it is told when that one ends.
+    `organisation_tax_code`: the organisation chosen at consent, carried into the tokens."""
     code = new_secret()
     sid = identity.provider_session_id(signed.session_id)
     session.add(AuthorizationCode(
@@ -247,12 +273,14 @@ def issue_code(session: Session, issuer: str, signed: identity.SignedIn,
         scope=" ".join(request.scopes), nonce=request.nonce,
         code_challenge=request.code_challenge, acr=ACR_OF_LEVEL[signed.level],
         amr=" ".join(signed.amr), auth_time=signed.authenticated_at,
-        browser_session=sid, expires_at=now() + CODE_LIFETIME))
+        browser_session=sid, organisation_tax_code=organisation_tax_code,
+        expires_at=now() + CODE_LIFETIME))
     repository.record_rp_session(session, request.client.client_id, signed.account.id, sid)
     if request.pushed_id is not None:
         repository.mark_pushed_request_used(session, request.pushed_id)
     _audit(session, signed.account.personal_id_number, "oidc.sign_in", request.client,
-           {"scope": " ".join(request.scopes), "acr": ACR_OF_LEVEL[signed.level]})
+           {"scope": " ".join(request.scopes), "acr": ACR_OF_LEVEL[signed.level],
+            **({"organisation": organisation_tax_code} if organisation_tax_code else {})})
     return redirect_with(request, issuer, code=code)
 
 

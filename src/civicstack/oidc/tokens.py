@@ -23,13 +23,15 @@ from civicstack.identity.models import CitizenAccount
 from civicstack.kit import audit
 from civicstack.kit.audit import Actor
 from civicstack.kit.db import as_utc
+from civicstack.kit.errors import DomainError
 from civicstack.kit.keys import KeyRing
 from civicstack.oidc import repository
-from civicstack.oidc.claims import released_claims
+from civicstack.oidc.claims import organisation_claim, released_claims
 from civicstack.oidc.models import AuthorizationCode, IssuedToken, OidcClient
 from civicstack.oidc.protocol import (
     ACCESS_TOKEN_LIFETIME,
     ID_TOKEN_LIFETIME,
+    ORGANISATION_SCOPE,
     REFRESH_TOKEN_LIFETIME,
     SIGN_IN_REFRESH_LIMIT,
     OAuthError,
@@ -70,6 +72,7 @@ class Grant:
     auth_time: datetime
     browser_session: str
     nonce: str | None = None
+    organisation_tax_code: str | None = None  # chosen at consent (the organisation scope)
 
 
 def _invalid_grant(why: str) -> OAuthError:
@@ -88,7 +91,8 @@ def exchange_code(session: Session, provider: Provider, client: OidcClient,
     repository.mark_code_used(session, code.id)  # even if the checks fail
     _check_code(code, form)
     grant = Grant(code.family, code.account_id, code.scope, code.acr, code.amr,
-                  as_utc(code.auth_time), code.browser_session, code.nonce)
+                  as_utc(code.auth_time), code.browser_session, code.nonce,
+                  code.organisation_tax_code)
     return _tokens(session, provider, client, _live_account(session, client, grant), grant)
 
 
@@ -121,7 +125,8 @@ def refresh(session: Session, provider: Provider, client: OidcClient,
         raise _invalid_grant("refresh token revoked or expired")
     repository.mark_refresh_token_rotated(session, old.id)
     grant = Grant(old.family, old.account_id, _narrowed(old.scope, form.get("scope")), old.acr,
-                  old.amr, as_utc(old.auth_time), old.browser_session)
+                  old.amr, as_utc(old.auth_time), old.browser_session,
+                  organisation_tax_code=old.organisation_tax_code)
     return _tokens(session, provider, client, _live_account(session, client, grant), grant)
 
 
@@ -145,15 +150,30 @@ def _live_account(session: Session, client: OidcClient, grant: Grant) -> Citizen
     return account
 
 
+def _acting_for(session: Session, client: OidcClient, grant: Grant) -> dict[str, Any] | None:
+    """The organisation claim of this sign-in, if one was chosen: when the citizen no longer
+    acts for it, the sign-in as the organisation ends, like one whose account was locked."""
+    if grant.organisation_tax_code is None or \
+            ORGANISATION_SCOPE not in grant.scope.split():  # narrowed away at a refresh
+        return None
+    try:
+        return organisation_claim(session, grant.account_id, grant.organisation_tax_code)
+    except DomainError:
+        repository.revoke_token_family(session, grant.family)
+        raise _invalid_grant("the citizen no longer acts for the organisation chosen at "
+                             "sign-in") from None
+
+
 def _tokens(session: Session, provider: Provider, client: OidcClient, account: CitizenAccount,
             grant: Grant) -> dict[str, Any]:
+    organisation = _acting_for(session, client, grant)
     moment = now()
     access = new_secret()
     rows = [_row(client, grant, "access", access, moment, ACCESS_TOKEN_LIFETIME)]
     answer: dict[str, Any] = {
         "access_token": access, "token_type": "Bearer",
         "expires_in": int(ACCESS_TOKEN_LIFETIME.total_seconds()), "scope": grant.scope,
-        "id_token": id_token(provider, client, account.id, grant, access),
+        "id_token": id_token(provider, client, account.id, grant, access, organisation),
     }
     if "offline_access" in grant.scope.split():
         answer["refresh_token"] = new_secret()
@@ -172,12 +192,13 @@ def _row(client: OidcClient, grant: Grant, kind: str, value: str, moment: dateti
     return {"token_digest": digest(value), "kind": kind, "family": grant.family,
             "client_id": client.client_id, "account_id": grant.account_id, "scope": grant.scope,
             "acr": grant.acr, "amr": grant.amr, "auth_time": grant.auth_time,
-            "browser_session": grant.browser_session, "issued_at": moment,
+            "browser_session": grant.browser_session,
+            "organisation_tax_code": grant.organisation_tax_code, "issued_at": moment,
             "expires_at": moment + lifetime}
 
 
 def id_token(provider: Provider, client: OidcClient, account_id: int, grant: Grant,
-             access_token: str) -> str:
+             access_token: str, organisation: dict[str, Any] | None = None) -> str:
     moment = int(now().timestamp())
     claims: dict[str, Any] = {
         "iss": provider.issuer, "sub": provider.subject(client, account_id),
@@ -189,6 +210,8 @@ def id_token(provider: Provider, client: OidcClient, account_id: int, grant: Gra
     }
     if grant.nonce:
         claims["nonce"] = grant.nonce
+    if organisation is not None:
+        claims["organisation"] = organisation
     key = provider.keys.signing_key(client.id_token_alg)
     return jwt.encode({"alg": client.id_token_alg, "kid": key.kid, "typ": "JWT"}, claims, key)
 
@@ -264,5 +287,13 @@ def userinfo(session: Session, provider: Provider, value: str) -> dict[str, Any]
     if client is None:
         raise OAuthError("invalid_token", "the client of this token is disabled", 401)
     account = identity.account_by_id(session, grant.account_id)
-    return {"sub": provider.subject(client, grant.account_id),
-            **released_claims(session, client, account, set(grant.scope.split()))}
+    claims = {"sub": provider.subject(client, grant.account_id),
+              **released_claims(session, client, account, set(grant.scope.split()))}
+    if grant.organisation_tax_code and ORGANISATION_SCOPE in grant.scope.split():
+        try:
+            claims["organisation"] = organisation_claim(session, grant.account_id,
+                                                        grant.organisation_tax_code)
+        except DomainError:
+            raise OAuthError("invalid_token", "the citizen no longer acts for the "
+                                              "organisation chosen at sign-in", 401) from None
+    return claims

@@ -17,6 +17,7 @@ from civicstack.identity import service as identity
 from civicstack.identity.auth import Citizen, MaybeCitizen
 from civicstack.kit.appservices import Services
 from civicstack.kit.deps import DbSession, html_router
+from civicstack.kit.errors import DomainError
 from civicstack.kit.headers import allow_form_target, allow_frames_from
 from civicstack.kit.i18n import N_
 from civicstack.kit.web import render
@@ -40,6 +41,8 @@ SCOPE_LABELS = {
     "phone": N_("Your verified phone number"),
     "national_id": N_("Your personal ID number"),
     "offline_access": N_("Access while you are away, until you withdraw it"),
+    "organisation": N_("The organisation you act for, if you choose one below: its tax code "
+                       "and name, your role and what you may do for it"),
 }
 
 
@@ -98,25 +101,26 @@ def authorize(request: Request, session: DbSession, services: Services,
         return RedirectResponse(f"/account/step-up?next={_here(request)}", status_code=303)
     assert signed is not None  # every later step has a signed-in citizen
     if step == Next.CONSENT:
-        return _consent_page(request, auth, parameters)
+        return _consent_page(request, session, signed, auth, parameters)
     return RedirectResponse(service.issue_code(session, issuer, signed, auth),
                             status_code=303)
 
 
-def _consent_page(request: Request, auth: AuthorizationRequest,
-                  parameters: dict[str, str]) -> HTMLResponse:
+def _consent_page(request: Request, session: Session, signed: identity.SignedIn,
+                  auth: AuthorizationRequest, parameters: dict[str, str]) -> HTMLResponse:
     pending = secrets.token_urlsafe(16)
     request.session[PENDING_CONSENT] = {"id": pending, "parameters": parameters}
     claims = {scope: SCOPE_CLAIMS.get(scope, ()) for scope in auth.scopes}
     return render(request, "portal/consent.html", {
         "client": auth.client, "scopes": auth.scopes, "claims": claims, "pending": pending,
-        "scope_labels": SCOPE_LABELS})
+        "scope_labels": SCOPE_LABELS,
+        "organisations": service.choices_of_organisation(session, signed, auth)})
 
 
 @router.post("/oidc/consent")
 def consent(request: Request, session: DbSession, services: Services, signed: MaybeCitizen,
             pending: Annotated[str, Form()] = "", decision: Annotated[str, Form()] = "",
-            ) -> Response:
+            organisation: Annotated[str, Form()] = "") -> Response:
     issuer = services[PROVIDER].issuer
     stored: dict[str, Any] = request.session.pop(PENDING_CONSENT, None) or {}
     if not stored or not secrets.compare_digest(str(stored.get("id", "")), pending):
@@ -128,13 +132,16 @@ def consent(request: Request, session: DbSession, services: Services, signed: Ma
         if decision != "allow":
             raise RedirectingError(auth, "access_denied", "the citizen declined")
         if signed is not None:
+            chosen = service.chosen_organisation(session, signed, auth, organisation)
             service.grant_consent(session, signed, auth)
             if service.next_step(session, auth, signed, _asked_at(parameters),
                                  consented_now=True) == Next.ISSUE_CODE:
-                return RedirectResponse(service.issue_code(session, issuer, signed, auth),
-                                        status_code=303)
+                return RedirectResponse(service.issue_code(session, issuer, signed, auth,
+                                                           chosen), status_code=303)
     except UnsafeRedirect as exc:
         return _error_page(request, str(exc))
+    except DomainError as exc:  # the organisation chosen is not one the citizen acts for
+        return render(request, "portal/oidc_error.html", {"reason": exc.detail}, exc.status)
     except RedirectingError as exc:
         return _back_to_client(issuer, exc)
     # signed out meanwhile, or something else is needed first: go round again

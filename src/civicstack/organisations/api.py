@@ -9,7 +9,12 @@ from fastapi import APIRouter, Query
 
 from civicstack.kit.deps import DbSession, Operator
 from civicstack.organisations import service
-from civicstack.organisations.schemas import HeadOfficeOut, OrganisationOut, RepresentativeOut
+from civicstack.organisations.schemas import (
+    HeadOfficeOut,
+    MemberOut,
+    OrganisationOut,
+    RepresentativeOut,
+)
 
 router = APIRouter(prefix="/organisations", tags=["organisations"])
 Purpose = Annotated[str, Query(min_length=5, max_length=500,
@@ -20,8 +25,8 @@ Purpose = Annotated[str, Query(min_length=5, max_length=500,
 @router.get("/{tax_code}", response_model=OrganisationOut)
 def get_organisation(tax_code: str, purpose: Purpose, session: DbSession,
                      principal: Operator) -> OrganisationOut:
-    """Name, status, head office and legal representative's name; refused registrations are
-    not found."""
+    """Name, status, head office, legal representative's name and the members who act for it
+    with their roles and permissions; refused registrations are not found."""
     found = service.public_record(session, principal, tax_code, purpose)
     organisation = found.organisation
     place = found.place
@@ -37,4 +42,18 @@ def get_organisation(tax_code: str, purpose: Purpose, session: DbSession,
             province_name=place.province_name if place else "",
             address_line=organisation.address_line),
         legal_representative=RepresentativeOut(full_name=found.representative_name),
+        members=[_member_out(m) for m in found.members],
         activated_at=organisation.activated_at)
+
+
+@router.get("/{tax_code}/members/{personal_id_number}", response_model=MemberOut)
+def get_member_authority(tax_code: str, personal_id_number: str, purpose: Purpose,
+                         session: DbSession, principal: Operator) -> MemberOut:
+    """Whether this citizen acts for the organisation now, with their role and permissions;
+    404 when they do not."""
+    return _member_out(service.member_authority(session, principal, tax_code,
+                                                personal_id_number, purpose))
+
+
+def _member_out(member: service.PublicMember) -> MemberOut:
+    return MemberOut.model_validate(member, from_attributes=True)

@@ -24,6 +24,13 @@ class MemberRole(enum.StrEnum):
     AUTHORISED = "authorised"  # a citizen the representative lets act for the organisation
 
 
+class MemberPermission(enum.StrEnum):
+    """What an authorised member may do for the organisation; the representative may do all."""
+
+    DOCUMENTS_VIEW = "documents:view"  # see the organisation's wallet
+    SERVICES_FILE = "services:file"  # file public services on the organisation's behalf
+
+
 class Organisation(Base):
     __tablename__ = "organisation"
     __table_args__ = (
@@ -74,6 +81,9 @@ class OrganisationMember(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     account_id: Mapped[int] = mapped_column(Integer, index=True)
     role: Mapped[str] = mapped_column(String(20))
+    # Space-separated MemberPermission values granted to an authorised member; empty for the
+    # representative, who holds every permission by law.
+    permissions: Mapped[str] = mapped_column(String(200), default="", server_default="")
     granted_by: Mapped[str] = mapped_column(String(200))
     granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -10,6 +10,7 @@ registry.service.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -25,6 +26,7 @@ from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotF
 from civicstack.kit.i18n import N_
 from civicstack.organisations import repository, taxcode
 from civicstack.organisations.models import (
+    MemberPermission,
     MemberRole,
     Organisation,
     OrganisationMember,
@@ -41,6 +43,16 @@ TOO_LONG = {300: N_("At most 300 characters."), 100: N_("At most 100 characters.
 REQUIRED = N_("Required.")
 ALREADY_REGISTERED = N_("An organisation with this tax code is already registered.")
 NOT_MEMBER = N_("You do not represent or act for an organisation with this tax code.")
+NOT_ACTIVE = N_("This organisation is not active: nobody can act for it until an official "
+                "approves or reinstates it.")
+NOT_PERMITTED = {
+    MemberPermission.DOCUMENTS_VIEW: N_("Your authorisation does not let you see this "
+                                        "organisation's documents; ask its legal "
+                                        "representative."),
+    MemberPermission.SERVICES_FILE: N_("Your authorisation does not let you file public "
+                                       "services for this organisation; ask its legal "
+                                       "representative."),
+}
 
 
 def now() -> datetime:
@@ -236,24 +248,36 @@ def _represented(session: Session, signed: identity.SignedIn,
     return organisation, actor
 
 
+def _chosen_permissions(permissions: Collection[str]) -> str:
+    """The permissions ticked, in a fixed order; at least one, each one we know."""
+    known = [p.value for p in MemberPermission]
+    if not permissions or set(permissions) - set(known):
+        raise Invalid("permissions", N_("Choose what this member may do for the "
+                                        "organisation."))
+    return " ".join(p for p in known if p in permissions)
+
+
 def add_member(session: Session, signed: identity.SignedIn, tax_code: str,
-               personal_id_number: str) -> OrganisationMember:
-    """Authorise a citizen holding an active eID account to act for the organisation."""
+               personal_id_number: str, permissions: Collection[str]) -> OrganisationMember:
+    """Authorise a citizen holding an active eID account to act for the organisation, with
+    the permissions the representative chose."""
     organisation, actor = _represented(session, signed, tax_code)
     number = personal_id_number.strip()
     if not PERSONAL_ID_NUMBER.fullmatch(number):
         raise Invalid("personal_id_number", N_("A personal ID number is 12 digits."))
+    granted = _chosen_permissions(permissions)
     account = identity.account_for_person(session, number)
     if account is None or account.status != AccountStatus.ACTIVE.value:
         raise Invalid("personal_id_number", N_("This ID number has no active eID account."))
     if repository.live_membership(session, organisation.id, account.id) is not None:
         raise Conflict(N_("This citizen already acts for the organisation."))
     member = _grant(session, organisation, account, MemberRole.AUTHORISED, actor)
+    member.permissions = granted
     _record(session, actor, "organisation.member.add", organisation, "organisation members",
-            {"member": number})
+            {"member": number, "permissions": granted})
     audit.record(session, actor, "organisation.member.authorised", subject_type="person",
                  subject_id=number, purpose="organisation members",
-                 detail={"organisation": organisation.tax_code})
+                 detail={"organisation": organisation.tax_code, "permissions": granted})
     return member
 
 
@@ -273,6 +297,74 @@ def revoke_member(session: Session, signed: identity.SignedIn, tax_code: str,
     audit.record(session, actor, "organisation.member.revoked", subject_type="person",
                  subject_id=number, purpose="organisation members",
                  detail={"organisation": organisation.tax_code})
+
+
+# --- acting for the organisation -----------------------------------------------------------
+
+def permissions_of(member: OrganisationMember) -> frozenset[MemberPermission]:
+    """The representative holds every permission; an authorised member those granted."""
+    if member.role == MemberRole.REPRESENTATIVE.value:
+        return frozenset(MemberPermission)
+    return frozenset(MemberPermission(p) for p in member.permissions.split())
+
+
+@dataclass(frozen=True)
+class Acting:
+    """A citizen's standing in an active organisation: what other domains check before they
+    let the citizen see its documents, file for it or sign in as it."""
+
+    organisation: Organisation
+    role: str
+    permissions: frozenset[MemberPermission]
+
+    @property
+    def tax_code(self) -> str:
+        return self.organisation.tax_code
+
+    @property
+    def permission_names(self) -> list[str]:
+        return sorted(p.value for p in self.permissions)
+
+
+def acting_for(session: Session, account_id: int, tax_code: str,
+               permission: MemberPermission | None = None) -> Acting:
+    """The citizen's live role in this organisation, which must be active, and must include
+    `permission` when one is named. Not a member: 404, as if the organisation did not
+    exist; a suspended organisation or a missing permission: 403, saying why."""
+    account = identity.active_account(session, account_id)  # re-read: may be locked now
+    if account is None:
+        raise Forbidden(N_("Your eID account is not active."))
+    organisation, membership = _membership(session, account, tax_code)
+    if organisation.status != OrganisationStatus.ACTIVE.value:
+        raise Forbidden(NOT_ACTIVE)
+    acting = Acting(organisation, membership.role, permissions_of(membership))
+    if permission is not None and permission not in acting.permissions:
+        raise Forbidden(NOT_PERMITTED[permission])
+    return acting
+
+
+def organisations_acting(session: Session, account_id: int,
+                         permission: MemberPermission | None = None) -> list[Acting]:
+    """The active organisations the citizen may act for (with `permission`, when named)."""
+    found = [Acting(o, m.role, permissions_of(m))
+             for m, o in repository.memberships_of(session, account_id)
+             if o.status == OrganisationStatus.ACTIVE.value]
+    return [a for a in found if permission is None or permission in a.permissions]
+
+
+def require_active(session: Session, tax_code: str) -> Organisation:
+    """For an issuing agency: an organisation's document is issued only to one registered
+    here and active. Unknown or refused: 422 on the subject; pending or suspended: 409."""
+    organisation = repository.by_tax_code(session, tax_code)
+    if organisation is None or organisation.status == OrganisationStatus.REJECTED.value:
+        raise Invalid("subject", N_("No organisation with this tax code is registered: an "
+                                    "organisation's documents are issued only to a "
+                                    "registered organisation."))
+    if organisation.status != OrganisationStatus.ACTIVE.value:
+        raise Conflict(N_("This organisation's registration is not active (waiting for an "
+                          "official's check, or suspended): no document can be issued to "
+                          "it now."))
+    return organisation
 
 
 # --- the citizen's own view ----------------------------------------------------------------
@@ -300,6 +392,7 @@ class MemberView:
 class OrganisationView:
     organisation: Organisation
     role: str  # the viewer's
+    permissions: frozenset[MemberPermission]  # the viewer's
     place: registry.WardPlace | None
     representative_name: str
     parent_tax_code: str | None
@@ -324,7 +417,8 @@ def organisation_page(session: Session, account: CitizenAccount,
     numbers = {i: a.personal_id_number for i, a in accounts.items()}
     parent = repository.by_id(session, organisation.parent_id) if organisation.parent_id else None
     return OrganisationView(
-        organisation, membership.role, registry.ward(session, organisation.head_office_ward_code),
+        organisation, membership.role, permissions_of(membership),
+        registry.ward(session, organisation.head_office_ward_code),
         names.get(numbers[representative_id], ""), parent.tax_code if parent else None,
         [MemberView(m, numbers[m.account_id], names.get(numbers[m.account_id], ""))
          for m in shown],
@@ -432,18 +526,28 @@ def change_representative(session: Session, actor: Actor, tax_code: str,
 # --- relying parties and agencies --------------------------------------------------------
 
 @dataclass(frozen=True)
+class PublicMember:
+    """Who acts for the organisation and what they may do, as a relying party reads it."""
+
+    full_name: str
+    role: str
+    permissions: list[str]
+    since: datetime
+
+
+@dataclass(frozen=True)
 class PublicRecord:
     organisation: Organisation
     place: registry.WardPlace | None
     representative_name: str
     parent_tax_code: str | None
+    members: list[PublicMember]  # the representative first
 
 
-def public_record(session: Session, actor: Actor, tax_code: str, purpose: str) -> PublicRecord:
-    """What an agency or relying party may know of an organisation: no refused registration,
-    and the representative's name as an audited read of their data."""
+def _readable(session: Session, actor: Actor, tax_code: str) -> Organisation:
+    """An organisation a key holding organisation:read may know: no refused registration,
+    head office within the key's scope."""
     actor.require(Permission.ORGANISATION_READ)
-    purpose = registry.require_purpose(purpose)
     try:
         code = taxcode.normalise(tax_code)
     except taxcode.InvalidTaxCode as exc:
@@ -454,10 +558,47 @@ def public_record(session: Session, actor: Actor, tax_code: str, purpose: str) -
     if not actor.may_see(organisation.head_office_province_code,
                          organisation.head_office_ward_code):
         raise Forbidden("this organisation's head office is outside your scope")
+    return organisation
+
+
+def public_record(session: Session, actor: Actor, tax_code: str, purpose: str) -> PublicRecord:
+    """What an agency or relying party may know of an organisation: its facts, and who acts
+    for it with which role and permissions (names as an audited read of each person's data,
+    never their ID numbers), so a bank can check a member's authority."""
+    purpose = registry.require_purpose(purpose)
+    organisation = _readable(session, actor, tax_code)
     _record(session, actor, "organisation.read", organisation, purpose)
-    number = identity.account_by_id(session, organisation.representative_account_id) \
-        .personal_id_number
-    names = registry.names_of_role_holders(session, actor, [number], purpose)
+    live = repository.live_members(session, organisation.id)
+    accounts = identity.accounts_by_ids(session, {m.account_id for m in live} |
+                                        {organisation.representative_account_id})
+    numbers = {i: a.personal_id_number for i, a in accounts.items()}
+    names = registry.names_of_role_holders(session, actor, sorted(set(numbers.values())),
+                                           purpose)
     parent = repository.by_id(session, organisation.parent_id) if organisation.parent_id else None
-    return PublicRecord(organisation, registry.ward(session, organisation.head_office_ward_code),
-                        names.get(number, ""), parent.tax_code if parent else None)
+    return PublicRecord(
+        organisation, registry.ward(session, organisation.head_office_ward_code),
+        names.get(numbers[organisation.representative_account_id], ""),
+        parent.tax_code if parent else None,
+        [PublicMember(names.get(numbers[m.account_id], ""), m.role,
+                      sorted(p.value for p in permissions_of(m)), m.granted_at) for m in live])
+
+
+def member_authority(session: Session, actor: Actor, tax_code: str, personal_id_number: str,
+                     purpose: str) -> PublicMember:
+    """Whether the citizen the relying party already knows (by ID number, e.g. from their
+    own sign-in) acts for the organisation, and how: 404 when they do not. An answer is
+    audited on the organisation and, through the name read, on the person."""
+    purpose = registry.require_purpose(purpose)
+    organisation = _readable(session, actor, tax_code)
+    number = personal_id_number.strip()
+    account = identity.account_for_person(session, number) \
+        if PERSONAL_ID_NUMBER.fullmatch(number) else None
+    found = repository.live_membership(session, organisation.id, account.id) \
+        if account is not None else None
+    if found is None:
+        raise NotFound("this citizen does not act for the organisation")
+    _record(session, actor, "organisation.member.check", organisation, purpose,
+            {"member": number})
+    names = registry.names_of_role_holders(session, actor, [number], purpose)
+    return PublicMember(names.get(number, ""), found.role,
+                        sorted(p.value for p in permissions_of(found)), found.granted_at)

@@ -85,7 +85,7 @@ def organisation_page(request: Request, session: DbSession, signed: Citizen,
 
 
 def _organisation_page(request: Request, session: Session, signed: identity.SignedIn,
-                       tax_code: str, errors: dict[str, str], form: dict[str, str] | None = None,
+                       tax_code: str, errors: dict[str, str], form: dict[str, Any] | None = None,
                        status_code: int = 200) -> Response:
     try:
         view = service.organisation_page(session, signed.account, tax_code)
@@ -98,7 +98,7 @@ def _organisation_page(request: Request, session: Session, signed: identity.Sign
 
 def _member_change(request: Request, session: Session, signed: identity.SignedIn,
                    tax_code: str, change: Callable[[], object],
-                   typed: dict[str, str] | None = None) -> Response:
+                   typed: dict[str, Any] | None = None) -> Response:
     """The envelope of the representative's changes: step-up, and refusals shown on the
     organisation's page (a field's or a conflict) or on their own."""
     here = f"{PORTAL}/{tax_code}"
@@ -116,11 +116,14 @@ def _member_change(request: Request, session: Session, signed: identity.SignedIn
 
 @router.post(PORTAL + "/{tax_code}/members", response_class=HTMLResponse)
 def add_member(request: Request, session: DbSession, signed: Citizen, tax_code: str,
-               personal_id_number: Annotated[str, Form()] = "") -> Response:
+               personal_id_number: Annotated[str, Form()] = "",
+               permissions: Annotated[list[str] | None, Form()] = None) -> Response:
+    chosen = permissions or []
     return _member_change(request, session, signed, tax_code,
                           lambda: service.add_member(session, signed, tax_code,
-                                                     personal_id_number),
-                          {"personal_id_number": personal_id_number.strip()})
+                                                     personal_id_number, chosen),
+                          {"personal_id_number": personal_id_number.strip(),
+                           "permissions": chosen})
 
 
 @router.post(PORTAL + "/{tax_code}/members/{member_id}/revoke")

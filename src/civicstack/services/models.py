@@ -140,6 +140,9 @@ class Dossier(Base):
     group_id: Mapped[int | None] = mapped_column(ForeignKey("service_dossier_group.id"),
                                                  nullable=True, index=True)
     applicant_pid: Mapped[str] = mapped_column(String(12), index=True)
+    # Filed on behalf of this organisation by the applicant, one of its authorised members.
+    organisation_tax_code: Mapped[str | None] = mapped_column(String(14), nullable=True,
+                                                              index=True)
     submitted_by: Mapped[str] = mapped_column(String(120))  # the audit actor who submitted
     channel: Mapped[str] = mapped_column(String(10))
     state: Mapped[str] = mapped_column(String(24), index=True)

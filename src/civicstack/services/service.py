@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from civicstack.identity import officials
+from civicstack.identity import service as identity
 from civicstack.kit import audit, calendar, outbox, uploads
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission, Role
@@ -21,6 +22,8 @@ from civicstack.kit.i18n import N_
 from civicstack.kit.reasons import stated_reason
 from civicstack.kit.text import fold, typed_text
 from civicstack.kit.uploads import Refusal
+from civicstack.organisations import service as organisations
+from civicstack.organisations.models import MemberPermission
 from civicstack.registry import service as registry
 from civicstack.registry.rules import load_reference_data
 from civicstack.services import catalogue, repository
@@ -220,23 +223,53 @@ def _require_applicant(actor: Actor, dossier: Dossier) -> None:
     raise NotFound("no such dossier")
 
 
-def start_draft(session: Session, actor: Actor, applicant_pid: str, code: str) -> Dossier:
-    """A draft for the applicant, routed to where they live; a clerk's is `assisted`."""
+def filing_organisations(session: Session, applicant_pid: str) -> list[organisations.Acting]:
+    """The active organisations this citizen may file public services for."""
+    account = identity.account_for_person(session, applicant_pid)
+    return organisations.organisations_acting(session, account.id,
+                                              MemberPermission.SERVICES_FILE) if account else []
+
+
+def _filed_for(session: Session, actor: Actor, applicant_pid: str,
+               tax_code: str) -> organisations.Acting:
+    """The organisation the applicant files for: only the member themself, online, with
+    services:file in an active organisation (a clerk at the counter cannot prove it)."""
+    account = identity.account_for_person(session, applicant_pid)
+    if actor.kind != "citizen" or actor.name != applicant_pid or account is None:
+        raise Forbidden(N_("Only a member authorised by the organisation may file for it, "
+                           "signed in with their own eID account."))
+    return organisations.acting_for(session, account.id, tax_code,
+                                    MemberPermission.SERVICES_FILE)
+
+
+def start_draft(session: Session, actor: Actor, applicant_pid: str, code: str,
+                organisation_tax_code: str | None = None) -> Dossier:
+    """A draft for the applicant, routed to where they live; a clerk's is `assisted`. Filed
+    for an organisation, it is the organisation's affair: it goes to the head office's ward
+    and province, whose agency is competent, wherever the member lives."""
     person = registry.get_person(session, actor, applicant_pid, "open a dossier")
     if person.status != "alive":
         raise Conflict("the applicant is recorded as deceased")
-    offered = published(session, code, person.permanent_province_code)
+    province, ward, acting = person.permanent_province_code, person.permanent_ward_code, None
+    if organisation_tax_code:
+        acting = _filed_for(session, actor, applicant_pid, organisation_tax_code)
+        province = acting.organisation.head_office_province_code
+        ward = acting.organisation.head_office_ward_code
+    offered = published(session, code, province)
     channel = "online" if actor.kind == "citizen" else "assisted"
     dossier = Dossier(
-        receipt_code=_receipt_code(session, person.permanent_province_code),
+        receipt_code=_receipt_code(session, province),
         procedure_id=offered.procedure.id, group_id=None, applicant_pid=applicant_pid,
+        organisation_tax_code=acting.tax_code if acting else None,
         submitted_by=str(actor), channel=channel, state=State.DRAFT.value,
-        province_code=person.permanent_province_code, ward_code=person.permanent_ward_code,
+        province_code=province, ward_code=ward,
         data={}, fee=offered.online_fee if channel == "online" else offered.fee,
         created_at=now(), decision_reason="")
     session.add(dossier)
     session.flush()
-    _record(session, actor, dossier, "create", None)
+    _record(session, actor, dossier, "create", None,
+            detail={"organisation": acting.tax_code, "member_role": acting.role}
+            if acting else None)
     return dossier
 
 

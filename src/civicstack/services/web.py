@@ -106,6 +106,8 @@ def _procedures_page(request: Request, session: Session, signed: SignedIn | None
         "group_names": catalogue.GROUPS.get(group_code or "", (group_code, group_code)),
         "fields": fields, "documents": documents, "province": chosen,
         "signed_in": signed is not None,
+        "filing_for": service.filing_organisations(
+            session, signed.account.personal_id_number) if signed and not group_code else [],
         "refusal": refusal}, refusal.status if refusal else 200)
 
 
@@ -130,11 +132,13 @@ def group_page(request: Request, session: DbSession, maybe: MaybeCitizen, group_
 
 
 @router.post(SERVICES + "/{code}/start", response_class=HTMLResponse)
-def start(request: Request, session: DbSession, signed: Citizen, code: str) -> Response:
+def start(request: Request, session: DbSession, signed: Citizen, code: str,
+          organisation: Annotated[str, Form()] = "") -> Response:
+    """Start a draft for the citizen themself, or for an organisation they file for."""
     try:
         found = service.procedure(session, code)
         draft = service.start_draft(session, _actor(signed), signed.account.personal_id_number,
-                                    code)
+                                    code, organisation or None)
     except NotFound as exc:
         return _refused(request, exc)
     except DomainError as exc:  # not offered where the citizen lives

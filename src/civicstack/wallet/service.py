@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from civicstack.identity import service as identity
+from civicstack.identity.models import CitizenAccount
 from civicstack.kit import audit
 from civicstack.kit.audit import SYSTEM, Actor
 from civicstack.kit.authz import Permission
@@ -19,7 +21,9 @@ from civicstack.kit.db import as_utc
 from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from civicstack.kit.i18n import N_
 from civicstack.kit.reasons import stated_reason
+from civicstack.organisations import service as organisations
 from civicstack.organisations import taxcode
+from civicstack.organisations.models import MemberPermission
 from civicstack.registry import service as registry
 from civicstack.registry.models import Person
 from civicstack.wallet import catalogue, register_claims, repository, sdjwt, statuslist
@@ -155,6 +159,7 @@ def _check_subject(session: Session, actor: Actor, document: DocumentType,
         if not taxcode.is_valid(subject_id) or claims.get("tax_code") != subject_id:
             raise Invalid("subject", "an organisation's document names it by its valid tax "
                                      "code, the same as the 'tax_code' claim")
+        organisations.require_active(session, subject_id)  # its wallet exists only then
         return
     if claims.get("personal_id_number") != subject_id:
         raise Invalid("personal_id_number", "must be the ID number of the document's holder")
@@ -461,6 +466,28 @@ def cards(session: Session, site: WalletSite, subject_id: str) -> list[Card]:
     return [_card(session, site, credential)
             for credential in repository.credentials_of(session, subject_id)
             if _shown(credential)]
+
+
+def organisation_cards(session: Session, site: WalletSite, account: CitizenAccount,
+                       tax_code: str) -> tuple[organisations.Acting, list[Card]]:
+    """The organisation's wallet, for its representative or a member allowed to see its
+    documents (organisations.service decides); each opening is audited on the
+    organisation, naming the member."""
+    acting = organisations.acting_for(session, account.id, tax_code,
+                                      MemberPermission.DOCUMENTS_VIEW)
+    audit.record(session, Actor("citizen", account.personal_id_number),
+                 "wallet.organisation.view",
+                 subject_type="organisation", subject_id=acting.tax_code,
+                 purpose="the organisation's wallet", detail={"role": acting.role})
+    return acting, cards(session, site, acting.tax_code)
+
+
+def organisation_wallets(session: Session,
+                         personal_id_number: str) -> list[organisations.Acting]:
+    """The organisations whose wallet this citizen may open."""
+    account = identity.account_for_person(session, personal_id_number)
+    return organisations.organisations_acting(session, account.id,
+                                              MemberPermission.DOCUMENTS_VIEW) if account else []
 
 
 def card(session: Session, site: WalletSite, subject_id: str, public_id: str) -> Card:

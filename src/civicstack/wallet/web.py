@@ -55,6 +55,7 @@ def _wallet_page(request: Request, session: Session, site: WalletSite, personal_
     return render(request, "portal/wallet.html", {
         "cards": [(found, key_claims(found)) for found in held],
         "addable": service.addable_from_register(session, held), "refusal": refusal,
+        "organisations": service.organisation_wallets(session, personal_id_number),
         "children": [(found, key_claims(found)) for found in
                      service.children_cards(session, site, personal_id_number)]},
         refusal.status if refusal else 200)
@@ -79,6 +80,23 @@ def add_from_register(request: Request, session: DbSession, services: Services,
     except DomainError as exc:
         return _wallet_page(request, session, site, pid, exc)
     return RedirectResponse(f"{WALLET}/cards/{issued.credential.public_id}", status_code=303)
+
+
+# --- an organisation's wallet ---------------------------------------------------------------
+
+@router.get(WALLET + "/organisations/{tax_code}", response_class=HTMLResponse)
+def organisation_wallet(request: Request, session: DbSession, services: Services,
+                        signed: Citizen, tax_code: str) -> Response:
+    """The documents issued to an organisation, for the members allowed to see them."""
+    site = services[WALLET_SITE]
+    try:
+        acting, held = service.organisation_cards(session, site, signed.account, tax_code)
+    except DomainError as exc:
+        return _wallet_page(request, session, site, signed.account.personal_id_number, exc)
+    return render(request, "portal/wallet_organisation.html", {
+        "acting": acting,
+        "cards": [(found, service.labelled_claims(found.document, found.claims))
+                  for found in held]})
 
 
 # --- one card -------------------------------------------------------------------------------

@@ -9,14 +9,26 @@ PUBLIC = ("auth", "console", "data_use", "photos", "officials")
 
 
 def install(installer: Installer) -> None:
-    from civicstack.identity import auth, cli, console_web, passkeys_web, photos, signin, web
+    from civicstack.identity import (
+        auth,
+        cli,
+        closure,
+        console_web,
+        passkeys_web,
+        photos,
+        signin,
+        web,
+    )
     from civicstack.kit.console import OFFICIAL_RESOLVER
+    from civicstack.registry.service import IdCardRevoked, PersonDied
 
     installer.provide(OFFICIAL_RESOLVER, lambda _: auth.signed_in_official)
 
     installer.provide(signin.UNKNOWN_IDENTIFIERS, lambda _: signin.UnknownIdentifiers())
     installer.provide(photos.PHOTO_VAULT,
                       lambda services: photos.PhotoVault.of(services.settings.data_dir))
+    installer.subscribe_to(PersonDied, closure.close_for_death)
+    installer.subscribe_to(IdCardRevoked, closure.withdraw_level_two)
     installer.router(web.router)
     installer.router(console_web.router)
     installer.router(passkeys_web.router)

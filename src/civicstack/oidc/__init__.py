@@ -8,11 +8,12 @@ PUBLIC = ("site", "tokens", "protocol", "oauth_http", "clients")
 
 
 def install(installer: Installer) -> None:
-    from civicstack.identity.service import SessionsEnded
-    from civicstack.oidc import api, backchannel, cli, console_web, demo_rp, site, web
+    from civicstack.identity.service import AccountClosed, SessionsEnded
+    from civicstack.oidc import api, backchannel, cli, console_web, demo_rp, service, site, web
 
     installer.provide(site.PROVIDER, site.provider_of)
     installer.subscribe_to(SessionsEnded, backchannel.on_sessions_ended)
+    installer.subscribe_to(AccountClosed, service.withdraw_consents_of_closed)
     installer.job("oidc_backchannel_logout", 2, backchannel.deliver_due)
     installer.router(api.router)
     installer.router(web.router)

@@ -242,20 +242,22 @@ def test_a_renewed_driving_licence_replaces_the_one_the_applicant_held(
     assert old.credential.status_reason == "replaced by a newer copy"
 
 
-def test_a_birth_whose_mother_has_died_since_is_refused_and_nothing_is_written(
+def test_a_birth_whose_mother_has_died_since_ends_with_the_reason_and_nothing_is_written(
         session: Session, site: WalletSite, signer: LocalAgencySigner, tmp_path: Path,
         mai: Person) -> None:
+    """The death itself ends the mother's open dossier (life events), so it can no longer be
+    approved."""
     dossier = birth(session, site, tmp_path, mai)
     registry.record_death(session, CLERK, mai.personal_id_number, date.today())
+    assert (dossier.state, dossier.decision_reason) == (
+        "refused", f"applicant deceased on {date.today().isoformat()}")
+    assert [e.action for e in service.history(session, dossier)][-1] == "lapse"
     people = session.scalar(select(func.count()).select_from(Person))
-    with pytest.raises(Conflict, match="died"), session.begin_nested():
+    with pytest.raises(Conflict, match="refused dossier"), session.begin_nested():
         flows.approve(session, site, signer, APPROVER_HANOI, dossier.receipt_code, "hợp lệ")
-    session.expire_all()
-    assert dossier.state == "in_processing"
     assert dossier.result_pdf is None
     assert dossier.result_person_pid is None
     assert session.scalar(select(func.count()).select_from(Person)) == people
-    assert [e.action for e in service.history(session, dossier)][-1] == "start"
 
 
 def test_a_late_refusal_undoes_the_register_change_already_made(

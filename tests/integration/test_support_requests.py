@@ -1,5 +1,5 @@
 """Verification requests (an agency asks a citizen to confirm their data) and the clean-up of
-eID accounts (inactive, duplicated, deceased holders) with an official's review."""
+eID accounts (inactive, duplicated) with an official's review."""
 
 from __future__ import annotations
 
@@ -110,16 +110,18 @@ def test_only_officials_reading_the_register_ask_and_only_within_their_scope(
 # --- account clean-up -------------------------------------------------------------------
 
 def people_with_accounts(site: Site, tmp_path: Path) -> tuple[Person, Person, Person]:
-    """Three active accounts: two share a phone; the third holder has since died."""
+    """Three active accounts sharing a phone; a fourth holder has since died, which closed
+    their account at once (nothing left for the scan to propose)."""
     state = site.services
     with transaction(state.session_factory) as session:
         first = make_person(session, "Lê Văn Một", date(1980, 1, 1), phone="0911000001")
         second = make_person(session, "Lê Văn Hai", date(1981, 1, 1), phone="0911000001")
-        third = make_person(session, "Lê Văn Ba", date(1950, 1, 1), phone="0911000003")
-    for person in (first, second, third):
+        third = make_person(session, "Lê Văn Ba", date(1950, 1, 1), phone="0911000001")
+        fourth = make_person(session, "Lê Văn Bốn", date(1940, 1, 1), phone="0911000004")
+    for person in (first, second, third, fourth):
         make_active_account(state.session_factory, state.pepper, person, tmp_path / "mail")
     with transaction(state.session_factory) as session:
-        registry.record_death(session, CLERK, third.personal_id_number, date(2026, 11, 1))
+        registry.record_death(session, CLERK, fourth.personal_id_number, date(2026, 11, 1))
     return first, second, third
 
 
@@ -129,19 +131,18 @@ def proposals(site: Site) -> dict[tuple[str, str], int]:
                 for c, _ in cleanup.proposals(session, ADMIN)}
 
 
-def test_the_scan_proposes_duplicated_deceased_and_inactive_accounts_once(
+def test_the_scan_proposes_duplicated_and_inactive_accounts_once_and_no_dead_holder(
         site: Site, tmp_path: Path) -> None:
     first, second, third = people_with_accounts(site, tmp_path)
     with transaction(site.services.session_factory) as session:
         found = cleanup.scan(session, ADMIN)
-    assert found == cleanup.ScanResult(inactive=0, duplicate=2, deceased=1)
-    assert set(proposals(site)) == {(first.personal_id_number, "duplicate"),
-                                    (second.personal_id_number, "duplicate"),
-                                    (third.personal_id_number, "deceased")}
+    assert found == cleanup.ScanResult(inactive=0, duplicate=3)
+    assert set(proposals(site)) == {(p.personal_id_number, "duplicate")
+                                    for p in (first, second, third)}
     two_years_on = datetime.now(UTC) + timedelta(days=25 * 30)
     with transaction(site.services.session_factory) as session:
-        assert cleanup.scan(session, ADMIN, now=two_years_on).inactive == 3
-        assert cleanup.scan(session, ADMIN, now=two_years_on) == cleanup.ScanResult(0, 0, 0)
+        assert cleanup.scan(session, ADMIN, now=two_years_on).inactive == 3  # not the dead
+        assert cleanup.scan(session, ADMIN, now=two_years_on) == cleanup.ScanResult(0, 0)
         with pytest.raises(Forbidden):
             cleanup.scan(session, Actor("official", "hotline", Scope.national(),
                                         Role.SUPPORT_AGENT))
@@ -156,8 +157,8 @@ def test_an_official_locks_a_proposed_account_or_keeps_it_with_a_reason(
 
     site.sign_in_as(Role.POLICE, Scope.province("79"))  # none of them lives there
     assert 'data-candidate="' not in site.client.get(CLEANUP).text
-    deceased = waiting[(third.personal_id_number, "deceased")]
-    assert site.client.post(f"{CLEANUP}/{deceased}/approve", data={
+    locked = waiting[(third.personal_id_number, "duplicate")]
+    assert site.client.post(f"{CLEANUP}/{locked}/approve", data={
         "csrf_token": site.csrf(CLEANUP)}).status_code == 404  # outside the scope: as if nobody
 
     site.client.cookies.clear()
@@ -166,8 +167,8 @@ def test_an_official_locks_a_proposed_account_or_keeps_it_with_a_reason(
 
     site.client.cookies.clear()
     site.sign_in_as(Role.POLICE, Scope.province("01"))
-    assert f'data-candidate="{deceased}"' in site.client.get(CLEANUP).text
-    assert site.client.post(f"{CLEANUP}/{deceased}/approve", follow_redirects=False, data={
+    assert f'data-candidate="{locked}"' in site.client.get(CLEANUP).text
+    assert site.client.post(f"{CLEANUP}/{locked}/approve", follow_redirects=False, data={
         "csrf_token": site.csrf(CLEANUP)}).status_code == 303
     kept = waiting[(first.personal_id_number, "duplicate")]
     assert site.client.post(f"{CLEANUP}/{kept}/reject", data={
@@ -191,6 +192,6 @@ def test_the_cleanup_scan_command_reports_what_it_proposed(
     people_with_accounts(site, tmp_path)
     result = CliRunner().invoke(cli_app, ["support", "cleanup-scan"])
     assert result.exit_code == 0, result.output
-    assert "0 inactive, 2 duplicated, 1 deceased" in result.output
+    assert "0 inactive, 3 duplicated" in result.output
     refused = CliRunner().invoke(cli_app, ["support", "cleanup-scan", "--inactive-months", "0"])
     assert refused.exit_code == 1

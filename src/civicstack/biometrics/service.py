@@ -116,13 +116,56 @@ def withdraw_consent(session: Session, site: BiometricsSite, personal_id_number:
 
 def _delete_template(session: Session, site: BiometricsSite, personal_id_number: str,
                      case_outcome: str) -> None:
+    removed = _erase_template(session, personal_id_number, case_outcome)
+    if removed is not None:
+        site.gallery.remove(removed)
+
+
+def _erase_template(session: Session, personal_id_number: str, case_outcome: str) -> int | None:
+    """Delete the person's template row and close their open cases; the template's id, if
+    there was one. A gallery this process did not tell re-syncs from the table before its next
+    search (biometrics/gallery.py), so the face is never matched again either way."""
     template = repository.template_of(session, personal_id_number)
+    removed = template.id if template is not None else None
     if template is not None:
-        site.gallery.remove(template.id)
         session.delete(template)
     for case in repository.open_cases(session, personal_id_number):
         case.status, case.decided_at = case_outcome, now()
     session.flush()
+    return removed
+
+
+# --- life events ------------------------------------------------------------------------------
+
+LIFE_EVENTS = Actor("system", "life-events")
+
+
+def _forget_face(session: Session, personal_id_number: str, purpose: str) -> None:
+    """Consent ended and the template deleted, with every copy made from it (travel's);
+    nothing to do, and nothing audited, when neither is left (a replayed event)."""
+    consent = repository.consent_of(session, personal_id_number)
+    consenting = consent is not None and consent.withdrawn_at is None
+    if consent is not None and consenting:
+        consent.withdrawn_at = now()
+    removed = _erase_template(session, personal_id_number, "withdrawn")
+    if removed is None and not consenting:
+        return
+    events.publish(session, events.FACE_TEMPLATE_REVOKED, personal_id_number)
+    audit.record(session, LIFE_EVENTS, "biometrics.template.erase", subject_type="person",
+                 subject_id=personal_id_number, purpose=purpose,
+                 detail={"template_deleted": removed is not None})
+
+
+def on_person_died(session: Session, died: registry.PersonDied) -> None:
+    """A face is kept only with its holder's consent, which ends with them (subscribed to
+    `registry.PersonDied`: a police enrolment needs no eID account)."""
+    _forget_face(session, died.personal_id_number, "holder recorded as deceased")
+
+
+def on_account_closed(session: Session, closed: identity.AccountClosed) -> None:
+    """Subscribed to `identity.AccountClosed`. A death reaches here twice (the closure it
+    causes, and PersonDied itself): the first does it, the second finds nothing left."""
+    _forget_face(session, closed.personal_id_number, "eID account closed")
 
 
 # --- enrolment ----------------------------------------------------------------------------

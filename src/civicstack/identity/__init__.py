@@ -12,6 +12,7 @@ def install(installer: Installer) -> None:
     from civicstack.identity import (
         auth,
         cli,
+        closure,
         console_web,
         jobs,
         passkeys_web,
@@ -20,6 +21,7 @@ def install(installer: Installer) -> None:
         web,
     )
     from civicstack.kit.console import OFFICIAL_RESOLVER
+    from civicstack.registry.service import IdCardRevoked, PersonDied
 
     installer.provide(OFFICIAL_RESOLVER, lambda _: auth.signed_in_official)
 
@@ -27,6 +29,8 @@ def install(installer: Installer) -> None:
     installer.secret(photos.PHOTO_KEY)
     installer.provide(photos.PHOTO_VAULT,
                       lambda services: photos.PhotoVault.of(services.secrets))
+    installer.subscribe_to(PersonDied, closure.close_for_death)
+    installer.subscribe_to(IdCardRevoked, closure.withdraw_level_two)
     installer.router(web.router)
     installer.router(console_web.router)
     installer.router(passkeys_web.router)

@@ -78,7 +78,7 @@ def registration_selfie(session: Session, vault: photos.PhotoVault, personal_id_
 def lock_myself(session: Session, personal_id_number: str) -> None:
     """A citizen who lost their phone stops all use of the account at once; only an official,
     seeing them in person, unlocks it."""
-    account = existing_account(session, personal_id_number)
+    account = _lockable_account(session, personal_id_number)
     account.status = AccountStatus.LOCKED.value
     end_all_sessions(session, account, LOCKED)
     audit.record(session, Actor("citizen", personal_id_number), "identity.account.self_lock",
@@ -88,11 +88,19 @@ def lock_myself(session: Session, personal_id_number: str) -> None:
 def lock(session: Session, actor: Actor, personal_id_number: str, reason: str) -> None:
     actor.require(Permission.IDENTITY_APPROVE)
     registry.get_person(session, actor, personal_id_number, reason)  # audited, scope-checked
-    account = existing_account(session, personal_id_number)
+    account = _lockable_account(session, personal_id_number)
     account.status = AccountStatus.LOCKED.value
     end_all_sessions(session, account, LOCKED)
     audit.record(session, actor, "identity.account.lock", subject_type="person",
                  subject_id=personal_id_number, purpose=reason)
+
+
+def _lockable_account(session: Session, personal_id_number: str) -> CitizenAccount:
+    """A closed account stays closed: locking it would let an unlock open it again."""
+    account = existing_account(session, personal_id_number)
+    if account.status == AccountStatus.CLOSED.value:
+        raise Conflict("this account is closed")
+    return account
 
 
 def unlock(session: Session, actor: Actor, personal_id_number: str, reason: str) -> None:

@@ -26,14 +26,23 @@ class AccountStatus(enum.StrEnum):
     PENDING_APPROVAL = "pending_approval"  # phone proven, waiting for face match or an official
     ACTIVE = "active"
     LOCKED = "locked"
+    CLOSED = "closed"  # for good: the holder died, or closed it themself (identity/closure.py)
+
+
+class ClosureReason(enum.StrEnum):
+    DECEASED = "deceased"
+    OWN_REQUEST = "own_request"
 
 
 class CitizenAccount(Base):
     __tablename__ = "citizen_account"
     __table_args__ = (
         CheckConstraint("level IN (1, 2)", name="level_known"),
-        CheckConstraint("status IN ('pending_phone', 'pending_approval', 'active', 'locked')",
-                        name="status_known"),
+        CheckConstraint("status IN ('pending_phone', 'pending_approval', 'active', 'locked', "
+                        "'closed')", name="status_known"),
+        CheckConstraint("(status = 'closed') = (closed_at IS NOT NULL)", name="closed_when"),
+        CheckConstraint("closure_reason IS NULL OR closure_reason IN ('deceased', 'own_request')",
+                        name="closure_reason_known"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -54,6 +63,8 @@ class CitizenAccount(Base):
     level2_authorised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
                                                                   nullable=True)
     level2_authorised_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closure_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
 
 class PhoneChallenge(Base):

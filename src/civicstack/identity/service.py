@@ -1,7 +1,7 @@
 """The identity domain's public entry point, for other domains and identity's own pages.
 
 Each name is defined in the module that owns it: accounts, codes, registration, signin,
-approval, sessions, second_factor; every query is in identity/repository.py.
+approval, sessions, second_factor, closure; every query is in identity/repository.py.
 """
 
 from __future__ import annotations
@@ -27,6 +27,13 @@ from civicstack.identity.approval import (
     proof_of_my_data_use,
     registration_selfie,
     unlock,
+)
+from civicstack.identity.closure import (
+    AccountClosed,
+    ClosureOutcome,
+    close_for_death,
+    close_my_account,
+    withdraw_level_two,
 )
 from civicstack.identity.codes import CodeOutcome
 from civicstack.identity.registration import (
@@ -77,6 +84,8 @@ __all__ = [
     "FREE_LOGIN_FAILURES",
     "RESET_PURPOSE",
     "UNKNOWN_IDENTIFIERS",
+    "AccountClosed",
+    "ClosureOutcome",
     "CodeOutcome",
     "LoginOutcome",
     "LoginResult",
@@ -96,6 +105,8 @@ __all__ = [
     "awaits_approval",
     "check_may_add_passkey",
     "check_may_enrol",
+    "close_for_death",
+    "close_my_account",
     "end_session",
     "enrol_totp",
     "face_photo",
@@ -126,4 +137,5 @@ __all__ = [
     "totp_enrolment",
     "unlock",
     "verify_phone",
+    "withdraw_level_two",
 ]

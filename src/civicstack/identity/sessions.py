@@ -43,9 +43,9 @@ def start_session(session: Session, account: CitizenAccount, user_agent: str,
 
 @dataclass(frozen=True)
 class SessionsEnded:
-    """Sessions of one citizen ended: signed out, signed out everywhere, the account locked or
-    its password reset, or (`LEVEL_LOWERED`) the level they had proven withdrawn. Announced
-    in the transaction that ends them (kit/events.py)."""
+    """Sessions of one citizen ended: signed out, signed out everywhere, the account locked
+    or closed, its password reset, or (`LEVEL_LOWERED`) the level they had proven withdrawn.
+    Announced in the transaction that ends them (kit/events.py)."""
 
     account_id: int
     personal_id_number: str
@@ -55,6 +55,7 @@ class SessionsEnded:
 
 SIGNED_OUT, SIGNED_OUT_EVERYWHERE, LOCKED = "signed_out", "signed_out_everywhere", "locked"
 PASSWORD_RESET, LEVEL_LOWERED = "password_reset", "level_lowered"
+CLOSED = "account_closed"  # the holder died, or closed the account themself
 
 
 def provider_session_id(token: str) -> str:

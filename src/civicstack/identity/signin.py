@@ -36,6 +36,7 @@ class LoginOutcome(enum.StrEnum):
     TEMPORARILY_LOCKED = "temporarily_locked"
     LOCKED = "locked"
     NOT_ACTIVE = "not_active"  # right password, account still pending
+    CLOSED = "closed"  # right password, account closed for good (identity/closure.py)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ def _sign_in(account: CitizenAccount, password: str) -> LoginResult:
     account.locked_until = None
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = passwords.hash_password(password)
+    if account.status == AccountStatus.CLOSED.value:  # said only to who knows the password
+        return LoginResult(LoginOutcome.CLOSED, account)
     if account.status != AccountStatus.ACTIVE.value:
         return LoginResult(LoginOutcome.NOT_ACTIVE, account)
     return LoginResult(LoginOutcome.SIGNED_IN, account)

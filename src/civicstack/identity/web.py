@@ -50,6 +50,15 @@ LOGIN_MESSAGES = {
     service.LoginOutcome.TEMPORARILY_LOCKED: N_("Too many failed attempts: try again later."),
     service.LoginOutcome.LOCKED: N_("This account is locked. Contact a service centre."),
     service.LoginOutcome.NOT_ACTIVE: N_("Your account is waiting for approval."),
+    service.LoginOutcome.CLOSED: N_("This eID account has been closed and can no longer be "
+                                    "used. Your record in the population register is kept."),
+}
+CLOSURE_ERRORS = {
+    service.ClosureOutcome.WRONG_NUMBER: ("personal_id_number",
+                                          N_("This is not the ID number of your account.")),
+    service.ClosureOutcome.WRONG_PASSWORD: ("password", N_("Wrong password.")),
+    service.ClosureOutcome.TEMPORARILY_LOCKED: (
+        "password", N_("Too many failed attempts: try again later.")),
 }
 CODE_MESSAGES = {
     service.CodeOutcome.WRONG: N_("Wrong code."),
@@ -350,6 +359,31 @@ def lock_my_account(request: Request, session: DbSession, signed: Citizen) -> Re
     service.lock_myself(session, signed.account.personal_id_number)
     request.session.clear()
     return render(request, "portal/message.html", {"message": "locked"})
+
+
+@router.get("/account/close", response_class=HTMLResponse)
+def close_account_form(request: Request, signed: Citizen) -> Response:
+    return _close_account_page(request, signed, {})
+
+
+def _close_account_page(request: Request, signed: service.SignedIn, errors: dict[str, str],
+                        status_code: int = 200) -> Response:
+    if signed.level < signed.account.level:  # as sure of the holder as the account allows
+        return RedirectResponse("/account/step-up?next=/account/close", status_code=303)
+    return render(request, "portal/close_account.html", {"errors": errors}, status_code)
+
+
+@router.post("/account/close", response_class=HTMLResponse)
+def close_account(request: Request, session: DbSession, signed: Citizen,
+                  personal_id_number: Annotated[str, Form()] = "",
+                  password: Annotated[str, Form()] = "") -> Response:
+    outcome = service.close_my_account(session, signed, personal_id_number, password) \
+        if signed.level >= signed.account.level else None
+    if outcome is None or outcome != service.ClosureOutcome.CLOSED:
+        errors = dict([CLOSURE_ERRORS[outcome]]) if outcome else {}
+        return _close_account_page(request, signed, errors, 422)
+    request.session.clear()
+    return render(request, "portal/message.html", {"message": "closed"})
 
 
 @router.post("/account/logout")

@@ -31,6 +31,7 @@ class Permission(enum.StrEnum):
     # Births, deaths, marriages, divorces, and adding a person who already holds an ID number.
     REGISTRY_CIVIL_STATUS = "registry:write:civil-status"
     REGISTRY_RESIDENCE = "registry:write:residence"  # residence registration: the police's
+    REGISTRY_ID_CARDS = "registry:write:id-cards"  # a card lost or revoked: the police's
     IDENTITY_APPROVE = "identity:approve"  # approve, lock and unlock eID accounts
     IDENTITY_LEVEL2 = "identity:level2"  # activate eID level 2 after an in-person check
     ORGANISATION_APPROVE = "organisation:approve"  # approve, suspend; change representative
@@ -57,11 +58,11 @@ class Permission(enum.StrEnum):
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.POLICE: frozenset({
-        Permission.REGISTRY_READ, Permission.REGISTRY_RESIDENCE, Permission.IDENTITY_APPROVE,
-        Permission.IDENTITY_LEVEL2, Permission.ORGANISATION_APPROVE, Permission.WALLET_STATUS,
-        Permission.WALLET_VERIFY, Permission.DOSSIER_PROCESS, Permission.DOSSIER_DECIDE,
-        Permission.BIOMETRICS_ENROL, Permission.BIOMETRICS_REVIEW, Permission.BIOMETRICS_VERIFY,
-        Permission.TASKS_REPORT}),
+        Permission.REGISTRY_READ, Permission.REGISTRY_RESIDENCE, Permission.REGISTRY_ID_CARDS,
+        Permission.IDENTITY_APPROVE, Permission.IDENTITY_LEVEL2, Permission.ORGANISATION_APPROVE,
+        Permission.WALLET_STATUS, Permission.WALLET_VERIFY, Permission.DOSSIER_PROCESS,
+        Permission.DOSSIER_DECIDE, Permission.BIOMETRICS_ENROL, Permission.BIOMETRICS_REVIEW,
+        Permission.BIOMETRICS_VERIFY, Permission.TASKS_REPORT}),
     Role.SERVICE_CLERK: frozenset({
         Permission.REGISTRY_READ, Permission.REGISTRY_CIVIL_STATUS,
         Permission.IDENTITY_APPROVE, Permission.WALLET_VERIFY, Permission.DOSSIER_PROCESS,

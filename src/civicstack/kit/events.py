@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-PERSON_DECEASED = "person.deceased"
 ACCOUNT_AWAITS_APPROVAL = "identity.account.awaits_approval"  # a level-1 phone was proven
 FACE_TEMPLATE_REVOKED = "biometrics.template.revoked"  # consent withdrawn, or a false identity
 

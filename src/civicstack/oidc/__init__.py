@@ -9,14 +9,25 @@ PUBLIC = ("site", "tokens", "protocol", "oauth_http", "clients")
 
 
 def install(installer: Installer) -> None:
-    from civicstack.identity.service import SessionsEnded
-    from civicstack.oidc import api, backchannel, cli, console_web, demo_rp, jobs, site, web
+    from civicstack.identity.service import AccountClosed, SessionsEnded
+    from civicstack.oidc import (
+        api,
+        backchannel,
+        cli,
+        console_web,
+        demo_rp,
+        jobs,
+        service,
+        site,
+        web,
+    )
 
     installer.secret(site.PAIRWISE_SALT)
     installer.secret(demo_rp.SESSION_KEY)
     installer.signing_keys(OIDC_RING)
     installer.provide(site.PROVIDER, site.provider_of)
     installer.subscribe_to(SessionsEnded, backchannel.on_sessions_ended)
+    installer.subscribe_to(AccountClosed, service.withdraw_consents_of_closed)
     installer.job("oidc_backchannel_logout", 2, backchannel.deliver_due)
     installer.router(api.router)
     installer.router(web.router)

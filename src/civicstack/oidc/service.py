@@ -325,3 +325,21 @@ def withdraw_consent(session: Session, account: CitizenAccount, client_id: str) 
     revoked = repository.revoke_tokens_held_for(session, account.id, client_id)
     _audit(session, account.personal_id_number, "oidc.consent.withdraw", client,
            {"tokens_revoked": str(revoked)})
+
+
+def withdraw_consents_of_closed(session: Session, closed: identity.AccountClosed) -> int:
+    """A closed account lets no relying party read anything more: every standing consent is
+    withdrawn and every token held under it revoked, refresh tokens of long-ended sessions
+    too (subscribed to `identity.AccountClosed`; the sessions' own logouts were queued when
+    they ended). A replay finds no consent left."""
+    consents = repository.live_consents_with_client_names(session, closed.account_id)
+    for consent, name in consents:
+        consent.withdrawn_at = now()
+        revoked = repository.revoke_tokens_held_for(session, closed.account_id,
+                                                    consent.client_id)
+        audit.record(session, Actor("system", "life-events"), "oidc.consent.withdraw",
+                     subject_type="person", subject_id=closed.personal_id_number,
+                     purpose=f"eID account closed ({closed.reason.value})",
+                     detail={"client_id": consent.client_id, "client": name,
+                             "tokens_revoked": str(revoked)})
+    return len(consents)

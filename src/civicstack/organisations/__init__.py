@@ -6,7 +6,9 @@ PUBLIC = ("taxcode",)  # besides service and models: the tax code's format and c
 
 
 def install(installer: Installer) -> None:
-    from civicstack.organisations import api, web
+    from civicstack.identity.service import AccountClosed
+    from civicstack.organisations import api, service, web
 
+    installer.subscribe_to(AccountClosed, service.flag_succession)
     installer.router(api.router, prefix="/api/v1")
     installer.router(web.router)

@@ -55,6 +55,10 @@ class Organisation(Base):
     status_reason: Mapped[str] = mapped_column(String(500), default="")  # shown to the members
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The representative's eID account closed (death, or their own request): nobody can act
+    # as representative until an official records the successor (change_representative).
+    succession_needed_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                                     nullable=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it once)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from civicstack.kit.authz import Scope, ScopeLevel
@@ -52,7 +52,23 @@ def memberships_of(session: Session,
 
 def pending_in(session: Session, scope: Scope) -> list[Organisation]:
     """Organisations waiting for a check whose head office is within `scope`, oldest first."""
-    query = select(Organisation).where(Organisation.status == OrganisationStatus.PENDING.value)
+    return _within(session, scope, select(Organisation).where(
+        Organisation.status == OrganisationStatus.PENDING.value))
+
+
+def awaiting_succession_in(session: Session, scope: Scope) -> list[Organisation]:
+    """Organisations whose representative's account closed, head office within `scope`."""
+    return _within(session, scope, select(Organisation).where(
+        Organisation.succession_needed_since.is_not(None)))
+
+
+def representing(session: Session, account_id: int) -> list[Organisation]:
+    return list(session.execute(select(Organisation).where(
+        Organisation.representative_account_id == account_id)).scalars())
+
+
+def _within(session: Session, scope: Scope, query: Select[Organisation],
+            ) -> list[Organisation]:
     if scope.level == ScopeLevel.PROVINCE:
         query = query.where(Organisation.head_office_province_code == scope.province_code)
     elif scope.level == ScopeLevel.WARD:

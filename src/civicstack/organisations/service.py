@@ -514,6 +514,7 @@ def change_representative(session: Session, actor: Actor, tax_code: str,
     session.flush()  # the partial unique indexes see the revocations before the new row
     _grant(session, organisation, account, MemberRole.REPRESENTATIVE, actor)
     organisation.representative_account_id = account.id
+    organisation.succession_needed_since = None
     _record(session, actor, "organisation.representative.change", organisation, reason,
             {"from": previous.personal_id_number, "to": account.personal_id_number})
     for number, action in ((previous.personal_id_number, "organisation.representative.end"),
@@ -521,6 +522,27 @@ def change_representative(session: Session, actor: Actor, tax_code: str,
         audit.record(session, actor, action, subject_type="person", subject_id=number,
                      purpose=reason, detail={"organisation": organisation.tax_code})
     return organisation
+
+
+def flag_succession(session: Session, closed: identity.AccountClosed) -> int:
+    """The representative's eID account closed: each organisation they represent is flagged
+    for an official to record the successor, and their own right to act ends with the account
+    (subscribed to `identity.AccountClosed`; a replay finds the flag already set)."""
+    flagged = [o for o in repository.representing(session, closed.account_id)
+               if o.succession_needed_since is None]
+    for organisation in flagged:
+        organisation.succession_needed_since = now()
+        _record(session, Actor("system", "life-events"), "organisation.succession.flag",
+                organisation, f"legal representative's eID account closed "
+                              f"({closed.reason.value})",
+                {"representative": closed.personal_id_number})
+    return len(flagged)
+
+
+def awaiting_succession(session: Session, actor: Actor) -> list[Organisation]:
+    """Organisations in the official's provinces whose representative must be replaced."""
+    actor.require(Permission.ORGANISATION_APPROVE)
+    return repository.awaiting_succession_in(session, actor.scope)
 
 
 # --- relying parties and agencies --------------------------------------------------------

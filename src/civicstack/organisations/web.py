@@ -139,9 +139,11 @@ def revoke_member(request: Request, session: DbSession, signed: Citizen, tax_cod
 def approval_queue(request: Request, session: DbSession, official: Official) -> Response:
     try:
         waiting = service.pending(session, official)
+        successions = service.awaiting_succession(session, official)
     except DomainError as exc:
         return console.refusal_page(request, official, exc)
-    context: dict[str, Any] = {"operator": official, "pending": waiting}
+    context: dict[str, Any] = {"operator": official, "pending": waiting,
+                               "successions": successions}
     return render(request, "console/organisations.html", context)
 
 

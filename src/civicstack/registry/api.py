@@ -19,6 +19,7 @@ from civicstack.registry.schemas import (
     EventOut,
     HistoryOut,
     HouseholdOut,
+    IdCardEndIn,
     IdCardOut,
     PersonCreate,
     PersonOut,
@@ -123,6 +124,17 @@ def record_death(body: DeathIn, session: DbSession, official: Operator) -> Perso
     person = service.record_death(session, official, body.personal_id_number,
                                   body.occurred_on, body.cause)
     return PersonOut.model_validate(person)
+
+
+@router.post("/persons/{personal_id_number}/id-card-endings", response_model=IdCardOut,
+             status_code=status.HTTP_201_CREATED)
+def end_id_card(personal_id_number: str, body: IdCardEndIn, session: DbSession,
+                official: Operator) -> IdCardOut:
+    """The police record the person's active ID card as lost or revoked; the eID's level 2
+    and the wallet's ID card, which rested on it, follow in the same transaction."""
+    card = service.end_id_card(session, official, personal_id_number, body.card_number,
+                               service.CardEnd(body.ending), body.reason)
+    return IdCardOut.model_validate(card)
 
 
 @router.post("/events/residence-changes", response_model=PersonOut,

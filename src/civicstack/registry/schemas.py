@@ -126,6 +126,12 @@ class DeathIn(BaseModel):
     cause: TypedLine = Field(default="", max_length=300)
 
 
+class IdCardEndIn(BaseModel):
+    card_number: str = Field(pattern=r"^\d{12}$")
+    ending: Literal["lost", "revoked"]
+    reason: TypedLine = Field(min_length=5, max_length=300)
+
+
 class ResidenceChangeIn(BaseModel):
     personal_id_number: str = PersonalIdNumber
     kind: Literal["permanent", "temporary"]

@@ -6,6 +6,7 @@ refused civil-status event leaves nothing half-written.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from civicstack.kit import audit, events
 from civicstack.kit.audit import Actor
-from civicstack.kit.authz import Scope, ScopeLevel
+from civicstack.kit.authz import Permission, Scope, ScopeLevel
 from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from civicstack.kit.metrics import PERSON_READS
 from civicstack.kit.text import fold
@@ -631,10 +632,20 @@ def record_divorce(session: Session, actor: Actor, first_pid: str, second_pid: s
     return relation
 
 
+@dataclass(frozen=True)
+class PersonDied:
+    """The register recorded a death. Announced in the transaction that records it (and again
+    by `replay_death`): every domain that holds something of the person acts on it then, so
+    each subscriber must be idempotent (docs/architecture.md, "Life events")."""
+
+    personal_id_number: str
+    died_on: date
+
+
 def record_death(session: Session, actor: Actor, personal_id_number: str, occurred_on: date,
                  cause: str = "") -> Person:
-    """Marks the person deceased, ends a marriage and revokes the person's wallet documents;
-    a second death is refused."""
+    """Marks the person deceased and ends a marriage; every domain holding something of the
+    person reacts to `PersonDied` in this transaction. A second death is refused."""
     person = _existing_person(session, actor, personal_id_number, lock=True)
     _require_alive(person, "person")
     if occurred_on < person.date_of_birth:
@@ -645,8 +656,20 @@ def record_death(session: Session, actor: Actor, personal_id_number: str, occurr
     if marriage:
         marriage.until = occurred_on
     _event(session, actor, person, EventKind.DEATH, occurred_on, {"cause": cause})
-    events.publish(session, events.PERSON_DECEASED, personal_id_number)  # revokes documents
+    events.announce(session, PersonDied(personal_id_number, occurred_on))
     return person
+
+
+def replay_death(session: Session, actor: Actor, personal_id_number: str) -> None:
+    """Announce a recorded death again, for a consistency check that found a domain still
+    holding something of the person (a death recorded before a domain subscribed, say): the
+    subscribers are idempotent, so whatever was already done stays as it is."""
+    person = _existing_person(session, actor, personal_id_number)
+    if person.status != LifeStatus.DECEASED.value or person.date_of_death is None:
+        raise Conflict(f"{personal_id_number} is not recorded as deceased")
+    audit.record(session, actor, "registry.death.replay", subject_type="person",
+                 subject_id=personal_id_number, purpose="life events: consistency check")
+    events.announce(session, PersonDied(personal_id_number, person.date_of_death))
 
 
 @dataclass(frozen=True)
@@ -730,6 +753,46 @@ class IdCard:
     expires_on: date | None
     issuing_authority: str
     photo_ref: str = ""
+
+
+class CardEnd(enum.StrEnum):
+    """How an ID card stops being valid before its expiry date (Law on Identification 2023,
+    art. 28): its holder reports it lost, or the police revoke it (issued in error, taken by
+    fraud, the holder's citizenship lost)."""
+
+    LOST = "lost"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True)
+class IdCardRevoked:
+    """A person's active ID card stopped being valid (lost or revoked). Announced in the
+    transaction that records it; whatever rested on the card (eID level 2, the wallet's ID
+    card) reacts then."""
+
+    personal_id_number: str
+    card_number: str
+    ending: CardEnd
+
+
+def end_id_card(session: Session, actor: Actor, personal_id_number: str, card_number: str,
+                ending: CardEnd, reason: str) -> IdCardIssuance:
+    """The police record that the person's active card is lost or revoked. A card already
+    ended, replaced or unknown is refused, so a replayed request changes nothing twice."""
+    actor.require(Permission.REGISTRY_ID_CARDS)
+    person = _existing_person(session, actor, personal_id_number, lock=True)
+    card = next((c for c in repository.id_cards_of(session, person.id)
+                 if c.card_number == card_number), None)
+    if card is None:
+        raise NotFound(f"no ID card {card_number} of {personal_id_number}")
+    if card.status != "active":
+        raise Conflict(f"ID card {card_number} is already {card.status}")
+    card.status = ending.value
+    audit.record(session, actor, f"registry.id_card.{ending.value}", subject_type="person",
+                 subject_id=personal_id_number, purpose=reason,
+                 detail={"card_number": card_number})
+    events.announce(session, IdCardRevoked(personal_id_number, card_number, ending))
+    return card
 
 
 def issue_id_card(session: Session, actor: Actor, personal_id_number: str,

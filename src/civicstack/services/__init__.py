@@ -4,18 +4,21 @@ from civicstack.kit.installing import Installer
 
 
 def install(installer: Installer) -> None:
+    from civicstack.registry.service import PersonDied
     from civicstack.services import (
         api,
         catalogue_web,
         cli,
         console_web,
         jobs,
+        service,
         site,
         stats_web,
         web,
     )
 
     installer.provide(site.PAYMENTS, site.treasury_of)
+    installer.subscribe_to(PersonDied, service.lapse_dossiers_of_deceased)
     installer.provide(site.RESULT_SIGNER, site.signer_of)
     installer.router(console_web.router)
     installer.router(catalogue_web.router)

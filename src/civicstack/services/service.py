@@ -605,6 +605,19 @@ def deliver(session: Session, dossier: Dossier, detail: dict[str, Any]) -> None:
     _move(session, audit.SYSTEM, dossier, "deliver", detail=detail)
 
 
+def lapse_dossiers_of_deceased(session: Session, died: registry.PersonDied) -> int:
+    """The applicant's drafts and open dossiers are refused, saying why (subscribed to
+    `registry.PersonDied`). What they filed for someone else (a birth, a death) ends too: the
+    family files again in their own name. A replay finds nothing left open."""
+    reason = f"applicant deceased on {died.died_on.isoformat()}"
+    lapsing = [d for d in repository.dossiers_of(session, died.personal_id_number)
+               if State(d.state) in TRANSITIONS["lapse"].sources]
+    for dossier in lapsing:
+        dossier.decided_at, dossier.decision_reason = now(), reason
+        _move(session, audit.SYSTEM, dossier, "lapse", reason)
+    return len(lapsing)
+
+
 def history(session: Session, dossier: Dossier) -> list[DossierEvent]:
     return repository.events(session, dossier.id)
 

@@ -49,6 +49,9 @@ TRANSITIONS = {t.action: t for t in (
     Transition("deliver", frozenset({State.APPROVED}), State.RESULT_DELIVERED, Party.SYSTEM),
     Transition("withdraw", frozenset({State.DRAFT}) | OPEN, State.WITHDRAWN, Party.APPLICANT,
                needs_reason=True),
+    # The applicant died: nobody is left to supplement, receive or be given the result.
+    Transition("lapse", frozenset({State.DRAFT}) | OPEN, State.REFUSED, Party.SYSTEM,
+               needs_reason=True),
 )}
 
 FINAL = frozenset({State.REFUSED, State.RESULT_DELIVERED, State.WITHDRAWN})

@@ -11,6 +11,7 @@ def install(installer: Installer) -> None:
     installer.provide(DATA_USE_REPORTS, lambda _: read_reports)
 
     installer.job("support_escalation", 300, jobs.escalate_late)
+    installer.job("life_events_check", jobs.LIFE_EVENTS_CHECK_EVERY_S, jobs.life_events_check)
     installer.router(web.router)
     installer.router(console_web.router)
     installer.command_group(cli.support_app, "support")

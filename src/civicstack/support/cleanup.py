@@ -1,8 +1,12 @@
 """Clean-up of eID accounts: a scan proposes active accounts that look abandoned (no sign-in
-for months), duplicated (one phone on several accounts) or whose holder the register records
-as deceased; an official with `identity:approve` reviews each: approve locks the account
-through identity's service, reject keeps it with a reason. A proposal is made once per
-account and reason, so a rejected one does not come back."""
+for months) or duplicated (one phone on several accounts); an official with `identity:approve`
+reviews each: approve locks the account through identity's service, reject keeps it with a
+reason. A proposal is made once per account and reason, so a rejected one does not come back.
+
+A death needs no proposal: the register's `PersonDied` closes the account in the transaction
+that records it. What is left is a consistency check (`life_events_check`, a job): an active
+account whose holder the register records as deceased means a death that some domain did not
+act on (recorded before it subscribed, say), so the death is announced again, and reported."""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from sqlalchemy.orm import Session
 from civicstack.identity import service as identity
 from civicstack.kit import audit
 from civicstack.kit.audit import Actor
-from civicstack.kit.authz import Permission
+from civicstack.kit.authz import NATIONAL, Permission
 from civicstack.kit.errors import Invalid, NotFound
 from civicstack.registry import service as registry
 from civicstack.support import repository
@@ -23,7 +27,8 @@ from civicstack.support.models import CleanupCandidate
 
 INACTIVE_MONTHS = 24
 NOTE_LIMIT = 500
-PURPOSE_SCAN = "eID account clean-up: finding deceased holders"
+PURPOSE_CHECK = "life events: accounts of deceased holders still active"
+LIFE_EVENTS_CHECK = Actor("system", "life-events-check", NATIONAL)
 PURPOSE_REVIEW = "eID account clean-up: reviewing a proposal"
 
 
@@ -31,7 +36,6 @@ PURPOSE_REVIEW = "eID account clean-up: reviewing a proposal"
 class ScanResult:
     inactive: int
     duplicate: int
-    deceased: int
 
 
 def scan(session: Session, actor: Actor, inactive_months: int = INACTIVE_MONTHS,
@@ -49,12 +53,18 @@ def scan(session: Session, actor: Actor, inactive_months: int = INACTIVE_MONTHS,
         by_phone[account.phone].append(account.personal_id_number)
     duplicate = {pid: f"phone {phone} on {len(holders)} accounts"
                  for phone, holders in by_phone.items() if len(holders) > 1 for pid in holders}
-    dead = registry.deceased_among(session, actor, [a.personal_id_number for a in accounts],
-                                   PURPOSE_SCAN)
-    deceased = dict.fromkeys(dead, "the register records the death")
     return ScanResult(_propose(session, actor, "inactive", inactive, now),
-                      _propose(session, actor, "duplicate", duplicate, now),
-                      _propose(session, actor, "deceased", deceased, now))
+                      _propose(session, actor, "duplicate", duplicate, now))
+
+
+def repair_deaths_not_acted_on(session: Session) -> list[str]:
+    """The ID numbers of deceased holders whose account was still active; each death is
+    announced again, so every domain does what it had not (its subscribers are idempotent)."""
+    numbers = [a.personal_id_number for a in identity.active_accounts_activity(session)]
+    dead = sorted(registry.deceased_among(session, LIFE_EVENTS_CHECK, numbers, PURPOSE_CHECK))
+    for number in dead:
+        registry.replay_death(session, LIFE_EVENTS_CHECK, number)
+    return dead
 
 
 def _propose(session: Session, actor: Actor, reason: str, found: dict[str, str],

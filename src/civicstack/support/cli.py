@@ -35,11 +35,23 @@ def escalate() -> None:
 def cleanup_scan(inactive_months: int = typer.Option(
         cleanup.INACTIVE_MONTHS, help="No sign-in for this many months counts as inactive.")
 ) -> None:
-    """Propose inactive, duplicated and deceased persons' eID accounts for review."""
+    """Propose inactive and duplicated eID accounts for review (a death closes the account
+    by itself: `civicstack support life-events-check`)."""
     with cli_transaction() as session:
         found = cleanup.scan(session, CLI_ACTOR, inactive_months)
-    typer.echo(f"proposed: {found.inactive} inactive, {found.duplicate} duplicated, "
-               f"{found.deceased} deceased")
+    typer.echo(f"proposed: {found.inactive} inactive, {found.duplicate} duplicated")
+
+
+@support_app.command("life-events-check")
+@reports_domain_errors
+def life_events_check() -> None:
+    """Announce again the death of any holder whose eID account is still active (the job
+    `life_events_check` does it every hour)."""
+    with cli_transaction() as session:
+        repaired = cleanup.repair_deaths_not_acted_on(session)
+    for number in repaired:
+        typer.echo(f"{number}: death announced again")
+    typer.echo(f"{len(repaired)} death(s) not acted on")
 
 
 @support_app.command("queue")

@@ -15,3 +15,5 @@ def install(installer: Installer) -> None:
     installer.router(api.router, prefix="/api/v1")
     installer.router(web.router)
     installer.command_group(cli.travel_app, "travel")
+    from civicstack.travel import life_events  # the passes of a closed eID account end
+    life_events.subscribe(installer)

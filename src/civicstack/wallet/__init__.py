@@ -1,12 +1,13 @@
 """Document wallet: government documents as SD-JWT verifiable credentials."""
 
-from civicstack.kit import events
 from civicstack.kit.installing import Installer
 
 PUBLIC = ("site",)
 
 
 def install(installer: Installer) -> None:
+    from civicstack.identity.service import AccountClosed
+    from civicstack.registry.service import IdCardRevoked, PersonDied
     from civicstack.wallet import (
         api,
         catalogue,
@@ -26,7 +27,9 @@ def install(installer: Installer) -> None:
         installer.signing_keys(site.issuer_ring(issuer.slug), site.ISSUER_ALGORITHMS)
     installer.provide(site.WALLET_SITE, lambda services: site.wallet_site(
         services.settings, services.secrets))
-    installer.subscribe(events.PERSON_DECEASED, service.revoke_documents_of_deceased)
+    installer.subscribe_to(PersonDied, service.on_person_died)
+    installer.subscribe_to(IdCardRevoked, service.on_id_card_ended)
+    installer.subscribe_to(AccountClosed, service.on_account_closed)
     installer.router(api.public)
     installer.router(api.router, prefix="/api/v1")
     installer.router(vp_api.router)

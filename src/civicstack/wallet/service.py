@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from civicstack.identity import service as identity
-from civicstack.identity.models import CitizenAccount
+from civicstack.identity.models import CitizenAccount, ClosureReason
+from civicstack.identity.service import AccountClosed
 from civicstack.kit import audit
 from civicstack.kit.audit import SYSTEM, Actor
 from civicstack.kit.authz import Permission
@@ -377,14 +378,62 @@ def report_lost(session: Session, subject_id: str, public_id: str) -> Credential
     return credential
 
 
-def revoke_documents_of_deceased(session: Session, personal_id_number: str) -> int:
-    """A death in the register revokes every document of the person (registry event)."""
-    revoked = 0
-    for credential in repository.credentials_of(session, personal_id_number):
-        if credential.status != "revoked":
-            _set_status(session, SYSTEM, credential, "revoked", "holder recorded as deceased")
-            revoked += 1
-    return revoked
+# What a holder's death does to each kind of document (the issuers' policy, docs/wallet.md):
+# revoked, unless listed here. Social security suspends its cards instead, because claims for
+# care given before the death are still settled against them and the survivors' allowance is
+# worked out from the record; it revokes them itself once that is done.
+ON_DEATH: dict[str, str] = {"health_insurance": "suspended", "social_insurance": "suspended"}
+# An ID card reported lost may still be found (the police reinstate it); a revoked one is over.
+ON_CARD_END = {registry.CardEnd.LOST: "suspended", registry.CardEnd.REVOKED: "revoked"}
+DECEASED_REASON = "holder recorded as deceased"
+CLOSED_REASON = "eID account closed by the holder"
+
+
+def _apply(session: Session, credentials: list[Credential], status_of: dict[int, str],
+           reason: str) -> int:
+    """Move each credential to the status its document type's policy says, where that is a
+    change the status table allows; what is already there (a replayed event) stays."""
+    changed = 0
+    for credential in credentials:
+        status = status_of[credential.document_type_id]
+        if (credential.status, status) in ALLOWED_CHANGES:
+            _set_status(session, SYSTEM, credential, status, reason)
+            changed += 1
+    return changed
+
+
+def _policy(session: Session, policy: dict[str, str], default: str) -> dict[int, str]:
+    return {d.id: policy.get(d.code, default) for d in repository.document_types(session)}
+
+
+def on_person_died(session: Session, died: registry.PersonDied) -> int:
+    """Every document of the person, by its issuer's policy (subscribed to
+    `registry.PersonDied`)."""
+    return _apply(session, repository.credentials_of(session, died.personal_id_number),
+                  _policy(session, ON_DEATH, "revoked"), DECEASED_REASON)
+
+
+def on_id_card_ended(session: Session, ended: registry.IdCardRevoked) -> int:
+    """The wallet's ID card follows the card: suspended when lost, revoked when revoked
+    (subscribed to `registry.IdCardRevoked`)."""
+    card = document_type(session, "id_card")
+    held = [c for c in repository.credentials_of(session, ended.personal_id_number)
+            if c.document_type_id == card.id]
+    return _apply(session, held, {card.id: ON_CARD_END[ended.ending]},
+                  f"ID card {ended.card_number} {ended.ending.value}")
+
+
+def on_account_closed(session: Session, closed: AccountClosed) -> int:
+    """The holder closed their account: every copy in their wallet is revoked and the portal's
+    sealed copy erased (subscribed to `identity.AccountClosed`). A death is the register's
+    event, handled by its own policy above, so a closure for death changes nothing here."""
+    if closed.reason != ClosureReason.OWN_REQUEST:
+        return 0
+    held = repository.credentials_of(session, closed.personal_id_number)
+    changed = _apply(session, held, _policy(session, {}, "revoked"), CLOSED_REASON)
+    for credential in held:
+        credential.sealed_sd_jwt = None
+    return changed
 
 
 # --- status lists ---------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from civicstack.services import service as services
 from civicstack.support import cleanup
 from civicstack.travel import repository as travel_repository
 from civicstack.travel import urban
+from civicstack.travel.models import UrbanPass
 from civicstack.travel.service import local_today
 from civicstack.travel.site import TRAVEL
 from civicstack.wallet import repository as wallet_repository
@@ -212,8 +213,12 @@ def _check_death_consequences(provider: LiveProvider, person: Person, held: Held
 
 
 def _pass_withdrawn(session: Session, personal_id_number: str, pass_id: int) -> bool:
-    [(found, has_face)] = travel_repository.passes_of_person(session, personal_id_number)
-    return found.id == pass_id and found.valid_until < local_today() and not has_face
+    """No current pass is left, and the one held ended with its face copy gone."""
+    found = session.get(UrbanPass, pass_id)
+    return (travel_repository.passes_of_person(session, personal_id_number) == []
+            and found is not None and found.ended_at is not None
+            and found.valid_until < local_today()
+            and travel_repository.token_of_pass(session, pass_id) is None)
 
 
 # --- an ID card lost or revoked -----------------------------------------------------------

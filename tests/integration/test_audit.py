@@ -277,19 +277,19 @@ def test_consistency_proofs_agree_with_an_independent_rfc6962_implementation(
 
 # --- independent checks: the Go reference implementation (golang.org/x/mod/sumdb) --------------
 
-GO_SOURCES = Path("/usr/share/gocode/src/golang.org/x/mod/sumdb/tlog")  # Debian's package
+GO_PATH = Path("/usr/share/gocode")  # where Debian's golang-golang-x-mod-dev puts its sources
 VERIFIER_SOURCE = Path(__file__).parents[1] / "support" / "tlogverify" / "main.go"
 
 
 @pytest.fixture(scope="session")
 def go_verifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """tests/support/tlogverify built offline against Debian's golang.org/x/mod sources."""
-    if shutil.which("go") is None or not GO_SOURCES.is_dir():
+    if shutil.which("go") is None or not (GO_PATH / "src/golang.org/x/mod/sumdb").is_dir():
         pytest.skip("needs Debian's golang-go and golang-golang-x-mod-dev (make system-deps)")
     folder = tmp_path_factory.mktemp("go")
     subprocess.run(["go", "build", "-o", str(folder / "tlogverify"), str(VERIFIER_SOURCE)],
                    check=True, timeout=300, env={
-                       **os.environ, "GOPATH": str(GO_SOURCES.parents[4]), "GO111MODULE": "off",
+                       **os.environ, "GOPATH": str(GO_PATH), "GO111MODULE": "off",
                        "GOCACHE": str(folder / "cache"), "GOFLAGS": ""})
     return folder / "tlogverify"
 
@@ -371,7 +371,8 @@ def test_no_false_alarm_while_many_writers_append_during_verification(
         # take longer for the first seal), within a minute.
         started = time.monotonic()
         while time.monotonic() - started < 60 and (
-                time.monotonic() - started < 6 or not any(r.entries_checked for r in reports)):
+                time.monotonic() - started < 6
+                or not any(r.entries_checked for r in reports[::2])):
             reports.append(_verify(session_factory, publishing))
             reports.append(_full_audit(session_factory, publishing))
             time.sleep(0.05)

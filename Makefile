@@ -48,13 +48,18 @@ demo: $(INSTALLED) ## Migrate an SQLite database, seed ~2,000 people, serve http
 	CIVICSTACK_PUBLIC_URL=$(DEMO_URL) CIVICSTACK_DEMO_RELYING_PARTY=1 \
 		$(BIN)/civicstack serve --host 127.0.0.1 --port 8000
 
-system-deps: ## Install Debian postgresql and chromium when missing (tests need both)
+system-deps: ## Install Debian postgresql, chromium and Go's sumdb sources when missing (tests need them)
 	@if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		echo "installing postgresql"; $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; fi
 	@if [ ! -x /usr/bin/chromium ]; then \
 		echo "installing chromium"; $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; fi
+	@# The audit log's proofs are checked with Go's reference code (tests/support/tlogverify).
+	@if ! command -v go >/dev/null || [ ! -d /usr/share/gocode/src/golang.org/x/mod/sumdb ]; then \
+		echo "installing golang-go and golang-golang-x-mod-dev"; $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq golang-go \
+		golang-golang-x-mod-dev >/dev/null; fi
 
 test: $(INSTALLED) system-deps ## Run the whole suite on SQLite and a throwaway PostgreSQL
 	$(BIN)/pytest -n $(PYTEST_WORKERS)

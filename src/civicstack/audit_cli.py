@@ -11,7 +11,15 @@ from civicstack.config import get_settings
 from civicstack.kit.audit import AUDIT_LOG
 from civicstack.kit.cli_support import cli_transaction, fail
 from civicstack.kit.db import make_engine, make_session_factory, transaction
+from civicstack.kit.partitions import Month, months_of
 from civicstack.kit.tlog import log as tlog
+from civicstack.kit.tlog.archive import (
+    ArchiveRefused,
+    LogArchive,
+    archive_month,
+    archived_leaves,
+    read_archives,
+)
 from civicstack.kit.tlog.note import BadNote, NoteVerifier
 from civicstack.kit.tlog.proof import InclusionProof
 from civicstack.kit.tlog.witness import DirectoryWitness
@@ -67,29 +75,84 @@ def audit_full(
     witness_dir: Path | None = typer.Option(None, help="The witness's folder; default: the "
                                                        "configured one."),
     key: str | None = typer.Option(None, help=KEY_HELP),
+    archive: Path | None = typer.Option(None, help="A folder of archived months "
+                                                   "(civicstack audit archive)."),
 ) -> None:
-    """Recompute the whole tree from every entry and compare it with the newest witnessed
-    checkpoint (offline: reads only)."""
+    """Recompute the whole tree from every entry (and archived months') and compare it with
+    the newest witnessed checkpoint (offline: reads only)."""
     settings = get_settings()
     verifier = _verifier(key)
     witness = DirectoryWitness(witness_dir or settings.resolved_log_witness_dir, verifier)
     engine = make_engine(database or settings.resolved_database_url)
+    archived = archived_leaves(_archives(archive)) if archive else []
     with transaction(make_session_factory(engine)) as session:
-        report = tlog.full_audit(session, AUDIT_LOG, witness, verifier)
+        report = tlog.full_audit(session, AUDIT_LOG, witness, verifier, archived)
     _report(report, "entries verified")
 
 
+def _archives(folder: Path) -> list[LogArchive]:
+    try:
+        return read_archives(folder, AUDIT_LOG)
+    except BadNote as exc:
+        raise fail(f"archive REJECTED: {exc}") from exc
+
+
+@audit_app.command("archive")
+def audit_archive(
+    before: str = typer.Option(..., help="Archive every month before this one (YYYY-MM)."),
+    to: Path = typer.Option(..., help="The folder the archives go to."),
+) -> None:
+    """Write each month's entries before BEFORE, their witnessed checkpoint and proof nodes to
+    a file, check every proof from it, then drop the month's partition (PostgreSQL only)."""
+    try:
+        until = Month.parse(before)
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    publishing = publishing_from(get_settings())
+    with cli_transaction() as session:
+        months = [month for month in months_of(session, AUDIT_LOG.model.__tablename__)
+                  if month < until]
+    if not months:
+        raise fail(f"no month of the audit log before {until} to archive (archiving needs "
+                   "PostgreSQL's partitions)")
+    for month in months:
+        try:
+            with cli_transaction() as session:
+                archive = archive_month(session, AUDIT_LOG, month, publishing.witness,
+                                        publishing.verifier, to)
+        except ArchiveRefused as exc:
+            raise fail(f"{month} not archived: {exc}") from exc
+        typer.echo(f"{month}: {len(archive.entries)} entries archived to "
+                   f"{to / archive.file_name}, partition dropped")
+
+
 @audit_app.command("prove")
-def audit_prove(seq: int) -> None:
+def audit_prove(
+    seq: int,
+    archive: Path | None = typer.Option(None, help="Prove from the archived months in this "
+                                                   "folder (the entry's month was archived)."),
+) -> None:
     """Print entry SEQ's inclusion proof (C2SP tlog-proof@v1) against the newest witnessed
-    checkpoint."""
+    checkpoint, or for an archived entry against its archive's checkpoint."""
     publishing = publishing_from(get_settings())
     try:
-        with cli_transaction() as session:
-            proof = tlog.prove(session, AUDIT_LOG, seq, publishing.witness, publishing.verifier)
-    except (tlog.NotSealed, BadNote) as exc:
+        if archive:
+            proof = _archived_proof(_archives(archive), seq, publishing.verifier)
+        else:
+            with cli_transaction() as session:
+                proof = tlog.prove(session, AUDIT_LOG, seq, publishing.witness,
+                                   publishing.verifier)
+    except (tlog.NotSealed, BadNote, LookupError) as exc:
         raise fail(str(exc)) from exc
     typer.echo(proof.text(), nl=False)
+
+
+def _archived_proof(archives: list[LogArchive], seq: int,
+                    verifier: NoteVerifier) -> InclusionProof:
+    for archive in archives:
+        if any(leaf.seq == seq for leaf in archive.entries):
+            return archive.prove(seq, verifier, AUDIT_LOG.origin(verifier))
+    raise LookupError(f"entry {seq} is in none of the archives")
 
 
 @audit_app.command("verify-proof")

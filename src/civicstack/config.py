@@ -102,6 +102,11 @@ class Settings(BaseSettings):
         description="Where checkpoints are witnessed: a folder on other storage than the "
                     "database's (another host's share, an object-store mount). Empty: "
                     "data_dir/witness, fine for a demo only.")
+    log_witness_database_url: str = Field(
+        default="",
+        description="A second witness: another database (run by other administrators than "
+                    "the primary's) that keeps every checkpoint in append-only tables. "
+                    "Empty: none.")
     log_seal_seconds: float = Field(
         default=2, gt=0, le=300,
         description="How often the worker seals new log entries into a signed checkpoint.")

@@ -6,6 +6,7 @@ from civicstack.kit.installing import Installer
 
 def install(installer: Installer) -> None:
     from civicstack.exchange import api, cli, console_web, service, site, web
+    from civicstack.kit.partitions import partition_job
     from civicstack.kit.transparency import sealer_job
 
     installer.signing_keys(service.KEY_RING, (service.SIGNING_ALGORITHM,))
@@ -18,3 +19,4 @@ def install(installer: Installer) -> None:
     installer.command_group(cli.exchange_app, "exchange")
     installer.job("exchange_log_seal", installer.settings.log_seal_seconds,
                   sealer_job(service.MESSAGE_LOG))
+    installer.job("exchange_log_partitions", 86400, partition_job("exchange_message"))

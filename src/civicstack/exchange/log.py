@@ -31,7 +31,7 @@ def canonical_bytes(message: ExchangeMessage) -> bytes:
 
 
 MESSAGE_LOG = EntryLog("exchange", ExchangeMessage.seq, ExchangeMessage.leaf_index,
-                       canonical_bytes)
+                       canonical_bytes, ExchangeMessage.occurred_at)
 
 
 def append(session: Session, **fields: Any) -> ExchangeMessage:

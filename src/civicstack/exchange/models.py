@@ -84,7 +84,8 @@ class ExchangeMessage(Base):
     __tablename__ = "exchange_message"
     __table_args__ = (Index("ix_exchange_message_pending", "seq", sqlite_where=PENDING,
                             postgresql_where=PENDING),
-                      Index("uq_exchange_message_leaf_index", "leaf_index", unique=True))
+                      Index("uq_exchange_message_leaf_index", "leaf_index", "occurred_at",
+                            unique=True))
 
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
                                      primary_key=True)

@@ -39,10 +39,13 @@ PENDING = text("leaf_index IS NULL")
 
 class AuditEntry(Base):
     __tablename__ = "audit_entry"
-    # The sealer finds pending entries by the partial index, proofs by leaf_index.
+    # The sealer finds pending entries by the partial index, proofs by leaf_index. On
+    # PostgreSQL the table is partitioned by month of occurred_at (migration 0036), and a unique
+    # index there must hold the partition key: the sealer alone keeps leaf_index unique.
     __table_args__ = (Index("ix_audit_entry_pending", "seq", sqlite_where=PENDING,
                             postgresql_where=PENDING),
-                      Index("uq_audit_entry_leaf_index", "leaf_index", unique=True))
+                      Index("uq_audit_entry_leaf_index", "leaf_index", "occurred_at",
+                            unique=True))
 
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -103,7 +106,8 @@ def canonical_bytes(entry: AuditEntry) -> bytes:
     ).encode()
 
 
-AUDIT_LOG = EntryLog("audit", AuditEntry.seq, AuditEntry.leaf_index, canonical_bytes)
+AUDIT_LOG = EntryLog("audit", AuditEntry.seq, AuditEntry.leaf_index, canonical_bytes,
+                     AuditEntry.occurred_at)
 
 
 def record(

@@ -6,6 +6,7 @@ from civicstack.kit.installing import Installer
 
 def install(installer: Installer) -> None:
     from civicstack.kit.audit import AUDIT_LOG
+    from civicstack.kit.partitions import partition_job
     from civicstack.kit.transparency import LOG_PUBLISHING, publishing_from, sealer_job
     from civicstack.security import api, cli, jobs, web
 
@@ -13,6 +14,7 @@ def install(installer: Installer) -> None:
     # its domain) and the verification.
     installer.provide(LOG_PUBLISHING, lambda services: publishing_from(services.settings))
     installer.job("audit_log_seal", installer.settings.log_seal_seconds, sealer_job(AUDIT_LOG))
+    installer.job("audit_log_partitions", 86400, partition_job("audit_entry"))
 
     # Chains before alerts: at start-up, alerts must see this run's verification. Whether one
     # is due is asked often; the verifications it records set the pace.

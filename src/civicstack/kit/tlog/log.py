@@ -10,10 +10,11 @@ commits late simply gets a later leaf index.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import heapq
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -47,6 +48,14 @@ class LogReport:
     reason: str = ""
 
 
+class Leaf(NamedTuple):
+    """An entry as its tree sees it: its place, its sequence number and its canonical bytes."""
+
+    place: int
+    seq: int
+    entry: bytes
+
+
 class NotSealed(LookupError):
     """The entry has no place in a witnessed checkpoint yet (it will within seconds)."""
 
@@ -60,6 +69,7 @@ class EntryLog:
     seq: InstrumentedAttribute[int]
     leaf_index: InstrumentedAttribute[int | None]
     canonical: Callable[[Any], bytes]
+    occurred_at: InstrumentedAttribute[datetime]  # what the table is partitioned by
 
     @property
     def model(self) -> Any:
@@ -160,49 +170,58 @@ def _place(session: Session, log: EntryLog, places: list[tuple[int, int]]) -> No
                     .values({log.leaf_index: given.c.place}))
 
 
-def _sealed_rows(session: Session, log: EntryLog, start: int, end: int) -> Iterator[Any]:
-    """Rows with leaf_index in [start, end), in tree order, a batch at a time."""
+def _sealed_rows(session: Session, log: EntryLog, start: int, end: int) -> Iterator[Leaf]:
+    """Entries with leaf_index in [start, end), in tree order, a batch at a time."""
     while start < end:
-        batch = session.scalars(select(log.model).where(
-            log.leaf_index >= start, log.leaf_index < end).order_by(log.leaf_index, log.seq)
-            .limit(SCAN_BATCH)).all()
+        batch = [Leaf(getattr(row, log.leaf_index.key), getattr(row, log.seq.key),
+                      log.canonical(row))
+                 for row in session.scalars(select(log.model).where(
+                     log.leaf_index >= start, log.leaf_index < end)
+                     .order_by(log.leaf_index, log.seq).limit(SCAN_BATCH))]
         if not batch:
             return
         yield from batch
-        start = getattr(batch[-1], log.leaf_index.key) + 1
+        start = batch[-1].place + 1
         session.expunge_all()
 
 
+def _leaves(session: Session, log: EntryLog, start: int, end: int,
+            archived: Sequence[Leaf]) -> Iterator[Leaf]:
+    """The entries in [start, end) of the tree, from the database and from archives of months
+    no longer in it, in tree order."""
+    return heapq.merge(_sealed_rows(session, log, start, end),
+                       (leaf for leaf in archived if start <= leaf.place < end))
+
+
 def _recompute(session: Session, log: EntryLog, prefix: VerifiedPrefix,
-               witnessed: Checkpoint) -> LogReport | merkle.CompactRange:
+               witnessed: Checkpoint, archived: Sequence[Leaf] = ()
+               ) -> LogReport | merkle.CompactRange:
     """Extend `prefix` with the entries up to the witnessed size: the tree, or what is wrong."""
     tree = merkle.CompactRange(prefix.size, list(prefix.peaks))
     checked = 0
-    for row in _sealed_rows(session, log, prefix.size, witnessed.size):
-        place, seq = getattr(row, log.leaf_index.key), getattr(row, log.seq.key)
-        if place != tree.size:
-            problem = "appears twice" if place < tree.size else "is missing"
-            return LogReport(checked, False, seq, f"entry {tree.size} of the tree {problem}")
-        tree.append(log.leaf(row))
+    for leaf in _leaves(session, log, prefix.size, witnessed.size, archived):
+        if leaf.place != tree.size:
+            problem = "appears twice" if leaf.place < tree.size else "is missing"
+            return LogReport(checked, False, leaf.seq, f"entry {tree.size} of the tree {problem}")
+        tree.append(merkle.leaf_hash(leaf.entry))
         checked += 1
     if tree.size != witnessed.size:
         return LogReport(checked, False, None, f"entries {tree.size} to {witnessed.size - 1} "
                          "of the witnessed tree are missing (removed from the end)")
     if tree.root() != witnessed.root_hash:
-        return _locate_change(session, log, prefix.size, witnessed, checked)
+        return _locate_change(session, log, prefix.size, witnessed, checked, archived)
     return tree
 
 
 def _locate_change(session: Session, log: EntryLog, start: int, witnessed: Checkpoint,
-                   checked: int) -> LogReport:
+                   checked: int, archived: Sequence[Leaf]) -> LogReport:
     """The entries do not hash to the witnessed root: name the first whose leaf differs from
     the stored tree, unless the stored tree was rewritten with it."""
     read = store.node_reader(session, log.name)
-    for row in _sealed_rows(session, log, start, witnessed.size):
-        place = getattr(row, log.leaf_index.key)
-        if read([(0, place)])[(0, place)] != log.leaf(row):
-            return LogReport(checked, False, getattr(row, log.seq.key),
-                             f"entry {place} does not match its leaf hash (modified)")
+    for leaf in _leaves(session, log, start, witnessed.size, archived):
+        if read([(0, leaf.place)])[(0, leaf.place)] != merkle.leaf_hash(leaf.entry):
+            return LogReport(checked, False, leaf.seq,
+                             f"entry {leaf.place} does not match its leaf hash (modified)")
     return LogReport(checked, False, None, "the entries do not match the witnessed checkpoint "
                      f"of {witnessed.size} entries (history rewritten)")
 
@@ -231,16 +250,17 @@ def verify(session: Session, log: EntryLog, witness: Witness,
 
 
 def full_audit(session: Session, log: EntryLog, witness: Witness,
-               verifier: NoteVerifier) -> LogReport:
-    """Recompute the whole tree from every entry and compare it with the newest witnessed
-    checkpoint; remembers nothing, so it can run against a backup."""
+               verifier: NoteVerifier, archived: Sequence[Leaf] = ()) -> LogReport:
+    """Recompute the whole tree from every entry (in the database, and `archived` from months
+    archived to files, in tree order) and compare it with the newest witnessed checkpoint;
+    remembers nothing, so it can run against a backup."""
     try:
         witnessed = witness.latest(log.origin(verifier))
     except BadNote as exc:
         return LogReport(0, False, None, f"witnessed checkpoint unusable: {exc}")
     if witnessed is None:
         return LogReport(0, True)
-    outcome = _recompute(session, log, VerifiedPrefix(), witnessed)
+    outcome = _recompute(session, log, VerifiedPrefix(), witnessed, archived)
     return outcome if isinstance(outcome, LogReport) else LogReport(witnessed.size, True)
 
 

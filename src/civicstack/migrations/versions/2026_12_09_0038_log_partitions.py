@@ -1,7 +1,7 @@
 """audit and exchange logs partitioned by month on PostgreSQL
 
-Revision ID: 0036
-Revises: 0035
+Revision ID: 0038
+Revises: 0037
 Create Date: 2026-12-09 09:00:00
 
 PostgreSQL: audit_entry and exchange_message become tables partitioned by range of
@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0036'
-down_revision: str | None = '0035'
+revision: str = '0038'
+down_revision: str | None = '0037'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -44,12 +44,12 @@ STEPS = st.one_of(
     st.tuples(st.just("act"), st.integers(0, 40),
               st.sampled_from((*OFFICIALS, "supplement", "withdraw", "deliver"))),
     st.tuples(st.just("decide"), st.integers(0, 40), st.sampled_from(("approve", "refuse"))),
-    st.tuples(st.just("backdate"), st.integers(0, 40), st.integers(0, 150 * 24)),  # hours
+    st.tuples(st.just("backdate"), st.integers(0, 40), st.integers(0, 400 * 24)),  # hours
     st.tuples(st.just("due"), st.integers(0, 40), st.integers(-20, 20)),  # days from today
     st.tuples(st.just("move"), st.integers(0, 40), st.sampled_from(("01", "79"))),
 )
-PERIODS = st.tuples(st.none() | st.dates(TODAY - timedelta(days=160), TODAY),
-                    st.none() | st.dates(TODAY - timedelta(days=160), TODAY),
+PERIODS = st.tuples(st.none() | st.dates(TODAY - timedelta(days=400), TODAY),
+                    st.none() | st.dates(TODAY - timedelta(days=400), TODAY),
                     st.sampled_from((None, "01", "79")))
 
 
@@ -192,16 +192,22 @@ def test_tallies_equal_a_recount_after_any_sequence_of_changes(
 
 
 @pytest.mark.parametrize(("first", "last", "expected"), [
-    (None, None, [("month", None, None)]),
+    (None, None, [("year", None, None)]),
     (date(2026, 3, 1), date(2026, 3, 31), [("month", date(2026, 3, 1), date(2026, 4, 1))]),
     (date(2026, 3, 5), date(2026, 3, 20), [("day", date(2026, 3, 5), date(2026, 3, 21))]),
     (date(2026, 3, 5), date(2026, 5, 10), [("month", date(2026, 4, 1), date(2026, 5, 1)),
                                            ("day", date(2026, 3, 5), date(2026, 4, 1)),
                                            ("day", date(2026, 5, 1), date(2026, 5, 11))]),
-    (date(2026, 12, 31), None, [("month", date(2027, 1, 1), None),
+    (date(2026, 12, 31), None, [("year", date(2027, 1, 1), None),
                                 ("day", date(2026, 12, 31), date(2027, 1, 1))]),
+    (date(2025, 11, 15), date(2027, 2, 3), [
+        ("year", date(2026, 1, 1), date(2027, 1, 1)),
+        ("month", date(2025, 12, 1), date(2026, 1, 1)),
+        ("day", date(2025, 11, 15), date(2025, 12, 1)),
+        ("month", date(2027, 1, 1), date(2027, 2, 1)),
+        ("day", date(2027, 2, 1), date(2027, 2, 4))]),
 ])
-def test_a_period_reads_whole_months_and_the_days_around_them(
+def test_a_period_reads_whole_years_then_months_then_the_days_around_them(
         first: date | None, last: date | None,
         expected: list[tuple[str, date | None, date | None]]) -> None:
     assert [(s.span, s.start, s.end) for s in statistics.spans(first, last)] == expected

@@ -237,13 +237,13 @@ class Payment(Base):
 
 
 class ChannelTally(Base):
-    """Submitted dossiers counted by the day or month (Vietnam's) they were submitted in,
+    """Submitted dossiers counted by the day, month and year (Vietnam's) they were submitted in,
     province, procedure and channel: the online rates and the personal-ID share read these few
     thousand rows, never the dossiers. statistics.py keeps every tally in the transaction that
     changes a dossier."""
 
     __tablename__ = "service_tally_channel"
-    __table_args__ = (CheckConstraint("span IN ('day', 'month')", name="span_known"),)
+    __table_args__ = (CheckConstraint("span IN ('day', 'month', 'year')", name="span_known"),)
 
     span: Mapped[str] = mapped_column(String(5), primary_key=True)
     period_start: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -255,11 +255,11 @@ class ChannelTally(Base):
 
 
 class StateTally(Base):
-    """Submitted dossiers by day or month of submission, province and state, with how many of
+    """Submitted dossiers by day, month and year of submission, province and state, with how many of
     them were decided, and decided by their due date."""
 
     __tablename__ = "service_tally_state"
-    __table_args__ = (CheckConstraint("span IN ('day', 'month')", name="span_known"),)
+    __table_args__ = (CheckConstraint("span IN ('day', 'month', 'year')", name="span_known"),)
 
     span: Mapped[str] = mapped_column(String(5), primary_key=True)
     period_start: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -271,11 +271,11 @@ class StateTally(Base):
 
 
 class DueTally(Base):
-    """Open dossiers by day or month of submission, province and due date: those due before
+    """Open dossiers by day, month and year of submission, province and due date: those due before
     today are the overdue ones, whatever day today is."""
 
     __tablename__ = "service_tally_due"
-    __table_args__ = (CheckConstraint("span IN ('day', 'month')", name="span_known"),)
+    __table_args__ = (CheckConstraint("span IN ('day', 'month', 'year')", name="span_known"),)
 
     span: Mapped[str] = mapped_column(String(5), primary_key=True)
     period_start: Mapped[date] = mapped_column(Date, primary_key=True)

@@ -37,20 +37,41 @@ def _next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
+def _next_year(day: date) -> date:
+    return date(day.year + 1, 1, 1)
+
+
+# Tally spans from the longest: (span, first day of the span holding a day, of the next one).
+SPANS: tuple[tuple[str, Callable[[date], date], Callable[[date], date]], ...] = (
+    ("year", lambda day: day.replace(month=1, day=1), _next_year),
+    ("month", lambda day: day.replace(day=1), _next_month),
+)
+
+
 def spans(first: date | None, last: date | None) -> tuple[queries.Span, ...]:
     """The tally rows of a period's days, first to last inclusive (None: unbounded): its whole
-    months from the month rows, the days before and after them from the day rows."""
-    end = last + timedelta(days=1) if last else None
-    months_from = first if first is None or first.day == 1 else _next_month(first)
-    months_to = end if end is None or end.day == 1 else end.replace(day=1)
-    if months_from is not None and months_to is not None and months_from >= months_to:
-        return (queries.Span("day", first, end),)
-    found = [queries.Span("month", months_from, months_to)]
-    if first is not None and months_from is not None and first < months_from:
-        found.append(queries.Span("day", first, months_from))
-    if end is not None and months_to is not None and months_to < end:
-        found.append(queries.Span("day", months_to, end))
-    return tuple(found)
+    years from the year rows, the whole months around them from the month rows, the days left
+    at either end from the day rows: at most five ranges, never more than 2 x 11 months and
+    2 x 30 days of rows however long the period."""
+    return tuple(_cover(first, last + timedelta(days=1) if last else None, SPANS))
+
+
+def _cover(start: date | None, end: date | None,
+           longest: tuple[tuple[str, Callable[[date], date], Callable[[date], date]], ...]
+           ) -> list[queries.Span]:
+    if not longest:
+        return [queries.Span("day", start, end)]
+    (span, first_of, next_of), shorter = longest[0], longest[1:]
+    whole_from = start if start is None or first_of(start) == start else next_of(start)
+    whole_to = end if end is None else first_of(end)
+    if whole_from is not None and whole_to is not None and whole_from >= whole_to:
+        return _cover(start, end, shorter)
+    found = [queries.Span(span, whole_from, whole_to)]
+    if start is not None and whole_from is not None and start < whole_from:
+        found += _cover(start, whole_from, shorter)
+    if end is not None and whole_to is not None and whole_to < end:
+        found += _cover(whole_to, end, shorter)
+    return found
 
 
 @dataclass(frozen=True)
@@ -205,14 +226,14 @@ Tallied = Iterator[tuple[queries.Tally, tuple[Any, ...], tuple[int, ...]]]
 
 def tallies_of(dossier: Counted) -> Tallied:
     """(tally, key, measures) of every tally row that counts this dossier: none while it is a
-    draft (never submitted); its day's and its month's rows once it is."""
+    draft (never submitted); its day's, its month's and its year's rows once it is."""
     if dossier.submitted_at is None:
         return
     day = day_of(dossier.submitted_at)
     decided = dossier.state in DECIDED and dossier.decided_at is not None
     on_time = decided and dossier.due_on is not None and dossier.decided_at is not None and \
         as_utc(dossier.decided_at).astimezone(UTC).date() <= dossier.due_on
-    for span, start in (("day", day), ("month", day.replace(day=1))):
+    for span, start in (("day", day), *((span, first_of(day)) for span, first_of, _ in SPANS)):
         place = (span, start, dossier.province_code)
         yield (ChannelTally, (*place, dossier.procedure_id, dossier.channel),
                (1, int(bool(dossier.applicant_pid))))

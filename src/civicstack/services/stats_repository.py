@@ -1,13 +1,14 @@
 """The statistics' queries. Every figure reads the tallies (models.ChannelTally, StateTally,
-DueTally): whole months from the month rows, the days at either end of a period from the day
-rows, a few thousand rows whatever the period, never the dossiers (benchmarks/dossiers.py).
+DueTally): whole years from the year rows, whole months from the month rows, the days at either
+end of a period from the day rows, a few thousand rows whatever the period, never the dossiers
+(benchmarks/dossiers.py).
 Here too: adding a change to the tallies, and recounting them from the dossiers."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -27,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import FunctionElement
 
@@ -59,11 +60,15 @@ class vietnam_day(FunctionElement[date]):  # noqa: N801 (an SQL function's name)
     inherit_cache = True
 
 
-class vietnam_month(FunctionElement[date]):  # noqa: N801 (an SQL function's name)
-    """The first day of the month in Vietnam of a stored instant."""
+class vietnam_period(FunctionElement[date]):  # noqa: N801 (an SQL function's name)
+    """The first day of the month or year (`unit`) in Vietnam of a stored instant."""
 
     type = Date()
     inherit_cache = True
+
+    def __init__(self, unit: str, moment: QueryableAttribute[datetime | None]) -> None:
+        self.unit = unit  # "month" or "year": ours, never input
+        super().__init__(moment)
 
 
 @compiles(utc_date)
@@ -89,20 +94,24 @@ def _vietnam_day_postgresql(element: vietnam_day, compiler: SQLCompiler, **kw: A
     return f"CAST(timezone('Asia/Ho_Chi_Minh', {moment}) AS DATE)"
 
 
-@compiles(vietnam_month)
-def _vietnam_month_sqlite(element: vietnam_month, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"date({compiler.process(element.clauses, **kw)}, '+7 hours', 'start of month')"
-
-
-@compiles(vietnam_month, "postgresql")
-def _vietnam_month_postgresql(element: vietnam_month, compiler: SQLCompiler, **kw: Any) -> str:
+@compiles(vietnam_period)
+def _vietnam_period_sqlite(element: vietnam_period, compiler: SQLCompiler, **kw: Any) -> str:
     moment = compiler.process(element.clauses, **kw)
-    return f"CAST(date_trunc('month', timezone('Asia/Ho_Chi_Minh', {moment})) AS DATE)"
+    return f"date({moment}, '+7 hours', 'start of {element.unit}')"
+
+
+@compiles(vietnam_period, "postgresql")
+def _vietnam_period_postgresql(element: vietnam_period, compiler: SQLCompiler,
+                               **kw: Any) -> str:
+    moment = compiler.process(element.clauses, **kw)
+    return (f"CAST(date_trunc('{element.unit}', timezone('Asia/Ho_Chi_Minh', {moment})) "
+            "AS DATE)")
 
 
 @dataclass(frozen=True)
 class Span:
-    """Tally rows of one span ("day" or "month") whose period starts within [start, end)."""
+    """Tally rows of one span ("day", "month" or "year") whose period starts within
+    [start, end)."""
 
     span: str
     start: date | None
@@ -258,7 +267,8 @@ def recount(session: Session, decided_states: Collection[str],
     for tally in TALLIES:
         session.execute(delete(tally))
     for span, period in (("day", vietnam_day(Dossier.submitted_at)),
-                         ("month", vietnam_month(Dossier.submitted_at))):
+                         ("month", vietnam_period("month", Dossier.submitted_at)),
+                         ("year", vietnam_period("year", Dossier.submitted_at))):
         for tally, counted in _counts(span, period, decided_states, open_states).items():
             session.execute(insert(tally).from_select(
                 list(KEYS[tally] + MEASURES[tally]), counted))

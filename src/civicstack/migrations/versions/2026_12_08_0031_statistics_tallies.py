@@ -1,4 +1,4 @@
-"""services: statistics tallies by day and month of submission, kept as dossiers change
+"""services: statistics tallies by day, month and year of submission, kept as dossiers change
 
 Revision ID: 0031
 Revises: 0030
@@ -28,10 +28,12 @@ OPEN = ("state IN ('submitted', 'received', 'in_processing', 'supplement_request
 PERIODS = {  # span: the start of the period a dossier was submitted in, per database
     'postgresql': {
         'day': "CAST(timezone('Asia/Ho_Chi_Minh', submitted_at) AS DATE)",
-        'month': "CAST(date_trunc('month', timezone('Asia/Ho_Chi_Minh', submitted_at)) AS DATE)"},
+        'month': "CAST(date_trunc('month', timezone('Asia/Ho_Chi_Minh', submitted_at)) AS DATE)",
+        'year': "CAST(date_trunc('year', timezone('Asia/Ho_Chi_Minh', submitted_at)) AS DATE)"},
     'sqlite': {
         'day': "date(submitted_at, '+7 hours')",
-        'month': "date(submitted_at, '+7 hours', 'start of month')"},
+        'month': "date(submitted_at, '+7 hours', 'start of month')",
+        'year': "date(submitted_at, '+7 hours', 'start of year')"},
 }
 UTC_DAY = {'postgresql': "CAST(timezone('UTC', decided_at) AS DATE)",
            'sqlite': "date(decided_at)"}
@@ -47,7 +49,7 @@ def _tally(name: str, key: sa.Column[Any], *measures: str) -> None:
           if name == 'service_tally_channel' else []),
         key,
         *(sa.Column(measure, sa.Integer(), nullable=False) for measure in measures),
-        sa.CheckConstraint("span IN ('day', 'month')", name=op.f(f'ck_{name}_span_known')),
+        sa.CheckConstraint("span IN ('day', 'month', 'year')", name=op.f(f'ck_{name}_span_known')),
         sa.PrimaryKeyConstraint(
             'span', 'period_start', 'province_code',
             *(['procedure_id'] if name == 'service_tally_channel' else []), key.name,

@@ -7,8 +7,8 @@ rate of `cryptography` measured in the same run; issuance per second; QR payload
    implementation's verifier on the same presentations. A first showing needs two ECDSA P-256
    verifications (issuer, holder), so 0.5 x the raw rate is the ceiling for any verifier; our
    caches are cleared before each one. Then the same credentials shown a second time (a new
-   key binding each): the issuer signature was checked already (sdjwt.IssuerSignatures), so
-   one ECDSA verification remains and the ceiling is 1.0.
+   key binding each): the credential was parsed and its issuer signature checked already
+   (sdjwt.VerifiedCredentials), so one ECDSA verification remains and the ceiling is 1.0.
 2. Issue: SD-JWT VC issuance alone (reference library, one ES256 signature), and the whole
    `wallet.service.issue_credential` on SQLite (schema and register checks, status index,
    sealing, audit entry, commit).
@@ -122,7 +122,7 @@ class Population:
         shown, nonces = (self.again, self.again_nonces) if returning else (
             self.presentations, self.nonces)
         if returning:
-            sdjwt.ISSUER_SIGNATURES.clear()
+            sdjwt.VERIFIED_CREDENTIALS.clear()
             for presentation, nonce in zip(self.presentations, self.nonces, strict=True):
                 sdjwt.verify(presentation, trust, sdjwt.Expectations(VERIFIER, int(time.time()),
                                                                      nonce))
@@ -131,7 +131,7 @@ class Population:
             index = next(cursor) % len(shown)
             if not returning:
                 sdjwt.holder_key_cache_clear()
-                sdjwt.ISSUER_SIGNATURES.clear()
+                sdjwt.VERIFIED_CREDENTIALS.clear()
             sdjwt.verify(shown[index], trust, sdjwt.Expectations(
                 VERIFIER, int(time.time()), nonces[index]))
         return verify_next
@@ -223,6 +223,9 @@ def sample_claims(site: WalletSite) -> dict[str, dict[str, Any]]:
         {"relation": r, "full_name": n, "personal_id_number": "001088000123",
          "date_of_birth": "1988-01-01"} for r, n in (("spouse", "Trần Văn Minh"),
                                                      ("child", "Trần Gia Bảo"))]}
+    found["course_certificate"] = {**row, "course_title": "Kỹ năng số cơ bản cho mọi người",
+                                   "publisher": "Bộ Khoa học và Công nghệ",
+                                   "completed_on": "2026-11-20", "score": 90}
     found["business_registration"] = {
         "tax_code": "0101234567", "name": "Công ty TNHH Phần mềm Sông Hồng",
         "legal_representative": "Nguyễn Thị Thanh Hương",

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
                     "before it is read. Above the largest form: five 5 MB files and its "
                     "fields.")
     import_batch_size: int = Field(default=5000, ge=100, le=100_000)
+    password_hashing_slots: int = Field(
+        default=0, ge=0, le=1024,
+        description="Most argon2id password hashes computed at once in one process; 0: one "
+                    "per core the process may run on (more only share the cores, slower).")
     face_match_threshold: float = Field(
         default=0.5, gt=0, lt=1.2,
         description="Largest embedding distance accepted as the same face (docs/biometrics.md).")

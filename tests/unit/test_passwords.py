@@ -1,10 +1,15 @@
 """Weak-password refusal: breached passwords (and the same with digits stuck on), passwords
-built from the owner's own facts, and what a good passphrase looks like."""
+built from the owner's own facts, and what a good passphrase looks like; hashes computed at
+most one per core at once."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
+from civicstack.config import get_settings
+from civicstack.identity import passwords
 from civicstack.identity.passwords import weakness
 
 AN = ["001090000123", "1990-05-17", "17051990", "Nguyễn Văn An", "Nguyễn", "Văn", "An"]
@@ -34,3 +39,23 @@ def test_a_passphrase_of_unrelated_words_is_accepted(password: str) -> None:
 def test_length_limits() -> None:
     assert weakness("short1!", AN) == "use between 10 and 128 characters"
     assert weakness("x" * 129, AN) == "use between 10 and 128 characters"
+
+
+def test_a_password_check_waits_while_every_core_is_hashing() -> None:
+    stored = passwords.hash_password("correct horse battery")
+    slots = passwords.hashing_slots()
+    held = 0
+    while slots.acquire(blocking=False):  # every slot taken, as by a surge of sign-ins
+        held += 1
+    checked = threading.Event()
+    waiting = threading.Thread(target=lambda: passwords.verify_password(
+        stored, "correct horse battery") and checked.set())
+    try:
+        assert held == (get_settings().password_hashing_slots or passwords.cores())
+        waiting.start()
+        assert not checked.wait(0.5)  # one hash takes ~50 ms: this one waits for a slot
+    finally:
+        for _ in range(held):
+            slots.release()
+    assert checked.wait(30)
+    waiting.join()

@@ -229,6 +229,17 @@ def test_a_credential_shown_again_skips_only_the_issuer_signature_it_already_che
         verify(presentation(credential, audience="https://other.example"))
 
 
+def test_a_credential_changed_after_it_was_verified_once_is_parsed_and_checked_again() -> None:
+    credential = issuance()
+    verify(presentation(credential))  # now remembered as verified
+    header, payload, signature = credential.split("~")[0].split(".")
+    claims = json.loads(b64url_decode(payload))
+    forged = ".".join((header, b64url_encode(json.dumps({**claims, "exp": claims["exp"] + 10**8})
+                                             .encode()), signature))
+    with pytest.raises(PresentationRefused, match="signature does not verify"):
+        verify(presentation(forged + credential[credential.index("~"):]))
+
+
 def test_a_re_encoded_key_binding_signature_is_the_same_presentation_or_refused() -> None:
     shown = presentation()
     first = verify(shown)

@@ -5,15 +5,23 @@ costs ~215 ms per sign-in on our 2-vCPU reference machine (4.7 sign-ins/s per co
 for a national front door; this choice gives ~7x the capacity (docs/benchmarks.md). One lane
 keeps a sign-in on one core, so capacity scales with cores. Stored hashes carry their
 parameters, and `needs_rehash` upgrades them at the next sign-in if these change.
+
+Hashes wait for one of a few slots, one per core by default: the web server runs sign-ins in
+its thread pool (40 threads), and argon2 releases the interpreter lock, so a surge would run
+dozens of 19 MiB hashes on two cores at once, each evicting the others' memory from the cache:
+11 % fewer sign-ins per CPU-second at 8 concurrent users than one at a time (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
+from threading import BoundedSemaphore
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from civicstack.config import get_settings
 from civicstack.kit.text import fold
 
 MIN_LENGTH = 10
@@ -48,13 +56,27 @@ def hasher() -> PasswordHasher:
                           salt_len=16, type=Type.ID)
 
 
+def cores() -> int:
+    """The cores this process may run on (a container's or taskset's share, not the host's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+@lru_cache(maxsize=1)
+def hashing_slots() -> BoundedSemaphore:
+    return BoundedSemaphore(get_settings().password_hashing_slots or cores())
+
+
 def hash_password(password: str) -> str:
-    return hasher().hash(password)
+    with hashing_slots():
+        return hasher().hash(password)
 
 
 def verify_password(stored_hash: str, password: str) -> bool:
     try:
-        return hasher().verify(stored_hash, password)
+        with hashing_slots():
+            return hasher().verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -2,6 +2,10 @@
 
 from civicstack.kit.installing import Installer
 
+# Whoever changes a dossier keeps the statistics' tallies: statistics.py listens to every flush
+# from the moment the services' tables can be used.
+from civicstack.services import statistics as _statistics  # noqa: F401
+
 
 def install(installer: Installer) -> None:
     from civicstack.registry.service import PersonDied

@@ -169,6 +169,15 @@ def stats(period_from: str | None = typer.Option(None, "--from", help="YYYY-MM-D
     _rates("by procedure", found.by_procedure)
 
 
+@services_app.command("stats-rebuild")
+def stats_rebuild() -> None:
+    """Count the statistics' tallies again from the dossiers (after a bulk load that went
+    around the services; every change through them is counted as it happens)."""
+    with cli_transaction() as session:
+        statistics.rebuild(session)
+    typer.echo("statistics recounted from the dossiers")
+
+
 @services_app.command("reconcile-payments")
 def reconcile_payments() -> None:
     """Bring the payments table into agreement with the payment channel's statement after a

@@ -1,21 +1,29 @@
 """Public statistics of online public services, measured and shown as the targets require: the
 online dossier rate per ministry, province and procedure against the 80 % target, the share of
 fully online procedures, the share of dossiers filed under a personal ID number (100 % is the
-target), the on-time rate, overdue dossiers and counts by state. The counting rules live here;
-the queries in stats_repository."""
+target), the on-time rate, overdue dossiers and counts by state. The counting rules live here,
+with the tallies they are read from (kept in the transaction that changes a dossier); the
+queries in stats_repository."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm.attributes import History
 
-from civicstack.kit.calendar import VIETNAM
+from civicstack.kit.calendar import day_of
+from civicstack.kit.db import as_utc
 from civicstack.kit.errors import FieldError, Invalid
 from civicstack.kit.i18n import N_
 from civicstack.registry import service as registry
 from civicstack.services import stats_repository as queries
+from civicstack.services.models import ChannelTally, Dossier, DueTally, StateTally
 from civicstack.services.states import OPEN, State
 
 TARGET = 0.80  # Resolution 57 / Decision 06: 80 % of dossiers submitted online
@@ -23,8 +31,50 @@ DECIDED = (State.APPROVED.value, State.REFUSED.value, State.RESULT_DELIVERED.val
 # The calendar's own ends cannot be moved to UTC or past their last day: a period lies within
 # these, far wider than any dossier's dates.
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+OPEN_STATES = tuple(s.value for s in OPEN)
 # A period's days are Vietnam's days: a dossier filed at 06:30 on 1 March, Hà Nội time, is a
 # March dossier although it is still 28 February in UTC.
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _next_year(day: date) -> date:
+    return date(day.year + 1, 1, 1)
+
+
+# Tally spans from the longest: (span, first day of the span holding a day, of the next one).
+SPANS: tuple[tuple[str, Callable[[date], date], Callable[[date], date]], ...] = (
+    ("year", lambda day: day.replace(month=1, day=1), _next_year),
+    ("month", lambda day: day.replace(day=1), _next_month),
+)
+
+
+def spans(first: date | None, last: date | None) -> tuple[queries.Span, ...]:
+    """The tally rows of a period's days, first to last inclusive (None: unbounded): its whole
+    years from the year rows, the whole months around them from the month rows, the days left
+    at either end from the day rows: at most five ranges, never more than 2 x 11 months and
+    2 x 30 days of rows however long the period."""
+    return tuple(_cover(first, last + timedelta(days=1) if last else None, SPANS))
+
+
+def _cover(start: date | None, end: date | None,
+           longest: tuple[tuple[str, Callable[[date], date], Callable[[date], date]], ...]
+           ) -> list[queries.Span]:
+    if not longest:
+        return [queries.Span("day", start, end)]
+    (span, first_of, next_of), shorter = longest[0], longest[1:]
+    whole_from = start if start is None or first_of(start) == start else next_of(start)
+    whole_to = end if end is None else first_of(end)
+    if whole_from is not None and whole_to is not None and whole_from >= whole_to:
+        return _cover(start, end, shorter)
+    found = [queries.Span(span, whole_from, whole_to)]
+    if start is not None and whole_from is not None and start < whole_from:
+        found += _cover(start, whole_from, shorter)
+    if end is not None and whole_to is not None and whole_to < end:
+        found += _cover(whole_to, end, shorter)
+    return found
 
 
 @dataclass(frozen=True)
@@ -34,11 +84,7 @@ class Filters:
     province_code: str | None
 
     def scope(self) -> queries.Scope:
-        start = datetime.combine(self.period_from, time(), VIETNAM).astimezone(UTC) \
-            if self.period_from else None
-        end = datetime.combine(self.period_to + timedelta(days=1), time(),
-                               VIETNAM).astimezone(UTC) if self.period_to else None
-        return queries.Scope(start, end, self.province_code)
+        return queries.Scope(spans(self.period_from, self.period_to), self.province_code)
 
 
 def filters(session: Session, period_from: date | None, period_to: date | None,
@@ -60,8 +106,7 @@ def filters(session: Session, period_from: date | None, period_to: date | None,
 
 
 def this_month(today: date) -> tuple[date, date]:
-    following = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return today.replace(day=1), following - timedelta(days=1)
+    return today.replace(day=1), _next_month(today) - timedelta(days=1)
 
 
 def this_year(today: date) -> tuple[date, date]:
@@ -104,8 +149,8 @@ class Figures:
     procedures: int  # active procedures in the catalogue (offered in the province, if one)
     procedures_fully_online: int
     with_personal_id: int
-    decided: int
-    decided_on_time: int
+    decided: int  # approved, refused or delivered, at the approval or refusal (decided_at)
+    decided_on_time: int  # decided on or before the due date
     overdue: int  # open dossiers past their due date, today
     by_state: dict[str, int]
     target: float = TARGET
@@ -123,54 +168,142 @@ class Figures:
         return share(self.decided_on_time, self.decided)
 
 
-def _rates(rows: queries.Channels, names: dict[str, tuple[str, str]]) -> list[OnlineRate]:
-    rates = [OnlineRate(key, *names.get(key, (key, key)), online, assisted)
-             for key, online, assisted in rows]
+def _rates(rows: queries.Channels, key_of: Callable[[str, int], str],
+           names: dict[str, tuple[str, str]]) -> list[OnlineRate]:
+    """The online rate of each key (a ministry, province or procedure) the rows count."""
+    online: Counter[str] = Counter()
+    assisted: Counter[str] = Counter()
+    for province_code, procedure_id, channel, dossiers, _ in rows:
+        counted = online if channel == "online" else assisted
+        counted[key_of(province_code, procedure_id)] += dossiers
+    rates = [OnlineRate(key, *names.get(key, (key, key)), online[key], assisted[key])
+             for key in online.keys() | assisted.keys()]
     return sorted(rates, key=lambda r: (-(r.rate or 0), r.name))
 
 
-def online_by_ministry(session: Session, chosen: Filters) -> list[OnlineRate]:
-    rows = queries.channels_by_ministry(session, chosen.scope())
-    return _rates(rows, {m: (m, m) for m in queries.ministries(session)})
-
-
-def online_by_province(session: Session, chosen: Filters) -> list[OnlineRate]:
-    names = {p.code: (p.name, p.name) for p in registry.provinces(session)}
-    return _rates(queries.channels_by_province(session, chosen.scope()), names)
-
-
-def online_by_procedure(session: Session, chosen: Filters) -> list[OnlineRate]:
-    return _rates(queries.channels_by_procedure(session, chosen.scope()),
-                  queries.procedure_names(session))
-
-
-def online_national(session: Session, chosen: Filters) -> OnlineRate:
-    online, assisted = queries.channels_overall(session, chosen.scope())
-    return OnlineRate("national", "Cả nước", "Nationwide", online, assisted)
-
-
-def on_time(session: Session, chosen: Filters) -> tuple[int, int]:
-    """(decided, decided on or before the due date): decided means approved, refused or
-    delivered, at the moment of the approval or refusal (dossier.decided_at)."""
-    return queries.decided_on_time(session, chosen.scope(), DECIDED)
-
-
 def figures(session: Session, chosen: Filters, today: date | None = None) -> Figures:
-    """Every figure of the dashboard, the API and the CSV, for one set of filters."""
+    """Every figure of the dashboard, the API and the CSV, for one set of filters: three reads
+    of the tallies, whatever the period, and the catalogue's names."""
     scope = chosen.scope()
+    rows = queries.channels(session, scope)
+    catalogue = queries.procedures(session)
+    provinces = {p.code: (p.name, p.name) for p in registry.provinces(session)}
+    by_state = queries.states(session, scope)
     levels = queries.catalogue_levels(session, chosen.province_code)
-    decided, decided_in_time = on_time(session, chosen)
-    open_states = [s.value for s in OPEN]
+    ministries = {c.ministry: (c.ministry, c.ministry) for c in catalogue.values()}
+    online = sum(row[3] for row in rows if row[2] == "online")
     return Figures(
-        filters=chosen, national=online_national(session, chosen),
-        by_ministry=online_by_ministry(session, chosen),
-        by_province=online_by_province(session, chosen),
-        by_procedure=online_by_procedure(session, chosen),
+        filters=chosen,
+        national=OnlineRate("national", "Cả nước", "Nationwide", online,
+                            sum(row[3] for row in rows) - online),
+        by_ministry=_rates(rows, lambda _, p: catalogue[p].ministry, ministries),
+        by_province=_rates(rows, lambda province, _: province, provinces),
+        by_procedure=_rates(rows, lambda _, p: catalogue[p].code,
+                            {c.code: (c.name, c.name_en) for c in catalogue.values()}),
         procedures=sum(levels.values()), procedures_fully_online=levels.get("full", 0),
-        with_personal_id=queries.with_personal_id(session, scope),
-        decided=decided, decided_on_time=decided_in_time,
-        overdue=queries.overdue(session, scope, open_states, today or date.today()),
-        by_state=queries.by_state(session, scope))
+        with_personal_id=sum(row[4] for row in rows),
+        decided=sum(counts[1] for counts in by_state.values()),
+        decided_on_time=sum(counts[2] for counts in by_state.values()),
+        overdue=queries.overdue(session, scope, today or date.today()),
+        by_state={state: counts[0] for state, counts in by_state.items()})
+
+
+# --- the tallies, kept as dossiers change -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A dossier's values of the columns the tallies count it by."""
+
+    submitted_at: datetime | None
+    province_code: str
+    procedure_id: int
+    channel: str
+    state: str
+    applicant_pid: str | None
+    due_on: date | None
+    decided_at: datetime | None
+
+
+COUNTED = tuple(column.name for column in fields(Counted))
+Tallied = Iterator[tuple[queries.Tally, tuple[Any, ...], tuple[int, ...]]]
+
+
+def tallies_of(dossier: Counted) -> Tallied:
+    """(tally, key, measures) of every tally row that counts this dossier: none while it is a
+    draft (never submitted); its day's, its month's and its year's rows once it is."""
+    if dossier.submitted_at is None:
+        return
+    day = day_of(dossier.submitted_at)
+    decided = dossier.state in DECIDED and dossier.decided_at is not None
+    on_time = decided and dossier.due_on is not None and dossier.decided_at is not None and \
+        as_utc(dossier.decided_at).astimezone(UTC).date() <= dossier.due_on
+    for span, start in (("day", day), *((span, first_of(day)) for span, first_of, _ in SPANS)):
+        place = (span, start, dossier.province_code)
+        yield (ChannelTally, (*place, dossier.procedure_id, dossier.channel),
+               (1, int(bool(dossier.applicant_pid))))
+        yield StateTally, (*place, dossier.state), (1, int(decided), int(on_time))
+        if dossier.state in OPEN_STATES and dossier.due_on is not None:
+            yield DueTally, (*place, dossier.due_on), (1,)
+
+
+def _before(history: History) -> Any:
+    """The value a column had when loaded (active_history loads it before a change)."""
+    if history.deleted:
+        return history.deleted[0]
+    return history.unchanged[0] if history.unchanged else None
+
+
+def _as_loaded(dossier: Dossier) -> Counted:
+    columns = inspect(dossier).attrs
+    return Counted(**{name: _before(columns[name].history) for name in COUNTED})
+
+
+def _as_now(dossier: Dossier) -> Counted:
+    return Counted(**{name: getattr(dossier, name) for name in COUNTED})
+
+
+Changes = defaultdict[tuple[queries.Tally, tuple[Any, ...]], list[int]]
+
+
+def _add(changes: Changes, tallied: Tallied, sign: int) -> None:
+    for tally, key, measures in tallied:
+        total = changes[(tally, key)]
+        if not total:
+            total.extend(0 for _ in measures)
+        for index, measure in enumerate(measures):
+            total[index] += sign * measure
+
+
+@event.listens_for(Session, "before_flush")
+def _count_changed_dossiers(session: Session, _flush: UOWTransaction, _objects: Any) -> None:
+    """Every dossier added, changed or deleted is counted on the tallies in the same flush, so
+    in the same transaction: whatever changes it (a transition, a submission, re-routing after
+    a merger, demo data), on SQLite as on PostgreSQL."""
+    changes: Changes = defaultdict(list)
+    for dossier in session.new:
+        if isinstance(dossier, Dossier):
+            _add(changes, tallies_of(_as_now(dossier)), +1)
+    for dossier in session.dirty:
+        if isinstance(dossier, Dossier) and session.is_modified(dossier):
+            _add(changes, tallies_of(_as_loaded(dossier)), -1)
+            _add(changes, tallies_of(_as_now(dossier)), +1)
+    for dossier in session.deleted:
+        if isinstance(dossier, Dossier):
+            _add(changes, tallies_of(_as_loaded(dossier)), -1)
+    rows: defaultdict[queries.Tally, list[dict[str, Any]]] = defaultdict(list)
+    for (tally, key), measures in changes.items():
+        if any(measures):
+            rows[tally].append(dict(zip(queries.KEYS[tally] + queries.MEASURES[tally],
+                                        (*key, *measures), strict=True)))
+    for tally, changed in rows.items():
+        queries.add_to_tally(session.connection(), tally, changed)
+
+
+def rebuild(session: Session) -> None:
+    """Count every tally again from the dossiers (`civicstack services stats-rebuild`): after
+    dossiers were loaded around the services, as a bulk copy does."""
+    queries.recount(session, DECIDED, OPEN_STATES)
 
 
 PRESETS = {"month": this_month, "year": this_year}

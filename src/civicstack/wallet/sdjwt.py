@@ -266,47 +266,56 @@ def _check_key_binding(key_binding: str, holder_jwk: Any, presented: str,
     return _KeyBinding(payload, signing_input)
 
 
-class IssuerSignatures:
-    """Issuer signatures already verified, by digest of the signed bytes and signature, with
-    the key that verified them. A holder shows the same credential again and again (a daily
-    metro gate, a bank at every sign-in): re-checking the issuer's signature over identical
-    bytes with the identical key can only give the same answer, so only the key binding,
-    validity and status are checked anew. A key no longer trusted no longer matches."""
+@dataclass(frozen=True)
+class _Checked:
+    header: dict[str, Any]
+    payload: dict[str, Any]
+    issuer: str
+    key: ec.EllipticCurvePublicKey  # the key its signature verified with
 
-    def __init__(self, capacity: int = 50_000) -> None:
+
+class VerifiedCredentials:
+    """Credentials whose header, issuer and issuer signature passed, by digest of their text,
+    with their parsed header and payload and the key that verified them. A holder shows the
+    same credential again and again (a daily metro gate, a bank at every sign-in): parsing the
+    same text and re-checking the issuer's signature over identical bytes with the identical
+    key can only give the same answer, so only validity, status, disclosures and the key
+    binding are checked anew. A key no longer trusted no longer matches. Callers only read the
+    header and payload handed back. About 3 kB an entry."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
         self._capacity = capacity
-        self._verified: OrderedDict[bytes, ec.EllipticCurvePublicKey] = OrderedDict()
+        self._verified: OrderedDict[bytes, _Checked] = OrderedDict()
         self._lock = Lock()
 
-    def check(self, key: ec.EllipticCurvePublicKey, signing_input: bytes,
-              signature: bytes) -> None:
-        fingerprint = hashlib.sha256(signing_input + b"." + signature).digest()
+    def check(self, credential: str, trust: Trust) -> _Checked:
+        fingerprint = hashlib.sha256(credential.encode("utf-8", "surrogatepass")).digest()
         with self._lock:
             known = self._verified.get(fingerprint)
-            if known is not None and known == key:
-                self._verified.move_to_end(fingerprint)
-                return
-        check_signature(key, signing_input, signature, "the credential")
+        if known is not None and trust.issuer_key(
+                known.issuer, str(known.header.get("kid", ""))) == known.key:
+            with self._lock:
+                if fingerprint in self._verified:
+                    self._verified.move_to_end(fingerprint)
+            return known
+        checked = _check_credential(credential, trust)
         with self._lock:
-            self._verified[fingerprint] = key
+            self._verified[fingerprint] = checked
             if len(self._verified) > self._capacity:
                 self._verified.popitem(last=False)
+        return checked
 
     def clear(self) -> None:
         with self._lock:
             self._verified.clear()
 
 
-ISSUER_SIGNATURES = IssuerSignatures()
+VERIFIED_CREDENTIALS = VerifiedCredentials()
 
 
-def verify(presentation: str, trust: Trust, expect: Expectations) -> VerifiedPresentation:
-    """Every check a verifier owes: signature by a known issuer key, header type, validity
-    period, status, disclosures committed to, and key binding with audience, nonce and age."""
-    parts = presentation.strip().split(SEPARATOR)
-    if len(parts) < 2:
-        raise PresentationRefused("this is not an SD-JWT presentation")
-    credential, disclosures, key_binding = parts[0], parts[1:-1], parts[-1]
+def _check_credential(credential: str, trust: Trust) -> _Checked:
+    """The issuer-signed part: its header, a named issuer and type, and the signature of a key
+    the issuer is trusted with."""
     header, payload, signing_input, signature = signed_parts(credential, "the credential")
     check_header(header, CREDENTIAL_TYP, "the credential")
     issuer, vct = payload.get("iss"), payload.get("vct")
@@ -315,14 +324,28 @@ def verify(presentation: str, trust: Trust, expect: Expectations) -> VerifiedPre
     key = trust.issuer_key(issuer, str(header.get("kid", "")))
     if key is None:
         raise PresentationRefused(f"the issuer {issuer} or its key is not trusted here")
-    ISSUER_SIGNATURES.check(key, signing_input, signature)
+    check_signature(key, signing_input, signature, "the credential")
+    return _Checked(header, payload, issuer, key)
+
+
+def verify(presentation: str, trust: Trust, expect: Expectations) -> VerifiedPresentation:
+    """Every check a verifier owes: signature by a known issuer key, header type, validity
+    period, status, disclosures committed to, and key binding with audience, nonce and age."""
+    presentation = presentation.strip()
+    parts = presentation.split(SEPARATOR)
+    if len(parts) < 2:
+        raise PresentationRefused("this is not an SD-JWT presentation")
+    credential, disclosures, key_binding = parts[0], parts[1:-1], parts[-1]
+    checked = VERIFIED_CREDENTIALS.check(credential, trust)
+    payload = checked.payload
     issued_at, expires_at = _check_validity(payload, expect.now)
     claims, withheld = _disclosed(payload, _disclosures_by_digest(disclosures))
     holder_jwk: Any = _member(payload, "cnf").get("jwk")  # checked with the key binding
-    presented = presentation.strip()[: -len(key_binding)] if key_binding else presentation
+    presented = presentation[: -len(key_binding)] if key_binding else presentation
     binding = _check_key_binding(key_binding, holder_jwk, presented, expect)
     _check_status(payload, trust)
-    return VerifiedPresentation(issuer, vct, claims, issued_at, expires_at, holder_jwk,
-                                binding.payload["nonce"], expect.audience, binding.payload["iat"],
+    return VerifiedPresentation(checked.issuer, payload["vct"], claims, issued_at, expires_at,
+                                dict(holder_jwk), binding.payload["nonce"], expect.audience,
+                                binding.payload["iat"],
                                 b64url_encode(hashlib.sha256(binding.signing_input).digest()),
                                 withheld)

@@ -48,10 +48,13 @@ demo: $(INSTALLED) ## Migrate an SQLite database, seed ~2,000 people, serve http
 	CIVICSTACK_PUBLIC_URL=$(DEMO_URL) CIVICSTACK_DEMO_RELYING_PARTY=1 \
 		$(BIN)/civicstack serve --host 127.0.0.1 --port 8000
 
-system-deps: ## Install Debian postgresql, chromium and Go's sumdb sources when missing (tests need them)
+system-deps: ## Install Debian postgresql, pg_auto_failover, chromium and Go's sumdb sources when missing (tests need them)
 	@if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		echo "installing postgresql"; $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; fi
+	@if ! command -v pg_autoctl >/dev/null; then \
+		echo "installing pg_auto_failover"; $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql-15-auto-failover >/dev/null; fi
 	@if [ ! -x /usr/bin/chromium ]; then \
 		echo "installing chromium"; $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; fi

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlencode, urlsplit
 
 from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -18,6 +19,12 @@ class Settings(BaseSettings):
         default="",
         description="SQLAlchemy URL; empty means an SQLite file inside data_dir.",
     )
+    read_replica_url: str = Field(
+        default="",
+        description="A PostgreSQL standby for reads that may be a few seconds stale (public "
+                    "statistics, the catalogue API, the readiness ranking); several hosts with "
+                    "target_session_attrs=prefer-standby are accepted. Empty: the primary "
+                    "serves them (docs/high-availability.md).")
     root_key: SecretStr = Field(
         default=SecretStr(""),
         description="The root key (32 random bytes, base64url) that seals every secret and "
@@ -140,6 +147,11 @@ class Settings(BaseSettings):
     db_lock_timeout_ms: int = Field(
         default=10_000, ge=0,
         description="PostgreSQL gives up waiting for a lock after this long (0: never).")
+    db_connect_retry_s: float = Field(
+        default=10, ge=0, le=300,
+        description="A refused connection is retried for this long before a request fails "
+                    "(503): set it above the failover time of a highly available PostgreSQL "
+                    "(docs/high-availability.md). 0: fail at once.")
     db_idle_in_transaction_timeout_ms: int = Field(
         default=60_000, ge=0,
         description="PostgreSQL ends a session left idle inside a transaction this long, "
@@ -210,12 +222,30 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'civicstack.db').resolve()}"
 
 
+    @property
+    def resolved_read_replica_url(self) -> str:
+        return normalise_database_url(self.read_replica_url) if self.read_replica_url else ""
+
+
 def normalise_database_url(url: str) -> str:
-    """Accept plain postgres URLs and pin them to the psycopg 3 driver we ship."""
+    """Accept plain postgres URLs and pin them to the psycopg 3 driver we ship; a libpq
+    multi-host URL (`host1:port1,host2:port2`, as for a pg_auto_failover pair) is rewritten into
+    the `?host=` form that SQLAlchemy parses (it reads a single port after the host)."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
+            url = "postgresql+psycopg://" + url[len(prefix) :]
+    return _hosts_as_query(url) if url.startswith("postgresql") else url
+
+
+def _hosts_as_query(url: str) -> str:
+    parts = urlsplit(url)
+    credentials, _, hosts = parts.netloc.rpartition("@")
+    if "," not in hosts:
+        return url
+    user = f"{credentials}@" if credentials else ""
+    query = urlencode([("host", host) for host in hosts.split(",")]) + \
+        (f"&{parts.query}" if parts.query else "")
+    return f"{parts.scheme}://{user}{parts.path}?{query}"  # no host left: urlunsplit drops //
 
 
 @lru_cache

@@ -19,7 +19,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.config import Settings
 from civicstack.kit import keys
-from civicstack.kit.db import ServingLimits, make_engine, make_session_factory
+from civicstack.kit.db import (
+    ServingLimits,
+    make_engine,
+    make_session_factory,
+    read_only_session_factory,
+)
 from civicstack.kit.delivery import channels_from
 from civicstack.kit.keyprovider import key_provider
 from civicstack.kit.outbox import DeliveryChannel
@@ -73,6 +78,8 @@ class AppServices:
     session_factory: sessionmaker[Session]
     secrets: SecretStore  # every instance's same secrets and signing keys (kit/secrets.py)
     channels: dict[str, DeliveryChannel]  # the outbox's channels by name ("sms", "email")
+    # Reads that may be stale, on the read replica when one is set (kit/db.py).
+    read_session_factory: sessionmaker[Session]
     limiters: dict[str, FailureLimiter] = field(default_factory=dict)
     tallies: dict[str, Tally] = field(default_factory=dict)
     jobs: list[Job] = field(default_factory=list)
@@ -83,7 +90,8 @@ class AppServices:
     @classmethod
     def start(cls, settings: Settings) -> AppServices:
         private_folder(settings.data_dir)
-        engine = make_engine(settings.resolved_database_url, ServingLimits.from_settings(settings))
+        limits = ServingLimits.from_settings(settings)
+        engine = make_engine(settings.resolved_database_url, limits)
         secrets = SecretStore(make_session_factory(engine), key_provider(settings),
                               settings.data_dir)
         try:
@@ -96,7 +104,8 @@ class AppServices:
             # The database may come up after the server (503s until then): the same checks
             # are made when a secret is first read, each record's root key before it opens.
             logger.warning("database unreachable at start: root key not yet checked")
-        return cls(settings, engine, secrets.factory, secrets, channels_from(settings))
+        return cls(settings, engine, secrets.factory, secrets, channels_from(settings),
+                   read_only_session_factory(engine, settings.resolved_read_replica_url, limits))
 
     @property
     def pepper(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -57,12 +58,13 @@ class ServingLimits:
     statement_timeout_ms: int
     lock_timeout_ms: int
     idle_in_transaction_timeout_ms: int
+    connect_retry_s: float = 0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServingLimits:
         return cls(settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout_s,
                    settings.db_statement_timeout_ms, settings.db_lock_timeout_ms,
-                   settings.db_idle_in_transaction_timeout_ms)
+                   settings.db_idle_in_transaction_timeout_ms, settings.db_connect_retry_s)
 
     def postgres_options(self) -> str:
         """libpq's `options`: each setting as the session's own, from its first statement."""
@@ -80,11 +82,39 @@ def make_engine(url: str, limits: ServingLimits | None = None, **kwargs: Any) ->
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _configure_sqlite_connection)
         return engine
-    if limits is not None:
-        kwargs |= {"pool_size": limits.pool_size, "max_overflow": limits.max_overflow,
-                   "pool_timeout": limits.pool_timeout_s,
-                   "connect_args": {"options": limits.postgres_options()}}
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    if limits is None:
+        return create_engine(url, pool_pre_ping=True, **kwargs)
+    kwargs |= {"pool_size": limits.pool_size, "max_overflow": limits.max_overflow,
+               "pool_timeout": limits.pool_timeout_s,
+               "connect_args": {"options": limits.postgres_options()}}
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    if limits.connect_retry_s > 0:
+        keep_connecting(engine, limits.connect_retry_s)
+    return engine
+
+
+CONNECT_RETRY_PAUSE_S = 0.25
+
+
+def keep_connecting(engine: Engine, within_s: float) -> None:
+    """A new connection that PostgreSQL refuses is tried again for up to `within_s` seconds
+    before the request fails (503). Nothing has been sent yet, so this is always safe, and it
+    carries requests over a failover: the pre-ping finds the old primary's connections dead,
+    and with `target_session_attrs=read-write` no host accepts until the standby is promoted.
+    Only connecting is retried: a transaction cut off later is never replayed here, since a
+    handler cannot be run twice and a COMMIT whose answer was lost may have committed
+    (docs/high-availability.md)."""
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        deadline = time.monotonic() + within_s
+        while True:
+            try:
+                return dialect.connect(*cargs, **cparams)
+            except dialect.loaded_dbapi.OperationalError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(CONNECT_RETRY_PAUSE_S)
 
 
 def keep_database_file_private(url: str) -> None:
@@ -154,6 +184,17 @@ def is_lock_timeout(error: OperationalError) -> bool:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def read_only_session_factory(primary: Engine, replica_url: str,
+                              limits: ServingLimits | None = None) -> sessionmaker[Session]:
+    """Sessions for reads that may be a little stale (public statistics, the catalogue, the
+    ranking): on the standby at `replica_url` when one is given, else on the primary. Their
+    transactions are READ ONLY on PostgreSQL either way, so a handler moved onto them that
+    writes (an audited read, say) fails in the tests on one server, not only in production on
+    a standby."""
+    engine = make_engine(replica_url, limits) if replica_url else primary
+    return make_session_factory(engine.execution_options(postgresql_readonly=True))
 
 
 @contextmanager

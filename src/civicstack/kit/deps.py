@@ -30,6 +30,16 @@ def db_session(request: Request) -> Iterator[Session]:
 # "function" scope commits before the response leaves, so a failed commit is never a 200.
 DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
+def read_only_db_session(request: Request) -> Iterator[Session]:
+    """A read-only transaction for pages that may show data a few seconds old: on the read
+    replica when one is set, else on the primary. Writes, and reads that are audited, take a
+    DbSession instead."""
+    with services_of(request.app).read_session_factory() as session, session.begin():
+        yield session
+
+
+ReadOnlyDb = Annotated[Session, Depends(read_only_db_session)]
+
 # The largest key of an INTEGER column (PostgreSQL's, 32 bits). A larger number in a path names
 # no record, and sent to the database it is an error (SQLite cannot bind past 64 bits), not a
 # miss: refused as invalid before any query.

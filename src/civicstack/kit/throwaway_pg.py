@@ -64,9 +64,11 @@ def _server_account() -> str | None:
 
 
 @contextlib.contextmanager
-def throwaway_postgres(durable: bool = False) -> Iterator[RunningPostgres]:
+def throwaway_postgres(durable: bool = False,
+                       settings: tuple[str, ...] = ()) -> Iterator[RunningPostgres]:
     """Start a private cluster, with durability off (test data only) unless `durable` (for
-    benchmarks whose figure is the cost of a commit), and remove it afterwards."""
+    benchmarks whose figure is the cost of a commit, and backups), with further server
+    `settings` ("name=value"), and remove it afterwards."""
     pg_bin, account = find_pg_bin(), _server_account()
     workdir = Path(tempfile.mkdtemp(prefix="civicstack-pg-"))
     if account:
@@ -78,6 +80,7 @@ def throwaway_postgres(durable: bool = False) -> Iterator[RunningPostgres]:
     options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c max_connections=200"
     if not durable:
         options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    options += "".join(f" -c {setting}" for setting in settings)
     _run_as(account, [str(pg_bin / "pg_ctl"), "-D", str(data), "-o", options,
                       "-l", str(workdir / "server.log"), "-w", "-t", "60", "start"])
     try:

@@ -14,7 +14,7 @@ from civicstack.identity.auth import Citizen
 from civicstack.identity.service import SignedIn
 from civicstack.kit.appservices import Services
 from civicstack.kit.audit import Actor
-from civicstack.kit.deps import DbSession, html_router
+from civicstack.kit.deps import DbSession, ReadOnlyDb, html_router
 from civicstack.kit.errors import DomainError, NotFound
 from civicstack.kit.web import field_errors, render
 from civicstack.learning import charts, service
@@ -146,7 +146,7 @@ def submit_quiz(request: Request, session: DbSession, services: Services, signed
 
 
 @router.get(LEARNING + "/statistics", response_class=HTMLResponse)
-def statistics(request: Request, session: DbSession, course: str = "") -> Response:
+def statistics(request: Request, session: ReadOnlyDb, course: str = "") -> Response:
     """Anyone may read it: counts per province only, no person and no cohort."""
     courses = service.published_courses(session)
     chosen = next((c for c in courses if c.code == course), None)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from civicstack.kit.deps import DbSession
+from civicstack.kit.deps import ReadOnlyDb
 from civicstack.services import service, statistics
 
 router = APIRouter(prefix="/services", tags=["services"])
@@ -84,7 +84,7 @@ def statistics_out(found: statistics.Figures) -> StatisticsOut:
 
 
 @router.get("/statistics", response_model=StatisticsOut, response_model_by_alias=True)
-def statistics_json(session: DbSession, period_from: From = None, period_to: To = None,
+def statistics_json(session: ReadOnlyDb, period_from: From = None, period_to: To = None,
                     province: ProvinceFilter = None) -> StatisticsOut:
     """Online dossier rate (per ministry, province and procedure, against the 80 % target),
     fully online procedures, dossiers filed under a personal ID number, on-time rate, overdue
@@ -107,7 +107,7 @@ def csv_rows(found: statistics.Figures) -> list[list[Any]]:
 
 
 @router.get("/statistics.csv", response_class=Response)
-def statistics_csv(session: DbSession, period_from: From = None, period_to: To = None,
+def statistics_csv(session: ReadOnlyDb, period_from: From = None, period_to: To = None,
                    province: ProvinceFilter = None) -> Response:
     """The online rates as CSV (UTF-8 with a BOM, so spreadsheet programs read the accents)."""
     chosen = statistics.filters(session, period_from, period_to, province)
@@ -160,7 +160,7 @@ def _procedure(offered: service.Published) -> ProcedureOut:
 
 
 @router.get("/procedures", response_model=list[ProcedureOut])
-def procedures(session: DbSession, province: ProvinceFilter = None) -> list[ProcedureOut]:
+def procedures(session: ReadOnlyDb, province: ProvinceFilter = None) -> list[ProcedureOut]:
     """The catalogue: what a province offers with its fees, or every procedure at national
     fees."""
     chosen = statistics.filters(session, None, None, province)
@@ -171,7 +171,7 @@ def procedures(session: DbSession, province: ProvinceFilter = None) -> list[Proc
 
 
 @router.get("/procedures/{code}", response_model=ProcedureOut)
-def one_procedure(code: str, session: DbSession,
+def one_procedure(code: str, session: ReadOnlyDb,
                   province: ProvinceFilter = None) -> ProcedureOut:
     """One procedure: its required information and documents, fees and processing time."""
     chosen = statistics.filters(session, None, None, province)

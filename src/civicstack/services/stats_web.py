@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from civicstack.kit.charts import BarChart, rate_chart
-from civicstack.kit.deps import DbSession, html_router
+from civicstack.kit.deps import ReadOnlyDb, html_router
 from civicstack.kit.errors import Invalid
 from civicstack.kit.i18n import N_
 from civicstack.kit.web import field_errors, render, request_locale
@@ -34,7 +34,7 @@ def bar_chart(rates: list[statistics.OnlineRate], english: bool) -> BarChart:
 
 
 @router.get(PAGE, response_class=HTMLResponse)
-def dashboard(request: Request, session: DbSession) -> Response:
+def dashboard(request: Request, session: ReadOnlyDb) -> Response:
     """Anyone may read it: no sign-in."""
     params = request.query_params
     asked = {k: params.get(k, "") for k in ("from", "to", "province", "preset")}

@@ -190,23 +190,26 @@ def seed(settings: Settings, users: int) -> Population:
 def running_site(environment: dict[str, str], port: int) -> Iterator[list[int]]:
     """`civicstack serve --workers 2` and `civicstack worker`; their process ids."""
     command = [sys.executable, "-m", "civicstack.cli"]
-    log = tempfile.TemporaryFile()
-    server = subprocess.Popen([*command, "serve", "--port", str(port), "--workers",
-                               str(SERVER_WORKERS)], env=environment, stdout=log, stderr=log)
-    worker = subprocess.Popen([*command, "worker"], env=environment, stdout=log, stderr=log)
-    try:
-        deadline = time.monotonic() + 180
-        while not _ready(f"http://127.0.0.1:{port}/readyz"):
-            if time.monotonic() > deadline or server.poll() is not None:
-                log.seek(0)
-                raise SystemExit(f"the server did not start:\n{log.read().decode()[-3000:]}")
-            time.sleep(0.5)
-        yield [server.pid, worker.pid]
-    finally:
-        for process in (server, worker):
-            process.terminate()
-        for process in (server, worker):
-            process.wait(timeout=60)
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen([*command, "serve", "--port", str(port), "--workers",
+                                   str(SERVER_WORKERS)], env=environment, stdout=log,
+                                  stderr=log)
+        worker = subprocess.Popen([*command, "worker"], env=environment, stdout=log,
+                                  stderr=log)
+        try:
+            deadline = time.monotonic() + 180
+            while not _ready(f"http://127.0.0.1:{port}/readyz"):
+                if time.monotonic() > deadline or server.poll() is not None:
+                    log.seek(0)
+                    raise SystemExit(f"the server did not start:\n"
+                                     f"{log.read().decode()[-3000:]}")
+                time.sleep(0.5)
+            yield [server.pid, worker.pid]
+        finally:
+            for process in (server, worker):
+                process.terminate()
+            for process in (server, worker):
+                process.wait(timeout=60)
 
 
 def _ready(url: str) -> bool:

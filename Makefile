@@ -12,7 +12,7 @@ DEMO_PEOPLE ?= 2000
 DEMO_URL ?= http://localhost:8000
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint bench bench-oidc bench-wallet bench-dossiers bench-faces messages system-deps clean
+.PHONY: help demo test lint bench bench-oidc bench-wallet bench-dossiers bench-faces bench-load messages system-deps clean
 
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -86,6 +86,9 @@ bench-dossiers: $(INSTALLED) system-deps ## Dossiers through the workflow per se
 
 bench-faces: $(INSTALLED) ## Face match accuracy, time per image, FAISS 1:N at 1M, gate latency, liveness
 	$(BIN)/python benchmarks/faces.py
+
+bench-load: $(INSTALLED) system-deps ## Concurrent users over HTTP against serve --workers 2 + worker on PostgreSQL (fsync on)
+	$(BIN)/python benchmarks/load.py --users 16 --duration 45
 
 messages: $(INSTALLED) ## Re-extract UI strings and merge them into the vi/en catalogues
 	$(BIN)/pybabel extract -F babel.cfg --no-location -k Invalid:2 -k FieldError:2 -k Forbidden \

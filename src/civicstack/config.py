@@ -124,7 +124,7 @@ class Settings(BaseSettings):
     security_contact: str = Field(
         default="", description="E-mail address that receives security alerts (outbox).")
 
-    # Serving and the database (docs/deployment-worker.md).
+    # Serving and the database (docs/deployment.md).
     jobs_in_app: bool = Field(
         default=True,
         description="The web process runs the background jobs itself (the demo, one process). "

@@ -40,8 +40,8 @@ class DomainError(Exception):
 
     def __init__(self, detail: str, *, errors: list[FieldError] | None = None,
                  **values: object) -> None:
-        super().__init__(detail)
         self.detail: str = Message(detail, **values) if values else detail
+        super().__init__(self.detail)
         self.errors = errors or []
 
 

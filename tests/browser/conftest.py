@@ -97,9 +97,10 @@ def shots(tmp_path: Path) -> Path:
 
 
 def sign_in_with_keyboard(page: Page, server: Server) -> None:
-    """A service-centre clerk with an authenticator signs in by keyboard alone."""
+    """A service-centre clerk with an authenticator signs in by keyboard alone, to search the
+    register (a clerk's own landing is the dossier inbox)."""
     official = server.official()
-    page.goto(f"{server.base}/console/login")
+    page.goto(f"{server.base}/console/login?next=/console/registry")
     page.keyboard.press("Tab")  # the skip link comes first
     expect(page.locator(".skip-link")).to_be_focused()
     page.locator("#username").focus()

@@ -55,3 +55,20 @@ def test_the_console_works_on_a_phone_screen(server: Server, browser: Browser,
     assert width <= 390, "the page itself must not scroll sideways (tables scroll inside)"
     page.screenshot(path=shots / "console-search-mobile.png", full_page=True)
     page.close()
+
+
+def test_a_search_refused_by_the_server_shows_its_error_inline(server: Server,
+                                                               browser: Browser) -> None:
+    """Issue 21: htmx used to drop the 422, so a search without a purpose showed nothing."""
+    page = browser.new_page(viewport={"width": 390, "height": 844}, locale="vi-VN")
+    sign_in_with_keyboard(page, server)
+
+    page.fill("#full_name", "nguyen")
+    page.fill("#purpose", "x")  # too short for the browser to stop it: the server refuses
+    page.click("button[type=submit].button")
+
+    expect(page.locator(".error-summary")).to_be_focused()
+    expect(page.locator(".error-summary")).to_contain_text("Có lỗi cần sửa")
+    expect(page.locator("#purpose-error")).to_contain_text("hãy nêu lý do bạn cần dữ liệu")
+    expect(page.locator("#results h2")).to_have_count(0)
+    page.close()

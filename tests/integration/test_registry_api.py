@@ -175,7 +175,7 @@ def test_a_provincial_key_searches_only_its_provinces(site: Site, an: Person) ->
     assert [p["personal_id_number"] for p in found["results"]] == [binh.personal_id_number]
     assert read(site, hcmc, f"/persons/{binh.personal_id_number}").status_code == 200
     refused = read(site, hcmc, "/persons", full_name="nguyen", province_code="01")
-    assert "01" in assert_problem(refused, 403)["detail"]
+    assert "Thành phố Hà Nội is outside your scope" in assert_problem(refused, 403)["detail"]
 
 
 def test_a_control_character_is_refused_next_to_its_field_and_names_are_stored_composed(
@@ -231,18 +231,18 @@ def test_a_ward_key_reads_only_people_of_its_ward(site: Site, an: Person) -> Non
     assert found["results"] == []
 
 
-@pytest.mark.parametrize(("role", "path", "permission"), [
-    (Role.POLICE, "/events/deaths", "registry:write:civil-status"),
-    (Role.POLICE, "/persons", "registry:write:civil-status"),
-    (Role.SERVICE_CLERK, "/events/residence-changes", "registry:write:residence"),
+@pytest.mark.parametrize(("role", "path", "refusal"), [
+    (Role.POLICE, "/events/deaths", "may not record births, deaths, marriages and divorces"),
+    (Role.POLICE, "/persons", "may not record births, deaths, marriages and divorces"),
+    (Role.SERVICE_CLERK, "/events/residence-changes", "may not register residence"),
 ])
 def test_a_role_without_the_write_permission_is_refused(
-        site: Site, an: Person, role: Role, path: str, permission: str) -> None:
+        site: Site, an: Person, role: Role, path: str, refusal: str) -> None:
     body = new_person(site, 6) if path == "/persons" else event_body(path, an)
     token = site.key("narrow", role)
     before = register_state(site.services.session_factory)
     response = site.client.post(f"{BASE}{path}", json=body, headers=bearer(token))
-    assert permission in assert_problem(response, 403)["detail"]
+    assert refusal in assert_problem(response, 403)["detail"]
     assert register_state(site.services.session_factory) == before
 
 
@@ -435,7 +435,7 @@ def test_writes_need_a_key_whose_role_may_write(
 
     problem = assert_problem(response, status)
     if status == 403:
-        assert "registry:write" in problem["detail"]
+        assert "role may not" in problem["detail"]
     assert register_state(site.services.session_factory) == before
 
 

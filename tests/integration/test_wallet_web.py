@@ -347,7 +347,7 @@ def test_a_clerk_without_the_status_permission_is_refused(site: Site, citizen: P
         "status": "revoked", "reason": "just because", **query,
         "csrf_token": csrf_in(clerk.get("/console/wallet/verify").text)})
     assert response.status_code == 403
-    assert "wallet:status" in response.text
+    assert "không được thu hồi, tạm dừng và khôi phục giấy tờ trong ví" in response.text
     with transaction(site.services.session_factory) as session:
         assert session.scalars(select(Credential.status)).all() == ["valid"]
 

@@ -30,7 +30,7 @@ from civicstack.kit.web import client_address, field_errors, limiter, render
 from civicstack.registry import service as registry
 
 router = html_router()
-HOME = "/console/registry"
+HOME = "/console"  # the front door: it sends each official to their own work
 PASSWORD_MESSAGES = {
     PasswordOutcome.WRONG_CREDENTIALS: N_("Wrong username or password."),
     PasswordOutcome.TEMPORARILY_LOCKED: N_("Too many failed attempts: try again later."),
@@ -290,11 +290,6 @@ def change_official(request: Request, session: DbSession, official: Official, us
     return kit_console.act(request, official, change, "/console/officials")
 
 
-# Where each role's work is: the console's front door sends every official there.
-LANDING = {Role.SUPPORT_AGENT: "/console/support", Role.PROGRAMME_OFFICER: "/console/monitoring"}
-
-
 @router.get("/console")
 def landing(official: Official) -> Response:
-    target = LANDING.get(official.role, HOME) if official.role else HOME
-    return RedirectResponse(target, status_code=303)
+    return RedirectResponse(kit_console.landing_of(official), status_code=303)

@@ -22,6 +22,7 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from civicstack.config import get_settings
+from civicstack.kit.i18n import N_, Message
 from civicstack.kit.text import fold
 
 MIN_LENGTH = 10
@@ -89,12 +90,14 @@ def weakness(password: str, personal: list[str]) -> str | None:
     """Why this password must be refused, or None. `personal` holds the owner's ID number,
     birth date and names: a password built from them is guessed first."""
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
-        return f"use between {MIN_LENGTH} and {MAX_LENGTH} characters"
+        return Message(N_("use between %(least)d and %(most)d characters"),
+                       least=MIN_LENGTH, most=MAX_LENGTH)
     folded = fold(password).replace(" ", "")
     if _leaked(folded) or len(set(folded)) < 4:
-        return "this password is too common or appears in leaked password lists"
+        return Message(N_("this password is too common or appears in leaked password lists"))
     for fact in personal:
         token = fold(fact).replace(" ", "").replace("-", "")
         if len(token) >= 4 and token in folded:
-            return "do not build the password from your name, birth date or ID number"
+            return Message(N_("do not build the password from your name, birth date or ID "
+                              "number"))
     return None

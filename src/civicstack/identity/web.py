@@ -404,8 +404,7 @@ def approval_queue(request: Request, session: DbSession, official: Official) -> 
     context: dict[str, Any] = {"operator": official, "errors": {}, "may_approve": may_approve,
                                "may_level2": may_level2}
     if not (may_approve or may_level2):
-        exc = Forbidden(f"the {official.role} role may neither approve eID accounts nor "
-                        "activate level 2")
+        exc = Forbidden("your role may neither approve eID accounts nor activate level 2")
         return console.refusal_page(request, official, exc)
     if may_approve:
         context["pending"] = service.pending_approval(session, official)

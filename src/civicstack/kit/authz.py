@@ -15,6 +15,7 @@ from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from civicstack.kit.errors import Forbidden
+from civicstack.kit.i18n import N_, Message
 
 
 class Role(enum.StrEnum):
@@ -79,6 +80,41 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
+# What a person reads for a role or a permission (translated where shown), never its code.
+ROLE_LABELS: dict[Role, str] = {
+    Role.POLICE: N_("Police"), Role.SERVICE_CLERK: N_("Service-centre clerk"),
+    Role.AGENCY_APPROVER: N_("Agency approver"), Role.SUPPORT_AGENT: N_("Support agent"),
+    Role.PROGRAMME_OFFICER: N_("Programme officer"), Role.ADMIN: N_("Administrator"),
+}
+PERMISSION_LABELS: dict[Permission, str] = {
+    Permission.REGISTRY_READ: N_("read the population register"),
+    Permission.REGISTRY_CIVIL_STATUS: N_("record births, deaths, marriages and divorces"),
+    Permission.REGISTRY_RESIDENCE: N_("register residence"),
+    Permission.IDENTITY_APPROVE: N_("approve, lock and unlock eID accounts"),
+    Permission.IDENTITY_LEVEL2: N_("activate eID level 2"),
+    Permission.ORGANISATION_APPROVE: N_("approve and suspend organisations"),
+    Permission.ORGANISATION_READ: N_("look up organisations"),
+    Permission.OIDC_CLIENTS: N_("manage relying parties"),
+    Permission.WALLET_STATUS: N_("revoke, suspend and reinstate wallet documents"),
+    Permission.WALLET_VERIFY: N_("check wallet documents"),
+    Permission.WALLET_ISSUE: N_("issue wallet documents"),
+    Permission.DOSSIER_PROCESS: N_("process dossiers"),
+    Permission.DOSSIER_DECIDE: N_("approve or refuse dossiers"),
+    Permission.CATALOGUE_MANAGE: N_("manage the procedure catalogue"),
+    Permission.BIOMETRICS_ENROL: N_("enrol faces"),
+    Permission.BIOMETRICS_REVIEW: N_("decide look-alike faces"),
+    Permission.BIOMETRICS_VERIFY: N_("verify faces"),
+    Permission.EXCHANGE_MANAGE: N_("manage the data exchange"),
+    Permission.TASKS_REPORT: N_("report on tasks"),
+    Permission.TASKS_MANAGE: N_("manage programmes and tasks"),
+    Permission.LEARNING_MANAGE: N_("manage courses"),
+    Permission.SUPPORT_HANDLE: N_("handle support requests"),
+    Permission.SECURITY_READ: N_("read security events"),
+    Permission.AUDIT_READ: N_("read the audit log"),
+    Permission.OFFICIALS_MANAGE: N_("manage officials"),
+}
+
+
 def allows(role: Role | None, permission: Permission) -> bool:
     """No role (a citizen, a relying party) holds no official permission."""
     return role is not None and permission in ROLE_PERMISSIONS[role]
@@ -86,8 +122,11 @@ def allows(role: Role | None, permission: Permission) -> bool:
 
 def require(role: Role | None, permission: Permission) -> None:
     if not allows(role, permission):
-        holder = f"the {role.value} role" if role else "this caller"
-        raise Forbidden(f"{holder} lacks the '{permission.value}' permission")
+        action = Message(PERMISSION_LABELS[permission])
+        if role is None:
+            raise Forbidden(N_("this caller may not %(action)s"), action=action)
+        raise Forbidden(N_("the %(role)s role may not %(action)s"),
+                        role=Message(ROLE_LABELS[role]), action=action)
 
 
 class ScopeLevel(enum.StrEnum):

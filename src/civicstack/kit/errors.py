@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from civicstack.kit.i18n import Message
 from civicstack.kit.logging import REQUEST_ID_HEADER
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -26,16 +27,21 @@ class FieldError:
 
 
 class DomainError(Exception):
-    """A refusal the caller can act on. Subclasses fix the HTTP status and problem type."""
+    """A refusal the caller can act on. Subclasses fix the HTTP status and problem type.
+
+    `detail` is a sentence marked for translation; values it names as %(name)s are given as
+    keywords, so that a page translates the sentence before filling them in (an f-string's
+    sentence is in no catalogue)."""
 
     status = 400
     type_slug = "bad-request"
     title = "Bad request"
     headers: ClassVar[dict[str, str]] = {}
 
-    def __init__(self, detail: str, *, errors: list[FieldError] | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    def __init__(self, detail: str, *, errors: list[FieldError] | None = None,
+                 **values: object) -> None:
+        self.detail: str = Message(detail, **values) if values else detail
+        super().__init__(self.detail)
         self.errors = errors or []
 
 

@@ -49,8 +49,43 @@ def negotiate_locale(
     return default if default in SUPPORTED_LOCALES else SUPPORTED_LOCALES[0]
 
 
+class Message(str):
+    """A sentence made from a template marked for translation and its values. As a string it
+    is the English sentence (what the API answers and the logs keep); `localise` makes it in
+    another language, translating the template and every value that is itself a Message (a
+    role's name, say) but no other value (a person's name, a ward's name)."""
+
+    template: str
+    values: dict[str, object]
+
+    def __new__(cls, template: str, **values: object) -> Message:
+        message = super().__new__(cls, template % values if values else template)
+        message.template, message.values = template, values
+        return message
+
+    def __reduce__(self) -> tuple[object, ...]:  # copies keep the template, not only the text
+        return _message, (self.template, self.values)
+
+
+def _message(template: str, values: dict[str, object]) -> Message:
+    return Message(template, **values)
+
+
+def localise(locale: str, text: str) -> str:
+    """`text` in this locale: a Message made again from its translated template, any other
+    string looked up as it is (an untranslated one stays English)."""
+    catalogue = translations(locale)
+    if not isinstance(text, Message):
+        return catalogue.gettext(text)
+    if not text.values:
+        return catalogue.gettext(text.template)
+    return catalogue.gettext(text.template) % {
+        name: localise(locale, value) if isinstance(value, Message) else value
+        for name, value in text.values.items()}
+
+
 def translate(locale: str, message: str, **values: object) -> str:
-    text = translations(locale).gettext(message)
+    text = localise(locale, message)
     return text % values if values else text
 
 

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from civicstack.kit import audit_labels
 from civicstack.kit.appservices import services_of
@@ -22,7 +23,7 @@ from civicstack.kit.calendar import VIETNAM
 from civicstack.kit.db import as_utc
 from civicstack.kit.errors import DomainError
 from civicstack.kit.headers import csp_nonce
-from civicstack.kit.i18n import SUPPORTED_LOCALES, negotiate_locale, translations
+from civicstack.kit.i18n import SUPPORTED_LOCALES, Message, localise, negotiate_locale, translations
 from civicstack.kit.ratelimit import REFUSALS, FailureLimiter
 from civicstack.kit.tally import tally_of
 
@@ -36,8 +37,17 @@ _locale: ContextVar[str] = ContextVar("locale", default=SUPPORTED_LOCALES[0])
 
 
 # Jinja's new-style gettext fills in the %(name)s values itself (escaped): these only translate.
+# A Message (a domain error's detail) brings its own values: Markup's "%" escapes them, and
+# the result's "%" is doubled, since Jinja then formats it once more (with no values).
 def _gettext(message: str) -> str:
-    return translations(_locale.get()).gettext(message)
+    locale = _locale.get()
+    if not (isinstance(message, Message) and message.values):
+        return localise(locale, message)
+    values = {name: localise(locale, value) if isinstance(value, Message) else value
+              for name, value in message.values.items()}
+    # The template is our own catalogue's text, never a caller's.
+    sentence = Markup(translations(locale).gettext(message.template)) % values  # noqa: S704
+    return sentence.replace("%", "%%")
 
 
 def _ngettext(singular: str, plural: str, n: int) -> str:

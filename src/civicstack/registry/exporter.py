@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from civicstack.kit import audit
 from civicstack.kit.audit import Actor
-from civicstack.kit.authz import NATIONAL
+from civicstack.kit.authz import NATIONAL, Scope
 from civicstack.kit.errors import Forbidden
 from civicstack.registry import repository
 from civicstack.registry.csv_format import EXPORT_COLUMNS
 from civicstack.registry.models import Person, RelationKind, Sex
-from civicstack.registry.service import require_purpose
+from civicstack.registry.service import outside_scope, require_purpose
 
 CHUNK = 2000
 
@@ -30,7 +30,7 @@ def export_persons(session: Session, actor: Actor, out: TextIO, purpose: str,
     """Write every person (of one province, if given) to `out`; returns how many."""
     purpose = require_purpose(purpose)
     if province_code and not actor.scope.covers_province(province_code):
-        raise Forbidden(f"province {province_code} is outside your scope ({actor.scope})")
+        raise outside_scope(session, actor, Scope.province(province_code))
     if not province_code and actor.scope != NATIONAL:
         raise Forbidden(f"your scope is {actor.scope}: export one province at a time")
     writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)

@@ -18,6 +18,7 @@ from civicstack.kit import audit, events
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission, Scope, ScopeLevel
 from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound
+from civicstack.kit.i18n import N_, Message
 from civicstack.kit.metrics import PERSON_READS
 from civicstack.kit.text import fold
 from civicstack.registry import pid, repository
@@ -91,7 +92,7 @@ def search_persons(
         raise Invalid("full_name", "give at least two letters of the name")
     if province_code and actor.scope.level != ScopeLevel.NATIONAL and \
             province_code != actor.scope.province_code:
-        raise Forbidden(f"province {province_code} is outside your scope ({actor.scope})")
+        raise outside_scope(session, actor, Scope.province(province_code))
     found = repository.search_persons(session, folded, date_of_birth, province_code, actor.scope,
                                       min(limit, 200))
     for person in found:
@@ -161,7 +162,8 @@ def living_residents_aged(session: Session, actor: Actor, purpose: str, province
     `max_age` on a day, e.g. the pupils of a province; each is an audited read."""
     purpose = require_purpose(purpose)
     if not actor.may_see(province_code, ward_code):
-        raise Forbidden(f"this place is outside your scope ({actor.scope})")
+        raise outside_scope(session, actor, Scope(
+            ScopeLevel.WARD if ward_code else ScopeLevel.PROVINCE, province_code, ward_code))
     if not 0 <= min_age <= max_age <= 150:
         raise Invalid("max_age", "give ages from 0 to 150, the lower one first")
     # Aged max_age means born after the (max_age + 1)th birthday's eve; aged min_age means
@@ -380,6 +382,14 @@ def scope_label(session: Session, scope: Scope) -> str:
         names = {p.code: p.name for p in repository.provinces(session)}
         return names.get(scope.province_code, scope.province_code)
     return ""
+
+
+def outside_scope(session: Session, actor: Actor, place: Scope) -> Forbidden:
+    """The refusal of a place beyond the official's scope, both named as people name them
+    ("Phường Ba Đình, Thành phố Hà Nội", never a ward's code)."""
+    return Forbidden("%(place)s is outside your scope (%(scope)s)",
+                     place=scope_label(session, place),
+                     scope=scope_label(session, actor.scope) or Message(N_("national")))
 
 
 def provinces(session: Session) -> list[Province]:

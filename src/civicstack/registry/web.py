@@ -56,10 +56,13 @@ def registry_search(request: Request, session: DbSession, official: Reader) -> R
                 province_code=query["province_code"] or None, limit=SEARCH_LIMIT)
             context.update(results=results, places=service.place_names(session, results),
                            limit=SEARCH_LIMIT)
-        except (Invalid, Forbidden) as exc:
+        except Invalid as exc:
             context["errors"] = field_errors(exc)
             status = exc.status
-    template = "console/_results.html" if request.headers.get("hx-request") else \
+        except Forbidden as exc:  # the province chosen lies outside the official's scope
+            context["errors"] = {"province_code": exc.detail}
+            status = exc.status
+    template = "console/_register_search.html" if request.headers.get("hx-request") else \
         "console/registry_search.html"
     return render(request, template, context, status)
 

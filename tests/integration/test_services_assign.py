@@ -69,9 +69,9 @@ def test_a_clerk_assigns_a_dossier_to_an_approver_who_finds_it_assigned_to_them(
         assert entry.detail["assignee"] == f"official:{approver.username}"
 
     site.sign_in(approver)
-    assert receipt in site.client.get("/console/dossiers?mine=1").text
+    assert receipt in site.client.get("/console/dossiers?queue=mine").text
     site.sign_in(colleague)
-    assert receipt not in site.client.get("/console/dossiers?mine=1").text
+    assert receipt not in site.client.get("/console/dossiers?queue=mine").text
     assert receipt in site.client.get("/console/dossiers").text  # still in the agency's inbox
 
 

@@ -33,18 +33,22 @@ EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 # --- the inbox ------------------------------------------------------------------------------
 
 @router.get(DOSSIERS, response_class=HTMLResponse)
-def inbox(request: Request, session: DbSession, official: Official, state: str = "",
-          mine: str = "") -> Response:
-    chosen = state if state in {s.value for s in State} else ""
+def inbox(request: Request, session: DbSession, official: Official, queue: str = "",
+          state: str = "", q: str = "", sort: str = "due", page: int = 1) -> Response:
+    """The work queues with their counts, a search by receipt code, ID number or name, and a
+    page of dossiers; an unknown queue, state or sort falls back to the default."""
+    asked = service.InboxRequest(
+        queue=service.Queue(queue) if queue in set(service.Queue) else service.Queue.ALL,
+        state=State(state) if state in set(State) else None, search=q, sort=sort, page=page)
     try:
-        listed = service.inbox(session, official, [chosen] if chosen else None,
-                               mine=bool(mine))
+        found = service.inbox_page(session, official, asked)
     except DomainError as exc:
         return console.refusal_page(request, official, exc)
-    rows = [(d, session.get(Procedure, d.procedure_id), service.is_overdue(d)) for d in listed]
+    rows = [(d, session.get(Procedure, d.procedure_id), service.is_overdue(d))
+            for d in found.dossiers]
     return render(request, "console/services_inbox.html", {
-        "operator": official, "rows": rows, "state": chosen, "states": list(State),
-        "mine": bool(mine), "overdue": service.overdue_count(listed)})
+        "operator": official, "rows": rows, "found": found, "asked": asked,
+        "queues": list(service.Queue), "states": list(State), "sorts": ["due", "received"]})
 
 
 # --- assisted channel: a draft opened at the counter ----------------------------------------
@@ -130,7 +134,8 @@ def _dossier_context(session: Session, official: Actor, receipt_code: str) -> di
         "needs_reason": {a for a, rule in TRANSITIONS.items() if rule.needs_reason},
         "overdue": service.is_overdue(dossier), "is_draft": dossier.state == State.DRAFT,
         "open": State(dossier.state) in OPEN,
-        "may_assign": service.may_assign(official, dossier)}
+        "may_assign": service.may_assign(official, dossier),
+        "colleagues": service.colleagues_for(session, official, dossier)}
 
 
 def _dossier_page(request: Request, session: Session, official: Actor, receipt_code: str,

@@ -273,27 +273,101 @@ def add_attachment(session: Session, actor: Actor, dossier: Dossier, document_co
     _require_applicant(actor, dossier)
     if dossier.state not in (State.DRAFT.value, State.SUPPLEMENT_REQUESTED.value):
         raise Conflict("attachments can be added to a draft or when a supplement is asked for")
+    spec = _document_spec(session, dossier, document_code)
+    if spec.wallet_document_type:
+        raise Invalid(document_code, "this document comes from your wallet; it is never "
+                                     "uploaded")
+    return _store_file(session, dossier, spec, filename, media_type, content)
+
+
+def _document_spec(session: Session, dossier: Dossier,
+                   document_code: str) -> catalogue.DocumentSpec:
     found = procedure_of(session, dossier)
     spec = next((d for d in found.documents if d.code == document_code), None)
     if spec is None:
         raise Invalid(document_code, "this procedure does not ask for this document")
-    if spec.wallet_document_type:
-        raise Invalid(document_code, "this document comes from your wallet; it is never "
-                                     "uploaded")
+    return spec
+
+
+def _store_file(session: Session, dossier: Dossier, spec: catalogue.DocumentSpec,
+                filename: str, media_type: str, content: bytes) -> Attachment:
     too_large = f"the file is larger than {spec.max_bytes // 1048576} MB"
     checked = uploads.check_upload(
-        document_code, content, media_type, max_bytes=spec.max_bytes, allowed=spec.media_types,
+        spec.code, content, media_type, max_bytes=spec.max_bytes, allowed=spec.media_types,
         words={Refusal.NOT_ALLOWED: WRONG_TYPE, Refusal.MISLABELLED: WRONG_TYPE,
                Refusal.TOO_LARGE: too_large})
     if dossier.state == State.DRAFT.value:
-        repository.remove_attachments(session, dossier.id, document_code)
-    attachment = Attachment(dossier_id=dossier.id, document_code=document_code,
+        repository.remove_attachments(session, dossier.id, spec.code)
+    attachment = Attachment(dossier_id=dossier.id, document_code=spec.code,
                             filename=filename[:200] or "file", media_type=checked.media_type,
                             size=len(checked.content), sha256=checked.sha256,
                             content=checked.content, uploaded_at=now())
     session.add(attachment)
     session.flush()
     return attachment
+
+
+# --- the counter: an official vouches for the documents a walk-in's wallet lacks ------------
+
+class CounterCheck(enum.StrEnum):
+    """What an official at the counter held a presented document against."""
+
+    REGISTER = "register"  # the register's record, or the issuer's record of the document
+    PAPER = "paper"  # the original paper, whose scan or photograph the dossier keeps
+
+
+@dataclass(frozen=True)
+class Scan:
+    """A scan or photograph of an original paper, as the browser sent it."""
+
+    filename: str
+    media_type: str
+    content: bytes
+
+
+CHECK_DOCUMENT = "check_document"
+PURPOSE_COUNTER_CHECK = "check a document the applicant presents at the counter"
+NOT_ON_RECORD = N_("Neither the register nor the issuer holds this document for the "
+                   "applicant: check the original paper and scan it.")
+SCAN_NEEDED = N_("Scan or photograph the original paper.")
+
+
+def check_at_counter(session: Session, actor: Actor, dossier: Dossier, document_code: str,
+                     against: CounterCheck, scan: Scan | None = None) -> DossierEvent:
+    """An official filing a dossier at the counter vouches for a document that would
+    otherwise come from the applicant's wallet: held against the register or the issuer's
+    record (an audited read), or against the original paper, whose scan is kept. Recorded in
+    the dossier's history and the audit as checked by this official; submission then counts
+    the document as present."""
+    if actor.kind != "official" or dossier.channel != "assisted":
+        raise Forbidden(N_("Only the official filing a dossier at the counter checks its "
+                           "documents."))
+    _require_applicant(actor, dossier)
+    if dossier.state != State.DRAFT.value:
+        raise Conflict(N_("Documents are checked at the counter before the dossier is "
+                          "submitted."))
+    spec = _document_spec(session, dossier, document_code)
+    if not spec.wallet_document_type:
+        raise Invalid(document_code, N_("This document is uploaded, not checked."))
+    detail: dict[str, Any] = {"document": spec.code, "checked_against": against.value}
+    if against == CounterCheck.REGISTER:
+        record = wallet.on_record(session, actor, dossier.applicant_pid,
+                                  spec.wallet_document_type, PURPOSE_COUNTER_CHECK)
+        if record is None:
+            raise Invalid(document_code, NOT_ON_RECORD)
+        detail["record"] = record
+    else:
+        if scan is None or not scan.content:
+            raise Invalid(document_code, SCAN_NEEDED)
+        kept = _store_file(session, dossier, spec, scan.filename, scan.media_type, scan.content)
+        detail.update(attachment=kept.id, sha256=kept.sha256)
+    return _record(session, actor, dossier, CHECK_DOCUMENT, dossier.state, detail=detail)
+
+
+def checked_at_counter(session: Session, dossier: Dossier) -> dict[str, DossierEvent]:
+    """Document code -> the latest counter check of it."""
+    return {event.detail["document"]: event for event in repository.events(session, dossier.id)
+            if event.action == CHECK_DOCUMENT}
 
 
 # --- submission -----------------------------------------------------------------------------
@@ -343,15 +417,23 @@ def _check_complete(session: Session, site: WalletSite, actor: Actor, dossier: D
         if problem:
             errors.append(FieldError(spec.name, problem))
     uploaded = {a.document_code for a in repository.attachments(session, dossier.id)}
+    present = uploaded | set(filled.wallet_documents) | set(checked_at_counter(session, dossier))
     for document in found.documents:
-        if not document.required or document.code in uploaded or \
-                document.code in filled.wallet_documents:
+        if not document.required or document.code in present:
             continue
-        errors.append(FieldError(document.code, "add this document to your wallet first"
-                                 if document.wallet_document_type else REQUIRED))
+        errors.append(FieldError(document.code, _missing_document(dossier, document)))
     if errors:
         raise Invalid.of_fields(errors)
     return Complete(values, filled.wallet_documents)
+
+
+def _missing_document(dossier: Dossier, document: catalogue.DocumentSpec) -> str:
+    if not document.wallet_document_type:
+        return REQUIRED
+    if dossier.channel == "assisted":
+        return N_("Check this document at the counter, against the register or its original "
+                  "paper.")
+    return "add this document to your wallet first"
 
 
 class PaymentRefused(Conflict):

@@ -729,15 +729,15 @@ def _queue_filter(actor: Actor, queue: Queue, today: date) -> repository.InboxFi
         assigned_to=str(actor) if queue == Queue.MINE else None)
 
 
-def inbox_counts(session: Session, actor: Actor, today: date | None = None) -> dict[Queue, int]:
+def _queue_counts(session: Session, actor: Actor, scope: repository.InboxScope,
+                  today: date) -> dict[Queue, int]:
     """How many dossiers wait in each queue of the official's scope."""
-    scope = _inbox_scope(session, actor)
     by_state = repository.states_counted(session, scope)
     counts = {queue: sum(by_state.get(s.value, 0) for s in QUEUE_STATES[queue])
               for queue in (Queue.NEW, Queue.IN_PROGRESS, Queue.SUPPLEMENT, Queue.ALL)}
     for queue in (Queue.OVERDUE, Queue.MINE):
         counts[queue] = repository.inbox_total(
-            session, scope, _queue_filter(actor, queue, today or date.today()))
+            session, scope, _queue_filter(actor, queue, today))
     return counts
 
 
@@ -745,8 +745,8 @@ def inbox_page(session: Session, actor: Actor, request: InboxRequest,
                today: date | None = None) -> InboxPage:
     """One page of the official's inbox, with every queue's count and the applicants' names
     (read from the register, each an audited read)."""
-    scope = _inbox_scope(session, actor)
-    wanted = _queue_filter(actor, request.queue, today or date.today())
+    scope, today = _inbox_scope(session, actor), today or date.today()
+    wanted = _queue_filter(actor, request.queue, today)
     if request.state is not None:
         wanted = dataclasses.replace(wanted, states=[request.state.value])
     search = typed_text("search", request.search.strip()[:MAX_TEXT])
@@ -761,7 +761,8 @@ def inbox_page(session: Session, actor: Actor, request: InboxRequest,
                                      (page - 1) * INBOX_PAGE_SIZE, INBOX_PAGE_SIZE)
     names = registry.names_in_scope(session, actor, sorted({d.applicant_pid for d in dossiers}),
                                     PURPOSE_INBOX) if dossiers else {}
-    return InboxPage(dossiers, names, inbox_counts(session, actor, today), total, page, pages)
+    return InboxPage(dossiers, names, _queue_counts(session, actor, scope, today), total, page,
+                     pages)
 
 
 def inbox(session: Session, actor: Actor, states: list[str] | None = None,

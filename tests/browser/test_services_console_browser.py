@@ -20,7 +20,7 @@ from civicstack.wallet.site import WALLET_SITE
 from tests.browser.conftest import Server, console_sign_in
 from tests.support.people import make_person
 from tests.support.services import CLERK_HANOI, citizen, publish_everywhere
-from tests.support.uploads import PDF
+from tests.support.uploads import PDF, png
 from tests.support.wallet import give_id_card
 
 pytestmark = pytest.mark.browser
@@ -76,3 +76,38 @@ def test_an_approver_decides_a_birth_registration_from_the_inbox(
     response = page.request.get(f"{server.base}/console/dossiers/{started}/result.pdf")
     assert response.headers["content-type"] == "application/pdf"
     assert response.body().startswith(b"%PDF-")
+
+
+def test_a_clerk_serves_a_walk_in_with_an_empty_wallet_and_finds_the_dossier_by_name(
+        server: Server, browser: Browser, shots: Path, tmp_path: Path) -> None:
+    """Issue 21: a diploma recognition for a citizen whose wallet is empty: the clerk checks
+    the paper diploma, scans it, types its number from the paper, submits, and the inbox finds
+    the dossier by the applicant's name typed without diacritics."""
+    with transaction(services_of(server.app).session_factory) as session:
+        publish_everywhere(session)
+        walk_in = make_person(session, "Lò Thị Sinh", date(1975, 6, 1), province_code="01")
+        number = walk_in.personal_id_number
+    scan = tmp_path / "bang-tot-nghiep.png"
+    scan.write_bytes(png())
+    page = browser.new_page(viewport=DESK, locale="vi-VN")
+    console_sign_in(page, server, server.official(Role.SERVICE_CLERK), "/console/dossiers/new")
+    page.fill("#pid", number)
+    page.select_option("#procedure", "DVC-GD-01")
+    page.click("main button[type=submit]")
+    page.click("#counter-checks button")  # nothing chosen: refused next to the document
+    expect(page.locator("#check-diploma-error")).to_be_visible()
+    page.check("#check-diploma-paper")
+    page.set_input_files("#check-diploma-scan", str(scan))
+    page.click("#counter-checks button")
+    expect(page.locator("#dossier-documents")).to_contain_text("đối chiếu với bản giấy gốc")
+    page.fill("#assist-diploma_number", "B-123456")
+    page.click("#assist-form button[name=submit]")
+    expect(page.locator("#dossier-state")).to_have_text("Đã nộp")
+    page.screenshot(path=shots / "console-services-counter.png", full_page=True)
+
+    page.goto(f"{server.base}/console/dossiers?lang=vi")
+    page.fill("#q", "lo thi sinh")
+    page.click("form[role=search] button[type=submit]")
+    expect(page.locator("#dossier-inbox .applicant-name")).to_have_text(["Lò Thị Sinh"])
+    expect(page.locator("#queue-new")).to_contain_text("Mới")
+    page.screenshot(path=shots / "console-services-inbox-search.png", full_page=True)

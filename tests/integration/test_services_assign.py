@@ -5,6 +5,8 @@ dossier's history and the audit, without changing its state; and the colleague f
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -69,9 +71,9 @@ def test_a_clerk_assigns_a_dossier_to_an_approver_who_finds_it_assigned_to_them(
         assert entry.detail["assignee"] == f"official:{approver.username}"
 
     site.sign_in(approver)
-    assert receipt in site.client.get("/console/dossiers?mine=1").text
+    assert receipt in site.client.get("/console/dossiers?queue=mine").text
     site.sign_in(colleague)
-    assert receipt not in site.client.get("/console/dossiers?mine=1").text
+    assert receipt not in site.client.get("/console/dossiers?queue=mine").text
     assert receipt in site.client.get("/console/dossiers").text  # still in the agency's inbox
 
 
@@ -136,3 +138,18 @@ def test_a_closed_dossier_offers_no_assignment_and_refuses_one(site: Site,
     status, _ = assign(site, receipt, approver.username)
     assert status == 409
     assert assignments(site, receipt) == []
+
+
+def test_the_dossier_offers_by_name_only_colleagues_the_assignment_would_accept(
+        site: Site, mother: Person) -> None:
+    receipt = submitted_birth(site, mother, started=True)
+    approver = site.new_official(Role.AGENCY_APPROVER, HANOI)
+    elsewhere = site.new_official(Role.AGENCY_APPROVER, HCMC)
+    police = site.new_official(Role.POLICE, HANOI)  # does not decide a birth registration
+    site.sign_in_as(Role.SERVICE_CLERK, HANOI)
+    form = site.client.get(f"/console/dossiers/{receipt}").text.split('id="assign-form"')[1]
+    offered = set(re.findall(r'<option value="([^"]+)">', form))
+    assert approver.username in offered
+    assert site.official_row(approver.username).full_name in form
+    assert elsewhere.username not in offered
+    assert police.username not in offered

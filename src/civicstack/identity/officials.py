@@ -331,6 +331,13 @@ def active_official(session: Session, username: str) -> Actor | None:
     return actor_of(official)
 
 
+def active_officials(session: Session) -> list[OfficialAccount]:
+    """Every official whose account is active, by username (e.g. the colleagues a dossier can
+    be handed to)."""
+    return [official for official in repository.all_officials(session)
+            if official.status == OfficialStatus.ACTIVE.value]
+
+
 def _owner(official: OfficialAccount) -> str:
     # Binds the sealed secret to this account (and apart from any citizen's ID number).
     return f"official:{official.username}"

@@ -12,6 +12,7 @@ import psycopg
 from psycopg import Copy, sql
 from sqlalchemy import (
     ColumnElement,
+    Select,
     Table,
     Text,
     bindparam,
@@ -94,6 +95,15 @@ def search_persons(
         query = query.where(Person.permanent_province_code == scope.province_code)
     query = query.order_by(Person.full_name_folded, Person.date_of_birth, Person.id).limit(limit)
     return list(session.execute(query).scalars())
+
+
+def numbers_named(folded_words: list[str]) -> Select[str]:
+    """The ID numbers of the people whose folded name holds every word, anywhere in it: a
+    query for another domain to filter its own rows by, never run here."""
+    query = select(Person.personal_id_number)
+    for word in folded_words:
+        query = query.where(Person.full_name_folded.contains(word, autoescape=True))
+    return query
 
 
 def events_of(session: Session, person_id: int,

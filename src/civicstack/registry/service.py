@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -127,6 +128,14 @@ def names_in_scope(session: Session, actor: Actor, numbers: list[str],
     for person in visible:
         _audit_read(session, actor, "registry.person.listed", person.personal_id_number, purpose)
     return {p.personal_id_number: p.full_name for p in visible}
+
+
+def numbers_named(name: str) -> Select[str]:
+    """A query of the ID numbers of the people whose name holds every word typed, with or
+    without diacritics, for another domain to narrow its own records by (a dossier inbox found
+    by the applicant's name). It reads no name out, so it audits nothing; what the caller then
+    shows of a person is read through names_in_scope."""
+    return repository.numbers_named(fold(name).split())
 
 
 def deceased_among(session: Session, actor: Actor, numbers: list[str],

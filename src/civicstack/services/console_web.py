@@ -18,8 +18,10 @@ from civicstack.kit.console import Official
 from civicstack.kit.db import transaction
 from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, Invalid, NotFound
+from civicstack.kit.i18n import N_
 from civicstack.kit.web import field_errors, render
 from civicstack.services import checkout, flows, service
+from civicstack.services.catalogue import MAX_UPLOAD_BYTES
 from civicstack.services.models import Dossier, Procedure
 from civicstack.services.site import PAYMENTS, RESULT_SIGNER
 from civicstack.services.states import OPEN, TRANSITIONS, State
@@ -28,23 +30,29 @@ from civicstack.wallet.site import WALLET_SITE
 router = html_router()
 DOSSIERS = "/console/dossiers"
 EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+MAX_SCAN_BYTES = MAX_UPLOAD_BYTES  # one byte more is read, for the check to refuse it
+CHOOSE_CHECK = N_("Say what you checked the document against.")
 
 
 # --- the inbox ------------------------------------------------------------------------------
 
 @router.get(DOSSIERS, response_class=HTMLResponse)
-def inbox(request: Request, session: DbSession, official: Official, state: str = "",
-          mine: str = "") -> Response:
-    chosen = state if state in {s.value for s in State} else ""
+def inbox(request: Request, session: DbSession, official: Official, queue: str = "",
+          state: str = "", q: str = "", sort: str = "due", page: int = 1) -> Response:
+    """The work queues with their counts, a search by receipt code, ID number or name, and a
+    page of dossiers; an unknown queue, state or sort falls back to the default."""
+    asked = service.InboxRequest(
+        queue=service.Queue(queue) if queue in set(service.Queue) else service.Queue.ALL,
+        state=State(state) if state in set(State) else None, search=q, sort=sort, page=page)
     try:
-        listed = service.inbox(session, official, [chosen] if chosen else None,
-                               mine=bool(mine))
+        found = service.inbox_page(session, official, asked)
     except DomainError as exc:
         return console.refusal_page(request, official, exc)
-    rows = [(d, session.get(Procedure, d.procedure_id), service.is_overdue(d)) for d in listed]
+    rows = [(d, session.get(Procedure, d.procedure_id), service.is_overdue(d))
+            for d in found.dossiers]
     return render(request, "console/services_inbox.html", {
-        "operator": official, "rows": rows, "state": chosen, "states": list(State),
-        "mine": bool(mine), "overdue": service.overdue_count(listed)})
+        "operator": official, "rows": rows, "found": found, "asked": asked,
+        "queues": list(service.Queue), "states": list(State), "sorts": ["due", "received"]})
 
 
 # --- assisted channel: a draft opened at the counter ----------------------------------------
@@ -88,7 +96,7 @@ async def assist(request: Request, session: DbSession, services: Services,
             assert found is not None
             service.save_draft(saving, official, dossier, {
                 spec.name: str(form[spec.name]).strip() for spec in found.fields
-                if spec.source == "applicant" and form.get(spec.name)})
+                if not spec.source.startswith("register:") and form.get(spec.name)})
             for spec in found.documents:
                 upload = form.get(f"file_{spec.code}")
                 if isinstance(upload, UploadFile) and upload.filename:
@@ -100,6 +108,30 @@ async def assist(request: Request, session: DbSession, services: Services,
                             receipt_code, services[PAYMENTS])
     except DomainError as exc:
         return _dossier_page(request, session, official, receipt_code, refusal=exc)
+    return RedirectResponse(f"{DOSSIERS}/{receipt_code}", status_code=303)
+
+
+@router.post(DOSSIERS + "/{receipt_code}/checks/{document_code}", response_class=HTMLResponse)
+async def check_document(request: Request, session: DbSession, official: Official,
+                         receipt_code: str, document_code: str) -> Response:
+    """The clerk vouches for a document the walk-in's wallet lacks: held against the register
+    or against the original paper, whose scan comes with the form."""
+    form = await request.form()
+    against = str(form.get("against", ""))
+    upload = form.get("scan")
+    try:
+        with session.begin_nested():
+            dossier = service.dossier_for(session, official, receipt_code, lock=True)
+            if against not in set(service.CounterCheck):
+                raise Invalid(document_code, CHOOSE_CHECK)
+            scan = None
+            if isinstance(upload, UploadFile) and upload.filename:
+                scan = service.Scan(upload.filename, upload.content_type or "",
+                                    await upload.read(MAX_SCAN_BYTES + 1))
+            service.check_at_counter(session, official, dossier, document_code,
+                                     service.CounterCheck(against), scan)
+    except DomainError as exc:
+        return _dossier_page(request, session, official, receipt_code, exc, "check")
     return RedirectResponse(f"{DOSSIERS}/{receipt_code}", status_code=303)
 
 
@@ -124,13 +156,15 @@ def _dossier_context(session: Session, official: Actor, receipt_code: str) -> di
         "values": [(spec, dossier.data[spec.name]) for spec in found.fields
                    if dossier.data.get(spec.name) not in (None, "")],
         "wallet_documents": _wallet_documents(session, dossier),
+        "counter_checks": service.checked_at_counter(session, dossier),
         "attachments": service.attachments(session, dossier),
         "history": service.history(session, dossier),
         "actions": service.official_actions(session, official, dossier),
         "needs_reason": {a for a, rule in TRANSITIONS.items() if rule.needs_reason},
         "overdue": service.is_overdue(dossier), "is_draft": dossier.state == State.DRAFT,
         "open": State(dossier.state) in OPEN,
-        "may_assign": service.may_assign(official, dossier)}
+        "may_assign": service.may_assign(official, dossier),
+        "colleagues": service.colleagues_for(session, official, dossier)}
 
 
 def _dossier_page(request: Request, session: Session, official: Actor, receipt_code: str,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from civicstack.services.models import (
@@ -100,18 +102,73 @@ def attachment(session: Session, dossier_id: int, attachment_id: int) -> Attachm
         Attachment.dossier_id == dossier_id, Attachment.id == attachment_id)).one_or_none()
 
 
-def inbox(session: Session, states: Collection[str], agency_ids: Collection[int],
-          province_code: str | None, ward_code: str | None, limit: int,
-          assigned_to: str | None = None) -> list[Dossier]:
-    query = (select(Dossier).join(Procedure, Procedure.id == Dossier.procedure_id)
-             .where(Dossier.state.in_(list(states)), Procedure.agency_id.in_(list(agency_ids))))
-    if assigned_to:
-        query = query.where(Dossier.assigned_to == assigned_to)
-    if province_code:
-        query = query.where(Dossier.province_code == province_code)
-    if ward_code:
-        query = query.where(Dossier.ward_code == ward_code)
-    return list(session.scalars(query.order_by(Dossier.due_on, Dossier.id).limit(limit)))
+@dataclass(frozen=True)
+class InboxScope:
+    """Where an official's inbox looks: their agencies' procedures, in their province or ward."""
+
+    agency_ids: Collection[int]
+    province_code: str | None
+    ward_code: str | None
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """Which dossiers of the scope to list: in these states, and each condition given."""
+
+    states: Collection[str]
+    due_before: date | None = None  # only those due before this day (the overdue)
+    assigned_to: str | None = None
+    search: str = ""  # part of a receipt code, an ID number, or a name...
+    named: Select[str] | None = None  # ...matched by the register's query of numbers
+
+
+SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
+    "due": (Dossier.due_on.asc().nulls_last(), Dossier.id.asc()),
+    "received": (Dossier.submitted_at.asc().nulls_last(), Dossier.id.asc()),
+}
+
+
+def _in_scope(scope: InboxScope) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [Dossier.procedure_id.in_(
+        select(Procedure.id).where(Procedure.agency_id.in_(list(scope.agency_ids))))]
+    if scope.province_code:
+        conditions.append(Dossier.province_code == scope.province_code)
+    if scope.ward_code:
+        conditions.append(Dossier.ward_code == scope.ward_code)
+    return conditions
+
+
+def _wanted(scope: InboxScope, wanted: InboxFilter) -> list[ColumnElement[bool]]:
+    conditions = [*_in_scope(scope), Dossier.state.in_(list(wanted.states))]
+    if wanted.due_before:
+        conditions.append(Dossier.due_on < wanted.due_before)
+    if wanted.assigned_to:
+        conditions.append(Dossier.assigned_to == wanted.assigned_to)
+    if wanted.search:
+        matches: list[ColumnElement[bool]] = [
+            Dossier.receipt_code.contains(wanted.search.upper(), autoescape=True),
+            Dossier.applicant_pid == wanted.search]
+        if wanted.named is not None:
+            matches.append(Dossier.applicant_pid.in_(wanted.named.scalar_subquery()))
+        conditions.append(or_(*matches))
+    return conditions
+
+
+def inbox_page(session: Session, scope: InboxScope, wanted: InboxFilter, sort: str,
+               offset: int, limit: int) -> list[Dossier]:
+    query = select(Dossier).where(*_wanted(scope, wanted)).order_by(*SORTS[sort])
+    return list(session.scalars(query.offset(offset).limit(limit)))
+
+
+def inbox_total(session: Session, scope: InboxScope, wanted: InboxFilter) -> int:
+    return session.scalar(select(func.count(Dossier.id)).where(*_wanted(scope, wanted))) or 0
+
+
+def states_counted(session: Session, scope: InboxScope) -> dict[str, int]:
+    """State -> how many of the scope's dossiers are in it."""
+    rows = session.execute(select(Dossier.state, func.count(Dossier.id))
+                           .where(*_in_scope(scope)).group_by(Dossier.state))
+    return {str(row[0]): int(row[1]) for row in rows}
 
 
 def open_dossiers_in_wards(session: Session, ward_codes: Collection[str],
@@ -119,11 +176,6 @@ def open_dossiers_in_wards(session: Session, ward_codes: Collection[str],
     return list(session.scalars(select(Dossier).where(
         Dossier.ward_code.in_(list(ward_codes)), Dossier.state.in_(list(states)))
         .with_for_update()))
-
-
-def overdue_count(session: Session, states: Collection[str], today: date) -> int:
-    return session.scalar(select(func.count()).where(
-        Dossier.state.in_(list(states)), Dossier.due_on < today)) or 0
 
 
 def dossier_group(session: Session, receipt_code: str) -> DossierGroup | None:

@@ -5,6 +5,8 @@ officials' inbox, and re-routing after administrative units merge."""
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -304,27 +306,101 @@ def add_attachment(session: Session, actor: Actor, dossier: Dossier, document_co
     _require_applicant(actor, dossier)
     if dossier.state not in (State.DRAFT.value, State.SUPPLEMENT_REQUESTED.value):
         raise Conflict("attachments can be added to a draft or when a supplement is asked for")
+    spec = _document_spec(session, dossier, document_code)
+    if spec.wallet_document_type:
+        raise Invalid(document_code, "this document comes from your wallet; it is never "
+                                     "uploaded")
+    return _store_file(session, dossier, spec, filename, media_type, content)
+
+
+def _document_spec(session: Session, dossier: Dossier,
+                   document_code: str) -> catalogue.DocumentSpec:
     found = procedure_of(session, dossier)
     spec = next((d for d in found.documents if d.code == document_code), None)
     if spec is None:
         raise Invalid(document_code, "this procedure does not ask for this document")
-    if spec.wallet_document_type:
-        raise Invalid(document_code, "this document comes from your wallet; it is never "
-                                     "uploaded")
+    return spec
+
+
+def _store_file(session: Session, dossier: Dossier, spec: catalogue.DocumentSpec,
+                filename: str, media_type: str, content: bytes) -> Attachment:
     too_large = f"the file is larger than {spec.max_bytes // 1048576} MB"
     checked = uploads.check_upload(
-        document_code, content, media_type, max_bytes=spec.max_bytes, allowed=spec.media_types,
+        spec.code, content, media_type, max_bytes=spec.max_bytes, allowed=spec.media_types,
         words={Refusal.NOT_ALLOWED: WRONG_TYPE, Refusal.MISLABELLED: WRONG_TYPE,
                Refusal.TOO_LARGE: too_large})
     if dossier.state == State.DRAFT.value:
-        repository.remove_attachments(session, dossier.id, document_code)
-    attachment = Attachment(dossier_id=dossier.id, document_code=document_code,
+        repository.remove_attachments(session, dossier.id, spec.code)
+    attachment = Attachment(dossier_id=dossier.id, document_code=spec.code,
                             filename=filename[:200] or "file", media_type=checked.media_type,
                             size=len(checked.content), sha256=checked.sha256,
                             content=checked.content, uploaded_at=now())
     session.add(attachment)
     session.flush()
     return attachment
+
+
+# --- the counter: an official vouches for the documents a walk-in's wallet lacks ------------
+
+class CounterCheck(enum.StrEnum):
+    """What an official at the counter held a presented document against."""
+
+    REGISTER = "register"  # the register's record, or the issuer's record of the document
+    PAPER = "paper"  # the original paper, whose scan or photograph the dossier keeps
+
+
+@dataclass(frozen=True)
+class Scan:
+    """A scan or photograph of an original paper, as the browser sent it."""
+
+    filename: str
+    media_type: str
+    content: bytes
+
+
+CHECK_DOCUMENT = "check_document"
+PURPOSE_COUNTER_CHECK = "check a document the applicant presents at the counter"
+NOT_ON_RECORD = N_("Neither the register nor the issuer holds this document for the "
+                   "applicant: check the original paper and scan it.")
+SCAN_NEEDED = N_("Scan or photograph the original paper.")
+
+
+def check_at_counter(session: Session, actor: Actor, dossier: Dossier, document_code: str,
+                     against: CounterCheck, scan: Scan | None = None) -> DossierEvent:
+    """An official filing a dossier at the counter vouches for a document that would
+    otherwise come from the applicant's wallet: held against the register or the issuer's
+    record (an audited read), or against the original paper, whose scan is kept. Recorded in
+    the dossier's history and the audit as checked by this official; submission then counts
+    the document as present."""
+    if actor.kind != "official" or dossier.channel != "assisted":
+        raise Forbidden(N_("Only the official filing a dossier at the counter checks its "
+                           "documents."))
+    _require_applicant(actor, dossier)
+    if dossier.state != State.DRAFT.value:
+        raise Conflict(N_("Documents are checked at the counter before the dossier is "
+                          "submitted."))
+    spec = _document_spec(session, dossier, document_code)
+    if not spec.wallet_document_type:
+        raise Invalid(document_code, N_("This document is uploaded, not checked."))
+    detail: dict[str, Any] = {"document": spec.code, "checked_against": against.value}
+    if against == CounterCheck.REGISTER:
+        record = wallet.on_record(session, actor, dossier.applicant_pid,
+                                  spec.wallet_document_type, PURPOSE_COUNTER_CHECK)
+        if record is None:
+            raise Invalid(document_code, NOT_ON_RECORD)
+        detail["record"] = record
+    else:
+        if scan is None or not scan.content:
+            raise Invalid(document_code, SCAN_NEEDED)
+        kept = _store_file(session, dossier, spec, scan.filename, scan.media_type, scan.content)
+        detail.update(attachment=kept.id, sha256=kept.sha256)
+    return _record(session, actor, dossier, CHECK_DOCUMENT, dossier.state, detail=detail)
+
+
+def checked_at_counter(session: Session, dossier: Dossier) -> dict[str, DossierEvent]:
+    """Document code -> the latest counter check of it."""
+    return {event.detail["document"]: event for event in repository.events(session, dossier.id)
+            if event.action == CHECK_DOCUMENT}
 
 
 # --- submission -----------------------------------------------------------------------------
@@ -374,15 +450,23 @@ def _check_complete(session: Session, site: WalletSite, actor: Actor, dossier: D
         if problem:
             errors.append(FieldError(spec.name, problem))
     uploaded = {a.document_code for a in repository.attachments(session, dossier.id)}
+    present = uploaded | set(filled.wallet_documents) | set(checked_at_counter(session, dossier))
     for document in found.documents:
-        if not document.required or document.code in uploaded or \
-                document.code in filled.wallet_documents:
+        if not document.required or document.code in present:
             continue
-        errors.append(FieldError(document.code, "add this document to your wallet first"
-                                 if document.wallet_document_type else REQUIRED))
+        errors.append(FieldError(document.code, _missing_document(dossier, document)))
     if errors:
         raise Invalid.of_fields(errors)
     return Complete(values, filled.wallet_documents)
+
+
+def _missing_document(dossier: Dossier, document: catalogue.DocumentSpec) -> str:
+    if not document.wallet_document_type:
+        return REQUIRED
+    if dossier.channel == "assisted":
+        return N_("Check this document at the counter, against the register or its original "
+                  "paper.")
+    return "add this document to your wallet first"
 
 
 class PaymentRefused(Conflict):
@@ -633,17 +717,108 @@ def my_dossiers(session: Session, applicant_pid: str) -> list[Dossier]:
 
 # --- the officials' inbox -------------------------------------------------------------------
 
+class Queue(enum.StrEnum):
+    """The work queues of the inbox; each counted whatever the official has filtered."""
+
+    NEW = "new"  # submitted, waiting to be received
+    IN_PROGRESS = "in_progress"
+    OVERDUE = "overdue"  # open and past its due date
+    SUPPLEMENT = "supplement"  # waiting for the applicant's supplement
+    MINE = "mine"  # open and assigned to the official
+    ALL = "all"  # open and approved, waiting for delivery
+
+
+QUEUE_STATES = {
+    Queue.NEW: frozenset({State.SUBMITTED}),
+    Queue.IN_PROGRESS: frozenset({State.RECEIVED, State.IN_PROCESSING, State.SUPPLEMENTED}),
+    Queue.OVERDUE: OPEN,
+    Queue.SUPPLEMENT: frozenset({State.SUPPLEMENT_REQUESTED}),
+    Queue.MINE: OPEN,
+    Queue.ALL: OPEN | {State.APPROVED},
+}
+INBOX_PAGE_SIZE = 50
+PURPOSE_INBOX = "show the applicants of the dossiers in the official's inbox"
+
+
+@dataclass(frozen=True)
+class InboxRequest:
+    """What the official asks the inbox for: a queue, or one state, then a search."""
+
+    queue: Queue = Queue.ALL
+    state: State | None = None  # instead of the queue's states
+    search: str = ""  # part of a receipt code, an ID number or a name, diacritics or not
+    sort: str = "due"  # repository.SORTS
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    dossiers: list[Dossier]
+    applicant_names: dict[str, str]  # ID number -> name, for the applicants shown
+    counts: dict[Queue, int]  # each queue's size, whatever the request
+    total: int  # dossiers matching the request, across every page
+    page: int
+    pages: int
+
+
+def _inbox_scope(session: Session, actor: Actor) -> repository.InboxScope:
+    """A clerk at a one-stop shop receives for every agency; a decider sees their agency's."""
+    actor.require(Permission.DOSSIER_PROCESS)
+    return repository.InboxScope([a.id for a in repository.agencies(session) if handles(actor, a)],
+                                 actor.scope.province_code, actor.scope.ward_code)
+
+
+def _queue_filter(actor: Actor, queue: Queue, today: date) -> repository.InboxFilter:
+    return repository.InboxFilter(
+        [s.value for s in QUEUE_STATES[queue]],
+        due_before=today if queue == Queue.OVERDUE else None,
+        assigned_to=str(actor) if queue == Queue.MINE else None)
+
+
+def _queue_counts(session: Session, actor: Actor, scope: repository.InboxScope,
+                  today: date) -> dict[Queue, int]:
+    """How many dossiers wait in each queue of the official's scope."""
+    by_state = repository.states_counted(session, scope)
+    counts = {queue: sum(by_state.get(s.value, 0) for s in QUEUE_STATES[queue])
+              for queue in (Queue.NEW, Queue.IN_PROGRESS, Queue.SUPPLEMENT, Queue.ALL)}
+    for queue in (Queue.OVERDUE, Queue.MINE):
+        counts[queue] = repository.inbox_total(
+            session, scope, _queue_filter(actor, queue, today))
+    return counts
+
+
+def inbox_page(session: Session, actor: Actor, request: InboxRequest,
+               today: date | None = None) -> InboxPage:
+    """One page of the official's inbox, with every queue's count and the applicants' names
+    (read from the register, each an audited read)."""
+    scope, today = _inbox_scope(session, actor), today or date.today()
+    wanted = _queue_filter(actor, request.queue, today)
+    if request.state is not None:
+        wanted = dataclasses.replace(wanted, states=[request.state.value])
+    search = typed_text("search", request.search.strip()[:MAX_TEXT])
+    if search:
+        wanted = dataclasses.replace(wanted, search=search,
+                                     named=registry.numbers_named(search))
+    total = repository.inbox_total(session, scope, wanted)
+    pages = max(1, -(-total // INBOX_PAGE_SIZE))
+    page = min(max(1, request.page), pages)
+    sort = request.sort if request.sort in repository.SORTS else "due"
+    dossiers = repository.inbox_page(session, scope, wanted, sort,
+                                     (page - 1) * INBOX_PAGE_SIZE, INBOX_PAGE_SIZE)
+    names = registry.names_in_scope(session, actor, sorted({d.applicant_pid for d in dossiers}),
+                                    PURPOSE_INBOX) if dossiers else {}
+    return InboxPage(dossiers, names, _queue_counts(session, actor, scope, today), total, page,
+                     pages)
+
+
 def inbox(session: Session, actor: Actor, states: list[str] | None = None,
           limit: int = 200, *, mine: bool = False) -> list[Dossier]:
-    """Dossiers within the official's scope, for procedures their agency handles (a clerk at a
-    one-stop shop receives for every agency; a decider sees their agency's), oldest due
+    """Dossiers within the official's scope, for procedures their agency handles, oldest due
     first; with `mine`, only those assigned to the official."""
-    actor.require(Permission.DOSSIER_PROCESS)
-    agencies = [a for a in repository.agencies(session) if handles(actor, a)]
-    wanted = states or [s.value for s in OPEN] + [State.APPROVED.value]
-    return repository.inbox(session, wanted, [a.id for a in agencies],
-                            actor.scope.province_code, actor.scope.ward_code, limit,
-                            assigned_to=str(actor) if mine else None)
+    scope = _inbox_scope(session, actor)
+    wanted = states or [s.value for s in QUEUE_STATES[Queue.ALL]]
+    return repository.inbox_page(session, scope, repository.InboxFilter(
+        wanted, assigned_to=str(actor) if mine else None), "due", 0, limit)
 
 
 # --- restructuring --------------------------------------------------------------------------
@@ -787,10 +962,6 @@ def attachments(session: Session, dossier: Dossier) -> list[Attachment]:
     return repository.attachments(session, dossier.id)
 
 
-def overdue_count(dossiers: list[Dossier], today: date | None = None) -> int:
-    return sum(1 for dossier in dossiers if is_overdue(dossier, today))
-
-
 def all_procedures(session: Session) -> list[Procedure]:
     """The active catalogue, for a counter clerk choosing what to file."""
     return [found for found in repository.procedures(session) if found.active]
@@ -877,14 +1048,39 @@ def assign(session: Session, actor: Actor, receipt_code: str, username: str) -> 
     assignee = officials.active_official(session, username.strip())
     if assignee is None:
         raise Invalid("assignee", N_("No active official has this username."))
-    if not assignee.may(Permission.DOSSIER_PROCESS) or \
-            not handles(assignee, agency_of(session, procedure_of(session, dossier))):
-        raise Invalid("assignee", N_("This official's role does not process this procedure."))
-    if not assignee.may_see(dossier.province_code, dossier.ward_code):
-        raise Invalid("assignee", N_("This official's scope does not cover the dossier."))
+    why_not = _why_not_assignable(assignee, agency_of(session, procedure_of(session, dossier)),
+                                  dossier)
+    if why_not:
+        raise Invalid("assignee", why_not)
     if dossier.assigned_to == str(assignee):
         raise Invalid("assignee", N_("The dossier is already assigned to this official."))
     previous, dossier.assigned_to = dossier.assigned_to, str(assignee)
     _record(session, actor, dossier, "assign", dossier.state,
             detail={"assignee": str(assignee), "previous": previous})
     return dossier
+
+
+def _why_not_assignable(official: Actor, agency: Agency, dossier: Dossier) -> str | None:
+    if not official.may(Permission.DOSSIER_PROCESS) or not handles(official, agency):
+        return N_("This official's role does not process this procedure.")
+    if not official.may_see(dossier.province_code, dossier.ward_code):
+        return N_("This official's scope does not cover the dossier.")
+    return None
+
+
+@dataclass(frozen=True)
+class Colleague:
+    username: str
+    full_name: str
+
+
+def colleagues_for(session: Session, actor: Actor, dossier: Dossier) -> list[Colleague]:
+    """The active officials the dossier can be handed to (those assign would accept), for the
+    console to offer by name rather than a username typed from memory."""
+    if not may_assign(actor, dossier):
+        return []
+    agency = agency_of(session, procedure_of(session, dossier))
+    return [Colleague(account.username, account.full_name)
+            for account in officials.active_officials(session)
+            if _why_not_assignable(officials.actor_of(account), agency, dossier) is None
+            and str(officials.actor_of(account)) != dossier.assigned_to]

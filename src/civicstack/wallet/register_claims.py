@@ -107,7 +107,8 @@ BUILDERS: dict[str, Callable[[Session, registry.PersonHistory], Claims]] = {
 
 
 def claims_from_register(session: Session, actor: Actor, document_code: str,
-                         personal_id_number: str) -> Claims:
-    history = registry.person_history(session, actor, personal_id_number,
-                                      f"issue the {document_code} document into the wallet")
+                         personal_id_number: str, purpose: str = "") -> Claims:
+    history = registry.person_history(
+        session, actor, personal_id_number,
+        purpose or f"issue the {document_code} document into the wallet")
     return BUILDERS[document_code](session, history)

@@ -675,6 +675,27 @@ def document_statuses(session: Session, actor: Actor, personal_id_number: str,
             for c in held]
 
 
+def on_record(session: Session, actor: Actor, personal_id_number: str, document_code: str,
+              purpose: str) -> str | None:
+    """What an official at the counter holds a presented document against, when the holder's
+    wallet lacks it: the register's record for a document whose data is the register's (the
+    ID card's number), or the issuer's record of a valid, unexpired document of the kind; None
+    when neither holds one. Every read is audited under the person."""
+    if document_type(session, document_code).source == "register":
+        try:
+            claims = register_claims.claims_from_register(session, actor, document_code,
+                                                          personal_id_number, purpose)
+        except Conflict:  # the register holds no such record for the person
+            return None
+        return f"register {claims.get('card_number', document_code)}"
+    moment = datetime.now(UTC)
+    for held in document_statuses(session, actor, personal_id_number, purpose):
+        if held.document_type == document_code and held.status == "valid" and \
+                as_utc(held.expires_at) > moment:
+            return f"issuer {held.issuer}"
+    return None
+
+
 # --- a parent's view of their young children's documents ------------------------------------
 
 PURPOSE_CHILDREN = "show a parent their young child's documents"

@@ -66,7 +66,9 @@ def signing_certificate(pdf: bytes, root: x509.Certificate) -> bytes:
     assert len(embedded) == 1
     status = validate_pdf_signature(embedded[0], ValidationContext(trust_roots=[trusted],
                                                                    allow_fetching=False))
-    assert status.intact and status.valid and status.trusted
+    assert status.intact
+    assert status.valid
+    assert status.trusted
     return bytes(status.signing_cert.dump())
 
 

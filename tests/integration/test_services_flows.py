@@ -19,12 +19,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.kit.audit import Actor, AuditEntry
 from civicstack.kit.authz import Role, Scope
-from civicstack.kit.db import transaction
+from civicstack.kit.db import make_session_factory
 from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound
+from civicstack.kit.keyprovider import WrongRootKey, decode_root_key, new_root_key
+from civicstack.kit.secrets import SecretStore
 from civicstack.registry import pid
 from civicstack.registry import service as registry
 from civicstack.registry.models import Person, Sex
-from civicstack.services import flows, repository, service
+from civicstack.services import catalogue, flows, service
 from civicstack.services.models import Dossier
 from civicstack.services.signing import StoredAgencySigner
 from civicstack.wallet import service as wallet
@@ -58,9 +60,8 @@ def signer(session_factory: sessionmaker[Session]) -> StoredAgencySigner:
     # The agencies' key pairs are made before the test's session writes (as the app makes them
     # before any approval): on SQLite their own transaction would wait for its lock.
     signer = StoredAgencySigner(secret_store(session_factory))
-    with transaction(session_factory) as session:
-        for agency in repository.agencies(session):
-            signer.agency_certificate(agency.code, agency.name)
+    for agency in catalogue.AGENCIES:
+        signer.agency_certificate(agency.code, agency.name)
     return signer
 
 
@@ -269,14 +270,16 @@ def test_a_birth_whose_mother_has_died_since_ends_with_the_reason_and_nothing_is
 def test_a_late_refusal_undoes_the_register_change_already_made(
         session: Session, site: WalletSite, signer: StoredAgencySigner, tmp_path: Path,
         mai: Person) -> None:
-    """The child is created, then the result PDF cannot be signed (the agency key store is a
-    file): the child, the approval and the certificate all go."""
+    """The child is created, then the result PDF cannot be signed (this instance was given
+    another root key than the agency keys are sealed under): the child, the approval and the
+    certificate all go."""
     dossier = birth(session, site, tmp_path, mai)
-    (tmp_path / "keys").mkdir(exist_ok=True)
-    (tmp_path / "keys" / "agencies").write_text("not a directory")
+    engine = session.get_bind().engine
+    locked_out = StoredAgencySigner(SecretStore(
+        make_session_factory(engine), decode_root_key(new_root_key(), "another"), tmp_path))
     people = session.scalar(select(func.count()).select_from(Person))
-    with pytest.raises(FileExistsError), session.begin_nested():
-        flows.approve(session, site, signer, APPROVER_HANOI, dossier.receipt_code, "hợp lệ")
+    with pytest.raises(WrongRootKey), session.begin_nested():
+        flows.approve(session, site, locked_out, APPROVER_HANOI, dossier.receipt_code, "hợp lệ")
     session.expire_all()
     assert dossier.state == "in_processing"
     assert session.scalar(select(func.count()).select_from(Person)) == people

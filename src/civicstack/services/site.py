@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from civicstack.config import Settings
 from civicstack.kit.appservices import AppServices, ServiceKey
-from civicstack.kit.db import transaction
-from civicstack.services import repository
+from civicstack.services import catalogue
 from civicstack.services.payments import LocalTreasury, PaymentChannel
 from civicstack.services.signing import ResultSigner, StoredAgencySigner
 
@@ -24,12 +23,10 @@ def treasury_of(services: AppServices) -> PaymentChannel:
 
 
 def signer_of(services: AppServices) -> ResultSigner:
-    """The agencies' signer, with every agency's key pair read or made now, each in a
-    transaction of its own: made first inside an approval's, the write would wait on SQLite
+    """The agencies' signer, with the catalogue's agencies' key pairs read or made now, each in
+    a transaction of its own: made first inside an approval's, the write would wait on SQLite
     for the approval's own lock."""
     signer = StoredAgencySigner(services.secrets)
-    with transaction(services.session_factory) as session:
-        agencies = [(agency.code, agency.name) for agency in repository.agencies(session)]
-    for code, name in agencies:
-        signer.agency_certificate(code, name)
+    for agency in catalogue.AGENCIES:
+        signer.agency_certificate(agency.code, agency.name)
     return signer

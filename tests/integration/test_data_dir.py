@@ -12,8 +12,8 @@ from sqlalchemy.engine import make_url
 
 from civicstack.biometrics.faces import EMBEDDING_SIZE
 from civicstack.biometrics.gallery import Gallery
-from civicstack.services.signing import LocalAgencySigner
-from civicstack.services.site import PAYMENTS
+from civicstack.services.site import PAYMENTS, RESULT_SIGNER
+from tests.support.uploads import PDF
 from tests.support.web import make_site
 
 
@@ -34,7 +34,7 @@ def test_the_data_directory_and_every_file_the_app_writes_there_are_the_owners_a
     site.services.channels["sms"].deliver("0912345678", "Ma xac thuc", "123456")
     site.services.channels["sms"].deliver("0987654321", "Ma xac thuc", "654321")
     site.services[PAYMENTS].charge("001090012345", 10_000, "a fee", "dossier:TEST:fee:1")
-    LocalAgencySigner(data_dir / "keys" / "agencies").root_certificate()
+    site.services[RESULT_SIGNER].sign("so-tu-phap", "Sở Tư pháp", PDF)
     assert site.client.get("/oidc/jwks").status_code == 200
     gallery = Gallery(data_dir / "biometrics" / "gallery.faiss")
     gallery.add(1, np.ones(EMBEDDING_SIZE, dtype=np.float32))
@@ -43,7 +43,7 @@ def test_the_data_directory_and_every_file_the_app_writes_there_are_the_owners_a
     assert mode(data_dir) == 0o700
     written = list(data_dir.rglob("*"))
     assert {p.relative_to(data_dir).parts[0] for p in written} >= {
-        "mailbox", "treasury", "keys", "biometrics"}
+        "mailbox", "treasury", "biometrics"}
     assert {str(p.relative_to(data_dir)): mode(p) for p in written} == {
         str(p.relative_to(data_dir)): 0o700 if p.is_dir() else 0o600 for p in written}
     database = make_url(database_url).database

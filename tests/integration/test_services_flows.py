@@ -15,19 +15,23 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.kit.audit import Actor, AuditEntry
 from civicstack.kit.authz import Role, Scope
+from civicstack.kit.db import make_session_factory
 from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound
+from civicstack.kit.keyprovider import WrongRootKey, decode_root_key, new_root_key
+from civicstack.kit.secrets import SecretStore
 from civicstack.registry import pid
 from civicstack.registry import service as registry
 from civicstack.registry.models import Person, Sex
-from civicstack.services import flows, service
+from civicstack.services import catalogue, flows, service
 from civicstack.services.models import Dossier
-from civicstack.services.signing import LocalAgencySigner
+from civicstack.services.signing import StoredAgencySigner
 from civicstack.wallet import service as wallet
 from civicstack.wallet.site import WalletSite
+from tests.support.keys import secret_store
 from tests.support.people import make_person
 from tests.support.services import (
     APPROVER_HANOI,
@@ -46,14 +50,19 @@ CHILD_BORN = date.today() - timedelta(days=3)
 
 
 @pytest.fixture
-def site(session: Session, tmp_path: Path) -> WalletSite:
+def site(session: Session, signer: StoredAgencySigner) -> WalletSite:
     publish_everywhere(session)
     return wallet_site(session)
 
 
 @pytest.fixture
-def signer(tmp_path: Path) -> LocalAgencySigner:
-    return LocalAgencySigner(tmp_path / "keys" / "agencies")
+def signer(session_factory: sessionmaker[Session]) -> StoredAgencySigner:
+    # The agencies' key pairs are made before the test's session writes (as the app makes them
+    # before any approval): on SQLite their own transaction would wait for its lock.
+    signer = StoredAgencySigner(secret_store(session_factory))
+    for agency in catalogue.AGENCIES:
+        signer.agency_certificate(agency.code, agency.name)
+    return signer
 
 
 def person_with_id_card(session: Session, site: WalletSite, name: str, born: date,
@@ -98,7 +107,7 @@ def birth(session: Session, site: WalletSite, tmp_path: Path, mother: Person,
     return in_processing(session, site, tmp_path, mother, "DVC-HT-01", values, ("birth_notice",))
 
 
-def validated(signer: LocalAgencySigner, pdf: bytes) -> tuple[bool, bool, str]:
+def validated(signer: StoredAgencySigner, pdf: bytes) -> tuple[bool, bool, str]:
     """(intact, trusted, signer's common name) of the PDF's one signature, checked by pyHanko
     against the demo root alone."""
     root = asn1_x509.Certificate.load(
@@ -112,7 +121,7 @@ def validated(signer: LocalAgencySigner, pdf: bytes) -> tuple[bool, bool, str]:
 
 
 def test_an_approved_birth_creates_the_child_issues_its_certificate_and_signs_the_result(
-        session: Session, site: WalletSite, signer: LocalAgencySigner, tmp_path: Path,
+        session: Session, site: WalletSite, signer: StoredAgencySigner, tmp_path: Path,
         mai: Person, hung: Person) -> None:
     dossier = birth(session, site, tmp_path, mai, hung)
     flows.approve(session, site, signer, APPROVER_HANOI, dossier.receipt_code,
@@ -154,7 +163,7 @@ def test_an_approved_birth_creates_the_child_issues_its_certificate_and_signs_th
 
 
 def test_a_flipped_byte_in_the_signed_result_is_detected(
-        session: Session, site: WalletSite, signer: LocalAgencySigner, tmp_path: Path,
+        session: Session, site: WalletSite, signer: StoredAgencySigner, tmp_path: Path,
         mai: Person) -> None:
     dossier = birth(session, site, tmp_path, mai)
     flows.approve(session, site, signer, APPROVER_HANOI, dossier.receipt_code, "hợp lệ")
@@ -166,19 +175,17 @@ def test_a_flipped_byte_in_the_signed_result_is_detected(
     assert not intact
 
 
-def test_the_agency_keys_are_generated_once_and_kept_private(
-        signer: LocalAgencySigner, tmp_path: Path) -> None:
+def test_the_agency_keys_are_generated_once(
+        signer: StoredAgencySigner, session_factory: sessionmaker[Session]) -> None:
     first = signer.agency_certificate("so-tu-phap", "Sở Tư pháp")
-    again = LocalAgencySigner(tmp_path / "keys" / "agencies").agency_certificate(
+    again = StoredAgencySigner(secret_store(session_factory)).agency_certificate(
         "so-tu-phap", "Sở Tư pháp")
     assert first == again
     assert first.issuer == signer.root_certificate().subject
-    for path in (tmp_path / "keys" / "agencies").iterdir():
-        assert path.stat().st_mode & 0o777 == 0o600
 
 
 def test_an_approved_death_marks_the_person_deceased_and_revokes_their_documents(
-        session: Session, site: WalletSite, signer: LocalAgencySigner, tmp_path: Path,
+        session: Session, site: WalletSite, signer: StoredAgencySigner, tmp_path: Path,
         mai: Person, hung: Person) -> None:
     dossier = in_processing(session, site, tmp_path, mai, "DVC-HT-02", {
         "deceased_pid": hung.personal_id_number,
@@ -192,7 +199,7 @@ def test_an_approved_death_marks_the_person_deceased_and_revokes_their_documents
 
 
 def test_an_approved_permanent_residence_moves_the_applicant(
-        session: Session, site: WalletSite, signer: LocalAgencySigner, tmp_path: Path,
+        session: Session, site: WalletSite, signer: StoredAgencySigner, tmp_path: Path,
         mai: Person) -> None:
     dossier = in_processing(session, site, tmp_path, mai, "DVC-CT-01", {
         "new_ward_code": "00004", "new_address_line": "5 Phố Đội Cấn"}, ("residence_proof",))
@@ -208,7 +215,7 @@ def test_an_approved_permanent_residence_moves_the_applicant(
 
 
 def test_an_approved_judicial_record_goes_to_the_applicants_wallet(
-        session: Session, site: WalletSite, signer: LocalAgencySigner, tmp_path: Path,
+        session: Session, site: WalletSite, signer: StoredAgencySigner, tmp_path: Path,
         mai: Person) -> None:
     dossier = in_processing(session, site, tmp_path, mai, "DVC-TP-01", {"purpose": "xin việc"})
     flows.approve(session, site, signer, APPROVER_HANOI, dossier.receipt_code,
@@ -222,7 +229,7 @@ def test_an_approved_judicial_record_goes_to_the_applicants_wallet(
 
 
 def test_a_renewed_driving_licence_replaces_the_one_the_applicant_held(
-        session: Session, site: WalletSite, signer: LocalAgencySigner, tmp_path: Path,
+        session: Session, site: WalletSite, signer: StoredAgencySigner, tmp_path: Path,
         hung: Person) -> None:
     old = wallet.issue_credential(session, site, POLICE_HANOI, "driving_licence",
                                   hung.personal_id_number, {
@@ -243,7 +250,7 @@ def test_a_renewed_driving_licence_replaces_the_one_the_applicant_held(
 
 
 def test_a_birth_whose_mother_has_died_since_ends_with_the_reason_and_nothing_is_written(
-        session: Session, site: WalletSite, signer: LocalAgencySigner, tmp_path: Path,
+        session: Session, site: WalletSite, signer: StoredAgencySigner, tmp_path: Path,
         mai: Person) -> None:
     """The death itself ends the mother's open dossier (life events), so it can no longer be
     approved."""
@@ -261,16 +268,18 @@ def test_a_birth_whose_mother_has_died_since_ends_with_the_reason_and_nothing_is
 
 
 def test_a_late_refusal_undoes_the_register_change_already_made(
-        session: Session, site: WalletSite, signer: LocalAgencySigner, tmp_path: Path,
+        session: Session, site: WalletSite, signer: StoredAgencySigner, tmp_path: Path,
         mai: Person) -> None:
-    """The child is created, then the result PDF cannot be signed (the agency key store is a
-    file): the child, the approval and the certificate all go."""
+    """The child is created, then the result PDF cannot be signed (this instance was given
+    another root key than the agency keys are sealed under): the child, the approval and the
+    certificate all go."""
     dossier = birth(session, site, tmp_path, mai)
-    (tmp_path / "keys").mkdir(exist_ok=True)
-    (tmp_path / "keys" / "agencies").write_text("not a directory")
+    engine = session.get_bind().engine
+    locked_out = StoredAgencySigner(SecretStore(
+        make_session_factory(engine), decode_root_key(new_root_key(), "another"), tmp_path))
     people = session.scalar(select(func.count()).select_from(Person))
-    with pytest.raises(FileExistsError), session.begin_nested():
-        flows.approve(session, site, signer, APPROVER_HANOI, dossier.receipt_code, "hợp lệ")
+    with pytest.raises(WrongRootKey), session.begin_nested():
+        flows.approve(session, site, locked_out, APPROVER_HANOI, dossier.receipt_code, "hợp lệ")
     session.expire_all()
     assert dossier.state == "in_processing"
     assert session.scalar(select(func.count()).select_from(Person)) == people
@@ -278,7 +287,7 @@ def test_a_late_refusal_undoes_the_register_change_already_made(
 
 
 def test_refusals_outside_scope_wrong_agency_illegal_move_and_missing_reason(
-        session: Session, site: WalletSite, signer: LocalAgencySigner, tmp_path: Path,
+        session: Session, site: WalletSite, signer: StoredAgencySigner, tmp_path: Path,
         mai: Person) -> None:
     dossier = birth(session, site, tmp_path, mai)
     code = dossier.receipt_code
@@ -299,7 +308,7 @@ def test_refusals_outside_scope_wrong_agency_illegal_move_and_missing_reason(
 
 
 def test_a_ward_official_cannot_approve_a_dossier_of_another_ward(
-        session: Session, site: WalletSite, signer: LocalAgencySigner, tmp_path: Path,
+        session: Session, site: WalletSite, signer: StoredAgencySigner, tmp_path: Path,
         mai: Person) -> None:
     dossier = birth(session, site, tmp_path, mai)
     elsewhere = "00004" if dossier.ward_code != "00004" else "00008"

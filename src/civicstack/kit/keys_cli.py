@@ -62,10 +62,10 @@ def _replace_demo_root_key(path: Path, new_key_file: Path) -> None:
 
 @keys_app.command("import-files")
 def import_files() -> None:
-    """Store the secrets and signing keys an older version kept in DATA_DIR/secrets and
-    DATA_DIR/keys in the database (sealed under the root key), so that what they sealed and
-    signed stays readable on every instance. Safe to run again; exit 1 if a file differs from
-    what the database already holds."""
+    """Store the secrets, signing keys and key pairs (PEM) an older version kept in
+    DATA_DIR/secrets and DATA_DIR/keys in the database (sealed under the root key), so that
+    what they sealed and signed stays readable on every instance. Safe to run again; exit 1 if
+    a file differs from what the database already holds."""
     store = secret_store()
     differing = []
     for name, same in store.import_secret_files().items():
@@ -81,6 +81,10 @@ def import_files() -> None:
                    + ("; the others DIFFER from the stored ones" if kids - stored else ""))
         if kids - stored:
             differing.append(f"signing keys {ring}")
+    for name, same in store.import_key_pair_files().items():
+        typer.echo(f"key pair {name}: {'stored' if same else 'DIFFERS from the stored one'}")
+        if not same:
+            differing.append(f"key pair {name}")
     if differing:
         raise fail(f"the database holds other values for {', '.join(differing)}: data sealed "
                    "under this data directory's files will not open (docs/keys.md)")
@@ -88,12 +92,15 @@ def import_files() -> None:
 
 @keys_app.command("list")
 def list_keys() -> None:
-    """Every stored secret's name and every signing key, with its state (never the keys)."""
+    """Every stored secret's and key pair's name and every signing key, with its state (never
+    the keys)."""
     store = secret_store()
     with cli_transaction() as session:
         typer.echo(f"root key: {store.provider.key_id}")
         for name in secrets.names_of(session, secrets.SECRET):
             typer.echo(f"secret\t{name}")
+        for name in secrets.names_of(session, secrets.KEY_PAIR):
+            typer.echo(f"key pair\t{name}")
         for ring in secrets.names_of(session, secrets.SIGNING_KEY):
             for stored in keys.read_keys(session, store.provider, ring):
                 state = (f"retired {stored.retired_at:%Y-%m-%d %H:%M}" if stored.retired_at

@@ -14,6 +14,7 @@ that does not open.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,18 +45,21 @@ DATA_KEY_BYTES = 32
 MATERIAL_PURPOSE = b"civicstack stored secret v1"
 SECRET = "secret"  # noqa: S105 (a kind of record, not a password)
 SIGNING_KEY = "signing key"
-PURPOSES = (SECRET, SIGNING_KEY)
+KEY_PAIR = "key pair"  # a private key and its X.509 certificate, in PEM
+PURPOSES = (SECRET, SIGNING_KEY, KEY_PAIR)
 LEGACY_SECRETS = "secrets"  # where the data directory held secrets before they moved here
+LEGACY_KEY_PAIRS = "keys"  # ... and key pairs, as keys/<name>.pem
 
 
 class StoredSecret(Base):
-    """One secret or one signing key, sealed under a data key that the root key wraps."""
+    """One secret, signing key or key pair, sealed under a data key that the root key wraps."""
 
     __tablename__ = "stored_secret"
     __table_args__ = (
         UniqueConstraint("purpose", "name", "algorithm", "version",
                          name="uq_stored_secret_identity"),
-        CheckConstraint("purpose IN ('secret', 'signing key')", name="purpose_known"),
+        CheckConstraint("purpose IN ('secret', 'signing key', 'key pair')",
+                        name="purpose_known"),
         CheckConstraint("version >= 1", name="version_positive"),
     )
 
@@ -237,6 +241,48 @@ class SecretStore:
         path = self.data_dir / LEGACY_SECRETS / name
         return _usable(name, path.read_text().strip()) if path.exists() else None
 
+    def key_pair(self, name: str, make: Callable[[], bytes],
+                 still_valid: Callable[[bytes], bool]) -> bytes:
+        """The PEM of the named key pair, made once by one instance for all: adopted from the
+        data directory where an older version kept it there, or `make()`. One that is no
+        longer `still_valid` is renewed: the next version and the deletion of the old ones
+        commit together, and two instances renewing at once store one."""
+        with transaction(self.factory) as session:
+            newest = self._stored_key_pair(session, name, make)
+            if still_valid(newest.material):
+                return newest.material
+            renewed = Identity(KEY_PAIR, name, version=newest.identity.version + 1)
+            if add_record(session, self.provider, renewed, make(), datetime.now(UTC)):
+                delete_records(session, [newest.id])
+            return records(session, self.provider, KEY_PAIR, name)[-1].material
+
+    def _stored_key_pair(self, session: Session, name: str, make: Callable[[], bytes]) -> Record:
+        found = records(session, self.provider, KEY_PAIR, name)
+        if not found:
+            legacy = self.legacy_key_pair(name)
+            add_record(session, self.provider, Identity(KEY_PAIR, name),
+                       legacy if legacy is not None else make(), datetime.now(UTC))
+            found = records(session, self.provider, KEY_PAIR, name)
+        return found[-1]
+
+    def legacy_key_pair(self, name: str) -> bytes | None:
+        path = self.data_dir / LEGACY_KEY_PAIRS / f"{name}.pem"
+        return path.read_bytes() if path.is_file() else None
+
+    def import_key_pair_files(self) -> dict[str, bool]:
+        """Every key pair the data directory holds (keys/**/*.pem), stored here unless one of
+        that name already is; by name, whether the stored one is the file's."""
+        folder = self.data_dir / LEGACY_KEY_PAIRS
+        names = sorted(path.relative_to(folder).with_suffix("").as_posix()
+                       for path in folder.rglob("*.pem") if not path.name.startswith(".")) \
+            if folder.is_dir() else []
+        imported = {}
+        for name in names:
+            with transaction(self.factory) as session:
+                stored = self._stored_key_pair(session, name, _nothing_to_make).material
+            imported[name] = stored == self.legacy_key_pair(name)
+        return imported
+
     def import_secret_files(self) -> dict[str, bool]:
         """Every secret the data directory holds, stored here unless already stored; by name,
         whether the stored one is the file's (False: the database already had another, which
@@ -246,6 +292,10 @@ class SecretStore:
                        if path.is_file() and not path.name.startswith(".")) \
             if folder.is_dir() else []
         return {name: self.secret(name) == self.legacy_secret(name) for name in names}
+
+
+def _nothing_to_make() -> bytes:
+    raise AssertionError("only called for a name the data directory holds a file of")
 
 
 def _usable(name: str, value: str) -> str:

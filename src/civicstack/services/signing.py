@@ -1,18 +1,16 @@
 """The signed result of a dossier: a one-page A4 PDF (fpdf2, with the DejaVu font the package
 carries, so Vietnamese renders on any machine) signed PAdES with the deciding agency's
-certificate. The demo's agency certificates come from a CivicStack demo root CA generated on
-first use into the data directory; a deployment would put its agencies' real keys behind the
-same `ResultSigner` protocol."""
+certificate. The demo's agency certificates come from a CivicStack demo root CA made on first
+use and kept, like every agency's key, sealed in the database for all instances; a deployment
+would put its agencies' real keys behind the same `ResultSigner` protocol."""
 
 from __future__ import annotations
 
 import io
-import os
 import re
 import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Protocol
 
 from asn1crypto import keys as asn1_keys
@@ -28,13 +26,16 @@ from pyhanko.sign.fields import SigSeedSubFilter
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from civicstack.kit.pdf import FONT, a4_document
-from civicstack.kit.private_files import private_folder
+from civicstack.kit.secrets import SecretStore
 
 FIELD_NAME = "ChuKySoCoQuan"  # the agency's signature field
 ORGANISATION = "CivicStack demo"
 ROOT_NAME = "CivicStack demo root CA"
 ROOT_YEARS, AGENCY_YEARS = 20, 3
 AGENCY_CODE = re.compile(r"^[a-z0-9-]{1,40}$")
+# The stored key pairs' names; an older version kept each as DATA_DIR/keys/<name>.pem.
+AGENCIES = "agencies"
+ROOT_RECORD = f"{AGENCIES}/root"
 
 
 # --- the document ---------------------------------------------------------------------------
@@ -171,50 +172,33 @@ def _pem(pair: KeyPair) -> bytes:
         pair.certificate.public_bytes(serialization.Encoding.PEM)
 
 
-def _read(path: Path) -> KeyPair:
-    data = path.read_bytes()
-    key = serialization.load_pem_private_key(data, password=None)
-    assert isinstance(key, ec.EllipticCurvePrivateKey)  # only we write these files
-    return KeyPair(key, x509.load_pem_x509_certificate(data))
-
-
-def _temporary_copy(path: Path, pair: KeyPair) -> Path:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(_pem(pair))
-    return temporary
-
-
-def _write_once(path: Path, pair: KeyPair) -> KeyPair:
-    """Key and certificate in one 0600 file, published atomically: when two processes race,
-    the first file wins and the loser reads it (a half-written key is never seen)."""
-    temporary = _temporary_copy(path, pair)
-    try:
-        os.link(temporary, path)
-    except FileExistsError:
-        return _read(path)
-    finally:
-        temporary.unlink()
-    return pair
-
-
-def _replace(path: Path, pair: KeyPair) -> KeyPair:
-    """A renewed agency certificate takes the expired one's place."""
-    os.replace(_temporary_copy(path, pair), path)
-    return pair
+def key_pair_of(pem: bytes) -> KeyPair:
+    key = serialization.load_pem_private_key(pem, password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)  # only we make these pairs
+    return KeyPair(key, x509.load_pem_x509_certificate(pem))
 
 
 def _still_valid(pair: KeyPair) -> bool:
     return pair.certificate.not_valid_after_utc > datetime.now(UTC) + timedelta(days=1)
 
 
-class LocalAgencySigner:
-    """Agency keys in `DATA_DIR/keys/agencies/`, issued by the demo root; each file is read
-    once per process and kept in memory."""
+def _pem_still_valid(pem: bytes) -> bool:
+    return _still_valid(key_pair_of(pem))
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
+
+def new_key_pair(subject: str, issuer: KeyPair | None, years: int) -> bytes:
+    key = ec.generate_private_key(ec.SECP256R1())
+    return _pem(KeyPair(key, _certificate(subject, key, issuer, years)))
+
+
+class StoredAgencySigner:
+    """Agency keys issued by the demo root, kept as key pairs in the stored secrets (sealed
+    under the root key, kit/secrets.py) so that every instance signs with the same certificates
+    under the same root; an older version's files in `DATA_DIR/keys/agencies` are adopted. Each
+    pair is read once per process and kept in memory until it nears its expiry."""
+
+    def __init__(self, store: SecretStore) -> None:
+        self.store = store
         self._lock = threading.Lock()
         self._root: KeyPair | None = None
         self._agencies: dict[str, KeyPair] = {}
@@ -230,14 +214,8 @@ class LocalAgencySigner:
 
     def _root_pair(self) -> KeyPair:
         if self._root is None:
-            private_folder(self.directory)
-            path = self.directory / "root.pem"
-            if path.exists():
-                self._root = _read(path)
-            else:
-                key = ec.generate_private_key(ec.SECP256R1())
-                self._root = _write_once(path, KeyPair(
-                    key, _certificate(ROOT_NAME, key, None, ROOT_YEARS)))
+            self._root = key_pair_of(self.store.key_pair(
+                ROOT_RECORD, lambda: new_key_pair(ROOT_NAME, None, ROOT_YEARS), _pem_still_valid))
         return self._root
 
     def _agency_pair(self, agency_code: str, agency_name: str) -> KeyPair:
@@ -246,12 +224,9 @@ class LocalAgencySigner:
         found = self._agencies.get(agency_code)
         if found is None or not _still_valid(found):
             root = self._root_pair()
-            path = self.directory / f"{agency_code}.pem"
-            found = _read(path) if path.exists() else None
-            if found is None or not _still_valid(found):
-                key = ec.generate_private_key(ec.SECP256R1())
-                fresh = KeyPair(key, _certificate(agency_name, key, root, AGENCY_YEARS))
-                found = _replace(path, fresh) if found else _write_once(path, fresh)
+            found = key_pair_of(self.store.key_pair(
+                f"{AGENCIES}/{agency_code}", lambda: new_key_pair(agency_name, root, AGENCY_YEARS),
+                _pem_still_valid))
             self._agencies[agency_code] = found
         return found
 

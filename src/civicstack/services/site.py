@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from civicstack.config import Settings
 from civicstack.kit.appservices import AppServices, ServiceKey
+from civicstack.services import catalogue
 from civicstack.services.payments import LocalTreasury, PaymentChannel
-from civicstack.services.signing import LocalAgencySigner, ResultSigner
+from civicstack.services.signing import ResultSigner, StoredAgencySigner
 
 PAYMENTS = ServiceKey[PaymentChannel]("payments")
 RESULT_SIGNER = ServiceKey[ResultSigner]("result_signer")
@@ -22,4 +23,10 @@ def treasury_of(services: AppServices) -> PaymentChannel:
 
 
 def signer_of(services: AppServices) -> ResultSigner:
-    return LocalAgencySigner(services.settings.data_dir / "keys" / "agencies")
+    """The agencies' signer, with the catalogue's agencies' key pairs read or made now, each in
+    a transaction of its own: made first inside an approval's, the write would wait on SQLite
+    for the approval's own lock."""
+    signer = StoredAgencySigner(services.secrets)
+    for agency in catalogue.AGENCIES:
+        signer.agency_certificate(agency.code, agency.name)
+    return signer

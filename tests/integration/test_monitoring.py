@@ -15,7 +15,7 @@ from civicstack.kit.authz import Role, Scope
 from civicstack.kit.errors import Conflict, Forbidden, Invalid
 from civicstack.kit.outbox import OutboxMessage
 from civicstack.monitoring import board, service
-from civicstack.monitoring.service import EvidenceFile
+from civicstack.monitoring.service import EvidenceFile, HandedIn
 from civicstack.monitoring.states import State
 from tests.support.monitoring import MANAGER, as_official, make_task, new_task, seed_programme
 from tests.support.uploads import (
@@ -29,6 +29,7 @@ from tests.support.uploads import (
 )
 
 PNG = png()
+PRODUCT = HandedIn(link="https://hanoi.gov.vn/so-hoa/bao-cao.pdf")
 FRIDAY = date(2026, 4, 24)  # the deadline before the Hùng Kings' and 30 April-1 May holidays
 
 
@@ -44,12 +45,20 @@ def update(session: Session, username: str, task_id: int, percent: int | str, da
                         "Đã số hoá 1.200 hồ sơ", files or [], today=day)
 
 
-def hand_in(session: Session, task_id: int, day: date, accept: bool = True) -> None:
-    service.transition(session, as_official(session, "reporter.hn"), task_id, "submit",
-                       today=day)
-    if accept:
-        service.transition(session, as_official(session, "acceptor"), task_id, "accept",
-                           today=day)
+def submit(session: Session, username: str, task_id: int, day: date | None = None) -> None:
+    service.transition(session, as_official(session, username), task_id, "submit", today=day,
+                       product=PRODUCT)
+
+
+def accept(session: Session, username: str, task_id: int, day: date | None = None) -> None:
+    service.transition(session, as_official(session, username), task_id, "accept", today=day,
+                       checked=True)
+
+
+def hand_in(session: Session, task_id: int, day: date, accept_it: bool = True) -> None:
+    submit(session, "reporter.hn", task_id, day)
+    if accept_it:
+        accept(session, "acceptor", task_id, day)
 
 
 # --- the six clear principles ---------------------------------------------------------------
@@ -109,17 +118,20 @@ def test_only_managers_within_scope_create_tasks(seeded: Session) -> None:
 
 # --- daily progress -------------------------------------------------------------------------
 
-def test_the_first_update_starts_the_task_and_a_second_the_same_day_replaces_it(
+def test_the_first_update_starts_the_task_and_a_second_officials_of_the_same_day_is_kept_too(
         seeded: Session) -> None:
     task = make_task(seeded)
     update(seeded, "reporter.hn", task.id, 20, date(2026, 3, 2),
            [EvidenceFile("bien-ban.pdf", "application/pdf", PDF)])
-    update(seeded, "colleague.hn", task.id, 30, date(2026, 3, 2),
-           [EvidenceFile("anh.png", "image/png", PNG)])
+    service.post_update(seeded, as_official(seeded, "colleague.hn"), task.id, 30,
+                        "Đã kiểm tra 300 hồ sơ", [EvidenceFile("anh.png", "image/png", PNG)],
+                        today=date(2026, 3, 2))
     posted = service.repository.updates_of(seeded, task.id)
-    assert [(u.percent, u.posted_by) for u in posted] == [(30, "official:colleague.hn")]
-    assert [e.filename for e in service.repository.evidence_of(seeded, [posted[0].id])] == [
-        "bien-ban.pdf", "anh.png"]
+    assert [(u.percent, u.posted_by, u.text) for u in posted] == [
+        (30, "official:colleague.hn", "Đã kiểm tra 300 hồ sơ"),
+        (20, "official:reporter.hn", "Đã số hoá 1.200 hồ sơ")]
+    assert [[e.filename for e in service.repository.evidence_of(seeded, [u.id])]
+            for u in posted] == [["anh.png"], ["bien-ban.pdf"]]
     assert (task.state, task.percent) == ("in_progress", 30)
     assert [e.action for e in service.repository.events_of(seeded, task.id)] == ["start"]
 
@@ -151,7 +163,7 @@ def test_evidence_must_be_a_small_pdf_jpeg_or_png_and_at_most_five_a_day(
         assert refused.value.errors[0].field == "evidence"
     update(seeded, "reporter.hn", task.id, 10, date(2026, 3, 2),
            [EvidenceFile(f"{n}.pdf", "application/pdf", PDF) for n in range(5)])
-    with pytest.raises(Invalid):
+    with pytest.raises(Invalid):  # a second update the same day shares the day's five
         update(seeded, "reporter.hn", task.id, 10, date(2026, 3, 2),
                [EvidenceFile("6.pdf", "application/pdf", PDF)])
 
@@ -194,18 +206,18 @@ def test_only_the_accepting_authority_accepts_or_returns_and_a_return_needs_a_re
     task = make_task(seeded)
     reporter, acceptor = as_official(seeded, "reporter.hn"), as_official(seeded, "acceptor")
     with pytest.raises(Conflict):
-        service.transition(seeded, acceptor, task.id, "accept")
-    service.transition(seeded, reporter, task.id, "submit", today=date(2026, 6, 1))
+        service.transition(seeded, acceptor, task.id, "accept", checked=True)
+    submit(seeded, "reporter.hn", task.id, date(2026, 6, 1))
     with pytest.raises(Forbidden):
-        service.transition(seeded, reporter, task.id, "accept")
+        service.transition(seeded, reporter, task.id, "accept", checked=True)
     with pytest.raises(Forbidden):
-        service.transition(seeded, MANAGER, task.id, "accept")
+        service.transition(seeded, MANAGER, task.id, "accept", checked=True)
     with pytest.raises(Invalid):
         service.transition(seeded, acceptor, task.id, "return", " ")
     service.transition(seeded, acceptor, task.id, "return", "Thiếu biên bản nghiệm thu")
     assert task.state == State.RETURNED
-    service.transition(seeded, reporter, task.id, "submit", today=date(2026, 6, 2))
-    service.transition(seeded, acceptor, task.id, "accept", today=date(2026, 6, 3))
+    submit(seeded, "reporter.hn", task.id, date(2026, 6, 2))
+    accept(seeded, "acceptor", task.id, date(2026, 6, 3))
     assert (task.state, task.submitted_on, task.percent) == ("accepted", date(2026, 6, 2), 100)
     assert [e.action for e in service.repository.events_of(seeded, task.id)] == [
         "submit", "return", "submit", "accept"]
@@ -215,11 +227,84 @@ def test_only_the_accepting_authority_accepts_or_returns_and_a_return_needs_a_re
 
 def test_any_member_of_an_accepting_agency_accepts(seeded: Session) -> None:
     task = make_task(seeded, accepting_official="", accepting_agency="BKHCN")
-    service.transition(seeded, as_official(seeded, "reporter.hn"), task.id, "submit")
+    submit(seeded, "reporter.hn", task.id)
     with pytest.raises(Forbidden):
-        service.transition(seeded, as_official(seeded, "acceptor"), task.id, "accept")
-    service.transition(seeded, as_official(seeded, "reporter.bkhcn"), task.id, "accept")
+        accept(seeded, "acceptor", task.id)
+    accept(seeded, "reporter.bkhcn", task.id)
     assert task.state == "accepted"
+
+
+def test_the_official_who_handed_in_a_product_never_accepts_nor_returns_it(
+        seeded: Session) -> None:
+    """colleague.hn works for the lead agency and is the accepting official: what they hand
+    in needs another pair of eyes; what reporter.hn hands in, they may accept."""
+    task = make_task(seeded, accepting_official="colleague.hn")
+    submit(seeded, "colleague.hn", task.id, date(2026, 6, 1))
+    for action in ("accept", "return"):
+        with pytest.raises(Forbidden, match="another official of the accepting authority"):
+            service.transition(seeded, as_official(seeded, "colleague.hn"), task.id, action,
+                               "Chưa đủ", checked=True)
+    assert task.state == "submitted"
+    other = make_task(seeded, "T2", accepting_official="colleague.hn")
+    submit(seeded, "reporter.hn", other.id, date(2026, 6, 1))
+    accept(seeded, "colleague.hn", other.id, date(2026, 6, 2))
+    assert other.state == "accepted"
+
+
+def test_the_responsible_official_in_the_accepting_agency_never_accepts_their_own_task(
+        seeded: Session) -> None:
+    task = make_task(seeded, accepting_official="", accepting_agency="UBND-HCM")
+    service.add_member(seeded, MANAGER, "UBND-HCM", "reporter.hn", "hn@example.gov.vn")
+    submit(seeded, "colleague.hn", task.id)
+    with pytest.raises(Forbidden, match="responsible for this task"):
+        accept(seeded, "reporter.hn", task.id)
+    accept(seeded, "reporter.hcm", task.id)
+
+
+@pytest.mark.parametrize("product", [
+    HandedIn(), HandedIn(link="  "), HandedIn(link="javascript:alert(1)"),
+    HandedIn(link="https://" + "a" * 500),
+    HandedIn(file=EvidenceFile("bao-cao.exe", "application/pdf", b"MZ\x90")),
+    HandedIn(link="https://hanoi.gov.vn/a", file=EvidenceFile("a.pdf", "application/pdf", PDF)),
+], ids=["nothing", "blank-link", "script-link", "long-link", "bad-file", "both"])
+def test_a_task_is_handed_in_only_with_a_product_file_or_link(seeded: Session,
+                                                                product: HandedIn) -> None:
+    task = make_task(seeded)
+    with pytest.raises(Invalid) as refused:
+        service.transition(seeded, as_official(seeded, "reporter.hn"), task.id, "submit",
+                           product=product)
+    assert refused.value.errors[0].field in {"product", "product_link"}
+    assert task.state == "open"
+    assert service.repository.products_of(seeded, task.id) == []
+
+
+def test_the_product_handed_in_is_kept_each_time(seeded: Session) -> None:
+    task = make_task(seeded)
+    service.transition(seeded, as_official(seeded, "reporter.hn"), task.id, "submit",
+                       product=HandedIn(file=EvidenceFile("bao-cao.pdf", "application/pdf",
+                                                          PDF)))
+    service.transition(seeded, as_official(seeded, "acceptor"), task.id, "return", "Thiếu")
+    submit(seeded, "colleague.hn", task.id)
+    kept = service.repository.products_of(seeded, task.id)
+    assert [(p.link, p.filename, p.handed_in_by) for p in kept] == [
+        (PRODUCT.link, None, "official:colleague.hn"),
+        (None, "bao-cao.pdf", "official:reporter.hn")]
+    assert service.product_file(seeded, as_official(seeded, "acceptor"),
+                                kept[1].id).content == PDF
+    with pytest.raises(Forbidden):
+        service.product_file(seeded, as_official(seeded, "outsider"), kept[1].id)
+
+
+def test_accepting_asks_the_authority_to_confirm_the_product_was_checked(
+        seeded: Session) -> None:
+    task = make_task(seeded)
+    submit(seeded, "reporter.hn", task.id)
+    with pytest.raises(Invalid) as refused:
+        service.transition(seeded, as_official(seeded, "acceptor"), task.id, "accept")
+    assert refused.value.errors[0].field == "checked"
+    assert task.state == "submitted"
+    accept(seeded, "acceptor", task.id)
+    assert (task.state, task.percent) == ("accepted", 100)
 
 
 # --- overdue, in working days ---------------------------------------------------------------
@@ -237,7 +322,7 @@ def test_days_overdue_are_working_days_skipping_weekends_and_public_holidays(
 def test_a_submitted_task_is_not_overdue_but_a_returned_one_is_again(seeded: Session) -> None:
     task = make_task(seeded, deadline=FRIDAY)
     late = date(2026, 5, 5)
-    hand_in(seeded, task.id, date(2026, 4, 29), accept=False)
+    hand_in(seeded, task.id, date(2026, 4, 29), accept_it=False)
     assert not service.is_overdue(task, late)
     service.transition(seeded, as_official(seeded, "acceptor"), task.id, "return", "Chưa đủ")
     assert service.days_overdue(task, late) == 4
@@ -275,18 +360,15 @@ def test_agencies_rank_by_on_time_completion_rate_and_equal_figures_share_a_plac
                                     ("HCM", "reporter.hcm", "UBND-HCM")):
         for n in (1, 2):
             task = make_task(seeded, f"{code}-{n}", responsible, lead, date(2026, 6, 1))
-            service.transition(seeded, as_official(seeded, responsible), task.id, "submit",
-                               today=date(2026, 5, 29))
-            service.transition(seeded, as_official(seeded, "acceptor"), task.id, "accept",
-                               today=date(2026, 6, 5))
+            submit(seeded, responsible, task.id, date(2026, 5, 29))
+            accept(seeded, "acceptor", task.id, date(2026, 6, 5))
     # The ministry: one on time, one handed in late, one overdue, one not yet due -> 1/3.
     ministry = [make_task(seeded, f"B-{n}", "reporter.bkhcn", "BKHCN", deadline)
                 for n, deadline in enumerate((date(2026, 6, 1), date(2026, 6, 1),
                                               date(2026, 6, 1), date(2026, 9, 1)))]
-    reporter, acceptor = as_official(seeded, "reporter.bkhcn"), as_official(seeded, "acceptor")
     for task, day in ((ministry[0], date(2026, 6, 1)), (ministry[1], date(2026, 6, 2))):
-        service.transition(seeded, reporter, task.id, "submit", today=day)
-        service.transition(seeded, acceptor, task.id, "accept", today=day)
+        submit(seeded, "reporter.bkhcn", task.id, day)
+        accept(seeded, "acceptor", task.id, day)
     ranked = board.board(seeded, MANAGER, today=today).ranking
     assert [(r.position, r.agency.code, r.due, r.on_time, r.overdue) for r in ranked] == [
         (1, "UBND-HCM", 2, 2, 0), (1, "UBND-HN", 2, 2, 0), (3, "BKHCN", 3, 1, 1)]

@@ -109,7 +109,8 @@ def test_the_accepting_authority_returns_a_deliverable_only_with_a_reason(site: 
     signed_in(site, "acceptor")
     task_id = seeded_task(site)
     with transaction(site.services.session_factory) as session:
-        service.transition(session, as_official(session, "reporter.hn"), task_id, "submit")
+        service.transition(session, as_official(session, "reporter.hn"), task_id, "submit",
+                           product=service.HandedIn(link="https://hanoi.gov.vn/bao-cao"))
     page = f"/console/monitoring/tasks/{task_id}"
     refused = site.client.post(f"{page}/actions/return", data={
         "reason": "", "csrf_token": site.csrf(page)})
@@ -118,6 +119,70 @@ def test_the_accepting_authority_returns_a_deliverable_only_with_a_reason(site: 
     assert site.client.post(f"{page}/actions/return", follow_redirects=False, data={
         "reason": "Thiếu biên bản", "csrf_token": site.csrf(page)}).status_code == 303
     assert task_row(site, task_id).state == "returned"
+
+
+def act(site: Site, task_id: int, action: str, data: dict[str, str] | None = None,
+        files: list[tuple[str, tuple[str, bytes, str]]] | None = None) -> httpx.Response:
+    page = f"/console/monitoring/tasks/{task_id}"
+    return site.client.post(f"{page}/actions/{action}", follow_redirects=False,
+                            data={**(data or {}), "csrf_token": site.csrf(page)}, files=files)
+
+
+def test_four_eyes_the_official_who_handed_in_is_refused_next_to_the_accept_button(
+        site: Site) -> None:
+    """colleague.hn works for the lead agency and accepts the task: in two clicks they used
+    to hand in and accept their own work."""
+    signed_in(site, "colleague.hn")
+    with transaction(site.services.session_factory) as session:
+        seed_programme(session)
+        task_id = make_task(session, accepting_official="colleague.hn").id
+    assert act(site, task_id, "submit", {"product_link": "https://hanoi.gov.vn/bc"}
+               ).status_code == 303
+    page = site.client.get(f"/console/monitoring/tasks/{task_id}").text
+    assert 'id="four-eyes"' in page.split('id="task-actions"')[1]
+    refused = act(site, task_id, "accept", {"checked": "yes"})
+    assert refused.status_code == 403
+    actions = refused.text.split('id="task-actions"')[1]
+    assert "một cán bộ khác của cơ quan nghiệm thu" in actions
+    assert task_row(site, task_id).state == "submitted"
+
+
+def test_handing_in_needs_a_product_and_accepting_a_confirmation(site: Site) -> None:
+    role, scope, _ = PEOPLE["acceptor"]
+    acceptor = site.new_official(role, scope, "acceptor")
+    signed_in(site, "reporter.hn")
+    task_id = seeded_task(site)
+    refused = act(site, task_id, "submit")
+    assert refused.status_code == 422
+    assert 'id="product-error"' in refused.text
+    assert act(site, task_id, "submit", files=[
+        ("product_file", ("bao-cao.pdf", PDF, "application/pdf"))]).status_code == 303
+    page = site.client.get(f"/console/monitoring/tasks/{task_id}").text
+    product = re.search(r'href="(/console/monitoring/products/\d+)"', page)
+    assert product
+    assert site.client.get(product.group(1)).content == PDF
+    site.sign_in(acceptor)
+    unconfirmed = act(site, task_id, "accept")
+    assert unconfirmed.status_code == 422
+    assert 'id="checked-error"' in unconfirmed.text
+    assert 'id="checked" name="checked" type="checkbox"' in unconfirmed.text
+    assert site.client.get(product.group(1)).content == PDF  # the authority opens it
+    assert act(site, task_id, "accept", {"checked": "yes"}).status_code == 303
+    assert task_row(site, task_id).state == "accepted"
+
+
+def test_the_task_page_shows_every_update_as_history(site: Site) -> None:
+    signed_in(site, "reporter.hn")
+    task_id = seeded_task(site)
+    with transaction(site.services.session_factory) as session:
+        service.post_update(session, as_official(session, "colleague.hn"), task_id, 10,
+                            "Đã tiếp nhận 300 hồ sơ", [])
+    assert post_update(site, task_id, "20", []).status_code == 303
+    history = site.client.get(f"/console/monitoring/tasks/{task_id}").text.split(
+        'id="task-updates"')[1].split("</table>")[0]
+    assert history.count("<tr>") == 3  # the header and both updates of the day
+    assert "Đã tiếp nhận 300 hồ sơ" in history
+    assert "Đã số hoá 1.200 hồ sơ" in history
 
 
 # --- the leaders' board ---------------------------------------------------------------------

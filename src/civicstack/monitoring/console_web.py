@@ -1,13 +1,14 @@
 """Monitoring in the officials' console: the leaders' board (overdue tasks, progress by
-agency, ranking, reminders, reports), one's own tasks, a task with its daily updates and the
-authority's decision, and spreadsheet import/export. Every rule is in service.py and board.py."""
+agency, ranking, reminders, reports), one's own tasks, a task with the history of its updates,
+its product handed in and the authority's decision, and spreadsheet import/export. Every rule
+is in service.py and board.py."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from fastapi import Form, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
@@ -20,7 +21,7 @@ from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, Invalid
 from civicstack.kit.web import field_errors, render, request_locale
 from civicstack.monitoring import board, reports, repository, service, spreadsheet
-from civicstack.monitoring.models import Evidence, Programme
+from civicstack.monitoring.models import Evidence, Product, Programme
 from civicstack.monitoring.states import TRANSITIONS
 
 router = html_router()
@@ -230,8 +231,11 @@ def _task_page(request: Request, session: Session, official: Actor, task_id: int
         "overdue": service.is_overdue(task, today),
         "days_overdue": service.days_overdue(task, today), "updates": updates,
         "files": files, "events": repository.events_of(session, task.id),
+        "products": repository.products_of(session, task.id),
         "may_report": service.may_report(session, official, task),
         "actions": service.actions_for(session, official, task),
+        "judges_own_work": service.judges_own_work(session, official, task),
+        "four_eyes": service.FOUR_EYES,
         "needs_reason": {a for a, rule in TRANSITIONS.items() if rule.needs_reason},
         "refusal": refusal, "errors": field_errors(refusal) if refusal else {},
         "form": form or {}}, refusal.status if refusal else 200)
@@ -250,10 +254,8 @@ async def post_update(request: Request, session: DbSession, official: Official,
     form = await request.form()
     typed = {"percent": str(form.get("percent", "")), "text": str(form.get("text", ""))}
     try:
-        files = [service.EvidenceFile(upload.filename or "file", upload.content_type or "",
-                                      await upload.read(service.MAX_EVIDENCE_BYTES + 1))
-                 for upload in form.getlist("evidence")
-                 if isinstance(upload, UploadFile) and upload.filename]
+        files = [found for upload in form.getlist("evidence")
+                 if (found := await _uploaded(upload)) is not None]
         with session.begin_nested():
             service.post_update(session, official, task_id, typed["percent"], typed["text"],
                                 files)
@@ -262,22 +264,48 @@ async def post_update(request: Request, session: DbSession, official: Official,
     return RedirectResponse(f"{BASE}/tasks/{task_id}", status_code=303)
 
 
+async def _uploaded(upload: object) -> service.EvidenceFile | None:
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None
+    return service.EvidenceFile(upload.filename, upload.content_type or "",
+                                await upload.read(service.MAX_EVIDENCE_BYTES + 1))
+
+
 @router.post(BASE + "/tasks/{task_id:int}/actions/{action}", response_class=HTMLResponse)
-def take_action(request: Request, session: DbSession, official: Official, task_id: int,
-                action: str, reason: Annotated[str, Form()] = "") -> Response:
+async def take_action(request: Request, session: DbSession, official: Official, task_id: int,
+                      action: str) -> Response:
+    """Hand in with the product (a file or a link), accept once the product is checked, or
+    return with a reason; a refusal is shown next to the buttons, keeping what was typed."""
+    form = await request.form()
+    typed = {"reason": str(form.get("reason", "")),
+             "product_link": str(form.get("product_link", ""))}
     try:
+        product = service.HandedIn(typed["product_link"],
+                                   await _uploaded(form.get("product_file")))
         with session.begin_nested():
-            service.transition(session, official, task_id, action, reason)
+            service.transition(session, official, task_id, action, typed["reason"],
+                               product=product, checked=form.get("checked") == "yes")
     except DomainError as exc:
-        return _task_page(request, session, official, task_id, exc)
+        return _task_page(request, session, official, task_id, exc, typed)
     return RedirectResponse(f"{BASE}/tasks/{task_id}", status_code=303)
 
 
-def _evidence_download(found: Evidence) -> Response:
-    extension = service.EVIDENCE_EXTENSIONS[found.media_type]
-    return Response(found.content, media_type=found.media_type, headers={
-        "Content-Disposition": f'attachment; filename="evidence-{found.id}.{extension}"',
+def _attachment(content: bytes, media_type: str, name: str) -> Response:
+    extension = service.EVIDENCE_EXTENSIONS[media_type]
+    return Response(content, media_type=media_type, headers={
+        "Content-Disposition": f'attachment; filename="{name}.{extension}"',
         "X-Content-Type-Options": "nosniff"})
+
+
+def _evidence_download(found: Evidence) -> Response:
+    return _attachment(found.content, found.media_type, f"evidence-{found.id}")
+
+
+def _product_download(found: Product) -> Response:
+    # product_file hands out only products that are files
+    assert found.content is not None
+    assert found.media_type is not None
+    return _attachment(found.content, found.media_type, f"product-{found.id}")
 
 
 @router.get(BASE + "/evidence/{evidence_id:int}")
@@ -286,3 +314,11 @@ def evidence(request: Request, session: DbSession, official: Official,
     return _unless_refused(
         request, official, lambda: service.evidence_file(session, official, evidence_id),
         _evidence_download)
+
+
+@router.get(BASE + "/products/{product_id:int}")
+def product(request: Request, session: DbSession, official: Official,
+            product_id: int) -> Response:
+    return _unless_refused(
+        request, official, lambda: service.product_file(session, official, product_id),
+        _product_download)

@@ -55,6 +55,7 @@ WORKS = (
 TOPICS = ("hộ tịch", "đất đai", "giáo dục", "y tế", "thuế", "bảo hiểm xã hội",
           "doanh nghiệp", "giao thông", "cán bộ công chức", "an sinh xã hội")
 TASKS_PER_AGENCY = 7
+PRODUCTS = "https://vanban.chinhphu.vn/nq57"  # where the demo's products are said to be
 ISSUED_DAYS_AGO = 200
 
 
@@ -117,7 +118,8 @@ def _progress(session: Session, task: Task, plan: Plan, today: date) -> None:
                             f"Đã hoàn thành {percent} % khối lượng công việc: "
                             f"{task.deliverable.lower()}", [], today=day)
     if plan.submitted:
-        service.transition(session, reporter, task.id, "submit", today=plan.submitted)
+        service.transition(session, reporter, task.id, "submit", today=plan.submitted,
+                           product=service.HandedIn(link=f"{PRODUCTS}/{task.code}"))
 
 
 def _accept(session: Session, task: Task, plan: Plan, today: date) -> None:
@@ -125,7 +127,7 @@ def _accept(session: Session, task: Task, plan: Plan, today: date) -> None:
     assert authority is not None
     assert plan.submitted is not None
     service.transition(session, authority, task.id, "accept",
-                       today=min(today, plan.submitted + timedelta(days=2)))
+                       today=min(today, plan.submitted + timedelta(days=2)), checked=True)
 
 
 def _new_task(rng: random.Random, code: str, lead: str, reporters: tuple[str, ...],

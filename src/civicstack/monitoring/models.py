@@ -1,5 +1,6 @@
 """Monitoring's tables: agencies and their officials, programmes, tasks (the six clear
-principles), their events, daily progress updates with evidence files, and reminders sent."""
+principles), their events, the history of progress updates with evidence files, the products
+handed in, and reminders sent."""
 
 from __future__ import annotations
 
@@ -118,14 +119,11 @@ class TaskEvent(Base):
 
 
 class ProgressUpdate(Base):
-    """The day's progress on a task: one per task and day (a second one that day replaces
-    it)."""
+    """One progress update on a task. Updates are history: a second one, the same day or by
+    another official, is a row of its own and never overwrites an earlier one."""
 
     __tablename__ = "monitoring_progress_update"
-    __table_args__ = (
-        UniqueConstraint("task_id", "day"),
-        CheckConstraint("percent BETWEEN 0 AND 100", name="percent_range"),
-    )
+    __table_args__ = (CheckConstraint("percent BETWEEN 0 AND 100", name="percent_range"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("monitoring_task.id"), index=True)
@@ -150,6 +148,28 @@ class Evidence(Base):
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Product(Base):
+    """The deliverable as handed in (clear product): a file, or a link to where it is
+    published. Each hand-in is a row, so a deliverable returned and handed in again keeps
+    both."""
+
+    __tablename__ = "monitoring_product"
+    __table_args__ = (
+        CheckConstraint("(link IS NULL) != (content IS NULL)", name="file_or_link"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("monitoring_task.id"), index=True)
+    link: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    filename: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    media_type: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    handed_in_by: Mapped[str] = mapped_column(String(200))
+    handed_in_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Reminder(Base):

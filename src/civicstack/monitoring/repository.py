@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from civicstack.monitoring.models import (
     Agency,
     AgencyMember,
     Evidence,
+    Product,
     Programme,
     ProgressUpdate,
     Reminder,
@@ -71,9 +72,6 @@ def tasks_of_reporter(session: Session, username: str) -> list[Task]:
     )).order_by(Task.deadline, Task.code)).scalars())
 
 
-def update_on(session: Session, task_id: int, day: date) -> ProgressUpdate | None:
-    return session.execute(select(ProgressUpdate).where(
-        ProgressUpdate.task_id == task_id, ProgressUpdate.day == day)).scalar_one_or_none()
 
 
 def highest_percent_before(session: Session, task_id: int, day: date) -> int:
@@ -83,8 +81,10 @@ def highest_percent_before(session: Session, task_id: int, day: date) -> int:
 
 
 def updates_of(session: Session, task_id: int) -> list[ProgressUpdate]:
+    """Every update, newest first."""
     return list(session.execute(select(ProgressUpdate).where(
-        ProgressUpdate.task_id == task_id).order_by(ProgressUpdate.day.desc())).scalars())
+        ProgressUpdate.task_id == task_id).order_by(ProgressUpdate.day.desc(),
+                                                    ProgressUpdate.id.desc())).scalars())
 
 
 def evidence_of(session: Session, update_ids: list[int]) -> list[Evidence]:
@@ -93,9 +93,26 @@ def evidence_of(session: Session, update_ids: list[int]) -> list[Evidence]:
                                 .order_by(Evidence.id)).scalars())
 
 
-def evidence_count(session: Session, update_id: int) -> int:
-    return int(session.execute(select(func.count()).select_from(Evidence).where(
-        Evidence.update_id == update_id)).scalar_one())
+def evidence_count_on(session: Session, task_id: int, day: date) -> int:
+    """The files of the task's updates of that day."""
+    return int(session.execute(select(func.count()).select_from(Evidence).join(
+        ProgressUpdate, ProgressUpdate.id == Evidence.update_id).where(
+        ProgressUpdate.task_id == task_id, ProgressUpdate.day == day)).scalar_one())
+
+
+def products_of(session: Session, task_id: int) -> list[Product]:
+    """The products handed in, newest first, without their files' content."""
+    return list(session.execute(select(Product).options(defer(Product.content)).where(
+        Product.task_id == task_id).order_by(Product.id.desc())).scalars())
+
+
+def latest_product(session: Session, task_id: int) -> Product | None:
+    return session.execute(select(Product).where(Product.task_id == task_id)
+                           .order_by(Product.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def product(session: Session, product_id: int) -> Product | None:
+    return session.get(Product, product_id)
 
 
 def evidence(session: Session, evidence_id: int) -> Evidence | None:

@@ -1,6 +1,7 @@
 """Monitoring's rules: agencies and their officials, programmes, tasks under the six clear
-principles, their life (states.py), daily progress with evidence, overdue tasks counted in
-working days, and reminders. Services never commit; the caller owns the transaction."""
+principles, their life (states.py) with four-eyes acceptance of the product handed in, the
+history of progress updates with evidence, overdue tasks counted in working days, and
+reminders. Services never commit; the caller owns the transaction."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Protocol, TypeVar
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -25,6 +27,7 @@ from civicstack.monitoring.models import (
     Agency,
     AgencyMember,
     Evidence,
+    Product,
     Programme,
     ProgressUpdate,
     Reminder,
@@ -52,7 +55,11 @@ WRONG_EVIDENCE = N_("evidence must be a PDF, JPEG or PNG file")
 EVIDENCE_WORDS = {Refusal.NOT_ALLOWED: WRONG_EVIDENCE, Refusal.MISLABELLED: WRONG_EVIDENCE,
                   Refusal.TOO_LARGE: N_("each file must be at most 5 MB")}
 EVIDENCE_EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
-MAX_TEXT = 4000  # characters of a day's update
+PRODUCT_WORDS = {Refusal.NOT_ALLOWED: N_("the product must be a PDF, JPEG or PNG file"),
+                 Refusal.MISLABELLED: N_("the product must be a PDF, JPEG or PNG file"),
+                 Refusal.TOO_LARGE: N_("each file must be at most 5 MB")}
+MAX_LINK = 500
+MAX_TEXT = 4000  # characters of an update
 DUE_SOON_WORKING_DAYS = 3  # reminders also go to tasks due within this many working days
 
 
@@ -284,12 +291,26 @@ def _is_reporter(session: Session, actor: Actor, task: Task) -> bool:
 
 
 def _is_authority(session: Session, actor: Actor, task: Task) -> bool:
-    if actor.kind != "official" or actor.name == task.responsible_official:
+    if actor.kind != "official":
         return False
     if task.accepting_official is not None:
         return task.accepting_official == actor.name
     return task.accepting_agency_id is not None and \
         repository.member(session, task.accepting_agency_id, actor.name) is not None
+
+
+FOUR_EYES = N_("You are responsible for this task or handed in its product: another official "
+               "of the accepting authority must accept or return it.")
+
+
+def judges_own_work(session: Session, actor: Actor, task: Task) -> bool:
+    """Four eyes (the principle of clear authority): the official responsible for a task, or
+    the one who handed its product in, never decides on it, even when they also hold the
+    accepting authority (a member of both the lead and the accepting agency, say)."""
+    if actor.name == task.responsible_official:
+        return True
+    handed_in = repository.latest_product(session, task.id)
+    return handed_in is not None and handed_in.handed_in_by == str(actor)
 
 
 def _manages(session: Session, actor: Actor, task: Task) -> bool:
@@ -335,9 +356,10 @@ def _move(session: Session, actor: Actor, task: Task, action: str, reason: str,
 
 
 def transition(session: Session, actor: Actor, task_id: int, action: str, reason: str = "",
-               today: date | None = None) -> Task:
-    """Submit the deliverable (a reporter), accept it or return it with a reason (only the
-    accepting authority)."""
+               today: date | None = None, product: HandedIn | None = None,
+               checked: bool = False) -> Task:
+    """Submit the deliverable with its product (a reporter), accept it once its product is
+    `checked` or return it with a reason (only the accepting authority, four eyes)."""
     rule = TRANSITIONS.get(action)
     if rule is None or action == "start":
         raise NotFound("no such action")
@@ -347,12 +369,17 @@ def transition(session: Session, actor: Actor, task_id: int, action: str, reason
     if not allowed:
         raise Forbidden("only the responsible official or the lead agency submits; only the "
                         "accepting authority accepts or returns")
+    if rule.party == Party.AUTHORITY and judges_own_work(session, actor, task):
+        raise Forbidden(FOUR_EYES)
     if State(task.state) not in rule.sources:
         raise Conflict("the task is not in a state that allows this")
     if rule.needs_reason and not reason.strip():
         raise Invalid("reason", "give a reason")
+    if action == "accept" and not checked:
+        raise Invalid("checked", "confirm that you have checked the product")
     day = today or calendar.today()
     if action == "submit":
+        _hand_in(session, actor, task, product or HandedIn())
         task.submitted_on = day
     elif action == "accept":
         task.accepted_on, task.percent = day, 100
@@ -361,7 +388,49 @@ def transition(session: Session, actor: Actor, task_id: int, action: str, reason
     return task
 
 
-# --- daily progress -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HandedIn:
+    """The product handed in with the deliverable: a file, or a link to where it is
+    published."""
+
+    link: str = ""
+    file: EvidenceFile | None = None
+
+
+def _product_link(link: str) -> str:
+    address = urlsplit(link)
+    if len(link) > MAX_LINK or address.scheme not in ("https", "http") or not address.netloc:
+        raise Invalid("product_link", "give the product's address, starting with https://")
+    return link
+
+
+def _hand_in(session: Session, actor: Actor, task: Task, product: HandedIn) -> None:
+    """The product kept with who handed it in: a deliverable without one is not handed in."""
+    link = product.link.strip()
+    if (product.file is None) == (not link):
+        raise Invalid("product", "hand in the product: a file or a link to it, not both")
+    kept = Product(task_id=task.id, handed_in_by=str(actor), handed_in_at=datetime.now(UTC))
+    if product.file is None:
+        kept.link = _product_link(link)
+    else:
+        checked = uploads.check_upload("product", product.file.content, product.file.media_type,
+                                       max_bytes=MAX_EVIDENCE_BYTES, words=PRODUCT_WORDS)
+        kept.filename = product.file.filename[:200] or "file"
+        kept.media_type, kept.content = checked.media_type, checked.content
+        kept.size, kept.sha256 = len(checked.content), hashlib.sha256(checked.content).hexdigest()
+    session.add(kept)
+    session.flush()
+
+
+def product_file(session: Session, actor: Actor, product_id: int) -> Product:
+    found = repository.product(session, product_id)
+    if found is None or found.content is None:
+        raise NotFound("no such file")
+    read_task(session, actor, found.task_id)
+    return found
+
+
+# --- progress updates -------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class EvidenceFile:
@@ -378,7 +447,8 @@ def _percent(value: str | int) -> int:
 
 
 def _checked_evidence(files: list[EvidenceFile], already: int) -> list[EvidenceFile]:
-    """The files as they may be kept (kit/uploads.py: parsed, images encoded again)."""
+    """The files as they may be kept (kit/uploads.py: parsed, images encoded again);
+    `already` the number the day's earlier updates have."""
     if already + len(files) > MAX_EVIDENCE_FILES:
         raise Invalid("evidence", "at most 5 files per daily update")
     checked = [uploads.check_upload("evidence", upload.content, upload.media_type,
@@ -390,8 +460,9 @@ def _checked_evidence(files: list[EvidenceFile], already: int) -> list[EvidenceF
 
 def post_update(session: Session, actor: Actor, task_id: int, percent: str | int, text: str,
                 files: list[EvidenceFile], today: date | None = None) -> ProgressUpdate:
-    """The day's progress. Percent never goes below an earlier day's; a second update on the
-    same day replaces the first's percent and text and adds its files."""
+    """A progress update, kept as a new row: a second one the same day (by the same official
+    or another) never overwrites the first. Percent never goes below an earlier day's; the
+    day's updates share its five files."""
     task = read_task(session, actor, task_id, lock=True)
     if not _is_reporter(session, actor, task):
         raise Forbidden("only the responsible official or the lead agency posts progress")
@@ -404,14 +475,10 @@ def post_update(session: Session, actor: Actor, task_id: int, percent: str | int
         raise Invalid("text", "say what was done")
     if len(text) > MAX_TEXT:
         raise Invalid("text", "at most 4000 characters")
-    posted = repository.update_on(session, task.id, day)
-    kept = _checked_evidence(files,
-                             repository.evidence_count(session, posted.id) if posted else 0)
-    if posted is None:
-        posted = ProgressUpdate(task_id=task.id, day=day)
-        session.add(posted)
-    posted.percent, posted.text, posted.posted_by = value, text.strip(), str(actor)
-    posted.posted_at = datetime.now(UTC)
+    kept = _checked_evidence(files, repository.evidence_count_on(session, task.id, day))
+    posted = ProgressUpdate(task_id=task.id, day=day, percent=value, text=text.strip(),
+                            posted_by=str(actor), posted_at=datetime.now(UTC))
+    session.add(posted)
     session.flush()
     for upload in kept:
         session.add(Evidence(update_id=posted.id, filename=upload.filename[:200] or "file",

@@ -15,13 +15,12 @@ from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from civicstack.kit.audit import AuditEntry
 from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
-from civicstack.registry import service as registry
-from civicstack.registry.models import Person, Sex
+from civicstack.registry.models import LifeStatus, Person, Sex
 from civicstack.services import service
 from civicstack.services.models import Dossier
 from civicstack.services.site import PAYMENTS, RESULT_SIGNER
@@ -177,7 +176,12 @@ def test_an_approval_refused_midway_leaves_no_person_and_no_decision(
         site: Site, mother: Person) -> None:
     code = submitted_birth(site, mother, started=True)
     with transaction(site.services.session_factory) as session:
-        registry.record_death(session, CLERK_HANOI, mother.personal_id_number, date.today())
+        # The register changes under the dossier by a path that tells no one (an import, say):
+        # the birth is then refused midway, after the dossier's own checks passed. A death
+        # recorded through the register's service would end the dossier itself (life events).
+        session.execute(update(Person).where(
+            Person.personal_id_number == mother.personal_id_number).values(
+            status=LifeStatus.DECEASED.value, date_of_death=date.today()))
         people = session.scalar(select(func.count()).select_from(Person))
     site.sign_in_as(Role.AGENCY_APPROVER, HANOI)
     status, html = act(site, code, "approve", "hồ sơ hợp lệ")

@@ -51,7 +51,7 @@ def registry_search(request: Request, session: DbSession, official: Reader) -> R
     if query["full_name"] or query["purpose"]:
         try:
             results = service.search_persons(
-                session, official, query["purpose"], full_name=query["full_name"],
+                session, official, query["purpose"], text=query["full_name"],
                 date_of_birth=_date(query["date_of_birth"]),
                 province_code=query["province_code"] or None, limit=SEARCH_LIMIT)
             context.update(results=results, places=service.place_names(session, results),

@@ -62,7 +62,7 @@ def test_official_outside_the_province_scope_cannot_read(session: Session) -> No
     hcmc_clerk = Actor("official", "hcmc", Scope.province("79"), Role.SERVICE_CLERK)
     with pytest.raises(NotFound, match="in your scope"):
         service.get_person(session, hcmc_clerk, person.personal_id_number, PURPOSE)
-    assert service.search_persons(session, hcmc_clerk, PURPOSE, full_name="Nguyen") == []
+    assert service.search_persons(session, hcmc_clerk, PURPOSE, text="Nguyen") == []
 
 
 def test_unknown_number_is_not_found(session: Session) -> None:
@@ -74,13 +74,58 @@ def test_search_ignores_accents_and_filters_by_birth_date(session: Session) -> N
     make_person(session, "Nguyễn Văn An", date(1990, 5, 17))
     make_person(session, "Nguyễn Văn Anh", date(1991, 1, 2))
     make_person(session, "Phạm Thị Hoa", date(1990, 5, 17), Sex.FEMALE)
-    found = service.search_persons(session, CLERK, PURPOSE, full_name="nguyen van an")
+    found = service.search_persons(session, CLERK, PURPOSE, text="nguyen van an")
     assert [p.full_name for p in found] == ["Nguyễn Văn An", "Nguyễn Văn Anh"]
-    dated = service.search_persons(session, CLERK, PURPOSE, full_name="Nguyễn",
+    dated = service.search_persons(session, CLERK, PURPOSE, text="Nguyễn",
                                    date_of_birth=date(1991, 1, 2))
     assert [p.full_name for p in dated] == ["Nguyễn Văn Anh"]
-    assert service.search_persons(session, CLERK, PURPOSE, full_name="Nguyễn",
+    assert service.search_persons(session, CLERK, PURPOSE, text="Nguyễn",
                                   province_code="79") == []
+
+
+@pytest.mark.parametrize("typed", ["nguyen van an", "van a", "VĂN AN", "an nguyen"])
+def test_search_finds_any_part_of_the_name_with_or_without_diacritics(
+        session: Session, typed: str) -> None:
+    an = make_person(session, "Nguyễn Văn An", date(1990, 5, 17))
+    make_person(session, "Phạm Thị Hoa", date(1990, 5, 17), Sex.FEMALE)
+    found = service.search_persons(session, CLERK, PURPOSE, text=typed)
+    assert [p.personal_id_number for p in found] == [an.personal_id_number]
+
+
+def test_search_tolerates_a_typing_mistake_and_ranks_the_closest_name_first(
+        session: Session) -> None:
+    an = make_person(session, "Nguyễn Văn An", date(1990, 5, 17))
+    make_person(session, "Nguyễn Thị Bình", date(1992, 3, 4), Sex.FEMALE)
+    found = service.search_persons(session, CLERK, PURPOSE, text="Nguyen Vna An")
+    assert [p.personal_id_number for p in found] == [an.personal_id_number]
+    exact_first = service.search_persons(session, CLERK, PURPOSE, text="nguyen")
+    assert [p.full_name for p in exact_first] == ["Nguyễn Văn An", "Nguyễn Thị Bình"]
+
+
+def test_search_finds_by_id_number_phone_or_address(session: Session) -> None:
+    an = make_person(session, "Nguyễn Văn An", date(1990, 5, 17), phone="0987654321")
+    binh = make_person(session, "Trần Văn Bình", date(1985, 2, 1), phone="+84912000111")
+
+    def numbers(typed: str) -> list[str]:
+        return [p.personal_id_number
+                for p in service.search_persons(session, CLERK, PURPOSE, text=typed)]
+
+    assert numbers(an.personal_id_number) == [an.personal_id_number]
+    assert numbers("0987 654 321") == [an.personal_id_number]
+    assert numbers("0912000111") == [binh.personal_id_number]  # stored as +84...
+    assert numbers("phố huế") == [an.personal_id_number, binh.personal_id_number]
+    assert numbers("0900000000") == []
+
+
+def test_search_hits_outside_the_scope_stay_hidden_and_each_hit_is_audited(
+        session: Session) -> None:
+    an = make_person(session, "Nguyễn Văn An", date(1990, 5, 17))
+    make_person(session, "Nguyễn Văn Ân", date(1991, 1, 1), province_code="79",
+                legacy_province_code="79")
+    hanoi_clerk = Actor("official", "hanoi", Scope.province("01"), Role.SERVICE_CLERK)
+    found = service.search_persons(session, hanoi_clerk, PURPOSE, text="van an")
+    assert [p.personal_id_number for p in found] == [an.personal_id_number]
+    assert _audit_actions(session, an.personal_id_number)[-1] == "registry.person.search_hit"
 
 
 def _facts(session: Session, **changes: object) -> PersonFacts:

@@ -44,13 +44,16 @@ def get_person(personal_id_number: str, purpose: Purpose, session: DbSession,
 @router.get("/persons", response_model=SearchResult)
 def search_persons(
     session: DbSession, official: Operator, purpose: Purpose,
-    full_name: Annotated[str, Query(min_length=2, max_length=200)],
+    full_name: Annotated[str, Query(
+        min_length=2, max_length=200,
+        description="Any part of the name (diacritics optional, a typing mistake tolerated), "
+                    "an ID number or its first digits, a phone number, or an address.")],
     date_of_birth: date | None = None,
     province_code: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> SearchResult:
     official.require(Permission.REGISTRY_READ)
-    found = service.search_persons(session, official, purpose, full_name=full_name,
+    found = service.search_persons(session, official, purpose, text=full_name,
                                    date_of_birth=date_of_birth, province_code=province_code,
                                    limit=limit)
     return SearchResult(results=[PersonOut.model_validate(p) for p in found], count=len(found))

@@ -116,6 +116,10 @@ class Person(Base):
         CheckConstraint("status IN ('alive', 'deceased')", name="status_known"),
         CheckConstraint("length(personal_id_number) = 12", name="pid_twelve_digits"),
         Index("ix_person_name_dob", "full_name_folded", "date_of_birth"),
+        # Any part of the name, or a name typed with a mistake (PostgreSQL's pg_trgm; SQLite
+        # gets a plain index of the column, unused by the search).
+        Index("ix_person_name_trigrams", "full_name_folded", postgresql_using="gin",
+              postgresql_ops={"full_name_folded": "gin_trgm_ops"}),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

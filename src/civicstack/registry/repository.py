@@ -6,6 +6,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from difflib import SequenceMatcher
 from typing import Any
 
 import psycopg
@@ -15,12 +16,16 @@ from sqlalchemy import (
     Select,
     Table,
     Text,
+    and_,
     bindparam,
+    case,
     cast,
     func,
     insert,
+    literal,
     or_,
     select,
+    true,
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -79,31 +84,109 @@ def pid_exists(session: Session, personal_id_number: str) -> bool:
     ).first() is not None
 
 
-def search_persons(
-    session: Session, folded_name: str, date_of_birth: date | None,
-    province_code: str | None, scope: Scope, limit: int,
-) -> list[Person]:
-    """Matches within `scope` (where people live permanently), optionally in one province."""
-    query = select(Person).where(Person.full_name_folded.startswith(folded_name, autoescape=True))
-    if date_of_birth is not None:
-        query = query.where(Person.date_of_birth == date_of_birth)
-    if province_code:
-        query = query.where(Person.permanent_province_code == province_code)
-    if scope.ward_code:
-        query = query.where(Person.permanent_ward_code == scope.ward_code)
-    elif scope.province_code:
-        query = query.where(Person.permanent_province_code == scope.province_code)
-    query = query.order_by(Person.full_name_folded, Person.date_of_birth, Person.id).limit(limit)
-    return list(session.execute(query).scalars())
+@dataclass(frozen=True)
+class SearchFilters:
+    """What narrows every register search: the searcher's scope (where people live
+    permanently), and optionally a date of birth and one province."""
+
+    scope: Scope
+    date_of_birth: date | None = None
+    province_code: str | None = None
+
+
+def _narrowed(query: Select[Any], filters: SearchFilters) -> Select[Any]:
+    if filters.date_of_birth is not None:
+        query = query.where(Person.date_of_birth == filters.date_of_birth)
+    if filters.province_code:
+        query = query.where(Person.permanent_province_code == filters.province_code)
+    if filters.scope.ward_code:
+        query = query.where(Person.permanent_ward_code == filters.scope.ward_code)
+    elif filters.scope.province_code:
+        query = query.where(Person.permanent_province_code == filters.scope.province_code)
+    return query
+
+
+_STABLE_ORDER = (Person.full_name_folded, Person.date_of_birth, Person.id)
+# The least trigram similarity (PostgreSQL's pg_trgm) of a name found despite a typing
+# mistake: "nguyen vna an" scores 0.69 against "nguyen van an", while a namesake sharing only
+# the family name ("nguyen thi binh") scores about 0.35.
+MIN_TRIGRAM_SIMILARITY = 0.5
+# The same for SQLite, as difflib's ratio of the folded names ("nguyen vna an": 0.85).
+MIN_SPELLING_RATIO = 0.75
+# SQLite has no trigram index: the people whose name holds at least one word typed are read,
+# most words first, up to this many, and re-ranked here.
+SPELLING_CANDIDATES = 500
+
+
+def persons_by_name(session: Session, folded_name: str, filters: SearchFilters,
+                    limit: int) -> list[Person]:
+    """People whose folded name holds every word typed, anywhere in it, or (a typing mistake)
+    one close to the whole name typed; the closest names first."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _persons_by_name_trigrams(session, folded_name, filters, limit)
+    return _persons_by_name_spelling(session, folded_name, filters, limit)
+
+
+def _persons_by_name_trigrams(session: Session, folded_name: str, filters: SearchFilters,
+                              limit: int) -> list[Person]:
+    holds_every_word = _holds_words(folded_name.split())
+    # `%` is what the GIN trigram index answers; the similarity bound then keeps it strict.
+    similarity = func.similarity(Person.full_name_folded, folded_name)
+    close = Person.full_name_folded.op("%", is_comparison=True)(folded_name) & (
+        similarity >= MIN_TRIGRAM_SIMILARITY)
+    query = _narrowed(select(Person).where(or_(holds_every_word, close)), filters)
+    query = query.order_by(holds_every_word.desc(), similarity.desc(), *_STABLE_ORDER)
+    return list(session.execute(query.limit(limit)).scalars())
+
+
+def _persons_by_name_spelling(session: Session, folded_name: str, filters: SearchFilters,
+                              limit: int) -> list[Person]:
+    words = folded_name.split()
+    words_held = sum((case((_holds_words([word]), 1), else_=0) for word in words),
+                     start=literal(0))
+    query = _narrowed(select(Person).where(or_(*(_holds_words([w]) for w in words))), filters)
+    query = query.order_by(words_held.desc(), *_STABLE_ORDER).limit(SPELLING_CANDIDATES)
+    ranked = []
+    for person in session.execute(query).scalars():
+        holds_every_word = all(word in person.full_name_folded for word in words)
+        ratio = SequenceMatcher(None, folded_name, person.full_name_folded).ratio()
+        if holds_every_word or ratio >= MIN_SPELLING_RATIO:
+            ranked.append((not holds_every_word, -ratio, person.full_name_folded,
+                           person.date_of_birth, person.id, person))
+    return [found[-1] for found in sorted(ranked, key=lambda found: found[:-1])[:limit]]
+
+
+def persons_by_number(session: Session, digits: str, phone_digits: str,
+                      filters: SearchFilters, limit: int) -> list[Person]:
+    """People whose ID number begins with `digits` or whose phone number holds
+    `phone_digits` (the number without its 0 or +84); ID numbers first."""
+    by_id = Person.personal_id_number.startswith(digits, autoescape=True)
+    by_phone = Person.phone.contains(phone_digits, autoescape=True)
+    query = _narrowed(select(Person).where(or_(by_id, by_phone)), filters)
+    query = query.order_by(by_id.desc(), Person.personal_id_number)
+    return list(session.execute(query.limit(limit)).scalars())
+
+
+def persons_by_address(session: Session, text: str, filters: SearchFilters,
+                       limit: int) -> list[Person]:
+    """People whose permanent or temporary address line holds `text`, letter case aside (the
+    lines are kept as typed, diacritics included)."""
+    lowered = text.lower()
+    query = _narrowed(select(Person).where(or_(
+        func.lower(Person.permanent_address_line).contains(lowered, autoescape=True),
+        func.lower(Person.temporary_address_line).contains(lowered, autoescape=True))), filters)
+    return list(session.execute(query.order_by(*_STABLE_ORDER).limit(limit)).scalars())
+
+
+def _holds_words(folded_words: list[str]) -> ColumnElement[bool]:
+    return and_(true(), *(Person.full_name_folded.contains(word, autoescape=True)
+                          for word in folded_words))
 
 
 def numbers_named(folded_words: list[str]) -> Select[str]:
     """The ID numbers of the people whose folded name holds every word, anywhere in it: a
     query for another domain to filter its own rows by, never run here."""
-    query = select(Person.personal_id_number)
-    for word in folded_words:
-        query = query.where(Person.full_name_folded.contains(word, autoescape=True))
-    return query
+    return select(Person.personal_id_number).where(_holds_words(folded_words))
 
 
 def events_of(session: Session, person_id: int,

@@ -7,6 +7,7 @@ refused civil-status event leaves nothing half-written.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from civicstack.kit.authz import Permission, Scope, ScopeLevel
 from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from civicstack.kit.i18n import N_, Message
 from civicstack.kit.metrics import PERSON_READS
-from civicstack.kit.text import fold
+from civicstack.kit.text import fold, typed_text
 from civicstack.registry import pid, repository
 from civicstack.registry.models import (
     CivilStatusEvent,
@@ -83,23 +84,46 @@ def get_person(session: Session, actor: Actor, personal_id_number: str, purpose:
 
 
 def search_persons(
-    session: Session, actor: Actor, purpose: str, *, full_name: str,
+    session: Session, actor: Actor, purpose: str, *, text: str,
     date_of_birth: date | None = None, province_code: str | None = None, limit: int = 50,
 ) -> list[Person]:
-    """Name prefix (accent-insensitive) plus optional birth date and province of residence."""
+    """The people a search box's text describes, within the actor's scope, ranked: an ID
+    number (or its first digits) or a phone number; else any part of the name, with or without
+    diacritics and despite a typing mistake, then an address. Optionally narrowed by birth date
+    and province of residence. Each person found is an audited read."""
     purpose = require_purpose(purpose)
-    folded = fold(full_name)
-    if len(folded) < 2:
-        raise Invalid("full_name", "give at least two letters of the name")
+    typed = " ".join(typed_text(SEARCH_FIELD, text).split())
+    if len(fold(typed)) < 2:
+        raise Invalid(SEARCH_FIELD, "give at least two letters of the name, or digits of an ID "
+                      "or phone number")
     if province_code and actor.scope.level != ScopeLevel.NATIONAL and \
             province_code != actor.scope.province_code:
         raise outside_scope(session, actor, Scope.province(province_code))
-    found = repository.search_persons(session, folded, date_of_birth, province_code, actor.scope,
-                                      min(limit, 200))
+    filters = repository.SearchFilters(actor.scope, date_of_birth, province_code)
+    found = _search(session, typed, filters, min(limit, 200))
     for person in found:
         _audit_read(session, actor, "registry.person.search_hit", person.personal_id_number,
-                    purpose, {"query": full_name, "date_of_birth": date_of_birth})
+                    purpose, {"query": text, "date_of_birth": date_of_birth})
     return found
+
+
+# The search box of the console and the API's parameter: its name predates searching by
+# anything but a name, and clients send it.
+SEARCH_FIELD = "full_name"
+_NUMBER = re.compile(r"\+?[\d .-]+")
+
+
+def _search(session: Session, typed: str, filters: repository.SearchFilters,
+            limit: int) -> list[Person]:
+    if _NUMBER.fullmatch(typed):
+        digits = re.sub(r"\D", "", typed)
+        national = digits.removeprefix("84") if typed.startswith("+") else \
+            digits.removeprefix("0")
+        return repository.persons_by_number(session, digits, national or digits, filters, limit)
+    by_name = repository.persons_by_name(session, fold(typed), filters, limit)
+    by_address = repository.persons_by_address(session, typed, filters, limit)
+    named = {person.id for person in by_name}
+    return [*by_name, *(p for p in by_address if p.id not in named)][:limit]
 
 
 def confirm_identity(session: Session, actor: Actor, personal_id_number: str, full_name: str,
@@ -212,6 +236,8 @@ def names_of_role_holders(session: Session, actor: Actor, numbers: list[str],
 class HouseholdMemberView:
     full_name: str
     relation_to_head: str
+    personal_id_number: str
+    date_of_birth: date
 
 
 @dataclass(frozen=True)
@@ -233,13 +259,31 @@ def household_of_person(session: Session, actor: Actor, personal_id_number: str,
         _audit_read(session, actor, "registry.household.read", personal_id_number, purpose)
         return None
     household, membership = found
+    return HouseholdView(household.household_code, membership.relation_to_head,
+                         _members_read(session, actor, household, purpose))
+
+
+def household_by_code(session: Session, actor: Actor, household_code: str,
+                      purpose: str) -> HouseholdView:
+    """A household and its members, for an official whose scope holds its ward; one outside
+    the scope gets the answer a missing code gets. Each member's name is an audited read."""
+    purpose = require_purpose(purpose)
+    household = repository.household_by_code(session, household_code)
+    province = repository.province_of_ward(session, household.ward_code) if household else None
+    if household is None or not actor.may_see(province, household.ward_code):
+        raise NotFound("no household %(code)s in your scope", code=household_code)
+    return HouseholdView(household.household_code, "",
+                         _members_read(session, actor, household, purpose))
+
+
+def _members_read(session: Session, actor: Actor, household: Household,
+                  purpose: str) -> list[HouseholdMemberView]:
     members = repository.household_members(session, household.id)
     for _, member in members:
         _audit_read(session, actor, "registry.household.read", member.personal_id_number,
                     purpose, {"household": household.household_code})
-    return HouseholdView(household.household_code, membership.relation_to_head,
-                         [HouseholdMemberView(p.full_name, m.relation_to_head)
-                          for m, p in members])
+    return [HouseholdMemberView(p.full_name, m.relation_to_head, p.personal_id_number,
+                                p.date_of_birth) for m, p in members]
 
 
 @dataclass(frozen=True)
@@ -507,7 +551,8 @@ def allocate_personal_id_number(session: Session, legacy_province_code: str, bir
 def _event(session: Session, actor: Actor, person: Person, kind: EventKind, occurred_on: date,
            detail: dict[str, Any], related: Person | None = None) -> CivilStatusEvent:
     if occurred_on > date.today():
-        raise Invalid("occurred_on", f"{occurred_on} is in the future")
+        in_the_future = Message(N_("%(day)s is in the future"), day=occurred_on)
+        raise Invalid("occurred_on", in_the_future)
     event = CivilStatusEvent(
         person_id=person.id, kind=kind.value, occurred_on=occurred_on, recorded_at=now(),
         recorded_by=str(actor), related_person_id=related.id if related else None,
@@ -535,8 +580,9 @@ def _also_for_spouse(session: Session, actor: Actor, spouse: Person, event: Civi
 
 def _require_alive(person: Person, role: str) -> None:
     if person.status != LifeStatus.ALIVE.value:
-        raise Conflict(f"{role} {person.personal_id_number} is recorded as deceased "
-                       f"(died {person.date_of_death})")
+        raise Conflict("%(role)s %(pid)s is recorded as deceased (died %(died_on)s)",
+                       role=Message(role), pid=person.personal_id_number,
+                       died_on=person.date_of_death)
 
 
 @dataclass(frozen=True)
@@ -557,7 +603,8 @@ def record_birth(session: Session, actor: Actor, birth: Birth) -> Person:
         raise Invalid("mother_pid", "a birth names at least one parent")
     reference = load_reference_data(session)
     if birth.birth_ward_code not in reference.ward_province:
-        raise Invalid("birth_ward_code", f"unknown ward code '{birth.birth_ward_code}'")
+        unknown = Message(N_("unknown ward code '%(code)s'"), code=birth.birth_ward_code)
+        raise Invalid("birth_ward_code", unknown)
     parents = _parents(session, actor, birth)
     province = reference.ward_province[birth.birth_ward_code]
     legacy_code = _legacy_code_for(reference, province)
@@ -585,7 +632,9 @@ def _parents(session: Session, actor: Actor, birth: Birth) -> list[tuple[str, Pe
         if number:
             parent = _existing_person(session, actor, number)
             if parent.date_of_birth >= birth.date_of_birth:
-                raise Invalid(f"{role}_pid", f"{role} {number} was born after the child")
+                too_young = Message(N_("%(role)s %(pid)s was born after the child"),
+                                    role=Message(role), pid=number)
+                raise Invalid(f"{role}_pid", too_young)
             parents.append((role, parent))
     return parents
 
@@ -615,7 +664,7 @@ def record_marriage(session: Session, actor: Actor, first_pid: str, second_pid: 
         _require_alive(person, "spouse")
         _require_marriage_age(person, occurred_on)
         if repository.current_spouse_relation(session, person.id):
-            raise Conflict(f"{person.personal_id_number} is already married")
+            raise Conflict("%(pid)s is already married", pid=person.personal_id_number)
     relation = FamilyRelation(person_id=spouses[0].id, relative_id=spouses[1].id,
                               kind=RelationKind.SPOUSE.value, since=occurred_on)
     session.add(relation)
@@ -628,8 +677,9 @@ def record_marriage(session: Session, actor: Actor, first_pid: str, second_pid: 
 def _require_marriage_age(person: Person, on: date) -> None:
     minimum = MARRIAGE_MIN_AGE[Sex(person.sex)]
     if age_on(person.date_of_birth, on) < minimum:
-        raise Invalid("occurred_on", f"{person.personal_id_number} is under the marriage age "
-                      f"of {minimum} on {on}")
+        under_age = Message(N_("%(pid)s is under the marriage age of %(age)s on %(day)s"),
+                            pid=person.personal_id_number, age=minimum, day=on)
+        raise Invalid("occurred_on", under_age)
 
 
 def age_on(born: date, on: date) -> int:
@@ -668,7 +718,8 @@ def record_death(session: Session, actor: Actor, personal_id_number: str, occurr
     person = _existing_person(session, actor, personal_id_number, lock=True)
     _require_alive(person, "person")
     if occurred_on < person.date_of_birth:
-        raise Invalid("occurred_on", f"death on {occurred_on} precedes birth")
+        before_birth = Message(N_("death on %(day)s precedes birth"), day=occurred_on)
+        raise Invalid("occurred_on", before_birth)
     # Query before changing the person: an autoflush mid-way would bump the version twice.
     marriage = repository.current_spouse_relation(session, person.id)
     person.status, person.date_of_death = LifeStatus.DECEASED.value, occurred_on

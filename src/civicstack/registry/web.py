@@ -2,7 +2,9 @@
 
 Officials sign in with their accounts (identity/console_web.py); reading the register needs
 the registry:read permission, and the service keeps them to their scope. Every person shown
-is read through the audited service with the purpose the official typed.
+is read through the audited service with the purpose the official typed. A clerk holding the
+civil-status permission records births, marriages and deaths here through the same service
+functions as the API, so the same rules apply.
 """
 
 from __future__ import annotations
@@ -10,17 +12,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from civicstack.kit import console
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
 from civicstack.kit.console import Official
-from civicstack.kit.deps import DbSession, html_router
-from civicstack.kit.errors import Forbidden, Invalid, NotFound
+from civicstack.kit.deps import Csrf, DbSession, html_router
+from civicstack.kit.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from civicstack.kit.web import field_errors, render
 from civicstack.registry import service
+from civicstack.registry.models import Sex
 
 router = html_router()
 SEARCH_FIELDS = ("full_name", "date_of_birth", "province_code", "purpose")
@@ -36,6 +39,18 @@ def register_reader(official: Official) -> Actor:
 Reader = Annotated[Actor, Depends(register_reader)]
 
 
+def civil_status_clerk(official: Official) -> Actor:
+    """The signed-in official, refused (403) unless their role records civil status."""
+    official.require(Permission.REGISTRY_CIVIL_STATUS)
+    return official
+
+
+Clerk = Annotated[Actor, Depends(civil_status_clerk)]
+FormText = Annotated[str, Form()]
+# The purpose under which the record just written is shown to the clerk who wrote it.
+RECORDING_PURPOSE = "civil status registration"
+
+
 @router.get("/", response_class=HTMLResponse)
 def portal_home(request: Request) -> Response:
     return render(request, "portal/home.html")
@@ -46,13 +61,14 @@ def registry_search(request: Request, session: DbSession, official: Reader) -> R
     query = {name: request.query_params.get(name, "").strip() for name in SEARCH_FIELDS}
     context: dict[str, Any] = {"query": query, "errors": {}, "results": None,
                                "provinces": service.provinces(session),
-                               "operator": official}
+                               "operator": official,
+                               "may_record": official.may(Permission.REGISTRY_CIVIL_STATUS)}
     status = 200
     if query["full_name"] or query["purpose"]:
         try:
             results = service.search_persons(
-                session, official, query["purpose"], full_name=query["full_name"],
-                date_of_birth=_date(query["date_of_birth"]),
+                session, official, query["purpose"], text=query["full_name"],
+                date_of_birth=_date("date_of_birth", query["date_of_birth"]),
                 province_code=query["province_code"] or None, limit=SEARCH_LIMIT)
             context.update(results=results, places=service.place_names(session, results),
                            limit=SEARCH_LIMIT)
@@ -70,8 +86,9 @@ def registry_search(request: Request, session: DbSession, official: Reader) -> R
 @router.get("/console/registry/persons/{personal_id_number}", response_class=HTMLResponse)
 def person_page(request: Request, session: DbSession, official: Reader,
                 personal_id_number: str, purpose: str = "") -> Response:
-    context: dict[str, Any] = {"pid": personal_id_number, "purpose": purpose, "errors": {},
-                               "operator": official}
+    context: dict[str, Any] = {"purpose": purpose, "errors": {}, "operator": official,
+                               "action": f"/console/registry/persons/{personal_id_number}",
+                               "title": personal_id_number}
     if not purpose:
         return render(request, "console/purpose.html", context)
     try:
@@ -85,10 +102,162 @@ def person_page(request: Request, session: DbSession, official: Reader,
     return render(request, "console/person.html", context)
 
 
-def _date(text: str) -> date | None:
+@router.get("/console/registry/households/{household_code}", response_class=HTMLResponse)
+def household_page(request: Request, session: DbSession, official: Reader,
+                   household_code: str, purpose: str = "") -> Response:
+    context: dict[str, Any] = {"purpose": purpose, "errors": {}, "operator": official,
+                               "action": f"/console/registry/households/{household_code}",
+                               "title": household_code}
+    if not purpose:
+        return render(request, "console/purpose.html", context)
+    try:
+        household = service.household_by_code(session, official, household_code, purpose)
+    except Invalid as exc:
+        context["errors"] = field_errors(exc)
+        return render(request, "console/purpose.html", context, exc.status)
+    except NotFound as exc:
+        return console.refusal_page(request, official, exc)
+    return render(request, "console/household.html", {**context, "household": household})
+
+
+# --- civil-status forms --------------------------------------------------------------------
+
+BIRTH_FIELDS = ("full_name", "date_of_birth", "sex", "birth_ward_code", "mother_pid",
+                "father_pid", "place_of_birth")
+
+
+@router.get("/console/registry/births", response_class=HTMLResponse)
+def birth_form(request: Request, official: Clerk) -> Response:
+    values = dict.fromkeys(BIRTH_FIELDS, "") | {"birth_ward_code": official.scope.ward_code or ""}
+    return _birth_page(request, official, values)
+
+
+@router.post("/console/registry/births", response_class=HTMLResponse)
+def record_birth(request: Request, session: DbSession, official: Clerk, _: Csrf,
+                 full_name: FormText = "", date_of_birth: FormText = "", sex: FormText = "",
+                 birth_ward_code: FormText = "", mother_pid: FormText = "",
+                 father_pid: FormText = "", place_of_birth: FormText = "") -> Response:
+    values = {"full_name": full_name.strip(), "date_of_birth": date_of_birth.strip(), "sex": sex,
+              "birth_ward_code": birth_ward_code.strip(), "mother_pid": mother_pid.strip(),
+              "father_pid": father_pid.strip(), "place_of_birth": place_of_birth.strip()}
+    try:
+        child = service.record_birth(session, official, service.Birth(
+            _required("full_name", values["full_name"]),
+            _required_date("date_of_birth", values["date_of_birth"]), _sex(sex),
+            values["birth_ward_code"], values["mother_pid"] or None,
+            values["father_pid"] or None, values["place_of_birth"]))
+    except DomainError as exc:
+        return _birth_page(request, official, values, exc)
+    return _recorded(child.personal_id_number)
+
+
+def _birth_page(request: Request, official: Actor, values: dict[str, str],
+                refusal: DomainError | None = None) -> Response:
+    return render(request, "console/registry_birth.html",
+                  {"operator": official, "values": values,
+                   "errors": field_errors(refusal) if refusal else {}},
+                  refusal.status if refusal else 200)
+
+
+@router.get("/console/registry/marriages", response_class=HTMLResponse)
+def marriage_form(request: Request, official: Clerk) -> Response:
+    return _marriage_page(request, official, dict.fromkeys(("first_pid", "second_pid",
+                                                              "occurred_on"), ""))
+
+
+@router.post("/console/registry/marriages", response_class=HTMLResponse)
+def record_marriage(request: Request, session: DbSession, official: Clerk, _: Csrf,
+                    first_pid: FormText = "", second_pid: FormText = "",
+                    occurred_on: FormText = "") -> Response:
+    values = {"first_pid": first_pid.strip(), "second_pid": second_pid.strip(),
+              "occurred_on": occurred_on.strip()}
+    try:
+        service.record_marriage(session, official, _required("first_pid", values["first_pid"]),
+                                _required("second_pid", values["second_pid"]),
+                                _required_date("occurred_on", values["occurred_on"]))
+    except DomainError as exc:
+        return _marriage_page(request, official, values, exc)
+    return _recorded(values["first_pid"])
+
+
+def _marriage_page(request: Request, official: Actor, values: dict[str, str],
+                   refusal: DomainError | None = None) -> Response:
+    return render(request, "console/registry_marriage.html",
+                  {"operator": official, "values": values,
+                   "errors": field_errors(refusal) if refusal else {}},
+                  refusal.status if refusal else 200)
+
+
+@router.get("/console/registry/deaths", response_class=HTMLResponse)
+def death_form(request: Request, official: Clerk) -> Response:
+    return _death_page(request, official, dict.fromkeys(("personal_id_number", "occurred_on",
+                                                          "cause"), ""))
+
+
+@router.post("/console/registry/deaths", response_class=HTMLResponse)
+def record_death(request: Request, session: DbSession, official: Clerk, _: Csrf,
+                 personal_id_number: FormText = "", occurred_on: FormText = "",
+                 cause: FormText = "", confirmed: FormText = "") -> Response:
+    """Two steps, because a death cannot be undone here: the form shows whose record it is
+    and asks for confirmation; only the confirmed form records the death."""
+    values = {"personal_id_number": personal_id_number.strip(),
+              "occurred_on": occurred_on.strip(), "cause": cause.strip()}
+    try:
+        died_on = _required_date("occurred_on", values["occurred_on"])
+        number = _required("personal_id_number", values["personal_id_number"])
+        if confirmed != "yes":
+            person = service.get_person(session, official, number, RECORDING_PURPOSE)
+            if person.status != "alive":
+                raise Conflict("%(pid)s is already recorded as deceased", pid=number)
+            return render(request, "console/registry_death_confirm.html",
+                          {"operator": official, "values": values, "person": person,
+                           "died_on": died_on})
+        service.record_death(session, official, number, died_on, values["cause"])
+    except NotFound as exc:
+        return _death_page(request, official, values, exc, "personal_id_number")
+    except DomainError as exc:
+        return _death_page(request, official, values, exc)
+    return _recorded(number)
+
+
+def _death_page(request: Request, official: Actor, values: dict[str, str],
+                refusal: DomainError | None = None, field: str = "form") -> Response:
+    errors = {} if refusal is None else field_errors(refusal) if refusal.errors else \
+        {field: refusal.detail}
+    return render(request, "console/registry_death.html",
+                  {"operator": official, "values": values, "errors": errors},
+                  refusal.status if refusal else 200)
+
+
+def _recorded(personal_id_number: str) -> Response:
+    return RedirectResponse(f"/console/registry/persons/{personal_id_number}"
+                            f"?purpose={RECORDING_PURPOSE.replace(' ', '+')}", status_code=303)
+
+
+def _required(field: str, text: str) -> str:
+    if not text:
+        raise Invalid(field, "this field is required")
+    return text
+
+
+def _required_date(field: str, text: str) -> date:
+    found = _date(field, text)
+    if found is None:
+        raise Invalid(field, "this field is required")
+    return found
+
+
+def _sex(text: str) -> Sex:
+    try:
+        return Sex(text)
+    except ValueError:
+        raise Invalid("sex", "choose male or female") from None
+
+
+def _date(field: str, text: str) -> date | None:
     if not text:
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise Invalid("date_of_birth", "use the form YYYY-MM-DD") from None
+        raise Invalid(field, "use the form YYYY-MM-DD") from None

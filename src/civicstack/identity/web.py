@@ -88,16 +88,18 @@ def register(request: Request, session: DbSession, services: Services,
              personal_id_number: Annotated[str, Form()] = "",
              full_name: Annotated[str, Form()] = "", date_of_birth: Annotated[str, Form()] = "",
              phone: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
-             face_photo: Annotated[UploadFile | None, File()] = None) -> Response:
+             face_photo: Annotated[UploadFile | None, File()] = None,
+             face_consent: Annotated[str, Form()] = "") -> Response:
     form = {"personal_id_number": personal_id_number.strip(), "full_name": full_name,
-            "date_of_birth": date_of_birth, "phone": phone.strip()}
+            "date_of_birth": date_of_birth, "phone": phone.strip(),
+            "face_consent": face_consent == "yes"}
     # One byte over the limit is enough for the size check to refuse it.
     photo = face_photo.file.read(photos.MAX_BYTES + 1) if face_photo else b""
     try:
         service.register(session, services.pepper, services[PHOTO_VAULT],
                          service.Registration(form["personal_id_number"], full_name,
                                               _date(date_of_birth), form["phone"], password,
-                                              photo))
+                                              photo, face_consent=face_consent == "yes"))
     except (Invalid, Conflict) as exc:
         return render(request, "portal/register.html",
                       {"form": form, "errors": field_errors(exc)}, exc.status)

@@ -92,7 +92,7 @@ def register(request: Request, session: DbSession, services: Services,
              face_consent: Annotated[str, Form()] = "") -> Response:
     form = {"personal_id_number": personal_id_number.strip(), "full_name": full_name,
             "date_of_birth": date_of_birth, "phone": phone.strip(),
-            "face_consent": face_consent == "yes"}
+            "face_consent": face_consent}
     # One byte over the limit is enough for the size check to refuse it.
     photo = face_photo.file.read(photos.MAX_BYTES + 1) if face_photo else b""
     try:

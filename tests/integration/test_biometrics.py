@@ -19,6 +19,7 @@ from civicstack.kit.audit import Actor, AuditEntry
 from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
 from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound
+from civicstack.kit.outbox import OutboxMessage
 from civicstack.registry.models import Person
 from tests.integration.test_identity_web import (
     approved_and_signed_in,
@@ -260,3 +261,25 @@ def test_consent_is_given_later_and_withdrawn_from_the_account(site: Site, an: P
     with transaction(site.services.session_factory) as session:
         assert not service.has_consent(session, an.personal_id_number)
     assert actions_about(site, an).count("biometrics.consent.grant") == 1
+
+
+def test_an_account_approved_by_the_face_match_is_told_so_and_no_longer_told_to_wait(
+        site: Site, an: Person) -> None:
+    """Issue 19: approved 2.6 s after the phone code, the page still said "waiting"."""
+    enrolled(site, an.personal_id_number, "obama/1.jpg")
+    register_an(site, an, face_photo("obama/2.jpg"))
+    verify_phone(site)
+    done = "/account/verify-phone/done?lang=en"
+    assert "waiting for approval" in site.client.get(done).text
+    assert run_matches(site) == {an.personal_id_number: service.MatchOutcome.APPROVED}
+    page = site.client.get(done).text
+    assert "waiting for approval" not in page
+    assert "Your eID account is approved" in page
+    assert "da duoc phe duyet" in sms_to(site, "0912345678")
+
+
+def sms_to(site: Site, phone: str) -> str:
+    """Every SMS queued for this phone, as the outbox holds it."""
+    with transaction(site.services.session_factory) as session:
+        return "\n".join(session.scalars(select(OutboxMessage.body).where(
+            OutboxMessage.recipient == phone)))

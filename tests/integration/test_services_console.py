@@ -4,6 +4,7 @@ signed PDF, refusals shown (never a 500), audited downloads, and the assisted ch
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from datetime import date, timedelta
@@ -21,6 +22,7 @@ from civicstack.kit.audit import AuditEntry
 from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
 from civicstack.kit.errors import Invalid
+from civicstack.kit.outbox import OutboxMessage
 from civicstack.registry import service as registry
 from civicstack.registry.models import Person, Sex
 from civicstack.services import service
@@ -295,3 +297,29 @@ def test_only_fields_the_applicant_typed_can_be_named_for_correction(
         service.request_supplement(session, CLERK_HANOI, code, "sửa số định danh",
                                    ["applicant_pid"])
     assert dossier(site, code).state == "in_processing"
+
+
+def test_each_step_of_a_birth_queues_an_sms_and_the_citizen_reads_them_newest_first(
+        site: Site, mother: Person, tmp_path: Path) -> None:
+    """Issue 19: the dossier page promises an SMS at each step; the portal lists them."""
+    code = submitted_birth(site, mother, started=True)
+    site.sign_in_as(Role.AGENCY_APPROVER, HANOI)
+    assert act(site, code, "approve", "hồ sơ hợp lệ, đủ giấy tờ")[0] == 303
+    with transaction(site.services.session_factory) as session:
+        sent = session.scalars(select(OutboxMessage.body).where(
+            OutboxMessage.recipient == mother.phone).order_by(OutboxMessage.id)).all()
+    steps = [body for body in sent if code in body]
+    for action, body in zip(["submit", "receive", "start", "approve", "deliver"], steps,
+                            strict=True):
+        assert body.startswith(service.NOTICES[action].split("{due}")[0].format(code=code))
+
+    make_active_account(site.services.session_factory, site.services.pepper, mother,
+                        tmp_path / "mailbox")
+    assert citizen_sign_in(site, mother) == 303
+    page = site.client.get("/account/notifications").text
+    listed = re.findall(r"<li><time>[^<]*</time> ([^<]+)</li>", page)
+    assert [body for body in listed if code in body] == [
+        html.escape(body) for body in reversed(steps)]
+    assert "da duoc phe duyet" in listed[0]  # the account's approval came last
+    assert not any("Ma xac minh" in body for body in listed)  # codes are never listed back
+    assert "/account/notifications" in site.client.get("/account").text

@@ -45,6 +45,7 @@ NextQuery = Annotated[str, Query(alias="next")]
 NextForm = Annotated[str, Form(alias="next")]
 PHOTO_PURPOSE = "eID account approval: comparing the face photo with the applicant"
 PENDING_KEY, RESET_KEY = "pending_pid", "reset_pid"
+VERIFIED_KEY = "verified_pid"  # whose phone this browser proved: its account's state is shown
 LOGIN_MESSAGES = {
     service.LoginOutcome.WRONG_CREDENTIALS: N_("Wrong ID number or password."),
     service.LoginOutcome.TEMPORARILY_LOCKED: N_("Too many failed attempts: try again later."),
@@ -123,7 +124,24 @@ def verify(request: Request, session: DbSession, services: Services,
         return render(request, "portal/verify_phone.html",
                       {"errors": {"code": CODE_MESSAGES[outcome]}}, 422)
     request.session.pop(PENDING_KEY, None)
-    return render(request, "portal/message.html", {"message": "phone_verified"})
+    request.session[VERIFIED_KEY] = pending
+    return RedirectResponse("/account/verify-phone/done", status_code=303)
+
+
+@router.get("/account/verify-phone/done", response_class=HTMLResponse)
+def verified(request: Request, session: DbSession) -> Response:
+    """Says where the account stands now: approval by the face match comes seconds after the
+    code, so a reload tells an approved citizen to sign in rather than to wait."""
+    proven = str(request.session.get(VERIFIED_KEY, ""))
+    approved = bool(proven) and service.is_active(session, proven)
+    return render(request, "portal/message.html",
+                  {"message": "approved" if approved else "phone_verified"})
+
+
+@router.get("/account/notifications", response_class=HTMLResponse)
+def notifications(request: Request, session: DbSession, signed: Citizen) -> Response:
+    return render(request, "portal/notifications.html",
+                  {"notices": service.my_notifications(session, signed.account)})
 
 
 @router.post("/account/verify-phone/resend", response_class=HTMLResponse)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from civicstack.identity import officials
 from civicstack.identity import service as identity
-from civicstack.kit import audit, calendar, outbox, uploads
+from civicstack.kit import audit, calendar, uploads
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission, Role
 from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
@@ -632,8 +632,8 @@ NOTICES = {
     "submit": "Ho so {code} da duoc nop. Han tra ket qua: {due}.",
     "receive": "Ho so {code} da duoc tiep nhan.",
     "start": "Ho so {code} dang duoc xu ly.",
-    "request_supplement": "Ho so {code} can bo sung giay to. Vui long xem tren Cong dich vu "
-                          "cong.",
+    "request_supplement": "Ho so {code} can bo sung giay to hoac sua thong tin. Vui long xem "
+                          "tren Cong dich vu cong.",
     "supplement": "Ho so {code} da duoc bo sung va cho xu ly tiep.",
     "approve": "Ho so {code} da duoc phe duyet; ket qua dang duoc ky so.",
     "refuse": "Ho so {code} bi tu choi. Xem ly do tren Cong dich vu cong.",
@@ -644,13 +644,14 @@ NOTICES = {
 
 
 def _notify(session: Session, dossier: Dossier, action: str) -> None:
-    """An SMS at every change of a submitted dossier (ASCII: every phone shows it)."""
+    """The applicant is told of every change of a submitted dossier: in the portal's
+    notifications, and by SMS to the phone the register holds."""
     template = NOTICES.get(action)
-    phone = dossier.data.get("applicant_phone")
-    if template and phone:
+    if template:
         due = dossier.due_on.strftime("%d/%m/%Y") if dossier.due_on else ""
-        outbox.enqueue(session, "sms", str(phone), "CivicStack",
-                       template.format(code=dossier.receipt_code, due=due))
+        phone = dossier.data.get("applicant_phone")
+        identity.tell(session, dossier.applicant_pid, str(phone) if phone else None,
+                      template.format(code=dossier.receipt_code, due=due))
 
 
 def _require_party(session: Session, actor: Actor, dossier: Dossier, party: Party) -> None:

@@ -4,6 +4,7 @@ Real photos (tests/support/face_images.py): one folder is one person."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import numpy as np
@@ -18,8 +19,13 @@ from civicstack.kit.audit import Actor, AuditEntry
 from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
 from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound
+from civicstack.kit.outbox import OutboxMessage
 from civicstack.registry.models import Person
-from tests.integration.test_identity_web import register_an, verify_phone
+from tests.integration.test_identity_web import (
+    approved_and_signed_in,
+    register_an,
+    verify_phone,
+)
 from tests.support.biometrics import ENROLLING_POLICE, enrolled, face_photo, reading
 from tests.support.people import make_person
 from tests.support.web import Site
@@ -204,7 +210,7 @@ def test_a_selfie_of_someone_else_leaves_the_account_for_an_official(
 
 def test_without_a_card_face_the_selfie_is_enrolled_and_an_official_approves(
         site: Site, an: Person) -> None:
-    register_an(site, an, face_photo("kit_harington/2.jpg"))
+    register_an(site, an, face_photo("kit_harington/2.jpg"), face_consent="yes")
     verify_phone(site)
     assert run_matches(site) == {an.personal_id_number: service.MatchOutcome.NO_CARD_FACE}
     with transaction(site.services.session_factory) as session:
@@ -217,3 +223,63 @@ def test_without_a_card_face_the_selfie_is_enrolled_and_an_official_approves(
 def run_matches(site: Site) -> dict[str, service.MatchOutcome]:
     return service.run_registration_matches(site.services.session_factory,
                                             site.services[BIOMETRICS], site.services[PHOTO_VAULT])
+
+
+def test_registration_asks_for_face_consent_with_an_unticked_box(site: Site) -> None:
+    page = site.client.get("/account/register?lang=vi").text
+    box = re.search(r'<input type="checkbox" name="face_consent"[^>]*>', page)
+    assert box
+    assert "checked" not in box.group(0)
+    assert "rút lại" in page  # withdrawal is explained, in the page's language
+
+
+def test_without_consent_no_template_is_made_and_no_consent_is_written(
+        site: Site, an: Person) -> None:
+    """Issue 19: the history said "You consented" and a gate template was made unasked."""
+    register_an(site, an, face_photo("kit_harington/2.jpg"))
+    verify_phone(site)
+    assert run_matches(site) == {}
+    with transaction(site.services.session_factory) as session:
+        assert service.enrolment_of(session, an.personal_id_number) is None
+        assert not service.has_consent(session, an.personal_id_number)
+    assert "biometrics.consent.grant" not in actions_about(site, an)
+
+
+def test_consent_is_given_later_and_withdrawn_from_the_account(site: Site, an: Person) -> None:
+    approved_and_signed_in(site, an)
+    page = site.client.get("/account/face").text
+    assert 'id="give-consent"' in page
+    given = site.client.post("/account/face/consent", follow_redirects=False,
+                             data={"csrf_token": site.csrf("/account/face")})
+    assert given.status_code == 303
+    with transaction(site.services.session_factory) as session:
+        assert service.has_consent(session, an.personal_id_number)
+    assert 'action="/account/face/withdraw"' in site.client.get("/account/face").text
+    withdrawn = site.client.post("/account/face/withdraw", follow_redirects=False,
+                                 data={"csrf_token": site.csrf("/account/face")})
+    assert withdrawn.status_code == 303
+    with transaction(site.services.session_factory) as session:
+        assert not service.has_consent(session, an.personal_id_number)
+    assert actions_about(site, an).count("biometrics.consent.grant") == 1
+
+
+def test_an_account_approved_by_the_face_match_is_told_so_and_no_longer_told_to_wait(
+        site: Site, an: Person) -> None:
+    """Issue 19: approved 2.6 s after the phone code, the page still said "waiting"."""
+    enrolled(site, an.personal_id_number, "obama/1.jpg")
+    register_an(site, an, face_photo("obama/2.jpg"))
+    verify_phone(site)
+    done = "/account/verify-phone/done?lang=en"
+    assert "waiting for approval" in site.client.get(done).text
+    assert run_matches(site) == {an.personal_id_number: service.MatchOutcome.APPROVED}
+    page = site.client.get(done).text
+    assert "waiting for approval" not in page
+    assert "Your eID account is approved" in page
+    assert "da duoc phe duyet" in sms_to(site, "0912345678")
+
+
+def sms_to(site: Site, phone: str) -> str:
+    """Every SMS queued for this phone, as the outbox holds it."""
+    with transaction(site.services.session_factory) as session:
+        return "\n".join(session.scalars(select(OutboxMessage.body).where(
+            OutboxMessage.recipient == phone)))

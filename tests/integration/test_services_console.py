@@ -4,6 +4,7 @@ signed PDF, refusals shown (never a 500), audited downloads, and the assisted ch
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from datetime import date, timedelta
@@ -20,6 +21,8 @@ from sqlalchemy import func, select, update
 from civicstack.kit.audit import AuditEntry
 from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
+from civicstack.kit.errors import Invalid
+from civicstack.kit.outbox import OutboxMessage
 from civicstack.registry.models import LifeStatus, Person, Sex
 from civicstack.services import service
 from civicstack.services.models import Dossier
@@ -248,3 +251,79 @@ def test_the_console_pages_ask_an_official_to_sign_in(site: Site) -> None:
         response = site.client.get(path, follow_redirects=False)
         assert response.status_code == 303
         assert response.headers["location"].startswith("/console/login?next=")
+
+
+def test_a_supplement_request_names_a_field_the_citizen_corrects_and_the_birth_then_approves(
+        site: Site, mother: Person, tmp_path: Path) -> None:
+    """Issue 19: a field typed wrong is corrected through a supplement, not a dead end."""
+    code = submitted_birth(site, mother, started=True)
+    site.sign_in_as(Role.AGENCY_APPROVER, HANOI)
+    page = f"/console/dossiers/{code}"
+    assert 'name="fields" value="child_full_name"' in site.client.get(page).text
+    asked = site.client.post(f"{page}/actions/request_supplement", follow_redirects=False,
+                             data={"reason": "tên trẻ ghi sai, xin sửa lại",
+                                   "fields": ["child_full_name"], "csrf_token": site.csrf(page)})
+    assert asked.status_code == 303
+
+    make_active_account(site.services.session_factory, site.services.pepper, mother,
+                        tmp_path / "mailbox")
+    assert citizen_sign_in(site, mother) == 303
+    mine = f"/dossiers/{code}"
+    form = site.client.get(mine).text
+    assert re.search(r'id="child_full_name"[^>]*value="Nguyễn Gia Bảo"', form)
+    assert 'id="child_sex"' not in form  # only the fields named are open again
+    empty = site.client.post(f"{mine}/supplement", data={
+        "child_full_name": " ", "csrf_token": site.csrf(mine)})
+    assert empty.status_code == 422
+    assert 'id="child_full_name-error"' in empty.text
+    assert dossier(site, code).state == "supplement_requested"
+    sent = site.client.post(f"{mine}/supplement", follow_redirects=False, data={
+        "child_full_name": "Nguyễn Gia Huy", "csrf_token": site.csrf(mine)})
+    assert sent.status_code == 303
+    assert dossier(site, code).data["child_full_name"] == "Nguyễn Gia Huy"
+
+    site.sign_in_as(Role.SERVICE_CLERK, HANOI)
+    assert act(site, code, "start")[0] == 303
+    site.sign_in_as(Role.AGENCY_APPROVER, HANOI)
+    assert act(site, code, "approve", "hồ sơ hợp lệ sau khi bổ sung")[0] == 303
+    decided = dossier(site, code)
+    assert decided.state == "result_delivered"
+    with transaction(site.services.session_factory) as session:
+        child = session.scalars(select(Person).where(
+            Person.personal_id_number == decided.result_person_pid)).one()
+        assert child.full_name == "Nguyễn Gia Huy"
+
+
+def test_only_fields_the_applicant_typed_can_be_named_for_correction(
+        site: Site, mother: Person) -> None:
+    code = submitted_birth(site, mother, started=True)
+    with transaction(site.services.session_factory) as session, pytest.raises(Invalid):
+        service.request_supplement(session, CLERK_HANOI, code, "sửa số định danh",
+                                   ["applicant_pid"])
+    assert dossier(site, code).state == "in_processing"
+
+
+def test_each_step_of_a_birth_queues_an_sms_and_the_citizen_reads_them_newest_first(
+        site: Site, mother: Person, tmp_path: Path) -> None:
+    """Issue 19: the dossier page promises an SMS at each step; the portal lists them."""
+    code = submitted_birth(site, mother, started=True)
+    site.sign_in_as(Role.AGENCY_APPROVER, HANOI)
+    assert act(site, code, "approve", "hồ sơ hợp lệ, đủ giấy tờ")[0] == 303
+    with transaction(site.services.session_factory) as session:
+        sent = session.scalars(select(OutboxMessage.body).where(
+            OutboxMessage.recipient == mother.phone).order_by(OutboxMessage.id)).all()
+    steps = [body for body in sent if code in body]
+    for action, body in zip(["submit", "receive", "start", "approve", "deliver"], steps,
+                            strict=True):
+        assert body.startswith(service.NOTICES[action].split("{due}")[0].format(code=code))
+
+    make_active_account(site.services.session_factory, site.services.pepper, mother,
+                        tmp_path / "mailbox")
+    assert citizen_sign_in(site, mother) == 303
+    page = site.client.get("/account/notifications").text
+    listed = re.findall(r"<li><time>[^<]*</time> ([^<]+)</li>", page)
+    assert [body for body in listed if code in body] == [
+        html.escape(body) for body in reversed(steps)]
+    assert "da duoc phe duyet" in listed[0]  # the account's approval came last
+    assert not any("Ma xac minh" in body for body in listed)  # codes are never listed back
+    assert "/account/notifications" in site.client.get("/account").text

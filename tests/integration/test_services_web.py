@@ -486,3 +486,17 @@ def test_a_group_member_draft_opens_the_groups_form(site: Site, mai: Person) -> 
     response = site.client.get(f"/dossiers/{member}", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == f"/dossiers/{receipt}"
+
+
+def test_the_childs_sex_is_a_choice_and_male_typed_is_refused_at_submission_next_to_it(
+        site: Site, mai: Person) -> None:
+    """Issue 19: "male" once passed submission and made the approval fail."""
+    receipt = start(site)
+    form = site.client.get(f"/dossiers/{receipt}?lang=en").text
+    assert re.search(r'<select id="child_sex" name="child_sex"', form)
+    assert '<option value="F">Female</option>' in form
+    assert re.search(r'id="child_date_of_birth" name="child_date_of_birth" type="date"', form)
+    response = send_form(site, receipt, {**CHILD, "child_sex": "male"}, files=NOTICE)
+    assert response.status_code == 422
+    assert error_next_to(response.text, "child_sex")
+    assert dossier(site, receipt).state == "draft"

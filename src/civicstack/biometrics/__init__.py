@@ -15,6 +15,7 @@ def install(installer: Installer) -> None:
     installer.secret(site.TEMPLATE_KEY)
     installer.provide(site.BIOMETRICS, lambda services: site.biometrics_site(
         services.settings, services.secrets))
+    installer.subscribe(events.FACE_CONSENT_GIVEN, service.consent_at_registration)
     installer.subscribe(events.ACCOUNT_AWAITS_APPROVAL, service.queue_registration_match)
     installer.subscribe_to(PersonDied, service.on_person_died)
     installer.subscribe_to(AccountClosed, service.on_account_closed)

@@ -383,9 +383,17 @@ def compare(session: Session, site: BiometricsSite, actor: Actor, personal_id_nu
 
 # --- level-1 registration: the selfie against the ID-card face -----------------------------
 
+def consent_at_registration(session: Session, personal_id_number: str) -> None:
+    """Subscribed to identity's 'face consent given' event: the box ticked at registration."""
+    record_consent(session, personal_id_number, "registration")
+
+
 def queue_registration_match(session: Session, personal_id_number: str) -> None:
     """Subscribed to identity's 'awaits approval' event (kit/events.py): the worker compares
-    the registration selfie with the card face outside the request."""
+    the registration selfie with the card face outside the request. Only with the citizen's
+    consent: without it the selfie is not read at all, and an official compares it by eye."""
+    if not has_consent(session, personal_id_number):
+        return
     if session.get(RegistrationMatch, personal_id_number) is None:
         session.add(RegistrationMatch(personal_id_number=personal_id_number, queued_at=now()))
 
@@ -395,7 +403,7 @@ class MatchOutcome(enum.StrEnum):
     NO_MATCH = "no_match"  # left for an official, who sees the distance in the audit log
     NO_CARD_FACE = "no_card_face"  # the selfie is enrolled; an official approves
     UNUSABLE = "unusable"  # no usable face in the selfie; an official decides
-    GONE = "gone"  # the account is no longer waiting
+    GONE = "gone"  # the account is no longer waiting, or its holder withdrew consent
 
 
 def run_registration_matches(factory: sessionmaker[Session], site: BiometricsSite,
@@ -429,14 +437,14 @@ def _read_selfie(site: BiometricsSite, selfie: bytes | None) -> FaceReading | Re
 
 def _settle_registration(session: Session, site: BiometricsSite, personal_id_number: str,
                          reading: FaceReading | Refusal | None) -> MatchOutcome:
-    if reading is None or not identity.awaits_approval(session, personal_id_number):
-        return MatchOutcome.GONE  # an official decided meanwhile, or the account is gone
+    if (reading is None or not identity.awaits_approval(session, personal_id_number)
+            or not has_consent(session, personal_id_number)):
+        return MatchOutcome.GONE  # decided or withdrawn meanwhile, or the account is gone
     if isinstance(reading, Refusal):
         _note(session, personal_id_number, MatchOutcome.UNUSABLE, {"refusal": reading.value})
         return MatchOutcome.UNUSABLE
     card = repository.template_of(session, personal_id_number)
     if card is None or card.source != Source.ID_CARD.value:
-        record_consent(session, personal_id_number, "registration")
         _store(session, site, FACE_MATCHER, personal_id_number, reading, Source.SELFIE)
         _note(session, personal_id_number, MatchOutcome.NO_CARD_FACE, {})
         return MatchOutcome.NO_CARD_FACE

@@ -34,6 +34,14 @@ def _page(request: Request, session: DbSession, personal_id_number: str,
         "uses": uses, "errors": errors or {}}, status_code=status_code)
 
 
+@router.post(FACE + "/consent", response_class=HTMLResponse)
+def consent(session: DbSession, signed: Citizen) -> Response:
+    """Consent given later, from the account: kept for the next enrolment; it makes no
+    template by itself."""
+    service.record_consent(session, signed.account.personal_id_number, "account")
+    return RedirectResponse(FACE, status_code=303)
+
+
 @router.post(FACE + "/withdraw", response_class=HTMLResponse)
 def withdraw(request: Request, session: DbSession, services: Services,
              signed: Citizen) -> Response:

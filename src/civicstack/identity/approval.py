@@ -7,9 +7,9 @@ from sqlalchemy.orm import Session
 
 from civicstack.identity import photos, repository
 from civicstack.identity.accounts import existing_account, now
-from civicstack.identity.models import AccountStatus, CitizenAccount
+from civicstack.identity.models import AccountStatus, CitizenAccount, CitizenNotice
 from civicstack.identity.sessions import LOCKED, end_all_sessions, lower_all_sessions
-from civicstack.kit import audit
+from civicstack.kit import audit, outbox
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
 from civicstack.kit.errors import Conflict, NotFound
@@ -41,12 +41,19 @@ def approve_by_face(session: Session, personal_id_number: str, matcher: Actor,
               {"method": "face", "distance": distance})
 
 
+APPROVED_NOTICE = ("Tai khoan dinh danh dien tu cua ban da duoc phe duyet; ban co the dang "
+                   "nhap. Your eID account is approved; you can sign in.")
+
+
 def _activate(session: Session, actor: Actor, personal_id_number: str, purpose: str,
               detail: dict[str, object]) -> None:
+    """The account opens, and its holder is told: the approval may come minutes after they
+    left the page that said it was waiting."""
     account = _waiting_account(session, personal_id_number)
     if account is None:
         raise Conflict("this account is not waiting for approval")
     account.status = AccountStatus.ACTIVE.value
+    tell(session, personal_id_number, account.phone, APPROVED_NOTICE)
     audit.record(session, actor, "identity.account.approve", subject_type="person",
                  subject_id=personal_id_number, purpose=purpose,
                  detail={"level": account.level, **detail})
@@ -60,6 +67,25 @@ def _waiting_account(session: Session, personal_id_number: str) -> CitizenAccoun
 
 def awaits_approval(session: Session, personal_id_number: str) -> bool:
     return _waiting_account(session, personal_id_number) is not None
+
+
+def is_active(session: Session, personal_id_number: str) -> bool:
+    account = repository.account_by_number(session, personal_id_number)
+    return account is not None and account.status == AccountStatus.ACTIVE.value
+
+
+def tell(session: Session, personal_id_number: str, phone: str | None, body: str) -> None:
+    """Tell the person something: kept for their portal's notifications and sent by SMS when a
+    phone is known (ASCII: every phone shows it)."""
+    session.add(CitizenNotice(personal_id_number=personal_id_number, body=body,
+                              created_at=now()))
+    if phone:
+        outbox.enqueue(session, "sms", phone, "CivicStack", body)
+
+
+def my_notifications(session: Session, account: CitizenAccount) -> list[CitizenNotice]:
+    """What the account's holder was told (dossier steps, the approval), newest first."""
+    return repository.notices_of(session, account.personal_id_number)
 
 
 def registration_selfie(session: Session, vault: photos.PhotoVault, personal_id_number: str,

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -171,3 +172,15 @@ class CitizenPasskey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
+
+
+class CitizenNotice(Base):
+    """Something a citizen was told (by SMS too, where a phone is known), kept for the
+    portal's list of notifications: the outbox forgets a message's text once delivered."""
+
+    __tablename__ = "citizen_notice"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    personal_id_number: Mapped[str] = mapped_column(String(12), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -40,6 +40,9 @@ class Registration:
     phone: str
     password: str
     face_photo: bytes  # JPEG or PNG; see identity/photos.py
+    # Asked, never assumed: without it the photo is only for the official's eyes, and no face
+    # template is made from it (biometrics keeps the consent).
+    face_consent: bool = False
 
 
 def register(session: Session, pepper: str, vault: photos.PhotoVault,
@@ -68,7 +71,9 @@ def register(session: Session, pepper: str, vault: photos.PhotoVault,
     send_phone_code(session, pepper, account, PHONE_PURPOSE)
     audit.record(session, actor, "identity.account.register", subject_type="person",
                  subject_id=account.personal_id_number, purpose="eID account registration",
-                 detail={"level": 1})
+                 detail={"level": 1, "face_consent": registration.face_consent})
+    if registration.face_consent:
+        events.publish(session, events.FACE_CONSENT_GIVEN, account.personal_id_number)
     return account
 
 

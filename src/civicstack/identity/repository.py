@@ -13,12 +13,15 @@ from civicstack.identity.models import (
     AccountStatus,
     CitizenAccount,
     CitizenFacePhoto,
+    CitizenNotice,
     CitizenPasskey,
     CitizenSession,
     OfficialAccount,
     PhoneChallenge,
 )
 from civicstack.kit.db import delete_in_batches
+
+NOTICES_SHOWN = 50
 
 # --- citizens' accounts -----------------------------------------------------------------------
 
@@ -174,3 +177,11 @@ def purge_expired(factory: sessionmaker[Session], before: datetime) -> int:
     return (delete_in_batches(factory, PhoneChallenge.id, PhoneChallenge.expires_at < before)
             + delete_in_batches(factory, CitizenSession.id, or_(
                 CitizenSession.ended_at < before, CitizenSession.last_seen_at < before)))
+
+
+def notices_of(session: Session, personal_id_number: str) -> list[CitizenNotice]:
+    """The latest notices told to the person, newest first."""
+    return list(session.scalars(
+        select(CitizenNotice).where(CitizenNotice.personal_id_number == personal_id_number)
+        .order_by(CitizenNotice.created_at.desc(), CitizenNotice.id.desc())
+        .limit(NOTICES_SHOWN)))

@@ -45,6 +45,7 @@ NextQuery = Annotated[str, Query(alias="next")]
 NextForm = Annotated[str, Form(alias="next")]
 PHOTO_PURPOSE = "eID account approval: comparing the face photo with the applicant"
 PENDING_KEY, RESET_KEY = "pending_pid", "reset_pid"
+VERIFIED_KEY = "verified_pid"  # whose phone this browser proved: its account's state is shown
 LOGIN_MESSAGES = {
     service.LoginOutcome.WRONG_CREDENTIALS: N_("Wrong ID number or password."),
     service.LoginOutcome.TEMPORARILY_LOCKED: N_("Too many failed attempts: try again later."),
@@ -88,16 +89,18 @@ def register(request: Request, session: DbSession, services: Services,
              personal_id_number: Annotated[str, Form()] = "",
              full_name: Annotated[str, Form()] = "", date_of_birth: Annotated[str, Form()] = "",
              phone: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
-             face_photo: Annotated[UploadFile | None, File()] = None) -> Response:
+             face_photo: Annotated[UploadFile | None, File()] = None,
+             face_consent: Annotated[str, Form()] = "") -> Response:
     form = {"personal_id_number": personal_id_number.strip(), "full_name": full_name,
-            "date_of_birth": date_of_birth, "phone": phone.strip()}
+            "date_of_birth": date_of_birth, "phone": phone.strip(),
+            "face_consent": face_consent}
     # One byte over the limit is enough for the size check to refuse it.
     photo = face_photo.file.read(photos.MAX_BYTES + 1) if face_photo else b""
     try:
         service.register(session, services.pepper, services[PHOTO_VAULT],
                          service.Registration(form["personal_id_number"], full_name,
                                               _date(date_of_birth), form["phone"], password,
-                                              photo))
+                                              photo, face_consent=face_consent == "yes"))
     except (Invalid, Conflict) as exc:
         return render(request, "portal/register.html",
                       {"form": form, "errors": field_errors(exc)}, exc.status)
@@ -121,7 +124,24 @@ def verify(request: Request, session: DbSession, services: Services,
         return render(request, "portal/verify_phone.html",
                       {"errors": {"code": CODE_MESSAGES[outcome]}}, 422)
     request.session.pop(PENDING_KEY, None)
-    return render(request, "portal/message.html", {"message": "phone_verified"})
+    request.session[VERIFIED_KEY] = pending
+    return RedirectResponse("/account/verify-phone/done", status_code=303)
+
+
+@router.get("/account/verify-phone/done", response_class=HTMLResponse)
+def verified(request: Request, session: DbSession) -> Response:
+    """Says where the account stands now: approval by the face match comes seconds after the
+    code, so a reload tells an approved citizen to sign in rather than to wait."""
+    proven = str(request.session.get(VERIFIED_KEY, ""))
+    approved = bool(proven) and service.is_active(session, proven)
+    return render(request, "portal/message.html",
+                  {"message": "approved" if approved else "phone_verified"})
+
+
+@router.get("/account/notifications", response_class=HTMLResponse)
+def notifications(request: Request, session: DbSession, signed: Citizen) -> Response:
+    return render(request, "portal/notifications.html",
+                  {"notices": service.my_notifications(session, signed.account)})
 
 
 @router.post("/account/verify-phone/resend", response_class=HTMLResponse)

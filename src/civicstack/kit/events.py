@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 ACCOUNT_AWAITS_APPROVAL = "identity.account.awaits_approval"  # a level-1 phone was proven
+FACE_CONSENT_GIVEN = "identity.face_consent.given"  # ticked at eID registration
 FACE_TEMPLATE_REVOKED = "biometrics.template.revoked"  # consent withdrawn, or a false identity
 
 Handler = Callable[[Session, str], object]

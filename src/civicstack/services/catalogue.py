@@ -58,6 +58,20 @@ FIELD_TYPES = ("string", "date", "integer", "personal_id_number", "sex", "ward_c
 
 
 @dataclass(frozen=True)
+class Choice:
+    """One value a choice field may take, named in both languages."""
+
+    value: str
+    label: str
+    label_en: str
+
+
+# The types whose value is one of a closed list: the form offers them as a select, and
+# submission and approval accept nothing else (the register records sex as M or F).
+CHOICES = {"sex": (Choice("M", "Nam", "Male"), Choice("F", "Nữ", "Female"))}
+
+
+@dataclass(frozen=True)
 class FieldSpec:
     """A piece of information a procedure asks for, and where its value comes from."""
 
@@ -65,7 +79,7 @@ class FieldSpec:
     label: str
     label_en: str
     source: str = "applicant"  # register:<field>, wallet:<document>.<claim> or applicant
-    type: str = "string"  # one of FIELD_TYPES, checked at submission (service._check_value)
+    type: str = "string"  # one of FIELD_TYPES, checked by service.checked_value
     required: bool = True
 
     @classmethod
@@ -75,6 +89,11 @@ class FieldSpec:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def choices(self) -> tuple[Choice, ...]:
+        """The values the field may take, or () where any value of its type may be typed."""
+        return CHOICES.get(self.type, ())
 
 
 @dataclass(frozen=True)
@@ -131,7 +150,7 @@ class ProcedureSeed:
 CHILD = [
     FieldSpec("child_full_name", "Họ tên trẻ", "Child's full name"),
     FieldSpec("child_date_of_birth", "Ngày sinh của trẻ", "Child's date of birth", type="date"),
-    FieldSpec("child_sex", "Giới tính của trẻ (M/F)", "Child's sex (M/F)", type="sex"),
+    FieldSpec("child_sex", "Giới tính của trẻ", "Child's sex", type="sex"),
     FieldSpec("other_parent_pid", "Số định danh của cha/mẹ còn lại", "Other parent's ID number",
               type="personal_id_number", required=False),
 ]

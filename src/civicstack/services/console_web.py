@@ -155,6 +155,7 @@ def _dossier_context(session: Session, official: Actor, receipt_code: str) -> di
         "agency": service.agency_of(session, found),
         "values": [(spec, dossier.data[spec.name]) for spec in found.fields
                    if dossier.data.get(spec.name) not in (None, "")],
+        "correctable": [spec for spec in found.fields if spec.source == "applicant"],
         "wallet_documents": _wallet_documents(session, dossier),
         "counter_checks": service.checked_at_counter(session, dossier),
         "attachments": service.attachments(session, dossier),
@@ -189,7 +190,8 @@ def dossier_page(request: Request, session: DbSession, official: Official,
 
 @router.post(DOSSIERS + "/{receipt_code}/actions/{action}", response_class=HTMLResponse)
 def take_action(request: Request, session: DbSession, services: Services, official: Official,
-                receipt_code: str, action: str, reason: Annotated[str, Form()] = "") -> Response:
+                receipt_code: str, action: str, reason: Annotated[str, Form()] = "",
+                fields: Annotated[list[str] | None, Form()] = None) -> Response:
     """One step of the state machine; approval runs its whole flow. A refused step leaves
     nothing behind (its savepoint is rolled back) and is shown on the dossier's page."""
     try:
@@ -199,6 +201,9 @@ def take_action(request: Request, session: DbSession, services: Services, offici
                               receipt_code, reason)
             elif action == "refuse":
                 flows.refuse(session, official, receipt_code, reason)
+            elif action == "request_supplement":
+                service.request_supplement(session, official, receipt_code, reason,
+                                           fields or [])
             else:
                 service.transition(session, official, receipt_code, action, reason)
     except DomainError as exc:

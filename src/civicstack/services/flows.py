@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
-from civicstack.kit.errors import Conflict, Invalid
+from civicstack.kit.errors import Conflict
 from civicstack.registry import service as registry
 from civicstack.registry.models import Person, Sex
 from civicstack.services import service
@@ -75,51 +75,43 @@ def _register_actor(actor: Actor, agency: Agency, effect: str) -> Actor:
 
 # --- the register's changes -----------------------------------------------------------------
 
-def _date(dossier: Dossier, name: str) -> date:
-    try:
-        return date.fromisoformat(str(dossier.data.get(name, "")))
-    except ValueError:
-        raise Invalid(name, "must be a date written YYYY-MM-DD") from None
-
-
-def _text(dossier: Dossier, name: str) -> str:
-    value = str(dossier.data.get(name) or "").strip()
-    if not value:
-        raise Invalid(name, "Required.")
-    return value
+def _date(session: Session, dossier: Dossier, name: str) -> date:
+    return date.fromisoformat(service.approved_value(session, dossier, name))
 
 
 def _birth(session: Session, actor: Actor, dossier: Dossier, applicant: Person) -> None:
     """The child gets a new ID number; the applicant is the mother or father by their sex,
     and the other parent (if named) the other."""
-    sex = _text(dossier, "child_sex").upper()
-    if sex not in (Sex.MALE.value, Sex.FEMALE.value):
-        raise Invalid("child_sex", "must be M or F")
+    sex = Sex(service.approved_value(session, dossier, "child_sex"))
     other = str(dossier.data.get("other_parent_pid") or "").strip() or None
     parents = (dossier.applicant_pid, other)
     mother, father = parents if applicant.sex == Sex.FEMALE.value else parents[::-1]
     place = registry.ward(session, dossier.ward_code)
     child = registry.record_birth(session, actor, registry.Birth(
-        _text(dossier, "child_full_name"), _date(dossier, "child_date_of_birth"), Sex(sex),
+        service.approved_value(session, dossier, "child_full_name"),
+        _date(session, dossier, "child_date_of_birth"), sex,
         dossier.ward_code, mother_pid=mother, father_pid=father,
         place_of_birth=f"{place.ward_name}, {place.province_name}" if place else ""))
     dossier.result_person_pid = child.personal_id_number
 
 
 def _death(session: Session, actor: Actor, dossier: Dossier, applicant: Person) -> None:
-    registry.record_death(session, actor, _text(dossier, "deceased_pid"),
-                          _date(dossier, "date_of_death"), str(dossier.data.get("cause") or ""))
+    registry.record_death(session, actor,
+                          service.approved_value(session, dossier, "deceased_pid"),
+                          _date(session, dossier, "date_of_death"),
+                          str(dossier.data.get("cause") or ""))
 
 
 def _residence(session: Session, actor: Actor, dossier: Dossier, applicant: Person) -> None:
     registry.record_residence_change(session, actor, registry.ResidenceChange(
-        dossier.applicant_pid, "permanent", _text(dossier, "new_ward_code"),
-        _text(dossier, "new_address_line"), date.today()))
+        dossier.applicant_pid, "permanent",
+        service.approved_value(session, dossier, "new_ward_code"),
+        service.approved_value(session, dossier, "new_address_line"), date.today()))
 
 
 def _marriage(session: Session, actor: Actor, dossier: Dossier, applicant: Person) -> None:
     registry.record_marriage(session, actor, dossier.applicant_pid,
-                             _text(dossier, "spouse_pid"), date.today())
+                             service.approved_value(session, dossier, "spouse_pid"), date.today())
 
 
 EFFECTS: dict[str, Callable[[Session, Actor, Dossier, Person], None]] = {
@@ -193,7 +185,7 @@ def _vehicle_registration(session: Session, site: WalletSite, dossier: Dossier,
     # A demo plate: the province code and a number drawn from the receipt code.
     serial = int(hashlib.sha256(dossier.receipt_code.encode()).hexdigest(), 16) % 100_000
     return {**_person_claims(applicant), "plate": f"{dossier.province_code}A-{serial:05d}",
-            "make_model": _text(dossier, "make_model"),
+            "make_model": service.approved_value(session, dossier, "make_model"),
             "colour": str(dossier.data.get("colour") or "").strip() or "Chưa khai báo",
             "registered_on": date.today().isoformat()}
 

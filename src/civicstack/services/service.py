@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from civicstack.identity import officials
 from civicstack.identity import service as identity
-from civicstack.kit import audit, calendar, outbox, uploads
+from civicstack.kit import audit, calendar, uploads
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission, Role
 from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
@@ -405,24 +405,43 @@ def checked_at_counter(session: Session, dossier: Dossier) -> dict[str, DossierE
 
 # --- submission -----------------------------------------------------------------------------
 
-def _check_value(session: Session, spec: catalogue.FieldSpec, value: Any) -> str | None:
-    """Why a filled value cannot be what its type says, or None: the approval's effects check
-    the same before they change the register, too late for the citizen to fix it."""
+def _problem_of(session: Session, spec: catalogue.FieldSpec, text: str) -> str | None:
     if spec.type == "date":
         try:
-            date.fromisoformat(str(value))
+            date.fromisoformat(text)
         except ValueError:
-            return "must be a date written YYYY-MM-DD"
-    if spec.type == "integer" and not str(value).lstrip("-").isdigit():
-        return "must be a whole number"
-    text = str(value).strip()  # as the approval's effects read it
+            return N_("must be a date written YYYY-MM-DD")
+    if spec.type == "integer" and not text.lstrip("-").isdigit():
+        return N_("must be a whole number")
     if spec.type == "personal_id_number" and not registry.is_personal_id_number(session, text):
         return N_("must be a personal ID number of 12 digits")
-    if spec.type == "sex" and text.upper() not in ("M", "F"):
-        return "must be M or F"
+    if spec.choices and text not in {choice.value for choice in spec.choices}:
+        return N_("choose one of the values offered")
     if spec.type == "ward_code" and registry.ward(session, text) is None:
-        return "no ward with this code"
+        return N_("no ward with this code")
     return None
+
+
+def checked_value(session: Session, spec: catalogue.FieldSpec, value: Any) -> str:
+    """The value as its type says it must be, or Invalid by the field's name. Submission,
+    a supplement and the approval's effects all call this one check, so nothing the citizen
+    can send is accepted at submission and refused at approval, when it is too late to fix."""
+    text = str(value if value is not None else "").strip()
+    if not text:
+        raise Invalid(spec.name, REQUIRED)
+    problem = _problem_of(session, spec, text)
+    if problem:
+        raise Invalid(spec.name, problem)
+    return text
+
+
+def approved_value(session: Session, dossier: Dossier, name: str) -> str:
+    """A field of a dossier being decided, checked again as at submission (the catalogue may
+    have changed since, and the approval's effects write the register with it)."""
+    spec = next((f for f in procedure_of(session, dossier).fields if f.name == name), None)
+    if spec is None:
+        raise Invalid(name, N_("this procedure does not ask for this field"))
+    return checked_value(session, spec, dossier.data.get(name))
 
 
 @dataclass(frozen=True)
@@ -442,13 +461,12 @@ def _check_complete(session: Session, site: WalletSite, actor: Actor, dossier: D
     errors = []
     for spec in found.fields:
         value = values.get(spec.name)
-        if value in (None, ""):
-            if spec.required:
-                errors.append(FieldError(spec.name, REQUIRED))
+        if value in (None, "") and not spec.required:
             continue
-        problem = _check_value(session, spec, value)
-        if problem:
-            errors.append(FieldError(spec.name, problem))
+        try:
+            values[spec.name] = checked_value(session, spec, value)
+        except Invalid as refusal:
+            errors.extend(refusal.errors)
     uploaded = {a.document_code for a in repository.attachments(session, dossier.id)}
     present = uploaded | set(filled.wallet_documents) | set(checked_at_counter(session, dossier))
     for document in found.documents:
@@ -614,8 +632,8 @@ NOTICES = {
     "submit": "Ho so {code} da duoc nop. Han tra ket qua: {due}.",
     "receive": "Ho so {code} da duoc tiep nhan.",
     "start": "Ho so {code} dang duoc xu ly.",
-    "request_supplement": "Ho so {code} can bo sung giay to. Vui long xem tren Cong dich vu "
-                          "cong.",
+    "request_supplement": "Ho so {code} can bo sung giay to hoac sua thong tin. Vui long xem "
+                          "tren Cong dich vu cong.",
     "supplement": "Ho so {code} da duoc bo sung va cho xu ly tiep.",
     "approve": "Ho so {code} da duoc phe duyet; ket qua dang duoc ky so.",
     "refuse": "Ho so {code} bi tu choi. Xem ly do tren Cong dich vu cong.",
@@ -626,13 +644,14 @@ NOTICES = {
 
 
 def _notify(session: Session, dossier: Dossier, action: str) -> None:
-    """An SMS at every change of a submitted dossier (ASCII: every phone shows it)."""
+    """The applicant is told of every change of a submitted dossier: in the portal's
+    notifications, and by SMS to the phone the register holds."""
     template = NOTICES.get(action)
-    phone = dossier.data.get("applicant_phone")
-    if template and phone:
+    if template:
         due = dossier.due_on.strftime("%d/%m/%Y") if dossier.due_on else ""
-        outbox.enqueue(session, "sms", str(phone), "CivicStack",
-                       template.format(code=dossier.receipt_code, due=due))
+        phone = dossier.data.get("applicant_phone")
+        identity.tell(session, dossier.applicant_pid, str(phone) if phone else None,
+                      template.format(code=dossier.receipt_code, due=due))
 
 
 def _require_party(session: Session, actor: Actor, dossier: Dossier, party: Party) -> None:
@@ -667,7 +686,7 @@ def dossier_for(session: Session, actor: Actor, receipt_code: str, *,
 
 
 def transition(session: Session, actor: Actor, receipt_code: str, action: str,
-               reason: str = "") -> Dossier:
+               reason: str = "", detail: dict[str, Any] | None = None) -> Dossier:
     """Take one action of the state machine, or refuse: unknown action, wrong state, wrong
     party, outside scope, missing reason. Approval's effects live in flows.py."""
     dossier = dossier_for(session, actor, receipt_code, lock=True)
@@ -679,8 +698,57 @@ def transition(session: Session, actor: Actor, receipt_code: str, action: str,
         dossier.assigned_to = str(actor)
     if action in ("approve", "refuse"):
         dossier.decided_at, dossier.decision_reason = now(), cleaned
-    _move(session, actor, dossier, action, cleaned)
+    _move(session, actor, dossier, action, cleaned, detail)
     return dossier
+
+
+# --- a supplement: documents, and the typed fields the official names to correct ------------
+
+def request_supplement(session: Session, actor: Actor, receipt_code: str, reason: str,
+                       fields: list[str]) -> Dossier:
+    """Ask the applicant for more, naming the typed fields to correct (none: documents only).
+    Only what the applicant typed can be named: the register's and the wallet's values are
+    corrected at their source."""
+    dossier = dossier_for(session, actor, receipt_code)
+    typed = {spec.name for spec in procedure_of(session, dossier).fields
+             if spec.source == "applicant"}
+    if not set(fields) <= typed:
+        raise Invalid("fields", N_("only the fields the applicant typed can be corrected"))
+    return transition(session, actor, receipt_code, "request_supplement", reason,
+                      {"fields": list(dict.fromkeys(fields))})
+
+
+def fields_to_correct(session: Session, dossier: Dossier) -> list[catalogue.FieldSpec]:
+    """The fields named by the latest supplement request, in the form's order."""
+    asked = [e for e in repository.events(session, dossier.id)
+             if e.action == "request_supplement"]
+    named = set(asked[-1].detail.get("fields", [])) if asked and asked[-1].detail else set()
+    return [spec for spec in procedure_of(session, dossier).fields if spec.name in named]
+
+
+def supplement(session: Session, actor: Actor, receipt_code: str,
+               values: dict[str, Any]) -> Dossier:
+    """Send the supplement: each field asked for is checked as at submission (all refusals
+    at once, nothing kept while one stands), then the dossier goes back to the official with
+    what changed in its history."""
+    dossier = dossier_for(session, actor, receipt_code, lock=True)
+    _check_transition(dossier, "supplement")
+    _require_applicant(actor, dossier)
+    corrected: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for spec in fields_to_correct(session, dossier):
+        try:
+            corrected[spec.name] = checked_value(
+                session, spec, typed_text(spec.name, str(values.get(spec.name, ""))[:MAX_TEXT]))
+        except Invalid as refusal:
+            errors.extend(refusal.errors)
+    if errors:
+        raise Invalid.of_fields(errors)
+    changes = {name: {"from": dossier.data.get(name), "to": value}
+               for name, value in corrected.items() if dossier.data.get(name) != value}
+    dossier.data = {**dossier.data, **corrected}
+    return transition(session, actor, receipt_code, "supplement",
+                      detail={"corrected": changes} if changes else None)
 
 
 def deliver(session: Session, dossier: Dossier, detail: dict[str, Any]) -> None:

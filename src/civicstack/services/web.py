@@ -249,6 +249,7 @@ def _status_page(request: Request, session: Session, opened: Opened,
         "group": opened.group, "events": events, "overdue": service.is_overdue(dossier),
         "actions": allowed_actions(State(dossier.state), Party.APPLICANT),
         "supplement_reason": asked[-1].reason if asked else "",
+        "to_correct": service.fields_to_correct(session, dossier),
         "documents": [d for d in found.documents if not d.wallet_document_type],
         "uploaded": _uploaded(session, [dossier]), "errors": errors or {},
         "submitted": request.query_params.get("submitted") == "1"}, status_code)
@@ -348,7 +349,8 @@ def save_or_submit(request: Request, session: DbSession, services: Services,
 @router.post(DOSSIERS + "/{receipt_code}/supplement", response_class=HTMLResponse)
 def send_supplement(request: Request, session: DbSession, signed: Citizen, receipt_code: str,
                     form: PostedForm) -> Response:
-    """The documents an official asked for, then the dossier goes back to them."""
+    """The documents and corrected fields an official asked for, then the dossier goes back
+    to them."""
     actor = _actor(signed)
     try:
         dossier = service.dossier_for(session, actor, receipt_code, lock=True)
@@ -358,8 +360,10 @@ def send_supplement(request: Request, session: DbSession, signed: Citizen, recei
     errors = _upload_errors(session, actor, [dossier], form)
     if errors:
         return _status_page(request, session, opened, errors, 422)
+    asked = service.fields_to_correct(session, dossier)
     try:
-        service.transition(session, actor, receipt_code, "supplement")
+        service.supplement(session, actor, receipt_code,
+                           {spec.name: _text(form, spec.name) for spec in asked})
     except DomainError as exc:
         return _status_page(request, session, opened, field_errors(exc), exc.status)
     return RedirectResponse(f"{DOSSIERS}/{receipt_code}", status_code=303)

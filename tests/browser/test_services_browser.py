@@ -69,7 +69,7 @@ def test_a_parent_submits_a_birth_registration_from_her_phone(
     expect(page.locator('[data-document="id_card"]')).to_contain_text("✓")
     page.fill("#child_full_name", "Nguyễn Gia Bảo")
     page.fill("#child_date_of_birth", "2026-11-20")
-    page.fill("#child_sex", "M")
+    page.select_option("#child_sex", "M")
     page.set_input_files("#document_birth_notice", files=[{
         "name": "giay-chung-sinh.pdf", "mimeType": "application/pdf", "buffer": PDF}])
     expect(page.locator("#fee")).to_have_text("Miễn phí")

@@ -29,7 +29,7 @@ def submit_birth_registration(page: Page, server: Server, pid: str) -> str:
     expect(page.locator(".services-prefilled")).to_contain_text(pid)
     page.fill("#child_full_name", "Lê Minh Khang")
     page.fill("#child_date_of_birth", "2026-11-25")
-    page.fill("#child_sex", "M")
+    page.select_option("#child_sex", "M")
     page.set_input_files("#document_birth_notice", files=[{
         "name": "giay-chung-sinh.pdf", "mimeType": "application/pdf", "buffer": PDF}])
     page.get_by_role("button", name="Nộp hồ sơ").click()

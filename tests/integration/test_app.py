@@ -171,7 +171,8 @@ def test_openapi_documents_the_register_api(site: Site) -> None:
     paths = spec.json()["paths"]
     assert {path for path in paths if path.startswith(BASE)} == {
         f"{BASE}/persons", f"{BASE}/persons/{{personal_id_number}}",
-        f"{BASE}/persons/{{personal_id_number}}/history", f"{BASE}/events/births",
+        f"{BASE}/persons/{{personal_id_number}}/history",
+        f"{BASE}/persons/{{personal_id_number}}/id-card-endings", f"{BASE}/events/births",
         f"{BASE}/events/marriages", f"{BASE}/events/divorces", f"{BASE}/events/deaths",
         f"{BASE}/events/residence-changes"}
     assert set(paths[f"{BASE}/persons"]) == {"get", "post"}

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.kit import audit
 from civicstack.kit.audit import AUDIT_LOG, AuditEntry
-from civicstack.kit.db import transaction
+from civicstack.kit.db import make_engine, make_session_factory, transaction
 from civicstack.kit.migrate import downgrade, upgrade
 from civicstack.kit.tlog import log as tlog
 from civicstack.kit.tlog import merkle, store
@@ -344,6 +344,10 @@ def test_no_false_alarm_while_many_writers_append_during_verification(
     """Writers (16 on PostgreSQL) append while the sealer seals and the log is verified again
     and again: only witnessed entries are read, so every check is intact."""
     writers = 16 if engine.dialect.name == "postgresql" else 3
+    # A connection for every writer, the sealer (and its advisory lock) and the verifier: the
+    # default pool would make writers wait for connections, not for the log.
+    wide = make_engine(engine.url.render_as_string(hide_password=False), pool_size=writers + 6)
+    session_factory = make_session_factory(wide)
     stop = threading.Event()
     failures: list[BaseException] = []
 
@@ -388,6 +392,7 @@ def test_no_false_alarm_while_many_writers_append_during_verification(
         written = session.scalar(select(AuditEntry.seq).order_by(AuditEntry.seq.desc()).limit(1))
     assert (report.ok, report.entries_checked) == (True, written)
     assert sum(report.entries_checked for report in reports[::2]) > 0
+    wide.dispose()
 
 
 def test_entries_for_subject_lists_newest_first(session_factory: sessionmaker[Session]) -> None:

@@ -28,7 +28,12 @@ def what_is_stored(factory: sessionmaker[Session], receipt: str) -> tuple[Dossie
         return dossier, events, payments
 
 
-@pytest.mark.parametrize("die_at", ["payment", "event", "1", "2", "3", "4", "5", "never"])
+# A submission flushes four times today; a kill after each of them, and the test below fails
+# when a change adds a flush that no kill covers.
+FLUSHES = ["1", "2", "3", "4"]
+
+
+@pytest.mark.parametrize("die_at", ["payment", "event", *FLUSHES, "never"])
 def test_a_submission_killed_between_steps_leaves_the_whole_dossier_or_the_draft(
         database_url: str, session_factory: sessionmaker[Session], tmp_path: Path,
         die_at: str) -> None:
@@ -58,4 +63,4 @@ def test_the_kills_above_cover_every_flush_of_the_submission(
     receipt, pid = draft_with_a_fee(session_factory, tmp_path)
     ran = submit_in_a_process("crash_submit", database_url, tmp_path, receipt, pid, "never")
     assert ran.returncode == 0, ran.stderr
-    assert int(ran.stdout.split("after ")[1].split()[0]) <= 5
+    assert int(ran.stdout.split("after ")[1].split()[0]) <= len(FLUSHES)

@@ -166,7 +166,7 @@ def counted_by_tallies(found: statistics.Figures) -> dict[str, Any]:
 @pytest.fixture
 def office(session: Session, tmp_path: Path) -> Office:
     publish_everywhere(session)
-    return Office(session, wallet_site(tmp_path), LocalTreasury(tmp_path / "treasury"))
+    return Office(session, wallet_site(session), LocalTreasury(tmp_path / "treasury"))
 
 
 @settings(max_examples=25, deadline=None,
@@ -220,7 +220,7 @@ def test_the_migration_counts_the_dossiers_already_there_as_the_services_do(
     factory = make_session_factory(make_engine(database_url))
     with transaction(factory) as session:
         publish_everywhere(session)
-        office = Office(session, wallet_site(tmp_path), LocalTreasury(tmp_path / "treasury"))
+        office = Office(session, wallet_site(session), LocalTreasury(tmp_path / "treasury"))
         for step in (("file", True), ("file", False), ("file", True), ("file", True),
                      ("draft",), ("backdate", 0, 40 * 24), ("decide", 1, "approve"),
                      ("due", 1, -30), ("decide", 2, "refuse"), ("act", 3, "withdraw"),

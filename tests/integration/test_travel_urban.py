@@ -211,14 +211,14 @@ def test_the_worker_job_runs_the_urban_purge(site: Site, metro: Metro) -> None:
 
 @contextmanager
 def database_held(database_url: str) -> Iterator[None]:
-    """Another program holding the write lock SQLite has one of, or on PostgreSQL the audit
-    chain's head that every audited write appends to, until the block ends."""
+    """Another program holding the write lock SQLite has one of, or on PostgreSQL a lock on the
+    audit log that every audited write's insert waits for, until the block ends."""
     engine = create_engine(database_url)
     with engine.connect() as connection:
         if is_sqlite(database_url):
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
-            connection.execute(text("UPDATE audit_chain_head SET last_seq = last_seq"))
+            connection.execute(text("LOCK TABLE audit_entry IN SHARE MODE"))
         try:
             yield
         finally:

@@ -85,10 +85,14 @@ PRESENTATION = re.compile(r'<textarea readonly id="presentation"[^>]*>([^<]+)</t
 RECEIPT = re.compile(r"/dossiers/([0-9]{2}[0-9]{6}-[0-9A-F]{6})$")
 FORM_FIELD = re.compile(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"')
 # Keycloak 26's sizing guide ("Concepts for sizing CPU and memory resources"), per vCPU.
-KEYCLOAK_PER_VCPU = {"password sign-in": 15.0, "OIDC token (code exchange)": 120.0}
+KEYCLOAK_PER_VCPU = {"password sign-in": 15.0, "OIDC token (code exchange)": 120.0,
+                     "OIDC token (refresh)": 120.0}
 # How often each step comes up: most traffic reads, a tenth signs in, a tenth submits.
 MIX = {"statistics": 30, "register": 25, "oidc": 15, "sign_in": 10, "wallet": 10,
        "dossier": 10}
+# Steps that can be run alone with --only: the mix's, and a refresh grant (the token endpoint
+# with nothing else in the step, the nearest to Keycloak's "token grants per vCPU").
+ALONE = (*MIX, "refresh")
 SLOW_TIMEOUT_S = 60
 
 
@@ -179,7 +183,8 @@ def seed(settings: Settings, users: int) -> Population:
                                     Role.AGENCY_APPROVER, NATIONAL)
         client = clients.register_client(
             session, Actor("official", "sso-admin", NATIONAL, Role.ADMIN), services.pepper,
-            clients.NewClient("Ngân hàng Tải", (REDIRECT,), scopes=("openid", "profile")))
+            clients.NewClient("Ngân hàng Tải", (REDIRECT,),
+                              scopes=("openid", "profile", "offline_access")))
     services.engine.dispose()
     assert client.client_secret is not None
     return Population(people, [(o.username, o.password, o.secret) for o in officials],
@@ -249,6 +254,7 @@ class User:
     browser_csrf: str = ""
     counter_csrf: str = ""
     card: str = ""
+    refresh_token: str = ""
 
     def __post_init__(self) -> None:
         self.browser = self._client()
@@ -261,7 +267,8 @@ class User:
         """Untimed: the citizen signs in, consents to the bank once and finds the ID card; the
         official signs in to the console with password and authenticator code."""
         self.browser_csrf = await self._password_sign_in(self.browser)
-        await self._authorize(consent=True)
+        code, verifier = (await self._authorize(consent=True)).split()
+        self.refresh_token = (await self._exchange(code, verifier))["refresh_token"]
         self.card = found(CARD_LINK, expect(await self.browser.get("/wallet"), 200).text,
                           "ID card")
         username, password, secret = self.official
@@ -288,7 +295,8 @@ class User:
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
         query = urlencode({
             "response_type": "code", "client_id": self.population.client_id,
-            "redirect_uri": REDIRECT, "scope": "openid profile", "state": secrets.token_hex(8),
+            "redirect_uri": REDIRECT, "scope": "openid profile offline_access",
+            "state": secrets.token_hex(8),
             "nonce": secrets.token_hex(8), "code_challenge": challenge.rstrip(b"=").decode(),
             "code_challenge_method": "S256"})
         with self.tally.timed("OIDC authorize (signed in)"):
@@ -322,15 +330,27 @@ class User:
         async with self._client() as fresh:
             await self._password_sign_in(fresh)
 
+    async def _token(self, form: dict[str, str]) -> dict[str, str]:
+        answer = expect(await self.counter.post("/oidc/token", data=form, auth=(
+            self.population.client_id, self.population.client_secret)), 200).json()
+        if "id_token" not in answer or "refresh_token" not in answer:
+            raise WrongAnswer("no ID token or refresh token")
+        return dict(answer)
+
+    async def _exchange(self, code: str, verifier: str) -> dict[str, str]:
+        return await self._token({"grant_type": "authorization_code", "code": code,
+                                  "redirect_uri": REDIRECT, "code_verifier": verifier})
+
     async def oidc(self) -> None:
         code, verifier = (await self._authorize()).split()
         with self.tally.timed("OIDC token (code exchange)"):
-            answer = expect(await self.counter.post("/oidc/token", data={
-                "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
-                "code_verifier": verifier}, auth=(self.population.client_id,
-                                                  self.population.client_secret)), 200)
-        if "id_token" not in answer.json():
-            raise WrongAnswer("no ID token")
+            await self._exchange(code, verifier)
+
+    async def refresh(self) -> None:
+        with self.tally.timed("OIDC token (refresh)"):
+            answer = await self._token({"grant_type": "refresh_token",
+                                        "refresh_token": self.refresh_token})
+        self.refresh_token = answer["refresh_token"]
 
     async def wallet(self) -> None:
         with self.tally.timed("wallet QR made (holder)"):
@@ -354,11 +374,12 @@ class User:
             expect(await self.browser.post(f"/dossiers/{receipt}", data={
                 **values, "action": "submit", "csrf_token": self.browser_csrf}), 303)
 
-    async def loop(self, until: float) -> None:
+    async def loop(self, until: float, mix: dict[str, int]) -> None:
         steps: dict[str, Callable[[], Awaitable[None]]] = {
             "statistics": self.statistics, "register": self.register, "oidc": self.oidc,
-            "sign_in": self.sign_in, "wallet": self.wallet, "dossier": self.dossier}
-        names, weights = list(MIX), list(MIX.values())
+            "sign_in": self.sign_in, "wallet": self.wallet, "dossier": self.dossier,
+            "refresh": self.refresh}
+        names, weights = list(mix), list(mix.values())
         while time.monotonic() < until:
             name = random.choices(names, weights)[0]
             try:
@@ -368,7 +389,7 @@ class User:
 
 
 async def drive(base: str, population: Population, users: int, duration: float,
-                pids: list[int]) -> tuple[Tally, float, float]:
+                pids: list[int], mix: dict[str, int]) -> tuple[Tally, float, float]:
     setup = Tally()
     crowd = [User(base, population, population.people[n], population.officials[n], setup)
              for n in range(users)]
@@ -377,7 +398,7 @@ async def drive(base: str, population: Population, users: int, duration: float,
     for user in crowd:
         user.tally = tally
     cpu, wall = cpu_seconds(pids), time.monotonic()
-    await asyncio.gather(*(user.loop(wall + duration) for user in crowd))
+    await asyncio.gather(*(user.loop(wall + duration, mix) for user in crowd))
     wall, cpu = time.monotonic() - wall, cpu_seconds(pids) - cpu
     for user in crowd:
         await user.browser.aclose()
@@ -416,7 +437,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=24, help="Concurrent virtual users.")
     parser.add_argument("--duration", type=float, default=45, help="Seconds of load.")
+    parser.add_argument("--only", choices=ALONE, help=(
+        "Run one step alone, so its per-CPU-second figure is that operation's own (what "
+        "Keycloak's sizing states) rather than a share of the mix."))
     arguments = parser.parse_args()
+    mix = {arguments.only: 1} if arguments.only else MIX
     with throwaway_postgres(durable=True) as postgres, \
             tempfile.TemporaryDirectory(prefix="civicstack-load-") as folder:
         with psycopg.connect(postgres.url().replace("+psycopg", ""), autocommit=True) as db:
@@ -441,7 +466,7 @@ def main() -> None:
               f"{time.monotonic() - started:.0f} s")
         with running_site(environment, port) as pids:
             tally, wall, cpu = asyncio.run(drive(base, population, arguments.users,
-                                                 arguments.duration, pids))
+                                                 arguments.duration, pids, mix))
         report(tally, wall, cpu, arguments.users)
 
 

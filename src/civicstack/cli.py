@@ -30,6 +30,7 @@ from civicstack.kit.cli_support import (
 from civicstack.kit.delivery import channels_from
 from civicstack.kit.errors import NotFound
 from civicstack.kit.installing import Installer
+from civicstack.kit.keyprovider import RootKeyRefused
 from civicstack.kit.keys_cli import keys_app
 from civicstack.kit.outbox import (
     RetryPolicy,
@@ -211,10 +212,12 @@ def proxy_options(settings: Settings) -> dict[str, Any]:
 
 
 def main() -> None:
-    """The `civicstack` command: the Typer app, with an unreachable database reported in one
-    line (where, and what the driver said) instead of a traceback."""
+    """The `civicstack` command: the Typer app, with an unreachable database (where, and what
+    the driver said) or a refused root key reported in one line instead of a traceback."""
     try:
         app()
+    except RootKeyRefused as exc:
+        raise SystemExit(fail(f"error: {exc}", 2).exit_code) from None
     except OperationalError as exc:
         url = make_url(get_settings().resolved_database_url).render_as_string(hide_password=True)
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)

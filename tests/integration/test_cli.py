@@ -291,3 +291,19 @@ def test_an_unreachable_database_is_one_clear_line_and_exit_2(
     assert "error: cannot reach the database at" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     assert "secret" not in done.stderr  # the password is masked
+
+
+@pytest.mark.parametrize("key", ["", "not base64url!"], ids=["missing", "malformed"])
+def test_a_refused_root_key_is_one_clear_line_and_exit_2(key: str, tmp_path: Path) -> None:
+    # Production refuses to start without its root key: the operator reads why, not a traceback.
+    done = subprocess.run(
+        [sys.executable, "-m", "civicstack.cli", "keys", "list"],
+        capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, "CIVICSTACK_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+             "CIVICSTACK_DATA_DIR": str(tmp_path), "CIVICSTACK_REQUIRE_ROOT_KEY": "true",
+             "CIVICSTACK_ROOT_KEY": key})
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ")
+    assert "root key" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "╭" not in done.stderr

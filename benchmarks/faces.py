@@ -99,11 +99,25 @@ def pair_distances(embeddings: dict[str, faces.Embedding], same_photo: bool = Tr
     return genuine, impostor
 
 
+def wilson(errors: int, trials: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval (95 %) of a rate seen as errors/trials: unlike the normal
+    approximation it stays inside [0, 1] and says something when no error was seen."""
+    rate, spread = errors / trials, z * z / trials
+    centre = (rate + spread / 2) / (1 + spread)
+    half = z * np.sqrt(rate * (1 - rate) / trials + spread / (4 * trials)) / (1 + spread)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def error_rate(name: str, errors: int, trials: int) -> str:
+    low, high = wilson(errors, trials)
+    return f"{name} {errors}/{trials} = {errors / trials:.2%} (95 % CI {low:.2%}-{high:.2%})"
+
+
 def rates(genuine: list[float], impostor: list[float], threshold: float) -> str:
     false_matches = sum(d <= threshold for d in impostor)
     false_non_matches = sum(d > threshold for d in genuine)
-    return (f"FMR {false_matches}/{len(impostor)} = {false_matches / len(impostor):.2%}, "
-            f"FNMR {false_non_matches}/{len(genuine)} = {false_non_matches / len(genuine):.2%}")
+    return (f"{error_rate('FMR', false_matches, len(impostor))}, "
+            f"{error_rate('FNMR', false_non_matches, len(genuine))}")
 
 
 def tar_at_far(genuine: list[float], impostor: list[float]) -> str:

@@ -77,6 +77,15 @@ class Settings(BaseSettings):
     face_match_threshold: float = Field(
         default=0.5, gt=0, lt=1.2,
         description="Largest embedding distance accepted as the same face (docs/biometrics.md).")
+    face_index_lists: int = Field(
+        default=0, ge=0, le=1_000_000,
+        description="0: the national face gallery scans every template (exact). N > 0: "
+                    "`biometrics rebuild-index` partitions it into N lists (IVF) once it "
+                    "holds 39 templates per list; about 4*sqrt(templates) (docs/biometrics.md).")
+    face_index_probes: int = Field(
+        default=64, ge=1, le=65_536,
+        description="Lists a partitioned gallery scans per query: more finds more look-alikes "
+                    "and costs more time (docs/benchmarks.md).")
     travel_purge_hours: int = Field(
         default=24, ge=0, le=24 * 30,
         description="Hours after departure when a flight's data and face copies are deleted; "

@@ -1,15 +1,21 @@
-"""The 1:N gallery: every template's vector in an exhaustive FAISS index keyed by the
-template's row id, persisted beside the data and rebuildable from the database.
+"""The 1:N gallery: every template's vector in a FAISS index keyed by the template's row id,
+persisted beside the data and rebuildable from the database.
 
-Every query scans every template: de-duplication cannot afford an approximate index that
-misses a candidate. Vectors are stored as 16-bit floats (faiss's fp16 scalar quantiser):
-half the bytes a query has to read, so 1M templates answer in about 36 ms on this CPU instead
-of 48 ms for float32 (docs/benchmarks.md), while distances stay within 1e-4 of the float32
-ones, a thousandth of the threshold. The database is the truth: before each search the gallery
-compares a cheap fingerprint of the template table (count and id sums) with its own and
-re-syncs when another process or a rollback has moved it apart. The file is written by a sync
-or a rebuild, not on every enrolment (at 1M templates it is 256 MB): after a restart the next
-sync adds only what was enrolled since.
+By default every query scans every template: de-duplication cannot afford an approximate index
+that misses a candidate, and up to a few million templates the scan is fast enough. Past that
+(CIVICSTACK_FACE_INDEX_LISTS > 0) a rebuild partitions the gallery into that many lists
+(faiss's IVF, k-means centroids trained on a fixed-seed sample) and a query scans the
+CIVICSTACK_FACE_INDEX_PROBES nearest lists; what it may miss within 1.5x the match threshold
+is measured on synthetic templates (docs/benchmarks.md).
+
+Vectors are stored as 16-bit floats (faiss's fp16 scalar quantiser): half the bytes a query
+has to read, so 1M templates answer in about 36 ms on this CPU instead of 48 ms for float32
+(docs/benchmarks.md), while distances stay within 1e-4 of the float32 ones, a thousandth of
+the threshold. The database is the truth: before each search the gallery compares a cheap
+fingerprint of the template table (count and id sums) with its own and re-syncs when another
+process or a rollback has moved it apart. The file is written by a sync or a rebuild, not on
+every enrolment (at 1M templates it is 256 MB): after a restart the next sync adds only what
+was enrolled since.
 """
 
 from __future__ import annotations
@@ -18,7 +24,6 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 import faiss
 import numpy as np
@@ -34,10 +39,46 @@ Fingerprint = tuple[int, int]  # (count of ids, sum of ids)
 faiss.omp_set_num_threads(1)
 
 
+# faiss warns below 39 training points per list: fewer and the centroids are noise, so a
+# gallery that small keeps the exhaustive scan (which is then fast anyway).
+TRAINING_POINTS_PER_LIST = 39
+TRAINING_SAMPLE_PER_LIST = 64
+TRAINING_SEED = 1234
+
+
 def new_index() -> faiss.IndexIDMap2:
     quantiser = faiss.IndexScalarQuantizer(EMBEDDING_SIZE, faiss.ScalarQuantizer.QT_fp16,
                                            faiss.METRIC_L2)
     return faiss.IndexIDMap2(quantiser)
+
+
+def partitioned_index(training: NDArray[np.float32], lists: int) -> faiss.IndexIVFScalarQuantizer:
+    """An IVF index of `lists` k-means cells over fp16 vectors, trained on `training` (a sample
+    of the gallery: the centroids only need the shape of the population)."""
+    index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatL2(EMBEDDING_SIZE), EMBEDDING_SIZE,
+                                          lists, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_L2)
+    index.cp.seed = TRAINING_SEED
+    index.train(training)
+    return index
+
+
+def training_sample(vectors: NDArray[np.float32], lists: int) -> NDArray[np.float32]:
+    wanted = min(len(vectors), lists * TRAINING_SAMPLE_PER_LIST)
+    chosen = np.random.default_rng(TRAINING_SEED).choice(len(vectors), wanted, replace=False)
+    return np.ascontiguousarray(vectors[np.sort(chosen)])
+
+
+def held_ids(index: faiss.Index) -> NDArray[np.int64]:
+    """Every id the index holds: the id map of the exhaustive layout, the lists' ids of IVF."""
+    if isinstance(index, faiss.IndexIDMap2):
+        ids: NDArray[np.int64] = faiss.vector_to_array(index.id_map)
+        return ids
+    lists = faiss.extract_index_ivf(index).invlists
+    if lists is None:  # an IVF index always has its lists; faiss's stubs allow None
+        return np.zeros(0, dtype=np.int64)
+    parts = [faiss.rev_swig_ptr(lists.get_ids(cell), lists.list_size(cell)).copy()
+             for cell in range(lists.nlist) if lists.list_size(cell)]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -47,23 +88,34 @@ class Candidate:
 
 
 class Gallery:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, lists: int = 0, probes: int = 64) -> None:
+        """`lists` > 0: a rebuild of at least 39 templates per list partitions the gallery
+        (IVF), and each query scans the `probes` nearest lists; 0: always exhaustive."""
         self._path = path
+        self._lists, self._probes = lists, probes
         self._lock = threading.Lock()
         self._index = self._load()
 
-    def _load(self) -> faiss.IndexIDMap2:
+    def _load(self) -> faiss.Index:
         if self._path.exists():
             try:
-                return cast(faiss.IndexIDMap2, faiss.read_index(str(self._path)))
+                return self._probing(faiss.read_index(str(self._path)))
             except RuntimeError:
                 pass  # a torn or foreign file: the next sync rebuilds from the database
         return new_index()
 
+    def _probing(self, index: faiss.Index) -> faiss.Index:
+        if isinstance(index, faiss.IndexIVF):
+            index.nprobe = self._probes
+        return index
+
+    @property
+    def partitioned(self) -> bool:
+        return isinstance(self._index, faiss.IndexIVF)
+
     def _id_array(self) -> NDArray[np.int64]:
         with self._lock:
-            ids: NDArray[np.int64] = faiss.vector_to_array(self._index.id_map)
-            return ids
+            return held_ids(self._index)
 
     @property
     def ids(self) -> set[int]:
@@ -109,8 +161,10 @@ class Gallery:
                 for d, i in zip(squared[0], ids[0], strict=True) if i >= 0]
 
     def rebuild(self, vectors: dict[int, Embedding]) -> int:
+        """A fresh index of exactly `vectors`: partitioned when configured and large enough
+        to train, exhaustive otherwise."""
         with self._lock:
-            self._index = new_index()
+            self._index = self._fresh_index(vectors)
             self._add_locked(vectors)
             self._save_locked()
             return int(self._index.ntotal)
@@ -119,6 +173,13 @@ class Gallery:
         """Persist now (the app does on shutdown; the CLI after a rebuild)."""
         with self._lock:
             self._save_locked()
+
+    def _fresh_index(self, vectors: dict[int, Embedding]) -> faiss.Index:
+        if not self._lists or len(vectors) < self._lists * TRAINING_POINTS_PER_LIST:
+            return new_index()
+        stacked = np.stack(list(vectors.values())).astype(np.float32)
+        return self._probing(partitioned_index(training_sample(stacked, self._lists),
+                                               self._lists))
 
     def _remove_locked(self, ids: list[int]) -> None:
         # faiss's Python layer takes an id array where its C++ signature says IDSelector

@@ -44,7 +44,8 @@ TEMPLATE_KEY = "face-template-key"
 def biometrics_site(settings: Settings, secrets: SecretStore) -> BiometricsSite:
     secret = secrets.secret(TEMPLATE_KEY)
     return BiometricsSite(sealer(secret, b"civicstack face template v1"),
-                          Gallery(settings.data_dir / "biometrics" / "gallery.faiss"),
+                          Gallery(settings.data_dir / "biometrics" / "gallery.faiss",
+                                  settings.face_index_lists, settings.face_index_probes),
                           settings.face_match_threshold)
 
 

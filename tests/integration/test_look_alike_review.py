@@ -21,6 +21,7 @@ from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
 from civicstack.kit.errors import Conflict, Forbidden, NotFound
 from civicstack.registry.models import Person
+from tests.integration.test_biometrics import run_matches
 from tests.integration.test_identity_web import register_an, verify_phone
 from tests.support.biometrics import ENROLLING_POLICE, enrolled, face_photo
 from tests.support.people import make_person
@@ -214,3 +215,36 @@ def test_approval_is_refused_while_the_applicants_face_is_held(site: Site, an: P
         service.decide_case(session, site.services[BIOMETRICS], HANOI_REVIEWER, case_id, False,
                             "twins, both seen with their birth certificates")
     assert approve(site, an).status_code == 303
+
+
+def test_a_level_one_selfie_held_as_a_look_alike_is_shown_and_blocks_approval(
+        site: Site, an: Person, binh: Person) -> None:
+    """The trial's case: no card face, so the selfie itself is enrolled, and it is Bình's."""
+    enrolled(site, binh.personal_id_number, "obama/1.jpg")
+    register_an(site, an, face_photo("obama/2.jpg"), face_consent="yes")
+    verify_phone(site)
+    assert run_matches(site) == {an.personal_id_number: service.MatchOutcome.NO_CARD_FACE}
+    with transaction(site.services.session_factory) as session:
+        case_id = session.scalars(select(DuplicateCase.id)).one()
+        selfie = service.case_photo(session, site.services[BIOMETRICS], HANOI_REVIEWER,
+                                    case_id, service.Side.NEW)
+    assert Image.open(io.BytesIO(selfie)).format == "JPEG"  # the PNG upload, re-encoded
+    site.client.cookies.clear()
+    site.sign_in_as(Role.POLICE, Scope.province("01"))
+    assert approve(site, an).status_code == 409
+
+
+def test_a_face_enrolled_before_photos_were_kept_is_said_to_have_none(
+        site: Site, an: Person, binh: Person) -> None:
+    case_id = held_case(site, an, binh)
+    with transaction(site.services.session_factory) as session:
+        template_id = session.scalars(select(FaceTemplate.id).where(
+            FaceTemplate.personal_id_number == an.personal_id_number)).one()
+        session.delete(session.get(EnrolmentPhoto, template_id))
+    site.sign_in_as(Role.POLICE, Scope.province("01"))
+    page = site.client.get(f"/console/biometrics/cases/{case_id}?lang=en")
+    assert f'src="/console/biometrics/cases/{case_id}/photos/new"' in page.text
+    assert f'src="/console/biometrics/cases/{case_id}/photos/enrolled"' not in page.text
+    assert "No photo is kept of this face" in page.text
+    missing = site.client.get(f"/console/biometrics/cases/{case_id}/photos/enrolled")
+    assert missing.status_code == 404

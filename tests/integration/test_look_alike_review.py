@@ -248,3 +248,22 @@ def test_a_face_enrolled_before_photos_were_kept_is_said_to_have_none(
     assert "No photo is kept of this face" in page.text
     missing = site.client.get(f"/console/biometrics/cases/{case_id}/photos/enrolled")
     assert missing.status_code == 404
+
+
+def test_the_earlier_face_of_a_person_outside_the_officials_scope_is_not_shown(
+        site: Site, binh: Person) -> None:
+    with transaction(site.services.session_factory) as session:
+        saigon = make_person(session, "Lê Văn Cường", date(1985, 1, 2), province_code="79",
+                             legacy_province_code="79")
+    enrolled(site, saigon.personal_id_number, "obama/1.jpg")
+    assert enrolled(site, binh.personal_id_number, "obama/2.jpg").held
+    with transaction(site.services.session_factory) as session:
+        case_id = session.scalars(select(DuplicateCase.id)).one()
+    site.sign_in_as(Role.POLICE, Scope.province("01"))
+    page = site.client.get(f"/console/biometrics/cases/{case_id}?lang=en")
+    assert f'src="/console/biometrics/cases/{case_id}/photos/new"' in page.text
+    assert f'src="/console/biometrics/cases/{case_id}/photos/enrolled"' not in page.text
+    assert "This person is outside your scope" in page.text
+    assert f"/console/registry/persons/{saigon.personal_id_number}" not in page.text
+    assert site.client.get(
+        f"/console/biometrics/cases/{case_id}/photos/enrolled").status_code == 404

@@ -280,7 +280,8 @@ class CaseReview:
     newcomer: str  # full names; "—" for a person outside the official's scope
     resembled: str
     threshold: float
-    photos: frozenset[Side]  # the faces whose enrolment photo is kept
+    photos: frozenset[Side]  # the faces whose enrolment photo is kept and may be shown
+    outside_scope: frozenset[Side]  # the people the official may not see
 
     @property
     def within_threshold(self) -> bool:
@@ -315,13 +316,15 @@ def case_review(session: Session, site: BiometricsSite, actor: Actor,
     """One open case as the official sees it; the look is audited (who saw which faces)."""
     case, newcomer = _open_case(session, actor, case_id)
     resembled = registry.names_in_scope(session, actor, [case.resembles], REVIEW)
+    # The earlier person's face and record are shown only to an official who may see them.
+    hidden = frozenset() if case.resembles in resembled else frozenset({Side.ENROLLED})
     photos = frozenset(side for side in Side
-                       if _photo(session, _owner(case, side)) is not None)
+                       if side not in hidden and _photo(session, _owner(case, side)) is not None)
     audit.record(session, actor, "biometrics.case.view", subject_type="person",
                  subject_id=case.personal_id_number, purpose=REVIEW,
                  detail={"case": case.id, "resembles": case.resembles})
     return CaseReview(case, newcomer, resembled.get(case.resembles, "—"), site.threshold,
-                      photos)
+                      photos, hidden)
 
 
 def case_photo(session: Session, site: BiometricsSite, actor: Actor, case_id: int,

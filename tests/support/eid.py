@@ -11,6 +11,7 @@ import pyotp
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from civicstack.biometrics.service import held_cases
 from civicstack.identity import service, totp
 from civicstack.identity.models import CitizenAccount, CitizenSession
 from civicstack.identity.photos import PhotoVault
@@ -90,4 +91,5 @@ def make_active_account(factory: sessionmaker[Session], pepper: str, person: Per
     code = re.findall(r"\b(\d{6})\b", mailbox.read(str(person.phone)))[-1]
     with transaction(factory) as session:
         service.verify_phone(session, pepper, person.personal_id_number, code)
-        service.approve(session, official, person.personal_id_number, "checked in person")
+        service.approve(session, official, held_cases, person.personal_id_number,
+                        "checked in person")

@@ -103,6 +103,18 @@ def decode(data: bytes) -> NDArray[np.uint8]:
     return np.asarray(image)
 
 
+PORTRAIT_QUALITY = 85
+
+
+def portrait(data: bytes) -> bytes:
+    """The photo as a fresh JPEG of the decoded pixels (upright, at most ANALYSIS_SIDE): what
+    is kept to show an official carries no metadata (camera, place) and nothing the original
+    file hid beside its pixels."""
+    kept = io.BytesIO()
+    Image.fromarray(decode(data)).save(kept, format="JPEG", quality=PORTRAIT_QUALITY)
+    return kept.getvalue()
+
+
 def models_dir() -> Path:
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or not spec.submodule_search_locations:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, Integer, LargeBinary, String
+from sqlalchemy import DateTime, Float, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from civicstack.kit.db import Base
@@ -39,6 +39,17 @@ class FaceTemplate(Base):
     face_pixels: Mapped[int] = mapped_column(Integer)
     enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     enrolled_by: Mapped[str] = mapped_column(String(120))
+
+
+class EnrolmentPhoto(Base):
+    """The photo a template was made from, re-encoded and sealed like the template (the ID
+    number is the associated data): an official deciding a look-alike case compares faces, not
+    128 numbers. It lives and dies with its template (docs/biometrics.md, "Enrolment photos")."""
+
+    __tablename__ = "face_enrolment_photo"
+
+    template_id: Mapped[int] = mapped_column(ForeignKey("face_template.id"), primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class DuplicateCase(Base):

@@ -6,7 +6,13 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from civicstack.biometrics.gallery import Fingerprint
-from civicstack.biometrics.models import DuplicateCase, FaceConsent, FaceTemplate, RegistrationMatch
+from civicstack.biometrics.models import (
+    DuplicateCase,
+    EnrolmentPhoto,
+    FaceConsent,
+    FaceTemplate,
+    RegistrationMatch,
+)
 
 
 def template_of(session: Session, personal_id_number: str) -> FaceTemplate | None:
@@ -37,6 +43,21 @@ def open_cases(session: Session, personal_id_number: str | None = None) -> list[
     if personal_id_number is not None:
         query = query.where(DuplicateCase.personal_id_number == personal_id_number)
     return list(session.scalars(query.order_by(DuplicateCase.opened_at, DuplicateCase.id)))
+
+
+def held_cases(session: Session, personal_id_numbers: list[str]) -> dict[str, int]:
+    """ID number -> the oldest open look-alike case holding that person's face."""
+    held: dict[str, int] = {}
+    for case in session.scalars(select(DuplicateCase).where(
+            DuplicateCase.status == "open",
+            DuplicateCase.personal_id_number.in_(personal_id_numbers))
+            .order_by(DuplicateCase.opened_at, DuplicateCase.id)):
+        held.setdefault(case.personal_id_number, case.id)
+    return held
+
+
+def photo_of(session: Session, template_id: int) -> EnrolmentPhoto | None:
+    return session.get(EnrolmentPhoto, template_id)
 
 
 def queued_registrations(session: Session, limit: int) -> list[str]:

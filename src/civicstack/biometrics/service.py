@@ -18,9 +18,17 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.biometrics import liveness, repository
-from civicstack.biometrics.faces import Embedding, FaceReading, FaceRefused, Refusal, distance
+from civicstack.biometrics.faces import (
+    Embedding,
+    FaceReading,
+    FaceRefused,
+    Refusal,
+    distance,
+    portrait,
+)
 from civicstack.biometrics.models import (
     DuplicateCase,
+    EnrolmentPhoto,
     FaceConsent,
     FaceTemplate,
     LivenessChallenge,
@@ -70,6 +78,14 @@ class Verification:
         return round(max(0.0, 1.0 - self.distance / (2 * self.threshold)), 3)
 
 
+@dataclass(frozen=True)
+class Capture:
+    """A usable face and the photo it was read from, re-encoded to be kept beside the template
+    for an official's review."""
+    reading: FaceReading
+    portrait: bytes
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -80,6 +96,10 @@ def read_face(site: BiometricsSite, image: bytes) -> FaceReading:
         return site.engine.read(image)
     except FaceRefused as refused:
         raise Invalid("image", refused.reason) from refused
+
+
+def capture(site: BiometricsSite, image: bytes) -> Capture:
+    return Capture(read_face(site, image), portrait(image))
 
 
 # --- consent ------------------------------------------------------------------------------
@@ -128,6 +148,10 @@ def _erase_template(session: Session, personal_id_number: str, case_outcome: str
     template = repository.template_of(session, personal_id_number)
     removed = template.id if template is not None else None
     if template is not None:
+        photo = repository.photo_of(session, template.id)
+        if photo is not None:  # the photo goes with its template (docs/biometrics.md)
+            session.delete(photo)
+            session.flush()  # before the template row it refers to
         session.delete(template)
     for case in repository.open_cases(session, personal_id_number):
         case.status, case.decided_at = case_outcome, now()
@@ -175,15 +199,17 @@ def enrol_from_id_card(session: Session, site: BiometricsSite, actor: Actor,
     """An official enrols the face of the ID-card photo, the person in front of them having
     consented; scope-checked and audited like any read of the person."""
     actor.require(Permission.BIOMETRICS_ENROL)
-    reading = read_face(site, image)  # before the first write: no lock held while dlib works
+    taken = capture(site, image)  # before the first write: no lock held while dlib works
     registry.get_person(session, actor, personal_id_number, "face enrolment from the ID card")
     record_consent(session, personal_id_number, "police")
-    return _store(session, site, actor, personal_id_number, reading, Source.ID_CARD)
+    return _store(session, site, actor, personal_id_number, taken, Source.ID_CARD)
 
 
 def _store(session: Session, site: BiometricsSite, actor: Actor, personal_id_number: str,
-           reading: FaceReading, source: Source) -> Enrolment:
-    """Replace the person's template with this one, after a 1:N search of everyone else's."""
+           taken: Capture, source: Source) -> Enrolment:
+    """Replace the person's template (and its photo) with this one, after a 1:N search of
+    everyone else's."""
+    reading = taken.reading
     _delete_template(session, site, personal_id_number, "superseded")
     look_alikes = _look_alikes(session, site, reading.embedding, personal_id_number)
     template = FaceTemplate(
@@ -193,6 +219,8 @@ def _store(session: Session, site: BiometricsSite, actor: Actor, personal_id_num
         face_pixels=reading.face_pixels, enrolled_at=now(), enrolled_by=str(actor))
     session.add(template)
     session.flush()
+    session.add(EnrolmentPhoto(template_id=template.id,
+                               sealed=site.seal_photo(personal_id_number, taken.portrait)))
     site.gallery.add(template.id, reading.embedding)
     for other, gap in look_alikes:
         session.add(DuplicateCase(personal_id_number=personal_id_number, resembles=other,
@@ -233,14 +261,100 @@ def _opened(session: Session, site: BiometricsSite, ids: list[int]) -> dict[int,
 
 # --- review of look-alikes ----------------------------------------------------------------
 
+REVIEW = "face de-duplication review"
+
+
+class Side(enum.StrEnum):
+    """The two faces of a look-alike case."""
+
+    NEW = "new"  # the face just enrolled, held
+    ENROLLED = "enrolled"  # the other person's face, enrolled before, which it resembles
+
+
+@dataclass(frozen=True)
+class CaseReview:
+    """What an official decides a case on: both people, both faces, the distance and the
+    threshold it is measured against."""
+
+    case: DuplicateCase
+    newcomer: str  # full names; "—" for a person outside the official's scope
+    resembled: str
+    threshold: float
+    photos: frozenset[Side]  # the faces whose enrolment photo is kept and may be shown
+    outside_scope: frozenset[Side]  # the people the official may not see
+
+    @property
+    def within_threshold(self) -> bool:
+        return self.case.distance <= self.threshold
+
+
 def open_cases(session: Session, actor: Actor) -> list[tuple[DuplicateCase, str, str]]:
     """Open cases in the official's scope, with the names of both people (audited reads)."""
     actor.require(Permission.BIOMETRICS_REVIEW)
     cases = repository.open_cases(session)
     people = {c.personal_id_number for c in cases} | {c.resembles for c in cases}
-    names = registry.names_in_scope(session, actor, sorted(people), "face de-duplication review")
+    names = registry.names_in_scope(session, actor, sorted(people), REVIEW)
     return [(c, names[c.personal_id_number], names.get(c.resembles, "—"))
             for c in cases if c.personal_id_number in names]
+
+
+def _open_case(session: Session, actor: Actor, case_id: int) -> tuple[DuplicateCase, str]:
+    """An open case whose newcomer is in the official's scope (an audited read of them), with
+    the newcomer's name: a case is decided where the new enrolment was made."""
+    actor.require(Permission.BIOMETRICS_REVIEW)
+    case = session.get(DuplicateCase, case_id)
+    if case is None:
+        raise NotFound("no such de-duplication case")
+    newcomer = registry.get_person(session, actor, case.personal_id_number, REVIEW)
+    if case.status != "open":
+        raise Conflict("this case has already been decided")
+    return case, newcomer.full_name
+
+
+def case_review(session: Session, site: BiometricsSite, actor: Actor,
+                case_id: int) -> CaseReview:
+    """One open case as the official sees it; the look is audited (who saw which faces)."""
+    case, newcomer = _open_case(session, actor, case_id)
+    resembled = registry.names_in_scope(session, actor, [case.resembles], REVIEW)
+    # The earlier person's face and record are shown only to an official who may see them.
+    hidden = frozenset() if case.resembles in resembled else frozenset({Side.ENROLLED})
+    photos = frozenset(side for side in Side
+                       if side not in hidden and _photo(session, _owner(case, side)) is not None)
+    audit.record(session, actor, "biometrics.case.view", subject_type="person",
+                 subject_id=case.personal_id_number, purpose=REVIEW,
+                 detail={"case": case.id, "resembles": case.resembles})
+    return CaseReview(case, newcomer, resembled.get(case.resembles, "—"), site.threshold,
+                      photos, hidden)
+
+
+def case_photo(session: Session, site: BiometricsSite, actor: Actor, case_id: int,
+               side: Side) -> bytes:
+    """One face of an open case (a JPEG), for an official with the review permission whose
+    scope holds the case and the face's owner; every look is an audit entry of that person."""
+    case, _ = _open_case(session, actor, case_id)
+    owner = _owner(case, side)
+    if side is Side.ENROLLED:
+        registry.get_person(session, actor, owner, REVIEW)
+    photo = _photo(session, owner)
+    if photo is None:
+        raise NotFound("no photo is kept of this face: it was enrolled before photos were kept")
+    audit.record(session, actor, "biometrics.photo.view", subject_type="person",
+                 subject_id=owner, purpose=REVIEW, detail={"case": case.id, "side": side.value})
+    return site.open_photo(owner, photo.sealed)
+
+
+def _owner(case: DuplicateCase, side: Side) -> str:
+    return case.personal_id_number if side is Side.NEW else case.resembles
+
+
+def _photo(session: Session, personal_id_number: str) -> EnrolmentPhoto | None:
+    template = repository.template_of(session, personal_id_number)
+    return repository.photo_of(session, template.id) if template is not None else None
+
+
+def decision_reason(reason: str) -> str:
+    """The reason every decision needs, or Invalid (asked before the confirmation page too)."""
+    return stated_reason(reason, max_length=500)
 
 
 def decide_case(session: Session, site: BiometricsSite, actor: Actor, case_id: int,
@@ -248,13 +362,8 @@ def decide_case(session: Session, site: BiometricsSite, actor: Actor, case_id: i
     """Cleared: two people who look alike (the template is released once no case is open).
     Confirmed: the face belongs to the other person, so the newcomer's template is deleted."""
     actor.require(Permission.BIOMETRICS_REVIEW)
-    reason = stated_reason(reason, max_length=500)
-    case = session.get(DuplicateCase, case_id)
-    if case is None:
-        raise NotFound("no such de-duplication case")
-    registry.get_person(session, actor, case.personal_id_number, "face de-duplication review")
-    if case.status != "open":
-        raise Conflict("this case has already been decided")
+    reason = decision_reason(reason)
+    case, _ = _open_case(session, actor, case_id)
     if same_person_fraud:
         _delete_template(session, site, case.personal_id_number, "confirmed")
         events.publish(session, events.FACE_TEMPLATE_REVOKED, case.personal_id_number)
@@ -263,9 +372,16 @@ def decide_case(session: Session, site: BiometricsSite, actor: Actor, case_id: i
         _release_if_clear(session, case.personal_id_number)
     case.decided_by, case.reason = str(actor), reason
     audit.record(session, actor, "biometrics.case.decide", subject_type="person",
-                 subject_id=case.personal_id_number, purpose="face de-duplication review",
+                 subject_id=case.personal_id_number, purpose=REVIEW,
                  detail={"case": case.id, "outcome": case.status, "resembles": case.resembles})
     return case
+
+
+def held_cases(session: Session, personal_id_numbers: list[str]) -> dict[str, int]:
+    """ID number -> the open look-alike case holding that person's face: identity's approval
+    queue asks (identity.face_holds, provided at install), since an account must not open on a
+    face that may be someone else's."""
+    return repository.held_cases(session, personal_id_numbers)
 
 
 def _release_if_clear(session: Session, personal_id_number: str) -> None:
@@ -418,37 +534,37 @@ def run_registration_matches(factory: sessionmaker[Session], site: BiometricsSit
         with transaction(factory) as session:
             selfie = identity.registration_selfie(session, vault, personal_id_number,
                                                   FACE_MATCHER)
-        reading = _read_selfie(site, selfie)
+        taken = _read_selfie(site, selfie)
         with transaction(factory) as session:
             if repository.dequeue_registration(session, personal_id_number):
                 outcomes[personal_id_number] = _settle_registration(
-                    session, site, personal_id_number, reading)
+                    session, site, personal_id_number, taken)
     return outcomes
 
 
-def _read_selfie(site: BiometricsSite, selfie: bytes | None) -> FaceReading | Refusal | None:
+def _read_selfie(site: BiometricsSite, selfie: bytes | None) -> Capture | Refusal | None:
     if selfie is None:
         return None
     try:
-        return site.engine.read(selfie)
+        return Capture(site.engine.read(selfie), portrait(selfie))
     except FaceRefused as refused:
         return refused.refusal
 
 
 def _settle_registration(session: Session, site: BiometricsSite, personal_id_number: str,
-                         reading: FaceReading | Refusal | None) -> MatchOutcome:
-    if (reading is None or not identity.awaits_approval(session, personal_id_number)
+                         taken: Capture | Refusal | None) -> MatchOutcome:
+    if (taken is None or not identity.awaits_approval(session, personal_id_number)
             or not has_consent(session, personal_id_number)):
         return MatchOutcome.GONE  # decided or withdrawn meanwhile, or the account is gone
-    if isinstance(reading, Refusal):
-        _note(session, personal_id_number, MatchOutcome.UNUSABLE, {"refusal": reading.value})
+    if isinstance(taken, Refusal):
+        _note(session, personal_id_number, MatchOutcome.UNUSABLE, {"refusal": taken.value})
         return MatchOutcome.UNUSABLE
     card = repository.template_of(session, personal_id_number)
     if card is None or card.source != Source.ID_CARD.value:
-        _store(session, site, FACE_MATCHER, personal_id_number, reading, Source.SELFIE)
+        _store(session, site, FACE_MATCHER, personal_id_number, taken, Source.SELFIE)
         _note(session, personal_id_number, MatchOutcome.NO_CARD_FACE, {})
         return MatchOutcome.NO_CARD_FACE
-    result = compare(session, site, FACE_MATCHER, personal_id_number, reading.embedding,
+    result = compare(session, site, FACE_MATCHER, personal_id_number, taken.reading.embedding,
                      "eID registration: selfie against the ID-card face")
     if result.decision != Decision.MATCH:
         _note(session, personal_id_number, MatchOutcome.NO_MATCH, {"distance": result.distance})

@@ -1,5 +1,6 @@
 """What the biometrics domain needs from the running deployment, built once per app: the face
-engine (loaded on first use: a second and 100 MB), the template sealer and the gallery."""
+engine (loaded on first use: a second and 100 MB), the template and photo sealers and the
+gallery."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from civicstack.kit.secrets import SecretStore
 @dataclass
 class BiometricsSite:
     sealer: Sealer
+    photo_sealer: Sealer
     gallery: Gallery
     threshold: float
     _engine: FaceEngine | None = field(default=None, repr=False)
@@ -36,6 +38,12 @@ class BiometricsSite:
         raw = self.sealer.open(sealed, personal_id_number.encode())
         return np.frombuffer(raw, dtype=np.float32).copy()
 
+    def seal_photo(self, personal_id_number: str, photo: bytes) -> bytes:
+        return self.photo_sealer.seal(photo, personal_id_number.encode())
+
+    def open_photo(self, personal_id_number: str, sealed: bytes) -> bytes:
+        return self.photo_sealer.open(sealed, personal_id_number.encode())
+
 
 BIOMETRICS = ServiceKey[BiometricsSite]("biometrics")
 TEMPLATE_KEY = "face-template-key"
@@ -44,6 +52,7 @@ TEMPLATE_KEY = "face-template-key"
 def biometrics_site(settings: Settings, secrets: SecretStore) -> BiometricsSite:
     secret = secrets.secret(TEMPLATE_KEY)
     return BiometricsSite(sealer(secret, b"civicstack face template v1"),
+                          sealer(secret, b"civicstack face enrolment photo v1"),
                           Gallery(settings.data_dir / "biometrics" / "gallery.faiss",
                                   settings.face_index_lists, settings.face_index_probes),
                           settings.face_match_threshold)

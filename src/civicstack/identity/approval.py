@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from civicstack.identity import photos, repository
 from civicstack.identity.accounts import existing_account, now
+from civicstack.identity.face_holds import FaceHolds
 from civicstack.identity.models import AccountStatus, CitizenAccount, CitizenNotice
 from civicstack.identity.sessions import LOCKED, end_all_sessions, lower_all_sessions
 from civicstack.kit import audit, outbox
@@ -27,10 +28,16 @@ def pending_approval(session: Session, actor: Actor) -> list[tuple[CitizenAccoun
     return [(a, names[a.personal_id_number]) for a in accounts if a.personal_id_number in names]
 
 
-def approve(session: Session, actor: Actor, personal_id_number: str, reason: str) -> None:
-    """An official confirms the applicant when no ID-card face could settle it (biometrics)."""
+def approve(session: Session, actor: Actor, holds: FaceHolds, personal_id_number: str,
+            reason: str) -> None:
+    """An official confirms the applicant when no ID-card face could settle it (biometrics);
+    never while the applicant's face is held as a look-alike of another person's: the account
+    would open on a face that may be someone else's."""
     actor.require(Permission.IDENTITY_APPROVE)
     registry.get_person(session, actor, personal_id_number, reason)  # audited, scope-checked
+    if holds(session, [personal_id_number]):
+        raise Conflict("this applicant's face is held as a look-alike of another person's: "
+                       "approve only after the look-alike case is decided (Face biometrics)")
     _activate(session, actor, personal_id_number, reason, {})
 
 

@@ -18,6 +18,7 @@ from starlette.background import BackgroundTask
 from civicstack.identity import photos, service
 from civicstack.identity.auth import CITIZEN_KEY, Citizen, MaybeCitizen
 from civicstack.identity.data_use import DATA_USE_REPORTS
+from civicstack.identity.face_holds import FACE_HOLDS
 from civicstack.identity.models import CitizenAccount
 from civicstack.identity.photos import PHOTO_VAULT
 from civicstack.kit import console, qr
@@ -417,7 +418,8 @@ def logout(request: Request, session: DbSession, signed: MaybeCitizen) -> Respon
 
 
 @router.get("/console/accounts", response_class=HTMLResponse)
-def approval_queue(request: Request, session: DbSession, official: Official) -> Response:
+def approval_queue(request: Request, session: DbSession, services: Services,
+                   official: Official) -> Response:
     """Approvals for `identity:approve`, level-2 activation for `identity:level2`."""
     may_approve = official.may(Permission.IDENTITY_APPROVE)
     may_level2 = official.may(Permission.IDENTITY_LEVEL2)
@@ -427,7 +429,10 @@ def approval_queue(request: Request, session: DbSession, official: Official) -> 
         exc = Forbidden("your role may neither approve eID accounts nor activate level 2")
         return console.refusal_page(request, official, exc)
     if may_approve:
-        context["pending"] = service.pending_approval(session, official)
+        pending = service.pending_approval(session, official)
+        context["pending"] = pending
+        context["held"] = services[FACE_HOLDS](
+            session, [account.personal_id_number for account, _ in pending])
     return render(request, "console/accounts.html", context)
 
 
@@ -448,10 +453,10 @@ def _console_act(request: Request, official: Actor, change: Callable[[Actor], No
 
 
 @router.post("/console/accounts/{personal_id_number}/approve")
-def approve(request: Request, session: DbSession, official: Official, personal_id_number: str,
-            reason: Annotated[str, Form()] = "") -> Response:
+def approve(request: Request, session: DbSession, services: Services, official: Official,
+            personal_id_number: str, reason: Annotated[str, Form()] = "") -> Response:
     return _console_act(request, official, lambda official: service.approve(
-        session, official, personal_id_number, reason))
+        session, official, services[FACE_HOLDS], personal_id_number, reason))
 
 
 @router.post("/console/accounts/lock-state")

@@ -86,6 +86,8 @@ ACTION_LABELS = {
     "biometrics.match": N_("Your face was compared with your enrolment"),
     "biometrics.template.copy": N_("A copy of your face template was made for a journey"),
     "biometrics.case.decide": N_("An official reviewed a face look-alike case"),
+    "biometrics.case.view": N_("An official opened a face look-alike case about you"),
+    "biometrics.photo.view": N_("An official looked at your enrolment photo in a look-alike case"),
     "biometrics.liveness": N_("A liveness check was made before comparing your face"),
     "biometrics.registration_match": N_("Your registration selfie was compared with your ID card"),
     "travel.face.opt_in": N_("Face boarding or face entry turned on for a journey"),

@@ -1,12 +1,14 @@
-"""The organisation's documents and its members' authority (issue 22): the eight organisation
-documents, each issued only to a registered, active organisation and held in its wallet; and
-the signed authorisation a member shows a bank, revoked when the authorisation ends. On SQLite
-and PostgreSQL."""
+"""The organisation's documents, authority and affairs (issue 22): the eight organisation
+documents, each issued only to a registered, active organisation and held in its wallet; the
+signed authorisation a member shows a bank, revoked when the authorisation ends; the dossiers
+filed for the organisation, listed to its members who may file for it. On SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +21,8 @@ from civicstack.kit.db import transaction
 from civicstack.kit.errors import Conflict, Invalid
 from civicstack.organisations import service as organisations
 from civicstack.registry.models import Person
+from civicstack.services import service as services
+from civicstack.services.payments import LocalTreasury
 from civicstack.wallet import catalogue, verifier
 from civicstack.wallet import service as wallet
 from civicstack.wallet.jws import PresentationRefused
@@ -30,6 +34,8 @@ from tests.integration.test_organisations_acting import (  # noqa: F401  (a fixt
     citizen,
 )
 from tests.support.organisations import DEMO_TAX_CODE, OTHER_TAX_CODE, signed
+from tests.support.services import publish_everywhere
+from tests.support.wallet import give_id_card
 from tests.support.web import Site
 
 OFFICER = Actor("apikey", "org-officer", NATIONAL, Role.POLICE)
@@ -211,3 +217,55 @@ def test_a_tampered_authorisation_is_refused(
     forged = with_disclosure_changed(presentation, "role", "representative")
     with pytest.raises(PresentationRefused):
         checked(factory, site_wallet, forged)
+
+
+# --- the organisation's dossiers -------------------------------------------------------------
+
+def filed_for_the_organisation(factory: sessionmaker[Session], site_wallet: WalletSite,
+                               member: Person, payments: LocalTreasury,
+                               tax_code: str | None = DEMO_TAX_CODE) -> str:
+    """A dossier the member files (and pays) online, for the organisation unless told not
+    to; returns its receipt code."""
+    with transaction(factory) as session:
+        publish_everywhere(session)
+        give_id_card(session, member)
+        wallet.issue_from_register(session, site_wallet, member.personal_id_number, "id_card")
+        actor = Actor("citizen", member.personal_id_number)
+        draft = services.start_draft(session, actor, member.personal_id_number, "DVC-CC-01",
+                                     tax_code)
+        return services.submit(session, site_wallet, actor, draft, payments).receipt_code
+
+
+def test_dossiers_filed_for_the_organisation_are_listed_to_its_members_who_may_file(
+        site: Site, factory: sessionmaker[Session], site_wallet: WalletSite, an: Person,
+        an_represents: str, hoa: Person, tmp_path: Path) -> None:  # noqa: F811
+    payments = LocalTreasury(tmp_path / "treasury")
+    binh = citizen(site, "Trần Thị Bình", date(1992, 3, 8))
+    viewer = citizen(site, "Phạm Thị Lan", date(1995, 6, 7))
+    stranger = citizen(site, "Đỗ Thị Mai", date(1991, 9, 9))
+    authorise(factory, an_represents, binh, "services:file")
+    authorise(factory, an_represents, viewer, "documents:view")
+    for_company = filed_for_the_organisation(factory, site_wallet, hoa, payments)
+    for_herself = filed_for_the_organisation(factory, site_wallet, hoa, payments, None)
+    page = f"/dossiers/organisations/{DEMO_TAX_CODE}?lang=en"
+
+    for member in (binh, an):
+        assert citizen_sign_in(site, member) == 303
+        assert f'/dossiers/organisations/{DEMO_TAX_CODE}"' in site.client.get("/dossiers").text
+        listed = site.client.get(page)
+        assert listed.status_code == 200
+        assert "Dossiers of Công ty TNHH Phần mềm Sông Hồng" in listed.text
+        assert for_company in listed.text
+        assert for_herself not in listed.text  # her own affair, not the company's
+        # another member's dossier is listed, not opened: it stays its applicant's
+        assert site.client.get(f"/dossiers/{for_company}").status_code == 404
+
+    assert citizen_sign_in(site, viewer) == 303
+    refused = site.client.get(page)
+    assert refused.status_code == 403
+    assert for_company not in refused.text
+    assert citizen_sign_in(site, stranger) == 303
+    assert site.client.get(page).status_code == 404
+    assert for_company not in site.client.get(page).text
+    assert citizen_sign_in(site, hoa) == 303
+    assert f'href="/dossiers/{for_company}"' in site.client.get(page).text  # hers to open

@@ -449,7 +449,8 @@ def issue_authorisations(session: Session, site: WalletSite,
     act for and hold none yet (just authorised, or the organisation reinstated): signed by the
     eID system, it tells a bank who may act for which organisation, how, and until when."""
     account = identity.account_for_person(session, personal_id_number)
-    if account is None:
+    document = repository.document_type(session, AUTHORISATION)
+    if account is None or document is None:  # a catalogue seeded before the type existed
         return []
     acting = organisations.organisations_acting(session, account.id)
     attested = repository.attested_members(session, [a.member_id for a in acting])
@@ -458,7 +459,7 @@ def issue_authorisations(session: Session, site: WalletSite,
         return []
     person = registry.get_person(session, AUTHORISING, personal_id_number,
                                  "attest who acts for an organisation")
-    valid_to = (now() + timedelta(days=document_type(session, AUTHORISATION).validity_days)).date()
+    valid_to = (now() + timedelta(days=document.validity_days)).date()
     issued = []
     for standing in missing:
         claims = {"personal_id_number": personal_id_number, "full_name": person.full_name,

@@ -35,7 +35,7 @@ from tests.integration.test_organisations_acting import (  # noqa: F401  (a fixt
 )
 from tests.support.organisations import DEMO_TAX_CODE, OTHER_TAX_CODE, signed
 from tests.support.services import publish_everywhere
-from tests.support.wallet import give_id_card
+from tests.support.wallet import DRIVING_LICENCE_SYSTEM, give_id_card, grant
 from tests.support.web import Site
 
 OFFICER = Actor("apikey", "org-officer", NATIONAL, Role.POLICE)
@@ -269,3 +269,20 @@ def test_dossiers_filed_for_the_organisation_are_listed_to_its_members_who_may_f
     assert for_company not in site.client.get(page).text
     assert citizen_sign_in(site, hoa) == 303
     assert f'href="/dossiers/{for_company}"' in site.client.get(page).text  # hers to open
+
+
+def test_no_agency_key_may_push_an_authorisation_of_its_own_making(
+        factory: sessionmaker[Session], site_wallet: WalletSite, an: Person,
+        an_represents: str) -> None:  # noqa: F811
+    """Only the organisation register's memberships make one: a key granted for the Ministry
+    of Public Security's documents (a driving licence system) cannot."""
+    with transaction(factory) as session:
+        grant(session, DRIVING_LICENCE_SYSTEM)
+    claims = {"personal_id_number": an.personal_id_number, "full_name": an.full_name,
+              "date_of_birth": an.date_of_birth.isoformat(),
+              "organisation_tax_code": OTHER_TAX_CODE, "organisation_name": "Ghost Co",
+              "role": "representative", "permissions": ["services:file"],
+              "valid_to": "2030-01-01"}
+    with transaction(factory) as session, pytest.raises(Invalid, match="organisation register"):
+        wallet.push_credential(session, site_wallet, DRIVING_LICENCE_SYSTEM, "bo-cong-an",
+                               wallet.AUTHORISATION, an.personal_id_number, claims)

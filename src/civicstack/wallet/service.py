@@ -300,6 +300,9 @@ def push_credential(session: Session, site: WalletSite, actor: Actor, issuer_slu
                     document_code: str, subject_id: str, claims: dict[str, Any]) -> Issued:
     issuer = require_grant(session, actor, issuer_slug)
     document = document_type(session, document_code)
+    if document.code == AUTHORISATION:  # else any key of the issuer could make one up
+        raise Invalid("document_type", "an authorisation to act for an organisation is issued "
+                                       "only from the organisation register's memberships")
     if document.issuer_id != issuer.id:
         raise Invalid("document_type", f"'{document_code}' is not issued by '{issuer_slug}'")
     return issue_credential(session, site, actor, document_code, subject_id, claims)

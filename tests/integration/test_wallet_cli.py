@@ -168,7 +168,7 @@ def test_a_grant_names_an_existing_issuer_once(people: list[Person]) -> None:
     again = civicstack("wallet", "grant", "--issuer", "bo-cong-an", "--key", "csgt")
     assert again.exit_code == 1
     assert "already" in again.stderr
-    unknown = civicstack("wallet", "grant", "--issuer", "bo-y-te", "--key", "csgt")
+    unknown = civicstack("wallet", "grant", "--issuer", "bo-khong-ton-tai", "--key", "csgt")
     assert unknown.exit_code == 1
     assert "no issuing agency" in unknown.stderr
 

@@ -66,6 +66,8 @@ ACTION_LABELS = {
     "organisation.member.revoked": N_("Authorisation for an organisation withdrawn"),
     "organisation.representative.change": N_("Legal representative changed"),
     "organisation.succession.flag": N_("Legal representative gone: a successor is needed"),
+    "services.dossier.organisation_list": N_("The organisation's dossiers were listed by a "
+                                             "member"),
     "wallet.credential.issue": N_("A document was added to your wallet"),
     "wallet.credential.suspend": N_("A document in your wallet was suspended"),
     "wallet.credential.revoke": N_("A document in your wallet was revoked"),

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from civicstack.identity import service as identity
 from civicstack.identity.models import AccountStatus, CitizenAccount
-from civicstack.kit import audit
+from civicstack.kit import audit, events
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
 from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
@@ -57,6 +57,18 @@ NOT_PERMITTED = {
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class AuthorisationEnded:
+    """Someone stopped acting for the organisation: one member (`member_id`: authorisation
+    withdrawn, representative replaced, registration reopened) or every member at once
+    (None: the organisation suspended). The wallet revokes the authorisation credentials it
+    issued for them."""
+
+    tax_code: str
+    member_id: int | None
+    reason: str
 
 
 class NeedsStepUp(Forbidden):
@@ -170,7 +182,8 @@ def register(session: Session, signed: identity.SignedIn,
     organisation.status_reason = ""
     _insert(session, organisation)
     for previous in repository.live_members(session, organisation.id):
-        _revoke(previous, actor)  # whoever held a refused registration holds nothing now
+        # whoever held a refused registration holds nothing now
+        _revoke(session, organisation, previous, actor, "registration reopened")
     _grant(session, organisation, account, MemberRole.REPRESENTATIVE, actor)
     _record(session, actor, "organisation.register", organisation, "organisation registration",
             {"name": organisation.name, "ward_code": organisation.head_office_ward_code,
@@ -197,9 +210,11 @@ def _grant(session: Session, organisation: Organisation, account: CitizenAccount
     return member
 
 
-def _revoke(member: OrganisationMember, actor: Actor) -> None:
+def _revoke(session: Session, organisation: Organisation, member: OrganisationMember,
+            actor: Actor, reason: str) -> None:
     member.revoked_at = now()
     member.revoked_by = str(actor)[:200]
+    events.announce(session, AuthorisationEnded(organisation.tax_code, member.id, reason))
 
 
 def _record(session: Session, actor: Actor, action: str, organisation: Organisation,
@@ -290,7 +305,8 @@ def revoke_member(session: Session, signed: identity.SignedIn, tax_code: str,
         raise NotFound(N_("No such member of this organisation."))
     if member.role == MemberRole.REPRESENTATIVE.value:
         raise Conflict(N_("The legal representative is changed only by an official."))
-    _revoke(member, actor)
+    _revoke(session, organisation, member, actor, "authorisation withdrawn by the legal "
+                                                  "representative")
     number = identity.account_by_id(session, member.account_id).personal_id_number
     _record(session, actor, "organisation.member.revoke", organisation, "organisation members",
             {"member": number})
@@ -314,6 +330,7 @@ class Acting:
     let the citizen see its documents, file for it or sign in as it."""
 
     organisation: Organisation
+    member_id: int  # the membership: a new authorisation is a new one
     role: str
     permissions: frozenset[MemberPermission]
 
@@ -337,7 +354,7 @@ def acting_for(session: Session, account_id: int, tax_code: str,
     organisation, membership = _membership(session, account, tax_code)
     if organisation.status != OrganisationStatus.ACTIVE.value:
         raise Forbidden(NOT_ACTIVE)
-    acting = Acting(organisation, membership.role, permissions_of(membership))
+    acting = Acting(organisation, membership.id, membership.role, permissions_of(membership))
     if permission is not None and permission not in acting.permissions:
         raise Forbidden(NOT_PERMITTED[permission])
     return acting
@@ -346,7 +363,7 @@ def acting_for(session: Session, account_id: int, tax_code: str,
 def organisations_acting(session: Session, account_id: int,
                          permission: MemberPermission | None = None) -> list[Acting]:
     """The active organisations the citizen may act for (with `permission`, when named)."""
-    found = [Acting(o, m.role, permissions_of(m))
+    found = [Acting(o, m.id, m.role, permissions_of(m))
              for m, o in repository.memberships_of(session, account_id)
              if o.status == OrganisationStatus.ACTIVE.value]
     return [a for a in found if permission is None or permission in a.permissions]
@@ -489,6 +506,9 @@ def decide(session: Session, actor: Actor, tax_code: str, action: str,
         organisation.activated_at = now()
     _record(session, actor, f"organisation.{action}", organisation, reason,
             {"status": target.value})
+    if target == OrganisationStatus.SUSPENDED:
+        events.announce(session, AuthorisationEnded(organisation.tax_code, None,
+                                                    f"organisation suspended: {reason}"))
     return organisation
 
 
@@ -510,7 +530,7 @@ def change_representative(session: Session, actor: Actor, tax_code: str,
     previous = identity.account_by_id(session, organisation.representative_account_id)
     for member in repository.live_members(session, organisation.id):
         if member.role == MemberRole.REPRESENTATIVE.value or member.account_id == account.id:
-            _revoke(member, actor)
+            _revoke(session, organisation, member, actor, "legal representative changed")
     session.flush()  # the partial unique indexes see the revocations before the new row
     _grant(session, organisation, account, MemberRole.REPRESENTATIVE, actor)
     organisation.representative_account_id = account.id

@@ -71,6 +71,13 @@ def dossiers_of(session: Session, applicant_pid: str) -> list[Dossier]:
                                 .order_by(Dossier.created_at.desc(), Dossier.id.desc())))
 
 
+def dossiers_of_organisation(session: Session, tax_code: str) -> list[Dossier]:
+    """Every dossier filed for the organisation, by any member; a draft is not filed yet."""
+    return list(session.scalars(select(Dossier).where(
+        Dossier.organisation_tax_code == tax_code, Dossier.state != "draft")
+        .order_by(Dossier.created_at.desc(), Dossier.id.desc())))
+
+
 def receipt_taken(session: Session, receipt_code: str) -> bool:
     return (session.scalar(select(Dossier.id).where(Dossier.receipt_code == receipt_code))
             is not None or session.scalar(select(DossierGroup.id).where(

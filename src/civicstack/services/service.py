@@ -244,6 +244,25 @@ def _filed_for(session: Session, actor: Actor, applicant_pid: str,
                                     MemberPermission.SERVICES_FILE)
 
 
+def organisation_dossiers(session: Session, member_pid: str,
+                          tax_code: str) -> tuple[organisations.Acting, list[Dossier]]:
+    """The dossiers filed for the organisation by any of its members, for a member who may
+    file for it (its representative, or one holding services:file): they carry on each
+    other's affairs. Not a member: 404; without the permission, or the organisation
+    suspended: 403. Each listing is audited on the organisation."""
+    account = identity.account_for_person(session, member_pid)
+    if account is None:
+        raise NotFound(organisations.NOT_MEMBER)
+    acting = organisations.acting_for(session, account.id, tax_code,
+                                      MemberPermission.SERVICES_FILE)
+    found = repository.dossiers_of_organisation(session, acting.tax_code)
+    audit.record(session, Actor("citizen", member_pid), "services.dossier.organisation_list",
+                 subject_type="organisation", subject_id=acting.tax_code,
+                 purpose="the organisation's dossiers",
+                 detail={"dossiers": [d.receipt_code for d in found]})
+    return acting, found
+
+
 def start_draft(session: Session, actor: Actor, applicant_pid: str, code: str,
                 organisation_tax_code: str | None = None) -> Dossier:
     """A draft for the applicant, routed to where they live; a clerk's is `assisted`. Filed

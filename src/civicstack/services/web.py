@@ -259,7 +259,24 @@ def _status_page(request: Request, session: Session, opened: Opened,
 def my_dossiers(request: Request, session: DbSession, signed: Citizen) -> Response:
     held = service.my_dossiers(session, signed.account.personal_id_number)
     return render(request, "portal/services_dossiers.html", {
-        "rows": [(d, service.procedure_of(session, d), service.is_overdue(d)) for d in held]})
+        "rows": [(d, service.procedure_of(session, d), service.is_overdue(d)) for d in held],
+        "organisations": service.filing_organisations(session,
+                                                      signed.account.personal_id_number)})
+
+
+@router.get(DOSSIERS + "/organisations/{tax_code}", response_class=HTMLResponse)
+def organisation_dossiers(request: Request, session: DbSession, signed: Citizen,
+                          tax_code: str) -> Response:
+    """Dossiers filed for an organisation, for its members who may file for it; a member
+    opens those they filed themselves."""
+    pid = signed.account.personal_id_number
+    try:
+        acting, found = service.organisation_dossiers(session, pid, tax_code)
+    except DomainError as exc:
+        return _refused(request, exc)
+    return render(request, "portal/services_organisation_dossiers.html", {
+        "acting": acting, "me": pid,
+        "rows": [(d, service.procedure_of(session, d), service.is_overdue(d)) for d in found]})
 
 
 @router.get(DOSSIERS + "/{receipt_code}", response_class=HTMLResponse)

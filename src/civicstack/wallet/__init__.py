@@ -7,6 +7,7 @@ PUBLIC = ("site",)
 
 def install(installer: Installer) -> None:
     from civicstack.identity.service import AccountClosed
+    from civicstack.organisations.service import AuthorisationEnded
     from civicstack.registry.service import IdCardRevoked, PersonDied
     from civicstack.wallet import (
         api,
@@ -30,6 +31,7 @@ def install(installer: Installer) -> None:
     installer.subscribe_to(PersonDied, service.on_person_died)
     installer.subscribe_to(IdCardRevoked, service.on_id_card_ended)
     installer.subscribe_to(AccountClosed, service.on_account_closed)
+    installer.subscribe_to(AuthorisationEnded, service.on_authorisation_ended)
     installer.router(api.public)
     installer.router(api.router, prefix="/api/v1")
     installer.router(vp_api.router)

@@ -56,6 +56,15 @@ PERSON = (PID, NAME, BORN)
 VALID_FROM = ClaimSpec("valid_from", "Có giá trị từ", "Valid from", "date")
 VALID_TO = ClaimSpec("valid_to", "Có giá trị đến", "Valid until", "date")
 
+# The claims every organisation document opens with: whose it is (its subject is this code).
+ORGANISATION = (ClaimSpec("tax_code", "Mã số thuế", "Tax code"),
+                ClaimSpec("name", "Tên tổ chức", "Organisation name"))
+ADDRESS = ClaimSpec("head_office", "Địa chỉ trụ sở chính", "Head office address")
+REPRESENTATIVE = ClaimSpec("legal_representative", "Người đại diện theo pháp luật",
+                           "Legal representative")
+CERTIFICATE_NUMBER = ClaimSpec("certificate_number", "Số giấy chứng nhận", "Certificate number")
+ISSUED_ON = ClaimSpec("issued_on", "Ngày cấp", "Issued on", "date")
+
 ISSUERS = (
     IssuerSeed("bo-cong-an", "Bộ Công an", "Ministry of Public Security"),
     IssuerSeed("bo-tu-phap", "Bộ Tư pháp", "Ministry of Justice"),
@@ -66,6 +75,75 @@ ISSUERS = (
                "National Business Registration Authority"),
     IssuerSeed("binh-dan-hoc-vu-so", "Nền tảng Bình dân học vụ số",
                "Digital Education for All platform"),
+    IssuerSeed("bo-tai-chinh", "Bộ Tài chính", "Ministry of Finance"),
+    IssuerSeed("bo-y-te", "Bộ Y tế", "Ministry of Health"),
+)
+
+# The eight organisation documents of the eID app, each a certificate of Vietnamese law issued
+# to a registered organisation (docs/organisations.md names the law behind each).
+ORGANISATION_DOCUMENTS = (
+    DocumentTypeSeed(
+        "business_registration", "dang-ky-kinh-doanh", "Giấy chứng nhận đăng ký doanh nghiệp",
+        "Business registration certificate", "organisation", "agency", 3650, date(2025, 11, 1),
+        (ClaimSpec("tax_code", "Mã số doanh nghiệp", "Enterprise code"),
+         ClaimSpec("name", "Tên doanh nghiệp", "Company name"), REPRESENTATIVE, ADDRESS,
+         ClaimSpec("registered_on", "Ngày đăng ký lần đầu", "First registered on", "date"))),
+    DocumentTypeSeed(
+        "branch_registration", "dang-ky-kinh-doanh",
+        "Giấy chứng nhận đăng ký hoạt động chi nhánh, văn phòng đại diện",
+        "Certificate of registration of a branch or representative office", "organisation",
+        "agency", 3650, date(2026, 12, 1),
+        (*ORGANISATION, ClaimSpec("parent_name", "Tên doanh nghiệp chủ quản", "Parent company"),
+         ClaimSpec("unit_kind", "Loại đơn vị", "Kind of unit"),
+         ClaimSpec("address", "Địa chỉ hoạt động", "Address of operation"),
+         ClaimSpec("head", "Người đứng đầu", "Head of the unit"),
+         ClaimSpec("registered_on", "Ngày đăng ký", "Registered on", "date"))),
+    DocumentTypeSeed(
+        "household_business_registration", "dang-ky-kinh-doanh",
+        "Giấy chứng nhận đăng ký hộ kinh doanh", "Household business registration certificate",
+        "organisation", "agency", 3650, date(2026, 12, 1),
+        (*ORGANISATION, ClaimSpec("owner", "Chủ hộ kinh doanh", "Owner of the household "
+                                                                "business"),
+         ClaimSpec("trade", "Ngành, nghề kinh doanh", "Line of business"),
+         ClaimSpec("address", "Địa điểm kinh doanh", "Place of business"),
+         ClaimSpec("registered_on", "Ngày đăng ký", "Registered on", "date"))),
+    DocumentTypeSeed(
+        "cooperative_registration", "dang-ky-kinh-doanh", "Giấy chứng nhận đăng ký hợp tác xã",
+        "Cooperative registration certificate", "organisation", "agency", 3650,
+        date(2026, 12, 1),
+        (*ORGANISATION, REPRESENTATIVE, ADDRESS,
+         ClaimSpec("members", "Số thành viên", "Number of members", "integer"),
+         ClaimSpec("registered_on", "Ngày đăng ký", "Registered on", "date"))),
+    DocumentTypeSeed(
+        "tax_registration", "cuc-thue", "Giấy chứng nhận đăng ký thuế",
+        "Tax registration certificate", "organisation", "agency", 3650, date(2026, 12, 1),
+        (*ORGANISATION, ClaimSpec("tax_office", "Cơ quan thuế quản lý", "Tax office"),
+         ClaimSpec("registered_on", "Ngày đăng ký thuế", "Registered for tax on", "date"))),
+    DocumentTypeSeed(
+        "investment_registration", "bo-tai-chinh", "Giấy chứng nhận đăng ký đầu tư",
+        "Investment registration certificate", "organisation", "agency", 3650,
+        date(2026, 12, 1),
+        (*ORGANISATION, ClaimSpec("project_code", "Mã số dự án", "Project code"),
+         ClaimSpec("project_name", "Tên dự án", "Project name"),
+         ClaimSpec("location", "Địa điểm thực hiện dự án", "Project location"),
+         ClaimSpec("capital_vnd", "Vốn đầu tư (đồng)", "Investment capital (VND)", "integer"),
+         ISSUED_ON)),
+    DocumentTypeSeed(
+        "food_safety_certificate", "bo-y-te",
+        "Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm",
+        "Food safety certificate of an establishment", "organisation", "agency", 1095,
+        date(2026, 12, 1),
+        (*ORGANISATION, CERTIFICATE_NUMBER,
+         ClaimSpec("establishment", "Cơ sở", "Establishment"),
+         ClaimSpec("activity", "Loại hình sản xuất, kinh doanh", "Activity"), ISSUED_ON)),
+    DocumentTypeSeed(
+        "security_order_certificate", "bo-cong-an",
+        "Giấy chứng nhận đủ điều kiện về an ninh, trật tự",
+        "Certificate of meeting security and order conditions", "organisation", "agency", 3650,
+        date(2026, 12, 1),
+        (*ORGANISATION, CERTIFICATE_NUMBER,
+         ClaimSpec("trade", "Ngành, nghề kinh doanh có điều kiện", "Conditional trade"),
+         ClaimSpec("address", "Địa điểm kinh doanh", "Place of business"), ISSUED_ON)),
 )
 
 DOCUMENT_TYPES = (
@@ -143,15 +221,18 @@ DOCUMENT_TYPES = (
          ClaimSpec("institution", "Cơ sở đào tạo", "Institution"),
          ClaimSpec("graduation_year", "Năm tốt nghiệp", "Year of graduation", "integer"),
          ClaimSpec("diploma_number", "Số hiệu văn bằng", "Diploma number"))),
+    *ORGANISATION_DOCUMENTS,
+    # Issued by the eID system (the Ministry of Public Security's) to a member it records as
+    # acting for an organisation; revoked when that ends. Not one of the eight: it is the
+    # member's, in the member's own wallet, for a bank to check.
     DocumentTypeSeed(
-        "business_registration", "dang-ky-kinh-doanh", "Giấy chứng nhận đăng ký doanh nghiệp",
-        "Business registration certificate", "organisation", "agency", 3650, date(2025, 11, 1),
-        (ClaimSpec("tax_code", "Mã số doanh nghiệp", "Enterprise code"),
-         ClaimSpec("name", "Tên doanh nghiệp", "Company name"),
-         ClaimSpec("legal_representative", "Người đại diện theo pháp luật",
-                   "Legal representative"),
-         ClaimSpec("head_office", "Địa chỉ trụ sở chính", "Head office address"),
-         ClaimSpec("registered_on", "Ngày đăng ký lần đầu", "First registered on", "date"))),
+        "organisation_authorisation", "bo-cong-an", "Giấy xác nhận người được ủy quyền của tổ chức",
+        "Authorisation to act for an organisation", "person", "agency", 365, date(2026, 12, 1),
+        (*PERSON, ClaimSpec("organisation_tax_code", "Mã số thuế của tổ chức",
+                            "Organisation's tax code"),
+         ClaimSpec("organisation_name", "Tên tổ chức", "Organisation name"),
+         ClaimSpec("role", "Vai trò", "Role"),
+         ClaimSpec("permissions", "Được phép", "Permissions", "array"), VALID_TO)),
     DocumentTypeSeed(
         "course_certificate", "binh-dan-hoc-vu-so", "Chứng nhận hoàn thành khóa học",
         "Course completion certificate", "person", "agency", 36500, date(2026, 12, 1),

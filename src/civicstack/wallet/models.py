@@ -209,3 +209,16 @@ class SeenPresentation(Base):
     audience: Mapped[str] = mapped_column(String(200))
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     forget_after: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class MemberAuthorisation(Base):
+    """Which membership of which organisation an authorisation credential attests, so that the
+    credential is revoked when that membership ends or the organisation is suspended (the
+    claims themselves are sealed)."""
+
+    __tablename__ = "wallet_member_authorisation"
+
+    credential_id: Mapped[int] = mapped_column(ForeignKey("wallet_credential.id"),
+                                               primary_key=True)
+    tax_code: Mapped[str] = mapped_column(String(14), index=True)
+    member_id: Mapped[int] = mapped_column(Integer, index=True)  # organisation_member.id

@@ -15,6 +15,7 @@ from civicstack.wallet.models import (
     HolderKey,
     Issuer,
     IssuerGrant,
+    MemberAuthorisation,
     Nonce,
     PresentationRequest,
     SeenPresentation,
@@ -171,3 +172,22 @@ def nonce(session: Session, purpose: str, value_digest: str) -> Nonce | None:
 def forget_nonces(session: Session, purpose: str, expired_before: datetime) -> None:
     session.execute(delete(Nonce).where(Nonce.purpose == purpose,
                                         Nonce.expires_at < expired_before))
+
+
+def attested_members(session: Session, member_ids: list[int]) -> set[int]:
+    """Of these memberships, those an authorisation credential not revoked already attests."""
+    return set(session.scalars(
+        select(MemberAuthorisation.member_id).join(
+            Credential, Credential.id == MemberAuthorisation.credential_id)
+        .where(MemberAuthorisation.member_id.in_(member_ids), Credential.status != "revoked")))
+
+
+def authorisations(session: Session, tax_code: str, member_id: int | None) -> list[Credential]:
+    """The authorisation credentials not revoked that attest a membership of the organisation
+    (one membership's when `member_id` is named), locked for the change."""
+    query = select(Credential).join(
+        MemberAuthorisation, MemberAuthorisation.credential_id == Credential.id).where(
+        MemberAuthorisation.tax_code == tax_code, Credential.status != "revoked")
+    if member_id is not None:
+        query = query.where(MemberAuthorisation.member_id == member_id)
+    return list(session.scalars(query.with_for_update()))

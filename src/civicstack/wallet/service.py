@@ -34,6 +34,7 @@ from civicstack.wallet.models import (
     HolderKey,
     Issuer,
     IssuerGrant,
+    MemberAuthorisation,
     StatusList,
 )
 from civicstack.wallet.site import (
@@ -299,6 +300,9 @@ def push_credential(session: Session, site: WalletSite, actor: Actor, issuer_slu
                     document_code: str, subject_id: str, claims: dict[str, Any]) -> Issued:
     issuer = require_grant(session, actor, issuer_slug)
     document = document_type(session, document_code)
+    if document.code == AUTHORISATION:  # else any key of the issuer could make one up
+        raise Invalid("document_type", "an authorisation to act for an organisation is issued "
+                                       "only from the organisation register's memberships")
     if document.issuer_id != issuer.id:
         raise Invalid("document_type", f"'{document_code}' is not issued by '{issuer_slug}'")
     return issue_credential(session, site, actor, document_code, subject_id, claims)
@@ -434,6 +438,54 @@ def on_account_closed(session: Session, closed: AccountClosed) -> int:
     for credential in held:
         credential.sealed_sd_jwt = None
     return changed
+
+
+# --- authorisations to act for an organisation -------------------------------------------
+
+AUTHORISATION = "organisation_authorisation"
+AUTHORISING = Actor("issuer", "bo-cong-an")  # the eID system records who acts for whom
+
+
+def issue_authorisations(session: Session, site: WalletSite,
+                         personal_id_number: str) -> list[Issued]:
+    """An authorisation credential into the citizen's wallet for each active organisation they
+    act for and hold none yet (just authorised, or the organisation reinstated): signed by the
+    eID system, it tells a bank who may act for which organisation, how, and until when."""
+    account = identity.account_for_person(session, personal_id_number)
+    document = repository.document_type(session, AUTHORISATION)
+    if account is None or document is None:  # a catalogue seeded before the type existed
+        return []
+    acting = organisations.organisations_acting(session, account.id)
+    attested = repository.attested_members(session, [a.member_id for a in acting])
+    missing = [a for a in acting if a.member_id not in attested]
+    if not missing:
+        return []
+    person = registry.get_person(session, AUTHORISING, personal_id_number,
+                                 "attest who acts for an organisation")
+    valid_to = (now() + timedelta(days=document.validity_days)).date()
+    issued = []
+    for standing in missing:
+        claims = {"personal_id_number": personal_id_number, "full_name": person.full_name,
+                  "date_of_birth": person.date_of_birth.isoformat(),
+                  "organisation_tax_code": standing.tax_code,
+                  "organisation_name": standing.organisation.name, "role": standing.role,
+                  "permissions": standing.permission_names, "valid_to": valid_to.isoformat()}
+        found = issue_credential(session, site, AUTHORISING, AUTHORISATION, personal_id_number,
+                                 claims)
+        session.add(MemberAuthorisation(credential_id=found.credential.id,
+                                        tax_code=standing.tax_code,
+                                        member_id=standing.member_id))
+        issued.append(found)
+    session.flush()
+    return issued
+
+
+def on_authorisation_ended(session: Session, ended: organisations.AuthorisationEnded) -> int:
+    """Revoke the authorisation credentials of a membership that ended, or of every member of
+    a suspended organisation (subscribed to `organisations.AuthorisationEnded`): a bank
+    checking the status list then refuses them."""
+    held = repository.authorisations(session, ended.tax_code, ended.member_id)
+    return _apply(session, held, _policy(session, {}, "revoked"), ended.reason)
 
 
 # --- status lists ---------------------------------------------------------------------------

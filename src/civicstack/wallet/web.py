@@ -64,6 +64,10 @@ def _wallet_page(request: Request, session: Session, site: WalletSite, personal_
 @router.get(WALLET, response_class=HTMLResponse)
 def wallet(request: Request, session: DbSession, services: Services,
            signed: Citizen) -> Response:
+    """The wallet; an authorisation to act for an organisation granted since the last visit is
+    issued into it first, so the member can show it to a bank at once."""
+    service.issue_authorisations(session, services[WALLET_SITE],
+                                 signed.account.personal_id_number)
     return _wallet_page(request, session, services[WALLET_SITE],
                         signed.account.personal_id_number)
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
+import textwrap
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -89,3 +91,35 @@ def test_the_parser_process_does_not_load_the_legacy_address_parser() -> None:
         capture_output=True, text=True, check=True).stdout.strip()
 
     assert loaded == "False"
+
+
+IMPORTING_SCRIPT = textwrap.dedent("""
+    from pathlib import Path
+
+    with Path(__file__).with_suffix(".runs").open("a") as runs:
+        runs.write("ran\\n")
+
+    if __name__ == "__main__":
+        from civicstack.registry.csv_format import check_header
+        from civicstack.registry.import_parsing import Parser, prepared_elsewhere
+        from civicstack.registry.rules import ReferenceData
+        from civicstack.registry.synth import COLUMNS
+
+        csv_path = Path(__file__).with_suffix(".csv")
+        csv_path.write_text(",".join(COLUMNS) + "\\nnot a person\\n")
+        parser = Parser(check_header(list(COLUMNS)), ReferenceData({}, {}, {}), run_id=1)
+        print(sum(len(rows) for rows, _ in prepared_elsewhere(csv_path, parser, 10)))
+""")
+
+
+def test_the_parser_process_does_not_run_the_importing_script_again(tmp_path: Path) -> None:
+    """`civicstack registry import`'s script imports the whole application: 4 s of CPU that
+    a spawned parser process would spend before its first row."""
+    script = tmp_path / "importing.py"
+    script.write_text(IMPORTING_SCRIPT)
+
+    parsed = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                            check=True, timeout=120).stdout.strip()
+
+    assert parsed == "1"
+    assert script.with_suffix(".runs").read_text() == "ran\n"

@@ -1,10 +1,12 @@
 """Benchmark: `registry import` of a synthetic population into PostgreSQL and SQLite.
 
-Prints persons/s and the importing processes' peak RSS for two file sizes (memory must stay
-flat as the file grows), for a bulk load (one transaction, checks set aside and rebuilt) and
-batch by batch (a transaction per 5,000 rows, every check live), and compares PostgreSQL with
-the raw limit: a bare COPY of the same CSV into an all-text table with no parsing,
-validation, households or audit.
+Prints persons/s, the CPU each person cost in every process (importer, parser, the whole
+PostgreSQL server: CPU time holds up on a shared machine where wall-clock time does not) and
+the importing processes' peak RSS for two file sizes (memory must stay flat as the file
+grows), for a bulk load (one transaction, checks set aside and rebuilt) and batch by batch
+(a transaction per 5,000 rows, every check live), and compares PostgreSQL with the raw limit:
+a bare COPY of the same CSV into an all-text table with no parsing, validation, households or
+audit.
 
     .venv/bin/python benchmarks/registry_import.py --people 1000000
 """

@@ -1,10 +1,12 @@
 """Benchmark: `registry import` of a synthetic population into PostgreSQL and SQLite.
 
-Prints persons/s and the importing processes' peak RSS for two file sizes (memory must stay
-flat as the file grows), for a bulk load (one transaction, checks set aside and rebuilt) and
-batch by batch (a transaction per 5,000 rows, every check live), and compares PostgreSQL with
-the raw limit: a bare COPY of the same CSV into an all-text table with no parsing,
-validation, households or audit.
+Prints persons/s, the CPU each person cost in every process (importer, parser, the whole
+PostgreSQL server: CPU time holds up on a shared machine where wall-clock time does not) and
+the importing processes' peak RSS for two file sizes (memory must stay flat as the file
+grows), for a bulk load (one transaction, checks set aside and rebuilt) and batch by batch
+(a transaction per 5,000 rows, every check live), and compares PostgreSQL with the raw limit:
+a bare COPY of the same CSV into an all-text table with no parsing, validation, households or
+audit.
 
     .venv/bin/python benchmarks/registry_import.py --people 1000000
 """
@@ -13,12 +15,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -38,18 +42,62 @@ def worker(url: str, csv_path: Path, mode: str) -> None:
     factory = make_session_factory(make_engine(url))
     with transaction(factory) as session:
         sync_reference_units(session)
+    cpu_before, server_before = _cpu_seconds(), server_cpu_seconds(url)
     started = time.perf_counter()
     summary = import_persons(factory, csv_path, Actor("cli", "benchmark"), batch_size=5000,
                              rejects_path=csv_path.with_suffix(f".{time.time_ns()}.rejects"),
                              bulk=mode == "bulk")
     seconds = time.perf_counter() - started
+    cpu = {name: after - before for (name, after), before in zip(
+        {**_cpu_seconds(), "postgresql": server_cpu_seconds(url)}.items(),
+        (*cpu_before.values(), server_before), strict=True)}
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     parser_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps({"loaded": summary.rows_loaded, "rejected": summary.rows_rejected,
-                      "seconds": seconds, "peak_rss_mb": peak_mb, "parser_rss_mb": parser_mb}))
+                      "seconds": seconds, "peak_rss_mb": peak_mb, "parser_rss_mb": parser_mb,
+                      "cpu_seconds": cpu}))
 
 
-def run_worker(url: str, csv_path: Path, mode: str) -> dict[str, float]:
+def _cpu_seconds() -> dict[str, float]:
+    """User + system CPU of this process (the importer) and of its ended children (the parser
+    process, which the importer has joined by the time the import returns)."""
+    return {name: usage.ru_utime + usage.ru_stime for name, usage in (
+        ("importer", resource.getrusage(resource.RUSAGE_SELF)),
+        ("parser", resource.getrusage(resource.RUSAGE_CHILDREN)))}
+
+
+def server_cpu_seconds(url: str) -> float:
+    """CPU spent so far by the whole PostgreSQL server: every living process of it (the
+    import's backend, parallel index builders, the checkpointer...) and, through the
+    postmaster's counters of its reaped children, those that have ended. 0 for SQLite, whose
+    work is in the importer's own CPU."""
+    if not url.startswith("postgresql"):
+        return 0.0
+    with psycopg.connect(url.replace("+psycopg", "")) as connection:
+        row = connection.execute("SELECT pg_backend_pid()").fetchone()
+        assert row is not None
+        postmaster = int(_stat_fields(row[0])[1])
+    children = [fields for fields in map(_stat_fields, _process_ids())
+                if fields and int(fields[1]) == postmaster]
+    ticks = sum(int(value) for fields in children for value in fields[11:13]) \
+        + sum(int(value) for value in _stat_fields(postmaster)[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _process_ids() -> list[int]:
+    return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+
+
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/PID/stat after the command name: [0] state, [1] parent, [11] utime, [12] stime,
+    [13] cutime, [14] cstime (in clock ticks); empty if the process has ended."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return []
+
+
+def run_worker(url: str, csv_path: Path, mode: str) -> dict[str, Any]:
     done = subprocess.run([sys.executable, __file__, "--worker", url, str(csv_path), mode],
                           capture_output=True, text=True)
     if done.returncode:
@@ -81,11 +129,16 @@ def population(people: int, seed: int, folder: Path) -> Path:
     return path
 
 
-def report(backend: str, mode: str, people: int, result: dict[str, float]) -> float:
+def report(backend: str, mode: str, people: int, result: dict[str, Any]) -> float:
     rate = result["loaded"] / result["seconds"]
+    cpu = result["cpu_seconds"]
+    per_person = {name: seconds / people * 1e6 for name, seconds in cpu.items()}
     print(f"{backend:<11} {mode:<8} {people:>9,} persons  {result['seconds']:7.1f} s  "
           f"{rate:9,.0f} persons/s  peak RSS {result['peak_rss_mb']:5.0f} MiB "
           f"(parser {result['parser_rss_mb']:4.0f} MiB)  rejected {result['rejected']:.0f}")
+    print(f"{'':20} CPU per person {sum(per_person.values()):6.1f} µs = "
+          + " + ".join(f"{name} {micros:.1f}" for name, micros in per_person.items())
+          + f"  (load average {os.getloadavg()[0]:.2f})")
     return rate
 
 

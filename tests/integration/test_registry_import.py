@@ -249,6 +249,17 @@ def test_relatives_named_before_they_appear_are_linked_after_a_second_pass(
         assert (relation.kind, relation.since) == ("parent", date(2015, 3, 3))
 
 
+def test_a_relative_named_with_quotes_and_backslashes_is_looked_up_as_written(
+        session_factory: sessionmaker[Session], tmp_path: Path) -> None:
+    """The batch's numbers reach the database as one array literal: a number holding the
+    literal's own characters must be escaped, not break it or match someone else."""
+    rows = [hanoi_man(1), hanoi_man(2, father_id_number='0\\",01"\\')]
+    summary = run_import(session_factory, write_csv(tmp_path / "quoted.csv", rows))
+
+    assert (summary.rows_loaded, summary.rows_rejected) == (1, 1)
+    assert 'father_id_number: 0\\",01"\\ is neither in the register' in rejects(summary)[3]
+
+
 def test_legacy_addresses_are_converted_to_the_2025_wards(
         session_factory: sessionmaker[Session], tmp_path: Path) -> None:
     with transaction(session_factory) as session:

@@ -12,7 +12,11 @@ NULL = "\\N"
 
 
 def _escaped(text: str) -> str:
-    """Backslash, tab, newline and carriage return are the format's own characters."""
+    """Backslash, tab, newline and carriage return are the format's own characters. Nearly
+    all text holds none (isprintable is false for the last three): two C-level tests then
+    replace four searches and replacements."""
+    if "\\" not in text and text.isprintable():
+        return text
     return (text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
             .replace("\r", "\\r"))
 

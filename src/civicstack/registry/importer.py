@@ -134,7 +134,7 @@ class _Importer:
                 raise ImportInterrupted(f"the batch of lines {rows[0].line}-{rows[-1].line}",
                                         self.summary, exc, bulk=self.bulk) from exc
             if spill_writer:
-                spill_writer.writerows([row.line, *row.cells] for row in outcome.deferred)
+                spill_writer.writerows([row.line, *row.cell_values] for row in outcome.deferred)
                 spilled += len(outcome.deferred)
             _tally(self.summary, rows, outcome)
             self.rejects.writerows(_reject_lines(rows))
@@ -353,4 +353,4 @@ def _reject_lines(rows: list[Prepared]) -> Iterator[list[object]]:
     for row in rows:
         if row.errors:
             reasons = "; ".join(f"{e.field}: {e.reason}" for e in row.errors)
-            yield [row.line, row.number, reasons, *row.cells]
+            yield [row.line, row.number, reasons, *row.cell_values]

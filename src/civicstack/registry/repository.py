@@ -307,7 +307,11 @@ def _among(session: Session, column: InstrumentedAttribute[str],
 
 
 def _array_text(values: Collection[str]) -> str:
-    """PostgreSQL's input form of a text array: each element quoted, `\\` and `"` escaped."""
+    """PostgreSQL's input form of a text array: each element quoted, `\\` and `"` escaped.
+    ID numbers and household codes hold neither: they are then quoted in one join."""
+    joined = '","'.join(values)
+    if values and "\\" not in joined and joined.count('"') == 2 * (len(values) - 1):
+        return '{"' + joined + '"}'
     return "{" + ",".join(
         '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values) + "}"
 

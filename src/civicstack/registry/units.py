@@ -8,6 +8,7 @@ a street is given, and nothing here may touch the network).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import vietnamadminunits
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 from vietnam_provinces import Province as VnProvince
@@ -24,7 +24,18 @@ from vietnam_provinces import Ward as VnWard
 from civicstack.kit.text import fold
 from civicstack.registry.models import LegacyProvince, LegacyWardMapping, Province, Ward
 
-LEGACY_DATA_DIR = Path(vietnamadminunits.__file__).resolve().parent / "data"
+
+def _package_folder(name: str) -> Path:
+    """Where a package's files lie, without importing it: importing vietnamadminunits loads
+    its address parser (a second of CPU), which an import's parser process would pay for
+    nothing; only a legacy free-text address needs it, and imports it then."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError(f"{name} is not installed", name=name)
+    return Path(spec.origin).resolve().parent
+
+
+LEGACY_DATA_DIR = _package_folder("vietnamadminunits") / "data"
 
 
 def _code(value: object) -> int:

@@ -10,7 +10,10 @@
 (function () {
   "use strict";
   var SCAN_EVERY_MS = 150;
-  var MAX_FRAME_WIDTH = 800; // enough pixels for a phone screen's code, few for a slow decoder
+  // A wallet's QR code is dense (version 20 to 30: 100 to 140 modules), so the camera is asked
+  // for HD frames and jsQR reads them whole; a larger frame is scaled down to spare slow phones.
+  var MAX_FRAME_WIDTH = 1280;
+  var CAMERA = {facingMode: "environment", width: {ideal: 1280}, height: {ideal: 720}};
 
   function start(panel) {
     var field = document.getElementById(panel.dataset.qrCamera);
@@ -97,7 +100,7 @@
 
     startButton.addEventListener("click", function () {
       say(panel.dataset.starting);
-      navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}, audio: false})
+      navigator.mediaDevices.getUserMedia({video: CAMERA, audio: false})
         .then(function (opened) {
           stream = opened;
           video.srcObject = stream;

@@ -125,3 +125,13 @@ def test_a_run_of_refusals_from_one_address_is_stopped(site: Site, citizen: Pers
     assert "Có quá nhiều lần kiểm tra bị từ chối" in page
     assert citizen.full_name not in page
     assert audited(site, "wallet.presentation.verify") == []
+
+
+def test_only_the_verifier_pages_may_use_the_camera(site: Site) -> None:
+    """Every other page keeps the camera off; the public page is linked from every footer."""
+    other = site.client.get("/wallet/documents")
+    assert "camera=()" in other.headers["permissions-policy"]
+    assert f'href="{PUBLIC_VERIFY}"' in other.text
+    console = site.client.get("/console/wallet/verify", follow_redirects=False)
+    assert "camera=()" in console.headers["permissions-policy"]  # sign-in first: no camera
+    assert "camera=(self)" in site.client.get(PUBLIC_VERIFY).headers["permissions-policy"]

@@ -68,9 +68,12 @@ def test_a_bank_checks_a_qr_code_without_signing_in_and_sees_only_what_was_chose
     assert "còn hiệu lực" in page  # the status, checked now
     assert "17/05/1990" not in page  # the date of birth was not chosen
     [read] = audited(site, "wallet.presentation.verify")
-    assert read.actor == "verifier:public page"
+    assert read.actor == "verifier:public"
     assert read.subject_id == citizen.personal_id_number
     assert read.detail == {"document": "id_card", "claims": ["full_name", "personal_id_number"]}
+    history = site.client.get("/account").text  # the citizen's own account page
+    assert "Mã QR ví giấy tờ của bạn đã được kiểm tra" in history
+    assert "Trang kiểm tra giấy tờ công khai" in history  # not "an official"
 
 
 def test_a_bank_sees_the_page_in_english(site: Site, citizen: Person) -> None:

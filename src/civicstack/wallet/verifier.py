@@ -23,7 +23,7 @@ from civicstack.wallet.trust import LiveTrust
 
 PURPOSE = "in-person check of a wallet document at a counter"
 PUBLIC_PURPOSE = "check of a wallet document on the public verifier page"
-PUBLIC_VERIFIER = Actor("verifier", "public page")  # whoever opened the page; no sign-in
+PUBLIC_VERIFIER = Actor("verifier", "public")  # whoever opened the page; no sign-in
 REPLAY = N_("this QR code was already shown here; ask the holder for a fresh one")
 UNKNOWN_TYPE = N_("the document type is not in this server's catalogue")
 # Scanners type what they read; anything much longer than the largest QR code is not one.

@@ -92,7 +92,7 @@ bench-load: $(INSTALLED) system-deps ## Concurrent users over HTTP against serve
 
 messages: $(INSTALLED) ## Re-extract UI strings and merge them into the vi/en catalogues
 	$(BIN)/pybabel extract -F babel.cfg --no-location -k Invalid:2 -k FieldError:2 -k Forbidden \
-		-k Conflict -k NotFound -k Unauthorized -o .data/messages.pot .  # kit/i18n.py ERROR_KEYWORDS
+		-k Conflict -k NotFound -k Unauthorized -k PresentationRefused -o .data/messages.pot .  # kit/i18n.py ERROR_KEYWORDS
 	$(BIN)/pybabel update -i .data/messages.pot -d src/civicstack/locale --no-fuzzy-matching
 
 clean: ## Remove the demo data directory (keeps the venv)

@@ -15,7 +15,7 @@ from civicstack.config import get_settings
 from civicstack.kit.audit import Actor
 from civicstack.kit.cli_support import cli_transaction, secret_store
 from civicstack.registry.models import Person
-from civicstack.wallet import service
+from civicstack.wallet import qr, service
 from civicstack.wallet.site import wallet_site
 from tests.support.people import make_person
 from tests.support.wallet import give_id_card, re_encoded_key_bindings
@@ -83,6 +83,7 @@ def test_a_missing_or_unreadable_input_is_a_clear_error(people: list[Person],
 
 
 def present_id_card(person: Person, path: Path) -> Path:
+    """The presentation as raw SD-JWT text, the form a wallet app sends over the network."""
     site = wallet_site(get_settings(), secret_store())
     with cli_transaction() as session:
         card = service.cards(session, site, person.personal_id_number)[0]
@@ -90,6 +91,14 @@ def present_id_card(person: Person, path: Path) -> Path:
             session, site, person.personal_id_number, card.credential.public_id,
             ["full_name", "date_of_birth"]), encoding="utf-8")
         return path
+
+
+def qr_code_text(person: Person, path: Path) -> Path:
+    """What a scanner reads from the portal's QR code: `VN1:` + Base45 of the compressed
+    presentation, as the wallet page encodes it."""
+    path.write_text(qr.encode(present_id_card(person, path).read_text("utf-8")) + "\n",
+                    encoding="utf-8")
+    return path
 
 
 def test_the_offline_verifier_checks_a_qr_code_against_a_cached_bundle(
@@ -201,3 +210,50 @@ def test_an_issuer_key_rotation_keeps_old_documents_verifiable(people: list[Pers
         "http://127.0.0.1:8000/wallet/issuers/bo-cong-an"]["keys"]) == 2
     shown = present_id_card(an, tmp_path / "qr.txt")
     assert civicstack("wallet", "verify", str(shown), "--bundle", str(bundle)).exit_code == 0
+
+
+def test_the_offline_verifier_reads_the_text_under_the_qr_code(
+        people: list[Person], tmp_path: Path) -> None:
+    an = people[0]
+    civicstack("wallet", "issue", "--type", "id_card", "--subject", an.personal_id_number)
+    bundle = tmp_path / "bundle.json"
+    civicstack("wallet", "trust-bundle", "--out", str(bundle))
+    scanned = qr_code_text(an, tmp_path / "qr.txt")
+    assert scanned.read_text("utf-8").startswith("VN1:")
+    seen = tmp_path / "seen.json"
+
+    verified = civicstack("wallet", "verify", str(scanned), "--bundle", str(bundle),
+                          "--seen", str(seen))
+    assert verified.exit_code == 0, verified.output
+    assert '  full_name: "Nguyễn Văn An"' in verified.stdout
+    from_stdin = runner.invoke(app, ["wallet", "verify", "-", "--bundle", str(bundle),
+                                     "--seen", str(seen)], input=scanned.read_text("utf-8"))
+    assert from_stdin.exit_code == 1
+    assert "replay" in from_stdin.stderr
+
+
+@pytest.mark.parametrize(("scanned", "reason"), [
+    ("VN1:not base45 at all!", "the QR code text is not Base45"),
+    ("VN1:" + qr.base45_encode(b"no zlib stream here"), "the QR code's content is damaged"),
+    ("a shopping list", "this is not an SD-JWT presentation"),
+    ("", "this is not an SD-JWT presentation"),
+])
+def test_text_that_is_no_qr_code_is_refused_in_words(
+        people: list[Person], tmp_path: Path, scanned: str, reason: str) -> None:
+    bundle = tmp_path / "bundle.json"
+    civicstack("wallet", "trust-bundle", "--out", str(bundle))
+    text = tmp_path / "qr.txt"
+    text.write_text(scanned, encoding="utf-8")
+    refused = civicstack("wallet", "verify", str(text), "--bundle", str(bundle))
+    assert refused.exit_code == 1
+    assert f"refused: {reason}" in refused.stderr
+    assert refused.exception is None or isinstance(refused.exception, SystemExit)
+
+
+def test_a_missing_presentation_file_is_a_clear_error(people: list[Person],
+                                                      tmp_path: Path) -> None:
+    missing = civicstack("wallet", "verify", str(tmp_path / "nope.txt"), "--bundle",
+                         str(tmp_path / "bundle.json"))
+    assert missing.exit_code == 1
+    assert "cannot read" in missing.stderr
+    assert isinstance(missing.exception, SystemExit)

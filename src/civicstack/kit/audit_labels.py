@@ -74,7 +74,7 @@ ACTION_LABELS = {
     "wallet.credential.reinstate": N_("A document in your wallet was reinstated"),
     "wallet.presentation.create": N_("You showed data from your wallet"),
     "wallet.presentation.read": N_("A service received data from your wallet"),
-    "wallet.presentation.verify": N_("An official checked your wallet QR code"),
+    "wallet.presentation.verify": N_("Your wallet QR code was checked"),  # by whom: the actor
     "wallet.offer.create": N_("A document was offered to a wallet app"),
     "wallet.offer.wrong_pin": N_("A wrong PIN was entered for your wallet app offer"),
     "wallet.credential.list": N_("An official listed your wallet documents"),
@@ -127,6 +127,7 @@ ACTOR_KINDS = {
     "exchange": N_("Connected agency system (data exchange)"),
     "airline": N_("Airline"),
     "touchpoint": N_("Travel gate or kiosk"),
+    "verifier": N_("Public document check page"),
 }
 
 

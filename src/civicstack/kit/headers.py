@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 NONCE_KEY = "civicstack.csp_nonce"  # in the ASGI scope: the nonce of this request's answer
@@ -34,7 +35,8 @@ FIXED_HEADERS = {
     # the citizen back. The Origin header of our own forms stays intact.
     "Referrer-Policy": "strict-origin-when-cross-origin",
     # The kiosk and the face photos use <input type=file capture>, which opens the device's
-    # own camera application: no page calls getUserMedia, so no page needs the camera.
+    # own camera application, so pages need no camera; the QR verifier pages, which read the
+    # camera's frames, say so themselves (`allow_camera`).
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
@@ -72,6 +74,13 @@ def allow_frames_from(connection: HTTPConnection, urls: list[str]) -> None:
         if ORIGIN.match(origin) and origin not in sources:
             sources.append(origin)
     connection.scope[FRAME_SOURCES_KEY] = sources
+
+
+def allow_camera(response: Response) -> Response:
+    """Let this one page ask for the camera (on our own origin, never in a frame)."""
+    response.headers["Permissions-Policy"] = (
+        "camera=(self), microphone=(), geolocation=(), payment=(), usb=()")
+    return response
 
 
 def content_security_policy(nonce: str, form_targets: list[str],

@@ -16,7 +16,7 @@ SUPPORTED_LOCALES = ("vi", "en")
 # literal messages are extracted like _() strings. `make messages` passes the same keywords.
 ERROR_KEYWORDS: dict[str, tuple[int, ...] | None] = {
     "Invalid": (2,), "FieldError": (2,), "Forbidden": None, "Conflict": None,
-    "NotFound": None, "Unauthorized": None,
+    "NotFound": None, "Unauthorized": None, "PresentationRefused": None,
 }
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 

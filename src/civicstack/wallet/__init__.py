@@ -14,6 +14,7 @@ def install(installer: Installer) -> None:
         catalogue,
         cli,
         console_web,
+        public_verifier_web,
         service,
         site,
         vci_api,
@@ -40,4 +41,5 @@ def install(installer: Installer) -> None:
     installer.router(vci_web.router)
     installer.router(web.router)
     installer.router(console_web.router)
+    installer.router(public_verifier_web.router)
     installer.command_group(cli.wallet_app, "wallet")

@@ -223,10 +223,14 @@ def verify(
     bundle: Path = typer.Option(Path("trust-bundle.json"), help="From `wallet trust-bundle`."),
     seen: Path | None = typer.Option(None, help="Replay file: refuse what was shown before."),
 ) -> None:
-    """Check an in-person presentation offline and print what was disclosed."""
-    text = sys.stdin.read() if str(presentation) == "-" else presentation.read_text("utf-8")
+    """Check an in-person presentation offline (the text under the QR code, `VN1:...`, or
+    raw SD-JWT text) and print what was disclosed."""
     try:
-        verified = verify_offline(text.strip(), read_bundle(bundle), int(time.time()),
+        text = sys.stdin.read() if str(presentation) == "-" else presentation.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read the presentation {presentation}: {exc}") from exc
+    try:
+        verified = verify_offline(text, read_bundle(bundle), int(time.time()),
                                   ReplayFile(seen) if seen else None)
     except PresentationRefused as refused:
         raise fail(f"refused: {refused.reason}") from refused

@@ -1,6 +1,6 @@
-"""The officials' wallet pages: the in-person verifier (a handheld scanner types the QR code
-into a text box) and a person's documents with revoke, suspend and reinstate. Every rule is in
-verifier.py and service.py."""
+"""The officials' wallet pages: the in-person verifier (the device camera reads the QR code,
+or a handheld scanner types it into a text box) and a person's documents with revoke, suspend
+and reinstate. Every rule is in verifier.py and service.py."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from civicstack.kit.audit import Actor
 from civicstack.kit.console import Official
 from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError, Forbidden, Invalid
+from civicstack.kit.headers import allow_camera
 from civicstack.kit.web import field_errors, render
 from civicstack.wallet import service, verifier
 from civicstack.wallet.jws import PresentationRefused
@@ -28,7 +29,7 @@ CREDENTIALS = "/console/wallet/credentials"
 
 @router.get(VERIFY, response_class=HTMLResponse)
 def verify_form(request: Request, official: Official) -> Response:
-    return render(request, "console/wallet_verify.html", {"operator": official})
+    return allow_camera(render(request, "console/wallet_verify.html", {"operator": official}))
 
 
 @router.post(VERIFY, response_class=HTMLResponse)
@@ -41,9 +42,9 @@ def verify(request: Request, session: DbSession, services: Services, official: O
     except Forbidden as exc:
         return console.refusal_page(request, official, exc)
     except PresentationRefused as refused:  # audited; shown in red with its reason
-        return render(request, "console/wallet_verify.html",
-                      {**context, "refusal": refused.reason}, 422)
-    return render(request, "console/wallet_verify.html", context)
+        return allow_camera(render(request, "console/wallet_verify.html",
+                                   {**context, "refusal": refused.reason}, 422))
+    return allow_camera(render(request, "console/wallet_verify.html", context))
 
 
 # --- a person's documents -------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """An offline verifier (a gate, a counter without network): a cached trust bundle, a file of
-presentations already accepted, and the same SD-JWT checks the server runs."""
+presentations already accepted, and the same SD-JWT checks the server runs, on the text under
+the QR code (`VN1:`) or on raw SD-JWT text."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from civicstack.wallet import sdjwt
+from civicstack.wallet import qr, sdjwt
 from civicstack.wallet.jws import PresentationRefused
 from civicstack.wallet.site import IN_PERSON_AUDIENCE, KEY_BINDING_MAX_AGE_S
 from civicstack.wallet.trust import BundleTrust
@@ -53,7 +54,7 @@ class ReplayFile:
 def verify_offline(presentation: str, bundle: dict[str, Any], now: int,
                    replays: ReplayFile | None = None, audience: str = IN_PERSON_AUDIENCE,
                    nonce: str | None = None) -> sdjwt.VerifiedPresentation:
-    verified = sdjwt.verify(presentation, BundleTrust(bundle, now),
+    verified = sdjwt.verify(qr.decode(presentation), BundleTrust(bundle, now),
                             sdjwt.Expectations(audience, now, nonce, KEY_BINDING_MAX_AGE_S))
     if replays is not None:
         replays.accept(verified, now)

@@ -1,6 +1,7 @@
-"""In-person verification at a counter: an official's scanner reads the citizen's QR code, the
-presentation is verified against this server's live keys and statuses, refused if it was
-already shown here, and the read is audited (refusals too)."""
+"""In-person verification, at an official's counter or on the public verifier page (a bank's
+desk): the citizen's QR code is read, the presentation verified against this server's live
+keys and statuses, refused if it was already shown here, and the read is audited (refusals
+too)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from civicstack.wallet.site import IN_PERSON_AUDIENCE, KEY_BINDING_MAX_AGE_S, Wa
 from civicstack.wallet.trust import LiveTrust
 
 PURPOSE = "in-person check of a wallet document at a counter"
+PUBLIC_PURPOSE = "check of a wallet document on the public verifier page"
+PUBLIC_VERIFIER = Actor("verifier", "public")  # whoever opened the page; no sign-in
 REPLAY = N_("this QR code was already shown here; ask the holder for a fresh one")
 UNKNOWN_TYPE = N_("the document type is not in this server's catalogue")
 # Scanners type what they read; anything much longer than the largest QR code is not one.
@@ -67,14 +70,26 @@ def verify_in_person(session: Session, site: WalletSite, actor: Actor,
     """Verify a QR code presented at a counter; raises PresentationRefused with the reason.
     Both outcomes are audited: a refusal may be a forgery attempt worth finding later."""
     actor.require(Permission.WALLET_VERIFY)
+    return _audited_check(session, site, actor, presentation, PURPOSE)
+
+
+def verify_for_anyone(session: Session, site: WalletSite, presentation: str) -> Verified:
+    """Verify a QR code on the public verifier page (a bank, a landlord, an employer), where
+    no one signs in. The holder's signed choice of fields is the consent: the page shows and
+    the audit keeps no more than the QR code discloses."""
+    return _audited_check(session, site, PUBLIC_VERIFIER, presentation, PUBLIC_PURPOSE)
+
+
+def _audited_check(session: Session, site: WalletSite, actor: Actor, presentation: str,
+                   purpose: str) -> Verified:
     try:
         verified = _check(session, site, presentation)
     except PresentationRefused as refused:
         audit.record(session, actor, "wallet.presentation.refuse", subject_type="person",
-                     subject_id="unknown", purpose=PURPOSE, detail={"reason": refused.reason})
+                     subject_id="unknown", purpose=purpose, detail={"reason": refused.reason})
         raise
     shown: dict[str, Any] = {claim.name: claim.value for claim in verified.claims}
     audit.record(session, actor, "wallet.presentation.verify", subject_type="person",
-                 subject_id=str(shown.get("personal_id_number", "unknown")), purpose=PURPOSE,
+                 subject_id=str(shown.get("personal_id_number", "unknown")), purpose=purpose,
                  detail={"document": verified.document.code, "claims": sorted(shown)})
     return verified

@@ -241,8 +241,8 @@ def _presentation(vp_token: str) -> str:
     presentations = token.get(QUERY_ID) if isinstance(token, dict) else None
     if not isinstance(presentations, list) or len(presentations) != 1 or \
             not isinstance(presentations[0], str):
-        raise PresentationRefused(f'vp_token must be a JSON object {{"{QUERY_ID}": '
-                                  '["<SD-JWT presentation>"]}')
+        expected = f'{{"{QUERY_ID}": ["<SD-JWT presentation>"]}}'
+        raise PresentationRefused(f"vp_token must be a JSON object {expected}")
     return presentations[0]
 
 

@@ -18,6 +18,7 @@ from civicstack.identity import officials
 from civicstack.identity import service as identity
 from civicstack.kit import audit, calendar, uploads
 from civicstack.kit.audit import Actor
+from civicstack.kit.audit_purposes import coded
 from civicstack.kit.authz import Permission, Role
 from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from civicstack.kit.i18n import N_
@@ -149,7 +150,7 @@ def published(session: Session, code: str, province_code: str) -> Published:
 
 # --- prefill --------------------------------------------------------------------------------
 
-PURPOSE_PREFILL = "prefill the applicant's dossier form"
+PURPOSE_PREFILL = coded("services.prefill")
 
 
 def _register_values(person: Any, places: dict[str, str]) -> dict[str, Any]:
@@ -360,7 +361,7 @@ class Scan:
 
 
 CHECK_DOCUMENT = "check_document"
-PURPOSE_COUNTER_CHECK = "check a document the applicant presents at the counter"
+PURPOSE_COUNTER_CHECK = coded("services.counter_check")
 NOT_ON_RECORD = N_("Neither the register nor the issuer holds this document for the "
                    "applicant: check the original paper and scan it.")
 SCAN_NEEDED = N_("Scan or photograph the original paper.")
@@ -410,7 +411,7 @@ def checked_at_counter(session: Session, dossier: Dossier) -> dict[str, DossierE
 # official checks before deciding; or the counter of the ward office, with the original.
 
 SCAN_CHECKED = "scan"  # checked_against of an applicant's scan the official has looked at
-PURPOSE_RECORD_FOR_APPLICANT = "read the record of a document the applicant's wallet lacks"
+PURPOSE_RECORD_FOR_APPLICANT = coded("services.record_for_applicant")
 NO_RECORD_ONLINE = N_("Neither the register nor the issuer holds this document for you: "
                       "upload a scan or photograph of it, or bring the original to the ward "
                       "office.")
@@ -889,7 +890,7 @@ QUEUE_STATES = {
     Queue.ALL: OPEN | {State.APPROVED},
 }
 INBOX_PAGE_SIZE = 50
-PURPOSE_INBOX = "show the applicants of the dossiers in the official's inbox"
+PURPOSE_INBOX = coded("services.inbox")
 
 
 @dataclass(frozen=True)
@@ -1088,7 +1089,7 @@ def under_receipt(session: Session, actor: Actor, receipt_code: str, *,
 
 # --- for the citizen's portal ---------------------------------------------------------------
 
-PURPOSE_HOME_PROVINCE = "show the public services of the citizen's province"
+PURPOSE_HOME_PROVINCE = coded("services.home_province")
 
 
 def home_province(session: Session, actor: Actor, applicant_pid: str) -> str:

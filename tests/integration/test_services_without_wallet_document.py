@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicstack.kit.audit import AuditEntry
+from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
 from civicstack.kit.errors import Conflict, Invalid
 from civicstack.registry.models import Person
@@ -160,3 +161,37 @@ def test_the_record_button_serves_the_form_when_the_register_holds_the_card(
     with transaction(site.services.session_factory) as session:
         held = wallet.cards(session, site.services[WALLET_SITE], nhung.personal_id_number)
         assert held == []  # served without being added to the wallet
+
+
+def test_the_console_asks_the_official_to_check_the_scan_before_approving(
+        site: Site, tmp_path: Path) -> None:
+    factory = site.services.session_factory
+    with transaction(factory) as session:
+        publish_everywhere(session)
+        mother = without_id_card(session)
+        draft = birth_draft(session, mother)
+        service.add_attachment(session, citizen(mother), draft, "id_card", "can-cuoc.png",
+                               "image/png", png())
+        service.submit(session, site.services[WALLET_SITE], citizen(mother), draft,
+                       treasury(tmp_path))
+        service.transition(session, CLERK_HANOI, draft.receipt_code, "receive")
+        service.transition(session, CLERK_HANOI, draft.receipt_code, "start")
+        receipt = draft.receipt_code
+    page = f"/console/dossiers/{receipt}"
+    site.sign_in_as(Role.AGENCY_APPROVER, Scope.province("01"))
+
+    refused = site.client.post(f"{page}/actions/approve", data={
+        "reason": "hồ sơ hợp lệ", "csrf_token": site.csrf(page)})
+    assert refused.status_code == 409
+    assert "Hãy kiểm tra các bản quét" in refused.text
+    assert f"{page}/scans/id_card" in site.client.get(page).text
+
+    checked = site.client.post(f"{page}/scans/id_card", follow_redirects=False,
+                               data={"csrf_token": site.csrf(page)})
+    assert checked.status_code == 303
+    shown = site.client.get(f"{page}?lang=en").text
+    assert f"{page}/scans/id_card" not in shown
+    assert "scan checked by" in shown
+    approved = site.client.post(f"{page}/actions/approve", follow_redirects=False, data={
+        "reason": "hồ sơ hợp lệ", "csrf_token": site.csrf(page)})
+    assert approved.status_code == 303

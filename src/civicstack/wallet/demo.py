@@ -21,7 +21,7 @@ from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Role, Scope
 from civicstack.kit.cli_support import CLI_ACTOR
 from civicstack.kit.db import transaction
-from civicstack.kit.errors import Conflict, DomainError
+from civicstack.kit.errors import DomainError
 from civicstack.organisations import service as organisations
 from civicstack.organisations.models import MemberPermission
 from civicstack.wallet import repository, service
@@ -197,12 +197,12 @@ def _level_two_session(factory: sessionmaker[Session], totp_key: str,
     with transaction(factory) as session:
         outcome = identity.step_up(session, totp_key, token, code_at(rep.totp_secret, 1))
         if outcome != identity.CodeOutcome.ACCEPTED:
-            raise Conflict(f"the demo authenticator's code was refused: {outcome.value}")
+            raise RuntimeError(f"the demo authenticator's code was refused: {outcome.value}")
     return token
 
 
 def _signed(session: Session, token: str) -> identity.SignedIn:
     found = identity.signed_in(session, token)
     if found is None:
-        raise Conflict("the demo representative's session has ended")
+        raise RuntimeError("the demo representative's session has ended")
     return found

@@ -181,7 +181,7 @@ def demo_seed(
         citizens = ensure_demo_citizens(session_factory(), store.secret(PEPPER),
                                         PhotoVault.of(store), store.secret(TOTP_KEY), data_dir,
                                         csv.DictReader(handle))
-    typer.echo(f"demo citizens for /login (ID numbers, passwords, TOTP secrets): "
+    typer.echo(f"demo citizens for /account/login (ID numbers, passwords, TOTP secrets): "
                f"{data_dir / DEMO_CITIZENS_FILE}")
     employees = [c.personal_id_number for c in citizens if c.part == EMPLOYEE]
     representatives = [Representative(c.personal_id_number, c.full_name, c.totp_secret,

@@ -143,7 +143,7 @@ def ensure_demo_citizens(factory: sessionmaker[Session], pepper: str, vault: pho
         return read_demo_citizens(path)
     made = [_make_citizen(factory, pepper, vault, totp_key, wanted, row)
             for wanted, row in choose_demo_citizens(rows)]
-    lines = ["# Demo citizens for the portal's sign-in (make demo: localhost:8000/login)",
+    lines = ["# Demo citizens for the portal's sign-in at /account/login (make demo: port 8000)",
              "# A level-2 citizen's second factor: add the TOTP secret to an authenticator app",
              "# personal_id_number\tpassword\tlevel\ttotp_secret\tfull_name\tpart"]
     lines += ["\t".join((c.personal_id_number, c.password, str(c.level),

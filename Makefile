@@ -39,6 +39,7 @@ demo: $(INSTALLED) ## Migrate an SQLite database, seed ~2,000 people, serve http
 	$(BIN)/civicstack travel demo --passengers-csv .data/demo-faces.csv
 	$(BIN)/civicstack monitoring demo
 	@echo "Citizen portal: $(DEMO_URL)/"
+	@echo "Citizens to sign in as (level 1, and level 2 with their authenticator's secret): .data/demo-citizens.txt"
 	@echo "Officials' console: $(DEMO_URL)/console/login (officials and passwords in .data/demo-officials.txt; API key in .data/demo-operator-key.txt)"
 	@echo "Single sign-on: $(DEMO_URL)/demo/bank/ (a relying party signing in with eID)"
 	@echo "Public services statistics: $(DEMO_URL)/services/statistics"

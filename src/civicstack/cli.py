@@ -3,6 +3,7 @@ officials, register, demo."""
 
 from __future__ import annotations
 
+import csv
 import os
 import secrets
 from pathlib import Path
@@ -15,8 +16,17 @@ from sqlalchemy.exc import OperationalError
 from civicstack.audit_cli import audit_app
 from civicstack.config import Settings, get_settings
 from civicstack.domains import install_all
-from civicstack.identity.demo import ensure_demo_officials
+from civicstack.identity.demo import (
+    DEMO_CITIZENS_FILE,
+    DEMO_WARDS,
+    EMPLOYEE,
+    REPRESENTATIVE,
+    ensure_demo_citizens,
+    ensure_demo_officials,
+)
+from civicstack.identity.photos import PhotoVault
 from civicstack.kit import apikeys, migrate
+from civicstack.kit.appservices import PEPPER, TOTP_KEY
 from civicstack.kit.authz import Role
 from civicstack.kit.cli_support import (
     CLI_ACTOR,
@@ -42,6 +52,8 @@ from civicstack.kit.private_files import private_folder
 from civicstack.registry import service as registry
 from civicstack.registry.cli import seed_demo_population
 from civicstack.registry.units import sync_reference_units
+from civicstack.wallet.demo import Representative, seed_organisations
+from civicstack.wallet.site import wallet_site
 from civicstack.worker import run_worker_process
 
 DEMO_KEY_FILE = "demo-operator-key.txt"
@@ -156,14 +168,29 @@ def demo_seed(
     people: int = typer.Option(2000, min=1, max=5_000_000),
     seed: int = typer.Option(1, help="Same seed, same population."),
 ) -> None:
-    """Load a synthetic population; write a demo API key and demo officials' passwords."""
-    seed_demo_population(people, seed)
+    """Load a synthetic population; write a demo API key, demo officials' passwords and demo
+    citizens' sign-ins; register the demo organisations of some of those citizens."""
+    population = seed_demo_population(people, seed, DEMO_WARDS)
     data_dir = get_settings().data_dir
     key_path = _ensure_demo_key(data_dir)
     typer.echo(f"demo operator key for the JSON API (/api/v1): {key_path}")
     with cli_transaction() as session:
         officials_path = ensure_demo_officials(session, CLI_ACTOR, data_dir)
     typer.echo(f"demo officials for /console/login (usernames and passwords): {officials_path}")
+    store = secret_store()
+    with population.open(encoding="utf-8", newline="") as handle:
+        citizens = ensure_demo_citizens(session_factory(), store.secret(PEPPER),
+                                        PhotoVault.of(store), store.secret(TOTP_KEY), data_dir,
+                                        csv.DictReader(handle))
+    typer.echo(f"demo citizens for /account/login (ID numbers, passwords, TOTP secrets): "
+               f"{data_dir / DEMO_CITIZENS_FILE}")
+    employees = [c.personal_id_number for c in citizens if c.part == EMPLOYEE]
+    representatives = [Representative(c.personal_id_number, c.full_name, c.totp_secret,
+                                      employees[0] if employees else None)
+                       for c in citizens if c.part == REPRESENTATIVE]
+    made = seed_organisations(session_factory(), wallet_site(get_settings(), store),
+                              store.secret(TOTP_KEY), DEMO_WARDS[0], representatives)
+    typer.echo(f"{made} demo organisations registered, with staff and business documents")
 
 
 def _ensure_demo_key(data_dir: Path) -> Path:

@@ -185,7 +185,7 @@ def test_the_approving_official_sees_the_face_photo_and_each_look_is_audited(
     assert shown.headers["cache-control"] == "no-store"
     [look] = audit_entries(site.services.session_factory, "identity.face_photo.read")
     assert look.subject_id == an.personal_id_number
-    assert "face photo" in look.purpose
+    assert look.purpose == "identity.approval_face"  # "comparing the face photo..." as a code
 
 
 @pytest.mark.parametrize(("role", "scope", "status"), [

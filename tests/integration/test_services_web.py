@@ -164,14 +164,14 @@ def test_a_signed_in_citizen_sees_her_own_provinces_catalogue(site: Site, mai: P
     assert '<a href="/dossiers">Hồ sơ của tôi</a>' in page  # in the portal's header
 
 
-def test_the_procedure_page_says_wallet_documents_are_never_uploaded(
+def test_the_procedure_page_says_wallet_documents_come_from_the_wallet_or_another_way(
         site: Site, mai: Person) -> None:
     page = site.client.get("/services/DVC-HT-01?lang=en").text
     assert "Luật Hộ tịch 2014" in page
     assert "Ward People&#39;s Committee" in page
     id_card = re.search(r'data-document="id_card">(.*?)</li>', page, re.S)
     assert id_card
-    assert "never uploaded" in id_card.group(1)
+    assert "From your wallet; without it" in id_card.group(1)
     notice = re.search(r'data-document="birth_notice">(.*?)</li>', page, re.S)
     assert notice
     assert "Upload a PDF, JPEG or PNG" in notice.group(1)
@@ -307,7 +307,6 @@ def test_saving_a_draft_again_with_its_file_keeps_one_copy(site: Site, mai: Pers
     ("birth_notice", ("anh.gif", b"GIF89a", "image/gif"), "tệp phải là PDF"),
     ("birth_notice", ("lon.pdf", b"%PDF-" + b"x" * (5 * 1024 * 1024), "application/pdf"),
      "lớn hơn 5 MB"),
-    ("id_card", ("cccd.pdf", PDF, "application/pdf"), "không cần tải lên"),
     ("birth_notice", ("mo-ra.pdf", PDF_OPENING_JAVASCRIPT, "application/pdf"),
      "tự chạy khi mở"),
     ("birth_notice", ("bom.png", png_bomb(), "image/png"), "quá nhiều điểm ảnh"),

@@ -4,8 +4,9 @@ from civicstack.kit.installing import Installer
 
 # Besides service and models: the typed sign-in dependencies and how console forms answer
 # (every domain's pages), the data-use reports support provides, the ID-card photo vault, the
-# officials' accounts work is assigned to, the look-alike holds biometrics provides.
-PUBLIC = ("auth", "console", "data_use", "photos", "officials", "face_holds")
+# officials' accounts work is assigned to, the look-alike holds biometrics provides, and the
+# demo citizens the other demos build on.
+PUBLIC = ("auth", "console", "data_use", "photos", "officials", "face_holds", "demo")
 
 
 def install(installer: Installer) -> None:

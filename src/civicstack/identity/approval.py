@@ -3,6 +3,8 @@ activation, the face photo), and the citizen's own view (self-lock, audit trail)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
 from civicstack.identity import photos, repository
@@ -187,10 +189,29 @@ def face_photo(session: Session, actor: Actor, vault: photos.PhotoVault,
     return vault.open(account.id, photo.sealed), photo.content_type
 
 
-def my_audit_trail(session: Session, personal_id_number: str) -> list[audit.AuditEntry]:
-    """Everything recorded about this person: who read their data and why, and every security
-    event of their account. Shown to the citizen themself."""
-    return audit.entries_for_subject(session, "person", personal_id_number, limit=100)
+TRAIL_PAGE_SIZE = 50
+# Being one row of an official's search result says little and comes often: hidden unless asked.
+SEARCH_LISTINGS = ("registry.person.listed",)
+
+
+@dataclass(frozen=True)
+class TrailPage:
+    entries: list[audit.AuditEntry]
+    page: int  # from 1
+    has_next: bool
+    with_listings: bool  # whether "listed in a search result" entries are shown
+
+
+def my_audit_trail(session: Session, personal_id_number: str, page: int = 1,
+                   with_listings: bool = False) -> TrailPage:
+    """Everything recorded about this person, a page at a time, newest first: who read their
+    data and why, and every security event of their account. Shown to the citizen themself."""
+    page = max(page, 1)
+    found = audit.entries_for_subject(
+        session, "person", personal_id_number, limit=TRAIL_PAGE_SIZE + 1,
+        offset=(page - 1) * TRAIL_PAGE_SIZE,
+        without_actions=() if with_listings else SEARCH_LISTINGS)
+    return TrailPage(found[:TRAIL_PAGE_SIZE], page, len(found) > TRAIL_PAGE_SIZE, with_listings)
 
 
 def proof_of_my_data_use(session: Session, publishing: LogPublishing, personal_id_number: str,

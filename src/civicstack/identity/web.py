@@ -229,6 +229,11 @@ def reset_confirm(request: Request, session: DbSession, services: Services,
     return RedirectResponse("/account/login", status_code=303)
 
 
+def _page_number(asked: str) -> int:
+    """A page number from the address; anything else is the first page."""
+    return int(asked) if asked.isdigit() and 0 < int(asked) < 100_000 else 1
+
+
 @router.get("/account", response_class=HTMLResponse)
 def account_page(request: Request, session: DbSession, services: Services,
                  signed: Citizen) -> Response:
@@ -245,7 +250,9 @@ def _account_page(request: Request, session: Session, services: Services,
     return render(request, "portal/account.html", {
         "account": account, "devices": devices, "current": current,
         "session_level": signed.level, "may_enrol": _may_enrol(account),
-        "trail": service.my_audit_trail(session, pid),
+        "trail": service.my_audit_trail(
+            session, pid, _page_number(request.query_params.get("uses_page", "1")),
+            with_listings=request.query_params.get("listed") == "1"),
         "reports": services[DATA_USE_REPORTS].reports_of(session, pid),
         "me": str(Actor("citizen", pid)),
         "report_errors": report_errors}, status_code)

@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from civicstack.kit import authz
+from civicstack.kit import audit_purposes, authz
 from civicstack.kit.authz import NATIONAL, Permission, Role, Scope
 from civicstack.kit.db import Base, as_utc
 from civicstack.kit.tlog.log import EntryLog
@@ -118,7 +118,8 @@ def record(
     the sealer gives it its place in the tree once committed."""
     entry = AuditEntry(
         occurred_at=datetime.now(UTC), actor=str(actor), action=action,
-        subject_type=subject_type, subject_id=subject_id, purpose=purpose,
+        subject_type=subject_type, subject_id=subject_id,
+        purpose=audit_purposes.as_stored(purpose),
         detail=json.loads(json.dumps(detail or {}, default=str)),
     )
     session.add(entry)
@@ -131,13 +132,16 @@ def entry(session: Session, seq: int) -> AuditEntry | None:
 
 
 def entries_for_subject(
-    session: Session, subject_type: str, subject_id: str, limit: int = 200,
+    session: Session, subject_type: str, subject_id: str, limit: int = 200, offset: int = 0,
+    without_actions: Collection[str] = (),
 ) -> list[AuditEntry]:
+    """Newest first; `offset` skips that many, and `without_actions` leaves those out."""
+    query = select(AuditEntry).where(AuditEntry.subject_type == subject_type,
+                                     AuditEntry.subject_id == subject_id)
+    if without_actions:
+        query = query.where(AuditEntry.action.not_in(without_actions))
     return list(session.execute(
-        select(AuditEntry)
-        .where(AuditEntry.subject_type == subject_type, AuditEntry.subject_id == subject_id)
-        .order_by(AuditEntry.seq.desc()).limit(limit)
-    ).scalars())
+        query.order_by(AuditEntry.seq.desc()).offset(offset).limit(limit)).scalars())
 
 
 def _of_actions(actions: Collection[str], since: datetime) -> ColumnElement[bool]:

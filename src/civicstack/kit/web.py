@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from civicstack.kit import audit_labels
+from civicstack.kit import audit_labels, audit_purposes
 from civicstack.kit.appservices import services_of
 from civicstack.kit.calendar import VIETNAM
 from civicstack.kit.db import as_utc
@@ -74,6 +74,7 @@ ENVIRONMENT = _environment()
 ENVIRONMENT.filters["local_time"] = local_time
 ENVIRONMENT.filters["action_label"] = audit_labels.action_label
 ENVIRONMENT.filters["actor_label"] = audit_labels.actor_label
+ENVIRONMENT.filters["purpose_parts"] = audit_purposes.purpose_parts
 
 
 def request_locale(request: Request) -> str:

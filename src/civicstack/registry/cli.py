@@ -101,13 +101,15 @@ def registry_export(
     typer.echo(f"exported {count:,} persons", err=True)
 
 
-def seed_demo_population(people: int, seed: int) -> None:
-    """A synthetic population of `people` (same seed, same people) through the real import,
-    then their life events; `civicstack demo seed` calls it first."""
+def seed_demo_population(people: int, seed: int, home_wards: tuple[str, ...] = ()) -> Path:
+    """A synthetic population of `people` (same seed, same people; some households in
+    `home_wards`) through the real import, then their life events; `civicstack demo seed`
+    calls it first. Returns the population file."""
     settings = get_settings()
     private_folder(settings.data_dir)
-    population = write_demo_population(settings.data_dir, people, seed)
+    population = write_demo_population(settings.data_dir, people, seed, home_wards)
     with _progress_bar(population, "seeding") as on_progress:
         result = seed_population(session_factory(), population, on_progress)
     _print_summary(result.imported)
     typer.echo(f"{result.events_recorded} life events recorded (births, ID cards, deaths, moves)")
+    return population

@@ -20,7 +20,9 @@ from civicstack.registry.models import Sex
 from civicstack.registry.synth import write_population_csv
 
 DEMO_ACTOR = Actor("cli", "demo-seed")
-BIRTHS, CARDS, DEATHS, MOVES = 5, 40, 2, 3
+BIRTHS, DEATHS, MOVES = 5, 2, 3
+CARD_AGE = 14  # everyone of this age or more holds a chip-based ID card (Luật Căn cước 2023)
+CARD_AUTHORITY = "Cục Cảnh sát quản lý hành chính về trật tự xã hội"
 LIFE_EVENT_SAMPLE = 5000  # life events are drawn from the first rows, so memory stays small
 
 
@@ -30,11 +32,13 @@ class SeedResult:
     events_recorded: int
 
 
-def write_demo_population(data_dir: Path, people: int, seed: int) -> Path:
+def write_demo_population(data_dir: Path, people: int, seed: int,
+                          home_wards: tuple[str, ...] = ()) -> Path:
     """The same `people` and `seed` always give the same file (the owner's alone, like every
-    file in the data directory)."""
+    file in the data directory); some households live in `home_wards`, so that the demo
+    officials of a ward have people to serve."""
     return write_population_csv(private_file(data_dir / f"demo-population-{people}-{seed}.csv"),
-                                people, seed)
+                                people, seed, home_wards)
 
 
 def seed_population(factory: sessionmaker[Session], population: Path,
@@ -64,12 +68,11 @@ def _life_events(session: Session, rows: list[dict[str, str]]) -> int:
             mother_pid=mother["personal_id_number"], father_pid=father["personal_id_number"]))
         recorded += 1
     adults = [row for row in rows if row["phone"]]
-    for index, row in enumerate(adults[:CARDS]):
-        issued = date(2021, 1, 1) + timedelta(days=index * 23)
-        service.issue_id_card(session, DEMO_ACTOR, row["personal_id_number"], service.IdCard(
-            row["personal_id_number"], issued, issued.replace(year=issued.year + 15),
-            "Cục Cảnh sát quản lý hành chính về trật tự xã hội"))
-        recorded += 1
+    for index, row in enumerate(rows):
+        born = date.fromisoformat(row["date_of_birth"])
+        if service.age_on(born, today) >= CARD_AGE:
+            _issue_card(session, row["personal_id_number"], born, index, today)
+            recorded += 1
     for row in sorted(rows, key=lambda r: r["date_of_birth"])[:DEATHS]:
         service.record_death(session, DEMO_ACTOR, row["personal_id_number"],
                              today - timedelta(days=60), "natural causes")
@@ -80,3 +83,14 @@ def _life_events(session: Session, rows: list[dict[str, str]]) -> int:
             destination["permanent_address_line"], today - timedelta(days=10)))
         recorded += 1
     return recorded
+
+
+def _issue_card(session: Session, personal_id_number: str, born: date, index: int,
+                today: date) -> None:
+    """A card issued on a day spread over the years since the chip cards began (2021), never
+    before the holder turned 14 nor after today, valid 15 years."""
+    fourteen = born.replace(year=born.year + CARD_AGE, day=min(born.day, 28))
+    issued = min(max(fourteen, date(2021, 1, 1)) + timedelta(days=index % 1200), today)
+    service.issue_id_card(session, DEMO_ACTOR, personal_id_number, service.IdCard(
+        personal_id_number, issued, issued.replace(year=issued.year + 15, day=min(issued.day, 28)),
+        CARD_AUTHORITY))

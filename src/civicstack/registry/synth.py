@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import random
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from civicstack.registry.models import Sex
 from civicstack.registry.units import current_provinces, current_wards, legacy_mappings
 
 REFERENCE_DATE = date(2025, 7, 1)  # the day the two-tier administrative units took effect
+PHONE_AGE = 14  # pupils of 14 to 17 have a phone of their own (and may open an eID account)
+HOME_WARD_EVERY = 5  # one household in so many lives in one of the wards asked for, if any
 COLUMNS = PERSON_COLUMNS + LINK_COLUMNS
 
 SURNAMES = {"Nguyễn": 38, "Trần": 11, "Lê": 9, "Phạm": 7, "Hoàng": 5, "Huỳnh": 4, "Phan": 4,
@@ -58,9 +61,11 @@ def _geography() -> _Geography:
 
 
 class _Generator:
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, home_wards: tuple[str, ...] = ()) -> None:
         self.rng = random.Random(seed)  # noqa: S311 (reproducible test data, not secrets)
         self.geo = _geography()
+        province_of = dict(self.geo.wards)
+        self.home_wards = [(code, province_of[code]) for code in home_wards]
         self.serials: Counter[str] = Counter()
         self.households = 0
 
@@ -70,6 +75,10 @@ class _Generator:
     def household(self) -> list[dict[str, str]]:
         self.households += 1
         ward, province = self.rng.choice(self.geo.wards)
+        if self.home_wards and self.households % HOME_WARD_EVERY == 1:
+            # drawn all the same, so the rest of the population is the seed's whatever is asked
+            ward, province = self.home_wards[self.households // HOME_WARD_EVERY
+                                             % len(self.home_wards)]
         home = {"permanent_ward_code": ward, "household_code": f"HH{ward}{self.households:08d}",
                 "permanent_address_line": f"{self.rng.randint(1, 300)} "
                                           f"{self.rng.choice(STREETS)}"}
@@ -110,17 +119,22 @@ class _Generator:
         prefix = pid.compose_prefix(legacy, born.year, sex)
         self.serials[prefix] += 1
         name = f"{surname} {self.rng.choice(MIDDLE[sex])} {self.rng.choice(GIVEN[sex])}"
-        adult = age >= 18
+        number = pid.compose(legacy, born.year, sex, self.serials[prefix])
+        if age >= 18:
+            phone = f"09{self.rng.randrange(10**8):08d}"
+        elif age >= PHONE_AGE:  # not drawn, so adding them left every adult's number as it was
+            phone = f"08{zlib.crc32(number.encode()) % 10**8:08d}"
+        else:
+            phone = ""
         return {
-            "personal_id_number": pid.compose(legacy, born.year, sex,
-                                              self.serials[prefix]),
+            "personal_id_number": number,
             "full_name": name, "date_of_birth": born.isoformat(), "sex": sex.value,
             "place_of_birth_province_code": birth_province,
             "place_of_birth": self.geo.province_names[birth_province],
             "place_of_origin": self.geo.province_names[province],
             "ethnicity": self.pick(ETHNICITIES), "nationality": "VN",
             "temporary_ward_code": "", "temporary_address_line": "",
-            "phone": f"09{self.rng.randrange(10**8):08d}" if adult else "",
+            "phone": phone,
             "relation_to_head": relation, "father_id_number": "", "mother_id_number": "",
             "spouse_id_number": "", **home,
         }
@@ -134,9 +148,11 @@ def _other(sex: Sex) -> Sex:
     return Sex.FEMALE if sex == Sex.MALE else Sex.MALE
 
 
-def synthetic_population(count: int, seed: int = 1) -> Iterator[dict[str, str]]:
-    """`count` people, household by household, heads and spouses before their children."""
-    generator = _Generator(seed)
+def synthetic_population(count: int, seed: int = 1,
+                         home_wards: tuple[str, ...] = ()) -> Iterator[dict[str, str]]:
+    """`count` people, household by household, heads and spouses before their children; one
+    household in HOME_WARD_EVERY in `home_wards`, in turn (the demo officials' wards)."""
+    generator = _Generator(seed, home_wards)
     produced = 0
     while produced < count:
         for person in generator.household()[: count - produced]:
@@ -144,9 +160,10 @@ def synthetic_population(count: int, seed: int = 1) -> Iterator[dict[str, str]]:
             yield person
 
 
-def write_population_csv(path: Path, count: int, seed: int = 1) -> Path:
+def write_population_csv(path: Path, count: int, seed: int = 1,
+                         home_wards: tuple[str, ...] = ()) -> Path:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
-        writer.writerows(synthetic_population(count, seed))
+        writer.writerows(synthetic_population(count, seed, home_wards))
     return path

@@ -135,6 +135,19 @@ async def check_document(request: Request, session: DbSession, official: Officia
     return RedirectResponse(f"{DOSSIERS}/{receipt_code}", status_code=303)
 
 
+@router.post(DOSSIERS + "/{receipt_code}/scans/{document_code}", response_class=HTMLResponse)
+def check_scan(request: Request, session: DbSession, official: Official, receipt_code: str,
+               document_code: str) -> Response:
+    """The official vouches for the scan an online applicant sent of a wallet document."""
+    try:
+        with session.begin_nested():
+            dossier = service.dossier_for(session, official, receipt_code, lock=True)
+            service.check_scan(session, official, dossier, document_code)
+    except DomainError as exc:
+        return _dossier_page(request, session, official, receipt_code, exc, "check")
+    return RedirectResponse(f"{DOSSIERS}/{receipt_code}", status_code=303)
+
+
 # --- one dossier ----------------------------------------------------------------------------
 
 def _wallet_documents(session: Session, dossier: Dossier) -> dict[str, str]:
@@ -158,6 +171,7 @@ def _dossier_context(session: Session, official: Actor, receipt_code: str) -> di
         "correctable": [spec for spec in found.fields if spec.source == "applicant"],
         "wallet_documents": _wallet_documents(session, dossier),
         "counter_checks": service.checked_at_counter(session, dossier),
+        "unchecked_scans": service.unchecked_scans(session, dossier),
         "attachments": service.attachments(session, dossier),
         "history": service.history(session, dossier),
         "actions": service.official_actions(session, official, dossier),

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from civicstack.kit.audit import Actor
+from civicstack.kit.audit_purposes import coded
 from civicstack.kit.authz import Permission
 from civicstack.kit.errors import Conflict
 from civicstack.registry import service as registry
@@ -22,7 +23,7 @@ from civicstack.services.signing import ResultDocument, ResultSigner, render_res
 from civicstack.wallet import service as wallet
 from civicstack.wallet.site import WalletSite
 
-PURPOSE_EFFECTS = "carry out the approved dossier's decision"
+PURPOSE_EFFECTS = coded("services.decision_effects")
 NO_CRIMINAL_RECORD = "Không có án tích"
 LICENCE_DAYS = 3652  # ten years
 # The register write each effect is, and the permission that write needs.

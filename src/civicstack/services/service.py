@@ -18,6 +18,7 @@ from civicstack.identity import officials
 from civicstack.identity import service as identity
 from civicstack.kit import audit, calendar, uploads
 from civicstack.kit.audit import Actor
+from civicstack.kit.audit_purposes import coded
 from civicstack.kit.authz import Permission, Role
 from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from civicstack.kit.i18n import N_
@@ -149,7 +150,7 @@ def published(session: Session, code: str, province_code: str) -> Published:
 
 # --- prefill --------------------------------------------------------------------------------
 
-PURPOSE_PREFILL = "prefill the applicant's dossier form"
+PURPOSE_PREFILL = coded("services.prefill")
 
 
 def _register_values(person: Any, places: dict[str, str]) -> dict[str, Any]:
@@ -318,17 +319,18 @@ def save_draft(session: Session, actor: Actor, dossier: Dossier,
 
 def add_attachment(session: Session, actor: Actor, dossier: Dossier, document_code: str,
                    filename: str, media_type: str, content: bytes) -> Attachment:
-    """Only documents no register field or wallet document holds; the file parsed, not
-    trusted by the name or type the browser sent, and kept as checked (kit/uploads.py). A
-    draft holds one file per document, the last one sent; a supplement is kept beside the file
-    the official has already seen."""
+    """A document the procedure asks for: a paper, or a scan of a wallet document the
+    applicant's wallet lacks, which an official checks before the decision (check_scan). The
+    file parsed, not trusted by the name or type the browser sent, and kept as checked
+    (kit/uploads.py). A draft holds one file per document, the last one sent; a supplement is
+    kept beside the file the official has already seen."""
     _require_applicant(actor, dossier)
     if dossier.state not in (State.DRAFT.value, State.SUPPLEMENT_REQUESTED.value):
         raise Conflict("attachments can be added to a draft or when a supplement is asked for")
     spec = _document_spec(session, dossier, document_code)
-    if spec.wallet_document_type:
-        raise Invalid(document_code, "this document comes from your wallet; it is never "
-                                     "uploaded")
+    if spec.wallet_document_type and dossier.channel == "assisted":
+        raise Invalid(document_code, N_("At the counter this document is checked, not "
+                                        "uploaded."))
     return _store_file(session, dossier, spec, filename, media_type, content)
 
 
@@ -378,7 +380,7 @@ class Scan:
 
 
 CHECK_DOCUMENT = "check_document"
-PURPOSE_COUNTER_CHECK = "check a document the applicant presents at the counter"
+PURPOSE_COUNTER_CHECK = coded("services.counter_check")
 NOT_ON_RECORD = N_("Neither the register nor the issuer holds this document for the "
                    "applicant: check the original paper and scan it.")
 SCAN_NEEDED = N_("Scan or photograph the original paper.")
@@ -420,6 +422,87 @@ def checked_at_counter(session: Session, dossier: Dossier) -> dict[str, DossierE
     """Document code -> the latest counter check of it."""
     return {event.detail["document"]: event for event in repository.events(session, dossier.id)
             if event.action == CHECK_DOCUMENT}
+
+
+# --- online: a document the wallet lacks is never a dead end ---------------------------------
+# The applicant has three ways forward, each offered by the form: the register's (or the
+# issuer's) own record of the document, read at their request; a scan or photograph, which an
+# official checks before deciding; or the counter of the ward office, with the original.
+
+SCAN_CHECKED = "scan"  # checked_against of an applicant's scan the official has looked at
+PURPOSE_RECORD_FOR_APPLICANT = coded("services.record_for_applicant")
+NO_RECORD_ONLINE = N_("Neither the register nor the issuer holds this document for you: "
+                      "upload a scan or photograph of it, or bring the original to the ward "
+                      "office.")
+NO_WALLET_DOCUMENT = N_("Not in your wallet: use the register's record, upload a scan or "
+                        "photograph, or bring the original to the ward office.")
+UNCHECKED_SCANS = N_("Check the scans the applicant sent for the documents their wallet "
+                     "lacks before deciding.")
+
+
+def _lacking_wallet_document(session: Session, dossier: Dossier,
+                             document_code: str) -> catalogue.DocumentSpec:
+    spec = _document_spec(session, dossier, document_code)
+    if not spec.wallet_document_type:
+        raise Invalid(document_code, N_("This document is uploaded, not checked."))
+    return spec
+
+
+def use_record(session: Session, actor: Actor, dossier: Dossier,
+               document_code: str) -> DossierEvent:
+    """The applicant asks that the register's (or the issuer's) record of a document stand in
+    for the wallet's copy they lack: an audited read under their own name, recorded in the
+    dossier's history as a counter check is, so submission counts the document as present."""
+    _require_applicant(actor, dossier)
+    if dossier.state != State.DRAFT.value:
+        raise Conflict(N_("Documents are chosen before the dossier is submitted."))
+    spec = _lacking_wallet_document(session, dossier, document_code)
+    assert spec.wallet_document_type is not None
+    record = wallet.on_record(session, actor, dossier.applicant_pid, spec.wallet_document_type,
+                              PURPOSE_RECORD_FOR_APPLICANT)
+    if record is None:
+        raise Invalid(document_code, NO_RECORD_ONLINE)
+    return _record(session, actor, dossier, CHECK_DOCUMENT, dossier.state, detail={
+        "document": spec.code, "checked_against": CounterCheck.REGISTER.value,
+        "record": record})
+
+
+def check_scan(session: Session, actor: Actor, dossier: Dossier,
+               document_code: str) -> DossierEvent:
+    """The official processing an online dossier has looked at the applicant's scan of a
+    wallet document and vouches for it, as a clerk does for a paper at the counter."""
+    actor.require(Permission.DOSSIER_PROCESS)
+    if not actor.may_see(dossier.province_code, dossier.ward_code):
+        raise NotFound("no such dossier")
+    if State(dossier.state) not in OPEN or dossier.state == State.DRAFT.value:
+        raise Conflict(N_("A scan is checked while the dossier is being processed."))
+    spec = _lacking_wallet_document(session, dossier, document_code)
+    sent = [a for a in repository.attachments(session, dossier.id)
+            if a.document_code == spec.code]
+    if not sent:
+        raise Invalid(document_code, N_("The applicant sent no scan of this document."))
+    return _record(session, actor, dossier, CHECK_DOCUMENT, dossier.state, detail={
+        "document": spec.code, "checked_against": SCAN_CHECKED, "attachment": sent[-1].id,
+        "sha256": sent[-1].sha256})
+
+
+def unchecked_scans(session: Session, dossier: Dossier) -> list[str]:
+    """The wallet documents the applicant sent a scan of that no official has checked since."""
+    checked = checked_at_counter(session, dossier)
+    wallet_codes = {d.code for d in procedure_of(session, dossier).documents
+                    if d.wallet_document_type}
+    latest: dict[str, Attachment] = {}
+    for attachment in repository.attachments(session, dossier.id):
+        if attachment.document_code in wallet_codes:
+            latest[attachment.document_code] = attachment
+    return [code for code, attachment in latest.items()
+            if code not in checked or checked[code].detail.get("sha256") != attachment.sha256]
+
+
+def counter_office(session: Session, dossier: Dossier) -> str:
+    """The ward whose office serves this dossier at its counter."""
+    found = registry.ward(session, dossier.ward_code)
+    return f"{found.ward_name}, {found.province_name}" if found else dossier.ward_code
 
 
 # --- submission -----------------------------------------------------------------------------
@@ -503,7 +586,7 @@ def _missing_document(dossier: Dossier, document: catalogue.DocumentSpec) -> str
     if dossier.channel == "assisted":
         return N_("Check this document at the counter, against the register or its original "
                   "paper.")
-    return "add this document to your wallet first"
+    return NO_WALLET_DOCUMENT
 
 
 class PaymentRefused(Conflict):
@@ -715,6 +798,8 @@ def transition(session: Session, actor: Actor, receipt_code: str, action: str,
     cleaned = stated_reason(reason, max_length=500, required=rule.needs_reason)
     if action in ("receive", "start") and dossier.assigned_to is None:
         dossier.assigned_to = str(actor)
+    if action == "approve" and unchecked_scans(session, dossier):
+        raise Conflict(UNCHECKED_SCANS)
     if action in ("approve", "refuse"):
         dossier.decided_at, dossier.decision_reason = now(), cleaned
     _move(session, actor, dossier, action, cleaned, detail)
@@ -824,7 +909,7 @@ QUEUE_STATES = {
     Queue.ALL: OPEN | {State.APPROVED},
 }
 INBOX_PAGE_SIZE = 50
-PURPOSE_INBOX = "show the applicants of the dossiers in the official's inbox"
+PURPOSE_INBOX = coded("services.inbox")
 
 
 @dataclass(frozen=True)
@@ -1023,7 +1108,7 @@ def under_receipt(session: Session, actor: Actor, receipt_code: str, *,
 
 # --- for the citizen's portal ---------------------------------------------------------------
 
-PURPOSE_HOME_PROVINCE = "show the public services of the citizen's province"
+PURPOSE_HOME_PROVINCE = coded("services.home_province")
 
 
 def home_province(session: Session, actor: Actor, applicant_pid: str) -> str:

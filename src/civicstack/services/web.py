@@ -214,6 +214,10 @@ def _form_page(request: Request, session: Session, site: WalletSite, actor: Acto
         "opened": opened, "procedures": members, "fields": fields, "documents": documents,
         "values": values, "wallet_documents": wallet_documents,
         "uploaded": _uploaded(session, opened.dossiers),
+        "from_record": {code for d in opened.dossiers
+                        for code, check in service.checked_at_counter(session, d).items()
+                        if check.detail.get("checked_against") == "register"},
+        "ward_office": service.counter_office(session, opened.dossiers[0]),
         "fee": sum(d.fee for d in opened.dossiers), "errors": errors or {},
         "saved": request.query_params.get("saved") == "1"}, status_code)
 
@@ -361,6 +365,30 @@ def save_or_submit(request: Request, session: DbSession, services: Services,
         return _form_page(request, session, site, actor, _open(session, actor, receipt_code),
                           field_errors(exc), exc.status)
     return RedirectResponse(f"{here}?submitted=1", status_code=303)
+
+
+@router.post(DOSSIERS + "/{receipt_code}/records/{document_code}",
+             response_class=HTMLResponse)
+def use_record(request: Request, session: DbSession, services: Services, signed: Citizen,
+               receipt_code: str, document_code: str) -> Response:
+    """The applicant's choice of the register's record for a document their wallet lacks; a
+    refusal (no record) shown by the document, with the other ways forward beside it, while
+    the register's read stays in the audit log. The same record serves every dossier of a
+    group that asks for the document."""
+    actor = _actor(signed)
+    try:
+        opened = _open(session, actor, receipt_code, lock=True)
+    except NotFound as exc:
+        return _refused(request, exc)
+    try:
+        for dossier in opened.dossiers:
+            if any(d.code == document_code
+                   for d in service.procedure_of(session, dossier).documents):
+                service.use_record(session, actor, dossier, document_code)
+    except DomainError as exc:
+        return _form_page(request, session, services[WALLET_SITE], actor, opened,
+                          field_errors(exc), exc.status)
+    return RedirectResponse(f"{DOSSIERS}/{receipt_code}?saved=1", status_code=303)
 
 
 @router.post(DOSSIERS + "/{receipt_code}/supplement", response_class=HTMLResponse)

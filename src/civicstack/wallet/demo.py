@@ -8,16 +8,22 @@ from __future__ import annotations
 import csv
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from civicstack.identity import service as identity
+from civicstack.identity.demo import code_at
 from civicstack.kit.audit import Actor
+from civicstack.kit.authz import Role, Scope
 from civicstack.kit.cli_support import CLI_ACTOR
 from civicstack.kit.db import transaction
 from civicstack.kit.errors import DomainError
+from civicstack.organisations import service as organisations
+from civicstack.organisations.models import MemberPermission
 from civicstack.wallet import repository, service
 from civicstack.wallet.site import WalletSite
 
@@ -120,3 +126,83 @@ def seed_wallets(factory: sessionmaker[Session], site: WalletSite, population: P
         except DomainError:
             continue
     return issued
+
+
+# --- demo organisations: registered by demo citizens, with staff and business documents -------
+
+DEMO_ORGANISATION_OFFICER = Actor("official", "police.hanoi", Scope.province("01"), Role.POLICE)
+# Real tax codes (their check digits right), names and head offices of synthetic companies.
+DEMO_ORGANISATIONS = (
+    ("0100233488", "Công ty TNHH Phần mềm Sông Hồng", "Song Hong Software Co., Ltd",
+     "12 Phố Huế", "2015-04-20"),
+    ("0314409058", "Công ty Cổ phần Thực phẩm Ba Đình", "Ba Dinh Foods JSC",
+     "8 Đường Quang Trung", "2018-09-03"),
+)
+SIGNED_IN_FROM = ("civicstack demo seed", "127.0.0.1")
+
+
+@dataclass(frozen=True)
+class Representative:
+    """A demo citizen at level 2 who registers an organisation, and whom they authorise."""
+
+    personal_id_number: str
+    full_name: str
+    totp_secret: str
+    employee_pid: str | None
+
+
+def seed_organisations(factory: sessionmaker[Session], site: WalletSite, totp_key: str,
+                       ward_code: str, representatives: list[Representative]) -> int:
+    """Each representative registers one demo organisation (a level-2 sign-in, as in the
+    portal), a police official approves it, the representative authorises their employee,
+    and the business registry's agency issues the registration certificate into the
+    organisation's wallet. An organisation already registered is left as it is; returns how
+    many were made."""
+    with transaction(factory) as session:
+        service.seed_catalogue(session)
+    made = 0
+    for (tax_code, name, english, address, since), rep in zip(
+            DEMO_ORGANISATIONS, representatives, strict=False):
+        with transaction(factory) as session:
+            account = identity.account_for_person(session, rep.personal_id_number)
+            if account is None or organisations.my_organisations(session, account):
+                continue
+        token = _level_two_session(factory, totp_key, rep)
+        details = organisations.OrganisationDetails(tax_code, name, ward_code, address, english)
+        with transaction(factory) as session:
+            organisations.register(session, _signed(session, token), details)
+        with transaction(factory) as session:
+            organisations.decide(session, DEMO_ORGANISATION_OFFICER, tax_code, "approve",
+                                 "demo: matches the national business registry")
+            if rep.employee_pid:
+                organisations.add_member(session, _signed(session, token), tax_code,
+                                         rep.employee_pid, [p.value for p in MemberPermission])
+            service.issue_credential(session, site, DEMO_AGENCY, "business_registration",
+                                     tax_code, {
+                                         "tax_code": tax_code, "name": name,
+                                         "legal_representative": rep.full_name,
+                                         "head_office": address, "registered_on": since})
+        made += 1
+    return made
+
+
+def _level_two_session(factory: sessionmaker[Session], totp_key: str,
+                       rep: Representative) -> str:
+    """A browser session raised to level 2 with the next code of the representative's app
+    (the current one was spent confirming it)."""
+    with transaction(factory) as session:
+        account = identity.account_for_person(session, rep.personal_id_number)
+        assert account is not None, "seed_organisations checked it"
+        token = identity.start_session(session, account, *SIGNED_IN_FROM)
+    with transaction(factory) as session:
+        outcome = identity.step_up(session, totp_key, token, code_at(rep.totp_secret, 1))
+        if outcome != identity.CodeOutcome.ACCEPTED:
+            raise RuntimeError(f"the demo authenticator's code was refused: {outcome.value}")
+    return token
+
+
+def _signed(session: Session, token: str) -> identity.SignedIn:
+    found = identity.signed_in(session, token)
+    if found is None:
+        raise RuntimeError("the demo representative's session has ended")
+    return found

@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from civicstack.audit_cli import audit_app
+from civicstack.biometrics import service as biometrics
 from civicstack.config import Settings, get_settings
 from civicstack.domains import install_all
 from civicstack.identity.demo import (
@@ -180,7 +181,8 @@ def demo_seed(
     store = secret_store()
     with population.open(encoding="utf-8", newline="") as handle:
         citizens = ensure_demo_citizens(session_factory(), store.secret(PEPPER),
-                                        PhotoVault.of(store), store.secret(TOTP_KEY), data_dir,
+                                        PhotoVault.of(store), store.secret(TOTP_KEY),
+                                        biometrics.held_cases, data_dir,
                                         csv.DictReader(handle))
     typer.echo(f"demo citizens for /account/login (ID numbers, passwords, TOTP secrets): "
                f"{data_dir / DEMO_CITIZENS_FILE}")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.identity import officials, photos, service, totp
 from civicstack.identity.accounts import existing_account
+from civicstack.identity.face_holds import FaceHolds
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
@@ -132,7 +133,7 @@ def choose_demo_citizens(rows: Iterable[dict[str, str]]) -> list[tuple[_Wanted, 
 
 
 def ensure_demo_citizens(factory: sessionmaker[Session], pepper: str, vault: photos.PhotoVault,
-                         totp_key: str, data_dir: Path,
+                         totp_key: str, holds: FaceHolds, data_dir: Path,
                          rows: Iterable[dict[str, str]]) -> list[DemoCitizen]:
     """eID accounts for the demo's parts, through the real registration (the phone's code read
     from the outbox, as the demo's SMS gateway would deliver it) and a police official's
@@ -141,7 +142,7 @@ def ensure_demo_citizens(factory: sessionmaker[Session], pepper: str, vault: pho
     path = data_dir / DEMO_CITIZENS_FILE
     if path.exists():
         return read_demo_citizens(path)
-    made = [_make_citizen(factory, pepper, vault, totp_key, wanted, row)
+    made = [_make_citizen(factory, pepper, vault, totp_key, holds, wanted, row)
             for wanted, row in choose_demo_citizens(rows)]
     lines = ["# Demo citizens for the portal's sign-in at /account/login (make demo: port 8000)",
              "# A level-2 citizen's second factor: add the TOTP secret to an authenticator app",
@@ -164,7 +165,8 @@ def read_demo_citizens(path: Path) -> list[DemoCitizen]:
 
 
 def _make_citizen(factory: sessionmaker[Session], pepper: str, vault: photos.PhotoVault,
-                  totp_key: str, wanted: _Wanted, row: dict[str, str]) -> DemoCitizen:
+                  totp_key: str, holds: FaceHolds, wanted: _Wanted,
+                  row: dict[str, str]) -> DemoCitizen:
     pid, password = row["personal_id_number"], officials.initial_password()
     with transaction(factory) as session:
         service.register(session, pepper, vault, service.Registration(
@@ -172,7 +174,8 @@ def _make_citizen(factory: sessionmaker[Session], pepper: str, vault: photos.Pho
             password, _portrait(pid)))
     with transaction(factory) as session:
         service.verify_phone(session, pepper, pid, _sent_code(session, row["phone"]))
-        service.approve(session, DEMO_POLICE, pid, "demo: identity checked against the register")
+        service.approve(session, DEMO_POLICE, holds, pid,
+                        "demo: identity checked against the register")
     secret = ""
     if wanted.level == 2:
         with transaction(factory) as session:

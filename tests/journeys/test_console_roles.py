@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from civicstack.identity.demo import DEMO_OFFICIALS
 from civicstack.kit.appservices import services_of
+from civicstack.kit.authz import Role
 from civicstack.kit.db import transaction
 from civicstack.registry import service as registry
 from tests.browser.conftest import Server
@@ -45,11 +46,18 @@ LANDING = {
 SIGN_IN_PAGES = ("/console/login", "/console/login/code")
 
 
+def demo_official(demo_username: str) -> tuple[str, str, Role, str | None, str | None]:
+    return next(row for row in DEMO_OFFICIALS if row[0] == demo_username)
+
+
+def role_of(demo_username: str) -> Role:
+    return demo_official(demo_username)[2]
+
+
 def sign_in_as_demo(page: Page, server: Server, demo_username: str) -> None:
     """A fresh official with the demo official's role and scope signs in from the console's door
     (no `next`), password then authenticator code, and is left where the console sends them."""
-    _, _, role, province_code, ward_code = next(
-        row for row in DEMO_OFFICIALS if row[0] == demo_username)
+    _, _, role, province_code, ward_code = demo_official(demo_username)
     services = services_of(server.app)
     with transaction(services.session_factory) as session:
         scope = registry.scope_for(session, province_code=province_code, ward_code=ward_code)
@@ -97,7 +105,7 @@ def test_each_official_lands_on_their_work_with_no_refused_link_in_the_header(
     expect(page).to_have_url(f"{server.base}{LANDING[demo_username]}")
     expect(page.locator(".console-nav [aria-current=page]")).to_have_attribute(
         "href", LANDING[demo_username])
-    screenshot(page, f"console-landing-{demo_username.split('.')[0]}")
+    screenshot(page, f"console-landing-{role_of(demo_username).value.replace('_', '-')}")
 
     refused = {href: page.request.get(href).status for href in header_links(page, server)}
     assert {href: status for href, status in refused.items() if status >= 400} == {}

@@ -163,8 +163,9 @@ def test_a_wrong_field_of_a_birth_registration_is_corrected_through_a_supplement
     check_page(citizen)
 
     clerk = open_page(browser, DESKTOP, "vi")
-    console_sign_in(clerk, server, server.official(Role.SERVICE_CLERK),
-                    f"/console/dossiers/{receipt}")
+    console_sign_in(clerk, server, server.official(Role.SERVICE_CLERK), "/console/dossiers")
+    expect(clerk.locator("#dossier-inbox")).to_contain_text(receipt)
+    screenshot(clerk, "console-inbox")
     act(clerk, server, receipt, "receive")
     expect(clerk.locator("form[action$='/receive']")).to_have_count(0)
     check_page(clerk)

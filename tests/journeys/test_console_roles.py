@@ -9,8 +9,6 @@ page once at the four pairs by the admin, who may use them all."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import pytest
 from fastapi.routing import iter_route_contexts
 from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -141,7 +139,7 @@ def test_a_refused_console_page_sends_the_official_back_to_their_own_work(
 
 
 def test_every_console_page_passes_axe_at_both_widths_in_both_languages(
-        browser: Browser, server: Server, screenshot: Screenshot) -> None:
+        browser: Browser, server: Server) -> None:
     page = open_page(browser, DESKTOP, "vi")
     sign_in_as_demo(page, server, "admin")
     pages = html_pages_answering(page.context, server, 200)
@@ -157,8 +155,5 @@ def test_every_console_page_passes_axe_at_both_widths_in_both_languages(
                     assert_accessible(page)
                 except AssertionError as finding:
                     failures[f"{path} {width}px {language}"] = str(finding)
-        if urlsplit(page.url).path == "/console/dossiers":
-            show_in(page, DESKTOP, "vi")
-            screenshot(page, "console-inbox")
     assert failures == {}
     page.context.close()

@@ -136,6 +136,7 @@ def test_a_use_of_my_data_is_reported_from_who_used_my_data(
     official.goto(f"{server.base}/console/registry/persons/{person['personal_id_number']}"
                   f"?purpose={quote(purpose)}")
     expect(official.locator("main")).to_contain_text(person["full_name"])
+    check_page(official)
     official.context.close()
 
     page = open_page(browser, PHONE, "vi")

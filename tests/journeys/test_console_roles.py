@@ -1,7 +1,8 @@
 """Issue 21's proof for the console: each demo official (admin, Hà Nội police, the Ba Đình ward
 clerk, the Hà Nội hotline agent and programme officer) signs in with the authenticator and lands
 on their own work; no link in the header is refused to them; every console page they may use
-passes axe-core at 390 and 1280 px in Vietnamese and English.
+passes axe-core at 390 and 1280 px in Vietnamese and English, and keeps no catalogue sentence
+in English when shown in Vietnamese.
 
 A page's content is the same whichever role opens it (only the header and the rows within scope
 change), so each role's own header is checked on its landing page at the four pairs, and every
@@ -24,7 +25,7 @@ from tests.journeys.conftest import (
     LANGUAGES,
     WIDTHS,
     Screenshot,
-    assert_accessible,
+    check_page,
     open_page,
     show_in,
 )
@@ -117,24 +118,25 @@ def test_each_official_lands_on_their_work_with_no_refused_link_in_the_header(
         for language in LANGUAGES:
             show_in(page, width, language)
             assert page.locator("html").get_attribute("lang") == language
-            assert_accessible(page)
+            check_page(page)
     page.context.close()
 
 
-@pytest.mark.parametrize("demo_username", list(LANDING))
+@pytest.mark.parametrize("demo_username", [name for name in LANDING if name != "admin"])
 def test_a_refused_console_page_sends_the_official_back_to_their_own_work(
         browser: Browser, server: Server, demo_username: str) -> None:
+    """(The admin may use every page: the axe test below finds none refused to them.)"""
     page = open_page(browser, DESKTOP, "vi")
     sign_in_as_demo(page, server, demo_username)
     landing = LANDING[demo_username]
 
     refused = html_pages_answering(page.context, server, 403)
-    if refused:
-        page.goto(f"{server.base}{refused[0]}")
-        back = page.get_by_role("link", name="Quay lại công việc của bạn trên trang quản trị")
-        expect(back).to_have_attribute("href", landing)
-        assert_accessible(page)
+    assert refused
     assert landing not in refused
+    page.goto(f"{server.base}{refused[0]}")
+    back = page.get_by_role("link", name="Quay lại công việc của bạn trên trang quản trị")
+    expect(back).to_have_attribute("href", landing)
+    check_page(page)
     page.context.close()
 
 
@@ -143,6 +145,7 @@ def test_every_console_page_passes_axe_at_both_widths_in_both_languages(
     page = open_page(browser, DESKTOP, "vi")
     sign_in_as_demo(page, server, "admin")
     pages = html_pages_answering(page.context, server, 200)
+    assert html_pages_answering(page.context, server, 403) == []
     assert len(pages) > 25, pages
 
     failures: dict[str, str] = {}
@@ -152,7 +155,7 @@ def test_every_console_page_passes_axe_at_both_widths_in_both_languages(
             for language in LANGUAGES:
                 show_in(page, width, language)
                 try:
-                    assert_accessible(page)
+                    check_page(page)
                 except AssertionError as finding:
                     failures[f"{path} {width}px {language}"] = str(finding)
     assert failures == {}

@@ -79,8 +79,8 @@ def show_in(page: Page, width: int, language: str) -> None:
     pairs."""
     page.set_viewport_size({"width": width, "height": 900 if width == DESKTOP else 844})
     if page.locator("html").get_attribute("lang") != language:
-        page.locator(f".languages a[lang={language}]").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.locator(f".languages a[lang={language}]").click()
 
 
 @pytest.fixture

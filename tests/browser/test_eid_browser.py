@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pyotp
@@ -43,8 +44,12 @@ def sms_code(server: Server, phone: str, wait_s: float = 10.0) -> str:
 
 
 def register_with_phone(citizen: Page, server: Server, person: dict[str, str],
-                        shots: Path | None = None, selfie: FilePayload | None = None) -> None:
+                        shots: Path | None = None, selfie: FilePayload | None = None,
+                        check: Callable[[Page], None] = lambda page: None) -> None:
+    """Registration in the page's language, `check` run on each page it shows (the journeys'
+    accessibility check)."""
     citizen.goto(f"{server.base}/account/register")
+    check(citizen)
     citizen.fill("#personal_id_number", person["personal_id_number"])
     citizen.fill("#full_name", person["full_name"])
     citizen.fill("#date_of_birth", person["date_of_birth"])
@@ -56,9 +61,11 @@ def register_with_phone(citizen: Page, server: Server, person: dict[str, str],
         citizen.screenshot(path=shots / "portal-register-mobile.png", full_page=True)
     citizen.click("button[type=submit]")
     expect(citizen).to_have_url(f"{server.base}/account/verify-phone")
+    check(citizen)
     citizen.fill("#code", sms_code(server, person["phone"]))
     citizen.click("button[type=submit]")
-    expect(citizen.locator("h1")).to_have_text("Đã xác minh số điện thoại")
+    expect(citizen).to_have_url(f"{server.base}/account/verify-phone/done")
+    check(citizen)
 
 
 def first_sign_in_with_enrolment(page: Page, server: Server, shots: Path | None = None) -> None:

@@ -1,67 +1,64 @@
-"""Issue 21: every console page, read in Vietnamese by an official of each role, holds no
-English sentence the catalogue translates, and no English refusal.
+"""Issues 21 and 19: every console page, read in Vietnamese by an official of each role, and every
+portal page, read by a visitor and by a signed-in citizen, holds no English sentence the
+catalogue translates, and no English refusal.
 
-The pages are the console's GET routes as the app lists them (nothing to keep up to date by
-hand); each role sees each page, so the refusal pages are read too."""
+The pages are the app's GET routes as it lists them (nothing to keep up to date by hand); each
+role sees each console page, so the refusal pages are read too."""
 
 from __future__ import annotations
 
-import html
-import re
-from functools import cache
-
 import pytest
-from babel.messages.pofile import read_po
 from fastapi.routing import iter_route_contexts
 
 from civicstack.kit.authz import Role
-from civicstack.kit.i18n import LOCALE_DIR
+from tests.integration.test_identity_web import approved_and_signed_in
+from tests.support.people import Person
+from tests.support.untranslated import english_left
 from tests.support.web import Site
 
-TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S)
-# What refusals said in English before they were sentences of the catalogue.
-ENGLISH_REFUSALS = re.compile(r"lacks the|role may|outside your scope|permission\b")
+# The parts of the site that are not pages for people: the JSON API, the single sign-on and
+# key endpoints, and the probes.
+NOT_PAGES = ("/api/", "/oidc/", "/.well-known/", "/exchange/jwks", "/healthz", "/readyz",
+             "/metrics")
 
 
-@cache
-def translated_sentences() -> frozenset[str]:
-    """The catalogue's English sentences that its Vietnamese does not keep: those of two words
-    or more and without values to fill in (a single word such as "Email" may stand in both
-    languages, and a template's text is split by its values)."""
-    with (LOCALE_DIR / "vi" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
-        catalogue = read_po(handle, locale="vi")
-    return frozenset(
-        message.id for message in catalogue
-        if isinstance(message.id, str) and message.string and message.id not in message.string
-        and " " in message.id and "%" not in message.id and "<" not in message.id)
+def pages(site: Site) -> list[str]:
+    return sorted({
+        str(context.path) for context in iter_route_contexts(site.app.routes)
+        if context.path and "{" not in context.path and "GET" in (context.methods or set())})
 
 
 def console_pages(site: Site) -> list[str]:
-    return sorted({
-        str(context.path) for context in iter_route_contexts(site.app.routes)
-        if context.path and context.path.startswith("/console") and "{" not in context.path
-        and "GET" in (context.methods or set())
-        and context.path not in ("/console/login", "/console/login/code")})
+    return [path for path in pages(site) if path.startswith("/console")
+            and path not in ("/console/login", "/console/login/code")]
 
 
-def page_text(page: str) -> str:
-    return " ".join(html.unescape(TAGS.sub(" ", page)).split())
+def portal_pages(site: Site) -> list[str]:
+    return [path for path in pages(site)
+            if not path.startswith(("/console", *NOT_PAGES))]
+
+
+def english_on(site: Site, paths: list[str]) -> dict[str, list[str]]:
+    """The English left on each page, read in Vietnamese (downloads, CSV or PDF, skipped)."""
+    site.client.cookies.set("lang", "vi")
+    untranslated: dict[str, list[str]] = {}
+    for path in paths:
+        response = site.client.get(path, headers={"Accept": "text/html"})
+        if not response.headers["content-type"].startswith("text/html"):
+            continue
+        left = english_left(response.text)
+        if left:
+            untranslated[path] = left
+    return untranslated
 
 
 @pytest.mark.parametrize("role", list(Role))
 def test_console_pages_in_vietnamese_keep_no_english_sentence(site: Site, role: Role) -> None:
     site.sign_in_as(role)
-    site.client.cookies.set("lang", "vi")
-    untranslated: dict[str, list[str]] = {}
+    assert english_on(site, console_pages(site)) == {}
 
-    for path in console_pages(site):
-        response = site.client.get(path, headers={"Accept": "text/html"})
-        if not response.headers["content-type"].startswith("text/html"):
-            continue  # a download (CSV, PDF)
-        text = page_text(response.text)
-        left = sorted(sentence for sentence in translated_sentences() if sentence in text)
-        left += ENGLISH_REFUSALS.findall(text)
-        if left:
-            untranslated[path] = left
 
-    assert untranslated == {}
+def test_portal_pages_in_vietnamese_keep_no_english_sentence(site: Site, an: Person) -> None:
+    assert english_on(site, portal_pages(site)) == {}  # a visitor's
+    approved_and_signed_in(site, an)
+    assert english_on(site, portal_pages(site)) == {}  # a citizen's

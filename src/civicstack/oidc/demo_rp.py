@@ -66,8 +66,10 @@ def register_demo_bank(session: Session, actor: Actor, pepper: str, data_dir: Pa
     path = data_dir / CONFIG_FILE
     if path.exists():
         return path
+    # A relying party has one registered name, shown to citizens in either language: the bank's
+    # own (Vietnamese) name, as a real bank's is, not an English gloss left on Vietnamese pages.
     registered = clients.register_client(session, actor, pepper, clients.NewClient(
-        name="Ngân hàng Demo (Demo Bank)", redirect_uris=(f"{issuer}{MOUNT}/callback",),
+        name="Ngân hàng Demo", redirect_uris=(f"{issuer}{MOUNT}/callback",),
         scopes=("openid", "profile", "address", "organisation"),
         post_logout_redirect_uris=(f"{issuer}{MOUNT}/",),
         backchannel_logout_uri=f"{issuer}{MOUNT}/backchannel-logout",

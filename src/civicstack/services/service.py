@@ -694,12 +694,23 @@ def transition(session: Session, actor: Actor, receipt_code: str, action: str,
     rule = TRANSITIONS[action]
     _require_party(session, actor, dossier, rule.party)
     cleaned = stated_reason(reason, max_length=500, required=rule.needs_reason)
+    if action == "approve":
+        _require_data_to_decide_on(session, dossier)
     if action in ("receive", "start") and dossier.assigned_to is None:
         dossier.assigned_to = str(actor)
     if action in ("approve", "refuse"):
         dossier.decided_at, dossier.decision_reason = now(), cleaned
     _move(session, actor, dossier, action, cleaned, detail)
     return dossier
+
+
+def _require_data_to_decide_on(session: Session, dossier: Dossier) -> None:
+    """An approval decides on what the dossier states: one whose form holds no value at all
+    (its data panel is empty) would be approved blind."""
+    fields = procedure_of(session, dossier).fields
+    if fields and all(dossier.data.get(spec.name) in (None, "") for spec in fields):
+        raise Conflict(N_("This dossier holds no data to decide on: ask the applicant for a "
+                          "supplement, or refuse it with a reason."))
 
 
 # --- a supplement: documents, and the typed fields the official names to correct ------------

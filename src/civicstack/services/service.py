@@ -902,14 +902,19 @@ def inbox(session: Session, actor: Actor, states: list[str] | None = None,
 
 # --- restructuring --------------------------------------------------------------------------
 
+# The dossiers re-routing moves: every one not yet closed, drafts included.
+REROUTED_STATES = [s.value for s in OPEN] + [State.DRAFT.value, State.APPROVED.value]
+
+
 def reroute_after_merger(session: Session, actor: Actor, mapping: dict[str, tuple[str, str]],
-                         reason: str) -> int:
+                         reason: str, limit: int | None = None) -> int:
     """Open dossiers addressed to abolished wards move to the ward (and province) that absorbed
-    them, each move recorded in the dossier's history; returns how many moved."""
+    them, each move recorded in the dossier's history; returns how many moved (at most
+    `limit`: a moved dossier leaves the old ward, so calling again moves the next ones)."""
     actor.require(Permission.CATALOGUE_MANAGE)
     moved = 0
-    open_states = [s.value for s in OPEN] + [State.DRAFT.value, State.APPROVED.value]
-    for dossier in repository.open_dossiers_in_wards(session, list(mapping), open_states):
+    for dossier in repository.open_dossiers_in_wards(session, list(mapping), REROUTED_STATES,
+                                                     limit):
         old = (dossier.province_code, dossier.ward_code)
         dossier.province_code, dossier.ward_code = mapping[dossier.ward_code]
         _notify(session, dossier, "reroute")

@@ -32,7 +32,7 @@ def bags_dropped(site: Site, locator: str) -> bool:
 
 
 def test_an_officer_drops_bags_then_checks_a_document_by_hand(
-        site: Site, airport: Airport, vn213: int) -> None:  # noqa: F811
+        site: Site, airport: Airport, vn213: int) -> None:  # noqa: F811  (the fixtures)
     site.sign_in_as(Role.TRAVEL_OFFICER, HANOI)
     page = site.client.get(PAGE + "?lang=vi")
     assert page.status_code == 200
@@ -62,8 +62,8 @@ def test_an_officer_drops_bags_then_checks_a_document_by_hand(
             AuditEntry.action == "travel.manual_check")).all() == ["travel.manual_check"]
 
 
-def test_errors_are_shown_next_to_their_fields(site: Site, airport: Airport,
-                                               vn213: int) -> None:  # noqa: F811
+def test_errors_are_shown_next_to_their_fields(
+        site: Site, airport: Airport, vn213: int) -> None:  # noqa: F811  (the fixtures)
     site.sign_in_as(Role.TRAVEL_OFFICER, HANOI)
     status, html = post(site, PAGE + "/manual-checks", lane="HAN security",
                         record_locator="AB", document_type="id_card")
@@ -80,7 +80,8 @@ def test_errors_are_shown_next_to_their_fields(site: Site, airport: Airport,
     assert 'id="check-lane-error"' in html
 
 
-def test_other_roles_are_refused(site: Site, airport: Airport) -> None:
+def test_other_roles_are_refused(
+        site: Site, airport: Airport) -> None:  # noqa: F811  (the fixture)
     site.sign_in_as(Role.SERVICE_CLERK)
     assert site.client.get(PAGE).status_code == 403
     assert post(site, PAGE + "/bag-drops", airport="HAN", record_locator="BAG002")[0] == 403

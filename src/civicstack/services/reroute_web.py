@@ -44,8 +44,8 @@ def reroute_preview(request: Request, session: DbSession, official: Manager, _: 
     """The dry run: counts only; the confirmation form carries what was typed."""
     values = {"ward_codes": ward_codes.strip(), "reason": reason.strip()}
     try:
-        rerouting.checked_reason(values["reason"])
-        found = rerouting.preview(session, official, rerouting.ward_codes_of(ward_codes))
+        found = rerouting.preview(session, official,
+                                  rerouting.request_of(ward_codes, reason).ward_codes)
     except DomainError as exc:
         return _form_page(request, official, values, exc)
     return render(request, "console/services_reroute_preview.html",
@@ -58,7 +58,7 @@ def reroute_start(request: Request, session: DbSession, official: Manager, _: Cs
     """Confirmed: a queued run (or the one already running for these wards)."""
     values = {"ward_codes": ward_codes.strip(), "reason": reason.strip()}
     try:
-        run = rerouting.start(session, official, rerouting.ward_codes_of(ward_codes), reason)
+        run = rerouting.start(session, official, rerouting.request_of(ward_codes, reason))
     except DomainError as exc:
         return _form_page(request, official, values, exc)
     return RedirectResponse(f"{REROUTE}/runs/{run.id}", status_code=303)

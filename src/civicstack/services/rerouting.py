@@ -15,7 +15,7 @@ from civicstack.kit.appservices import AppServices
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import NATIONAL, Permission, Role, ScopeLevel
 from civicstack.kit.db import transaction
-from civicstack.kit.errors import DomainError, Forbidden, Invalid, NotFound
+from civicstack.kit.errors import DomainError, FieldError, Forbidden, Invalid, NotFound
 from civicstack.kit.i18n import N_
 from civicstack.kit.reasons import stated_reason
 from civicstack.registry import service as registry
@@ -62,17 +62,28 @@ def require_national_manager(actor: Actor) -> None:
         raise Forbidden(N_("Only an official of national scope may re-route dossiers."))
 
 
-def ward_codes_of(text: str) -> list[str]:
-    """The codes typed in the form, one per line or separated by commas or spaces."""
-    codes = sorted(set(text.replace(",", " ").split()))
-    if not codes:
-        raise Invalid("ward_codes", N_("Give at least one abolished ward code."))
-    return codes
+@dataclass(frozen=True)
+class RerouteRequest:
+    """What the form asks for: the abolished wards' codes and the reason."""
+
+    ward_codes: list[str]
+    reason: str
 
 
-def checked_reason(text: str) -> str:
-    """The reason written in each moved dossier's history (the resolution that merged)."""
-    return stated_reason(text, max_length=500, required=True)
+def request_of(ward_text: str, reason: str) -> RerouteRequest:
+    """The codes typed one per line or separated by commas or spaces, and the reason written
+    in each moved dossier's history; both refusals at once."""
+    codes = sorted(set(ward_text.replace(",", " ").split()))
+    errors = [] if codes else [FieldError("ward_codes",
+                                          N_("Give at least one abolished ward code."))]
+    try:
+        cleaned = stated_reason(reason, max_length=500, required=True)
+    except Invalid as refused:
+        errors += refused.errors or [FieldError("reason", refused.detail)]
+        cleaned = ""
+    if errors:
+        raise Invalid.of_fields(errors)
+    return RerouteRequest(codes, cleaned)
 
 
 def preview(session: Session, actor: Actor, ward_codes: list[str]) -> Preview:
@@ -86,11 +97,10 @@ def preview(session: Session, actor: Actor, ward_codes: list[str]) -> Preview:
         for old, (province, ward) in sorted(mapping.items())])
 
 
-def start(session: Session, actor: Actor, ward_codes: list[str], reason: str) -> RerouteRun:
+def start(session: Session, actor: Actor, asked: RerouteRequest) -> RerouteRun:
     """A queued run for these wards, or the one already queued or running for them."""
-    require_national_manager(actor)
-    cleaned = checked_reason(reason)
-    counted = preview(session, actor, ward_codes)
+    counted = preview(session, actor, asked.ward_codes)
+    cleaned = asked.reason
     key = hashlib.sha256(",".join(counted.ward_codes).encode()).hexdigest()
     running = repository.active_reroute_run(session, key)
     if running is not None:

@@ -62,6 +62,8 @@ def check_by_hand(session: Session, officer: Actor, lane_name: str, record_locat
                  if found.touchpoint.name == lane_name), None)
     if lane is None:
         raise Invalid("lane", N_("Choose one of the lanes of your airports."))
+    if document_type not in touchpoints.DOCUMENT_TYPES:  # the API's sentence names its codes
+        raise Invalid("document_type", N_("Choose the document you saw."))
     decision = touchpoints.manual_check(session, lane, _locator(record_locator),
                                         document_type, officer.name)
     audit.record(session, officer, "travel.manual_check", subject_type="touchpoint",

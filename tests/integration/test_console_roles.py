@@ -20,6 +20,7 @@ LANDINGS = {
     Role.AGENCY_APPROVER: "/console/dossiers",
     Role.SUPPORT_AGENT: "/console/support",
     Role.PROGRAMME_OFFICER: "/console/monitoring",
+    Role.TRAVEL_OFFICER: "/console/travel",
 }
 
 

@@ -97,7 +97,7 @@ def test_an_admin_runs_a_quality_check_and_downloads_the_mismatches(
     site.sign_in_as(Role.ADMIN)
     assert post(site, f"{QUALITY}/vehicle_owners/check", QUALITY)[0] == 303
     page = site.client.get(QUALITY + "?lang=en").text
-    assert "50.0 %" in page
+    assert "50.0%" in page
     report_id = page.split("/console/exchange/quality/")[2].split(".csv")[0]
     mismatches = site.client.get(f"{QUALITY}/{report_id}.csv").text
     assert "000000000000,missing plate; the ID number is malformed" in mismatches

@@ -201,7 +201,8 @@ def test_the_dashboard_draws_each_rate_against_the_100_percent_target(site: Site
         assert f'data-chart="{chart}"' in html
     assert 'data-target="1.0"' in html
     assert "Mục tiêu 100 %" in html
-    assert re.search(r'<th scope="row">Lớp 6A</th><td>2</td><td>0</td>\s*<td>0.0 %', html)
+    # The page is in Vietnamese: a decimal comma.
+    assert re.search(r'<th scope="row">Lớp 6A</th><td>2</td><td>0</td>\s*<td>0,0%', html)
     public = site.client.get("/learning/statistics").text
     assert 'data-chart="provinces"' in public
     assert "Lớp 6A" not in public  # the public page counts provinces, not cohorts

@@ -12,7 +12,7 @@ from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
 from civicstack.registry import service
 from civicstack.registry.models import CivilStatusEvent, Person, Sex
-from tests.support.people import CLERK, make_person
+from tests.support.people import CLERK, make_person, ward_in
 from tests.support.web import Site
 
 PURPOSE = "checking a household registration"
@@ -144,3 +144,57 @@ def test_a_household_outside_the_officials_scope_is_not_shown(site: Site) -> Non
                                params={"purpose": PURPOSE})
     assert response.status_code == 404
     assert "Lê Thị Cúc" not in response.text
+
+
+def test_a_clerk_records_a_divorce_with_the_api_s_rules(site: Site) -> None:
+    father, mother = _family(site)
+    with transaction(site.services.session_factory) as session:
+        service.record_marriage(session, CLERK, father.personal_id_number,
+                                mother.personal_id_number, date(2010, 1, 1))
+    site.sign_in_as(Role.SERVICE_CLERK)
+    assert site.client.get("/console/registry/divorces").status_code == 200
+    before_marriage = _post(site, "/console/registry/divorces",
+                            first_pid=father.personal_id_number,
+                            second_pid=mother.personal_id_number, occurred_on="2009-05-06")
+    assert before_marriage.status_code == 422
+    assert 'id="occurred_on-error"' in before_marriage.text
+    assert f'value="{mother.personal_id_number}"' in before_marriage.text
+    recorded = _post(site, "/console/registry/divorces", first_pid=father.personal_id_number,
+                     second_pid=mother.personal_id_number, occurred_on="2024-05-06")
+    assert recorded.status_code == 303, recorded.text
+    with transaction(site.services.session_factory) as session:
+        history = service.person_history(session, CLERK, mother.personal_id_number, PURPOSE)
+        assert [r.until for r in history.relatives if r.kind == "spouse"] == [date(2024, 5, 6)]
+    again = _post(site, "/console/registry/divorces", first_pid=father.personal_id_number,
+                  second_pid=mother.personal_id_number, occurred_on="2024-05-07")
+    assert again.status_code == 409  # no longer married: the summary says so
+    assert 'class="error-summary"' in again.text
+
+
+def test_a_clerk_records_a_change_of_permanent_residence(site: Site) -> None:
+    father, _ = _family(site)
+    with transaction(site.services.session_factory) as session:
+        new_ward = ward_in(session, "79")
+    site.sign_in_as(Role.SERVICE_CLERK)
+    assert site.client.get("/console/registry/residence").status_code == 200
+    unknown_ward = _post(site, "/console/registry/residence",
+                         personal_id_number=father.personal_id_number, kind="permanent",
+                         ward_code="99999", address_line="5 Lê Lợi", occurred_on="2025-02-03")
+    assert unknown_ward.status_code == 422
+    assert 'id="ward_code-error"' in unknown_ward.text
+    moved = _post(site, "/console/registry/residence",
+                  personal_id_number=father.personal_id_number, kind="permanent",
+                  ward_code=new_ward, address_line="5 Lê Lợi", occurred_on="2025-02-03")
+    assert moved.status_code == 303, moved.text
+    person = _person(site, father.personal_id_number)
+    assert (person.permanent_province_code, person.permanent_ward_code,
+            person.permanent_address_line) == ("79", new_ward, "5 Lê Lợi")
+
+
+def test_a_residence_change_for_someone_unknown_is_refused_next_to_the_number(
+        site: Site) -> None:
+    site.sign_in_as(Role.SERVICE_CLERK)
+    response = _post(site, "/console/registry/residence", personal_id_number="001190999999",
+                     kind="temporary", ward_code="", occurred_on="2025-02-03")
+    assert response.status_code == 404
+    assert 'id="personal_id_number-error"' in response.text

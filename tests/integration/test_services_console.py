@@ -327,3 +327,30 @@ def test_each_step_of_a_birth_queues_an_sms_and_the_citizen_reads_them_newest_fi
     assert "da duoc phe duyet" in listed[0]  # the account's approval came last
     assert not any("Ma xac minh" in body for body in listed)  # codes are never listed back
     assert "/account/notifications" in site.client.get("/account").text
+
+
+def test_approving_a_dossier_whose_data_panel_is_empty_is_refused_with_a_clear_message(
+        site: Site, mother: Person) -> None:
+    code = submitted_birth(site, mother, started=True)
+    with transaction(site.services.session_factory) as session:
+        # A dossier whose form lost its values (an import, a faulty migration): nothing shown.
+        session.execute(update(Dossier).where(Dossier.receipt_code == code).values(data={}))
+    site.sign_in_as(Role.AGENCY_APPROVER, HANOI)
+    assert "Nothing entered yet." in site.client.get(f"/console/dossiers/{code}?lang=en").text
+    status, html = act(site, code, "approve", "hồ sơ hợp lệ")
+    assert status == 409
+    assert "This dossier holds no data to decide on" in html  # the page chosen in English
+    assert dossier(site, code).state == "in_processing"
+
+
+def test_the_reason_boxes_have_visible_labels_not_placeholders(site: Site,
+                                                               mother: Person) -> None:
+    code = submitted_birth(site, mother, started=True)
+    site.sign_in_as(Role.AGENCY_APPROVER, HANOI)
+    page = site.client.get(f"/console/dossiers/{code}?lang=vi").text
+    boxes = re.findall(r'<label for="reason-([a-z_]+)"([^>]*)>([^<]+)</label>', page)
+    assert len(boxes) == 3
+    for action, attributes, text in boxes:
+        assert "visually-hidden" not in attributes, action
+        assert text.startswith("Lý do: "), text
+    assert "placeholder=" not in page.split('id="dossier-actions"')[1].split("</section>")[0]

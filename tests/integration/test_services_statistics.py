@@ -187,8 +187,8 @@ def test_the_dashboard_is_public_and_draws_svg_charts_with_the_80_percent_line(
     assert 'data-chart="provinces"' in html
     assert 'class="stats-chart-target" data-target="0.8"' in html
     assert "Target 80 %" in html
-    assert 'data-figure="national-rate">75.0 %' in html
-    assert 'data-figure="on-time">100.0 %' in html
+    assert 'data-figure="national-rate">75.0%' in html
+    assert 'data-figure="on-time">100.0%' in html
     assert 'href="/api/v1/services/statistics.csv"' in html
     vi = filed.client.get("/services/statistics?lang=vi&preset=year&province=01").text
     assert "Mục tiêu 80 %" in vi
@@ -212,6 +212,26 @@ def test_the_json_and_the_csv_give_the_same_figures(filed: Site) -> None:
         same = from_json[(row["level"], row["key"])]
         assert (int(row["online"]), int(row["assisted"])) == (same["online"], same["assisted"])
         assert float(row["online_rate"]) == pytest.approx(same["online_rate"], abs=1e-4)
+
+
+def test_the_csv_carries_the_on_time_and_overdue_figures_the_dashboard_shows(
+        filed: Site) -> None:
+    data = filed.client.get("/api/v1/services/statistics?province=01").json()
+    response = filed.client.get("/api/v1/services/statistics.csv?province=01")
+    rows = list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
+    national = next(row for row in rows if row["level"] == "national")
+    assert (int(national["decided"]), int(national["decided_on_time"]),
+            int(national["overdue_open"])) == (data["decided"], data["decided_on_time"],
+                                               data["overdue_open"])
+    assert float(national["on_time_rate"]) == pytest.approx(data["on_time_rate"], abs=1e-4)
+
+
+def test_the_dashboard_writes_its_percentages_in_the_page_s_language(filed: Site) -> None:
+    vietnamese = filed.client.get("/services/statistics?province=01&lang=vi").text
+    english = filed.client.get("/services/statistics?province=01&lang=en").text
+    assert "75,0%" in vietnamese
+    assert "75.0" not in vietnamese
+    assert "75.0%" in english
 
 
 @pytest.mark.parametrize(("query", "field"), [

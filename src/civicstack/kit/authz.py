@@ -24,6 +24,7 @@ class Role(enum.StrEnum):
     AGENCY_APPROVER = "agency_approver"
     SUPPORT_AGENT = "support_agent"  # the hotline and the support queue
     PROGRAMME_OFFICER = "programme_officer"  # runs programmes' tasks and learning courses
+    TRAVEL_OFFICER = "travel_officer"  # an airport's staffed lanes: bag drops, manual checks
     ADMIN = "admin"
 
 
@@ -55,6 +56,7 @@ class Permission(enum.StrEnum):
     SECURITY_READ = "security:read"  # the operators' view of security events
     AUDIT_READ = "audit:read"
     OFFICIALS_MANAGE = "officials:manage"
+    TRAVEL_OPERATE = "travel:operate"  # record bag drops and manual checks at airports' lanes
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -76,6 +78,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.REGISTRY_READ, Permission.SUPPORT_HANDLE, Permission.TASKS_REPORT}),
     Role.PROGRAMME_OFFICER: frozenset({
         Permission.TASKS_REPORT, Permission.TASKS_MANAGE, Permission.LEARNING_MANAGE}),
+    Role.TRAVEL_OFFICER: frozenset({Permission.TRAVEL_OPERATE, Permission.TASKS_REPORT}),
     Role.ADMIN: frozenset(Permission),
 }
 
@@ -84,7 +87,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 ROLE_LABELS: dict[Role, str] = {
     Role.POLICE: N_("Police"), Role.SERVICE_CLERK: N_("Service-centre clerk"),
     Role.AGENCY_APPROVER: N_("Agency approver"), Role.SUPPORT_AGENT: N_("Support agent"),
-    Role.PROGRAMME_OFFICER: N_("Programme officer"), Role.ADMIN: N_("Administrator"),
+    Role.PROGRAMME_OFFICER: N_("Programme officer"), Role.TRAVEL_OFFICER: N_("Travel officer"),
+    Role.ADMIN: N_("Administrator"),
 }
 PERMISSION_LABELS: dict[Permission, str] = {
     Permission.REGISTRY_READ: N_("read the population register"),
@@ -112,6 +116,7 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.SECURITY_READ: N_("read security events"),
     Permission.AUDIT_READ: N_("read the audit log"),
     Permission.OFFICIALS_MANAGE: N_("manage officials"),
+    Permission.TRAVEL_OPERATE: N_("record bag drops and manual checks at airports"),
 }
 
 

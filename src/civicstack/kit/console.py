@@ -69,6 +69,7 @@ SECTIONS = (
     _section("/console/exchange", N_("Data exchange"), Permission.EXCHANGE_MANAGE),
     _section("/console/catalogue", N_("Procedure catalogue"), Permission.CATALOGUE_MANAGE),
     _section("/console/relying-parties", N_("Relying parties"), Permission.OIDC_CLIENTS),
+    _section("/console/travel", N_("Airport lanes"), Permission.TRAVEL_OPERATE),
 )
 # Where each official lands after signing in, and where a refusal sends them back: the first
 # row whose permission their role holds. A permission stands for the work that only the roles
@@ -81,6 +82,7 @@ LANDINGS = (
     (Permission.SUPPORT_HANDLE, "/console/support"),
     (Permission.TASKS_MANAGE, "/console/monitoring"),
     (Permission.REGISTRY_READ, "/console/registry"),
+    (Permission.TRAVEL_OPERATE, "/console/travel"),
     (Permission.TASKS_REPORT, "/console/monitoring/mine"),
 )
 PASSWORD_PAGE = "/console/password"  # noqa: S105 - every official may choose theirs

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from babel.numbers import format_decimal, format_percent
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -70,7 +71,24 @@ def local_time(moment: datetime) -> str:
     return as_utc(moment).astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
 
 
+def percent(fraction: float | None, digits: int = 1) -> str:
+    """A share (0.511) as the page's language writes it: "51,1%" in Vietnamese, "51.1%" in
+    English (CLDR's pattern through Babel); a dash when there is nothing to divide."""
+    if fraction is None:
+        return "–"
+    pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+    return format_percent(fraction, format=pattern, locale=_locale.get())
+
+
+def number(value: float, digits: int = 0) -> str:
+    """A count or measure with the page's language's separators: 1.234.567 / 1,234,567."""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=_locale.get())
+
+
 ENVIRONMENT = _environment()
+ENVIRONMENT.filters["percent"] = percent
+ENVIRONMENT.filters["number"] = number
 ENVIRONMENT.filters["local_time"] = local_time
 ENVIRONMENT.filters["action_label"] = audit_labels.action_label
 ENVIRONMENT.filters["actor_label"] = audit_labels.actor_label

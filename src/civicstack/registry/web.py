@@ -3,12 +3,15 @@
 Officials sign in with their accounts (identity/console_web.py); reading the register needs
 the registry:read permission, and the service keeps them to their scope. Every person shown
 is read through the audited service with the purpose the official typed. A clerk holding the
-civil-status permission records births, marriages and deaths here through the same service
+civil-status permission records births, marriages, divorces, changes of residence and
+deaths here through the same service
 functions as the API, so the same rules apply.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
@@ -121,15 +124,62 @@ def household_page(request: Request, session: DbSession, official: Reader,
 
 
 # --- civil-status forms --------------------------------------------------------------------
+# Each form has the same shape: a blank page, then a post whose values are kept when the
+# register refuses them, the refusal shown in an error summary and next to its field.
 
-BIRTH_FIELDS = ("full_name", "date_of_birth", "sex", "birth_ward_code", "mother_pid",
-                "father_pid", "place_of_birth")
+
+@dataclass(frozen=True)
+class CivilStatusForm:
+    template: str
+    fields: tuple[str, ...]
+    # Where a refusal that names no field is shown (a missing person: next to their number).
+    not_found_field: str = "form"
+
+    def blank(self, **prefilled: str) -> dict[str, str]:
+        return dict.fromkeys(self.fields, "") | prefilled
+
+    def page(self, request: Request, official: Actor, values: dict[str, str],
+             refusal: DomainError | None = None) -> Response:
+        errors: dict[str, str] = {}
+        if refusal is not None:
+            errors = field_errors(refusal)
+            if isinstance(refusal, NotFound) and not refusal.errors:
+                errors = {self.not_found_field: refusal.detail}
+        return render(request, self.template,
+                      {"operator": official, "values": values, "errors": errors},
+                      refusal.status if refusal else 200)
+
+    def record(self, request: Request, official: Actor, values: dict[str, str],
+               write: Callable[[], str]) -> Response:
+        """`write` records through the register's service and returns whose record to show."""
+        try:
+            return _recorded(write())
+        except DomainError as exc:
+            return self.page(request, official, values, exc)
+
+
+def _stripped(**typed: str) -> dict[str, str]:
+    return {name: text.strip() for name, text in typed.items()}
+
+
+BIRTH = CivilStatusForm("console/registry_birth.html", (
+    "full_name", "date_of_birth", "sex", "birth_ward_code", "mother_pid", "father_pid",
+    "place_of_birth"))
+MARRIAGE = CivilStatusForm("console/registry_marriage.html",
+                           ("first_pid", "second_pid", "occurred_on"))
+DIVORCE = CivilStatusForm("console/registry_divorce.html",
+                          ("first_pid", "second_pid", "occurred_on"), "first_pid")
+DEATH = CivilStatusForm("console/registry_death.html",
+                        ("personal_id_number", "occurred_on", "cause"), "personal_id_number")
+RESIDENCE = CivilStatusForm("console/registry_residence.html", (
+    "personal_id_number", "kind", "ward_code", "address_line", "occurred_on"),
+    "personal_id_number")
 
 
 @router.get("/console/registry/births", response_class=HTMLResponse)
 def birth_form(request: Request, official: Clerk) -> Response:
-    values = dict.fromkeys(BIRTH_FIELDS, "") | {"birth_ward_code": official.scope.ward_code or ""}
-    return _birth_page(request, official, values)
+    return BIRTH.page(request, official,
+                      BIRTH.blank(birth_ward_code=official.scope.ward_code or ""))
 
 
 @router.post("/console/registry/births", response_class=HTMLResponse)
@@ -137,61 +187,81 @@ def record_birth(request: Request, session: DbSession, official: Clerk, _: Csrf,
                  full_name: FormText = "", date_of_birth: FormText = "", sex: FormText = "",
                  birth_ward_code: FormText = "", mother_pid: FormText = "",
                  father_pid: FormText = "", place_of_birth: FormText = "") -> Response:
-    values = {"full_name": full_name.strip(), "date_of_birth": date_of_birth.strip(), "sex": sex,
-              "birth_ward_code": birth_ward_code.strip(), "mother_pid": mother_pid.strip(),
-              "father_pid": father_pid.strip(), "place_of_birth": place_of_birth.strip()}
-    try:
-        child = service.record_birth(session, official, service.Birth(
+    values = _stripped(full_name=full_name, date_of_birth=date_of_birth, sex=sex,
+                       birth_ward_code=birth_ward_code, mother_pid=mother_pid,
+                       father_pid=father_pid, place_of_birth=place_of_birth)
+
+    def write() -> str:
+        return service.record_birth(session, official, service.Birth(
             _required("full_name", values["full_name"]),
-            _required_date("date_of_birth", values["date_of_birth"]), _sex(sex),
+            _required_date("date_of_birth", values["date_of_birth"]), _sex(values["sex"]),
             values["birth_ward_code"], values["mother_pid"] or None,
-            values["father_pid"] or None, values["place_of_birth"]))
-    except DomainError as exc:
-        return _birth_page(request, official, values, exc)
-    return _recorded(child.personal_id_number)
-
-
-def _birth_page(request: Request, official: Actor, values: dict[str, str],
-                refusal: DomainError | None = None) -> Response:
-    return render(request, "console/registry_birth.html",
-                  {"operator": official, "values": values,
-                   "errors": field_errors(refusal) if refusal else {}},
-                  refusal.status if refusal else 200)
+            values["father_pid"] or None, values["place_of_birth"])).personal_id_number
+    return BIRTH.record(request, official, values, write)
 
 
 @router.get("/console/registry/marriages", response_class=HTMLResponse)
 def marriage_form(request: Request, official: Clerk) -> Response:
-    return _marriage_page(request, official, dict.fromkeys(("first_pid", "second_pid",
-                                                              "occurred_on"), ""))
+    return MARRIAGE.page(request, official, MARRIAGE.blank())
 
 
 @router.post("/console/registry/marriages", response_class=HTMLResponse)
 def record_marriage(request: Request, session: DbSession, official: Clerk, _: Csrf,
                     first_pid: FormText = "", second_pid: FormText = "",
                     occurred_on: FormText = "") -> Response:
-    values = {"first_pid": first_pid.strip(), "second_pid": second_pid.strip(),
-              "occurred_on": occurred_on.strip()}
-    try:
-        service.record_marriage(session, official, _required("first_pid", values["first_pid"]),
-                                _required("second_pid", values["second_pid"]),
+    values = _stripped(first_pid=first_pid, second_pid=second_pid, occurred_on=occurred_on)
+
+    def write() -> str:
+        service.record_marriage(session, official, *_couple(values),
                                 _required_date("occurred_on", values["occurred_on"]))
-    except DomainError as exc:
-        return _marriage_page(request, official, values, exc)
-    return _recorded(values["first_pid"])
+        return values["first_pid"]
+    return MARRIAGE.record(request, official, values, write)
 
 
-def _marriage_page(request: Request, official: Actor, values: dict[str, str],
-                   refusal: DomainError | None = None) -> Response:
-    return render(request, "console/registry_marriage.html",
-                  {"operator": official, "values": values,
-                   "errors": field_errors(refusal) if refusal else {}},
-                  refusal.status if refusal else 200)
+@router.get("/console/registry/divorces", response_class=HTMLResponse)
+def divorce_form(request: Request, official: Clerk) -> Response:
+    return DIVORCE.page(request, official, DIVORCE.blank())
+
+
+@router.post("/console/registry/divorces", response_class=HTMLResponse)
+def record_divorce(request: Request, session: DbSession, official: Clerk, _: Csrf,
+                   first_pid: FormText = "", second_pid: FormText = "",
+                   occurred_on: FormText = "") -> Response:
+    values = _stripped(first_pid=first_pid, second_pid=second_pid, occurred_on=occurred_on)
+
+    def write() -> str:
+        service.record_divorce(session, official, *_couple(values),
+                               _required_date("occurred_on", values["occurred_on"]))
+        return values["first_pid"]
+    return DIVORCE.record(request, official, values, write)
+
+
+@router.get("/console/registry/residence", response_class=HTMLResponse)
+def residence_form(request: Request, official: Clerk) -> Response:
+    return RESIDENCE.page(request, official, RESIDENCE.blank(
+        kind="permanent", ward_code=official.scope.ward_code or ""))
+
+
+@router.post("/console/registry/residence", response_class=HTMLResponse)
+def record_residence(request: Request, session: DbSession, official: Clerk, _: Csrf,
+                     personal_id_number: FormText = "", kind: FormText = "",
+                     ward_code: FormText = "", address_line: FormText = "",
+                     occurred_on: FormText = "") -> Response:
+    values = _stripped(personal_id_number=personal_id_number, kind=kind, ward_code=ward_code,
+                       address_line=address_line, occurred_on=occurred_on)
+
+    def write() -> str:
+        return service.record_residence_change(session, official, service.ResidenceChange(
+            _required("personal_id_number", values["personal_id_number"]),
+            _required("kind", values["kind"]), values["ward_code"] or None,
+            values["address_line"], _required_date("occurred_on", values["occurred_on"]),
+        )).personal_id_number
+    return RESIDENCE.record(request, official, values, write)
 
 
 @router.get("/console/registry/deaths", response_class=HTMLResponse)
 def death_form(request: Request, official: Clerk) -> Response:
-    return _death_page(request, official, dict.fromkeys(("personal_id_number", "occurred_on",
-                                                          "cause"), ""))
+    return DEATH.page(request, official, DEATH.blank())
 
 
 @router.post("/console/registry/deaths", response_class=HTMLResponse)
@@ -200,8 +270,8 @@ def record_death(request: Request, session: DbSession, official: Clerk, _: Csrf,
                  cause: FormText = "", confirmed: FormText = "") -> Response:
     """Two steps, because a death cannot be undone here: the form shows whose record it is
     and asks for confirmation; only the confirmed form records the death."""
-    values = {"personal_id_number": personal_id_number.strip(),
-              "occurred_on": occurred_on.strip(), "cause": cause.strip()}
+    values = _stripped(personal_id_number=personal_id_number, occurred_on=occurred_on,
+                       cause=cause)
     try:
         died_on = _required_date("occurred_on", values["occurred_on"])
         number = _required("personal_id_number", values["personal_id_number"])
@@ -212,26 +282,23 @@ def record_death(request: Request, session: DbSession, official: Clerk, _: Csrf,
             return render(request, "console/registry_death_confirm.html",
                           {"operator": official, "values": values, "person": person,
                            "died_on": died_on})
-        service.record_death(session, official, number, died_on, values["cause"])
-    except NotFound as exc:
-        return _death_page(request, official, values, exc, "personal_id_number")
     except DomainError as exc:
-        return _death_page(request, official, values, exc)
-    return _recorded(number)
+        return DEATH.page(request, official, values, exc)
 
-
-def _death_page(request: Request, official: Actor, values: dict[str, str],
-                refusal: DomainError | None = None, field: str = "form") -> Response:
-    errors = {} if refusal is None else field_errors(refusal) if refusal.errors else \
-        {field: refusal.detail}
-    return render(request, "console/registry_death.html",
-                  {"operator": official, "values": values, "errors": errors},
-                  refusal.status if refusal else 200)
+    def write() -> str:
+        return service.record_death(session, official, number, died_on,
+                                    values["cause"]).personal_id_number
+    return DEATH.record(request, official, values, write)
 
 
 def _recorded(personal_id_number: str) -> Response:
     return RedirectResponse(f"/console/registry/persons/{personal_id_number}"
                             f"?purpose={RECORDING_PURPOSE.replace(' ', '+')}", status_code=303)
+
+
+def _couple(values: dict[str, str]) -> tuple[str, str]:
+    return (_required("first_pid", values["first_pid"]),
+            _required("second_pid", values["second_pid"]))
 
 
 def _required(field: str, text: str) -> str:

@@ -15,6 +15,8 @@ def install(installer: Installer) -> None:
         cli,
         console_web,
         jobs,
+        reroute_web,
+        rerouting,
         service,
         site,
         stats_web,
@@ -25,9 +27,11 @@ def install(installer: Installer) -> None:
     installer.subscribe_to(PersonDied, service.lapse_dossiers_of_deceased)
     installer.provide(site.RESULT_SIGNER, site.signer_of)
     installer.router(console_web.router)
+    installer.router(reroute_web.router)  # before /console/catalogue/{code} would catch it
     installer.router(catalogue_web.router)
     installer.router(stats_web.router)  # before /services/{code} would catch it
     installer.router(web.router)
     installer.router(api.router, prefix="/api/v1")
     installer.command_group(cli.services_app, "services")
     installer.job("payment_reconciliation", 300, jobs.reconcile_payments)
+    installer.job("reroute_runs", 2, rerouting.run_reroutes)

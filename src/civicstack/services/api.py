@@ -94,15 +94,23 @@ def statistics_json(session: ReadOnlyDb, period_from: From = None, period_to: To
 
 
 CSV_COLUMNS = ("level", "key", "name", "online", "assisted", "dossiers", "online_rate",
-               "meets_target")
+               "meets_target", "decided", "decided_on_time", "on_time_rate", "overdue_open")
+
+
+def _share(value: float | None) -> str:
+    return "" if value is None else f"{value:.4f}"
 
 
 def csv_rows(found: statistics.Figures) -> list[list[Any]]:
-    """One row per ministry, province and procedure, after the national one."""
+    """One row per ministry, province and procedure, after the national one; the dashboard's
+    timeliness (decided on time, overdue today) is counted for the whole selection, so only the
+    national row carries it."""
+    timeliness = [found.decided, found.decided_on_time, _share(found.on_time_rate),
+                  found.overdue]
     levels = (("national", [found.national]), ("ministry", found.by_ministry),
               ("province", found.by_province), ("procedure", found.by_procedure))
-    return [[level, r.key, r.name, r.online, r.assisted, r.dossiers,
-             "" if r.rate is None else f"{r.rate:.4f}", r.meets_target]
+    return [[level, r.key, r.name, r.online, r.assisted, r.dossiers, _share(r.rate),
+             r.meets_target, *(timeliness if level == "national" else ["", "", "", ""])]
             for level, rates in levels for r in rates]
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
@@ -290,3 +291,29 @@ class DueTally(Base):
 # The statistics (statistics.py) filter by period within one province or one procedure.
 Index("ix_service_dossier_province_submitted", Dossier.province_code, Dossier.submitted_at)
 Index("ix_service_dossier_procedure_submitted", Dossier.procedure_id, Dossier.submitted_at)
+
+
+class RerouteRun(Base):
+    """A re-routing after a unit reform, asked for in the console and carried out by the
+    worker in batches: the abolished wards, why, who asked, and how far it has got. While one
+    is queued or running for a set of wards, asking again for the same set returns it."""
+
+    __tablename__ = "service_reroute_run"
+    __table_args__ = (
+        CheckConstraint("state IN ('queued', 'running', 'done', 'failed')", name="state_known"),
+        Index("ix_service_reroute_run_one_active", "wards_key", unique=True,
+              postgresql_where=text("state IN ('queued', 'running')"),
+              sqlite_where=text("state IN ('queued', 'running')")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wards_key: Mapped[str] = mapped_column(String(64))  # sha256 of the sorted ward codes
+    ward_codes: Mapped[list[str]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(500))
+    requested_by: Mapped[str] = mapped_column(String(120))
+    state: Mapped[str] = mapped_column(String(10), default="queued")
+    total: Mapped[int] = mapped_column(Integer)  # dossiers to move, counted when asked
+    moved: Mapped[int] = mapped_column(Integer, default=0)
+    failure: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -20,6 +20,7 @@ from civicstack.services.models import (
     Payment,
     PaymentStatus,
     Procedure,
+    RerouteRun,
 )
 
 OPEN_PAYMENT = (PaymentStatus.PENDING.value, PaymentStatus.SETTLED.value)
@@ -179,10 +180,33 @@ def states_counted(session: Session, scope: InboxScope) -> dict[str, int]:
 
 
 def open_dossiers_in_wards(session: Session, ward_codes: Collection[str],
-                           states: Collection[str]) -> list[Dossier]:
+                           states: Collection[str], limit: int | None = None) -> list[Dossier]:
     return list(session.scalars(select(Dossier).where(
         Dossier.ward_code.in_(list(ward_codes)), Dossier.state.in_(list(states)))
-        .with_for_update()))
+        .order_by(Dossier.id).limit(limit).with_for_update()))
+
+
+def open_dossiers_by_ward(session: Session, ward_codes: Collection[str],
+                          states: Collection[str]) -> dict[str, tuple[int, int]]:
+    """Ward -> (open dossiers, distinct applicants) addressed to it."""
+    rows = session.execute(select(
+        Dossier.ward_code, func.count(), func.count(func.distinct(Dossier.applicant_pid)))
+        .where(Dossier.ward_code.in_(list(ward_codes)), Dossier.state.in_(list(states)))
+        .group_by(Dossier.ward_code))
+    return {ward: (dossiers, applicants) for ward, dossiers, applicants in rows}
+
+
+def active_reroute_run(session: Session, wards_key: str) -> RerouteRun | None:
+    return session.scalars(select(RerouteRun).where(
+        RerouteRun.wards_key == wards_key,
+        RerouteRun.state.in_(("queued", "running")))).one_or_none()
+
+
+def next_reroute_run(session: Session) -> RerouteRun | None:
+    """The oldest run not finished: a running one first, left half-done by a stopped worker."""
+    return session.scalars(select(RerouteRun).where(
+        RerouteRun.state.in_(("queued", "running"))).order_by(
+        RerouteRun.state.desc(), RerouteRun.id).limit(1).with_for_update()).one_or_none()
 
 
 def dossier_group(session: Session, receipt_code: str) -> DossierGroup | None:

@@ -796,6 +796,8 @@ def transition(session: Session, actor: Actor, receipt_code: str, action: str,
     rule = TRANSITIONS[action]
     _require_party(session, actor, dossier, rule.party)
     cleaned = stated_reason(reason, max_length=500, required=rule.needs_reason)
+    if action == "approve":
+        _require_data_to_decide_on(session, dossier)
     if action in ("receive", "start") and dossier.assigned_to is None:
         dossier.assigned_to = str(actor)
     if action == "approve" and unchecked_scans(session, dossier):
@@ -804,6 +806,15 @@ def transition(session: Session, actor: Actor, receipt_code: str, action: str,
         dossier.decided_at, dossier.decision_reason = now(), cleaned
     _move(session, actor, dossier, action, cleaned, detail)
     return dossier
+
+
+def _require_data_to_decide_on(session: Session, dossier: Dossier) -> None:
+    """An approval decides on what the dossier states: one whose form holds no value at all
+    (its data panel is empty) would be approved blind."""
+    fields = procedure_of(session, dossier).fields
+    if fields and all(dossier.data.get(spec.name) in (None, "") for spec in fields):
+        raise Conflict(N_("This dossier holds no data to decide on: ask the applicant for a "
+                          "supplement, or refuse it with a reason."))
 
 
 # --- a supplement: documents, and the typed fields the official names to correct ------------
@@ -995,14 +1006,19 @@ def inbox(session: Session, actor: Actor, states: list[str] | None = None,
 
 # --- restructuring --------------------------------------------------------------------------
 
+# The dossiers re-routing moves: every one not yet closed, drafts included.
+REROUTED_STATES = [s.value for s in OPEN] + [State.DRAFT.value, State.APPROVED.value]
+
+
 def reroute_after_merger(session: Session, actor: Actor, mapping: dict[str, tuple[str, str]],
-                         reason: str) -> int:
+                         reason: str, limit: int | None = None) -> int:
     """Open dossiers addressed to abolished wards move to the ward (and province) that absorbed
-    them, each move recorded in the dossier's history; returns how many moved."""
+    them, each move recorded in the dossier's history; returns how many moved (at most
+    `limit`: a moved dossier leaves the old ward, so calling again moves the next ones)."""
     actor.require(Permission.CATALOGUE_MANAGE)
     moved = 0
-    open_states = [s.value for s in OPEN] + [State.DRAFT.value, State.APPROVED.value]
-    for dossier in repository.open_dossiers_in_wards(session, list(mapping), open_states):
+    for dossier in repository.open_dossiers_in_wards(session, list(mapping), REROUTED_STATES,
+                                                     limit):
         old = (dossier.province_code, dossier.ward_code)
         dossier.province_code, dossier.ward_code = mapping[dossier.ward_code]
         _notify(session, dossier, "reroute")

@@ -5,7 +5,7 @@ from civicstack.kit.installing import Installer
 
 
 def install(installer: Installer) -> None:
-    from civicstack.travel import api, cli, jobs, service, site, web
+    from civicstack.travel import api, cli, console_web, jobs, service, site, web
 
     installer.secret(site.COPY_SEALING_KEY)
     installer.provide(site.TRAVEL, site.travel_of)
@@ -14,6 +14,7 @@ def install(installer: Installer) -> None:
     installer.job("travel_purge", 600, jobs.purge)
     installer.router(api.router, prefix="/api/v1")
     installer.router(web.router)
+    installer.router(console_web.router)
     installer.command_group(cli.travel_app, "travel")
     from civicstack.travel import life_events  # the passes of a closed eID account end
     life_events.subscribe(installer)

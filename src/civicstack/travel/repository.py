@@ -29,6 +29,17 @@ def airport_by_code(session: Session, code: str) -> Airport | None:
     return session.execute(select(Airport).where(Airport.code == code)).scalar_one_or_none()
 
 
+def airports(session: Session) -> list[Airport]:
+    return list(session.scalars(select(Airport).order_by(Airport.code)))
+
+
+def airport_lanes(session: Session, airport_ids: list[int]) -> list[Touchpoint]:
+    """The airports' touchpoints where staff may check a document by hand instead."""
+    return list(session.scalars(select(Touchpoint).where(
+        Touchpoint.airport_id.in_(airport_ids),
+        Touchpoint.kind.in_(("security_gate", "boarding_gate"))).order_by(Touchpoint.name)))
+
+
 def airline_by_code(session: Session, code: str) -> Airline | None:
     return session.execute(select(Airline).where(Airline.code == code)).scalar_one_or_none()
 

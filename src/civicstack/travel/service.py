@@ -17,6 +17,7 @@ from civicstack.kit.audit import Actor
 from civicstack.kit.calendar import VIETNAM
 from civicstack.kit.db import as_utc
 from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from civicstack.kit.i18n import N_
 from civicstack.registry import service as registry
 from civicstack.travel import credentials, repository
 from civicstack.travel.models import Airline, Airport, Booking, FaceToken, Flight
@@ -306,12 +307,18 @@ def record_bag_drop(session: Session, airline: Airline, flight_id: int,
     booking = repository.booking_on_flight(session, flight.id, record_locator.strip().upper())
     if booking is None:
         raise NotFound(f"no booking {record_locator} on this flight")
+    return drop_bags(session, airline_actor(airline), flight, booking)
+
+
+def drop_bags(session: Session, actor: Actor, flight: Flight, booking: Booking) -> Booking:
+    """The bags of a checked-in booking taken, by its airline's system or an official at the
+    airport's counter (a second drop changes nothing)."""
     if booking.checked_in_at is None:
-        raise Conflict("the passenger has not checked in yet")
+        raise Conflict(N_("the passenger has not checked in yet"))
     if booking.checked_bags == 0:
-        raise Conflict("the booking has no checked bags")
+        raise Conflict(N_("the booking has no checked bags"))
     booking.bags_dropped_at = booking.bags_dropped_at or now()
-    audit.record(session, airline_actor(airline), "travel.bags.drop", subject_type="person",
+    audit.record(session, actor, "travel.bags.drop", subject_type="person",
                  subject_id=booking.personal_id_number, purpose="flight operations",
                  detail={"flight": flight.number, "bags": booking.checked_bags})
     return booking

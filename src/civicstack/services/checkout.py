@@ -12,13 +12,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from civicstack.kit.audit import Actor
 from civicstack.kit.db import transaction
 from civicstack.services import service
-from civicstack.services.payments import PaymentChannel
+from civicstack.services.payments import PaymentChannel, PaymentSource
 from civicstack.wallet.site import WalletSite
 
 
 def submit(factory: sessionmaker[Session], site: WalletSite, actor: Actor, receipt_code: str,
-           payments: PaymentChannel) -> None:
-    """Submit what the receipt code names (one dossier, or a whole group), fees first."""
+           payments: PaymentChannel, source: PaymentSource | None = None) -> None:
+    """Submit what the receipt code names (one dossier, or a whole group), fees first, paid
+    from `source` where the citizen chose one at the payment step. Sent twice at once (a
+    double click), the second finds the fee's key already charged and takes nothing."""
     with transaction(factory) as session:
         dossiers, _ = service.under_receipt(session, actor, receipt_code, lock=True)
         service.record_pending_fees(session, actor, dossiers, payments.name)
@@ -26,7 +28,7 @@ def submit(factory: sessionmaker[Session], site: WalletSite, actor: Actor, recei
     with transaction(factory) as session:
         dossiers, _ = service.under_receipt(session, actor, receipt_code, lock=True)
         try:
-            service.submit_group(session, site, actor, dossiers, payments)
+            service.submit_group(session, site, actor, dossiers, payments, source)
         except service.PaymentRefused as exc:
             declined = exc  # the failed payment and the refunds commit: their keys are spent
     if declined is not None:

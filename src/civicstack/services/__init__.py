@@ -14,6 +14,7 @@ def install(installer: Installer) -> None:
         catalogue_web,
         cli,
         console_web,
+        home_web,
         jobs,
         service,
         site,
@@ -25,6 +26,7 @@ def install(installer: Installer) -> None:
     installer.subscribe_to(PersonDied, service.lapse_dossiers_of_deceased)
     installer.provide(site.RESULT_SIGNER, site.signer_of)
     installer.router(console_web.router)
+    installer.router(home_web.router)
     installer.router(catalogue_web.router)
     installer.router(stats_web.router)  # before /services/{code} would catch it
     installer.router(web.router)

@@ -53,6 +53,7 @@ from civicstack.wallet.site import WalletSite
 MAX_TEXT = 300
 SUBJECT = "dossier"
 REQUIRED = N_("Required.")
+ALREADY_SUBMITTED = N_("this dossier was already submitted")
 WRONG_TYPE = N_("the file must be a PDF, JPEG or PNG")
 
 
@@ -657,7 +658,7 @@ def _check_transition(dossier: Dossier, action: str) -> None:
         raise Invalid("action", f"unknown action '{action}'")
     if State(dossier.state) not in transition.sources:
         if action == "submit":
-            raise Conflict("this dossier was already submitted")
+            raise Conflict(ALREADY_SUBMITTED)
         state = dossier.state.replace("_", " ")
         raise Conflict(f"a {state} dossier cannot take the action '{action}'")
 

@@ -360,7 +360,7 @@ def _fee(opened: Opened) -> int:
 
 def _payment_page(request: Request, session: Session, opened: Opened,
                   form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
-                  declined: str = "", status_code: int = 200) -> Response:
+                  declined: bool = False, status_code: int = 200) -> Response:
     return render(request, "portal/services_payment.html", {
         "opened": opened, "fee": _fee(opened), "methods": list(PaymentMethod),
         "rows": [(d, service.procedure_of(session, d)) for d in opened.dossiers],
@@ -406,7 +406,7 @@ def pay(request: Request, session: DbSession, services: Services, signed: Citize
         checkout.submit(services.session_factory, services[WALLET_SITE], actor, receipt_code,
                         services[PAYMENTS], source)
     except service.PaymentRefused as exc:
-        return _payment_page(request, session, opened, typed, declined=exc.detail,
+        return _payment_page(request, session, opened, typed, declined=True,
                              status_code=exc.status)
     except Invalid as exc:
         return _payment_page(request, session, opened, typed, field_errors(exc),

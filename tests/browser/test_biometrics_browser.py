@@ -90,7 +90,8 @@ def test_a_level_one_selfie_matching_the_card_face_is_approved_by_the_running_se
     citizen.fill("#personal_id_number", person["personal_id_number"])
     citizen.fill("#password", PASSWORD)
     citizen.click("button[type=submit]")
-    expect(citizen).to_have_url(f"{server.base}/account")
+    expect(citizen).to_have_url(f"{server.base}/")  # the citizen's home
+    citizen.goto(f"{server.base}/account")
 
 
 def account_status(server: Server, personal_id_number: str) -> str | None:

@@ -61,4 +61,5 @@ def sign_in(page: Page, server: Server, personal_id_number: str) -> None:
     page.fill("#personal_id_number", personal_id_number)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
-    expect(page).to_have_url(f"{server.base}/account")
+    expect(page).to_have_url(f"{server.base}/")  # the citizen's home
+    page.goto(f"{server.base}/account")

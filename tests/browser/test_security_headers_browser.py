@@ -107,7 +107,8 @@ def test_the_passkeys_page_and_the_lock_confirmation_run_under_the_policy(
         server: Server, page: Page, citizen: Person) -> None:
     refusals = Refusals(page)
     sign_in(page, server, citizen)
-    expect(page).to_have_url(f"{server.base}/account")
+    expect(page).to_have_url(f"{server.base}/")  # the citizen's home
+    page.goto(f"{server.base}/account")
     questions: list[str] = []
 
     def decline(dialog: Dialog) -> None:

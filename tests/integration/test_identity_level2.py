@@ -314,7 +314,7 @@ def test_sign_in_returns_to_a_local_next(site: Site, an: Person) -> None:
 ])
 def test_sign_in_never_redirects_off_site(site: Site, an: Person, target: str) -> None:
     approved(site, an)
-    assert sign_in_with_next(site, an, target) == "/account"
+    assert sign_in_with_next(site, an, target) == "/"  # the citizen's home
 
 
 def test_step_up_never_redirects_off_site(site: Site, an: Person) -> None:

@@ -6,6 +6,7 @@ killed after charging) are recorded against their draft, or given back."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,10 +18,11 @@ from typer.testing import CliRunner
 from civicstack.cli import app
 from civicstack.kit.audit import Actor
 from civicstack.kit.db import as_utc, transaction
+from civicstack.kit.errors import Conflict
 from civicstack.kit.migrate import downgrade, upgrade
 from civicstack.services import checkout, reconciliation, service
-from civicstack.services.models import Dossier, Payment
-from civicstack.services.payments import LocalTreasury
+from civicstack.services.models import Dossier, DossierEvent, Payment
+from civicstack.services.payments import LocalTreasury, PaymentMethod, PaymentSource
 from civicstack.services.reconciliation import Reconciliation
 from tests.support.crashes import KILLED, draft_with_a_fee, submit_in_a_process
 from tests.support.services import (
@@ -179,6 +181,57 @@ def test_a_declined_fee_spends_its_key_and_the_next_try_is_charged_under_a_new_o
     assert dossier.state == "submitted"
     assert [(p.status, p.idempotency_key) for p in payments] == [
         ("failed", service.fee_key(receipt, 1)), ("settled", service.fee_key(receipt, 2))]
+    assert_in_agreement(session_factory, tmp_path)
+
+
+CARD = PaymentSource(PaymentMethod.CARD, "4111111111111111")
+
+
+def test_two_pays_at_once_take_the_fee_once_and_submit_the_dossier_once(
+        session_factory: sessionmaker[Session], tmp_path: Path) -> None:
+    """A double click on "Pay": two checkouts race on one draft."""
+    receipt, pid = draft_with_a_fee(session_factory, tmp_path)
+
+    def pay_once(_: int) -> str:
+        try:
+            checkout.submit(session_factory, wallet_site(session_factory),
+                            Actor("citizen", pid), receipt,
+                            LocalTreasury(tmp_path / "treasury"), CARD)
+        except Conflict as exc:  # the other one submitted it first
+            return exc.detail
+        return "paid"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = sorted(pool.map(pay_once, range(2)))
+
+    assert outcomes == ["paid", "this dossier was already submitted"]
+    assert charged_amounts(tmp_path) == [FEE]
+    dossier, payments = stored(session_factory, receipt)
+    assert [(p.status, p.method) for p in payments] == [("settled", "card")]
+    with transaction(session_factory) as session:
+        submissions = session.scalars(select(DossierEvent).where(
+            DossierEvent.dossier_id == dossier.id, DossierEvent.action == "submit")).all()
+        assert len(submissions) == 1
+    assert_in_agreement(session_factory, tmp_path)
+
+
+def test_a_declined_card_leaves_the_draft_and_another_card_then_pays(
+        session_factory: sessionmaker[Session], tmp_path: Path) -> None:
+    receipt, pid = draft_with_a_fee(session_factory, tmp_path)
+    declined = PaymentSource(PaymentMethod.CARD, "4000000000000002")
+    with pytest.raises(service.PaymentRefused):
+        checkout.submit(session_factory, wallet_site(session_factory), Actor("citizen", pid),
+                        receipt, LocalTreasury(tmp_path / "treasury"), declined)
+    dossier, payments = stored(session_factory, receipt)
+    assert (dossier.state, [p.status for p in payments]) == ("draft", ["failed"])
+    assert charged_amounts(tmp_path) == []
+
+    checkout.submit(session_factory, wallet_site(session_factory), Actor("citizen", pid),
+                    receipt, LocalTreasury(tmp_path / "treasury"), CARD)
+
+    dossier, payments = stored(session_factory, receipt)
+    assert (dossier.state, [p.status for p in payments]) == ("submitted", ["failed", "settled"])
+    assert charged_amounts(tmp_path) == [FEE]
     assert_in_agreement(session_factory, tmp_path)
 
 

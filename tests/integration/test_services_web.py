@@ -18,7 +18,7 @@ from civicstack.kit import calendar
 from civicstack.kit.db import transaction
 from civicstack.registry.models import Person
 from civicstack.services import service
-from civicstack.services.models import Attachment, Dossier, DossierGroup
+from civicstack.services.models import Attachment, Dossier, DossierGroup, Payment
 from civicstack.services.payments import LocalTreasury
 from civicstack.services.site import PAYMENTS
 from civicstack.wallet.site import WALLET_SITE
@@ -225,18 +225,119 @@ def test_a_submitted_birth_registration_shows_its_receipt_and_due_date(
     assert submitted.data["child_full_name"] == "Nguyễn Gia Bảo"
 
 
-def test_a_fee_is_shown_before_and_its_payment_reference_after(
-        site: Site, mai: Person) -> None:
+RESIDENCE = {"new_ward_code": "00004", "new_address_line": "5 Lý Thường Kiệt"}
+RESIDENCE_PROOF = {"document_residence_proof": ("hop-dong.png", png(), "image/png")}
+GOOD_CARD = {"method": "card", "account": "4111 1111 1111 1111"}
+DECLINED_CARD = {"method": "card", "account": "4000 0000 0000 0002"}
+
+
+def pay(site: Site, receipt: str, source: dict[str, str]) -> Response:
+    token = csrf_of(site, f"/dossiers/{receipt}/payment")
+    return site.client.post(f"/dossiers/{receipt}/payment", follow_redirects=False,
+                            data={**source, "csrf_token": token})
+
+
+def charges(site: Site) -> list[int]:
+    """The amounts the treasury took and kept."""
+    return [c.amount for c in site.services[PAYMENTS].statement() if not c.refunded]
+
+
+def residence_ready_to_pay(site: Site) -> str:
+    """A temporary residence registration (10.000 đ online in Hà Nội) filled and submitted:
+    on the payment step, still a draft."""
     receipt = start(site, "/services/DVC-CT-03")
     assert re.search(r'id="fee">10.000 đ<', site.client.get(f"/dossiers/{receipt}").text)
-    response = send_form(site, receipt, {"new_ward_code": "00004", "new_address_line": "5 Lý "
-                                         "Thường Kiệt"},
-                         files={"document_residence_proof": ("hop-dong.png", png(),
-                                                             "image/png")})
+    response = send_form(site, receipt, RESIDENCE, files=RESIDENCE_PROOF)
     assert response.status_code == 303, response.text
-    reference = dossier(site, receipt).payment_reference
-    assert reference
-    assert reference in site.client.get(response.headers["location"]).text
+    assert response.headers["location"] == f"/dossiers/{receipt}/payment"
+    return receipt
+
+
+def test_a_fee_is_paid_at_a_payment_step_and_the_dossier_submitted_only_then(
+        site: Site, mai: Person) -> None:
+    """Issue 19: the fee was charged the moment "Submit" was pressed."""
+    receipt = residence_ready_to_pay(site)
+    assert (dossier(site, receipt).state, charges(site)) == ("draft", [])
+    page = site.client.get(f"/dossiers/{receipt}/payment?lang=en").text
+    assert re.search(r'id="amount">10.000 đ<', page)
+    assert "Temporary residence registration" in page
+    assert 'name="method" value="e_wallet"' in page
+
+    paid = pay(site, receipt, GOOD_CARD)
+
+    assert paid.status_code == 303, paid.text
+    assert paid.headers["location"] == f"/dossiers/{receipt}/payment/receipt"
+    submitted = dossier(site, receipt)
+    assert submitted.state == "submitted"
+    assert charges(site) == [10_000]
+    receipt_page = site.client.get(paid.headers["location"] + "?lang=en").text
+    assert f'<dd class="receipt-number">{submitted.payment_reference}</dd>' in receipt_page
+    assert "Bank card" in receipt_page
+    assert re.search(r'id="total">10.000 đ<', receipt_page)
+    assert str(submitted.payment_reference) in site.client.get(f"/dossiers/{receipt}").text
+
+
+def test_a_declined_payment_leaves_the_draft_unsubmitted_and_another_card_may_be_tried(
+        site: Site, mai: Person) -> None:
+    receipt = residence_ready_to_pay(site)
+
+    declined = pay(site, receipt, DECLINED_CARD)
+
+    assert declined.status_code == 409
+    assert "Thanh toán bị từ chối" in declined.text
+    assert 'id="pay"' in declined.text  # the form again, to retry
+    assert (dossier(site, receipt).state, charges(site)) == ("draft", [])
+    retried = pay(site, receipt, GOOD_CARD)
+    assert retried.status_code == 303, retried.text
+    assert (dossier(site, receipt).state, charges(site)) == ("submitted", [10_000])
+    with transaction(site.services.session_factory) as session:
+        assert list(session.scalars(select(Payment.status).order_by(Payment.id))) == [
+            "failed", "settled"]
+
+
+def test_a_second_click_on_pay_takes_nothing_more_and_shows_the_receipt(
+        site: Site, mai: Person) -> None:
+    receipt = residence_ready_to_pay(site)
+    token = csrf_of(site, f"/dossiers/{receipt}/payment")
+    first = pay(site, receipt, GOOD_CARD)
+    again = site.client.post(f"/dossiers/{receipt}/payment", follow_redirects=False,
+                             data={**GOOD_CARD, "csrf_token": token})
+    assert first.status_code == again.status_code == 303
+    assert again.headers["location"] == f"/dossiers/{receipt}/payment/receipt"
+    assert charges(site) == [10_000]
+
+
+@pytest.mark.parametrize(("source", "field"), [
+    ({"method": "cash", "account": "4111111111111111"}, "method"),
+    ({"method": "card", "account": "4111"}, "account"),
+    ({"method": "bank", "account": "12345678901x"}, "account"),
+])
+def test_a_wrong_method_or_number_is_refused_next_to_it_and_nothing_charged(
+        site: Site, mai: Person, source: dict[str, str], field: str) -> None:
+    receipt = residence_ready_to_pay(site)
+    response = pay(site, receipt, source)
+    assert response.status_code == 422
+    assert f'href="#{field}"' in response.text
+    assert (dossier(site, receipt).state, charges(site)) == ("draft", [])
+
+
+def test_an_incomplete_form_with_a_fee_is_refused_before_the_payment_step(
+        site: Site, mai: Person) -> None:
+    receipt = start(site, "/services/DVC-CT-03")
+    response = send_form(site, receipt, {**RESIDENCE, "new_address_line": ""},
+                         files=RESIDENCE_PROOF)
+    assert response.status_code == 422
+    assert error_next_to(response.text, "new_address_line") == "Bắt buộc."
+    assert charges(site) == []
+
+
+def test_a_free_procedure_skips_the_payment_step(site: Site, mai: Person) -> None:
+    receipt = start(site)
+    assert site.client.get(f"/dossiers/{receipt}/payment",
+                           follow_redirects=False).headers["location"] == f"/dossiers/{receipt}"
+    response = send_form(site, receipt, CHILD, files=NOTICE)
+    assert response.headers["location"] == f"/dossiers/{receipt}?submitted=1"
+    assert dossier(site, receipt).state == "submitted"
 
 
 def test_a_missing_child_name_is_refused_next_to_its_field_and_the_draft_kept(
@@ -448,8 +549,9 @@ def test_a_group_is_filled_once_and_submits_three_dossiers_under_one_receipt(
     assert form.count('name="child_full_name"') == 1  # asked by two procedures, typed once
     assert 'name="document_residence_proof"' in form
     response = send_form(site, receipt, GROUP_VALUES, files=GROUP_FILES)
-    assert response.status_code == 303, response.text
-    page = site.client.get(response.headers["location"]).text
+    assert response.headers["location"] == f"/dossiers/{receipt}/payment"
+    assert pay(site, receipt, GOOD_CARD).status_code == 303
+    page = site.client.get(f"/dossiers/{receipt}").text
     with transaction(site.services.session_factory) as session:
         group = session.scalars(select(DossierGroup)).one()
         members = session.scalars(select(Dossier).where(Dossier.group_id == group.id)).all()
@@ -471,7 +573,8 @@ def test_a_group_with_one_refusal_submits_none_of_its_dossiers(
     assert error_next_to(missing.text, "new_address_line") == "Bắt buộc."
     # the birth registration is free and would pass; the residence's fee is declined
     site.services[PAYMENTS] = LocalTreasury(tmp_path / "strict", limit=5_000)
-    declined = send_form(site, receipt, GROUP_VALUES)
+    assert send_form(site, receipt, GROUP_VALUES).status_code == 303
+    declined = pay(site, receipt, GOOD_CARD)
     assert declined.status_code == 409
     with transaction(site.services.session_factory) as session:
         assert set(session.scalars(select(Dossier.state))) == {"draft"}

@@ -16,13 +16,14 @@ from sqlalchemy import select
 from civicstack.kit.audit import Actor, AuditEntry
 from civicstack.kit.authz import Role
 from civicstack.kit.db import transaction
-from civicstack.registry.models import Person
+from civicstack.registry.models import Person, Sex
 from civicstack.wallet import qr, sdjwt, service
 from civicstack.wallet.models import Credential
 from civicstack.wallet.site import IN_PERSON_AUDIENCE, WALLET_SITE
 from civicstack.wallet.trust import LiveTrust
 from tests.integration.test_identity_web import citizen_sign_in
 from tests.support.eid import code_for, make_active_account
+from tests.support.people import make_person
 from tests.support.wallet import give_id_card, grant, now, re_encoded_key_bindings
 from tests.support.web import CSRF_PATTERN, Site
 
@@ -394,3 +395,22 @@ def test_the_monthly_list_is_public_and_counts_issued_documents(
     assert 'href="/api/v1/wallet/integrated-documents.csv"' in page.text
     assert 'class="wallet-chart-bar" width="100.0"' in page.text
     assert date(2025, 11, 1).strftime("%m/%Y") in page.text  # the organisations' document
+
+
+def test_a_15_year_old_is_not_offered_a_marriage_certificate_but_an_adult_is(
+        site: Site, citizen: Person, tmp_path: Path) -> None:
+    """Issue 19: a 15-year-old was offered "Add marriage certificate"."""
+    adult_page = site.client.get("/wallet?lang=en").text
+    assert 'name="document_code" value="marriage_certificate"' in adult_page
+    today = date.today()
+    with transaction(site.services.session_factory) as session:
+        pupil = make_person(session, "Lê Thị Hoa", date(today.year - 15, 1, 10), sex=Sex.FEMALE,
+                            phone="0912000444")
+        give_id_card(session, pupil)
+    make_active_account(site.services.session_factory, site.services.pepper, pupil,
+                        tmp_path / "pupil-mailbox")
+    site.client.cookies.clear()
+    assert citizen_sign_in(site, pupil) == 303
+    page = site.client.get("/wallet?lang=en").text
+    assert 'name="document_code" value="birth_certificate"' in page
+    assert 'name="document_code" value="marriage_certificate"' not in page

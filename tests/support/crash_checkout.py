@@ -19,7 +19,7 @@ from sqlalchemy import event
 from civicstack.kit.audit import Actor
 from civicstack.kit.db import make_engine, make_session_factory
 from civicstack.services import checkout
-from civicstack.services.payments import Charge, LocalTreasury
+from civicstack.services.payments import Charge, LocalTreasury, PaymentSource
 from tests.support.wallet import wallet_site
 
 KILLED = 137
@@ -33,10 +33,11 @@ class DyingTreasury:
     when: str
     name: str = "local-treasury"
 
-    def charge(self, payer: str, amount: int, description: str, idempotency_key: str) -> str:
+    def charge(self, payer: str, amount: int, description: str, idempotency_key: str,
+               source: PaymentSource | None = None) -> str:
         if self.when == "pending":
             os._exit(KILLED)
-        reference = self.treasury.charge(payer, amount, description, idempotency_key)
+        reference = self.treasury.charge(payer, amount, description, idempotency_key, source)
         if self.when == "charged":
             os._exit(KILLED)
         return reference

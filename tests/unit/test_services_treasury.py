@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from civicstack.services.payments import KeyReused, LocalTreasury, PaymentDeclined
+from civicstack.services.payments import (
+    KeyReused,
+    LocalTreasury,
+    PaymentDeclined,
+    PaymentMethod,
+    PaymentSource,
+)
 
 KEY = "dossier:01261207-A1B2C3:fee:1"
 MAI = "001194000111"
@@ -60,3 +66,15 @@ def test_processes_racing_under_one_key_take_the_fee_once(tmp_path: Path) -> Non
             lambda _: LocalTreasury(tmp_path).charge(MAI, 100_000, "dossier", KEY), range(16)))
     assert len(references) == 1
     assert len(lines(LocalTreasury(tmp_path))) == 1
+
+
+def test_a_test_card_is_declined_and_nothing_taken_while_another_card_pays(
+        tmp_path: Path) -> None:
+    treasury = LocalTreasury(tmp_path)
+    declined = PaymentSource(PaymentMethod.CARD, "4000000000000002")
+    with pytest.raises(PaymentDeclined, match="•••• 0002"):
+        treasury.charge(MAI, 100_000, "dossier 01261207-A1B2C3", KEY, declined)
+    assert treasury.statement() == []
+    treasury.charge(MAI, 100_000, "dossier 01261207-A1B2C3", KEY,
+                    PaymentSource(PaymentMethod.E_WALLET, "0912345678"))
+    assert [(entry["key"], entry["method"]) for entry in lines(treasury)] == [(KEY, "e_wallet")]

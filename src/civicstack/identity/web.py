@@ -187,7 +187,7 @@ def login(request: Request, session: DbSession, services: Services,
     request.session.clear()
     request.session[CITIZEN_KEY] = service.start_session(
         session, result.account, request.headers.get("user-agent", "unknown"), client)
-    return RedirectResponse(target or "/account", status_code=303)
+    return RedirectResponse(target or "/", status_code=303)  # the citizen's home
 
 
 @router.get("/account/password-reset", response_class=HTMLResponse)

@@ -50,10 +50,15 @@ def parse(number: str, known_province_codes: frozenset[str]) -> PidParts:
         raise ValueError("must be exactly 12 digits")
     if number[0] != "0" or number[1:3] not in known_province_codes:
         raise ValueError(f"'{number[:3]}' is not a province code")
+    birth_year, sex = birth_year_and_sex(number)
+    return PidParts(number[1:3], birth_year, sex, int(number[6:]))
+
+
+def birth_year_and_sex(number: str) -> tuple[int, Sex]:
+    """What digits 4 to 6 of a well-formed number say of its holder."""
     digit = int(number[3])
     century = FIRST_CENTURY + digit // 2 * 100
-    sex = Sex.FEMALE if digit % 2 else Sex.MALE
-    return PidParts(number[1:3], century + int(number[4:6]), sex, int(number[6:]))
+    return century + int(number[4:6]), Sex.FEMALE if digit % 2 else Sex.MALE
 
 
 def inconsistencies(

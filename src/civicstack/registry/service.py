@@ -682,6 +682,14 @@ def _require_marriage_age(person: Person, on: date) -> None:
         raise Invalid("occurred_on", under_age)
 
 
+def may_have_married(personal_id_number: str, on: date) -> bool:
+    """Whether the holder of a well-formed number can have reached the marriage age by `on`,
+    from the birth year and sex the number carries: no register read (and no audit entry) to
+    know that a 15-year-old is not to be offered a marriage certificate."""
+    birth_year, sex = pid.birth_year_and_sex(personal_id_number)
+    return on.year - birth_year >= MARRIAGE_MIN_AGE[sex]
+
+
 def age_on(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 

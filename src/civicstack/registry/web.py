@@ -1,4 +1,4 @@
-"""HTML pages: the citizen portal's front page and the officials' register console.
+"""HTML pages: the officials' register console (the portal's front page is services/home_web.py).
 
 Officials sign in with their accounts (identity/console_web.py); reading the register needs
 the registry:read permission, and the service keeps them to their scope. Every person shown
@@ -52,11 +52,6 @@ Clerk = Annotated[Actor, Depends(civil_status_clerk)]
 FormText = Annotated[str, Form()]
 # The purpose under which the record just written is shown to the clerk who wrote it.
 RECORDING_PURPOSE = "civil status registration"
-
-
-@router.get("/", response_class=HTMLResponse)
-def portal_home(request: Request) -> Response:
-    return render(request, "portal/home.html")
 
 
 @router.get("/console/registry", response_class=HTMLResponse)

@@ -14,6 +14,7 @@ def install(installer: Installer) -> None:
         catalogue_web,
         cli,
         console_web,
+        home_web,
         jobs,
         reroute_web,
         rerouting,
@@ -28,6 +29,8 @@ def install(installer: Installer) -> None:
     installer.provide(site.RESULT_SIGNER, site.signer_of)
     installer.router(console_web.router)
     installer.router(reroute_web.router)  # before /console/catalogue/{code} would catch it
+
+    installer.router(home_web.router)
     installer.router(catalogue_web.router)
     installer.router(stats_web.router)  # before /services/{code} would catch it
     installer.router(web.router)

@@ -238,6 +238,9 @@ class Payment(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
+    # How the citizen paid online (payments.PaymentMethod); "" where no method was chosen (a
+    # fee taken at the counter, or before the payment step asked).
+    method: Mapped[str] = mapped_column(String(10), default="", server_default="")
 
 
 class ChannelTally(Base):

@@ -1,10 +1,13 @@
 """Paying a dossier's fee. A `PaymentChannel` takes the money once per idempotency key and
 returns its own reference, or raises `PaymentDeclined`; a deployment plugs in the national
 payment platform. The demo and tests use `LocalTreasury`: a real ledger file (one JSON line per
-movement) that reconciliation.py reads back against the payments table."""
+movement) that reconciliation.py reads back against the payments table. A citizen pays online
+with a `PaymentSource` (card, bank account or e-wallet); the treasury declines the test numbers
+in DECLINED_TEST_ACCOUNTS as a bank declines a card, so a refusal can be tried end to end."""
 
 from __future__ import annotations
 
+import enum
 import fcntl
 import json
 import os
@@ -19,6 +22,28 @@ from typing import IO, Any, Protocol
 from civicstack.kit.private_files import private_file, private_folder
 
 LEDGER = "ledger.jsonl"
+# Declined by the local treasury (a card, a bank account, an e-wallet's phone number), as the
+# test card numbers of payment platforms are: for demos and tests of a refused payment.
+DECLINED_TEST_ACCOUNTS = frozenset({"4000000000000002", "0000000000", "0900000000"})
+
+
+class PaymentMethod(enum.StrEnum):
+    CARD = "card"  # a domestic (NAPAS) or international card
+    BANK = "bank"  # a bank account, through internet banking
+    E_WALLET = "e_wallet"  # an e-wallet, by its phone number
+
+
+@dataclass(frozen=True)
+class PaymentSource:
+    """Where a citizen's money comes from: the method chosen and its number, digits only."""
+
+    method: PaymentMethod
+    account: str
+
+    @property
+    def masked(self) -> str:
+        """The number as a receipt shows it: its last four digits only."""
+        return f"•••• {self.account[-4:]}"
 
 
 class PaymentDeclined(Exception):
@@ -46,11 +71,13 @@ class PaymentChannel(Protocol):
     def name(self) -> str:
         """The channel's name, recorded with each payment."""
 
-    def charge(self, payer: str, amount: int, description: str, idempotency_key: str) -> str:
-        """Take `amount` VND from `payer`, at most once per `idempotency_key`; return the
-        channel's reference for the payment. Asked again under the same key, answer with the
-        first charge's reference and take nothing (as payment platforms do); asked under it for
-        another payer or amount, raise `KeyReused`."""
+    def charge(self, payer: str, amount: int, description: str, idempotency_key: str,
+               source: PaymentSource | None = None) -> str:
+        """Take `amount` VND from `payer` (from `source`, where the payer chose one), at most
+        once per `idempotency_key`; return the channel's reference for the payment. Asked again
+        under the same key, answer with the first charge's reference and take nothing (as
+        payment platforms do); asked under it for another payer or amount, raise `KeyReused`;
+        a source its bank refuses raises `PaymentDeclined`."""
 
     def refund(self, reference: str, amount: int, reason: str) -> str:
         """Give back a payment this channel took, once: asked again, answer with the first
@@ -65,8 +92,10 @@ class LocalTreasury:
     folder: Path
     name: str = "local-treasury"
     limit: int = 50_000_000  # a single fee above this is refused, as a bank would
+    declined_accounts: frozenset[str] = DECLINED_TEST_ACCOUNTS
 
-    def charge(self, payer: str, amount: int, description: str, idempotency_key: str) -> str:
+    def charge(self, payer: str, amount: int, description: str, idempotency_key: str,
+               source: PaymentSource | None = None) -> str:
         with self._ledger() as (ledger, entries):
             earlier = next((e for e in entries if e.get("key") == idempotency_key), None)
             if earlier is not None:
@@ -75,8 +104,11 @@ class LocalTreasury:
                 return str(earlier["reference"])
             if amount <= 0 or amount > self.limit:
                 raise PaymentDeclined(f"amount {amount} outside 1..{self.limit} VND")
+            if source is not None and source.account in self.declined_accounts:
+                raise PaymentDeclined(f"the {source.method} {source.masked} was declined")
+            paid_with = {"method": source.method.value} if source is not None else {}
             return _append(ledger, {"key": idempotency_key, "payer": payer, "amount": amount,
-                                    "description": description})
+                                    "description": description, **paid_with})
 
     def refund(self, reference: str, amount: int, reason: str) -> str:
         with self._ledger() as (ledger, entries):

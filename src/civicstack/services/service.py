@@ -41,7 +41,12 @@ from civicstack.services.models import (
     PaymentStatus,
     Procedure,
 )
-from civicstack.services.payments import PaymentChannel, PaymentDeclined
+from civicstack.services.payments import (
+    PaymentChannel,
+    PaymentDeclined,
+    PaymentMethod,
+    PaymentSource,
+)
 from civicstack.services.states import OPEN, TRANSITIONS, Party, State
 from civicstack.wallet import service as wallet
 from civicstack.wallet.site import WalletSite
@@ -49,6 +54,7 @@ from civicstack.wallet.site import WalletSite
 MAX_TEXT = 300
 SUBJECT = "dossier"
 REQUIRED = N_("Required.")
+ALREADY_SUBMITTED = N_("this dossier was already submitted")
 WRONG_TYPE = N_("the file must be a PDF, JPEG or PNG")
 
 
@@ -635,7 +641,8 @@ def _fee_payment(session: Session, dossier: Dossier, channel_name: str) -> Payme
     return payment
 
 
-def _pay(session: Session, dossiers: list[Dossier], channel: PaymentChannel) -> None:
+def _pay(session: Session, dossiers: list[Dossier], channel: PaymentChannel,
+         source: PaymentSource | None) -> None:
     """Every fee charged under its payment's key, or none kept: a declined fee fails its
     payment, gives back those taken for the other dossiers, and raises PaymentRefused with the
     payments saying so, for the caller to commit (their keys are spent)."""
@@ -645,10 +652,11 @@ def _pay(session: Session, dossiers: list[Dossier], channel: PaymentChannel) -> 
         if payment is None:
             continue
         if payment.status == PaymentStatus.PENDING.value:
+            payment.method = source.method.value if source is not None else ""
             try:
                 reference = channel.charge(dossier.applicant_pid, payment.amount,
                                            f"dossier {dossier.receipt_code}",
-                                           payment.idempotency_key)
+                                           payment.idempotency_key, source)
             except PaymentDeclined as exc:
                 payment.status, payment.note = PaymentStatus.FAILED.value, str(exc)
                 for _, taken in paid:
@@ -658,6 +666,12 @@ def _pay(session: Session, dossiers: list[Dossier], channel: PaymentChannel) -> 
         paid.append((dossier, payment))
     for dossier, payment in paid:
         dossier.payment_reference = payment.reference
+
+
+def fees_paid(session: Session, dossiers: list[Dossier]) -> list[tuple[Dossier, Payment]]:
+    """Each dossier's settled fee, for the payment receipt; free dossiers have none."""
+    paid = [(d, repository.open_payment(session, d.id)) for d in dossiers]
+    return [(d, p) for d, p in paid if p is not None and p.status == PaymentStatus.SETTLED.value]
 
 
 def settle(payment: Payment, reference: str, moment: datetime) -> None:
@@ -672,18 +686,36 @@ def refund(channel: PaymentChannel, payment: Payment, reason: str) -> None:
     payment.status, payment.note = PaymentStatus.REFUNDED.value, reason
 
 
+# Digits of a card (PAN), a bank account or an e-wallet's phone number, spaces and dashes left
+# out: the shortest phone number to the longest card number.
+ACCOUNT_DIGITS = range(9, 20)
+
+
+def payment_source(method: str, account: str) -> PaymentSource:
+    """The method and number a citizen typed at the payment step, or Invalid saying which."""
+    errors = []
+    if method not in set(PaymentMethod):
+        errors.append(FieldError("method", N_("Choose how to pay.")))
+    digits = "".join(c for c in account if c not in " -")
+    if not (digits.isascii() and digits.isdigit() and len(digits) in ACCOUNT_DIGITS):
+        errors.append(FieldError("account", N_("Type the card, account or phone number: 9 to "
+                                               "19 digits.")))
+    if errors:
+        raise Invalid.of_fields(errors)
+    return PaymentSource(PaymentMethod(method), digits)
+
+
 def submit(session: Session, site: WalletSite, actor: Actor, dossier: Dossier,
-           payments: PaymentChannel) -> Dossier:
+           payments: PaymentChannel, source: PaymentSource | None = None) -> Dossier:
     """Check, pay, and submit one dossier, in the caller's transaction (submit_group)."""
-    return submit_group(session, site, actor, [dossier], payments)[0]
+    return submit_group(session, site, actor, [dossier], payments, source)[0]
 
 
-def submit_group(session: Session, site: WalletSite, actor: Actor, dossiers: list[Dossier],
-                 payments: PaymentChannel) -> list[Dossier]:
-    """Submit every dossier given (a group's, or one alone), or none: the refusals of all of
-    them at once, then every fee paid (_pay), then each submitted, in the caller's transaction
-    so that a crash leaves the drafts as they were; a fee charged before the crash is not
-    charged again by the next try (fee_key)."""
+def check_ready(session: Session, site: WalletSite, actor: Actor,
+                dossiers: list[Dossier]) -> list[tuple[Dossier, Procedure, Complete]]:
+    """What submitting the dossiers would keep, or Invalid with the refusals of all of them
+    at once: asked before the payment step too, so that nobody pays for a form that will be
+    refused."""
     errors: dict[str, FieldError] = {}
     checked: list[tuple[Dossier, Procedure, Complete]] = []
     for dossier in dossiers:
@@ -698,7 +730,18 @@ def submit_group(session: Session, site: WalletSite, actor: Actor, dossiers: lis
                            if error.field not in errors})
     if errors:
         raise Invalid.of_fields(list(errors.values()))
-    _pay(session, dossiers, payments)
+    return checked
+
+
+def submit_group(session: Session, site: WalletSite, actor: Actor, dossiers: list[Dossier],
+                 payments: PaymentChannel,
+                 source: PaymentSource | None = None) -> list[Dossier]:
+    """Submit every dossier given (a group's, or one alone), or none: the refusals of all of
+    them at once, then every fee paid (_pay) from the source the citizen chose, then each
+    submitted, in the caller's transaction so that a crash leaves the drafts as they were; a
+    fee charged before the crash is not charged again by the next try (fee_key)."""
+    checked = check_ready(session, site, actor, dossiers)
+    _pay(session, dossiers, payments, source)
     for dossier, found, snapshot in checked:
         dossier.data = snapshot.values
         dossier.submitted_at = now()
@@ -717,7 +760,7 @@ def _check_transition(dossier: Dossier, action: str) -> None:
         raise Invalid("action", f"unknown action '{action}'")
     if State(dossier.state) not in transition.sources:
         if action == "submit":
-            raise Conflict("this dossier was already submitted")
+            raise Conflict(ALREADY_SUBMITTED)
         state = dossier.state.replace("_", " ")
         raise Conflict(f"a {state} dossier cannot take the action '{action}'")
 

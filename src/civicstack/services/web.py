@@ -1,7 +1,8 @@
 """The citizen's side of online public services in the portal: a province's catalogue, a
-procedure's page, the dossier form prefilled from the register and the wallet, submission and
-its receipt, my dossiers with their history, supplements, withdrawal and the signed result.
-Every rule is in service.py; interlinked groups share one form and one receipt."""
+procedure's page, the dossier form prefilled from the register and the wallet, the payment
+step of a procedure with a fee and its receipt, submission and its receipt, my dossiers with
+their history, supplements, withdrawal and the signed result. Every rule is in service.py;
+interlinked groups share one form, one payment and one receipt."""
 
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ from civicstack.kit.appservices import Services
 from civicstack.kit.audit import Actor
 from civicstack.kit.db import transaction
 from civicstack.kit.deps import DbSession, html_router
-from civicstack.kit.errors import DomainError, Invalid, NotFound
+from civicstack.kit.errors import Conflict, DomainError, Invalid, NotFound
 from civicstack.kit.web import field_errors, render
 from civicstack.registry import service as registry
 from civicstack.services import catalogue, checkout, service
 from civicstack.services.models import Attachment, Dossier, DossierGroup, Procedure
+from civicstack.services.payments import PaymentMethod
 from civicstack.services.site import PAYMENTS
 from civicstack.services.states import Party, State, allowed_actions
 from civicstack.wallet.site import WALLET_SITE, WalletSite
@@ -358,7 +360,11 @@ def save_or_submit(request: Request, session: DbSession, services: Services,
         return refused
     if _text(form, "action") != "submit":
         return RedirectResponse(f"{here}?saved=1", status_code=303)
+    opened = _open(session, actor, receipt_code)
     try:
+        if _fee(opened) > 0:  # checked first: nobody pays for a form that will be refused
+            service.check_ready(session, site, actor, opened.dossiers)
+            return RedirectResponse(f"{here}/payment", status_code=303)
         checkout.submit(services.session_factory, site, actor, receipt_code,
                         services[PAYMENTS])
     except DomainError as exc:  # the draft stays as saved above
@@ -389,6 +395,85 @@ def use_record(request: Request, session: DbSession, services: Services, signed:
         return _form_page(request, session, services[WALLET_SITE], actor, opened,
                           field_errors(exc), exc.status)
     return RedirectResponse(f"{DOSSIERS}/{receipt_code}?saved=1", status_code=303)
+
+# --- the payment step -----------------------------------------------------------------------
+
+def _fee(opened: Opened) -> int:
+    return sum(d.fee for d in opened.dossiers)
+
+
+def _payment_page(request: Request, session: Session, opened: Opened,
+                  form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+                  declined: bool = False, status_code: int = 200) -> Response:
+    return render(request, "portal/services_payment.html", {
+        "opened": opened, "fee": _fee(opened), "methods": list(PaymentMethod),
+        "rows": [(d, service.procedure_of(session, d)) for d in opened.dossiers],
+        "form": form or {"method": PaymentMethod.CARD.value}, "errors": errors or {},
+        "declined": declined}, status_code)
+
+
+def _paid_or_form(opened: Opened) -> Response | None:
+    """Where a payment page sends a dossier it has nothing to ask for: a submitted one to its
+    receipt (a second click, a page kept open), a free draft back to its form."""
+    here = f"{DOSSIERS}/{opened.receipt_code}"
+    if not opened.is_draft:
+        return RedirectResponse(f"{here}/payment/receipt", status_code=303)
+    return RedirectResponse(here, status_code=303) if _fee(opened) == 0 else None
+
+
+@router.get(DOSSIERS + "/{receipt_code}/payment", response_class=HTMLResponse)
+def payment_page(request: Request, session: DbSession, signed: Citizen,
+                 receipt_code: str) -> Response:
+    try:
+        opened = _open(session, _actor(signed), receipt_code)
+    except NotFound as exc:
+        return _refused(request, exc)
+    return _paid_or_form(opened) or _payment_page(request, session, opened)
+
+
+@router.post(DOSSIERS + "/{receipt_code}/payment", response_class=HTMLResponse)
+def pay(request: Request, session: DbSession, services: Services, signed: Citizen,
+        receipt_code: str, method: Annotated[str, Form()] = "",
+        account: Annotated[str, Form()] = "") -> Response:
+    """Pay the fee from the source chosen, then submit (checkout): a declined payment leaves
+    the draft unsubmitted and this page again, saying so, to try another card or account."""
+    actor, typed = _actor(signed), {"method": method, "account": account}
+    try:
+        opened = _open(session, actor, receipt_code)
+    except NotFound as exc:
+        return _refused(request, exc)
+    elsewhere = _paid_or_form(opened)
+    if elsewhere is not None:
+        return elsewhere
+    try:
+        source = service.payment_source(method, account)
+        checkout.submit(services.session_factory, services[WALLET_SITE], actor, receipt_code,
+                        services[PAYMENTS], source)
+    except service.PaymentRefused as exc:
+        return _payment_page(request, session, opened, typed, declined=True,
+                             status_code=exc.status)
+    except Invalid as exc:
+        return _payment_page(request, session, opened, typed, field_errors(exc),
+                             status_code=exc.status)
+    except Conflict:  # submitted meanwhile: by the first of two clicks
+        pass
+    return RedirectResponse(f"{DOSSIERS}/{receipt_code}/payment/receipt", status_code=303)
+
+
+@router.get(DOSSIERS + "/{receipt_code}/payment/receipt", response_class=HTMLResponse)
+def payment_receipt(request: Request, session: DbSession, signed: Citizen,
+                    receipt_code: str) -> Response:
+    """The payment's receipt: what was paid, for which dossier, when and how; printable."""
+    try:
+        opened = _open(session, _actor(signed), receipt_code)
+    except NotFound as exc:
+        return _refused(request, exc)
+    paid = service.fees_paid(session, opened.dossiers)
+    if not paid:
+        return _refused(request, NotFound("this dossier has no payment yet"))
+    return render(request, "portal/services_payment_receipt.html", {
+        "opened": opened, "total": sum(p.amount for _, p in paid),
+        "rows": [(d, service.procedure_of(session, d), p) for d, p in paid]})
 
 
 @router.post(DOSSIERS + "/{receipt_code}/supplement", response_class=HTMLResponse)

@@ -49,6 +49,7 @@ STATUS_BITS = {"valid": CredentialStatus.VALID, "revoked": CredentialStatus.INVA
                "suspended": CredentialStatus.SUSPENDED}
 LIST_FILL_LIMIT = 0.75  # past this, a new list: random indices stay cheap to find
 MAX_CLAIM_LENGTH = 300
+MARRIAGE_CERTIFICATE = "marriage_certificate"  # offered from the marriage age only
 
 
 def now() -> datetime:
@@ -667,9 +668,14 @@ def labelled_claims(document: DocumentType, claims: dict[str, Any]) -> list[Labe
             for name in ordered]
 
 
-def addable_from_register(session: Session, held: list[Card]) -> list[DocumentType]:
-    """The register's documents for a person that are not in this wallet yet."""
+def addable_from_register(session: Session, held: list[Card], personal_id_number: str,
+                          today: date) -> list[DocumentType]:
+    """The register's documents for a person that are not in this wallet yet and that the
+    person can have: no marriage certificate offered below the marriage age (issue 19: a
+    15-year-old was offered one)."""
     codes = {found.document.code for found in held}
+    if not registry.may_have_married(personal_id_number, today):
+        codes.add(MARRIAGE_CERTIFICATE)
     return [d for d in repository.document_types(session)
             if d.source == "register" and d.subject_kind == "person" and d.code not in codes]
 

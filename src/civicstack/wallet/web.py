@@ -5,7 +5,7 @@ of integrated documents. Every rule is in service.py."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import date, timedelta
 from itertools import groupby
 from typing import Annotated, Any
 
@@ -54,7 +54,8 @@ def _wallet_page(request: Request, session: Session, site: WalletSite, personal_
     held = service.cards(session, site, personal_id_number)
     return render(request, "portal/wallet.html", {
         "cards": [(found, key_claims(found)) for found in held],
-        "addable": service.addable_from_register(session, held), "refusal": refusal,
+        "addable": service.addable_from_register(session, held, personal_id_number,
+                                                 date.today()), "refusal": refusal,
         "organisations": service.organisation_wallets(session, personal_id_number),
         "children": [(found, key_claims(found)) for found in
                      service.children_cards(session, site, personal_id_number)]},

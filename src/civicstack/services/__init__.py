@@ -29,7 +29,6 @@ def install(installer: Installer) -> None:
     installer.provide(site.RESULT_SIGNER, site.signer_of)
     installer.router(console_web.router)
     installer.router(reroute_web.router)  # before /console/catalogue/{code} would catch it
-
     installer.router(home_web.router)
     installer.router(catalogue_web.router)
     installer.router(stats_web.router)  # before /services/{code} would catch it

@@ -37,4 +37,5 @@ def portal_home(request: Request, session: DbSession, services: Services,
         "dossier_count": len(dossiers),
         "notices": identity.my_notifications(session, account)[:LATEST],
         # others' uses only: the citizen's own sign-ins are not "who used my data"
-        "uses": [e for e in identity.my_audit_trail(session, pid) if e.actor != me][:LATEST]})
+        "uses": [e for e in identity.my_audit_trail(session, pid).entries
+                 if e.actor != me][:LATEST]})

@@ -1,6 +1,7 @@
 """The touchpoint's kiosk page in Chromium: the device signs in with its own credential, a
 passenger's photo (a shared face image) is chosen with the scanned booking code, and the
-decision is shown big: pass with the seat, or fail with the reason and the staffed lane."""
+decision is shown big: pass with the seat (and the bag drop when bags are declared), or fail
+with the reason and the staffed lane."""
 
 from __future__ import annotations
 
@@ -100,6 +101,16 @@ def test_a_kiosk_page_checks_a_face_and_shows_the_decision(
     expect(page.locator(".kiosk-verdict")).to_have_text("Not this time")
     expect(page.locator(".kiosk-fallback")).to_contain_text("staffed lane")
     page.screenshot(path=shots / "travel-kiosk-refused.png", full_page=True)
+
+    page.set_input_files("#image", str(FACES / "obama" / "2.jpg"))
+    page.fill("#record_locator", "KIOSK1")
+    page.fill("#checked_bags", "1")  # a bag bought at the airport
+    page.click("#check-face")
+    expect(page.locator("#decision")).to_have_attribute("data-reason", "checked_in_drop_bags")
+    expect(page.locator(".kiosk-message")).to_have_text(
+        "You are checked in. Drop your checked bags at your airline's bag-drop counter, then go "
+        "to security.")
+    expect(page.locator("#bags-to-drop")).to_have_text("Checked bags to drop: 1")
 
 
 def test_a_citizen_turns_face_boarding_on_from_her_phone(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,8 +18,8 @@ from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import as_utc, transaction
 from civicstack.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from civicstack.kit.outbox import OutboxMessage
-from civicstack.learning import service
-from civicstack.learning.models import Course, Enrolment
+from civicstack.learning import demo, service
+from civicstack.learning.models import Course, Enrolment, Lesson
 from civicstack.registry import service as registry
 from civicstack.registry.models import Person
 from civicstack.wallet import service as wallet
@@ -130,6 +131,29 @@ def test_a_video_lesson_takes_only_an_https_link(session: Session, url: str) -> 
         service.add_lesson(session, MINISTRY, course.code,
                            service.LessonDraft("video", "Video", video_url=url))
     assert refused.value.errors[0].field == "video_url"
+
+
+@pytest.mark.parametrize("url", [
+    "https://www.youtube.com/results?search_query=%C4%91%E1%BB%99i+m%C5%A9+b%E1%BA%A3o+hi%E1%BB%83m",
+    "https://www.google.com/search?q=video+an+toan+giao+thong",
+    "https://coccoc.com/search?query=an+toan+giao+thong", "https://video.example.vn/search/",
+    "https://video.example.vn/watch?search_query=mu"])
+def test_a_video_lesson_is_the_video_itself_never_a_search_for_it(session: Session,
+                                                                  url: str) -> None:
+    course = service.create_course(session, MINISTRY, ministry_draft())
+    with pytest.raises(Invalid) as refused:
+        service.add_lesson(session, MINISTRY, course.code,
+                           service.LessonDraft("video", "Video", video_url=url))
+    assert (refused.value.errors[0].field, refused.value.errors[0].reason) == (
+        "video_url", "give the address of the video itself, not of a search for it")
+
+
+def test_the_demo_courses_send_no_learner_to_a_search_page(session: Session) -> None:
+    assert demo.seed_courses(session) == 3
+    addresses = session.scalars(select(Lesson.video_url).where(
+        Lesson.video_url.is_not(None))).all()
+    assert [url for url in addresses
+            if urlsplit(url).path.rstrip("/") in ("/results", "/search")] == []
 
 
 @pytest.mark.parametrize(("file_type", "content"), [

@@ -184,13 +184,86 @@ def test_faces_that_do_not_do_are_refused_with_their_reason(site: Site,
     assert frame(site, kiosk, "multi/two_people.jpg", "AN0001")["reason"] == "multiple_faces"
     assert frame(site, kiosk, "rose_leslie/1.jpg")["reason"] == "no_match"  # 1:N, not in it
     assert frame(site, kiosk, "obama/2.jpg", "NOFACE")["reason"] == "not_opted_in"
-    assert frame(site, kiosk, "biden/2.jpg", "BINH01")["reason"] == "checked_in"
+    assert frame(site, kiosk, "biden/2.jpg", "BINH01")["reason"] == "checked_in_drop_bags"
     bags = frame(site, security, "biden/2.jpg")
     assert (bags["decision"], bags["reason"]) == ("fail", "bags_not_dropped")
     unreadable = site.client.post(f"{API}/touchpoint/frames", headers=auth(kiosk),
                                   files={"image": ("f.jpg", b"not a photo", "image/jpeg")})
     assert unreadable.json()["reason"] == "unreadable"
     assert booking_row(site, "AN0001").checked_in_at is None
+
+
+def test_the_kiosk_sends_a_passenger_with_bags_to_the_bag_drop_and_others_to_security(
+        site: Site, boarding: Boarding) -> None:
+    opt_in(site, boarding.an, "AN0001")
+    opt_in(site, boarding.binh, "BINH01")
+    kiosk, security = boarding.device("HAN kiosk"), boarding.device("HAN security")
+    without_bags = frame(site, kiosk, "obama/2.jpg", "AN0001")
+    assert (without_bags["decision"], without_bags["reason"], without_bags["message"]) == (
+        "pass", "checked_in", "You are checked in. Go to security.")
+    with_bags = frame(site, kiosk, "biden/2.jpg", "BINH01")
+    assert (with_bags["decision"], with_bags["reason"]) == ("pass", "checked_in_drop_bags")
+    drop_step = "bag-drop counter"
+    assert drop_step in with_bags["message"]
+    assert "then go to security" in with_bags["message"]
+    refused = frame(site, security, "biden/2.jpg")
+    assert (refused["decision"], refused["reason"]) == ("fail", "bags_not_dropped")
+    assert drop_step in refused["message"]  # the gate names the step the kiosk gave
+    assert frame(site, security, "obama/3.jpg")["decision"] == "pass"
+    dropped = site.client.post(f"{API}/flights/{boarding.flight_id}/bookings/BINH01/bag-drop",
+                               headers=auth(boarding.airport.vn_key))
+    assert dropped.status_code == 200, dropped.text
+    assert frame(site, security, "biden/2.jpg")["decision"] == "pass"
+
+
+def test_bags_declared_at_the_kiosk_wait_for_the_drop_and_never_lower_the_manifest(
+        site: Site, boarding: Boarding) -> None:
+    opt_in(site, boarding.an, "AN0001")
+    opt_in(site, boarding.binh, "BINH01")
+    kiosk, security = boarding.device("HAN kiosk"), boarding.device("HAN security")
+    declared = frame(site, kiosk, "obama/2.jpg", "AN0001", checked_bags=2)
+    assert (declared["decision"], declared["reason"]) == ("pass", "checked_in_drop_bags")
+    assert booking_row(site, "AN0001").checked_bags == 2
+    assert frame(site, security, "obama/3.jpg")["reason"] == "bags_not_dropped"
+    assert frame(site, kiosk, "biden/2.jpg", "BINH01")["reason"] == "checked_in_drop_bags"
+    assert booking_row(site, "BINH01").checked_bags == 1  # declaring none keeps the airline's
+    too_many = site.client.post(
+        f"{API}/touchpoint/frames", headers=auth(kiosk), data={"checked_bags": "10"},
+        files={"image": ("f.jpg", face_photo("obama/2.jpg"), "image/jpeg")})
+    assert too_many.status_code == 422
+
+
+def kiosk_post(site: Site, device: str, photo: str, locator: str, lang: str) -> str:
+    """The kiosk page signed in as `device`, a frame with the booking code: the answer."""
+    site.client.post("/kiosk/sign-out", data={"csrf_token": form_token(site, "/kiosk")})
+    assert site.client.post("/kiosk/sign-in", follow_redirects=False, data={
+        "csrf_token": form_token(site, "/kiosk"), "credential": device}).status_code == 303
+    answer = site.client.post(f"/kiosk?lang={lang}", data={
+        "csrf_token": form_token(site, "/kiosk"), "record_locator": locator},
+        files={"image": ("f.jpg", face_photo(photo), "image/jpeg")})
+    assert answer.status_code == 200, answer.text
+    return answer.text
+
+
+def test_the_kiosk_page_names_the_bag_drop_in_vietnamese_and_english(
+        site: Site, boarding: Boarding) -> None:
+    opt_in(site, boarding.an, "AN0001")
+    opt_in(site, boarding.binh, "BINH01")
+    kiosk, security = boarding.device("HAN kiosk"), boarding.device("HAN security")
+    page = kiosk_post(site, kiosk, "biden/2.jpg", "BINH01", "vi")
+    assert 'data-reason="checked_in_drop_bags"' in page
+    assert "quầy gửi hành lý của hãng bay, sau đó đến khu kiểm tra an ninh" in page
+    assert "Số kiện hành lý ký gửi cần gửi: 1" in page
+    page = kiosk_post(site, kiosk, "biden/2.jpg", "BINH01", "en")
+    assert "Drop your checked bags at your airline's bag-drop counter, then go to security." \
+        in page
+    page = kiosk_post(site, security, "biden/2.jpg", "BINH01", "en")
+    assert 'data-reason="bags_not_dropped"' in page
+    assert "bag-drop counter before security" in page
+    page = kiosk_post(site, kiosk, "obama/2.jpg", "AN0001", "vi")
+    assert 'data-reason="checked_in"' in page
+    assert "Mời đến khu kiểm tra an ninh." in page
+    assert "hành lý ký gửi cần gửi" not in page
 
 
 def kiosk_opt_in(site: Site, device: str, photo: str, locator: str) -> dict[str, object]:
@@ -219,7 +292,7 @@ def test_a_kiosk_turns_face_boarding_on_only_for_the_face_of_the_pass(
     agreed = site.client.post("/kiosk", data={
         "csrf_token": form_token(site, "/kiosk"), "record_locator": "BINH01", "consent": "true"},
         files={"image": ("f.jpg", face_photo("biden/2.jpg"), "image/jpeg")})
-    assert 'data-reason="checked_in"' in agreed.text
+    assert 'data-reason="checked_in_drop_bags"' in agreed.text  # Bình has a bag
     token = token_of(site, "BINH01")
     assert token is not None
     assert token.channel == "kiosk"

@@ -89,13 +89,15 @@ def open_boarding(site: Site, key: str, flight_id: int, is_open: bool = True) ->
     assert response.status_code == 200, response.text
 
 
-def frame(site: Site, device_key: str, photo: str,
-          record_locator: str | None = None) -> dict[str, Any]:
-    """A touchpoint posts a camera frame (one of the shared face photos); the decision."""
+def frame(site: Site, device_key: str, photo: str, record_locator: str | None = None,
+          checked_bags: int = 0) -> dict[str, Any]:
+    """A touchpoint posts a camera frame (one of the shared face photos), with the bags a
+    passenger declares at a kiosk; the decision."""
+    data = {"record_locator": record_locator} if record_locator else {}
     response = site.client.post(
         f"{API}/touchpoint/frames", headers=auth(device_key),
         files={"image": ("frame.jpg", face_photo(photo), "image/jpeg")},
-        data={"record_locator": record_locator} if record_locator else {})
+        data=data | {"checked_bags": str(checked_bags)})
     assert response.status_code == 200, response.text
     decision: dict[str, Any] = response.json()
     return decision

@@ -22,7 +22,6 @@ from civicstack.wallet import service as wallet
 from civicstack.wallet.site import WalletSite
 
 OFFICER = Actor("cli", "demo-programmes", NATIONAL, Role.PROGRAMME_OFFICER)
-VIDEO = "https://www.youtube.com/results?search_query="
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,6 @@ class DemoQuestion:
 class DemoCourse:
     draft: service.CourseDraft
     lessons: tuple[tuple[str, str], ...]  # title, text
-    video: str  # the search words of a video lesson
     questions: tuple[DemoQuestion, ...]
 
 
@@ -49,7 +47,6 @@ COURSES = (
           "độ, dừng lại trừ khi đã đi quá vạch.\nĐèn xanh: được đi."),
          ("Đội mũ bảo hiểm đúng cách", "Luôn đội mũ bảo hiểm đạt chuẩn khi đi xe máy, xe đạp "
           "điện; cài quai mũ chắc chắn dưới cằm.")),
-        "đội mũ bảo hiểm đúng cách",
         (DemoQuestion("Khi đèn tín hiệu màu đỏ, người đi xe phải làm gì?",
                       ("Đi nhanh qua ngã tư", "Dừng lại trước vạch dừng", "Bấm còi rồi đi"),
                       (1,)),
@@ -66,7 +63,6 @@ COURSES = (
           "hai lớp cho tài khoản định danh điện tử và mạng xã hội."),
          ("Nhận biết lừa đảo", "Cơ quan nhà nước không bao giờ yêu cầu cung cấp mật khẩu hay "
           "mã OTP qua điện thoại hoặc tin nhắn.")),
-        "nhận biết lừa đảo trực tuyến",
         (DemoQuestion("Ai đó gọi điện xưng là công an và hỏi mã OTP của bạn. Bạn làm gì?",
                       ("Đọc mã OTP", "Từ chối và báo cho cơ quan công an"), (1,)),
          DemoQuestion("Những thói quen nào an toàn?",
@@ -81,7 +77,6 @@ COURSES = (
           "không còn cấp huyện."),
          ("Giải quyết thủ tục hành chính", "Hồ sơ được tiếp nhận trực tuyến và tại Trung tâm "
           "phục vụ hành chính công cấp xã, không phụ thuộc địa giới.")),
-        "chính quyền địa phương hai cấp",
         (DemoQuestion("Chính quyền địa phương gồm những cấp nào?",
                       ("Tỉnh, huyện, xã", "Tỉnh và xã", "Chỉ cấp tỉnh"), (1,)),
          DemoQuestion("Người dân nộp hồ sơ ở đâu?",
@@ -99,9 +94,6 @@ def seed_courses(session: Session) -> int:
         code = service.create_course(session, OFFICER, demo.draft).code
         for title, text in demo.lessons:
             service.add_lesson(session, OFFICER, code, service.LessonDraft("text", title, text))
-        service.add_lesson(session, OFFICER, code, service.LessonDraft(
-            "video", "Video: " + demo.video, "Xem video minh họa rồi quay lại trang này.",
-            video_url=VIDEO + demo.video.replace(" ", "+")))
         for question in demo.questions:
             service.add_question(session, OFFICER, code, question.prompt,
                                  list(question.options), list(question.correct))

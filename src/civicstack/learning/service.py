@@ -9,7 +9,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -204,6 +204,23 @@ def _https_url(url: str) -> str:
     return cleaned
 
 
+# A list of results is not a lesson: the learner would have to pick a video of unknown source.
+# Video sites and search engines put results under these paths and search words in these
+# parameters (YouTube's /results?search_query=, Google's /search?q=, Cốc Cốc's ?query=).
+SEARCH_PATHS = ("/results", "/search")
+SEARCH_PARAMETERS = frozenset({"search_query", "q", "query"})
+
+
+def _video_url(url: str) -> str:
+    """The https:// address of the video itself, never of a search for it."""
+    cleaned = _https_url(url)
+    parts = urlsplit(cleaned)
+    if parts.path.rstrip("/").lower().endswith(SEARCH_PATHS) or \
+            SEARCH_PARAMETERS & parse_qs(parts.query).keys():
+        raise Invalid("video_url", "give the address of the video itself, not of a search for it")
+    return cleaned
+
+
 def _checked_file(draft: LessonDraft) -> tuple[str, str, bytes]:
     checked = uploads.check_upload("file", draft.file_content, draft.file_type,
                                    max_bytes=MAX_FILE_BYTES, words=FILE_WORDS)
@@ -220,7 +237,7 @@ def add_lesson(session: Session, actor: Actor, code: str, draft: LessonDraft) ->
     if draft.kind == "text":
         lesson.body = _long_text(draft.body, "body", 20000)
     elif draft.kind == "video":
-        lesson.video_url = _https_url(draft.video_url)
+        lesson.video_url = _video_url(draft.video_url)
     else:
         lesson.file_name, lesson.file_type, lesson.file_content = _checked_file(draft)
     lesson.position = repository.next_position(session, Lesson, found.id)

@@ -177,29 +177,36 @@ def decision_out(decision: touchpoints.Decision) -> DecisionOut:
         fee=decision.fee)
 
 
+DeclaredBags = Annotated[int, Form(ge=0, le=service.MAX_BAGS, description=(
+    "Bags the passenger declares at a check-in kiosk; they add to the manifest's count"))]
+
+
 @router.post("/touchpoint/frames")
 async def post_frame(request: Request, device: TouchpointDevice,
                      image: Annotated[UploadFile, File()],
                      record_locator: Annotated[str | None, Form(max_length=6)] = None,
-                     ) -> DecisionOut:
-    """One camera frame, optionally with the scanned boarding pass: pass or fail, and why.
+                     checked_bags: DeclaredBags = 0) -> DecisionOut:
+    """One camera frame, optionally with the scanned boarding pass (and, at a check-in kiosk,
+    the bags the passenger declares): pass or fail, and why.
     A gate that cannot decide in time answers `no_decision_in_time` with the staffed lane."""
     # In a worker thread: reading the face and a wait for the database would hold the event
     # loop, and every other request of this process with it.
     return decision_out(await to_thread.run_sync(
         frames.decide, services_of(request.app).session_factory, site_of(request), device,
-        await image_bytes(image), record_locator))
+        await image_bytes(image), record_locator, checked_bags))
 
 
 @router.post("/touchpoint/opt-in")
 async def opt_in_at_kiosk(request: Request, device: TouchpointDevice, session: DbSession,
                           image: Annotated[UploadFile, File()],
                           record_locator: Annotated[str, Form(max_length=6)],
-                          consent: Annotated[bool, Form()] = False) -> DecisionOut:
+                          consent: Annotated[bool, Form()] = False,
+                          checked_bags: DeclaredBags = 0) -> DecisionOut:
     """At a check-in kiosk: the passenger agrees, the frame is matched to their enrolled face,
     the one-flight copy is made and they are checked in."""
     return decision_out(touchpoints.opt_in_at_kiosk(
-        session, site_of(request), device, await image_bytes(image), record_locator, consent))
+        session, site_of(request), device, await image_bytes(image), record_locator, consent,
+        checked_bags))
 
 
 class ManualCheckIn(BaseModel):

@@ -23,12 +23,12 @@ log = structlog.get_logger(__name__)
 
 
 def decide(factory: sessionmaker[Session], site: TravelSite, device: Touchpoint, image: bytes,
-           record_locator: str | None = None) -> touchpoints.Decision:
+           record_locator: str | None = None, declared_bags: int = 0) -> touchpoints.Decision:
     """The decision for one frame, committed in its own transaction (so a lock refused on the
     way leaves nothing half-written), or the staffed lane when it could not be taken in time."""
     try:
         with transaction(factory) as session, lock_wait_limit(session, LOCK_WAIT_MS):
-            return _decide(session, site, device, image, record_locator)
+            return _decide(session, site, device, image, record_locator, declared_bags)
     except OperationalError as refused:
         if not is_lock_timeout(refused):
             raise
@@ -36,10 +36,10 @@ def decide(factory: sessionmaker[Session], site: TravelSite, device: Touchpoint,
 
 
 def _decide(session: Session, site: TravelSite, device: Touchpoint, image: bytes,
-            record_locator: str | None) -> touchpoints.Decision:
+            record_locator: str | None, declared_bags: int) -> touchpoints.Decision:
     if device.kind in touchpoints.URBAN_KINDS:
         return urban.decide(session, site, device, image)
-    return touchpoints.decide(session, site, device, image, record_locator)
+    return touchpoints.decide(session, site, device, image, record_locator, declared_bags)
 
 
 def _undecided(factory: sessionmaker[Session], device: Touchpoint) -> touchpoints.Decision:

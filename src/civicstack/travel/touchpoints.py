@@ -42,6 +42,8 @@ FALLBACK = N_("Please go to the staffed lane: your ID card, passport or wallet Q
 
 MESSAGES: dict[str, str] = {
     "checked_in": N_("You are checked in. Go to security."),
+    "checked_in_drop_bags": N_("You are checked in. Drop your checked bags at your airline's "
+                               "bag-drop counter, then go to security."),
     "cleared": N_("Security check passed. Go to your gate."),
     "boarded": N_("Have a good flight."),
     "manual_check": N_("Document checked by staff."),
@@ -57,7 +59,8 @@ MESSAGES: dict[str, str] = {
     "not_opted_in": N_("Face boarding is not on for this booking."),
     "not_enrolled": N_("No enrolled face was found for you."),
     "enrolment_in_review": N_("Your face enrolment is being reviewed by an official."),
-    "bags_not_dropped": N_("Drop your checked bags at the counter first."),
+    "bags_not_dropped": N_("Drop your checked bags at your airline's bag-drop counter "
+                           "before security."),
     "no_pass": N_("No pass with face entry was found for you here."),
     "journey_open": N_("Your previous journey has not ended: use an exit gate first."),
     "no_open_journey": N_("No journey was started: enter through an entry gate first."),
@@ -180,20 +183,29 @@ def require_airport(touchpoint: Touchpoint) -> int:
 
 # --- decisions at the airport -----------------------------------------------------------------
 
-def advance(touchpoint: Touchpoint, booking: Booking, flight: Flight, moment: datetime) -> str:
+def bags_to_drop(booking: Booking) -> bool:
+    """Checked bags the airline has not taken yet: security and boarding wait for them."""
+    return booking.checked_bags > 0 and booking.bags_dropped_at is None
+
+
+def advance(touchpoint: Touchpoint, booking: Booking, flight: Flight, moment: datetime,
+            declared_bags: int = 0) -> str:
     """The journey's rules at this touchpoint, once the passenger is known: the reason it
     passes, or Refused. A manual check goes through the same rules: staff replace the face,
-    not the gate's state."""
+    not the gate's state. At a kiosk the passenger may declare bags the manifest lacks (bought
+    at the airport): they are added, never taken away, since the airline's count stands."""
     if flight.status in ("departed", "cancelled"):
         raise Refused("flight_closed", booking)
     if touchpoint.kind == "check_in_kiosk":
         booking.checked_in_at = booking.checked_in_at or moment
-        return "checked_in"
+        booking.checked_bags = max(booking.checked_bags, declared_bags)
+        # Told "go to security" with bags in hand, the passenger would be refused there.
+        return "checked_in_drop_bags" if bags_to_drop(booking) else "checked_in"
     if touchpoint.kind == "boarding_gate" and flight.gate != touchpoint.gate:
         raise Refused("wrong_flight", booking)
     if booking.checked_in_at is None:
         raise Refused("not_checked_in", booking)
-    if booking.checked_bags and booking.bags_dropped_at is None:
+    if bags_to_drop(booking):
         raise Refused("bags_not_dropped", booking)
     if touchpoint.kind == "security_gate":
         booking.security_passed_at = booking.security_passed_at or moment
@@ -266,8 +278,9 @@ def _one_to_many(session: Session, site: TravelSite, image: bytes,
 
 
 def decide(session: Session, site: TravelSite, touchpoint: Touchpoint, image: bytes,
-           record_locator: str | None = None) -> Decision:
-    """The decision for one camera frame at an airport touchpoint (recorded and audited)."""
+           record_locator: str | None = None, declared_bags: int = 0) -> Decision:
+    """The decision for one camera frame at an airport touchpoint (recorded and audited), with
+    the bags a passenger declares at a kiosk."""
     airport_id = require_airport(touchpoint)
     try:
         if record_locator:
@@ -276,7 +289,7 @@ def decide(session: Session, site: TravelSite, touchpoint: Touchpoint, image: by
         else:
             booking, flight, distance = _one_to_many(session, site, image, airport_id)
         try:
-            reason = advance(touchpoint, booking, flight, service.now())
+            reason = advance(touchpoint, booking, flight, service.now(), declared_bags)
         except Refused as refused:
             refused.distance = distance
             raise
@@ -288,7 +301,7 @@ def decide(session: Session, site: TravelSite, touchpoint: Touchpoint, image: by
 
 
 def opt_in_at_kiosk(session: Session, site: TravelSite, touchpoint: Touchpoint, image: bytes,
-                    record_locator: str, consent: bool) -> Decision:
+                    record_locator: str, consent: bool, declared_bags: int = 0) -> Decision:
     """A passenger turns face boarding on at a check-in kiosk: the pass says who they claim to
     be, the frame must match that person's enrolled face, then the copy is made and the
     passenger is checked in."""
@@ -309,8 +322,8 @@ def opt_in_at_kiosk(session: Session, site: TravelSite, touchpoint: Touchpoint, 
             service.make_token(session, site, actor_of(touchpoint), booking, flight, "kiosk")
         else:
             distance = _one_to_one(session, site, image, booking)
-        decision = Decision(True, advance(touchpoint, booking, flight, service.now()), booking,
-                            distance)
+        decision = Decision(True, advance(touchpoint, booking, flight, service.now(),
+                                          declared_bags), booking, distance)
     except Refused as refused:
         decision = Decision(False, refused.reason, refused.booking, refused.distance)
     record(session, touchpoint, decision, mode="opt-in")

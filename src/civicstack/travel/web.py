@@ -153,20 +153,23 @@ def kiosk_sign_out(request: Request) -> Response:
 async def kiosk_frame(request: Request, session: DbSession, services: Services,
                       device: MaybeDevice, image: Annotated[UploadFile, File()],
                       record_locator: Annotated[str, Form(max_length=6)] = "",
-                      consent: Annotated[bool, Form()] = False) -> Response:
-    """A frame, with the booking code when scanned; at a check-in kiosk, the passenger's
-    ticked consent turns face boarding on for that booking first."""
+                      consent: Annotated[bool, Form()] = False,
+                      checked_bags: Annotated[int, Form(ge=0, le=service.MAX_BAGS)] = 0,
+                      ) -> Response:
+    """A frame, with the booking code when scanned and the bags declared at a check-in kiosk;
+    there, the passenger's ticked consent turns face boarding on for that booking first."""
     if device is None:
         return RedirectResponse(KIOSK, status_code=303)
     frame = await image_bytes(image)
     if consent and record_locator:
         try:
             decision = touchpoints.opt_in_at_kiosk(session, services[TRAVEL], device,
-                                                   frame, record_locator, consent)
+                                                   frame, record_locator, consent,
+                                                   checked_bags)
         except DomainError as exc:
             return _kiosk(request, device, exc.status, refusal=exc)
     else:
         decision = await to_thread.run_sync(  # as the API's frames: off the event loop
             frames.decide, services.session_factory, services[TRAVEL], device, frame,
-            record_locator or None)
+            record_locator or None, checked_bags)
     return _kiosk(request, device, decision=decision)

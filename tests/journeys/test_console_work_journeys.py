@@ -1,9 +1,9 @@
 """Issue 21's proofs for an official's daily work, in Chromium, each at 1280 px in Vietnamese
-and English and at 390 px in Vietnamese, with axe-core on the pages a journey opens: a walk-in
-citizen without a wallet served at the counter for every essential procedure of the catalogue;
-the inbox searched and paged over 1,000 dossiers; a task's acceptance refused to the official
-responsible for it and given by another (four eyes); a birth and a death recorded from the
-register's forms."""
+and English and at 390 px in Vietnamese, with axe-core on the pages a journey opens (and, in
+Vietnamese, no catalogue sentence left in English): a walk-in citizen without a wallet served
+at the counter for every essential procedure of the catalogue; the inbox searched and paged
+over 1,000 dossiers; a task's acceptance refused to the official responsible for it and given
+by another (four eyes); a birth and a death recorded from the register's forms."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from tests.journeys.conftest import (
     DESKTOP,
     PHONE,
     Screenshot,
-    assert_accessible,
+    check_page,
     open_page,
     show_in,
 )
@@ -117,7 +117,7 @@ def serve_at_the_counter(page: Page, server: Server, walk_in: WalkIn, found: Pro
     page.click("main button[type=submit]")
     expect(page.locator("#assist-form")).to_be_visible()
     if check_shape:
-        assert_accessible(page)
+        check_page(page)
     for spec in found.documents:
         if not (spec.required and spec.wallet_document_type):
             continue
@@ -162,17 +162,13 @@ def test_a_walk_in_without_a_wallet_is_served_at_the_counter_for_each_essential_
     receipts = {}
     for code, shown_in in zip(ESSENTIAL, itertools.cycle(PAIRS), strict=False):
         shape = form_shape(procedures[code])
-        try:
-            receipts[code] = serve_at_the_counter(page, server, walk_in, procedures[code],
+        receipts[code] = serve_at_the_counter(page, server, walk_in, procedures[code],
                                               shown_in, shape not in shapes_seen)
-        except Exception:
-            print("DEBUG", code, shown_in, page.url, page.locator("body").inner_text()[:3000])
-            raise
         shapes_seen.add(shape)
         expect(page.locator("#dossier-state")).to_have_text(
             text_in(shown_in[1], "Đã nộp", "Submitted"))
         expect(page.locator("#dossier-history")).to_contain_text(clerk.username)
-    assert_accessible(page)  # a submitted dossier, with its checks and history
+    check_page(page)  # a submitted dossier, with its checks and history
     page.context.close()
 
     with transaction(factory) as session:
@@ -182,7 +178,7 @@ def test_a_walk_in_without_a_wallet_is_served_at_the_counter_for_each_essential_
             assert (dossier.applicant_pid, dossier.channel, dossier.submitted_by) == (
                 walk_in.person.personal_id_number, "assisted", f"official:{clerk.username}")
             checks = service.checked_at_counter(session, dossier)
-            assert {event.actor for event in checks.values()} <= {f"official:{clerk.username}"}
+            assert all(event.actor == f"official:{clerk.username}" for event in checks.values())
             assert set(checks) == {spec.code for spec in procedures[code].documents
                                    if spec.required and spec.wallet_document_type}, code
 
@@ -232,7 +228,7 @@ def test_the_inbox_finds_and_pages_through_a_thousand_dossiers(
     rows, people = thousand
     console_sign_in(page, server, official_in(server, Role.SERVICE_CLERK, Scope.province("01")),
                     "/console/dossiers")
-    assert_accessible(page)
+    check_page(page)
     counts = queue_counts(page)
     listed = set(expected(rows, OPEN | {State.APPROVED}))
     assert counts["queue-all"] >= len(listed) > 2 * service.INBOX_PAGE_SIZE
@@ -246,7 +242,7 @@ def test_the_inbox_finds_and_pages_through_a_thousand_dossiers(
     on_page_two = set(page.locator("#dossier-inbox tbody tr td:first-child a").all_inner_texts())
     assert len(on_page_two) == service.INBOX_PAGE_SIZE
     assert not on_page_one & on_page_two
-    assert_accessible(page)
+    check_page(page)
     if (page.viewport_size or {}).get("width") == DESKTOP and language == "vi":
         screenshot(page, "console-inbox-paging")
 
@@ -267,7 +263,7 @@ def test_the_inbox_finds_and_pages_through_a_thousand_dossiers(
         rows, OPEN | {State.APPROVED}, applicant_pid=mai.personal_id_number))
     assert search_inbox(page, mai_in_hcmc.personal_id_number) == set()  # outside the scope
     assert queue_counts(page) == counts  # a search filters the list, never the counts
-    assert_accessible(page)
+    check_page(page)
 
     for queue, count in counts.items():
         with page.expect_navigation():
@@ -317,7 +313,7 @@ def test_the_person_responsible_cannot_accept_their_own_task_another_official_ca
         page.locator("form[action$='/actions/submit'] button").click()
     expect(page.locator("#task-products")).to_contain_text("bao-cao-so-hoa.pdf")
     expect(page.locator("#four-eyes")).to_be_visible()  # said before they try
-    assert_accessible(page)
+    check_page(page)
     state = page.locator("#task-state").inner_text()
 
     page.check("#checked")
@@ -325,7 +321,7 @@ def test_the_person_responsible_cannot_accept_their_own_task_another_official_ca
         page.locator("form[action$='/actions/accept'] button").click()
     expect(page.locator("#task-refusal")).to_be_visible()
     expect(page.locator("#task-state")).to_have_text(state)  # still handed in, not accepted
-    assert_accessible(page)
+    check_page(page)
 
     width = (page.viewport_size or {}).get("width", DESKTOP)
     other = open_page(browser, width, language)
@@ -341,7 +337,7 @@ def test_the_person_responsible_cannot_accept_their_own_task_another_official_ca
     expect(other.locator("#task-state")).not_to_have_text(state)
     expect(other.locator("#task-percent")).to_have_text("100 %")
     expect(other.locator("#task-history")).to_contain_text(colleague.username)
-    assert_accessible(other)
+    check_page(other)
     other.context.close()
 
 
@@ -364,7 +360,7 @@ def test_a_clerk_records_a_birth_and_a_death_and_the_register_shows_them(
     mother, father = parents(server)
     clerk = official_in(server, Role.SERVICE_CLERK, Scope.province("01"))
     console_sign_in(page, server, clerk, "/console/registry/births")
-    assert_accessible(page)
+    check_page(page)
     page.fill("#full_name", "Lục Gia Bảo")
     page.fill("#date_of_birth", (date.today() - timedelta(days=5)).isoformat())
     page.check("input[name=sex][value=M]")
@@ -376,7 +372,7 @@ def test_a_clerk_records_a_birth_and_a_death_and_the_register_shows_them(
     expect(page.locator("main h1")).to_contain_text("Lục Gia Bảo")
     expect(page.locator("main")).to_contain_text(mother.full_name)
     expect(page.locator(".timeline")).to_contain_text(text_in(language, "Khai sinh", "Birth"))
-    assert_accessible(page)
+    check_page(page)
 
     page.goto(f"{server.base}/console/registry/deaths")
     page.fill("#personal_id_number", father.personal_id_number)
@@ -384,7 +380,7 @@ def test_a_clerk_records_a_birth_and_a_death_and_the_register_shows_them(
     with page.expect_navigation():
         page.locator("form[action='/console/registry/deaths'] button").click()
     expect(page.locator("main h1")).to_contain_text(father.full_name)  # whose record, asked
-    assert_accessible(page)
+    check_page(page)
     with transaction(services_of(server.app).session_factory) as session:
         assert session.get(Person, father.id).status == "alive"  # nothing recorded yet
     with page.expect_navigation():
@@ -392,4 +388,4 @@ def test_a_clerk_records_a_birth_and_a_death_and_the_register_shows_them(
     expect(page.locator("main h1 .badge")).to_have_text(text_in(language, "Đã mất",
                                                                 "Deceased"))
     expect(page.locator(".timeline")).to_contain_text(text_in(language, "Khai tử", "Death"))
-    assert_accessible(page)
+    check_page(page)

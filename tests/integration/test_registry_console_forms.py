@@ -198,3 +198,18 @@ def test_a_residence_change_for_someone_unknown_is_refused_next_to_the_number(
                      kind="temporary", ward_code="", occurred_on="2025-02-03")
     assert response.status_code == 404
     assert 'id="personal_id_number-error"' in response.text
+
+
+def test_the_record_shown_after_a_birth_names_its_purpose_in_the_pages_language(
+        site: Site) -> None:
+    """The purpose the form records with is a catalogue sentence: shown in Vietnamese on a
+    Vietnamese page, not as the English it is stored as."""
+    father, mother = _family(site)
+    site.sign_in_as(Role.SERVICE_CLERK)
+    response = _post(site, "/console/registry/births", full_name="Trần Minh Khôi",
+                     date_of_birth="2025-03-04", sex="M",
+                     birth_ward_code=father.permanent_ward_code,
+                     mother_pid=mother.personal_id_number)
+    child_page = site.client.get(response.headers["location"] + "&lang=vi").text
+    assert "“đăng ký hộ tịch”" in child_page
+    assert "civil status registration" not in child_page.split("<main")[1]

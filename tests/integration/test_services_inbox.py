@@ -7,51 +7,21 @@ On both databases."""
 from __future__ import annotations
 
 import re
-from datetime import date
-from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from civicstack.kit.audit import AuditEntry
 from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
-from civicstack.registry.models import Person
-from civicstack.services import demo, service, synthetic
+from civicstack.services import service
 from civicstack.services.models import Dossier
 from civicstack.services.service import InboxRequest, Queue
 from civicstack.services.states import OPEN, State
-from tests.support.people import make_person
-from tests.support.services import CLERK_HANOI, publish_everywhere
+from tests.support.inbox import TODAY, expected, thousand_dossiers
+from tests.support.services import CLERK_HANOI
 from tests.support.web import Site
-
-TODAY = date.today()
-NAMES = ("Trần Thị Mai", "Nguyễn Văn An", "Lê Hoàng Đức", "Phạm Thu Hà", "Võ Minh Khôi",
-         "Đặng Ngọc Lan", "Bùi Quốc Việt", "Hồ Thanh Tâm")
-
-
-def thousand_dossiers(session: Session) -> tuple[list[dict[str, Any]], list[Person]]:
-    """1,000 synthetic dossiers: of eight Hà Nội applicants and one in Hồ Chí Minh City (whose
-    dossiers a Hà Nội clerk must never see), in every state, some overdue."""
-    publish_everywhere(session)
-    people = [make_person(session, name, date(1980 + n, 1 + n, 10 + n), province_code="01")
-              for n, name in enumerate(NAMES)]
-    people.append(make_person(session, "Trần Thị Mai", date(1990, 2, 2), province_code="79",
-                              legacy_province_code="79"))
-    applicants = [synthetic.Applicant(p.personal_id_number, p.permanent_province_code,
-                                      p.permanent_ward_code) for p in people]
-    rows = list(synthetic.dossier_rows(applicants, demo.offered(session), 1000, seed=21,
-                                       today=TODAY, days_back=14))
-    session.execute(insert(Dossier), rows)
-    return rows, people
-
-
-def expected(rows: list[dict[str, Any]], states: frozenset[State], **only: Any) -> set[str]:
-    """The receipt codes of the Hà Nội rows in these states, as the inbox must find them."""
-    return {row["receipt_code"] for row in rows if row["province_code"] == "01"
-            and State(row["state"]) in states
-            and all(row[key] == value for key, value in only.items())}
 
 
 def every_page(session: Session, request: InboxRequest) -> list[str]:

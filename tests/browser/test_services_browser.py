@@ -62,7 +62,7 @@ def test_a_parent_submits_a_birth_registration_from_her_phone(
     page.screenshot(path=shots / "portal-services-catalogue-mobile.png", full_page=True)
 
     page.locator('[data-procedure="DVC-HT-01"] a').click()
-    expect(page.locator('[data-document="id_card"]')).to_contain_text("không bao giờ phải tải lên")
+    expect(page.locator('[data-document="id_card"]')).to_contain_text("Lấy từ ví")
     page.get_by_role("button", name="Bắt đầu").click()
     expect(page.locator(".services-prefilled")).to_contain_text(person.full_name)
     expect(page.locator(".services-prefilled")).to_contain_text(person.personal_id_number)

@@ -69,7 +69,7 @@ def test_the_responsible_official_posts_a_daily_update_with_evidence(site: Site)
     response = post_update(site, task_id, "35", [("bien-ban.pdf", PDF, "application/pdf")])
     assert response.status_code == 303
     page = site.client.get(f"/console/monitoring/tasks/{task_id}").text
-    assert 'id="task-percent">35 %' in page
+    assert 'id="task-percent">35%' in page
     assert "bien-ban.pdf" in page
     evidence = re.search(r'href="(/console/monitoring/evidence/\d+)"', page)
     assert evidence

@@ -257,8 +257,11 @@ def test_issuer_metadata_describes_each_of_its_documents_with_labels_in_both_lan
     assert metadata["nonce_endpoint"] == f"{issuer}/nonce"
     assert {d["locale"] for d in metadata["display"]} == {"vi", "en"}
     configurations = metadata["credential_configurations_supported"]
+    # the police's documents: a person's, an organisation's security-and-order certificate,
+    # and the eID system's authorisation to act for an organisation
     assert set(configurations) == {"id_card", "driving_licence", "vehicle_registration",
-                                   "residence_confirmation", "family_relations"}
+                                   "residence_confirmation", "family_relations",
+                                   "security_order_certificate", "organisation_authorisation"}
     licence = configurations["driving_licence"]
     assert licence["vct"] == "urn:vn:civicstack:driving_licence:1"
     assert licence["cryptographic_binding_methods_supported"] == ["jwk"]

@@ -88,7 +88,10 @@ def test_register_is_approved_and_signs_in(page_at: tuple[Page, int, str], serve
 
     page.goto(f"{server.base}/account/login")
     sign_in(page, server, person)
-    expect(page).to_have_url(f"{server.base}/account")
+    expect(page).to_have_url(f"{server.base}/")  # the citizen's home
+    expect(page.locator("#home-wallet")).to_be_visible()
+    check_page(page)
+    page.goto(f"{server.base}/account")
     expect(page.locator("main")).to_contain_text(person["personal_id_number"])
     check_page(page)
 

@@ -347,7 +347,7 @@ def test_the_person_responsible_cannot_accept_their_own_task_another_official_ca
     with other.expect_navigation():
         accept.click()
     expect(other.locator("#task-state")).not_to_have_text(state)
-    expect(other.locator("#task-percent")).to_have_text("100 %")
+    expect(other.locator("#task-percent")).to_have_text("100%")
     expect(other.locator("#task-history")).to_contain_text(colleague.username)
     check_page(other)
     other.context.close()

@@ -51,18 +51,6 @@ _UNUSED_YEARS = itertools.count(1933, 2)
 ESSENTIAL = sorted(p.code for p in catalogue.PROCEDURES if p.online_level == "full")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def jobs_in_a_worker_process() -> Iterator[None]:
-    """This module's server runs as production does, its jobs left to `civicstack worker`.
-    On SQLite an in-app job's commit between a console request's savepoint read and its
-    write makes that request answer 503 (SQLite refuses the stale snapshot at once instead
-    of waiting): a known limit of the SQLite demo, not of the counter's work checked here."""
-    environment = pytest.MonkeyPatch()
-    environment.setenv("CIVICSTACK_JOBS_IN_APP", "false")
-    yield
-    environment.undo()
-
-
 @pytest.fixture(params=PAIRS, ids=lambda pair: f"{pair[0]}px-{pair[1]}")
 def page_in(request: pytest.FixtureRequest, browser: Browser) -> Iterator[tuple[Page, str]]:
     width, language = request.param

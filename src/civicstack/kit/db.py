@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Engine,
     MetaData,
     create_engine,
@@ -81,6 +82,7 @@ def make_engine(url: str, limits: ServingLimits | None = None, **kwargs: Any) ->
         keep_database_file_private(url)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _configure_sqlite_connection)
+        event.listen(engine, "savepoint", _savepoint_holds_the_write_lock)
         return engine
     if limits is None:
         return create_engine(url, pool_pre_ping=True, **kwargs)
@@ -147,6 +149,19 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
     _set_busy_timeout(dbapi_connection, SQLITE_BUSY_TIMEOUT_MS)
+
+
+def _savepoint_holds_the_write_lock(connection: Connection, _name: str | None) -> None:
+    """A savepoint opened outside a transaction begins one that takes SQLite's write lock at
+    once (BEGIN IMMEDIATE), waiting its turn behind another writer. Begun lazily, as SQLite
+    would, the savepoint's first read fixes a snapshot; if another connection (an in-app job, a
+    second request) commits before the savepoint's first write, SQLite refuses that write at
+    once, without waiting: "database is locked", a 503 for the official. Transactions without
+    a savepoint read outside any transaction until their first write (the driver's way), so
+    they meet no stale snapshot. PostgreSQL's READ COMMITTED has no such refusal."""
+    driver = connection.connection.dbapi_connection
+    if driver is not None and not driver.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextmanager

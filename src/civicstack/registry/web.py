@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from civicstack.kit import console
 from civicstack.kit.audit import Actor
@@ -200,35 +201,31 @@ def marriage_form(request: Request, official: Clerk) -> Response:
     return MARRIAGE.page(request, official, MARRIAGE.blank())
 
 
-@router.post("/console/registry/marriages", response_class=HTMLResponse)
-def record_marriage(request: Request, session: DbSession, official: Clerk, _: Csrf,
-                    first_pid: FormText = "", second_pid: FormText = "",
-                    occurred_on: FormText = "") -> Response:
-    values = _stripped(first_pid=first_pid, second_pid=second_pid, occurred_on=occurred_on)
-
-    def write() -> str:
-        service.record_marriage(session, official, *_couple(values),
-                                _required_date("occurred_on", values["occurred_on"]))
-        return values["first_pid"]
-    return MARRIAGE.record(request, official, values, write)
-
-
 @router.get("/console/registry/divorces", response_class=HTMLResponse)
 def divorce_form(request: Request, official: Clerk) -> Response:
     return DIVORCE.page(request, official, DIVORCE.blank())
 
 
-@router.post("/console/registry/divorces", response_class=HTMLResponse)
-def record_divorce(request: Request, session: DbSession, official: Clerk, _: Csrf,
-                   first_pid: FormText = "", second_pid: FormText = "",
-                   occurred_on: FormText = "") -> Response:
-    values = _stripped(first_pid=first_pid, second_pid=second_pid, occurred_on=occurred_on)
+CoupleEvent = Callable[[Session, Actor, str, str, date], object]
 
-    def write() -> str:
-        service.record_divorce(session, official, *_couple(values),
-                               _required_date("occurred_on", values["occurred_on"]))
-        return values["first_pid"]
-    return DIVORCE.record(request, official, values, write)
+
+def _couple_event_route(path: str, form: CivilStatusForm, record: CoupleEvent) -> None:
+    """A marriage or a divorce: the same two people and date, recorded by `record`."""
+    @router.post(path, response_class=HTMLResponse)
+    def record_couple_event(request: Request, session: DbSession, official: Clerk, _: Csrf,
+                            first_pid: FormText = "", second_pid: FormText = "",
+                            occurred_on: FormText = "") -> Response:
+        values = _stripped(first_pid=first_pid, second_pid=second_pid, occurred_on=occurred_on)
+
+        def write() -> str:
+            record(session, official, *_couple(values),
+                   _required_date("occurred_on", values["occurred_on"]))
+            return values["first_pid"]
+        return form.record(request, official, values, write)
+
+
+_couple_event_route("/console/registry/marriages", MARRIAGE, service.record_marriage)
+_couple_event_route("/console/registry/divorces", DIVORCE, service.record_divorce)
 
 
 @router.get("/console/registry/residence", response_class=HTMLResponse)

@@ -6,11 +6,15 @@ WAL mode) for both providers, each driven by its framework's in-process test cli
 1. token endpoint, authorization-code grant: PKCE S256, client_secret_basic, an RS256 ID
    token (nonce, at_hash) and a refresh token issued;
 2. token endpoint, refresh_token grant with rotation (and reuse detection) and a new ID token;
-3. password sign-in: our POST /account/login next to Django's LoginView with an
+3. authorization endpoint: a signed-in citizen (whose consent is on record; DOT: an
+   application that skips authorisation) sent with PKCE S256 and a nonce, answered with a
+   redirect carrying a fresh code;
+4. password sign-in: our POST /account/login next to Django's LoginView with an
    Argon2PasswordHasher given our parameters (argon2id t=2, 19 MiB, p=1, 32-byte hash).
 
-Codes are minted through each provider's own authorization endpoint with a fresh PKCE pair
-and nonce, untimed; only the POSTs to the token endpoint (and to the login form) are timed.
+For the grants, codes are minted through each provider's own authorization endpoint with a
+fresh PKCE pair and nonce, untimed; then only the POSTs to the token endpoint are timed. The
+authorization step times those same GETs of the authorization endpoint.
 The two sides alternate in rounds so that drift of the machine hits both. Figures are per
 core: requests per second of wall time with one thread, and requests per CPU-second of the
 whole process (which also counts the test clients' own threads).
@@ -24,6 +28,7 @@ whole process (which also counts the test clients' own threads).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import copy
 import hashlib
@@ -250,15 +255,12 @@ class DjangoOAuthToolkit:
             path("healthz", lambda request: JsonResponse({"status": "ok"})),
         ]
 
-    def mint_code(self) -> tuple[str, str, str]:
-        verifier, challenge = pkce_pair()
-        nonce = secrets.token_urlsafe(12)
-        response = self.browser.get("/o/authorize/", {
-            "response_type": "code", "client_id": self.app.client_id, "redirect_uri": REDIRECT,
-            "scope": SCOPE, "state": secrets.token_urlsafe(8), "nonce": nonce,
-            "code_challenge": challenge, "code_challenge_method": "S256"})
+    def authorize(self, parameters: dict[str, str]) -> str:
+        """The signed-in citizen's browser at the authorization endpoint: where it is sent."""
+        response = self.browser.get("/o/authorize/", {"client_id": self.app.client_id,
+                                                      **parameters})
         assert response.status_code == 302, (response.status_code, response.content[:300])
-        return code_from(response["Location"]), verifier, nonce
+        return str(response["Location"])
 
     def token(self, form: dict[str, str]) -> Any:
         return self.backchannel.post("/o/token/", urlencode(form),
@@ -288,29 +290,48 @@ class DirectAsgi:
     """Requests straight into the ASGI app from this thread (httpx's ASGITransport on an event
     loop of our own), the way Django's test client calls its WSGI handler. Starlette's
     TestClient instead runs the app on a second thread and crosses threads several times per
-    request, which costs more than a whole Django request (see the floor row)."""
+    request, which costs more than a whole Django request (see the floor row).
+
+    Every request runs inside one long-lived task, as under a real server: AnyIO keeps its
+    worker threads (sync endpoints, the session store) for as long as the task they were
+    started from, so a task per request would start and stop a thread on every request."""
 
     def __init__(self, app: Any) -> None:
-        import asyncio
-
         import httpx
 
         self.loop = asyncio.new_event_loop()
         self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app),
                                       base_url="http://testserver", follow_redirects=False)
+        self.requests: asyncio.Queue[tuple[Any, asyncio.Future[Any]]] = asyncio.Queue()
+        self.server = self.loop.create_task(self._serve())
+
+    async def _serve(self) -> None:
+        while True:
+            request, answered = await self.requests.get()
+            try:
+                answered.set_result(await request)
+            except Exception as exc:  # handed to the caller, who raises it
+                answered.set_exception(exc)
+
+    def _send(self, request: Any) -> Any:
+        answered = self.loop.create_future()
+        self.requests.put_nowait((request, answered))
+        return self.loop.run_until_complete(answered)
 
     @property
     def cookies(self) -> Any:
         return self.http.cookies
 
     def get(self, url: str, **options: Any) -> Any:
-        return self.loop.run_until_complete(self.http.get(url, **options))
+        return self._send(self.http.get(url, **options))
 
     def post(self, url: str, **options: Any) -> Any:
-        return self.loop.run_until_complete(self.http.post(url, **options))
+        return self._send(self.http.post(url, **options))
 
     def close(self) -> None:
-        self.loop.run_until_complete(self.http.aclose())
+        self._send(self.http.aclose())
+        self.server.cancel()  # its end stops AnyIO's worker threads, or they hold the exit
+        self.loop.run_until_complete(asyncio.gather(self.server, return_exceptions=True))
         self.loop.close()
 
 
@@ -353,10 +374,12 @@ class CivicStack:
                              TestClient(self.app, follow_redirects=False))
         for client in (self.browser, *self.test_clients):
             client.__enter__()
-        self.direct = (DirectAsgi(self.app), DirectAsgi(self.app))
+        self.direct = (DirectAsgi(self.app), DirectAsgi(self.app), DirectAsgi(self.app))
         self.backchannel, self.logins = self.test_clients
+        self.front = self.browser
         client, token = self.login_page(self.browser)
         assert status_of(self.login(client, token)) == 303, "the citizen could not sign in"
+        self.direct[2].cookies.update(self.browser.cookies)  # the same signed-in browser
 
     def use(self, id_token_alg: str) -> None:
         registered = self.clients[id_token_alg]
@@ -372,7 +395,7 @@ class CivicStack:
         other.name = name
         other.use(id_token_alg)
         if direct:
-            other.backchannel, other.logins = self.direct
+            other.backchannel, other.logins, other.front = self.direct
         return other
 
     def close(self) -> None:
@@ -384,22 +407,20 @@ class CivicStack:
 
         services_of(self.app).engine.dispose()
 
-    def mint_code(self) -> tuple[str, str, str]:
-        verifier, challenge = pkce_pair()
-        nonce = secrets.token_urlsafe(12)
-        response = self.browser.get("/oidc/authorize", params={
-            "response_type": "code", "client_id": self.client_id, "redirect_uri": REDIRECT,
-            "scope": SCOPE, "state": secrets.token_urlsafe(8), "nonce": nonce,
-            "code_challenge": challenge, "code_challenge_method": "S256"})
+    def authorize(self, parameters: dict[str, str]) -> str:
+        """The signed-in citizen's browser at the authorization endpoint: where it is sent.
+        The first time for a client the citizen consents (untimed: only warm-up asks)."""
+        response = self.front.get("/oidc/authorize", params={"client_id": self.client_id,
+                                                             **parameters})
         if response.status_code == 200:  # the first time for this client: consent
             pending = PENDING.search(response.text)
             csrf = CSRF.search(response.text)
             assert pending, response.text[:300]
             assert csrf, response.text[:300]
-            response = self.browser.post("/oidc/consent", data={
+            response = self.front.post("/oidc/consent", data={
                 "pending": pending.group(1), "csrf_token": csrf.group(1), "decision": "allow"})
         assert response.status_code in (302, 303), (response.status_code, response.text[:300])
-        return code_from(response.headers["location"]), verifier, nonce
+        return str(response.headers["location"])
 
     def token(self, form: dict[str, str]) -> Any:
         return self.backchannel.post(
@@ -429,9 +450,27 @@ Side = DjangoOAuthToolkit | CivicStack
 
 # --- the measurements ---------------------------------------------------------------------------
 
+def mint_code(side: Side, figures: Figures | None = None) -> tuple[str, str, str]:
+    """A code from the authorization endpoint (timed when `figures` are given), with the
+    PKCE verifier and the nonce it was asked with."""
+    verifier, challenge = pkce_pair()
+    nonce = secrets.token_urlsafe(12)
+    parameters = {"response_type": "code", "redirect_uri": REDIRECT, "scope": SCOPE,
+                  "state": secrets.token_urlsafe(8), "nonce": nonce,
+                  "code_challenge": challenge, "code_challenge_method": "S256"}
+    with figures.timed() if figures else nullcontext():
+        location = side.authorize(parameters)
+    return code_from(location), verifier, nonce
+
+
+def authorize(side: Side, figures: Figures | None, _: list[str]) -> None:
+    """The authorization endpoint answering a signed-in citizen with a code (timed)."""
+    mint_code(side, figures)
+
+
 def exchange(side: Side, figures: Figures | None, refresh_tokens: list[str]) -> None:
     """Mint a code (untimed), exchange it at the token endpoint (timed)."""
-    code, verifier, nonce = side.mint_code()
+    code, verifier, nonce = mint_code(side)
     _grant(side, figures, refresh_tokens, nonce, {
         "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
         "code_verifier": verifier})
@@ -547,6 +586,8 @@ def main() -> None:
             "floor": measure(sides, floor, args.grants, args.rounds, chains),
             "code": measure(sides, exchange, args.grants, args.rounds, chains),
             "refresh": measure(sides, refresh, args.grants, args.rounds, chains),
+            "authorize": measure([s for s in sides if "ES256" not in s.name], authorize,
+                                 args.grants, args.rounds, chains),
             "login": measure([s for s in sides if "ES256" not in s.name], login,
                              args.logins, min(args.rounds, args.logins), chains),
         }
@@ -565,6 +606,8 @@ def main() -> None:
           "grant", results["code"], peer.name)
     table("Token endpoint: refresh_token with rotation + ID token", "grant",
           results["refresh"], peer.name)
+    table("Authorization endpoint: signed-in citizen, consent on record, PKCE S256 -> code",
+          "code", results["authorize"], peer.name)
     table("Password sign-in, argon2id t=2 m=19 MiB p=1 (POST of the login form)", "login",
           results["login"], peer.name)
     print("\nTarget: ours >= 2x the peer on token grants (same backend, SQLite, RS256)")
@@ -574,6 +617,12 @@ def main() -> None:
                   for kind in ("code", "refresh")]
         verdict = "met" if min(ratios) >= 2 else "NOT met"
         print(f"  {name:<38} code {ratios[0]:.2f}x, refresh {ratios[1]:.2f}x: {verdict}")
+    print("Target: ours >= 1x the peer per CPU-second at the authorization endpoint")
+    for driver in ("TestClient", "direct ASGI"):
+        name = f"CivicStack SQLite, {driver}"
+        ratio = (results["authorize"][name].per_cpu_second()
+                 / results["authorize"][peer.name].per_cpu_second())
+        print(f"  {name:<38} {ratio:.2f}x: {'met' if ratio >= 1 else 'NOT met'}")
 
 
 if __name__ == "__main__":

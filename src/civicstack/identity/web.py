@@ -22,7 +22,7 @@ from civicstack.identity.face_holds import FACE_HOLDS
 from civicstack.identity.models import CitizenAccount
 from civicstack.identity.photos import PHOTO_VAULT
 from civicstack.kit import console, qr
-from civicstack.kit.appservices import Services
+from civicstack.kit.appservices import AppServices, Services, services_of
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
 from civicstack.kit.console import Official
@@ -30,6 +30,7 @@ from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import Conflict, DomainError, Forbidden, Invalid, RateLimited
 from civicstack.kit.i18n import N_
 from civicstack.kit.outbox import RetryPolicy, dispatch_pending
+from civicstack.kit.threads import in_one_transaction
 from civicstack.kit.transparency import LOG_PUBLISHING
 from civicstack.kit.web import (
     client_address,
@@ -158,15 +159,25 @@ def resend_code(request: Request, session: DbSession, services: Services) -> Res
 
 
 @router.get("/account/login", response_class=HTMLResponse)
-def login_form(request: Request, next_path: NextQuery = "") -> Response:
+async def login_form(request: Request, next_path: NextQuery = "") -> Response:
+    """Rendered on the event loop: the form needs nothing blocking, so not a thread hop."""
     return render(request, "portal/login.html",
                   {"form": {}, "errors": {}, "next": local_path(next_path, "")})
 
 
 @router.post("/account/login", response_class=HTMLResponse)
-def login(request: Request, session: DbSession, services: Services,
-          personal_id_number: Annotated[str, Form()] = "",
-          password: Annotated[str, Form()] = "", next_path: NextForm = "") -> Response:
+async def login(request: Request, personal_id_number: Annotated[str, Form()] = "",
+                password: Annotated[str, Form()] = "", next_path: NextForm = "") -> Response:
+    """All the blocking work of a sign-in (the rate limit, the hash, the session and audit
+    rows) in one transaction on one worker thread (kit/threads.py): a surge of sign-ins is
+    the portal's busiest hour, and dependencies would each cross threads on their own."""
+    services = services_of(request.app)
+    return await in_one_transaction(services.session_factory, lambda session: _login(
+        request, session, services, personal_id_number, password, next_path))
+
+
+def _login(request: Request, session: Session, services: AppServices,
+           personal_id_number: str, password: str, next_path: str) -> Response:
     form = {"personal_id_number": personal_id_number.strip()}
     target = local_path(next_path or request.query_params.get("next"), "")
     client = client_address(request)

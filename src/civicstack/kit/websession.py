@@ -17,7 +17,6 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from anyio import to_thread
 from sqlalchemy import DateTime, String, Text, delete, or_
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from starlette.datastructures import MutableHeaders
@@ -26,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from civicstack.config import Settings
 from civicstack.kit.db import Base, as_utc, delete_in_batches, transaction
+from civicstack.kit.threads import on_worker_thread
 
 COOKIE = "civicstack_session"
 TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most once a minute per session
@@ -163,7 +163,7 @@ class ServerSessionMiddleware:
             return
         sent_id = HTTPConnection(scope).cookies.get(COOKIE)
         scope["session"] = BrowserSession({}, None)  # what an error page sees if loading fails
-        content = await to_thread.run_sync(self.store.load, sent_id) if sent_id else None
+        content = await on_worker_thread(lambda: self.store.load(sent_id)) if sent_id else None
         session = BrowserSession(content or {}, sent_id if content is not None else None)
         scope["session"] = session
 
@@ -180,7 +180,7 @@ class ServerSessionMiddleware:
             if sent_id and session.session_id is None:  # an ended or unknown id: forget it
                 headers.append("Set-Cookie", self._cookie("", 0))
             return
-        kept = await to_thread.run_sync(self.store.save, session)
+        kept = await on_worker_thread(lambda: self.store.save(session))
         if kept is None:
             if sent_id:
                 headers.append("Set-Cookie", self._cookie("", 0))

@@ -5,18 +5,17 @@ raised, so the transaction still commits what the refusal changed)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from civicstack.kit.apisecurity import basic_checked_by_handler, bearer_checked_by_handler
 from civicstack.kit.appservices import services_of
+from civicstack.kit.threads import in_one_transaction
 from civicstack.oidc.protocol import OAuthError
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -75,21 +74,16 @@ Work = Callable[[Session], dict[str, Any] | None]
 
 
 async def answer(request: Request, work: Work, status: int = 200) -> Response:
-    """Run `work` in one transaction on one worker thread, reached through asyncio's executor.
-    A dependency-injected session would cross threads three times per request (open, endpoint,
-    close), and each of Starlette's anyio hops costs about 1 ms against 0.3 ms for the
-    executor's (docs/benchmarks.md); the transaction commits before the response leaves."""
-    factory: sessionmaker[Session] = services_of(request.app).session_factory
-
-    def in_transaction() -> Response:
-        with factory() as session, session.begin():
-            try:
-                body = work(session)
-            except OAuthError as exc:
-                return oauth_error(exc)
+    """`work`'s body as the JSON answer, or its OAuthError in OAuth's shape, in one
+    transaction on one worker thread (kit/threads.py); a refusal commits too, since it may
+    itself have changed something (a replayed code revokes its family)."""
+    def respond(session: Session) -> Response:
+        try:
+            body = work(session)
+        except OAuthError as exc:
+            return oauth_error(exc)
         if body is None:
             return Response(status_code=status, headers=NO_STORE)
         return JSONResponse(body, status_code=status, headers=NO_STORE)
 
-    context = contextvars.copy_context()  # the request id bound for logging goes along
-    return await asyncio.get_running_loop().run_in_executor(None, context.run, in_transaction)
+    return await in_one_transaction(services_of(request.app).session_factory, respond)

@@ -275,12 +275,13 @@ def issue_code(session: Session, issuer: str, signed: identity.SignedIn,
         amr=" ".join(signed.amr), auth_time=signed.authenticated_at,
         browser_session=sid, organisation_tax_code=organisation_tax_code,
         expires_at=now() + CODE_LIFETIME))
-    repository.record_rp_session(session, request.client.client_id, signed.account.id, sid)
-    if request.pushed_id is not None:
-        repository.mark_pushed_request_used(session, request.pushed_id)
+    # The audit entry before any statement, so that the code and the entry go in one flush.
     _audit(session, signed.account.personal_id_number, "oidc.sign_in", request.client,
            {"scope": " ".join(request.scopes), "acr": ACR_OF_LEVEL[signed.level],
             **({"organisation": organisation_tax_code} if organisation_tax_code else {})})
+    repository.record_rp_session(session, request.client.client_id, signed.account.id, sid)
+    if request.pushed_id is not None:
+        repository.mark_pushed_request_used(session, request.pushed_id)
     return redirect_with(request, issuer, code=code)
 
 

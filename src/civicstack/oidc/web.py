@@ -14,12 +14,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from civicstack.identity import service as identity
-from civicstack.identity.auth import Citizen, MaybeCitizen
-from civicstack.kit.appservices import Services
+from civicstack.identity.auth import Citizen, MaybeCitizen, signed_in_citizen
+from civicstack.kit.appservices import Services, services_of
 from civicstack.kit.deps import DbSession, html_router
 from civicstack.kit.errors import DomainError
 from civicstack.kit.headers import allow_form_target, allow_frames_from
 from civicstack.kit.i18n import N_
+from civicstack.kit.threads import in_one_transaction
 from civicstack.kit.web import render
 from civicstack.oidc import backchannel, repository, service, tokens
 from civicstack.oidc.protocol import SCOPE_CLAIMS, UnsafeRedirect, now
@@ -82,9 +83,18 @@ def _sign_in_first(auth: AuthorizationRequest, parameters: dict[str, str]) -> Re
 
 
 @router.get("/oidc/authorize")
-def authorize(request: Request, session: DbSession, services: Services,
-              signed: MaybeCitizen) -> Response:
+async def authorize(request: Request) -> Response:
+    """Every single sign-on passes here, so all of it (the citizen's session, the request's
+    checks, consent, the code) runs in one transaction on one worker thread: as dependencies
+    (the database session, the citizen, the services) each would cross threads on its own."""
+    services = services_of(request.app)
     issuer = services[PROVIDER].issuer
+    return await in_one_transaction(services.session_factory,
+                                    lambda session: _authorize(request, session, issuer))
+
+
+def _authorize(request: Request, session: Session, issuer: str) -> Response:
+    signed = signed_in_citizen(request, session)
     try:
         parameters = _single_values(request)
         auth = service.validate(session, parameters)

@@ -93,24 +93,29 @@ def coarse_trainable(templates: int) -> bool:
 
 
 def reranked_search(coarse: faiss.Index, exact: faiss.Index, query: NDArray[np.float32],
-                    k: int, k_factor: int, within: float = math.inf
+                    k: int, k_factor: int, within: float = math.inf,
+                    dead: NDArray[np.int64] | None = None
                     ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
     """The k nearest templates to `query` (one row) by exact distance, nearest first, as squared
-    distances and ids, among the coarse scan's k * k_factor nearest. When the farthest of those
-    candidates is by the coarse scan within RERANK_MARGIN of the k-th exact distance (or of
-    `within`, when the caller keeps only what lies within it), a template left out could still be
-    nearer: twice as many are asked for, up to every template."""
+    distances and ids, among the coarse scan's k * k_factor nearest (less the `dead` ids the
+    coarse copy still holds). When the farthest of those candidates is by the coarse scan
+    within RERANK_MARGIN of the k-th exact distance (or of `within`, when the caller keeps only
+    what lies within it), a template left out could still be nearer: twice as many are asked
+    for, up to every template."""
     wanted = min(k * k_factor, coarse.ntotal)
     while True:
         coarse_squared, candidates = coarse.search(query, wanted)
         held = candidates[0] >= 0
-        ids = candidates[0][held]
+        ids = np.unique(candidates[0][held])  # a re-added id is held twice by the coarse copy
+        if dead is not None and len(dead):
+            ids = ids[~np.isin(ids, dead)]
         squared = np.square(exact.reconstruct_batch(ids) - query).sum(axis=1)
         nearest = np.argsort(squared, kind="stable")[:k]
-        if wanted >= coarse.ntotal or len(nearest) < k:
+        if wanted >= coarse.ntotal:
             break
-        bound = min(math.sqrt(squared[nearest[-1]]), within) + RERANK_MARGIN
-        if math.sqrt(max(float(coarse_squared[0][held][-1]), 0.0)) > bound:
+        kth = math.sqrt(squared[nearest[-1]]) if len(nearest) == k else math.inf
+        farthest = math.sqrt(max(float(coarse_squared[0][held][-1]), 0.0))
+        if farthest > min(kth, within) + RERANK_MARGIN:
             break
         wanted = min(wanted * 2, coarse.ntotal)
     return squared[nearest], ids[nearest]
@@ -152,6 +157,7 @@ class Gallery:
         self._lists, self._probes, self._rerank = lists, probes, rerank
         self._lock = threading.Lock()
         self._index = self._load(self._path) or new_index()
+        self._dead: set[int] = set()  # ids the coarse copy holds that the gallery no longer does
         self._coarse = self._loaded_coarse()
 
     def _load(self, path: Path) -> faiss.Index | None:
@@ -163,16 +169,19 @@ class Gallery:
         return None
 
     def _loaded_coarse(self) -> faiss.Index | None:
-        """The coarse copy saved beside the gallery, when configured and holding exactly the
-        gallery's ids (a crash between the two files' renames leaves them apart: the exhaustive
-        scan answers until the next rebuild)."""
+        """The coarse copy saved beside the gallery, when configured and holding every one of
+        the gallery's ids (a crash between the two files' renames can leave it without the
+        newest: the exhaustive scan answers until the next rebuild)."""
         if not self._rerank or not isinstance(self._index, faiss.IndexIDMap2):
             return None
         coarse = self._load(self._coarse_path)
         if coarse is None or not isinstance(coarse, faiss.IndexIDMap2):
             return None
-        same = np.array_equal(np.sort(held_ids(coarse)), np.sort(held_ids(self._index)))
-        return coarse if same else None
+        coarse_ids, gallery_ids = np.unique(held_ids(coarse)), held_ids(self._index)
+        if not np.isin(gallery_ids, coarse_ids).all():
+            return None
+        self._dead = {int(i) for i in np.setdiff1d(coarse_ids, gallery_ids)}
+        return coarse
 
     def _probing(self, index: faiss.Index) -> faiss.Index:
         if isinstance(index, faiss.IndexIVF):
@@ -232,7 +241,9 @@ class Gallery:
                 return []
             query = embedding.reshape(1, -1).astype(np.float32)
             if self._coarse is not None:
-                squared, ids = reranked_search(self._coarse, self._index, query, k, self._rerank)
+                dead = np.fromiter(self._dead, dtype=np.int64, count=len(self._dead))
+                squared, ids = reranked_search(self._coarse, self._index, query, k, self._rerank,
+                                               dead=dead)
             else:
                 found_squared, found_ids = self._index.search(query, k)
                 squared, ids = found_squared[0], found_ids[0]
@@ -244,7 +255,7 @@ class Gallery:
         to train, exhaustive otherwise."""
         with self._lock:
             self._index = self._fresh_index(vectors)
-            self._coarse = self._fresh_coarse(vectors)
+            self._coarse, self._dead = self._fresh_coarse(vectors), set()
             self._add_locked(vectors)
             self._save_locked()
             return int(self._index.ntotal)
@@ -266,20 +277,23 @@ class Gallery:
             return None
         return coarse_index(training_sample(_stacked(vectors), COARSE_TRAINING_SAMPLE))
 
-    def _layouts(self) -> list[faiss.Index]:
-        return [self._index] if self._coarse is None else [self._index, self._coarse]
-
     def _remove_locked(self, ids: list[int]) -> None:
-        for index in self._layouts():
-            # faiss's Python layer takes an id array where its C++ signature says IDSelector
-            index.remove_ids(np.array(ids, dtype=np.int64))  # type: ignore[arg-type]
+        """The coarse copy keeps a removed template's code, marked dead until the next rebuild:
+        faiss's fast-scan layout garbles the next code added after a removal (faiss 1.15:
+        remove, then add, and the added template is not found)."""
+        # faiss's Python layer takes an id array where its C++ signature says IDSelector
+        self._index.remove_ids(np.array(ids, dtype=np.int64))  # type: ignore[arg-type]
+        if self._coarse is not None:
+            self._dead.update(ids)
 
     def _add_locked(self, vectors: dict[int, Embedding]) -> None:
         if vectors:
             ids = np.array(list(vectors), dtype=np.int64)
             stacked = _stacked(vectors)
-            for index in self._layouts():
-                index.add_with_ids(stacked, ids)
+            self._index.add_with_ids(stacked, ids)
+            if self._coarse is not None:
+                self._coarse.add_with_ids(stacked, ids)
+                self._dead.difference_update(vectors)
 
     def _save_locked(self) -> None:
         """Written beside, then renamed over: a crash never leaves a torn index. The coarse

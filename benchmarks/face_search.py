@@ -13,7 +13,9 @@ chunk from a seed so that 10M templates are never held whole as float32:
    quantised codes scanned by faiss's fast-scan kernels) whose K * k_factor nearest are
    ordered by their exact fp16 distance (biometrics.gallery.reranked_search), at several
    k_factors: the same figures, and the coarse distance's error on the templates in range;
-4. sharded: the exhaustive scan split over processes, each holding 1/P of the gallery and
+4. hnsw: faiss's HNSW graph over fp16 vectors (M 32, efConstruction 80) at several
+   efSearch: the same figures (a graph walk, not the gallery's; screened, not kept);
+5. sharded: the exhaustive scan split over processes, each holding 1/P of the gallery and
    scanning it for every query, the answers merged: recall 1 by construction, latency that of
    the largest shard plus the fan-out.
 
@@ -141,11 +143,13 @@ def report(name: str, times: list[float], answers: list[Answer],
           f"{recalls}  peak {peak_mib():7.0f} MiB", flush=True)
 
 
-def built(index: faiss.Index, population: Population, templates: int) -> float:
+def built(population: Population, templates: int, *indexes: faiss.Index) -> float:
+    """Seconds to generate the chunks and add each to every one of `indexes`."""
     started = time.perf_counter()
     faiss.omp_set_num_threads(2)
     for first, vectors in chunks(population, templates):
-        index.add_with_ids(vectors, np.arange(first, first + len(vectors), dtype=np.int64))
+        for index in indexes:
+            index.add_with_ids(vectors, np.arange(first, first + len(vectors), dtype=np.int64))
     faiss.omp_set_num_threads(1)
     return time.perf_counter() - started
 
@@ -153,7 +157,7 @@ def built(index: faiss.Index, population: Population, templates: int) -> float:
 def exact(population: Population, templates: int, queries: np.ndarray,
           wanted: list[dict[float, set[int]]]) -> None:
     index = new_index()
-    build_s = built(index, population, templates)
+    build_s = built(population, templates, index)
     k = nearest_wanted(wanted)
     times, answers = timed_search(lambda query: in_range(index, query, k), queries)
     report("exact fp16 scan (the gallery)", times, answers, wanted, build_s)
@@ -167,7 +171,7 @@ def partitioned(population: Population, templates: int, queries: np.ndarray,
     sample = training_sample(population.enrolled(0, min(templates, CHUNK)),
                              lists * TRAINING_SAMPLE_PER_LIST)
     index = partitioned_index(sample, lists)
-    build_s = (time.perf_counter() - started) + built(index, population, templates)
+    build_s = (time.perf_counter() - started) + built(population, templates, index)
     k = nearest_wanted(wanted)
     for count in probes:
         index.nprobe = count
@@ -182,8 +186,7 @@ def reranked(population: Population, templates: int, queries: np.ndarray,
     coarse = coarse_index(training_sample(population.enrolled(0, min(templates, CHUNK)),
                                           COARSE_TRAINING_SAMPLE))
     exact = new_index()
-    build_s = (time.perf_counter() - started) + built(exact, population, templates)
-    build_s += built(coarse, population, templates)
+    build_s = (time.perf_counter() - started) + built(population, templates, exact, coarse)
     coarse_error(coarse, exact, queries, wanted)
     k = nearest_wanted(wanted)
     for k_factor in k_factors:
@@ -193,6 +196,22 @@ def reranked(population: Population, templates: int, queries: np.ndarray,
             return squared[kept], ids[kept]
         times, answers = timed_search(search, queries)
         report(f"PQ128x4fs + fp16 rerank x{k_factor}", times, answers, wanted, build_s)
+
+
+def hnsw(population: Population, templates: int, queries: np.ndarray,
+         wanted: list[dict[float, set[int]]], efs: list[int]) -> None:
+    graph = faiss.IndexHNSWSQ(queries.shape[1], faiss.ScalarQuantizer.QT_fp16, 32)
+    graph.hnsw.efConstruction = 80
+    index = faiss.IndexIDMap2(graph)
+    started = time.perf_counter()
+    faiss.omp_set_num_threads(2)
+    index.train(population.enrolled(0, min(templates, CHUNK)))
+    build_s = (time.perf_counter() - started) + built(population, templates, index)
+    k = nearest_wanted(wanted)
+    for ef in efs:
+        graph.hnsw.efSearch = max(ef, k)
+        times, answers = timed_search(lambda query: in_range(index, query, k), queries)
+        report(f"HNSW32,SQfp16 efSearch {max(ef, k)}", times, answers, wanted, build_s)
 
 
 def coarse_error(coarse: faiss.IndexIDMap2, exact: faiss.IndexIDMap2, queries: np.ndarray,
@@ -261,6 +280,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--probes", type=int, nargs="+", default=[16, 64, 256])
     parser.add_argument("--k-factors", type=int, nargs="+", default=[4, 8])
+    parser.add_argument("--ef", type=int, nargs="+", default=[512, 2048])
     parser.add_argument("--shards", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--parts", nargs="+",
@@ -282,6 +302,8 @@ def main() -> None:
         partitioned(population, arguments.templates, queries, wanted, arguments.probes)
     if "reranked" in arguments.parts:
         reranked(population, arguments.templates, queries, wanted, arguments.k_factors)
+    if "hnsw" in arguments.parts:
+        hnsw(population, arguments.templates, queries, wanted, arguments.ef)
     if "sharded" in arguments.parts:
         sharded(population, arguments.templates, queries, wanted, arguments.shards)
 

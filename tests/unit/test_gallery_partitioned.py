@@ -15,7 +15,7 @@ import faiss
 import numpy as np
 import pytest
 
-from civicstack.biometrics.gallery import Gallery
+from civicstack.biometrics.gallery import Gallery, new_index, stored_vectors
 from tests.support.face_templates import Population
 
 PEOPLE, LISTS, PROBES, RERANK, QUERIES = 40_000, 256, 64, 1, 400
@@ -106,3 +106,15 @@ def test_a_gallery_too_small_to_train_stays_exhaustive(layout: str, tmp_path: Pa
     assert not gallery.partitioned
     assert not gallery.reranked
     assert gallery.search(few[5], k=1)[0].template_id == 6
+
+
+def test_the_rerank_reads_the_vectors_faiss_holds_for_each_id_even_out_of_order() -> None:
+    """The gather from the code array by bisected position, against faiss's own reconstruction
+    by id: ids added in ascending order, then some below them (as a sync may add)."""
+    vectors = Population(seed=3).enrolled(0, 1000)
+    index = new_index()
+    index.add_with_ids(vectors[:900], np.arange(100, 1000, dtype=np.int64))
+    index.add_with_ids(vectors[900:], np.arange(0, 100, dtype=np.int64))
+    index.remove_ids(np.array([500, 7], dtype=np.int64))  # type: ignore[arg-type]
+    wanted = np.array([999, 3, 100, 501, 0, 499, 99], dtype=np.int64)
+    assert np.array_equal(stored_vectors(index, wanted), index.reconstruct_batch(wanted))

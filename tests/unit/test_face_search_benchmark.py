@@ -20,7 +20,9 @@ def test_the_face_search_benchmark_runs_and_exact_scans_miss_nothing() -> None:
     lines = {line.split("  build")[0].strip(): line for line in done.stdout.splitlines()
              if "build" in line}
     assert set(lines) == {"exact fp16 scan (the gallery)", "IVF512,SQfp16 probes 4",
-                          "PQ128x4fs + fp16 rerank x1", "exact fp16 scan in 2 shards"}
+                          "PQ128x4fs + fp16 rerank x1", "rerank x1, 5 within 0.5",
+                          "exact fp16 scan in 2 shards"}
     for name in ("exact fp16 scan (the gallery)", "PQ128x4fs + fp16 rerank x1",
                  "exact fp16 scan in 2 shards"):
         assert re.findall(r"recall<=\S+ (\S+)", lines[name]) == ["1.0000", "1.0000"]
+    assert re.findall(r"recall<=\S+ (\S+)", lines["rerank x1, 5 within 0.5"])[0] == "1.0000"

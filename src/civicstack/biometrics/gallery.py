@@ -54,8 +54,8 @@ TRAINING_SAMPLE_PER_LIST = 64
 TRAINING_SEED = 1234
 # The coarse copy: 128 sub-quantisers of 4 bits, one per dimension, 64 bytes a template. On the
 # synthetic population at 200k, 1M and 10M templates, its distance to the templates within 1.5x
-# the threshold of a query exceeded the exact one by at most 0.027 (standard deviation 0.008,
-# docs/benchmarks.md); the margin is about twice that: a template the coarse scan puts farther
+# the threshold of a query exceeded the exact one by at most 0.035 (standard deviation 0.0075,
+# docs/benchmarks.md); the margin is half as much again: a template the coarse scan puts farther
 # than the k-th exact distance plus the margin cannot be among the k nearest.
 COARSE_SUBQUANTISERS = 128
 COARSE_BITS = 4

@@ -9,7 +9,13 @@ chunk from a seed so that 10M templates are never held whole as float32:
 2. partitioned: the gallery's IVF layout (biometrics.gallery.partitioned_index, lists ~
    4*sqrt(N)) at several probe counts: recall of every template within the threshold (0.5)
    and within 1.5x it (0.75, what de-duplication must not miss), query p50/p99, build time;
-3. sharded: the exhaustive scan split over processes, each holding 1/P of the gallery and
+3. reranked: the gallery's coarse copy (biometrics.gallery.coarse_index, 64-byte product-
+   quantised codes scanned by faiss's fast-scan kernels) whose K * k_factor nearest are
+   ordered by their exact fp16 distance (biometrics.gallery.reranked_search), at several
+   k_factors: the same figures, and the coarse distance's error on the templates in range;
+4. hnsw: faiss's HNSW graph over fp16 vectors (M 32, efConstruction 80) at several
+   efSearch: the same figures (a graph walk, not the gallery's; screened, not kept);
+5. sharded: the exhaustive scan split over processes, each holding 1/P of the gallery and
    scanning it for every query, the answers merged: recall 1 by construction, latency that of
    the largest shard plus the fan-out.
 
@@ -17,7 +23,8 @@ Exact in-range truth comes from a float32 range search over each chunk as it is 
 Memory is the process's peak resident size (ru_maxrss) after each index is built.
 
     .venv/bin/python benchmarks/face_search.py --templates 1000000
-    .venv/bin/python benchmarks/face_search.py --templates 10000000 --queries 200
+    .venv/bin/python benchmarks/face_search.py --templates 10000000 --queries 200 \
+        --parts exact reranked
 """
 
 from __future__ import annotations
@@ -41,8 +48,12 @@ sys.path.insert(0, str(ROOT))  # the synthetic population lives with the tests' 
 from tests.support.face_templates import Population  # noqa: E402
 
 from civicstack.biometrics.gallery import (  # noqa: E402
+    COARSE_TRAINING_SAMPLE,
+    TRAINING_SAMPLE_PER_LIST,
+    coarse_index,
     new_index,
     partitioned_index,
+    reranked_search,
     training_sample,
 )
 
@@ -51,10 +62,12 @@ RADII = (THRESHOLD, 1.5 * THRESHOLD)
 CHUNK = 500_000
 # Each query wants every template within 1.5x the threshold. faiss's range search over fp16
 # codes takes a slow path (1.6 s a query at 1M here), so the query asks for the K nearest and
-# keeps those in range: K must exceed the most templates any query has in range (the truth
-# line prints that maximum; 715 at 1M synthetic templates), else recall counts K's cut.
+# keeps those in range: K exceeds the most templates any query has in range (the truth line
+# prints that maximum; 715 at 1M synthetic templates), else recall would count K's cut.
 RADIUS = max(RADII)
-K = 2048
+# What biometrics' de-duplication asks the gallery: its 5 nearest within the threshold (its
+# recall within 1.5x the threshold is not asked for, so that figure means nothing there).
+DEDUPLICATION_CANDIDATES = 5
 faiss.omp_set_num_threads(1)  # one query at a time, as the gallery runs
 
 
@@ -91,8 +104,14 @@ def truth(population: Population, templates: int, queries: np.ndarray
 Answer = tuple[np.ndarray, np.ndarray]  # squared distances and ids of one query's matches
 
 
-def in_range(index: faiss.Index, query: np.ndarray) -> Answer:
-    squared, ids = index.search(query, K)
+def nearest_wanted(wanted: list[dict[float, set[int]]]) -> int:
+    """K: the next power of two at least 1.25x the most templates a query has in range."""
+    most = max(len(found[RADIUS]) for found in wanted)
+    return 1 << math.ceil(math.log2(1.25 * most))
+
+
+def in_range(index: faiss.Index, query: np.ndarray, k: int) -> Answer:
+    squared, ids = index.search(query, k)
     kept = (ids[0] >= 0) & (squared[0] <= RADIUS**2)
     return squared[0][kept], ids[0][kept]
 
@@ -127,11 +146,13 @@ def report(name: str, times: list[float], answers: list[Answer],
           f"{recalls}  peak {peak_mib():7.0f} MiB", flush=True)
 
 
-def built(index: faiss.Index, population: Population, templates: int) -> float:
+def built(population: Population, templates: int, *indexes: faiss.Index) -> float:
+    """Seconds to generate the chunks and add each to every one of `indexes`."""
     started = time.perf_counter()
     faiss.omp_set_num_threads(2)
     for first, vectors in chunks(population, templates):
-        index.add_with_ids(vectors, np.arange(first, first + len(vectors), dtype=np.int64))
+        for index in indexes:
+            index.add_with_ids(vectors, np.arange(first, first + len(vectors), dtype=np.int64))
     faiss.omp_set_num_threads(1)
     return time.perf_counter() - started
 
@@ -139,8 +160,9 @@ def built(index: faiss.Index, population: Population, templates: int) -> float:
 def exact(population: Population, templates: int, queries: np.ndarray,
           wanted: list[dict[float, set[int]]]) -> None:
     index = new_index()
-    build_s = built(index, population, templates)
-    times, answers = timed_search(lambda query: in_range(index, query), queries)
+    build_s = built(population, templates, index)
+    k = nearest_wanted(wanted)
+    times, answers = timed_search(lambda query: in_range(index, query, k), queries)
     report("exact fp16 scan (the gallery)", times, answers, wanted, build_s)
 
 
@@ -149,16 +171,79 @@ def partitioned(population: Population, templates: int, queries: np.ndarray,
     lists = 1 << round(math.log2(4 * math.sqrt(templates)))
     started = time.perf_counter()
     faiss.omp_set_num_threads(2)
-    sample = training_sample(population.enrolled(0, min(templates, CHUNK)), lists)
+    sample = training_sample(population.enrolled(0, min(templates, CHUNK)),
+                             lists * TRAINING_SAMPLE_PER_LIST)
     index = partitioned_index(sample, lists)
-    build_s = (time.perf_counter() - started) + built(index, population, templates)
+    build_s = (time.perf_counter() - started) + built(population, templates, index)
+    k = nearest_wanted(wanted)
     for count in probes:
         index.nprobe = count
-        times, answers = timed_search(lambda query: in_range(index, query), queries)
+        times, answers = timed_search(lambda query: in_range(index, query, k), queries)
         report(f"IVF{lists},SQfp16 probes {count}", times, answers, wanted, build_s)
 
 
-def shard_server(population: Population, templates: int, shard: int, shards: int,
+def reranked(population: Population, templates: int, queries: np.ndarray,
+             wanted: list[dict[float, set[int]]], k_factors: list[int]) -> None:
+    started = time.perf_counter()
+    faiss.omp_set_num_threads(2)
+    coarse = coarse_index(training_sample(population.enrolled(0, min(templates, CHUNK)),
+                                          COARSE_TRAINING_SAMPLE))
+    exact = new_index()
+    build_s = (time.perf_counter() - started) + built(population, templates, exact, coarse)
+    coarse_error(coarse, exact, queries, wanted)
+    k = nearest_wanted(wanted)
+    for k_factor in k_factors:
+        def search(query: np.ndarray, k_factor: int = k_factor) -> Answer:
+            squared, ids = reranked_search(coarse, exact, query, k, k_factor, within=RADIUS)
+            kept = squared <= RADIUS**2
+            return squared[kept], ids[kept]
+        times, answers = timed_search(search, queries)
+        report(f"PQ128x4fs + fp16 rerank x{k_factor}", times, answers, wanted, build_s)
+
+    def deduplication(query: np.ndarray) -> Answer:
+        squared, ids = reranked_search(coarse, exact, query, DEDUPLICATION_CANDIDATES,
+                                       k_factors[-1], within=THRESHOLD)
+        kept = squared <= THRESHOLD**2
+        return squared[kept], ids[kept]
+    times, answers = timed_search(deduplication, queries)
+    report(f"rerank x{k_factors[-1]}, {DEDUPLICATION_CANDIDATES} within {THRESHOLD}", times,
+           answers, wanted, build_s)
+
+
+def hnsw(population: Population, templates: int, queries: np.ndarray,
+         wanted: list[dict[float, set[int]]], efs: list[int]) -> None:
+    graph = faiss.IndexHNSWSQ(queries.shape[1], faiss.ScalarQuantizer.QT_fp16, 32)
+    graph.hnsw.efConstruction = 80
+    index = faiss.IndexIDMap2(graph)
+    started = time.perf_counter()
+    faiss.omp_set_num_threads(2)
+    index.train(population.enrolled(0, min(templates, CHUNK)))
+    build_s = (time.perf_counter() - started) + built(population, templates, index)
+    k = nearest_wanted(wanted)
+    for ef in efs:
+        graph.hnsw.efSearch = max(ef, k)
+        times, answers = timed_search(lambda query: in_range(index, query, k), queries)
+        report(f"HNSW32,SQfp16 efSearch {max(ef, k)}", times, answers, wanted, build_s)
+
+
+def coarse_error(coarse: faiss.IndexIDMap2, exact: faiss.IndexIDMap2, queries: np.ndarray,
+                 wanted: list[dict[float, set[int]]]) -> None:
+    """How far the coarse codes put each template in range from its query: the distance to
+    the decoded code less the exact one (the fast-scan kernel's own rounding comes on top)."""
+    codes = faiss.downcast_index(coarse.index)
+    errors = []
+    for query, found in zip(queries, wanted, strict=True):
+        ids = np.array(sorted(found[RADIUS]), dtype=np.int64)
+        vectors = exact.reconstruct_batch(ids)
+        decoded = codes.sa_decode(codes.sa_encode(vectors))
+        errors.append(np.linalg.norm(decoded - query, axis=1)
+                      - np.linalg.norm(vectors - query, axis=1))
+    error = np.concatenate(errors)
+    print(f"coarse distance error on the {len(error):,} templates in range: "
+          f"min {error.min():+.4f} max {error.max():+.4f} std {error.std():.4f}", flush=True)
+
+
+def shard_server(population: Population, templates: int, shard: int, shards: int, k: int,
                  pipe: Connection) -> None:
     """One process: the templates whose id falls in its shard, scanned exactly per query."""
     index = new_index()
@@ -168,7 +253,7 @@ def shard_server(population: Population, templates: int, shard: int, shards: int
         index.add_with_ids(np.ascontiguousarray(vectors[mine]), ids[mine])
     pipe.send("ready")
     while (query := pipe.recv()) is not None:
-        pipe.send(in_range(index, query))
+        pipe.send(in_range(index, query, k))
 
 
 def sharded(population: Population, templates: int, queries: np.ndarray,
@@ -178,7 +263,7 @@ def sharded(population: Population, templates: int, queries: np.ndarray,
     for shard in range(shards):
         ours, theirs = multiprocessing.Pipe()
         worker = multiprocessing.Process(target=shard_server, args=(
-            population, templates, shard, shards, theirs), daemon=True)
+            population, templates, shard, shards, nearest_wanted(wanted), theirs), daemon=True)
         worker.start()
         pipes.append(ours)
         workers.append(worker)
@@ -206,9 +291,12 @@ def main() -> None:
     parser.add_argument("--templates", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--probes", type=int, nargs="+", default=[16, 64, 256])
+    parser.add_argument("--k-factors", type=int, nargs="+", default=[4, 8])
+    parser.add_argument("--ef", type=int, nargs="+", default=[512, 2048])
     parser.add_argument("--shards", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--parts", nargs="+", default=["exact", "partitioned", "sharded"])
+    parser.add_argument("--parts", nargs="+",
+                        default=["exact", "partitioned", "reranked", "sharded"])
     arguments = parser.parse_args()
     population = Population(arguments.seed)
     queries = population.queries(min(arguments.templates, CHUNK), arguments.queries)
@@ -224,6 +312,10 @@ def main() -> None:
         exact(population, arguments.templates, queries, wanted)
     if "partitioned" in arguments.parts:
         partitioned(population, arguments.templates, queries, wanted, arguments.probes)
+    if "reranked" in arguments.parts:
+        reranked(population, arguments.templates, queries, wanted, arguments.k_factors)
+    if "hnsw" in arguments.parts:
+        hnsw(population, arguments.templates, queries, wanted, arguments.ef)
     if "sharded" in arguments.parts:
         sharded(population, arguments.templates, queries, wanted, arguments.shards)
 

@@ -237,7 +237,8 @@ def _look_alikes(session: Session, site: BiometricsSite, embedding: Embedding,
     """Other people whose enrolled face lies within the threshold (the gallery is brought in
     line with the database first)."""
     sync_gallery(session, site)
-    near = [c for c in site.gallery.search(embedding, CANDIDATES) if c.distance <= site.threshold]
+    near = [c for c in site.gallery.search(embedding, CANDIDATES, site.threshold)
+            if c.distance <= site.threshold]
     owners = {t.id: t.personal_id_number
               for t in repository.templates_by_id(session, [c.template_id for c in near])}
     return [(owners[c.template_id], c.distance) for c in near

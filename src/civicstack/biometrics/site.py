@@ -54,7 +54,8 @@ def biometrics_site(settings: Settings, secrets: SecretStore) -> BiometricsSite:
     return BiometricsSite(sealer(secret, b"civicstack face template v1"),
                           sealer(secret, b"civicstack face enrolment photo v1"),
                           Gallery(settings.data_dir / "biometrics" / "gallery.faiss",
-                                  settings.face_index_lists, settings.face_index_probes),
+                                  settings.face_index_lists, settings.face_index_probes,
+                                  settings.face_index_rerank),
                           settings.face_match_threshold)
 
 

@@ -18,12 +18,19 @@ rate of `cryptography` measured in the same run; issuance per second; QR payload
    screen is not a scratched card); version 40, the largest, holds 2,953 bytes or 4,296
    alphanumeric characters at L.
 
+4. With `--against PATH` (another checkout's `src/civicstack/wallet/sdjwt.py`, e.g. main's),
+   a paired A/B in this one process instead: that verifier and ours alternate in blocks on the
+   same presentations, each block's rate divided by the raw ES256 rate measured just before,
+   so a busy machine moves both sides of each pair alike; medians of the paired ratios.
+
     .venv/bin/python benchmarks/wallet.py --presentations 3000
+    .venv/bin/python benchmarks/wallet.py --against OTHER/src/civicstack/wallet/sdjwt.py
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import statistics
 import sys
@@ -32,6 +39,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import segno
@@ -67,24 +75,26 @@ ID_CARD = {"personal_id_number": "001090000001", "full_name": "Nguyễn Thị Th
            "card_expires_on": "2036-03-01"}
 
 
+def rate(work: Callable[[], None], count: int) -> float:
+    """Operations per second over one timed round of `count` operations."""
+    started = time.perf_counter()
+    for _ in range(count):
+        work()
+    return count / (time.perf_counter() - started)
+
+
 def best_rate(work: Callable[[], None], count: int) -> float:
     """Operations per second: the median of ROUNDS timed rounds of `count` operations."""
-    rates = []
-    for _ in range(ROUNDS):
-        started = time.perf_counter()
-        for _ in range(count):
-            work()
-        rates.append(count / (time.perf_counter() - started))
-    return statistics.median(rates)
+    return statistics.median(rate(work, count) for _ in range(ROUNDS))
 
 
-def raw_es256_rate(count: int, message_size: int) -> float:
+def raw_es256(message_size: int) -> Callable[[], None]:
     key = ec.generate_private_key(ec.SECP256R1())
     message = b"x" * message_size
     signature = key.sign(message, ec.ECDSA(hashes.SHA256()))
     public = key.public_key()
     algorithm = ec.ECDSA(hashes.SHA256())
-    return best_rate(lambda: public.verify(signature, message, algorithm), count)
+    return lambda: public.verify(signature, message, algorithm)
 
 
 class Population:
@@ -114,25 +124,26 @@ class Population:
                            statuslist.ListClaims(STATUS_URI, moment, moment + 86_400, 300),
                            statuslist.encode(revoked), self.issuer_key)}}
 
-    def ours(self, returning: bool = False) -> Callable[[], None]:
+    def ours(self, returning: bool = False, verifier: ModuleType = sdjwt) -> Callable[[], None]:
         """First showings (no cache helps: caches are cleared before each), or second
-        showings of credentials whose issuer signature this verifier already checked."""
+        showings of credentials whose issuer signature this verifier already checked.
+        `verifier` is this checkout's `sdjwt` module or another one's (`--against`)."""
         trust = BundleTrust(self.bundle, int(time.time()))
         cursor = iter(range(10**12))
         shown, nonces = (self.again, self.again_nonces) if returning else (
             self.presentations, self.nonces)
         if returning:
-            sdjwt.VERIFIED_CREDENTIALS.clear()
+            verifier.VERIFIED_CREDENTIALS.clear()
             for presentation, nonce in zip(self.presentations, self.nonces, strict=True):
-                sdjwt.verify(presentation, trust, sdjwt.Expectations(VERIFIER, int(time.time()),
-                                                                     nonce))
+                verifier.verify(presentation, trust, verifier.Expectations(
+                    VERIFIER, int(time.time()), nonce))
 
         def verify_next() -> None:
             index = next(cursor) % len(shown)
             if not returning:
-                sdjwt.holder_key_cache_clear()
-                sdjwt.VERIFIED_CREDENTIALS.clear()
-            sdjwt.verify(shown[index], trust, sdjwt.Expectations(
+                verifier.holder_key_cache_clear()
+                verifier.VERIFIED_CREDENTIALS.clear()
+            verifier.verify(shown[index], trust, verifier.Expectations(
                 VERIFIER, int(time.time()), nonces[index]))
         return verify_next
 
@@ -151,7 +162,7 @@ def verification(size: int) -> None:
     population = Population(size)
     signing_input = population.presentations[0].split("~")[0].rsplit(".", 1)[0]
     for _ in range(2):  # the machine is shared: two runs show the spread
-        raw = raw_es256_rate(size, len(signing_input))
+        raw = best_rate(raw_es256(len(signing_input)), size)
         ours = best_rate(population.ours(), size)
         returning = best_rate(population.ours(returning=True), size)
         reference = best_rate(population.reference(), max(size // 4, 50))
@@ -162,6 +173,42 @@ def verification(size: int) -> None:
               f"{returning / raw:.3f} (issuer signature already checked; ceiling 1.0)")
         print(f"presentations verified, sd-jwt    {reference:9,.0f}/s   ratio "
               f"{reference / raw:.3f}   ours / sd-jwt {ours / reference:.1f}x")
+
+
+def load_verifier(path: Path) -> ModuleType:
+    """Another checkout's sdjwt.py as a module of its own, with caches of its own."""
+    spec = importlib.util.spec_from_file_location("baseline_sdjwt", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"{path} is not a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def paired(size: int, baseline: ModuleType, block: int = 400, pairs: int = 40) -> None:
+    """Ours and `baseline` alternating in blocks, each block's rate over the raw ES256 rate
+    measured just before it; the medians of the paired ratios (first showings, then repeat
+    showings, whose caches each verifier fills for itself)."""
+    population = Population(size)
+    raw = raw_es256(len(population.presentations[0].split("~")[0].rsplit(".", 1)[0]))
+    for label, returning in (("first showing", False), ("shown again", True)):
+        ours = population.ours(returning)
+        theirs = population.ours(returning, verifier=baseline)
+        ours_raw, theirs_raw, ours_theirs = [], [], []
+        for index in range(pairs):
+            order = (ours, theirs) if index % 2 == 0 else (theirs, ours)
+            rates = {}
+            for verify_next in order:
+                reference = rate(raw, block)
+                rates[verify_next] = rate(verify_next, block) / reference
+            ours_raw.append(rates[ours])
+            theirs_raw.append(rates[theirs])
+            ours_theirs.append(rates[ours] / rates[theirs])
+        print(f"{label:14} ours {statistics.median(ours_raw):.3f} x raw, baseline "
+              f"{statistics.median(theirs_raw):.3f} x raw, ours / baseline "
+              f"{statistics.median(ours_theirs):.3f} (medians of {pairs} pairs of "
+              f"{block})")
 
 
 def issuance(count: int) -> None:
@@ -272,7 +319,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--presentations", type=int, default=3000)
     parser.add_argument("--issuances", type=int, default=300)
+    parser.add_argument("--against", type=Path, help="another checkout's wallet/sdjwt.py: "
+                        "run the paired A/B against its verifier, and nothing else")
     arguments = parser.parse_args()
+    if arguments.against:
+        paired(arguments.presentations, load_verifier(arguments.against))
+        return
     verification(arguments.presentations)
     issuance(arguments.issuances)
     qr_sizes()

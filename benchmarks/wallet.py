@@ -48,12 +48,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc.jwk import ECKey
 from jwcrypto.jwk import JWK
 from sd_jwt.verifier import SDJWTVerifier
+from sqlalchemy.orm import Session, sessionmaker
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests.support builds people through the register's service
 
 from tests.support.people import make_person  # noqa: E402
-from tests.support.wallet import give_id_card  # noqa: E402
+from tests.support.wallet import give_id_card, wallet_site  # noqa: E402
 
 from civicstack.kit.audit import Actor  # noqa: E402
 from civicstack.kit.db import make_engine, make_session_factory, transaction  # noqa: E402
@@ -211,6 +212,16 @@ def paired(size: int, baseline: ModuleType, block: int = 400, pairs: int = 40) -
               f"{block})")
 
 
+def issuing_site(factory: sessionmaker[Session], base_url: str = "https://civicstack.test"
+                 ) -> WalletSite:
+    """The wallet over a fresh database, every issuer's signing key made before any issuing
+    transaction (made inside one, SQLite would find its own database locked)."""
+    site = wallet_site(factory, base_url)
+    for issuer in {document.issuer for document in catalogue.DOCUMENT_TYPES}:
+        site.ring(issuer)
+    return site
+
+
 def issuance(count: int) -> None:
     key = JWK.generate(kty="EC", crv="P-256")
     holder = json.loads(sdjwt.new_holder_key().export_public())
@@ -222,7 +233,7 @@ def issuance(count: int) -> None:
         url = f"sqlite:///{folder}/bench.db"
         upgrade(url)
         factory = make_session_factory(make_engine(url))
-        site = WalletSite("https://civicstack.test", Path(folder), "bench sealing secret")
+        site = issuing_site(factory)
         with transaction(factory) as session:
             sync_reference_units(session)
             service.seed_catalogue(session)
@@ -240,13 +251,14 @@ def issuance(count: int) -> None:
     print(f"documents issued (service+SQLite) {rate:9,.0f}/s  (one commit each)")
 
 
-def sample_claims(site: WalletSite) -> dict[str, dict[str, Any]]:
+def sample_claims() -> dict[str, dict[str, Any]]:
     """Typical claims of every document type: register documents from a real register,
     agency documents from the demo builders."""
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/qr.db"
         upgrade(url)
         factory = make_session_factory(make_engine(url))
+        site = issuing_site(factory, "https://civicstack.gov.vn")
         with transaction(factory) as session:
             sync_reference_units(session)
             service.seed_catalogue(session)
@@ -281,17 +293,29 @@ def sample_claims(site: WalletSite) -> dict[str, dict[str, Any]]:
     return found
 
 
+# A value of typical size for each claim type, for document types with no sample above.
+PLACEHOLDERS: dict[str, Any] = {
+    "string": "Công ty TNHH Phần mềm Sông Hồng", "date": "2026-11-20", "integer": 1_250,
+    "boolean": True, "array": ["B1", "C1"], "object": {"code": "01", "name": "Hà Nội"}}
+
+
+def placeholder_claims(document: catalogue.DocumentTypeSeed) -> dict[str, Any]:
+    """Claims of the catalogue's types for a document type added since the samples were
+    written, so that the table covers every type the catalogue has (marked with *)."""
+    return {claim.name: PLACEHOLDERS[claim.type] for claim in document.claims}
+
+
 def qr_sizes() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        site = WalletSite("https://civicstack.gov.vn", Path(folder), "bench sealing secret")
-        claims_by_type = sample_claims(site)
+    claims_by_type = sample_claims()
     key = JWK.generate(kty="EC", crv="P-256")
     holder = sdjwt.new_holder_key()
     moment = int(time.time())
-    print(f"{'document type':24} {'fields':>6} {'raw bytes':>9} {'QR':>3} "
-          f"{'VN1 chars':>9} {'QR':>3}")
+    print(f"{'document type':34} {'fields':>6} {'raw bytes':>9} {'QR':>3} "
+          f"{'VN1 chars':>9} {'QR':>3}   (* claims of the catalogue's types, placeholder "
+          f"values)")
     for document in catalogue.DOCUMENT_TYPES:
-        claims = claims_by_type[document.code]
+        claims = claims_by_type.get(document.code) or placeholder_claims(document)
+        code = document.code + ("" if document.code in claims_by_type else " *")
         draft = sdjwt.CredentialDraft(
             f"https://civicstack.gov.vn/wallet/issuers/{document.issuer}",
             f"urn:vn:civicstack:{document.code}:1", claims, moment, moment + 86_400,
@@ -304,7 +328,7 @@ def qr_sizes() -> None:
             shown = sdjwt.present(issued, disclose, holder, "urn:civicstack:in-person",
                                   sdjwt.new_nonce())
             packed = qr.encode(shown)
-            print(f"{document.code if label == 'usual' else '':24} {label:>6} {len(shown):>9} "
+            print(f"{code if label == 'usual' else '':34} {label:>6} {len(shown):>9} "
                   f"{qr_version(shown):>3} {len(packed):>9} {qr_version(packed):>3}")
 
 

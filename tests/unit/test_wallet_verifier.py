@@ -287,3 +287,12 @@ def test_a_changed_holder_key_is_never_the_remembered_one() -> None:
     assert sdjwt.public_key(other) != remembered
     with pytest.raises(PresentationRefused, match="not a valid P-256 point"):
         sdjwt.public_key({**jwk, "y": other["y"]})  # off the curve: checked, not remembered
+
+
+def test_a_credential_bound_to_no_holder_key_is_refused_each_time_it_is_shown() -> None:
+    signed = jwt.encode({"alg": "ES256", "typ": "dc+sd-jwt", "kid": "k1"}, {
+        "iss": ISSUER, "vct": "urn:vn:civicstack:id_card:1", "iat": now(), "exp": now() + 3600,
+        "status": {"status_list": {"idx": 0, "uri": STATUS_URI}}, "_sd": []}, ISSUER_KEY)
+    for _ in range(2):  # the second time from the remembered credential
+        with pytest.raises(PresentationRefused, match="not bound to a holder key"):
+            verify(key_binding(f"{signed}~"))

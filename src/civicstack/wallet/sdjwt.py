@@ -18,7 +18,7 @@ import secrets
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from threading import Lock
 from typing import Any, Protocol
 
@@ -241,15 +241,14 @@ class _KeyBinding:
     signing_input: bytes  # what the holder signed: the same act of showing has no other
 
 
-def _check_key_binding(key_binding: str, holder_jwk: Any, sd_hash: str,
+def _check_key_binding(key_binding: str, credential: _Checked, sd_hash: str,
                        expect: Expectations) -> _KeyBinding:
     if not key_binding:
         raise PresentationRefused("the presentation has no key-binding JWT")
-    if not isinstance(holder_jwk, dict):
-        raise PresentationRefused("the credential is not bound to a holder key")
+    holder_key = credential.holder_key
     header, payload, signing_input, signature = signed_parts(key_binding, "the key-binding JWT")
     check_header(header, KEY_BINDING_TYP, "the key-binding JWT")
-    check_signature(public_key(holder_jwk), signing_input, signature, "the key-binding JWT")
+    check_signature(holder_key, signing_input, signature, "the key-binding JWT")
     if payload.get("aud") != expect.audience:
         raise PresentationRefused("the presentation was made for another verifier (audience)")
     if expect.nonce is not None and payload.get("nonce") != expect.nonce:
@@ -290,6 +289,15 @@ class _Checked:
     # Disclosure choices that passed, by their exact text ("~d1~d2~"): the same text always
     # hashes to the same digests, so a repeat showing skips decoding and hashing them.
     choices: dict[str, _Shown] = field(default_factory=dict)
+
+    @cached_property
+    def holder_key(self) -> ec.EllipticCurvePublicKey:
+        """The key the issuer bound the credential to (`cnf.jwk`); a refusal is not
+        remembered."""
+        jwk = _member(self.payload, "cnf").get("jwk")
+        if not isinstance(jwk, dict):
+            raise PresentationRefused("the credential is not bound to a holder key")
+        return public_key(jwk)
 
     def shown(self, presented: str, choice: str) -> _Shown:
         """The disclosures `choice` (the part of `presented` after the credential), refused
@@ -372,11 +380,10 @@ def verify(presentation: str, trust: Trust, expect: Expectations) -> VerifiedPre
     payload = checked.payload
     issued_at, expires_at = _check_validity(payload, expect.now)
     shown = checked.shown(presented, presented[len(credential):])
-    holder_jwk: Any = _member(payload, "cnf").get("jwk")  # checked with the key binding
-    binding = _check_key_binding(key_binding, holder_jwk, shown.sd_hash, expect)
+    binding = _check_key_binding(key_binding, checked, shown.sd_hash, expect)
     _check_status(payload, trust)
     return VerifiedPresentation(checked.issuer, payload["vct"], dict(shown.claims),
-                                issued_at, expires_at, dict(holder_jwk),
+                                issued_at, expires_at, dict(payload["cnf"]["jwk"]),
                                 binding.payload["nonce"], expect.audience,
                                 binding.payload["iat"],
                                 b64url_encode(hashlib.sha256(binding.signing_input).digest()),

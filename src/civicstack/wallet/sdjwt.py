@@ -274,14 +274,13 @@ class _Shown:
     sd_hash: str
 
 
-# A holder shows a handful of field choices of one credential (name and birth date at a bank,
+# A holder shows a few field choices of one credential (name and birth date at a bank,
 # everything at a counter); past that many, the choices are forgotten and worked out again.
-CHOICES_PER_CREDENTIAL = 8
+CHOICES_PER_CREDENTIAL = 4
 
 
 @dataclass(frozen=True)
 class _Checked:
-    header: dict[str, Any]
     payload: dict[str, Any]
     issuer: str
     kid: str
@@ -315,14 +314,15 @@ class _Checked:
 
 class VerifiedCredentials:
     """Credentials whose header, issuer and issuer signature passed, by their exact text, with
-    their parsed header and payload, the key that verified them and the disclosure choices
-    already worked out. A holder shows the same credential again and again (a daily metro
+    their parsed payload, the key that verified them, the holder's key and the disclosure
+    choices already worked out. A holder shows the same credential again and again (a daily metro
     gate, a bank at every sign-in): parsing the same text and re-checking the issuer's
     signature over identical bytes with the identical key can only give the same answer, so
     only validity, status and the key binding are checked anew. A changed credential is
     another text and never matches; a key no longer trusted no longer matches. Callers only
-    read what is handed back. About 6 kB an entry, 60 MB when full (the text itself is the
-    key: comparing it costs less than hashing it with SHA-256, and no collision can match)."""
+    read what is handed back. About 6 kB an entry shown with one choice of fields, 60 MB
+    when full (the text itself is the key: comparing it costs less than hashing it with
+    SHA-256, and no collision can match)."""
 
     def __init__(self, capacity: int = 10_000) -> None:
         self._capacity = capacity
@@ -364,7 +364,7 @@ def _check_credential(credential: str, trust: Trust) -> _Checked:
     if key is None:
         raise PresentationRefused(f"the issuer {issuer} or its key is not trusted here")
     check_signature(key, signing_input, signature, "the credential")
-    return _Checked(header, payload, issuer, kid, key)
+    return _Checked(payload, issuer, kid, key)
 
 
 def verify(presentation: str, trust: Trust, expect: Expectations) -> VerifiedPresentation:

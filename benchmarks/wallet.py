@@ -18,12 +18,19 @@ rate of `cryptography` measured in the same run; issuance per second; QR payload
    screen is not a scratched card); version 40, the largest, holds 2,953 bytes or 4,296
    alphanumeric characters at L.
 
+4. With `--against PATH` (another checkout's `src/civicstack/wallet/sdjwt.py`, e.g. main's),
+   a paired A/B in this one process instead: that verifier and ours alternate in blocks on the
+   same presentations, each block's rate divided by the raw ES256 rate measured just before,
+   so a busy machine moves both sides of each pair alike; medians of the paired ratios.
+
     .venv/bin/python benchmarks/wallet.py --presentations 3000
+    .venv/bin/python benchmarks/wallet.py --against OTHER/src/civicstack/wallet/sdjwt.py
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import statistics
 import sys
@@ -32,6 +39,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import segno
@@ -40,12 +48,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc.jwk import ECKey
 from jwcrypto.jwk import JWK
 from sd_jwt.verifier import SDJWTVerifier
+from sqlalchemy.orm import Session, sessionmaker
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests.support builds people through the register's service
 
 from tests.support.people import make_person  # noqa: E402
-from tests.support.wallet import give_id_card  # noqa: E402
+from tests.support.wallet import give_id_card, wallet_site  # noqa: E402
 
 from civicstack.kit.audit import Actor  # noqa: E402
 from civicstack.kit.db import make_engine, make_session_factory, transaction  # noqa: E402
@@ -67,24 +76,26 @@ ID_CARD = {"personal_id_number": "001090000001", "full_name": "Nguyễn Thị Th
            "card_expires_on": "2036-03-01"}
 
 
+def rate(work: Callable[[], None], count: int) -> float:
+    """Operations per second over one timed round of `count` operations."""
+    started = time.perf_counter()
+    for _ in range(count):
+        work()
+    return count / (time.perf_counter() - started)
+
+
 def best_rate(work: Callable[[], None], count: int) -> float:
     """Operations per second: the median of ROUNDS timed rounds of `count` operations."""
-    rates = []
-    for _ in range(ROUNDS):
-        started = time.perf_counter()
-        for _ in range(count):
-            work()
-        rates.append(count / (time.perf_counter() - started))
-    return statistics.median(rates)
+    return statistics.median(rate(work, count) for _ in range(ROUNDS))
 
 
-def raw_es256_rate(count: int, message_size: int) -> float:
+def raw_es256(message_size: int) -> Callable[[], None]:
     key = ec.generate_private_key(ec.SECP256R1())
     message = b"x" * message_size
     signature = key.sign(message, ec.ECDSA(hashes.SHA256()))
     public = key.public_key()
     algorithm = ec.ECDSA(hashes.SHA256())
-    return best_rate(lambda: public.verify(signature, message, algorithm), count)
+    return lambda: public.verify(signature, message, algorithm)
 
 
 class Population:
@@ -114,25 +125,26 @@ class Population:
                            statuslist.ListClaims(STATUS_URI, moment, moment + 86_400, 300),
                            statuslist.encode(revoked), self.issuer_key)}}
 
-    def ours(self, returning: bool = False) -> Callable[[], None]:
+    def ours(self, returning: bool = False, verifier: ModuleType = sdjwt) -> Callable[[], None]:
         """First showings (no cache helps: caches are cleared before each), or second
-        showings of credentials whose issuer signature this verifier already checked."""
+        showings of credentials whose issuer signature this verifier already checked.
+        `verifier` is this checkout's `sdjwt` module or another one's (`--against`)."""
         trust = BundleTrust(self.bundle, int(time.time()))
         cursor = iter(range(10**12))
         shown, nonces = (self.again, self.again_nonces) if returning else (
             self.presentations, self.nonces)
         if returning:
-            sdjwt.VERIFIED_CREDENTIALS.clear()
+            verifier.VERIFIED_CREDENTIALS.clear()
             for presentation, nonce in zip(self.presentations, self.nonces, strict=True):
-                sdjwt.verify(presentation, trust, sdjwt.Expectations(VERIFIER, int(time.time()),
-                                                                     nonce))
+                verifier.verify(presentation, trust, verifier.Expectations(
+                    VERIFIER, int(time.time()), nonce))
 
         def verify_next() -> None:
             index = next(cursor) % len(shown)
             if not returning:
-                sdjwt.holder_key_cache_clear()
-                sdjwt.VERIFIED_CREDENTIALS.clear()
-            sdjwt.verify(shown[index], trust, sdjwt.Expectations(
+                verifier.holder_key_cache_clear()
+                verifier.VERIFIED_CREDENTIALS.clear()
+            verifier.verify(shown[index], trust, verifier.Expectations(
                 VERIFIER, int(time.time()), nonces[index]))
         return verify_next
 
@@ -151,7 +163,7 @@ def verification(size: int) -> None:
     population = Population(size)
     signing_input = population.presentations[0].split("~")[0].rsplit(".", 1)[0]
     for _ in range(2):  # the machine is shared: two runs show the spread
-        raw = raw_es256_rate(size, len(signing_input))
+        raw = best_rate(raw_es256(len(signing_input)), size)
         ours = best_rate(population.ours(), size)
         returning = best_rate(population.ours(returning=True), size)
         reference = best_rate(population.reference(), max(size // 4, 50))
@@ -162,6 +174,52 @@ def verification(size: int) -> None:
               f"{returning / raw:.3f} (issuer signature already checked; ceiling 1.0)")
         print(f"presentations verified, sd-jwt    {reference:9,.0f}/s   ratio "
               f"{reference / raw:.3f}   ours / sd-jwt {ours / reference:.1f}x")
+
+
+def load_verifier(path: Path) -> ModuleType:
+    """Another checkout's sdjwt.py as a module of its own, with caches of its own."""
+    spec = importlib.util.spec_from_file_location("baseline_sdjwt", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"{path} is not a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def paired(size: int, baseline: ModuleType, block: int = 400, pairs: int = 40) -> None:
+    """Ours and `baseline` alternating in blocks, each block's rate over the raw ES256 rate
+    measured just before it; the medians of the paired ratios (first showings, then repeat
+    showings, whose caches each verifier fills for itself)."""
+    population = Population(size)
+    raw = raw_es256(len(population.presentations[0].split("~")[0].rsplit(".", 1)[0]))
+    for label, returning in (("first showing", False), ("shown again", True)):
+        ours = population.ours(returning)
+        theirs = population.ours(returning, verifier=baseline)
+        ours_raw, theirs_raw, ours_theirs = [], [], []
+        for index in range(pairs):
+            order = (ours, theirs) if index % 2 == 0 else (theirs, ours)
+            rates = {}
+            for verify_next in order:
+                reference = rate(raw, block)
+                rates[verify_next] = rate(verify_next, block) / reference
+            ours_raw.append(rates[ours])
+            theirs_raw.append(rates[theirs])
+            ours_theirs.append(rates[ours] / rates[theirs])
+        print(f"{label:14} ours {statistics.median(ours_raw):.3f} x raw, baseline "
+              f"{statistics.median(theirs_raw):.3f} x raw, ours / baseline "
+              f"{statistics.median(ours_theirs):.3f} (medians of {pairs} pairs of "
+              f"{block})")
+
+
+def issuing_site(factory: sessionmaker[Session], base_url: str = "https://civicstack.test"
+                 ) -> WalletSite:
+    """The wallet over a fresh database, every issuer's signing key made before any issuing
+    transaction (made inside one, SQLite would find its own database locked)."""
+    site = wallet_site(factory, base_url)
+    for issuer in {document.issuer for document in catalogue.DOCUMENT_TYPES}:
+        site.ring(issuer)
+    return site
 
 
 def issuance(count: int) -> None:
@@ -175,7 +233,7 @@ def issuance(count: int) -> None:
         url = f"sqlite:///{folder}/bench.db"
         upgrade(url)
         factory = make_session_factory(make_engine(url))
-        site = WalletSite("https://civicstack.test", Path(folder), "bench sealing secret")
+        site = issuing_site(factory)
         with transaction(factory) as session:
             sync_reference_units(session)
             service.seed_catalogue(session)
@@ -193,13 +251,14 @@ def issuance(count: int) -> None:
     print(f"documents issued (service+SQLite) {rate:9,.0f}/s  (one commit each)")
 
 
-def sample_claims(site: WalletSite) -> dict[str, dict[str, Any]]:
+def sample_claims() -> dict[str, dict[str, Any]]:
     """Typical claims of every document type: register documents from a real register,
     agency documents from the demo builders."""
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/qr.db"
         upgrade(url)
         factory = make_session_factory(make_engine(url))
+        site = issuing_site(factory, "https://civicstack.gov.vn")
         with transaction(factory) as session:
             sync_reference_units(session)
             service.seed_catalogue(session)
@@ -234,17 +293,29 @@ def sample_claims(site: WalletSite) -> dict[str, dict[str, Any]]:
     return found
 
 
+# A value of typical size for each claim type, for document types with no sample above.
+PLACEHOLDERS: dict[str, Any] = {
+    "string": "Công ty TNHH Phần mềm Sông Hồng", "date": "2026-11-20", "integer": 1_250,
+    "boolean": True, "array": ["B1", "C1"], "object": {"code": "01", "name": "Hà Nội"}}
+
+
+def placeholder_claims(document: catalogue.DocumentTypeSeed) -> dict[str, Any]:
+    """Claims of the catalogue's types for a document type added since the samples were
+    written, so that the table covers every type the catalogue has (marked with *)."""
+    return {claim.name: PLACEHOLDERS[claim.type] for claim in document.claims}
+
+
 def qr_sizes() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        site = WalletSite("https://civicstack.gov.vn", Path(folder), "bench sealing secret")
-        claims_by_type = sample_claims(site)
+    claims_by_type = sample_claims()
     key = JWK.generate(kty="EC", crv="P-256")
     holder = sdjwt.new_holder_key()
     moment = int(time.time())
-    print(f"{'document type':24} {'fields':>6} {'raw bytes':>9} {'QR':>3} "
-          f"{'VN1 chars':>9} {'QR':>3}")
+    print(f"{'document type':34} {'fields':>6} {'raw bytes':>9} {'QR':>3} "
+          f"{'VN1 chars':>9} {'QR':>3}   (* claims of the catalogue's types, placeholder "
+          f"values)")
     for document in catalogue.DOCUMENT_TYPES:
-        claims = claims_by_type[document.code]
+        claims = claims_by_type.get(document.code) or placeholder_claims(document)
+        code = document.code + ("" if document.code in claims_by_type else " *")
         draft = sdjwt.CredentialDraft(
             f"https://civicstack.gov.vn/wallet/issuers/{document.issuer}",
             f"urn:vn:civicstack:{document.code}:1", claims, moment, moment + 86_400,
@@ -257,7 +328,7 @@ def qr_sizes() -> None:
             shown = sdjwt.present(issued, disclose, holder, "urn:civicstack:in-person",
                                   sdjwt.new_nonce())
             packed = qr.encode(shown)
-            print(f"{document.code if label == 'usual' else '':24} {label:>6} {len(shown):>9} "
+            print(f"{code if label == 'usual' else '':34} {label:>6} {len(shown):>9} "
                   f"{qr_version(shown):>3} {len(packed):>9} {qr_version(packed):>3}")
 
 
@@ -272,7 +343,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--presentations", type=int, default=3000)
     parser.add_argument("--issuances", type=int, default=300)
+    parser.add_argument("--against", type=Path, help="another checkout's wallet/sdjwt.py: "
+                        "run the paired A/B against its verifier, and nothing else")
     arguments = parser.parse_args()
+    if arguments.against:
+        paired(arguments.presentations, load_verifier(arguments.against))
+        return
     verification(arguments.presentations)
     issuance(arguments.issuances)
     qr_sizes()

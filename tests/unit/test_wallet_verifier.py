@@ -248,3 +248,51 @@ def test_a_re_encoded_key_binding_signature_is_the_same_presentation_or_refused(
     for re_encoded in variants.values():
         with pytest.raises(PresentationRefused, match="signature is not base64url"):
             verify(re_encoded)
+
+
+def test_a_remembered_choice_of_disclosures_still_needs_a_key_binding_over_it() -> None:
+    credential = issuance()
+    both = presentation(credential, disclose=("full_name", "sex"))
+    assert verify(both).claims == {"full_name": "Nguyễn Văn An", "sex": "M"}  # remembered
+    name_only = presentation(credential, disclose=("full_name",))
+    assert verify(name_only).claims == {"full_name": "Nguyễn Văn An"}
+    bound_to_name_only = without_key_binding(both) + name_only[name_only.rindex("~") + 1:]
+    with pytest.raises(PresentationRefused, match="does not cover these disclosures"):
+        verify(bound_to_name_only)
+    with pytest.raises(PresentationRefused, match="not part of this credential"):
+        verify(_tamper_disclosure(presentation(credential, disclose=("full_name", "sex"))))
+
+
+def test_a_status_list_verified_once_is_not_trusted_past_a_change_of_list_or_key() -> None:
+    shown = presentation(issuance(index=7))
+    verify(shown)  # its list now verified and remembered
+    revoking = statuslist.sign(statuslist.ListClaims(STATUS_URI, now(), now() + 3600, 300),
+                               statuslist.encode({7: 1}), ISSUER_KEY)
+    with pytest.raises(PresentationRefused, match="has been revoked"):
+        verify(presentation(issuance(index=7)), {**bundle(), "status_lists": {
+            STATUS_URI: revoking}})
+    same_list, other_key = bundle(), ECKey.generate_key("P-256", parameters={"kid": "k1"},
+                                                        private=True)
+    verify(presentation(), same_list)
+    credential = issuance(signer=other_key)
+    rekeyed = {**same_list, "issuers": {ISSUER: {"keys": [other_key.as_dict(private=False)]}}}
+    with pytest.raises(PresentationRefused, match="status list signature does not verify"):
+        verify(presentation(credential), rekeyed)
+
+
+def test_a_changed_holder_key_is_never_the_remembered_one() -> None:
+    jwk = json.loads(HOLDER.export_public())
+    remembered = sdjwt.public_key(jwk)
+    other = json.loads(sdjwt.new_holder_key().export_public())
+    assert sdjwt.public_key(other) != remembered
+    with pytest.raises(PresentationRefused, match="not a valid P-256 point"):
+        sdjwt.public_key({**jwk, "y": other["y"]})  # off the curve: checked, not remembered
+
+
+def test_a_credential_bound_to_no_holder_key_is_refused_each_time_it_is_shown() -> None:
+    signed = jwt.encode({"alg": "ES256", "typ": "dc+sd-jwt", "kid": "k1"}, {
+        "iss": ISSUER, "vct": "urn:vn:civicstack:id_card:1", "iat": now(), "exp": now() + 3600,
+        "status": {"status_list": {"idx": 0, "uri": STATUS_URI}}, "_sd": []}, ISSUER_KEY)
+    for _ in range(2):  # the second time from the remembered credential
+        with pytest.raises(PresentationRefused, match="not bound to a holder key"):
+            verify(key_binding(f"{signed}~"))

@@ -18,7 +18,7 @@ import secrets
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from threading import Lock
 from typing import Any, Protocol
 
@@ -241,15 +241,14 @@ class _KeyBinding:
     signing_input: bytes  # what the holder signed: the same act of showing has no other
 
 
-def _check_key_binding(key_binding: str, holder_jwk: Any, presented: str,
+def _check_key_binding(key_binding: str, credential: _Checked, sd_hash: str,
                        expect: Expectations) -> _KeyBinding:
     if not key_binding:
         raise PresentationRefused("the presentation has no key-binding JWT")
-    if not isinstance(holder_jwk, dict):
-        raise PresentationRefused("the credential is not bound to a holder key")
+    holder_key = credential.holder_key
     header, payload, signing_input, signature = signed_parts(key_binding, "the key-binding JWT")
     check_header(header, KEY_BINDING_TYP, "the key-binding JWT")
-    check_signature(public_key(holder_jwk), signing_input, signature, "the key-binding JWT")
+    check_signature(holder_key, signing_input, signature, "the key-binding JWT")
     if payload.get("aud") != expect.audience:
         raise PresentationRefused("the presentation was made for another verifier (audience)")
     if expect.nonce is not None and payload.get("nonce") != expect.nonce:
@@ -261,46 +260,85 @@ def _check_key_binding(key_binding: str, holder_jwk: Any, presented: str,
         raise PresentationRefused("the presentation is dated in the future")
     if made_at < expect.now - expect.max_key_binding_age_s:
         raise PresentationRefused("the presentation is too old; ask for a fresh one")
-    if payload.get("sd_hash") != digest(presented):
+    if payload.get("sd_hash") != sd_hash:
         raise PresentationRefused("the key-binding JWT does not cover these disclosures")
     return _KeyBinding(payload, signing_input)
 
 
 @dataclass(frozen=True)
+class _Shown:
+    """One choice of disclosures of a checked credential: the claims they reveal, how many the
+    holder withheld, and the digest a key binding over them must carry (`sd_hash`)."""
+    claims: dict[str, Any]
+    withheld: int
+    sd_hash: str
+
+
+# A holder shows a few field choices of one credential (name and birth date at a bank,
+# everything at a counter); past that many, the choices are forgotten and worked out again.
+CHOICES_PER_CREDENTIAL = 4
+
+
+@dataclass(frozen=True)
 class _Checked:
-    header: dict[str, Any]
     payload: dict[str, Any]
     issuer: str
+    kid: str
     key: ec.EllipticCurvePublicKey  # the key its signature verified with
+    # Disclosure choices that passed, by their exact text ("~d1~d2~"): the same text always
+    # hashes to the same digests, so a repeat showing skips decoding and hashing them.
+    choices: dict[str, _Shown] = field(default_factory=dict)
+
+    @cached_property
+    def holder_key(self) -> ec.EllipticCurvePublicKey:
+        """The key the issuer bound the credential to (`cnf.jwk`); a refusal is not
+        remembered."""
+        jwk = _member(self.payload, "cnf").get("jwk")
+        if not isinstance(jwk, dict):
+            raise PresentationRefused("the credential is not bound to a holder key")
+        return public_key(jwk)
+
+    def shown(self, presented: str, choice: str) -> _Shown:
+        """The disclosures `choice` (the part of `presented` after the credential), refused
+        unless each one is a committed claim; worked out once per distinct text."""
+        known = self.choices.get(choice)
+        if known is None:
+            claims, withheld = _disclosed(self.payload, _disclosures_by_digest(
+                choice.split(SEPARATOR)[1:-1]))
+            known = _Shown(claims, withheld, digest(presented))
+            if len(self.choices) >= CHOICES_PER_CREDENTIAL:
+                self.choices.clear()
+            self.choices[choice] = known
+        return known
 
 
 class VerifiedCredentials:
-    """Credentials whose header, issuer and issuer signature passed, by digest of their text,
-    with their parsed header and payload and the key that verified them. A holder shows the
-    same credential again and again (a daily metro gate, a bank at every sign-in): parsing the
-    same text and re-checking the issuer's signature over identical bytes with the identical
-    key can only give the same answer, so only validity, status, disclosures and the key
-    binding are checked anew. A key no longer trusted no longer matches. Callers only read the
-    header and payload handed back. About 3 kB an entry."""
+    """Credentials whose header, issuer and issuer signature passed, by their exact text, with
+    their parsed payload, the key that verified them, the holder's key and the disclosure
+    choices already worked out. A holder shows the same credential again and again (a daily metro
+    gate, a bank at every sign-in): parsing the same text and re-checking the issuer's
+    signature over identical bytes with the identical key can only give the same answer, so
+    only validity, status and the key binding are checked anew. A changed credential is
+    another text and never matches; a key no longer trusted no longer matches. Callers only
+    read what is handed back. About 6 kB an entry shown with one choice of fields, 60 MB
+    when full (the text itself is the key: comparing it costs less than hashing it with
+    SHA-256, and no collision can match)."""
 
     def __init__(self, capacity: int = 10_000) -> None:
         self._capacity = capacity
-        self._verified: OrderedDict[bytes, _Checked] = OrderedDict()
+        self._verified: OrderedDict[str, _Checked] = OrderedDict()
         self._lock = Lock()
 
     def check(self, credential: str, trust: Trust) -> _Checked:
-        fingerprint = hashlib.sha256(credential.encode("utf-8", "surrogatepass")).digest()
-        with self._lock:
-            known = self._verified.get(fingerprint)
-        if known is not None and trust.issuer_key(
-                known.issuer, str(known.header.get("kid", ""))) == known.key:
+        known = self._verified.get(credential)
+        if known is not None and trust.issuer_key(known.issuer, known.kid) == known.key:
             with self._lock:
-                if fingerprint in self._verified:
-                    self._verified.move_to_end(fingerprint)
+                if credential in self._verified:
+                    self._verified.move_to_end(credential)
             return known
         checked = _check_credential(credential, trust)
         with self._lock:
-            self._verified[fingerprint] = checked
+            self._verified[credential] = checked
             if len(self._verified) > self._capacity:
                 self._verified.popitem(last=False)
         return checked
@@ -321,31 +359,32 @@ def _check_credential(credential: str, trust: Trust) -> _Checked:
     issuer, vct = payload.get("iss"), payload.get("vct")
     if not isinstance(issuer, str) or not isinstance(vct, str) or not vct:
         raise PresentationRefused("the credential names no issuer or no type (vct)")
-    key = trust.issuer_key(issuer, str(header.get("kid", "")))
+    kid = str(header.get("kid", ""))
+    key = trust.issuer_key(issuer, kid)
     if key is None:
         raise PresentationRefused(f"the issuer {issuer} or its key is not trusted here")
     check_signature(key, signing_input, signature, "the credential")
-    return _Checked(header, payload, issuer, key)
+    return _Checked(payload, issuer, kid, key)
 
 
 def verify(presentation: str, trust: Trust, expect: Expectations) -> VerifiedPresentation:
     """Every check a verifier owes: signature by a known issuer key, header type, validity
     period, status, disclosures committed to, and key binding with audience, nonce and age."""
     presentation = presentation.strip()
-    parts = presentation.split(SEPARATOR)
-    if len(parts) < 2:
+    credential, separator, _ = presentation.partition(SEPARATOR)
+    if not separator:
         raise PresentationRefused("this is not an SD-JWT presentation")
-    credential, disclosures, key_binding = parts[0], parts[1:-1], parts[-1]
+    bound = presentation.rindex(SEPARATOR) + 1  # the key binding signs everything before it
+    presented, key_binding = presentation[:bound], presentation[bound:]
     checked = VERIFIED_CREDENTIALS.check(credential, trust)
     payload = checked.payload
     issued_at, expires_at = _check_validity(payload, expect.now)
-    claims, withheld = _disclosed(payload, _disclosures_by_digest(disclosures))
-    holder_jwk: Any = _member(payload, "cnf").get("jwk")  # checked with the key binding
-    presented = presentation[: -len(key_binding)] if key_binding else presentation
-    binding = _check_key_binding(key_binding, holder_jwk, presented, expect)
+    shown = checked.shown(presented, presented[len(credential):])
+    binding = _check_key_binding(key_binding, checked, shown.sd_hash, expect)
     _check_status(payload, trust)
-    return VerifiedPresentation(checked.issuer, payload["vct"], claims, issued_at, expires_at,
-                                dict(holder_jwk), binding.payload["nonce"], expect.audience,
+    return VerifiedPresentation(checked.issuer, payload["vct"], dict(shown.claims),
+                                issued_at, expires_at, dict(payload["cnf"]["jwk"]),
+                                binding.payload["nonce"], expect.audience,
                                 binding.payload["iat"],
                                 b64url_encode(hashlib.sha256(binding.signing_input).digest()),
-                                withheld)
+                                shown.withheld)

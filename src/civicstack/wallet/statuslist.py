@@ -9,9 +9,11 @@ offline; a list of 131,072 mostly-valid entries compresses to well under a kilob
 from __future__ import annotations
 
 import zlib
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
+from threading import Lock
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -88,20 +90,52 @@ class VerifiedList:
         return status_at(self.array, index, self.bits)
 
 
-def read(token: str, key_for: Any, now: int) -> VerifiedList:
-    """Verify a status list token with `key_for(kid) -> EllipticCurvePublicKey | None` and
-    decompress it; an expired list is refused, since it could hide a revocation."""
+def _verified(token: str, key_for: Any) -> tuple[str, ec.EllipticCurvePublicKey, VerifiedList]:
+    """The list a token carries, with the key id and key its signature verified with."""
     header, payload, signing_input, signature = signed_parts(token, "the status list")
     check_header(header, STATUS_LIST_TYP, "the status list")
-    key: ec.EllipticCurvePublicKey | None = key_for(str(header.get("kid", "")))
+    kid = str(header.get("kid", ""))
+    key: ec.EllipticCurvePublicKey | None = key_for(kid)
     if key is None:
         raise PresentationRefused("the status list is signed by an unknown key")
     check_signature(key, signing_input, signature, "the status list")
     expires_at = int_claim(payload, "exp", "the status list")
-    if expires_at <= now:
-        raise PresentationRefused("the cached status list has expired; refresh it")
     body = payload.get("status_list")
     if not isinstance(body, dict) or body.get("bits") not in (1, 2, 4, 8) or \
             not isinstance(body.get("lst"), str):
         raise PresentationRefused("the status list is malformed")
-    return VerifiedList(str(payload.get("sub")), decode(body["lst"]), body["bits"], expires_at)
+    return kid, key, VerifiedList(str(payload.get("sub")), decode(body["lst"]), body["bits"],
+                                  expires_at)
+
+
+class VerifiedLists:
+    """Status list tokens whose signature verified, decompressed, by their exact text. An
+    offline verifier builds its trust from the same bundle for every presentation: without
+    this, each one would verify the list's signature again and inflate its 32 kB anew. A
+    re-issued list is another text; a key no longer trusted no longer matches; expiry is
+    checked at every use."""
+
+    def __init__(self, capacity: int = 64) -> None:
+        self._capacity = capacity
+        self._lists: OrderedDict[str, tuple[str, ec.EllipticCurvePublicKey, VerifiedList]] = \
+            OrderedDict()
+        self._lock = Lock()
+
+    def read(self, token: str, key_for: Any, now: int) -> VerifiedList:
+        """Verify a status list token with `key_for(kid) -> EllipticCurvePublicKey | None`
+        and decompress it; an expired list is refused, since it could hide a revocation."""
+        known = self._lists.get(token)
+        if known is None or key_for(known[0]) != known[1]:
+            known = _verified(token, key_for)
+            with self._lock:
+                self._lists[token] = known
+                if len(self._lists) > self._capacity:
+                    self._lists.popitem(last=False)
+        verified = known[2]
+        if verified.expires_at <= now:
+            raise PresentationRefused("the cached status list has expired; refresh it")
+        return verified
+
+
+VERIFIED_LISTS = VerifiedLists()
+

@@ -24,7 +24,8 @@ def _keys_by_kid(jwks: dict[str, Any]) -> dict[str, ec.EllipticCurvePublicKey]:
 
 class BundleTrust:
     """Trust from a bundle made by `service.trust_bundle` (`civicstack wallet trust-bundle`,
-    `GET /api/v1/wallet/trust-bundle`): each status list is verified once, then cached."""
+    `GET /api/v1/wallet/trust-bundle`): each status list is verified once, then cached
+    (statuslist.VERIFIED_LISTS: across bundles too, by the list's exact text)."""
 
     def __init__(self, bundle: dict[str, Any], now: int) -> None:
         self._now = now
@@ -43,7 +44,8 @@ class BundleTrust:
             if token is None or issuer not in self._keys:
                 raise PresentationRefused("the credential's status list is not in the cached "
                                           "bundle; refresh it")
-            self._lists[uri] = statuslist.read(token, self._keys[issuer].get, self._now)
+            self._lists[uri] = statuslist.VERIFIED_LISTS.read(token, self._keys[issuer].get,
+                                                                  self._now)
         return self._lists[uri].status(index)
 
 

@@ -67,7 +67,8 @@ def test_the_console_front_door_sends_each_role_to_its_work(site: Site) -> None:
 def test_an_unreachable_database_is_a_503_with_retry_after(tmp_path: Path) -> None:
     # A PostgreSQL URL where nothing listens: every request that needs the database fails.
     app = create_app(Settings(database_url="postgresql://nobody@127.0.0.1:9/none",
-                              data_dir=tmp_path / "data", log_json=False, log_level="CRITICAL"))
+                              data_dir=tmp_path / "data", log_json=False, log_level="CRITICAL",
+                              db_connect_retry_s=0))  # the answer is checked, not the retries
     client = TestClient(app, raise_server_exceptions=False)
     client.cookies.set("civicstack_session", "x" * 43)  # loading the session needs the database
     for accept, media_type in ((BROWSER["accept"], "text/html"),

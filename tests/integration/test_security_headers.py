@@ -115,7 +115,8 @@ def test_the_catch_alls_answer_carries_them_too(tmp_path: Path) -> None:
     """A database that cannot be reached while loading the session: the answer comes from
     Starlette's outermost layer, the one every other middleware sits inside."""
     app = create_app(Settings(database_url="postgresql://nobody@127.0.0.1:9/none",
-                              data_dir=tmp_path / "data", log_json=False, log_level="CRITICAL"))
+                              data_dir=tmp_path / "data", log_json=False, log_level="CRITICAL",
+                              db_connect_retry_s=0))  # the answer is checked, not the retries
     client = TestClient(app, raise_server_exceptions=False)
     client.cookies.set("civicstack_session", "x" * 43)
     response = client.get("/account", headers=BROWSER)

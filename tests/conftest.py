@@ -43,6 +43,9 @@ hypothesis_settings.load_profile("civicstack")
 # do: tests that call services directly need them too.
 install_all(Installer(Settings()))
 _database_numbers = itertools.count(1)
+# Test databases of this worker not yet dropped (the cluster itself goes at the end).
+_finished_databases: list[str] = []
+DROP_BATCH = 20
 
 
 def _prepare(url: str) -> None:
@@ -91,7 +94,16 @@ def _fresh_database(request: pytest.FixtureRequest, backend: str, tmp_path: Path
         connection.execute(f'CREATE DATABASE "{name}" TEMPLATE civicstack_template')
     yield server.url(name)
     with psycopg.connect(_libpq(server.url()), autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        # Its connections end now (a pool a test left open must not pile up), its files go
+        # with the next batch: a CREATE DATABASE right after a DROP DATABASE waits about half a
+        # second, where ten drops at once cost about as much as one.
+        connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = %s", (name,))
+        _finished_databases.append(name)
+        if len(_finished_databases) >= DROP_BATCH:
+            for finished in _finished_databases:
+                connection.execute(f'DROP DATABASE IF EXISTS "{finished}" WITH (FORCE)')
+            _finished_databases.clear()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics as stats
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,21 +30,27 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from civicstack.config import get_settings
-from civicstack.kit.audit import Actor
-from civicstack.kit.authz import NATIONAL, Role
-from civicstack.kit.db import make_engine, make_session_factory, transaction
-from civicstack.kit.migrate import upgrade
-from civicstack.kit.throwaway_pg import throwaway_postgres
-from civicstack.registry import pid
-from civicstack.registry import service as registry
-from civicstack.registry.models import Sex
-from civicstack.registry.rules import PersonFacts
-from civicstack.registry.units import current_wards, sync_reference_units
-from civicstack.services import demo, service, statistics, stats_repository, synthetic
-from civicstack.services.payments import LocalTreasury
-from civicstack.wallet import service as wallet
-from civicstack.wallet.site import WalletSite
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # tests.support makes the wallet site over the secret store
+
+from tests.support.keys import TEST_ROOT_KEY  # noqa: E402
+from tests.support.wallet import wallet_site  # noqa: E402
+
+from civicstack.config import get_settings  # noqa: E402
+from civicstack.kit.audit import Actor  # noqa: E402
+from civicstack.kit.authz import NATIONAL, Role  # noqa: E402
+from civicstack.kit.db import make_engine, make_session_factory, transaction  # noqa: E402
+from civicstack.kit.migrate import upgrade  # noqa: E402
+from civicstack.kit.throwaway_pg import throwaway_postgres  # noqa: E402
+from civicstack.registry import pid  # noqa: E402
+from civicstack.registry import service as registry  # noqa: E402
+from civicstack.registry.models import Sex  # noqa: E402
+from civicstack.registry.rules import PersonFacts  # noqa: E402
+from civicstack.registry.units import current_wards, sync_reference_units  # noqa: E402
+from civicstack.services import demo, service, statistics, stats_repository, synthetic  # noqa: E402
+from civicstack.services.payments import LocalTreasury  # noqa: E402
+from civicstack.wallet import service as wallet  # noqa: E402
+from civicstack.wallet.site import WalletSite  # noqa: E402
 
 PROCEDURE = "DVC-CT-04"  # residence confirmation: decided by the ward police
 POLICE = Actor("official", "bench-police", NATIONAL, Role.POLICE)
@@ -85,7 +92,7 @@ def citizens(factory: sessionmaker[Session], site: WalletSite, count: int) -> li
 
 
 def workflow(factory: sessionmaker[Session], data_dir: Path, count: int) -> None:
-    site = WalletSite("https://bench.example", data_dir, "a bench wallet sealing secret")
+    site = wallet_site(factory, "https://bench.example")
     people = citizens(factory, site, min(count, 50))
     payments = LocalTreasury(data_dir / "treasury")
     started = time.perf_counter()
@@ -178,7 +185,8 @@ def queries(factory: sessionmaker[Session], count: int) -> None:
 
 def api(url: str, data_dir: Path) -> None:
     os.environ.update(CIVICSTACK_DATABASE_URL=url, CIVICSTACK_DATA_DIR=str(data_dir / "app"),
-                      CIVICSTACK_LOG_LEVEL="WARNING")  # no request log lines in the figures
+                      CIVICSTACK_LOG_LEVEL="WARNING",  # no request log lines in the figures
+                      CIVICSTACK_ROOT_KEY=TEST_ROOT_KEY)  # the wallet's keys are sealed under it
     get_settings.cache_clear()
     from civicstack.app import create_app
 

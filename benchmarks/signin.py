@@ -1,15 +1,18 @@
-"""Benchmark: password sign-in over HTTP during a surge, one uvicorn worker on PostgreSQL,
-with argon2id hashing bounded to the cores (identity/passwords.py) and unbounded (the web
-server's 40 threads hashing at once, as before the bound), and Django's LoginView (what
-django-oauth-toolkit signs people in with) under one gunicorn worker on the same PostgreSQL
-with the same argon2id parameters, side by side in one run.
+"""Benchmark: password sign-in over HTTP during a surge, on PostgreSQL, against Django's
+LoginView (what django-oauth-toolkit signs people in with) under gunicorn's sync workers with the
+same argon2id parameters, side by side in one run.
 
-Each simulated user is a thread with its own HTTP connection that signs in again and again:
-GET /account/login (the form and its CSRF token), then POST the personal ID number and
-password (argon2id, 19 MiB, t=2, p=1), answered 303 (Django: 302). For 1 and 8 users at
-once, it prints sign-ins per second and per CPU-second of the server process (read from /proc,
-so the users' own threads on the same machine do not count), and each one's ratio to Django's.
-The servers take turns in rounds so that drift of the machine hits all of them.
+Ours runs as `civicstack serve` does (uvicorn, its C HTTP parser and event loop): one worker
+with one hashing slot (what `serve --workers N` gives each worker on N cores), one worker with a
+slot per core (one worker's default: argon2 releases the interpreter lock, so the cores hash at
+once), and `serve --workers 2`; Django under one and two gunicorn sync workers (one request at
+a time each). Each simulated user is a thread with its own HTTP connection that signs in again
+and again: GET /account/login (the form and its CSRF token), then POST the personal ID number
+and password (argon2id, 19 MiB, t=2, p=1), answered 303 (Django: 302). For 1 and 8 users at
+once, it prints sign-ins per second and per CPU-second of the server's processes (read from
+/proc, so the users' own threads on the same machine do not count), and each one's ratio to
+Django's with as many workers. The servers take turns in rounds so that drift of the machine
+hits all of them.
 
     .venv/bin/pip install -e '.[bench]'
     .venv/bin/python benchmarks/signin.py --seconds 20 --rounds 3
@@ -55,7 +58,6 @@ from civicstack.kit.migrate import upgrade  # noqa: E402
 from civicstack.kit.throwaway_pg import free_port, throwaway_postgres  # noqa: E402
 from civicstack.registry.units import sync_reference_units  # noqa: E402
 
-UNBOUNDED = 1024  # more slots than the thread pool has threads: every request hashes at once
 DJANGO_CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 DJANGO_USER = "citizen"
 
@@ -95,12 +97,14 @@ class Server:
     base: str
     process: subprocess.Popen[bytes]
     login: Login
+    workers: int
 
     def cpu_seconds(self) -> float:
         """User and system time of the server process and its workers so far (Linux /proc)."""
         pid = self.process.pid
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        return sum(_cpu_seconds(int(each)) for each in (pid, *children))
+        return sum(_cpu_seconds(int(each)) for each in (pid, *children)
+                   if Path(f"/proc/{each}").exists())
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -110,7 +114,7 @@ def _cpu_seconds(pid: int) -> float:
 
 @contextmanager
 def serving(name: str, command: list[str], environment: dict[str, str], port: int,
-            login: Login) -> Iterator[Server]:
+            login: Login, workers: int) -> Iterator[Server]:
     base = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(command, env={**os.environ, **environment})
     try:
@@ -122,38 +126,40 @@ def serving(name: str, command: list[str], environment: dict[str, str], port: in
                 time.sleep(0.1)
         else:
             raise RuntimeError(f"{name} did not start")
-        yield Server(name, base, process, login)
+        yield Server(name, base, process, login, workers)
     finally:
         process.terminate()
         process.wait(30)
 
 
-def civicstack(name: str, database_url: str, data_dir: Path, number: str,
-               slots: int) -> contextlib.AbstractContextManager[Server]:
+def civicstack(name: str, database_url: str, data_dir: Path, number: str, workers: int,
+               slots: int = 0) -> contextlib.AbstractContextManager[Server]:
+    """`civicstack serve`; `slots` 0 leaves the hashing slots to serve's default."""
     port = free_port()
-    return serving(name, [
-        sys.executable, "-m", "uvicorn", "--factory", "civicstack.app:create_app",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--no-access-log",
-        "--log-level", "warning"], {
+    environment = {
         "CIVICSTACK_DATABASE_URL": database_url, "CIVICSTACK_DATA_DIR": str(data_dir),
-        "CIVICSTACK_PUBLIC_URL": f"http://127.0.0.1:{port}", "CIVICSTACK_LOG_LEVEL": "WARNING",
-        "CIVICSTACK_PASSWORD_HASHING_SLOTS": str(slots)}, port,
-        Login("/account/login", CSRF, {"personal_id_number": number, "password": PASSWORD},
-              "csrf_token", 303))
+        "CIVICSTACK_PUBLIC_URL": f"http://127.0.0.1:{port}", "CIVICSTACK_LOG_LEVEL": "WARNING"}
+    if slots:
+        environment["CIVICSTACK_PASSWORD_HASHING_SLOTS"] = str(slots)
+    return serving(name, [sys.executable, "-m", "civicstack.cli", "serve", "--port", str(port),
+                          "--workers", str(workers)], environment, port,
+                   Login("/account/login", CSRF, {"personal_id_number": number,
+                                                  "password": PASSWORD}, "csrf_token", 303),
+                   workers)
 
 
-def django(database_url: str) -> contextlib.AbstractContextManager[Server]:
+def django(database_url: str, workers: int) -> contextlib.AbstractContextManager[Server]:
     port = free_port()
-    return serving("django, gunicorn", [sys.executable, __file__, "--serve-django", str(port),
-                                        database_url], {}, port,
-                   Login("/accounts/login/", DJANGO_CSRF,
-                         {"username": DJANGO_USER, "password": PASSWORD},
-                         "csrfmiddlewaretoken", 302))
+    return serving(f"django, {workers} gunicorn worker{'s' if workers > 1 else ''}", [
+        sys.executable, __file__, "--serve-django", str(port), database_url, str(workers)], {},
+        port, Login("/accounts/login/", DJANGO_CSRF,
+                    {"username": DJANGO_USER, "password": PASSWORD},
+                    "csrfmiddlewaretoken", 302), workers)
 
 
-def serve_django(port: int, database_url: str) -> None:
-    """Django's LoginView with an argon2id hasher given our parameters, under one gunicorn
-    worker (the sync worker django-oauth-toolkit's deployments default to)."""
+def serve_django(port: int, database_url: str, workers: int) -> None:
+    """Django's LoginView with an argon2id hasher given our parameters, under gunicorn's sync
+    workers (what django-oauth-toolkit's deployments default to)."""
     import django as framework
     from django.conf import settings
 
@@ -182,6 +188,7 @@ def serve_django(port: int, database_url: str) -> None:
     from django.contrib.auth.views import LoginView
     from django.core.management import call_command
     from django.core.wsgi import get_wsgi_application
+    from django.db import connections
     from django.urls import path
     from gunicorn.app.base import BaseApplication
 
@@ -203,10 +210,11 @@ def serve_django(port: int, database_url: str) -> None:
     call_command("migrate", verbosity=0)
     if not User.objects.filter(username=DJANGO_USER).exists():
         User.objects.create_user(DJANGO_USER, password=PASSWORD)
+    connections.close_all()  # or the forked workers would share this connection's socket
 
     class Gunicorn(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            for key, value in {"bind": f"127.0.0.1:{port}", "workers": 1,
+            for key, value in {"bind": f"127.0.0.1:{port}", "workers": workers,
                                "worker_class": "sync", "accesslog": None,
                                "loglevel": "warning"}.items():
                 self.cfg.set(key, value)
@@ -255,7 +263,7 @@ def surge(server: Server, users: int, seconds: float) -> tuple[float, float]:
 
 def main() -> None:
     if sys.argv[1:2] == ["--serve-django"]:
-        serve_django(int(sys.argv[2]), sys.argv[3])
+        serve_django(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20)
@@ -269,11 +277,15 @@ def main() -> None:
             admin.execute("CREATE DATABASE django")
         url, data_dir = postgres.url("bench"), Path(folder)
         number = citizen(url, data_dir)
-        running = [servers.enter_context(civicstack(f"ours, bounded ({cores()} slots)", url,
-                                                    data_dir, number, 0)),
-                   servers.enter_context(civicstack("ours, unbounded", url, data_dir, number,
-                                                    UNBOUNDED)),
-                   servers.enter_context(django(url))]
+        running = [
+            servers.enter_context(civicstack("ours, 1 worker, 1 slot", url, data_dir, number,
+                                             1, slots=1)),
+            servers.enter_context(civicstack(f"ours, 1 worker, {cores()} slots", url, data_dir,
+                                             number, 1)),
+            servers.enter_context(django(url, 1)),
+            servers.enter_context(civicstack("ours, serve --workers 2", url, data_dir, number,
+                                             2)),
+            servers.enter_context(django(url, 2))]
         results = {(server.name, users): Figures([], []) for server in running
                    for users in args.users}
         for server in running:
@@ -284,18 +296,19 @@ def main() -> None:
                     rate, per_cpu = surge(server, users, args.seconds)
                     results[(server.name, users)].per_second.append(rate)
                     results[(server.name, users)].per_cpu_second.append(per_cpu)
-        names = [server.name for server in running]
-    print(f"password sign-in over HTTP, one worker each, PostgreSQL, {cores()} cores "
+        workers = {server.name: server.workers for server in running}
+    print(f"password sign-in over HTTP, PostgreSQL, {cores()} cores "
           f"(median of {args.rounds} rounds of {args.seconds:.0f} s)")
     print(f"{'server':28} {'users':>5} {'sign-ins/s':>10} {'per CPU-s':>10} {'vs Django':>9}")
     for users in args.users:
-        peer = statistics.median(results[(names[-1], users)].per_cpu_second)
-        for name in names:
+        for name, count in workers.items():
+            peer = next(other for other, each in workers.items()
+                        if other.startswith("django") and each == count)
             found = results[(name, users)]
             per_cpu = statistics.median(found.per_cpu_second)
+            ratio = per_cpu / statistics.median(results[(peer, users)].per_cpu_second)
             print(f"{name:28} {users:>5} {statistics.median(found.per_second):>10.1f} "
-                  f"{per_cpu:>10.1f} {per_cpu / peer:>9.2f}")
-
+                  f"{per_cpu:>10.1f} {ratio:>9.2f}")
 
 if __name__ == "__main__":
     main()

@@ -25,6 +25,7 @@ from civicstack.identity.demo import (
     ensure_demo_citizens,
     ensure_demo_officials,
 )
+from civicstack.identity.passwords import share_cores_among
 from civicstack.identity.photos import PhotoVault
 from civicstack.kit import apikeys, migrate
 from civicstack.kit.appservices import PEPPER, TOTP_KEY
@@ -226,6 +227,7 @@ def serve(
         # One setting for uvicorn and for the app's own client_address(), in every worker.
         os.environ["CIVICSTACK_TRUSTED_PROXIES"] = forwarded_allow_ips
         get_settings.cache_clear()
+    share_cores_among(workers)  # the workers inherit the environment
     settings = get_settings()
     uvicorn.run("civicstack.app:create_app", factory=True, host=host, port=port,
                 workers=workers, timeout_graceful_shutdown=settings.shutdown_timeout_s,

@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from civicstack.kit.authz import Role
 from civicstack.kit.db import transaction
@@ -16,7 +16,7 @@ from civicstack.kit.websession import COOKIE, WebSession, digest
 from civicstack.registry.models import Person
 from tests.integration.test_identity_level2 import level_two_account, step_up
 from tests.integration.test_identity_web import approved_and_signed_in, citizen_sign_in
-from tests.support.eid import code_for
+from tests.support.eid import PASSWORD, code_for
 from tests.support.web import Site, make_site
 
 
@@ -102,6 +102,36 @@ def test_the_session_id_changes_at_sign_in_and_at_step_up(site: Site, an: Person
     official = site.sign_in_as(Role.POLICE)
     assert site.client.cookies[COOKIE] != signed_in  # an official's sign-in, a new id too
     assert official.username
+
+
+def test_a_sign_in_stores_the_new_browser_session_in_its_own_transaction(
+        site: Site, an: Person) -> None:
+    """The rotated browser session is written with the account's session, in the sign-in's one
+    transaction: reading the browser session and the sign-in are the request's only commits."""
+    approved_and_signed_in(site, an)
+    site.client.cookies.clear()
+    token = site.csrf("/account/login")
+    anonymous = site.client.cookies[COOKIE]
+    commits: list[object] = []
+
+    def counted(connection: object) -> None:
+        commits.append(connection)
+
+    event.listen(site.services.engine, "commit", counted)
+    try:
+        signed_in = site.client.post("/account/login", follow_redirects=False, data={
+            "personal_id_number": an.personal_id_number, "password": PASSWORD,
+            "csrf_token": token})
+    finally:
+        event.remove(site.services.engine, "commit", counted)
+    assert signed_in.status_code == 303
+    assert len(commits) == 2
+    assert site.client.cookies[COOKIE] != anonymous
+    assert site.client.get("/account", follow_redirects=False).status_code == 200
+    with transaction(site.services.session_factory) as session:
+        stored = set(session.scalars(select(WebSession.id_digest)))
+    assert digest(site.client.cookies[COOKIE]) in stored
+    assert digest(anonymous) not in stored  # the form's session ended with the sign-in
 
 
 def test_a_session_idle_too_long_or_too_old_is_refused(site: Site, an: Person) -> None:

@@ -59,3 +59,31 @@ def test_a_password_check_waits_while_every_core_is_hashing() -> None:
             slots.release()
     assert checked.wait(30)
     waiting.join()
+
+
+@pytest.mark.parametrize("workers", [2, 3, 64])
+def test_serving_processes_share_the_cores_for_hashing(
+        workers: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(passwords.SLOTS_VARIABLE, raising=False)
+    get_settings.cache_clear()
+    try:
+        passwords.share_cores_among(workers)
+        assert get_settings().password_hashing_slots == max(1, passwords.cores() // workers)
+    finally:
+        monkeypatch.delenv(passwords.SLOTS_VARIABLE, raising=False)
+        get_settings.cache_clear()
+
+
+def test_a_chosen_number_of_hashing_slots_is_kept_and_one_process_takes_every_core(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(passwords.SLOTS_VARIABLE, "3")
+    get_settings.cache_clear()
+    try:
+        passwords.share_cores_among(8)
+        assert get_settings().password_hashing_slots == 3
+        monkeypatch.delenv(passwords.SLOTS_VARIABLE)
+        get_settings.cache_clear()
+        passwords.share_cores_among(1)
+        assert get_settings().password_hashing_slots == 0  # 0: every core (hashing_slots)
+    finally:
+        get_settings.cache_clear()

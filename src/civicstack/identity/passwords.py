@@ -25,6 +25,7 @@ from civicstack.config import get_settings
 from civicstack.kit.i18n import N_, Message
 from civicstack.kit.text import fold
 
+SLOTS_VARIABLE = "CIVICSTACK_PASSWORD_HASHING_SLOTS"
 MIN_LENGTH = 10
 MAX_LENGTH = 128
 # Local favourites that the leaked-password corpus below under-represents.
@@ -62,6 +63,15 @@ def cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+def share_cores_among(processes: int) -> None:
+    """Before `processes` serving processes start on this machine: each gets its share of the
+    cores as hashing slots (at least one), unless the deployment chose a number. Each process
+    counting every core as its own would run processes x cores hashes at once."""
+    if processes > 1 and not get_settings().password_hashing_slots:
+        os.environ[SLOTS_VARIABLE] = str(max(1, cores() // processes))
+        get_settings.cache_clear()
 
 
 @lru_cache(maxsize=1)

@@ -39,7 +39,7 @@ from civicstack.kit.web import (
     local_path,
     render,
 )
-from civicstack.kit.websession import rotate
+from civicstack.kit.websession import rotate, store_in
 
 router = html_router()
 # `next` is where to go after signing in or stepping up; only local paths are followed.
@@ -198,6 +198,7 @@ def _login(request: Request, session: Session, services: AppServices,
     request.session.clear()
     request.session[CITIZEN_KEY] = service.start_session(
         session, result.account, request.headers.get("user-agent", "unknown"), client)
+    store_in(session, request.session)
     return RedirectResponse(target or "/", status_code=303)  # the citizen's home
 
 

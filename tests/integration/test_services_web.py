@@ -455,6 +455,18 @@ def test_someone_elses_payment_and_receipt_are_refused_as_missing(site: Site,
     assert (dossier(site, receipt).state, charges(site)) == ("draft", [])
 
 
+@pytest.mark.parametrize("action", ["records/birth_notice", "supplement", "withdraw"])
+def test_someone_elses_dossier_is_refused_as_missing_and_left_as_it_was(
+        site: Site, mai: Person, action: str) -> None:
+    receipt = someone_elses_draft(site)
+    token = csrf_of(site, "/services/DVC-HT-01")
+    answer = site.client.post(f"/dossiers/{receipt}/{action}?lang=en", data={
+        "reason": "no longer needed", "csrf_token": token}, follow_redirects=False)
+    assert answer.status_code == 404
+    assert '<p class="error" role="alert">no such dossier</p>' in answer.text
+    assert dossier(site, receipt).state == "draft"
+
+
 @pytest.mark.parametrize("path", ["/dossiers", "/dossiers/01261201-ABCDEF",
                                   "/dossiers/01261201-ABCDEF/result.pdf"])
 def test_pages_of_dossiers_send_a_stranger_to_sign_in(site: Site, path: str) -> None:

@@ -437,6 +437,36 @@ def test_someone_elses_dossier_is_not_found(site: Site, mai: Person) -> None:
     assert site.client.get(f"/dossiers/{receipt}/result.pdf").status_code == 404
 
 
+def test_someone_elses_payment_and_receipt_are_refused_as_missing(site: Site,
+                                                                   mai: Person) -> None:
+    """The payment page, paying and the payment's receipt answer with the services' refusal,
+    saying no more than for a dossier that does not exist; nothing is charged."""
+    receipt = someone_elses_draft(site)
+    token = csrf_of(site, "/services/DVC-HT-01")
+    answers = [site.client.get(f"/dossiers/{receipt}/payment?lang=en"),
+               site.client.post(f"/dossiers/{receipt}/payment?lang=en", data={
+                   **GOOD_CARD, "csrf_token": token}, follow_redirects=False),
+               site.client.get(f"/dossiers/{receipt}/payment/receipt?lang=en")]
+    for answer in answers:
+        assert answer.status_code == 404, answer.request.url
+        assert '<p class="error" role="alert">no such dossier</p>' in answer.text
+        assert '<a href="/dossiers">My dossiers</a>' in answer.text  # the services' page
+        assert "Lê Văn Hùng" not in answer.text
+    assert (dossier(site, receipt).state, charges(site)) == ("draft", [])
+
+
+@pytest.mark.parametrize("action", ["records/birth_notice", "supplement", "withdraw"])
+def test_someone_elses_dossier_is_refused_as_missing_and_left_as_it_was(
+        site: Site, mai: Person, action: str) -> None:
+    receipt = someone_elses_draft(site)
+    token = csrf_of(site, "/services/DVC-HT-01")
+    answer = site.client.post(f"/dossiers/{receipt}/{action}?lang=en", data={
+        "reason": "no longer needed", "csrf_token": token}, follow_redirects=False)
+    assert answer.status_code == 404
+    assert '<p class="error" role="alert">no such dossier</p>' in answer.text
+    assert dossier(site, receipt).state == "draft"
+
+
 @pytest.mark.parametrize("path", ["/dossiers", "/dossiers/01261201-ABCDEF",
                                   "/dossiers/01261201-ABCDEF/result.pdf"])
 def test_pages_of_dossiers_send_a_stranger_to_sign_in(site: Site, path: str) -> None:

@@ -17,6 +17,7 @@ from civicstack.kit.errors import (
     DomainError,
     Problem,
     Redirect,
+    RefusedWithPage,
     internal_error,
     problem_for,
     problem_of_http,
@@ -82,6 +83,10 @@ def install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(Redirect)
     async def redirect(request: Request, exc: Redirect) -> Response:
         return RedirectResponse(exc.location, status_code=303)
+
+    @app.exception_handler(RefusedWithPage)
+    async def refused_with_page(request: Request, exc: RefusedWithPage) -> Response:
+        return exc.page
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import structlog
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from civicstack.kit.i18n import Message
@@ -132,6 +132,16 @@ class Redirect(Exception):
     def __init__(self, location: str) -> None:
         super().__init__(location)
         self.location = location
+
+
+class RefusedWithPage(Exception):
+    """Raised by a dependency that refuses with its domain's own page (a record named in the
+    path that is not the caller's), where the site's generic error page would lose the ways
+    forward that page shows beside the reason."""
+
+    def __init__(self, page: Response) -> None:
+        super().__init__(page.status_code)
+        self.page = page
 
 
 def problem_of_validation(exc: RequestValidationError, instance: str) -> Problem:

@@ -6,6 +6,7 @@ interlinked groups share one form, one payment and one receipt."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Annotated, Any
@@ -21,7 +22,7 @@ from civicstack.kit.appservices import Services
 from civicstack.kit.audit import Actor
 from civicstack.kit.db import transaction
 from civicstack.kit.deps import DbSession, html_router
-from civicstack.kit.errors import Conflict, DomainError, Invalid, NotFound
+from civicstack.kit.errors import Conflict, DomainError, Invalid, NotFound, RefusedWithPage
 from civicstack.kit.web import field_errors, render
 from civicstack.registry import service as registry
 from civicstack.services import catalogue, checkout, service
@@ -200,6 +201,41 @@ def _open(session: Session, actor: Actor, receipt_code: str, *, lock: bool = Fal
     return Opened(receipt_code, *service.under_receipt(session, actor, receipt_code, lock=lock))
 
 
+def _open_one(session: Session, actor: Actor, receipt_code: str, *,
+              lock: bool = False) -> Opened:
+    """A dossier under its own receipt, never a group's: for what only a dossier has."""
+    dossier = service.dossier_for(session, actor, receipt_code, lock=lock)
+    return Opened(receipt_code, [dossier], service.group_of(session, dossier))
+
+
+def _within_scope(request: Request, load: Callable[[], Opened]) -> Opened:
+    """What `load` opens; a receipt that is not the citizen's is answered as one that does
+    not exist, with the services' own refusal page."""
+    try:
+        return load()
+    except NotFound as exc:
+        raise RefusedWithPage(_refused(request, exc)) from exc
+
+
+def _own(open_receipt: Callable[..., Opened], *, lock: bool) -> Callable[..., Opened]:
+    """A dependency: what `open_receipt` opens under the path's receipt code, if the signed-in
+    citizen applied for it; with `lock`, held until the request's transaction ends."""
+    def own(request: Request, session: DbSession, signed: Citizen,
+            receipt_code: str) -> Opened:
+        return _within_scope(request, lambda: open_receipt(session, _actor(signed),
+                                                           receipt_code, lock=lock))
+    return own
+
+
+# The citizen's own dossier (or group of dossiers) under the path's receipt code, resolved
+# after the router's CSRF check and the citizen; "Single": one dossier under its own receipt,
+# never a group's; "Locked": for a change to it.
+OwnDossier = Annotated[Opened, Depends(_own(_open, lock=False))]
+OwnDossierLocked = Annotated[Opened, Depends(_own(_open, lock=True))]
+OwnSingleDossier = Annotated[Opened, Depends(_own(_open_one, lock=False))]
+OwnSingleDossierLocked = Annotated[Opened, Depends(_own(_open_one, lock=True))]
+
+
 def _form_page(request: Request, session: Session, site: WalletSite, actor: Actor,
                opened: Opened, errors: dict[str, str] | None = None,
                status_code: int = 200) -> Response:
@@ -287,17 +323,12 @@ def organisation_dossiers(request: Request, session: DbSession, signed: Citizen,
 
 @router.get(DOSSIERS + "/{receipt_code}", response_class=HTMLResponse)
 def dossier_page(request: Request, session: DbSession, services: Services, signed: Citizen,
-                 receipt_code: str) -> Response:
-    actor = _actor(signed)
-    try:
-        opened = _open(session, actor, receipt_code)
-    except NotFound as exc:
-        return _refused(request, exc)
+                 opened: OwnDossier) -> Response:
     if opened.group and not opened.is_group and opened.is_draft:
         # a group's draft is filled and submitted as one, under the group's receipt
         return RedirectResponse(f"{DOSSIERS}/{opened.group.receipt_code}", status_code=303)
     if opened.is_draft:
-        return _form_page(request, session, services[WALLET_SITE], actor, opened)
+        return _form_page(request, session, services[WALLET_SITE], _actor(signed), opened)
     return _status_page(request, session, opened)
 
 
@@ -326,10 +357,7 @@ def _upload_errors(session: Session, actor: Actor, dossiers: list[Dossier],
 def _save(request: Request, session: Session, site: WalletSite, actor: Actor,
           receipt_code: str, form: FormData) -> Response | None:
     """Keep what was typed and uploaded; the page saying why not, if it cannot be kept."""
-    try:
-        opened = _open(session, actor, receipt_code, lock=True)
-    except NotFound as exc:
-        return _refused(request, exc)
+    opened = _within_scope(request, lambda: _open(session, actor, receipt_code, lock=True))
     try:
         for dossier in opened.dossiers:
             typed = {spec.name: _text(form, spec.name)
@@ -376,16 +404,12 @@ def save_or_submit(request: Request, session: DbSession, services: Services,
 @router.post(DOSSIERS + "/{receipt_code}/records/{document_code}",
              response_class=HTMLResponse)
 def use_record(request: Request, session: DbSession, services: Services, signed: Citizen,
-               receipt_code: str, document_code: str) -> Response:
+               opened: OwnDossierLocked, document_code: str) -> Response:
     """The applicant's choice of the register's record for a document their wallet lacks; a
     refusal (no record) shown by the document, with the other ways forward beside it, while
     the register's read stays in the audit log. The same record serves every dossier of a
     group that asks for the document."""
     actor = _actor(signed)
-    try:
-        opened = _open(session, actor, receipt_code, lock=True)
-    except NotFound as exc:
-        return _refused(request, exc)
     try:
         for dossier in opened.dossiers:
             if any(d.code == document_code
@@ -394,7 +418,7 @@ def use_record(request: Request, session: DbSession, services: Services, signed:
     except DomainError as exc:
         return _form_page(request, session, services[WALLET_SITE], actor, opened,
                           field_errors(exc), exc.status)
-    return RedirectResponse(f"{DOSSIERS}/{receipt_code}?saved=1", status_code=303)
+    return RedirectResponse(f"{DOSSIERS}/{opened.receipt_code}?saved=1", status_code=303)
 
 # --- the payment step -----------------------------------------------------------------------
 
@@ -422,33 +446,24 @@ def _paid_or_form(opened: Opened) -> Response | None:
 
 
 @router.get(DOSSIERS + "/{receipt_code}/payment", response_class=HTMLResponse)
-def payment_page(request: Request, session: DbSession, signed: Citizen,
-                 receipt_code: str) -> Response:
-    try:
-        opened = _open(session, _actor(signed), receipt_code)
-    except NotFound as exc:
-        return _refused(request, exc)
+def payment_page(request: Request, session: DbSession, opened: OwnDossier) -> Response:
     return _paid_or_form(opened) or _payment_page(request, session, opened)
 
 
 @router.post(DOSSIERS + "/{receipt_code}/payment", response_class=HTMLResponse)
 def pay(request: Request, session: DbSession, services: Services, signed: Citizen,
-        receipt_code: str, method: Annotated[str, Form()] = "",
+        opened: OwnDossier, method: Annotated[str, Form()] = "",
         account: Annotated[str, Form()] = "") -> Response:
     """Pay the fee from the source chosen, then submit (checkout): a declined payment leaves
     the draft unsubmitted and this page again, saying so, to try another card or account."""
     actor, typed = _actor(signed), {"method": method, "account": account}
-    try:
-        opened = _open(session, actor, receipt_code)
-    except NotFound as exc:
-        return _refused(request, exc)
     elsewhere = _paid_or_form(opened)
     if elsewhere is not None:
         return elsewhere
     try:
         source = service.payment_source(method, account)
-        checkout.submit(services.session_factory, services[WALLET_SITE], actor, receipt_code,
-                        services[PAYMENTS], source)
+        checkout.submit(services.session_factory, services[WALLET_SITE], actor,
+                        opened.receipt_code, services[PAYMENTS], source)
     except service.PaymentRefused as exc:
         return _payment_page(request, session, opened, typed, declined=True,
                              status_code=exc.status)
@@ -457,17 +472,13 @@ def pay(request: Request, session: DbSession, services: Services, signed: Citize
                              status_code=exc.status)
     except Conflict:  # submitted meanwhile: by the first of two clicks
         pass
-    return RedirectResponse(f"{DOSSIERS}/{receipt_code}/payment/receipt", status_code=303)
+    return RedirectResponse(f"{DOSSIERS}/{opened.receipt_code}/payment/receipt",
+                            status_code=303)
 
 
 @router.get(DOSSIERS + "/{receipt_code}/payment/receipt", response_class=HTMLResponse)
-def payment_receipt(request: Request, session: DbSession, signed: Citizen,
-                    receipt_code: str) -> Response:
+def payment_receipt(request: Request, session: DbSession, opened: OwnDossier) -> Response:
     """The payment's receipt: what was paid, for which dossier, when and how; printable."""
-    try:
-        opened = _open(session, _actor(signed), receipt_code)
-    except NotFound as exc:
-        return _refused(request, exc)
     paid = service.fees_paid(session, opened.dossiers)
     if not paid:
         return _refused(request, NotFound("this dossier has no payment yet"))
@@ -477,54 +488,39 @@ def payment_receipt(request: Request, session: DbSession, signed: Citizen,
 
 
 @router.post(DOSSIERS + "/{receipt_code}/supplement", response_class=HTMLResponse)
-def send_supplement(request: Request, session: DbSession, signed: Citizen, receipt_code: str,
-                    form: PostedForm) -> Response:
+def send_supplement(request: Request, session: DbSession, signed: Citizen,
+                    opened: OwnSingleDossierLocked, form: PostedForm) -> Response:
     """The documents and corrected fields an official asked for, then the dossier goes back
     to them."""
-    actor = _actor(signed)
-    try:
-        dossier = service.dossier_for(session, actor, receipt_code, lock=True)
-    except NotFound as exc:
-        return _refused(request, exc)
-    opened = Opened(receipt_code, [dossier], service.group_of(session, dossier))
+    actor, dossier = _actor(signed), opened.dossiers[0]
     errors = _upload_errors(session, actor, [dossier], form)
     if errors:
         return _status_page(request, session, opened, errors, 422)
     asked = service.fields_to_correct(session, dossier)
     try:
-        service.supplement(session, actor, receipt_code,
+        service.supplement(session, actor, opened.receipt_code,
                            {spec.name: _text(form, spec.name) for spec in asked})
     except DomainError as exc:
         return _status_page(request, session, opened, field_errors(exc), exc.status)
-    return RedirectResponse(f"{DOSSIERS}/{receipt_code}", status_code=303)
+    return RedirectResponse(f"{DOSSIERS}/{opened.receipt_code}", status_code=303)
 
 
 @router.post(DOSSIERS + "/{receipt_code}/withdraw", response_class=HTMLResponse)
-def withdraw(request: Request, session: DbSession, signed: Citizen, receipt_code: str,
+def withdraw(request: Request, session: DbSession, signed: Citizen, opened: OwnSingleDossier,
              reason: Annotated[str, Form()] = "") -> Response:
-    actor = _actor(signed)
     try:
-        dossier = service.dossier_for(session, actor, receipt_code)
-    except NotFound as exc:
-        return _refused(request, exc)
-    try:
-        service.transition(session, actor, receipt_code, "withdraw", reason)
+        service.transition(session, _actor(signed), opened.receipt_code, "withdraw", reason)
     except DomainError as exc:
-        opened = Opened(receipt_code, [dossier], service.group_of(session, dossier))
         return _status_page(request, session, opened, field_errors(exc), exc.status)
-    return RedirectResponse(f"{DOSSIERS}/{receipt_code}", status_code=303)
+    return RedirectResponse(f"{DOSSIERS}/{opened.receipt_code}", status_code=303)
 
 
 @router.get(DOSSIERS + "/{receipt_code}/result.pdf")
-def result_pdf(request: Request, session: DbSession, signed: Citizen,
-               receipt_code: str) -> Response:
+def result_pdf(request: Request, opened: OwnSingleDossier) -> Response:
     """The signed result, to its applicant only (the console's flow wrote it)."""
-    try:
-        dossier = service.dossier_for(session, _actor(signed), receipt_code)
-        if dossier.result_pdf is None:
-            raise NotFound("this dossier has no result yet")
-    except NotFound as exc:
-        return _refused(request, exc)
+    dossier = opened.dossiers[0]
+    if dossier.result_pdf is None:
+        return _refused(request, NotFound("this dossier has no result yet"))
     return Response(dossier.result_pdf, media_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="{receipt_code}.pdf"',
+        "Content-Disposition": f'inline; filename="{opened.receipt_code}.pdf"',
         "Cache-Control": "no-store"})

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.identity.models import (
@@ -25,9 +25,14 @@ NOTICES_SHOWN = 50
 
 # --- citizens' accounts -----------------------------------------------------------------------
 
+# Built once: every password sign-in runs it (building a statement costs ~100 µs of CPU).
+ACCOUNT_BY_NUMBER = select(CitizenAccount).where(
+    CitizenAccount.personal_id_number == bindparam("number"))
+
+
 def account_by_number(session: Session, personal_id_number: str) -> CitizenAccount | None:
-    return session.execute(select(CitizenAccount).where(
-        CitizenAccount.personal_id_number == personal_id_number)).scalar_one_or_none()
+    return session.execute(ACCOUNT_BY_NUMBER,
+                           {"number": personal_id_number}).scalar_one_or_none()
 
 
 def account_by_id(session: Session, account_id: int) -> CitizenAccount | None:

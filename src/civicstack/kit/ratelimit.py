@@ -27,7 +27,17 @@ import hmac
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, DateTime, Index, Integer, String, delete, func, select
+from sqlalchemy import (
+    CursorResult,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    bindparam,
+    delete,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from civicstack.kit.db import Base, as_utc
@@ -51,6 +61,13 @@ class RateFailure(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
+# Built once: every sign-in checks a limit first, and building the statement and its cache key
+# anew cost as much as the query's round trip (~150 µs of CPU).
+RECENT_FAILURES = select(func.count(), func.min(RateFailure.at)).where(
+    RateFailure.limiter == bindparam("limiter"), RateFailure.key_digest == bindparam("key_digest"),
+    RateFailure.at >= bindparam("since"))
+
+
 class FailureLimiter:
     def __init__(self, name: str, max_failures: int, window_seconds: float, refusals: Tally,
                  pepper: str, refusal: str = "too many failed attempts") -> None:
@@ -64,10 +81,9 @@ class FailureLimiter:
     def check(self, session: Session, key: str) -> None:
         """Refuse before even trying when `key` failed too often lately."""
         now = datetime.now(UTC)
-        failures, oldest = session.execute(
-            select(func.count(), func.min(RateFailure.at)).where(
-                RateFailure.limiter == self.name, RateFailure.key_digest == self._digest(key),
-                RateFailure.at >= now - self.window)).one()
+        failures, oldest = session.execute(RECENT_FAILURES, {
+            "limiter": self.name, "key_digest": self._digest(key),
+            "since": now - self.window}).one()
         if failures >= self.max_failures:
             self.refusals.add()
             RATE_LIMIT_REFUSALS.labels(self.name).inc()

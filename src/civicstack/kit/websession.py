@@ -15,9 +15,9 @@ import hashlib
 import json
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime, String, Text, delete, or_
+from sqlalchemy import CursorResult, DateTime, String, Text, delete, or_, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
@@ -133,9 +133,11 @@ class SessionStore:
     def save_in(self, db: Session, session: BrowserSession) -> str | None:
         """`save` in the caller's transaction."""
         old = session.session_id
-        if old is not None and (session.renew_id or not session):
+        if old is not None and session and session.renew_id:
+            return self._renew(db, old, session) or self._insert(db, session)
+        if old is not None and not session:
             db.execute(delete(WebSession).where(WebSession.id_digest == digest(old)))
-            old = None
+            return None
         if not session:
             return None
         if old is not None:
@@ -144,6 +146,16 @@ class SessionStore:
                 row.data = json.dumps(dict(session))
                 return old
         return self._insert(db, session)
+
+    def _renew(self, db: Session, old: str, session: BrowserSession) -> str | None:
+        """The row under a new id, with the content and times of a new session, in one
+        statement (a sign-in's); None when the old row is gone."""
+        new_id, moment = secrets.token_urlsafe(32), datetime.now(UTC)
+        renewed = db.execute(
+            update(WebSession).where(WebSession.id_digest == digest(old)).values(
+                id_digest=digest(new_id), data=json.dumps(dict(session)), created_at=moment,
+                last_seen_at=moment).execution_options(synchronize_session=False))
+        return new_id if cast(CursorResult[Any], renewed).rowcount == 1 else None
 
     def _insert(self, db: Session, session: BrowserSession) -> str:
         new_id = secrets.token_urlsafe(32)

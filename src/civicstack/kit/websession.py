@@ -133,13 +133,12 @@ class SessionStore:
     def save_in(self, db: Session, session: BrowserSession) -> str | None:
         """`save` in the caller's transaction."""
         old = session.session_id
-        if old is not None and session and session.renew_id:
-            return self._renew(db, old, session) or self._insert(db, session)
-        if old is not None and not session:
-            db.execute(delete(WebSession).where(WebSession.id_digest == digest(old)))
-            return None
         if not session:
+            if old is not None:
+                db.execute(delete(WebSession).where(WebSession.id_digest == digest(old)))
             return None
+        if old is not None and session.renew_id:
+            return self._renew(db, old, session) or self._insert(db, session)
         if old is not None:
             row = db.get(WebSession, digest(old))
             if row is not None:

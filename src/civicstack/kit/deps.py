@@ -3,7 +3,6 @@ caller, and the CSRF check every unsafe browser request passes."""
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -11,11 +10,10 @@ from fastapi import APIRouter, Depends, Path, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from civicstack.kit import apikeys
+from civicstack.kit import apikeys, csrf
 from civicstack.kit.appservices import services_of
 from civicstack.kit.audit import Actor
 from civicstack.kit.errors import Forbidden, Unauthorized
-from civicstack.kit.web import CSRF_FIELD, CSRF_HEADER
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -70,16 +68,15 @@ Operator = Annotated[Actor, Depends(operator)]
 
 
 async def check_csrf(request: Request) -> None:
-    """An unsafe request from a browser must carry the session's token (a form field, or a
-    header for scripts): another site can make the browser send the cookie, not the token."""
+    """An unsafe request from a browser must carry its page's token (a form field, or a header
+    for scripts): another site can make the browser send its cookies, not the token."""
     if request.method in SAFE_METHODS:
         return
-    submitted = request.headers.get(CSRF_HEADER)
+    submitted = request.headers.get(csrf.HEADER)
     if submitted is None and request.headers.get("content-type", "").startswith(FORM_TYPES):
-        value = (await request.form()).get(CSRF_FIELD)  # parsed once, kept for the handler
+        value = (await request.form()).get(csrf.FIELD)  # parsed once, kept for the handler
         submitted = value if isinstance(value, str) else None
-    expected = str(request.session.get(CSRF_FIELD, ""))
-    if not expected or not submitted or not hmac.compare_digest(expected, submitted):
+    if not submitted or not csrf.accepts(request, submitted):
         raise Forbidden("the form expired or did not come from this site; reload and retry")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import secrets
 from contextvars import ContextVar
 from datetime import datetime
 from ipaddress import IPv4Network, IPv6Network, ip_address
@@ -18,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from civicstack.kit import audit_labels, audit_purposes
+from civicstack.kit import audit_labels, audit_purposes, csrf
 from civicstack.kit.appservices import services_of
 from civicstack.kit.calendar import VIETNAM
 from civicstack.kit.db import as_utc
@@ -32,8 +31,6 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 STATIC_DIR = PACKAGE_DIR / "static"
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
 LANG_COOKIE = "lang"
-CSRF_FIELD = "csrf_token"
-CSRF_HEADER = "X-CSRF-Token"  # how scripts send the token (JSON bodies have no form field)
 _locale: ContextVar[str] = ContextVar("locale", default=SUPPORTED_LOCALES[0])
 
 
@@ -121,25 +118,17 @@ def _page_address(request: Request) -> tuple[str, list[tuple[str, str]]]:
 
 
 class LazyCsrfToken:
-    """The session's CSRF token, made only if a template writes it: a page without a form (the
-    home page to an anonymous visitor, a crawler's every page) stores no session at all."""
+    """The page's CSRF token (kit/csrf.py), made only if a template writes it: a page without
+    a form (a crawler's every page) makes none."""
 
     def __init__(self, request: Request) -> None:
         self.request = request
 
     def __str__(self) -> str:
-        return csrf_token(self.request)
+        return csrf.form_token(self.request)
 
     def __html__(self) -> str:  # Jinja's autoescape asks for this; a token is URL-safe text
         return str(self)
-
-
-def csrf_token(request: Request) -> str:
-    token = request.session.get(CSRF_FIELD)
-    if not token:
-        token = secrets.token_urlsafe(32)
-        request.session[CSRF_FIELD] = token
-    return str(token)
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None,

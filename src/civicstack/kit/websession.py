@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -28,6 +29,10 @@ from civicstack.kit.db import Base, as_utc, delete_in_batches, transaction
 from civicstack.kit.threads import on_worker_thread
 
 COOKIE = "civicstack_session"
+# The anonymous forms' seed (kit/csrf.py); over HTTPS `__Host-` prefixed: set by this host only.
+FORM_SEED_COOKIE = "civicstack_form"
+SECURE_FORM_SEED_COOKIE = f"__Host-{FORM_SEED_COOKIE}"
+SEED_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")  # token_urlsafe(32); anything else is ignored
 TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most once a minute per session
 
 
@@ -50,6 +55,8 @@ class BrowserSession(dict[str, Any]):
         self.store = store
         self.changed = False
         self.renew_id = False
+        self.form_seed: str | None = None  # the anonymous forms' seed the browser sent
+        self.form_seed_is_new = False
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.changed = True
@@ -79,6 +86,12 @@ class BrowserSession(dict[str, Any]):
     def rotate(self) -> None:
         """Keep the content under a new id (after a step-up)."""
         self.changed = self.renew_id = True
+
+    def form_seed_for_page(self) -> str:
+        """The anonymous forms' seed: the browser's, or a new one the response will set."""
+        if self.form_seed is None:
+            self.form_seed, self.form_seed_is_new = secrets.token_urlsafe(32), True
+        return self.form_seed
 
 
 def rotate(session: dict[str, Any]) -> None:
@@ -181,17 +194,21 @@ class ServerSessionMiddleware:
                  sessionless: tuple[str, ...] = ()) -> None:
         self.app, self.store, self.secure = app, store, secure
         self.sessionless = sessionless
+        self.form_seed_cookie = SECURE_FORM_SEED_COOKIE if secure else FORM_SEED_COOKIE
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or scope["path"].startswith(
                 self.sessionless):
             await self.app(scope, receive, send)
             return
-        sent_id = HTTPConnection(scope).cookies.get(COOKIE)
+        cookies = HTTPConnection(scope).cookies
+        sent_id = cookies.get(COOKIE)
         scope["session"] = BrowserSession({}, None)  # what an error page sees if loading fails
         content = await on_worker_thread(lambda: self.store.load(sent_id)) if sent_id else None
         session = BrowserSession(content or {}, sent_id if content is not None else None,
                                  self.store)
+        seed = cookies.get(self.form_seed_cookie, "")
+        session.form_seed = seed if SEED_SHAPE.fullmatch(seed) else None
         scope["session"] = session
 
         async def send_with_cookie(message: Message) -> None:
@@ -204,19 +221,22 @@ class ServerSessionMiddleware:
     async def _store(self, session: BrowserSession, sent_id: str | None,
                      headers: MutableHeaders) -> None:
         """Store what changed (unless the handler did, `store_in`), and tell the browser the
-        id to keep: a new one, or none when the session ended or the id sent was unknown."""
+        id to keep: a new one, or none when the session ended or the id sent was unknown; and
+        the anonymous forms' seed when a page made one."""
         if session.changed:
             session.session_id = await on_worker_thread(lambda: self.store.save(session))
-        kept = session.session_id
+        kept, lifetime = session.session_id, int(self.store.absolute.total_seconds())
         if kept is None:
             if sent_id:
-                headers.append("Set-Cookie", self._cookie("", 0))
+                headers.append("Set-Cookie", self._cookie(COOKIE, "", 0))
         elif kept != sent_id:
-            lifetime = int(self.store.absolute.total_seconds())
-            headers.append("Set-Cookie", self._cookie(kept, lifetime))
+            headers.append("Set-Cookie", self._cookie(COOKIE, kept, lifetime))
+        if session.form_seed_is_new and session.form_seed:
+            headers.append("Set-Cookie",
+                           self._cookie(self.form_seed_cookie, session.form_seed, lifetime))
 
-    def _cookie(self, value: str, max_age: int) -> str:
+    def _cookie(self, name: str, value: str, max_age: int) -> str:
         # Lax, not strict: a relying party sends the citizen here by a top-level link, and
         # single sign-on needs the session on that navigation. Forms carry CSRF tokens.
         secure = "; Secure" if self.secure else ""
-        return (f"{COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
+        return f"{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"

@@ -278,6 +278,19 @@ def test_open_dossiers_of_an_abolished_ward_are_rerouted_with_their_history(
         service.reroute_after_merger(session, CLERK_HANOI, {}, "not their permission")
 
 
+@pytest.mark.parametrize("member", [0, 1])  # the free birth registration, the paid residence
+def test_a_groups_dossier_is_not_submitted_without_the_rest_of_its_group(
+        session: Session, site: WalletSite, mai: Person, tmp_path: Path, member: int) -> None:
+    """Interlinked procedures are submitted all or none: one member's own receipt, typed
+    into its payment step, once paid for and submitted that dossier alone."""
+    drafts = birth_bundle_charging_for_the_card(session, mai)
+    payments = treasury(tmp_path)
+    with pytest.raises(Conflict, match="together"):
+        service.submit_group(session, site, citizen(mai), [drafts[member]], payments)
+    assert {d.state for d in drafts} == {"draft"}
+    assert payments.statement() == []
+
+
 def test_a_group_whose_later_fee_is_declined_refunds_the_fees_already_taken(
         session: Session, site: WalletSite, mai: Person, tmp_path: Path) -> None:
     drafts = birth_bundle_charging_for_the_card(session, mai)

@@ -26,6 +26,7 @@ from tests.integration.test_identity_web import citizen_sign_in
 from tests.support.eid import make_active_account
 from tests.support.people import make_person
 from tests.support.services import (
+    ADMIN,
     APPROVER_HANOI,
     CLERK_HANOI,
     citizen,
@@ -548,7 +549,8 @@ def test_a_requested_supplement_is_sent_from_the_dossier_page(site: Site, mai: P
 
 def test_the_result_pdf_is_served_to_its_applicant_only(site: Site, mai: Person) -> None:
     receipt = submitted_birth(site)
-    assert site.client.get(f"/dossiers/{receipt}/result.pdf").status_code == 404  # not yet
+    not_yet = site.client.get(f"/dossiers/{receipt}/result.pdf", follow_redirects=False)
+    assert (not_yet.status_code, not_yet.headers["location"]) == (303, f"/dossiers/{receipt}")
     with transaction(site.services.session_factory) as session:
         service.transition(session, CLERK_HANOI, receipt, "receive")
         service.transition(session, CLERK_HANOI, receipt, "start")
@@ -564,6 +566,72 @@ def test_the_result_pdf_is_served_to_its_applicant_only(site: Site, mai: Person)
     assert response.content == PDF
     assert site.client.get(f"/dossiers/{someone_elses_draft(site)}/result.pdf"
                            ).status_code == 404
+
+
+# --- every page of one's own dossier leads somewhere ---------------------------------------
+
+def test_a_free_dossiers_payment_page_and_receipt_send_it_to_its_own_page(
+        site: Site, mai: Person) -> None:
+    """Issue: a free dossier once submitted was sent from its payment page to a payment
+    receipt that answered 404, "this dossier has no payment yet": a dead end."""
+    receipt = submitted_birth(site)
+    for page in ("payment", "payment/receipt"):
+        response = site.client.get(f"/dossiers/{receipt}/{page}", follow_redirects=False)
+        assert response.status_code == 303, page
+        assert response.headers["location"] == f"/dossiers/{receipt}", page
+
+
+def test_an_unpaid_drafts_receipt_sends_it_to_its_payment_step(site: Site, mai: Person) -> None:
+    receipt = residence_ready_to_pay(site)
+    response = site.client.get(f"/dossiers/{receipt}/payment/receipt", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/dossiers/{receipt}/payment"
+
+
+# The steps, each with who takes it, that bring a submitted dossier to a state; the admin
+# decides both procedures, which two agencies decide.
+TO_STATE = {
+    "submitted": [],
+    "in_processing": [(CLERK_HANOI, "receive"), (CLERK_HANOI, "start")],
+    "supplement_requested": [(CLERK_HANOI, "receive"), (CLERK_HANOI, "request_supplement")],
+    "approved": [(CLERK_HANOI, "receive"), (CLERK_HANOI, "start"),
+                 (ADMIN, "approve")],
+    "refused": [(CLERK_HANOI, "receive"), (ADMIN, "refuse")],
+    "withdrawn": [(None, "withdraw")],  # None: the applicant herself
+}
+DOSSIER_PAGES = ["", "/payment", "/payment/receipt", "/result.pdf"]
+
+
+def bring_to(site: Site, mai: Person, receipt: str, state: str) -> None:
+    with transaction(site.services.session_factory) as session:
+        for actor, action in TO_STATE[state]:
+            service.transition(session, actor or citizen(mai), receipt, action,
+                               "lý do của bước này")
+
+
+def assert_every_page_leads_to_the_dossier(site: Site, receipt: str) -> None:
+    for page in DOSSIER_PAGES:
+        response = site.client.get(f"/dossiers/{receipt}{page}")
+        assert response.status_code == 200, (page, response.status_code)
+        assert response.url.path.startswith(f"/dossiers/{receipt}"), (page, response.url)
+
+
+@pytest.mark.parametrize("state", list(TO_STATE))
+def test_every_page_of_ones_own_dossier_answers_in_each_state(
+        site: Site, mai: Person, state: str) -> None:
+    """The dossier's page, its payment step and receipt and its result, bookmarked or typed,
+    each show a page of the dossier (or send to one) whatever its state: none is a dead end."""
+    free, paid = submitted_birth(site), residence_ready_to_pay(site)
+    assert pay(site, paid, GOOD_CARD).status_code == 303
+    for receipt in (free, paid):
+        bring_to(site, mai, receipt, state)
+        assert dossier(site, receipt).state == state
+        assert_every_page_leads_to_the_dossier(site, receipt)
+
+
+def test_every_page_of_ones_own_draft_answers(site: Site, mai: Person) -> None:
+    for receipt in (start(site), residence_ready_to_pay(site)):
+        assert_every_page_leads_to_the_dossier(site, receipt)
 
 
 # --- an interlinked group -------------------------------------------------------------------
@@ -618,6 +686,28 @@ def test_a_group_member_draft_opens_the_groups_form(site: Site, mai: Person) -> 
     response = site.client.get(f"/dossiers/{member}", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == f"/dossiers/{receipt}"
+
+
+def test_a_group_members_payment_step_and_receipt_are_the_groups(
+        site: Site, mai: Person) -> None:
+    """A group is paid for and submitted as one: its residence registration's own payment
+    step, typed, once offered to pay for and submit that dossier alone."""
+    receipt = start(site, "/services/groups/birth-bundle")
+    assert send_form(site, receipt, GROUP_VALUES, files=GROUP_FILES).status_code == 303
+    token = csrf_of(site, f"/dossiers/{receipt}/payment")
+    with transaction(site.services.session_factory) as session:
+        members = list(session.scalars(select(Dossier.receipt_code)))
+    for member in members:
+        answers = [site.client.get(f"/dossiers/{member}/{page}", follow_redirects=False)
+                   for page in ("payment", "payment/receipt")]
+        answers.append(site.client.post(f"/dossiers/{member}/payment", follow_redirects=False,
+                                        data={**GOOD_CARD, "csrf_token": token}))
+        for answer in answers:
+            assert answer.status_code == 303, (member, answer.request.url)
+            assert answer.headers["location"] == f"/dossiers/{receipt}/payment"
+    with transaction(site.services.session_factory) as session:
+        assert set(session.scalars(select(Dossier.state))) == {"draft"}
+    assert charges(site) == []
 
 
 def test_the_childs_sex_is_a_choice_and_male_typed_is_refused_at_submission_next_to_it(

@@ -3,22 +3,39 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
 
-from civicstack.kit.i18n import ERROR_KEYWORDS, negotiate_locale, translations
+from civicstack.kit.i18n import (
+    ERROR_KEYWORDS,
+    LOCALE_DIR,
+    SUPPORTED_LOCALES,
+    negotiate_locale,
+    translations,
+)
 from civicstack.kit.web import local_time
 
 ROOT = Path(__file__).resolve().parents[2]
-METHOD_MAP = [("src/civicstack/templates/**.html", "jinja2"), ("src/civicstack/**.py", "python")]
 
 
-def extracted_messages() -> set[str | tuple[str, ...]]:
+@cache
+def extracted_messages() -> frozenset[str | tuple[str, ...]]:
+    """What `make messages` extracts: the project's babel.cfg and the same keywords."""
+    with (ROOT / "babel.cfg").open() as config:
+        method_map, options_map = parse_mapping_cfg(config)
     keywords = {**DEFAULT_KEYWORDS, **ERROR_KEYWORDS}
-    return {message for _, _, message, _, _ in extract_from_dir(str(ROOT), METHOD_MAP,
-                                                                 keywords=keywords)}
+    return frozenset(message for _, _, message, _, _ in extract_from_dir(
+        str(ROOT), method_map, options_map, keywords=keywords))
+
+
+def msgid(message: str | tuple[str, ...]) -> str:
+    """A message's key in a catalogue: its singular, for one with a plural."""
+    return message if isinstance(message, str) else message[0]
 
 
 def test_every_user_visible_message_has_a_vietnamese_translation() -> None:
@@ -29,6 +46,18 @@ def test_every_user_visible_message_has_a_vietnamese_translation() -> None:
     assert untranslated == []
     for singular, plural in (m for m in messages if isinstance(m, tuple)):
         assert vi.ngettext(singular, plural, 2) != plural
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_every_entry_of_a_catalogue_is_still_extracted(locale: str) -> None:
+    """`make messages` marks obsolete, and so stops translating, every entry extraction no
+    longer finds: a string shown through _() on a runtime value (a dict's, a constant's, an
+    error's) must be marked with N_ where it is written, and an entry nothing uses removed."""
+    with (LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalogue = read_po(handle, locale=locale)
+    extracted = {msgid(message) for message in extracted_messages()}
+    kept = {msgid(message.id) for message in catalogue if message.id}
+    assert sorted(kept - extracted) == []
 
 
 @pytest.mark.parametrize(("query", "cookie", "header", "expected"), [

@@ -33,6 +33,7 @@ from civicstack.kit import audit
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission, Role, Scope
 from civicstack.kit.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from civicstack.kit.i18n import N_
 from civicstack.kit.metrics import LOGIN_FAILURES
 
 USERNAME = re.compile(r"[a-z][a-z0-9._-]{2,49}")
@@ -188,7 +189,7 @@ def choose_password(session: Session, official: OfficialAccount, current: str,
         raise Invalid("current_password", "this is not your current password")
     reason = _weakness(new, official.username, official.full_name)
     if reason is None and new == current:
-        reason = "choose a password different from your current one"
+        reason = N_("choose a password different from your current one")
     if reason:
         raise Invalid("new_password", reason)
     official.password_hash = passwords.hash_password(new)

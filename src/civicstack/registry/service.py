@@ -628,7 +628,7 @@ def record_birth(session: Session, actor: Actor, birth: Birth) -> Person:
 
 def _parents(session: Session, actor: Actor, birth: Birth) -> list[tuple[str, Person]]:
     parents: list[tuple[str, Person]] = []
-    for role, number in (("mother", birth.mother_pid), ("father", birth.father_pid)):
+    for role, number in ((N_("mother"), birth.mother_pid), (N_("father"), birth.father_pid)):
         if number:
             parent = _existing_person(session, actor, number)
             if parent.date_of_birth >= birth.date_of_birth:
@@ -661,7 +661,7 @@ def record_marriage(session: Session, actor: Actor, first_pid: str, second_pid: 
         raise Invalid("second_pid", "a person cannot marry themself")
     spouses = [_existing_person(session, actor, n, lock=True) for n in (first_pid, second_pid)]
     for person in spouses:
-        _require_alive(person, "spouse")
+        _require_alive(person, N_("spouse"))
         _require_marriage_age(person, occurred_on)
         if repository.current_spouse_relation(session, person.id):
             raise Conflict("%(pid)s is already married", pid=person.personal_id_number)
@@ -724,7 +724,7 @@ def record_death(session: Session, actor: Actor, personal_id_number: str, occurr
     """Marks the person deceased and ends a marriage; every domain holding something of the
     person reacts to `PersonDied` in this transaction. A second death is refused."""
     person = _existing_person(session, actor, personal_id_number, lock=True)
-    _require_alive(person, "person")
+    _require_alive(person, N_("person"))
     if occurred_on < person.date_of_birth:
         before_birth = Message(N_("death on %(day)s precedes birth"), day=occurred_on)
         raise Invalid("occurred_on", before_birth)
@@ -761,7 +761,7 @@ class ResidenceChange:
 
 def record_residence_change(session: Session, actor: Actor, change: ResidenceChange) -> Person:
     person = _existing_person(session, actor, change.personal_id_number, lock=True)
-    _require_alive(person, "person")
+    _require_alive(person, N_("person"))
     reference = load_reference_data(session)
     if change.kind not in ("permanent", "temporary"):
         raise Invalid("kind", "must be 'permanent' or 'temporary'")
@@ -877,7 +877,7 @@ def issue_id_card(session: Session, actor: Actor, personal_id_number: str,
                   card: IdCard) -> IdCardIssuance:
     """A new card replaces the person's active one."""
     person = _existing_person(session, actor, personal_id_number)
-    _require_alive(person, "person")
+    _require_alive(person, N_("person"))
     if card.expires_on and card.expires_on <= card.issued_on:
         raise Invalid("expires_on", "must be after the issue date")
     for previous in repository.id_cards_of(session, person.id):

@@ -55,6 +55,8 @@ MAX_TEXT = 300
 SUBJECT = "dossier"
 REQUIRED = N_("Required.")
 ALREADY_SUBMITTED = N_("this dossier was already submitted")
+SUBMITTED_TOGETHER = N_("the dossiers of a group are submitted together, under the group's "
+                        "receipt")
 WRONG_TYPE = N_("the file must be a PDF, JPEG or PNG")
 
 
@@ -716,6 +718,7 @@ def check_ready(session: Session, site: WalletSite, actor: Actor,
     """What submitting the dossiers would keep, or Invalid with the refusals of all of them
     at once: asked before the payment step too, so that nobody pays for a form that will be
     refused."""
+    _require_whole_groups(session, dossiers)
     errors: dict[str, FieldError] = {}
     checked: list[tuple[Dossier, Procedure, Complete]] = []
     for dossier in dossiers:
@@ -731,6 +734,15 @@ def check_ready(session: Session, site: WalletSite, actor: Actor,
     if errors:
         raise Invalid.of_fields(list(errors.values()))
     return checked
+
+
+def _require_whole_groups(session: Session, dossiers: list[Dossier]) -> None:
+    """Interlinked procedures are submitted all or none: a dossier of a group only with every
+    other dossier of its group."""
+    given = {dossier.id for dossier in dossiers}
+    for group_id in {dossier.group_id for dossier in dossiers if dossier.group_id}:
+        if any(d.id not in given for d in repository.group_dossiers(session, group_id)):
+            raise Conflict(SUBMITTED_TOGETHER)
 
 
 def submit_group(session: Session, site: WalletSite, actor: Actor, dossiers: list[Dossier],

@@ -321,12 +321,21 @@ def organisation_dossiers(request: Request, session: DbSession, signed: Citizen,
         "rows": [(d, service.procedure_of(session, d), service.is_overdue(d)) for d in found]})
 
 
+def _to_the_groups(opened: Opened, page: str = "") -> Response | None:
+    """A group member's draft sent to the group's same page: a group's drafts are filled, paid
+    for and submitted as one, under the group's receipt."""
+    if opened.group and not opened.is_group and opened.is_draft:
+        return RedirectResponse(f"{DOSSIERS}/{opened.group.receipt_code}{page}",
+                                status_code=303)
+    return None
+
+
 @router.get(DOSSIERS + "/{receipt_code}", response_class=HTMLResponse)
 def dossier_page(request: Request, session: DbSession, services: Services, signed: Citizen,
                  opened: OwnDossier) -> Response:
-    if opened.group and not opened.is_group and opened.is_draft:
-        # a group's draft is filled and submitted as one, under the group's receipt
-        return RedirectResponse(f"{DOSSIERS}/{opened.group.receipt_code}", status_code=303)
+    grouped = _to_the_groups(opened)
+    if grouped is not None:
+        return grouped
     if opened.is_draft:
         return _form_page(request, session, services[WALLET_SITE], _actor(signed), opened)
     return _status_page(request, session, opened)
@@ -436,18 +445,24 @@ def _payment_page(request: Request, session: Session, opened: Opened,
         "declined": declined}, status_code)
 
 
-def _paid_or_form(opened: Opened) -> Response | None:
-    """Where a payment page sends a dossier it has nothing to ask for: a submitted one to its
-    receipt (a second click, a page kept open), a free draft back to its form."""
+def _paid_or_form(session: Session, opened: Opened) -> Response | None:
+    """Where a payment page sends a dossier it has nothing to ask for: a free draft back to its
+    form; a submitted one to its payment's receipt (a second click, a page kept open), or to
+    its own page, which says where it stands, when it has no payment (free, or a bookmark); a
+    group member's draft to the group's payment step, never paid for and submitted alone."""
     here = f"{DOSSIERS}/{opened.receipt_code}"
-    if not opened.is_draft:
-        return RedirectResponse(f"{here}/payment/receipt", status_code=303)
-    return RedirectResponse(here, status_code=303) if _fee(opened) == 0 else None
+    grouped = _to_the_groups(opened, "/payment")
+    if grouped is not None:
+        return grouped
+    if opened.is_draft:
+        return RedirectResponse(here, status_code=303) if _fee(opened) == 0 else None
+    paid = service.fees_paid(session, opened.dossiers)
+    return RedirectResponse(f"{here}/payment/receipt" if paid else here, status_code=303)
 
 
 @router.get(DOSSIERS + "/{receipt_code}/payment", response_class=HTMLResponse)
 def payment_page(request: Request, session: DbSession, opened: OwnDossier) -> Response:
-    return _paid_or_form(opened) or _payment_page(request, session, opened)
+    return _paid_or_form(session, opened) or _payment_page(request, session, opened)
 
 
 @router.post(DOSSIERS + "/{receipt_code}/payment", response_class=HTMLResponse)
@@ -457,7 +472,7 @@ def pay(request: Request, session: DbSession, services: Services, signed: Citize
     """Pay the fee from the source chosen, then submit (checkout): a declined payment leaves
     the draft unsubmitted and this page again, saying so, to try another card or account."""
     actor, typed = _actor(signed), {"method": method, "account": account}
-    elsewhere = _paid_or_form(opened)
+    elsewhere = _paid_or_form(session, opened)
     if elsewhere is not None:
         return elsewhere
     try:
@@ -478,10 +493,14 @@ def pay(request: Request, session: DbSession, services: Services, signed: Citize
 
 @router.get(DOSSIERS + "/{receipt_code}/payment/receipt", response_class=HTMLResponse)
 def payment_receipt(request: Request, session: DbSession, opened: OwnDossier) -> Response:
-    """The payment's receipt: what was paid, for which dossier, when and how; printable."""
+    """The payment's receipt: what was paid, for which dossier, when and how; printable.
+    Without a payment there is no receipt to show, but the address is the citizen's own
+    (typed, bookmarked): an unpaid draft goes to its payment step, any other dossier to its
+    own page, rather than to a page saying only that nothing is here."""
     paid = service.fees_paid(session, opened.dossiers)
     if not paid:
-        return _refused(request, NotFound("this dossier has no payment yet"))
+        return _paid_or_form(session, opened) or RedirectResponse(
+            f"{DOSSIERS}/{opened.receipt_code}/payment", status_code=303)
     return render(request, "portal/services_payment_receipt.html", {
         "opened": opened, "total": sum(p.amount for _, p in paid),
         "rows": [(d, service.procedure_of(session, d), p) for d, p in paid]})
@@ -516,11 +535,13 @@ def withdraw(request: Request, session: DbSession, signed: Citizen, opened: OwnS
 
 
 @router.get(DOSSIERS + "/{receipt_code}/result.pdf")
-def result_pdf(request: Request, opened: OwnSingleDossier) -> Response:
-    """The signed result, to its applicant only (the console's flow wrote it)."""
+def result_pdf(opened: OwnSingleDossier) -> Response:
+    """The signed result, to its applicant only (the console's flow wrote it). Before there is
+    one (or where there never will be: refused, withdrawn), the dossier's own page, which
+    says where it stands."""
     dossier = opened.dossiers[0]
     if dossier.result_pdf is None:
-        return _refused(request, NotFound("this dossier has no result yet"))
+        return RedirectResponse(f"{DOSSIERS}/{opened.receipt_code}", status_code=303)
     return Response(dossier.result_pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="{opened.receipt_code}.pdf"',
         "Cache-Control": "no-store"})

@@ -23,6 +23,7 @@ from civicstack.kit.errors import (
     NotFound,
     RateLimited,
 )
+from civicstack.kit.i18n import N_
 from civicstack.kit.text import typed_text
 from civicstack.registry import service as registry
 from civicstack.support import repository, routing, sla
@@ -100,7 +101,7 @@ def _channel(session: Session, actor: Actor, personal_id_number: str, now: datet
             raise Forbidden("you can open a ticket only about yourself")
         if repository.opened_since(session, personal_id_number,
                                    now - timedelta(days=1)) >= DAILY_TICKETS:
-            raise RateLimited("too many new requests today; add to an open request instead")
+            raise RateLimited(N_("too many new requests today; add to an open request instead"))
         return "portal"
     actor.require(Permission.SUPPORT_HANDLE)
     return "hotline"

@@ -71,7 +71,9 @@ def signed_parts(jwt: str, what: str) -> tuple[dict[str, Any], dict[str, Any], b
 
 
 def check_signature(key: ec.EllipticCurvePublicKey, signing_input: bytes, signature: bytes,
-                     what: str) -> None:
+                    what: str, forged: str) -> None:
+    """`forged`: the refusal of a signature that does not verify, a whole sentence marked for
+    translation by the caller: verifiers' pages show it translated."""
     if len(signature) != 64:
         raise PresentationRefused(f"{what} signature is not an ES256 signature")
     der = encode_dss_signature(int.from_bytes(signature[:32], "big"),
@@ -79,7 +81,7 @@ def check_signature(key: ec.EllipticCurvePublicKey, signing_input: bytes, signat
     try:
         key.verify(der, signing_input, _ECDSA)
     except InvalidSignature as exc:
-        raise PresentationRefused(f"{what} signature does not verify") from exc
+        raise PresentationRefused(forged) from exc
 
 
 def check_header(header: dict[str, Any], typ: str, what: str) -> None:

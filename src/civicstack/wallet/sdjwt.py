@@ -29,6 +29,7 @@ from sd_jwt.holder import SDJWTHolder
 from sd_jwt.issuer import SDJWTIssuer
 
 from civicstack.kit.b64 import b64url_decode, b64url_encode
+from civicstack.kit.i18n import N_
 from civicstack.wallet.jws import (
     ALGORITHM,
     PresentationRefused,
@@ -248,7 +249,8 @@ def _check_key_binding(key_binding: str, credential: _Checked, sd_hash: str,
     holder_key = credential.holder_key
     header, payload, signing_input, signature = signed_parts(key_binding, "the key-binding JWT")
     check_header(header, KEY_BINDING_TYP, "the key-binding JWT")
-    check_signature(holder_key, signing_input, signature, "the key-binding JWT")
+    check_signature(holder_key, signing_input, signature, "the key-binding JWT",
+                    N_("the key-binding JWT signature does not verify"))
     if payload.get("aud") != expect.audience:
         raise PresentationRefused("the presentation was made for another verifier (audience)")
     if expect.nonce is not None and payload.get("nonce") != expect.nonce:
@@ -363,7 +365,8 @@ def _check_credential(credential: str, trust: Trust) -> _Checked:
     key = trust.issuer_key(issuer, kid)
     if key is None:
         raise PresentationRefused(f"the issuer {issuer} or its key is not trusted here")
-    check_signature(key, signing_input, signature, "the credential")
+    check_signature(key, signing_input, signature, "the credential",
+                    N_("the credential signature does not verify"))
     return _Checked(payload, issuer, kid, key)
 
 

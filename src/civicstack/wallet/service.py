@@ -265,7 +265,7 @@ def _subject_type(document: DocumentType) -> str:
 def _replace_portal_copies(session: Session, actor: Actor, subject_id: str,
                            document: DocumentType) -> None:
     for earlier in repository.portal_copies(session, subject_id, document.id):
-        _set_status(session, actor, earlier, "revoked", "replaced by a newer copy")
+        _set_status(session, actor, earlier, "revoked", N_("replaced by a newer copy"))
 
 
 def issue_from_register(session: Session, site: WalletSite, subject_id: str,
@@ -379,7 +379,7 @@ def report_lost(session: Session, subject_id: str, public_id: str) -> Credential
     if credential is None or credential.subject_id != subject_id:
         raise NotFound("no such document in your wallet")
     _set_status(session, Actor("citizen", subject_id), credential, "suspended",
-                "reported lost by the holder")
+                N_("reported lost by the holder"))
     return credential
 
 
@@ -390,7 +390,7 @@ def report_lost(session: Session, subject_id: str, public_id: str) -> Credential
 ON_DEATH: dict[str, str] = {"health_insurance": "suspended", "social_insurance": "suspended"}
 # An ID card reported lost may still be found (the police reinstate it); a revoked one is over.
 ON_CARD_END = {registry.CardEnd.LOST: "suspended", registry.CardEnd.REVOKED: "revoked"}
-DECEASED_REASON = "holder recorded as deceased"
+DECEASED_REASON = N_("holder recorded as deceased")
 CLOSED_REASON = "eID account closed by the holder"
 
 

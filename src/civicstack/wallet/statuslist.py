@@ -21,6 +21,7 @@ from joserfc import jwt
 from joserfc.jwk import ECKey
 
 from civicstack.kit.b64 import b64url_decode, b64url_encode
+from civicstack.kit.i18n import N_
 from civicstack.wallet.jws import (
     ALGORITHM,
     PresentationRefused,
@@ -98,7 +99,8 @@ def _verified(token: str, key_for: Any) -> tuple[str, ec.EllipticCurvePublicKey,
     key: ec.EllipticCurvePublicKey | None = key_for(kid)
     if key is None:
         raise PresentationRefused("the status list is signed by an unknown key")
-    check_signature(key, signing_input, signature, "the status list")
+    check_signature(key, signing_input, signature, "the status list",
+                    N_("the status list signature does not verify"))
     expires_at = int_claim(payload, "exp", "the status list")
     body = payload.get("status_list")
     if not isinstance(body, dict) or body.get("bits") not in (1, 2, 4, 8) or \

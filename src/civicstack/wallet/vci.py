@@ -22,6 +22,7 @@ from civicstack.kit import audit
 from civicstack.kit.audit import Actor
 from civicstack.kit.db import as_utc
 from civicstack.kit.errors import Conflict, DomainError
+from civicstack.kit.i18n import N_
 from civicstack.oidc.protocol import OAuthError, digest, new_secret, now
 from civicstack.wallet import jws, repository, sdjwt, service
 from civicstack.wallet.models import CredentialOffer, DocumentType, Issuer, Nonce
@@ -302,7 +303,8 @@ def check_proof(proof: str, credential_issuer: str, at: int) -> KeyProof:
         jwk = header.get("jwk")
         if not isinstance(jwk, dict) or "kid" in header or "x5c" in header:
             raise jws.PresentationRefused("the key proof must carry its key as 'jwk' only")
-        jws.check_signature(sdjwt.public_key(jwk), signing_input, signature, "the key proof")
+        jws.check_signature(sdjwt.public_key(jwk), signing_input, signature, "the key proof",
+                            N_("the key proof signature does not verify"))
         if payload.get("aud") != credential_issuer:
             raise jws.PresentationRefused(f"the key proof's aud must be {credential_issuer}")
         made_at = jws.int_claim(payload, "iat", "the key proof")

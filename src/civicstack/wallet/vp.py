@@ -26,6 +26,7 @@ from civicstack.kit import audit
 from civicstack.kit.audit import Actor
 from civicstack.kit.db import as_utc
 from civicstack.kit.errors import Conflict, FieldError, Invalid, NotFound
+from civicstack.kit.i18n import N_
 from civicstack.kit.keys import SigningKey
 from civicstack.wallet import replay, repository, sdjwt, service
 from civicstack.wallet.jws import PresentationRefused
@@ -42,7 +43,7 @@ REQUEST_OBJECT_ALG = "ES256"
 # OpenID4VP 5.8: the audience of a request object for a wallet found by static discovery.
 SELF_ISSUED_AUDIENCE = "https://self-issued.me/v2"
 DECLINED_BY_WALLET = "access_denied"  # OpenID4VP 8.5: the holder said no
-ALREADY_USED = "this presentation was already used"
+ALREADY_USED = N_("this presentation was already used")
 
 
 def now() -> datetime:
@@ -209,7 +210,7 @@ def receive(session: Session, site: WalletSite, public_id: str,
         return Answer(request, "this request was already answered")
     moment = now()
     if as_utc(request.expires_at) <= moment:
-        return _refuse(request, "the request has expired", moment)
+        return _refuse(request, N_("the request has expired"), moment)
     if response.state != request.public_id:
         return _refuse(request, "the state does not match this request", moment)
     if response.error:

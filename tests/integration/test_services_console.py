@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import io
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import func, select, update
 
+from civicstack.identity.models import CitizenNotice
 from civicstack.kit.audit import AuditEntry
 from civicstack.kit.authz import Role, Scope
 from civicstack.kit.db import transaction
@@ -303,6 +304,18 @@ def test_only_fields_the_applicant_typed_can_be_named_for_correction(
     assert dossier(site, code).state == "in_processing"
 
 
+def listed_notices(site: Site, language: str) -> list[str]:
+    page = site.client.get(f"/account/notifications?lang={language}").text
+    return [html.unescape(notice) for notice in
+            re.findall(r"<li><time>[^<]*</time> ([^<]+)</li>", page)]
+
+
+def due_of(site: Site, code: str) -> str:
+    due_on = dossier(site, code).due_on
+    assert due_on is not None
+    return due_on.strftime("%d/%m/%Y")
+
+
 def test_each_step_of_a_birth_queues_an_sms_and_the_citizen_reads_them_newest_first(
         site: Site, mother: Person, tmp_path: Path) -> None:
     """Issue 19: the dossier page promises an SMS at each step; the portal lists them."""
@@ -315,18 +328,44 @@ def test_each_step_of_a_birth_queues_an_sms_and_the_citizen_reads_them_newest_fi
     steps = [body for body in sent if code in body]
     for action, body in zip(["submit", "receive", "start", "approve", "deliver"], steps,
                             strict=True):
-        assert body.startswith(service.NOTICES[action].split("{due}")[0].format(code=code))
+        assert body.startswith(service.NOTICES[action].sms.split("{due}")[0].format(code=code))
 
     make_active_account(site.services.session_factory, site.services.pepper, mother,
                         tmp_path / "mailbox")
     assert citizen_sign_in(site, mother) == 303
-    page = site.client.get("/account/notifications").text
-    listed = re.findall(r"<li><time>[^<]*</time> ([^<]+)</li>", page)
-    assert [body for body in listed if code in body] == [
-        html.escape(body) for body in reversed(steps)]
-    assert "da duoc phe duyet" in listed[0]  # the account's approval came last
-    assert not any("Ma xac minh" in body for body in listed)  # codes are never listed back
+    # Listed in the reader's language (the SMS is ASCII Vietnamese: every phone shows it).
+    vietnamese = listed_notices(site, "vi")
+    assert [notice for notice in vietnamese if code in notice] == [
+        f"Hồ sơ {code} đã có kết quả; giấy tờ đã có trong ví.",
+        f"Hồ sơ {code} đã được phê duyệt; kết quả đang được ký số.",
+        f"Hồ sơ {code} đang được xử lý.",
+        f"Hồ sơ {code} đã được tiếp nhận.",
+        f"Hồ sơ {code} đã được nộp. Hạn trả kết quả: {due_of(site, code)}."]
+    # the account's approval came last, with no English left on the Vietnamese page
+    assert vietnamese[0] == ("Tài khoản định danh điện tử của bạn đã được phê duyệt; bạn có "
+                             "thể đăng nhập.")
+    english = listed_notices(site, "en")
+    assert english[0] == "Your eID account is approved; you can sign in."
+    assert english[1] == f"Dossier {code} has its result; the document is in your wallet."
+    assert not any("Hồ sơ" in notice or "Ho so" in notice for notice in english)
+    assert not any("Ma xac minh" in body for body in vietnamese)  # codes are never listed back
     assert "/account/notifications" in site.client.get("/account").text
+
+
+def test_a_notice_kept_before_translation_shows_its_sms_text_escaped(
+        site: Site, mother: Person, tmp_path: Path) -> None:
+    """Notices stored before the portal's sentence (migration 0051) show the SMS as sent, as
+    text: a body is data, never markup."""
+    make_active_account(site.services.session_factory, site.services.pepper, mother,
+                        tmp_path / "mailbox")
+    with transaction(site.services.session_factory) as session:
+        session.add(CitizenNotice(personal_id_number=mother.personal_id_number,
+                                  body="Ho so <b>X</b> da duoc rut.",
+                                  created_at=datetime.now(UTC) + timedelta(minutes=1)))
+    assert citizen_sign_in(site, mother) == 303
+    page = site.client.get("/account/notifications?lang=en").text
+    assert "Ho so &lt;b&gt;X&lt;/b&gt; da duoc rut." in page
+    assert listed_notices(site, "vi")[0] == "Ho so <b>X</b> da duoc rut."
 
 
 def test_approving_a_dossier_whose_data_panel_is_empty_is_refused_with_a_clear_message(

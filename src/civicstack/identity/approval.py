@@ -3,7 +3,7 @@ activation, the face photo), and the citizen's own view (self-lock, audit trail)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,7 @@ from civicstack.kit import audit, outbox
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import Permission
 from civicstack.kit.errors import Conflict, NotFound
+from civicstack.kit.i18n import N_
 from civicstack.kit.tlog import log as tlog
 from civicstack.kit.transparency import LogPublishing
 from civicstack.registry import service as registry
@@ -50,8 +51,25 @@ def approve_by_face(session: Session, personal_id_number: str, matcher: Actor,
               {"method": "face", "distance": distance})
 
 
-APPROVED_NOTICE = ("Tai khoan dinh danh dien tu cua ban da duoc phe duyet; ban co the dang "
-                   "nhap. Your eID account is approved; you can sign in.")
+@dataclass(frozen=True)
+class Notice:
+    """What a person is told: `sms`, the text sent to their phone (ASCII Vietnamese: every
+    phone shows it), and `message`, the portal's sentence (an English template marked for
+    translation, with `%(name)s` values), shown in the reader's language."""
+
+    sms: str
+    message: str
+    values: dict[str, str] = field(default_factory=dict)
+
+    def filled(self, **values: str) -> Notice:
+        """The notice with its values: `{name}` in the SMS, `%(name)s` in the message."""
+        return Notice(self.sms.format(**values), self.message, values)
+
+
+APPROVED_NOTICE = Notice(
+    "Tai khoan dinh danh dien tu cua ban da duoc phe duyet; ban co the dang nhap. Your eID "
+    "account is approved; you can sign in.",
+    N_("Your eID account is approved; you can sign in."))
 
 
 def _activate(session: Session, actor: Actor, personal_id_number: str, purpose: str,
@@ -83,13 +101,14 @@ def is_active(session: Session, personal_id_number: str) -> bool:
     return account is not None and account.status == AccountStatus.ACTIVE.value
 
 
-def tell(session: Session, personal_id_number: str, phone: str | None, body: str) -> None:
+def tell(session: Session, personal_id_number: str, phone: str | None, notice: Notice) -> None:
     """Tell the person something: kept for their portal's notifications and sent by SMS when a
-    phone is known (ASCII: every phone shows it)."""
-    session.add(CitizenNotice(personal_id_number=personal_id_number, body=body,
+    phone is known."""
+    session.add(CitizenNotice(personal_id_number=personal_id_number, body=notice.sms,
+                              message=notice.message, message_values=notice.values,
                               created_at=now()))
     if phone:
-        outbox.enqueue(session, "sms", phone, "CivicStack", body)
+        outbox.enqueue(session, "sms", phone, "CivicStack", notice.sms)
 
 
 def my_notifications(session: Session, account: CitizenAccount) -> list[CitizenNotice]:

@@ -7,6 +7,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from civicstack.kit.authz import HasRoleAndScope, role_and_scope_checks
 from civicstack.kit.db import Base
+from civicstack.kit.i18n import Message
 
 
 class AccountStatus(enum.StrEnum):
@@ -182,5 +184,14 @@ class CitizenNotice(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     personal_id_number: Mapped[str] = mapped_column(String(12), index=True)
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)  # the SMS as sent: ASCII Vietnamese
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The portal's sentence (an English template marked for translation) and its values, shown
+    # in the reader's language; None on notices kept before the portal translated them.
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    message_values: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
+
+    def portal_message(self) -> Message | None:
+        if self.message is None:
+            return None
+        return Message(self.message, **(self.message_values or {}))

@@ -15,6 +15,7 @@ from civicstack.identity.accounts import (
     now,
 )
 from civicstack.identity.approval import (
+    Notice,
     approve,
     approve_by_face,
     authorise_level_two,
@@ -92,6 +93,7 @@ __all__ = [
     "CodeOutcome",
     "LoginOutcome",
     "LoginResult",
+    "Notice",
     "Registration",
     "SessionsEnded",
     "SignedIn",

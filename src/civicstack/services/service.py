@@ -786,29 +786,48 @@ def _move(session: Session, actor: Actor, dossier: Dossier, action: str, reason:
 
 
 NOTICES = {
-    "submit": "Ho so {code} da duoc nop. Han tra ket qua: {due}.",
-    "receive": "Ho so {code} da duoc tiep nhan.",
-    "start": "Ho so {code} dang duoc xu ly.",
-    "request_supplement": "Ho so {code} can bo sung giay to hoac sua thong tin. Vui long xem "
-                          "tren Cong dich vu cong.",
-    "supplement": "Ho so {code} da duoc bo sung va cho xu ly tiep.",
-    "approve": "Ho so {code} da duoc phe duyet; ket qua dang duoc ky so.",
-    "refuse": "Ho so {code} bi tu choi. Xem ly do tren Cong dich vu cong.",
-    "deliver": "Ho so {code} da co ket qua; giay to da co trong vi.",
-    "withdraw": "Ho so {code} da duoc rut.",
-    "reroute": "Ho so {code} duoc chuyen den co quan moi sau khi sap xep don vi hanh chinh.",
+    "submit": identity.Notice("Ho so {code} da duoc nop. Han tra ket qua: {due}.",
+                              N_("Dossier %(code)s was submitted. The result is due on "
+                                 "%(due)s.")),
+    "receive": identity.Notice("Ho so {code} da duoc tiep nhan.",
+                               N_("Dossier %(code)s was received.")),
+    "start": identity.Notice("Ho so {code} dang duoc xu ly.",
+                             N_("Dossier %(code)s is being processed.")),
+    "request_supplement": identity.Notice(
+        "Ho so {code} can bo sung giay to hoac sua thong tin. Vui long xem tren Cong dich vu "
+        "cong.",
+        N_("Dossier %(code)s needs more documents or corrected information: see it on the "
+           "Public Services Portal.")),
+    "supplement": identity.Notice("Ho so {code} da duoc bo sung va cho xu ly tiep.",
+                                  N_("Dossier %(code)s was supplemented and waits to be "
+                                     "processed further.")),
+    "approve": identity.Notice("Ho so {code} da duoc phe duyet; ket qua dang duoc ky so.",
+                               N_("Dossier %(code)s was approved; its result is being "
+                                  "digitally signed.")),
+    "refuse": identity.Notice("Ho so {code} bi tu choi. Xem ly do tren Cong dich vu cong.",
+                              N_("Dossier %(code)s was refused. See why on the Public Services "
+                                 "Portal.")),
+    "deliver": identity.Notice("Ho so {code} da co ket qua; giay to da co trong vi.",
+                               N_("Dossier %(code)s has its result; the document is in your "
+                                  "wallet.")),
+    "withdraw": identity.Notice("Ho so {code} da duoc rut.",
+                                N_("Dossier %(code)s was withdrawn.")),
+    "reroute": identity.Notice(
+        "Ho so {code} duoc chuyen den co quan moi sau khi sap xep don vi hanh chinh.",
+        N_("Dossier %(code)s was moved to a new agency after the reorganisation of "
+           "administrative units.")),
 }
 
 
 def _notify(session: Session, dossier: Dossier, action: str) -> None:
     """The applicant is told of every change of a submitted dossier: in the portal's
     notifications, and by SMS to the phone the register holds."""
-    template = NOTICES.get(action)
-    if template:
+    notice = NOTICES.get(action)
+    if notice:
         due = dossier.due_on.strftime("%d/%m/%Y") if dossier.due_on else ""
         phone = dossier.data.get("applicant_phone")
         identity.tell(session, dossier.applicant_pid, str(phone) if phone else None,
-                      template.format(code=dossier.receipt_code, due=due))
+                      notice.filled(code=dossier.receipt_code, due=due))
 
 
 def _require_party(session: Session, actor: Actor, dossier: Dossier, party: Party) -> None:

@@ -5,7 +5,6 @@ under many spellings, and so defeats anything keyed on the text (a replay guard,
 
 from __future__ import annotations
 
-import base64
 import binascii
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -16,23 +15,30 @@ _LEFT_OVER_BITS = {2: 0b1111, 3: 0b11}
 OUTSIDE_ALPHABET = "not base64url: a character outside the alphabet"
 
 
+# '-' and '_' become the standard alphabet's '+' and '/', which binascii decodes; a '+', '/' or
+# '=' in the text is not base64url and becomes '!', which binascii's strict mode refuses.
+_TO_STANDARD = bytes.maketrans(b"-_+/=", b"+/!!!")
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_PADDING = (b"", b"", b"==", b"=")
+
+
 def b64url_encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    return binascii.b2a_base64(data, newline=False).translate(_TO_URLSAFE).rstrip(
+        b"=").decode("ascii")
 
 
 def b64url_decode(text: str) -> bytes:
     """The bytes, or ValueError for a character outside the alphabet (padding and white space
     included), a length no bytes encode to, or left-over bits that are not zero."""
-    # binascii directly, its strict mode refusing what is in neither alphabet: on a verifier's
-    # hot path, a third of base64.urlsafe_b64decode's time, and half of a regular expression's.
-    if "+" in text or "/" in text or "=" in text:  # the standard alphabet's own, and padding
-        raise ValueError(OUTSIDE_ALPHABET)
+    # binascii directly, its strict mode refusing what is in neither alphabet, the text mapped
+    # with one bytes.translate: on a verifier's hot path, a quarter of
+    # base64.urlsafe_b64decode's time, and less than half of a regular expression's.
     remainder = len(text) % 4
     if remainder == 1:
         raise ValueError("not base64url: no bytes encode to this length")
     try:
-        standard = text.replace("-", "+").replace("_", "/") + "=" * (-remainder % 4)
-        data = binascii.a2b_base64(standard, strict_mode=True)
+        data = binascii.a2b_base64(text.encode("ascii").translate(_TO_STANDARD)
+                                   + _PADDING[remainder], strict_mode=True)
     except ValueError as exc:  # binascii.Error, or a character that is not ASCII
         raise ValueError(OUTSIDE_ALPHABET) from exc
     if remainder and _VALUES[text[-1]] & _LEFT_OVER_BITS[remainder]:

@@ -67,7 +67,8 @@ def signed_parts(jwt: str, what: str) -> tuple[dict[str, Any], dict[str, Any], b
         signature = b64url_decode(signature_b64)
     except ValueError as exc:
         raise PresentationRefused(f"{what} signature is not base64url") from exc
-    return header, payload, f"{header_b64}.{payload_b64}".encode("ascii"), signature
+    signing_input = jwt[:len(header_b64) + 1 + len(payload_b64)]  # "header.payload"
+    return header, payload, signing_input.encode("ascii"), signature
 
 
 def check_signature(key: ec.EllipticCurvePublicKey, signing_input: bytes, signature: bytes,

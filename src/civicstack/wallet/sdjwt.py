@@ -16,9 +16,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from threading import Lock
 from typing import Any, Protocol
 
@@ -69,24 +69,43 @@ def jwcrypto_key(jwk: Mapping[str, Any]) -> JWK:
     return JWK(**dict(jwk))
 
 
-@lru_cache(maxsize=4096)
-def _public_key_from_point(x: str, y: str) -> ec.EllipticCurvePublicKey:
+def _key_from_point(x: str, y: str) -> ec.EllipticCurvePublicKey:
     point = b"\x04" + b64url_decode(x) + b64url_decode(y)
     return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
 
 
-def holder_key_cache_clear() -> None:
-    _public_key_from_point.cache_clear()
+# Issuer keys recur (a verifier's trust is rebuilt from the same few JWKs for each request), so
+# they are made once; a holder's key is made once per credential and remembered with it
+# (VerifiedCredentials), and would only push the issuers' keys out of this cache.
+_issuer_key_from_point = lru_cache(maxsize=256)(_key_from_point)
+
+
+def _checked_point(jwk: Mapping[str, Any]) -> tuple[str, str]:
+    if jwk.get("kty") != "EC" or jwk.get("crv") != "P-256" or "d" in jwk:
+        raise PresentationRefused("the key is not a public P-256 key")
+    try:
+        return str(jwk["x"]), str(jwk["y"])
+    except KeyError as exc:
+        raise PresentationRefused("the key is not a valid P-256 point") from exc
+
+
+def _key(make: Callable[[str, str], ec.EllipticCurvePublicKey],
+         jwk: Mapping[str, Any]) -> ec.EllipticCurvePublicKey:
+    x, y = _checked_point(jwk)
+    try:
+        return make(x, y)
+    except ValueError as exc:
+        raise PresentationRefused("the key is not a valid P-256 point") from exc
 
 
 def public_key(jwk: Mapping[str, Any]) -> ec.EllipticCurvePublicKey:
     """A P-256 public key from its JWK; anything else is refused."""
-    if jwk.get("kty") != "EC" or jwk.get("crv") != "P-256" or "d" in jwk:
-        raise PresentationRefused("the key is not a public P-256 key")
-    try:
-        return _public_key_from_point(str(jwk["x"]), str(jwk["y"]))
-    except (KeyError, ValueError) as exc:
-        raise PresentationRefused("the key is not a valid P-256 point") from exc
+    return _key(_key_from_point, jwk)
+
+
+def issuer_key(jwk: Mapping[str, Any]) -> ec.EllipticCurvePublicKey:
+    """`public_key` for a key that recurs, an issuer's: made once per distinct point."""
+    return _key(_issuer_key_from_point, jwk)
 
 
 # --- issuing and presenting (reference implementation) --------------------------------------
@@ -236,17 +255,13 @@ def _check_status(payload: dict[str, Any], trust: Trust) -> None:
         raise PresentationRefused(f"the credential's status is {state}, not valid")
 
 
-@dataclass(frozen=True)
-class _KeyBinding:
-    payload: dict[str, Any]
-    signing_input: bytes  # what the holder signed: the same act of showing has no other
-
-
 def _check_key_binding(key_binding: str, credential: _Checked, sd_hash: str,
-                       expect: Expectations) -> _KeyBinding:
+                       expect: Expectations) -> tuple[dict[str, Any], bytes]:
+    """The key-binding JWT's payload and what the holder signed (its header and payload: the
+    same act of showing has no other)."""
     if not key_binding:
         raise PresentationRefused("the presentation has no key-binding JWT")
-    holder_key = credential.holder_key
+    holder_key = credential.holder_key()
     header, payload, signing_input, signature = signed_parts(key_binding, "the key-binding JWT")
     check_header(header, KEY_BINDING_TYP, "the key-binding JWT")
     check_signature(holder_key, signing_input, signature, "the key-binding JWT",
@@ -264,10 +279,12 @@ def _check_key_binding(key_binding: str, credential: _Checked, sd_hash: str,
         raise PresentationRefused("the presentation is too old; ask for a fresh one")
     if payload.get("sd_hash") != sd_hash:
         raise PresentationRefused("the key-binding JWT does not cover these disclosures")
-    return _KeyBinding(payload, signing_input)
+    return payload, signing_input
 
 
-@dataclass(frozen=True)
+# Plain slotted dataclasses: a frozen one costs four times as much to make, on every first
+# showing. Callers only read them.
+@dataclass(slots=True)
 class _Shown:
     """One choice of disclosures of a checked credential: the claims they reveal, how many the
     holder withheld, and the digest a key binding over them must carry (`sd_hash`)."""
@@ -281,7 +298,7 @@ class _Shown:
 CHOICES_PER_CREDENTIAL = 4
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Checked:
     payload: dict[str, Any]
     issuer: str
@@ -290,15 +307,17 @@ class _Checked:
     # Disclosure choices that passed, by their exact text ("~d1~d2~"): the same text always
     # hashes to the same digests, so a repeat showing skips decoding and hashing them.
     choices: dict[str, _Shown] = field(default_factory=dict)
+    _holder_key: ec.EllipticCurvePublicKey | None = None
 
-    @cached_property
     def holder_key(self) -> ec.EllipticCurvePublicKey:
-        """The key the issuer bound the credential to (`cnf.jwk`); a refusal is not
-        remembered."""
-        jwk = _member(self.payload, "cnf").get("jwk")
-        if not isinstance(jwk, dict):
-            raise PresentationRefused("the credential is not bound to a holder key")
-        return public_key(jwk)
+        """The key the issuer bound the credential to (`cnf.jwk`), made once; a refusal is
+        not remembered."""
+        if self._holder_key is None:
+            jwk = _member(self.payload, "cnf").get("jwk")
+            if not isinstance(jwk, dict):
+                raise PresentationRefused("the credential is not bound to a holder key")
+            self._holder_key = public_key(jwk)
+        return self._holder_key
 
     def shown(self, presented: str, choice: str) -> _Shown:
         """The disclosures `choice` (the part of `presented` after the credential), refused
@@ -383,11 +402,9 @@ def verify(presentation: str, trust: Trust, expect: Expectations) -> VerifiedPre
     payload = checked.payload
     issued_at, expires_at = _check_validity(payload, expect.now)
     shown = checked.shown(presented, presented[len(credential):])
-    binding = _check_key_binding(key_binding, checked, shown.sd_hash, expect)
+    binding, signed = _check_key_binding(key_binding, checked, shown.sd_hash, expect)
     _check_status(payload, trust)
     return VerifiedPresentation(checked.issuer, payload["vct"], dict(shown.claims),
                                 issued_at, expires_at, dict(payload["cnf"]["jwk"]),
-                                binding.payload["nonce"], expect.audience,
-                                binding.payload["iat"],
-                                b64url_encode(hashlib.sha256(binding.signing_input).digest()),
-                                shown.withheld)
+                                binding["nonce"], expect.audience, binding["iat"],
+                                b64url_encode(hashlib.sha256(signed).digest()), shown.withheld)

@@ -17,7 +17,7 @@ STATUS_CODES = {"valid": 0, "revoked": 1, "suspended": 2}
 
 
 def _keys_by_kid(jwks: dict[str, Any]) -> dict[str, ec.EllipticCurvePublicKey]:
-    return {str(jwk.get("kid", "")): sdjwt.public_key(
+    return {str(jwk.get("kid", "")): sdjwt.issuer_key(
         {name: jwk[name] for name in ("kty", "crv", "x", "y") if name in jwk})
         for jwk in jwks.get("keys", []) if jwk.get("kty") == "EC"}
 

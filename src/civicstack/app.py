@@ -59,7 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     sessions = SessionStore(services.session_factory, settings)
     app.add_middleware(ServerSessionMiddleware, store=sessions,
                        secure=settings.session_cookie_secure,
-                       sessionless=(STATIC + "/", apidocs.ASSETS + "/"))
+                       sessionless=(STATIC + "/", apidocs.ASSETS + "/"),
+                       read_by_handler=services.sessions_read_by_handler)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)

@@ -19,7 +19,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from joserfc import jwt
 from joserfc.jwk import ECKey
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from civicstack.identity import service as identity
 from civicstack.identity.models import CitizenSession
@@ -128,6 +128,35 @@ def test_a_second_sign_in_needs_no_consent_and_the_connected_service_is_listed(
     assert "code=" in again  # straight back: signed in and consented already
     listed = citizen.http.get("/account/connected-services")
     assert "Ngân hàng Demo" in listed.text
+
+
+def test_a_sign_on_at_the_authorization_endpoint_is_one_transaction(
+        provider: LiveProvider, an: Person) -> None:
+    """Every single sign-on passes the authorization endpoint: the browser's session is read
+    in the endpoint's own transaction, with the citizen's session, the checks and the code,
+    not in one of its own before it; and the browser keeps its session."""
+    registered = provider.register_client()
+    citizen = Citizen(provider)
+    sign_in_to_rp(provider, relying_party(provider, registered), an, citizen)
+    url, _ = relying_party(provider, registered).create_authorization_url(
+        provider.url("authorize"), code_verifier=secrets.token_urlsafe(48),
+        nonce=secrets.token_urlsafe(12))
+    commits: list[object] = []
+
+    def counted(connection: object) -> None:
+        commits.append(connection)
+
+    engine = services_of(provider.app).engine
+    event.listen(engine, "commit", counted)
+    try:
+        answered = citizen.http.get(url)
+    finally:
+        event.remove(engine, "commit", counted)
+    assert answered.status_code == 303
+    assert "code=" in answered.headers["location"]
+    assert len(commits) == 1
+    assert "set-cookie" not in answered.headers  # the same session, kept as it was
+    assert citizen.http.get("/account").status_code == 200
 
 
 def test_pushed_authorization_request_is_used_once(provider: LiveProvider, an: Person) -> None:

@@ -84,6 +84,8 @@ class AppServices:
     tallies: dict[str, Tally] = field(default_factory=dict)
     jobs: list[Job] = field(default_factory=list)
     shutdown_hooks: list[Callable[[AppServices], None]] = field(default_factory=list)
+    # Paths whose handler reads the browser session in its own transaction (kit/websession.py).
+    sessions_read_by_handler: set[str] = field(default_factory=set)
     _factories: dict[ServiceKey[Any], Callable[[AppServices], Any]] = field(default_factory=dict)
     _built: dict[ServiceKey[Any], Any] = field(default_factory=dict)
 

@@ -47,6 +47,12 @@ class Installer:
         if self._services is not None:
             self._services.shutdown_hooks.append(hook)
 
+    def session_read_by_handler(self, path: str) -> None:
+        """The browser session at `path` is left unread by the middleware: its handler reads it
+        in its own transaction (websession.read_in), a thread hop and a transaction fewer."""
+        if self._services is not None:
+            self._services.sessions_read_by_handler.add(path)
+
     def provide(self, key: ServiceKey[T], factory: Callable[[AppServices], T]) -> None:
         if self._services is not None:
             self._services.provide(key, factory)

@@ -15,6 +15,7 @@ import hashlib
 import json
 import re
 import secrets
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -49,10 +50,13 @@ class BrowserSession(dict[str, Any]):
     """`request.session`: a dict that knows whether it changed and whether to change its id."""
 
     def __init__(self, data: dict[str, Any], session_id: str | None,
-                 store: SessionStore | None = None) -> None:
+                 store: SessionStore | None = None, unread_id: str | None = None) -> None:
         super().__init__(data)
         self.session_id = session_id
         self.store = store
+        # The id the browser sent, on a path whose handler reads the session itself, in its own
+        # transaction (`read_in`), until it has: never stored over, nor its cookie dropped.
+        self.unread_id = unread_id
         self.changed = False
         self.renew_id = False
         self.form_seed: str | None = None  # the anonymous forms' seed the browser sent
@@ -109,6 +113,19 @@ def store_in(db: Session, session: dict[str, Any]) -> None:
         session.changed = session.renew_id = False
 
 
+def read_in(db: Session, session: dict[str, Any]) -> None:
+    """Read `request.session` now, in the caller's transaction, on a path the middleware leaves
+    to its handler (`Installer.session_read_by_handler`): every single sign-on passes the
+    authorization endpoint, and reading the session there saves a thread hop and a
+    transaction."""
+    if isinstance(session, BrowserSession) and session.store is not None and session.unread_id:
+        sent_id, session.unread_id = session.unread_id, None
+        content = session.store.load_in(db, sent_id)
+        if content is not None:
+            dict.update(session, content)  # what was stored is no change
+            session.session_id = sent_id
+
+
 def digest(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
@@ -121,18 +138,22 @@ class SessionStore:
 
     def load(self, session_id: str) -> dict[str, Any] | None:
         """The session's content, or None when it never existed, ended or expired."""
-        moment = datetime.now(UTC)
         with transaction(self.factory) as db:
-            row = db.get(WebSession, digest(session_id))
-            if row is None:
-                return None
-            if self._expired(row, moment):
-                db.delete(row)
-                return None
-            if moment - as_utc(row.last_seen_at) > TOUCH_EVERY:
-                row.last_seen_at = moment
-            content: dict[str, Any] = json.loads(row.data)
-            return content
+            return self.load_in(db, session_id)
+
+    def load_in(self, db: Session, session_id: str) -> dict[str, Any] | None:
+        """`load` in the caller's transaction."""
+        moment = datetime.now(UTC)
+        row = db.get(WebSession, digest(session_id))
+        if row is None:
+            return None
+        if self._expired(row, moment):
+            db.delete(row)
+            return None
+        if moment - as_utc(row.last_seen_at) > TOUCH_EVERY:
+            row.last_seen_at = moment
+        content: dict[str, Any] = json.loads(row.data)
+        return content
 
     def _expired(self, row: WebSession, moment: datetime) -> bool:
         return (moment - as_utc(row.last_seen_at) > self.idle
@@ -188,12 +209,15 @@ def purge_expired(factory: sessionmaker[Session], settings: Settings) -> int:
 class ServerSessionMiddleware:
     """Puts a `BrowserSession` in `scope["session"]` (what `request.session` reads) and stores it
     when the response starts. Paths under `sessionless` (files anyone may fetch) skip it: a
-    page's stylesheet and scripts would otherwise cost a database read each."""
+    page's stylesheet and scripts would otherwise cost a database read each. Paths in
+    `read_by_handler` get the session unread: their handler reads it (`read_in`)."""
 
     def __init__(self, app: ASGIApp, store: SessionStore, secure: bool,
-                 sessionless: tuple[str, ...] = ()) -> None:
+                 sessionless: tuple[str, ...] = (),
+                 read_by_handler: Collection[str] = ()) -> None:
         self.app, self.store, self.secure = app, store, secure
         self.sessionless = sessionless
+        self.read_by_handler = read_by_handler
         self.form_seed_cookie = SECURE_FORM_SEED_COOKIE if secure else FORM_SEED_COOKIE
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -204,9 +228,12 @@ class ServerSessionMiddleware:
         cookies = HTTPConnection(scope).cookies
         sent_id = cookies.get(COOKIE)
         scope["session"] = BrowserSession({}, None)  # what an error page sees if loading fails
-        content = await on_worker_thread(lambda: self.store.load(sent_id)) if sent_id else None
-        session = BrowserSession(content or {}, sent_id if content is not None else None,
-                                 self.store)
+        if scope["path"] in self.read_by_handler:
+            session = BrowserSession({}, None, self.store, unread_id=sent_id)
+        else:
+            content = await on_worker_thread(lambda: self.store.load(sent_id)) if sent_id else None
+            session = BrowserSession(content or {}, sent_id if content is not None else None,
+                                     self.store)
         seed = cookies.get(self.form_seed_cookie, "")
         session.form_seed = seed if SEED_SHAPE.fullmatch(seed) else None
         scope["session"] = session
@@ -223,9 +250,12 @@ class ServerSessionMiddleware:
         """Store what changed (unless the handler did, `store_in`), and tell the browser the
         id to keep: a new one, or none when the session ended or the id sent was unknown; and
         the anonymous forms' seed when a page made one."""
-        if session.changed:
-            session.session_id = await on_worker_thread(lambda: self.store.save(session))
-        kept, lifetime = session.session_id, int(self.store.absolute.total_seconds())
+        kept: str | None = session.unread_id  # its handler never read it: nothing changed
+        if not kept:
+            if session.changed:
+                session.session_id = await on_worker_thread(lambda: self.store.save(session))
+            kept = session.session_id
+        lifetime = int(self.store.absolute.total_seconds())
         if kept is None:
             if sent_id:
                 headers.append("Set-Cookie", self._cookie(COOKIE, "", 0))

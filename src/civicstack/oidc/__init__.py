@@ -31,6 +31,7 @@ def install(installer: Installer) -> None:
     installer.job("oidc_backchannel_logout", 2, backchannel.deliver_due)
     installer.router(api.router)
     installer.router(web.router)
+    installer.session_read_by_handler(web.AUTHORIZE_PATH)
     installer.router(console_web.router)
     installer.command_group(cli.oidc_app, "oidc")
     installer.job("oidc_expired_purge", 3600, jobs.purge_expired)

@@ -22,12 +22,14 @@ from civicstack.kit.headers import allow_form_target, allow_frames_from
 from civicstack.kit.i18n import N_
 from civicstack.kit.threads import in_one_transaction
 from civicstack.kit.web import render
+from civicstack.kit.websession import read_in
 from civicstack.oidc import backchannel, repository, service, tokens
 from civicstack.oidc.protocol import SCOPE_CLAIMS, UnsafeRedirect, now
 from civicstack.oidc.service import AuthorizationRequest, Next, RedirectingError
 from civicstack.oidc.site import PROVIDER
 
 router = html_router()
+AUTHORIZE_PATH = "/oidc/authorize"
 PENDING_CONSENT = "oidc_pending_consent"
 # When a request wanting a fresh sign-in (prompt=login, max_age=0) first sent the citizen to
 # sign in; ours, not the client's, so it travels outside any pushed request. A forged value
@@ -78,15 +80,16 @@ def _asked_at(parameters: dict[str, str]) -> datetime | None:
 def _sign_in_first(auth: AuthorizationRequest, parameters: dict[str, str]) -> Response:
     if "login" in auth.prompt or auth.max_age == 0:
         parameters = {ASKED_AT: str(int(now().timestamp() * 1000)), **parameters}
-    here = quote(f"/oidc/authorize?{urlencode(parameters)}", safe="")
+    here = quote(f"{AUTHORIZE_PATH}?{urlencode(parameters)}", safe="")
     return RedirectResponse(f"/account/login?next={here}", status_code=303)
 
 
-@router.get("/oidc/authorize")
+@router.get(AUTHORIZE_PATH)
 async def authorize(request: Request) -> Response:
-    """Every single sign-on passes here, so all of it (the citizen's session, the request's
-    checks, consent, the code) runs in one transaction on one worker thread: as dependencies
-    (the database session, the citizen, the services) each would cross threads on its own."""
+    """Every single sign-on passes here, so all of it (the browser's session, the citizen's,
+    the request's checks, consent, the code) runs in one transaction on one worker thread: as
+    dependencies (the database session, the citizen, the services) each would cross threads
+    on its own, and so would the middleware's read of the browser session."""
     services = services_of(request.app)
     issuer = services[PROVIDER].issuer
     return await in_one_transaction(services.session_factory,
@@ -94,6 +97,7 @@ async def authorize(request: Request) -> Response:
 
 
 def _authorize(request: Request, session: Session, issuer: str) -> Response:
+    read_in(session, request.session)
     signed = signed_in_citizen(request, session)
     try:
         parameters = _single_values(request)
@@ -155,7 +159,7 @@ def consent(request: Request, session: DbSession, services: Services, signed: Ma
     except RedirectingError as exc:
         return _back_to_client(issuer, exc)
     # signed out meanwhile, or something else is needed first: go round again
-    return RedirectResponse(f"/oidc/authorize?{urlencode(parameters)}", status_code=303)
+    return RedirectResponse(f"{AUTHORIZE_PATH}?{urlencode(parameters)}", status_code=303)
 
 
 # --- RP-initiated logout ------------------------------------------------------------------

@@ -280,13 +280,15 @@ def test_a_status_list_verified_once_is_not_trusted_past_a_change_of_list_or_key
         verify(presentation(credential), rekeyed)
 
 
-def test_a_changed_holder_key_is_never_the_remembered_one() -> None:
+def test_a_changed_key_is_never_the_remembered_one() -> None:
+    """Issuer keys are remembered by their point; a holder's key is made anew."""
     jwk = json.loads(HOLDER.export_public())
-    remembered = sdjwt.public_key(jwk)
     other = json.loads(sdjwt.new_holder_key().export_public())
-    assert sdjwt.public_key(other) != remembered
-    with pytest.raises(PresentationRefused, match="not a valid P-256 point"):
-        sdjwt.public_key({**jwk, "y": other["y"]})  # off the curve: checked, not remembered
+    for make in (sdjwt.issuer_key, sdjwt.public_key):
+        remembered = make(jwk)
+        assert make(other) != remembered
+        with pytest.raises(PresentationRefused, match="not a valid P-256 point"):
+            make({**jwk, "y": other["y"]})  # off the curve: checked, not remembered
 
 
 def test_a_credential_bound_to_no_holder_key_is_refused_each_time_it_is_shown() -> None:

@@ -158,7 +158,8 @@ def services_of(app: FastAPI) -> AppServices:
     return services
 
 
-def app_services(request: Request) -> AppServices:
+async def app_services(request: Request) -> AppServices:
+    # async: a sync dependency would cost a thread hop of its own, for an attribute's read.
     return services_of(request.app)
 
 

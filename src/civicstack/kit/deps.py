@@ -3,36 +3,64 @@ caller, and the CSRF check every unsafe browser request passes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from civicstack.kit import apikeys, csrf
 from civicstack.kit.appservices import services_of
 from civicstack.kit.audit import Actor
 from civicstack.kit.errors import Forbidden, Unauthorized
+from civicstack.kit.threads import on_worker_thread
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def db_session(request: Request) -> Iterator[Session]:
+@asynccontextmanager
+async def _request_transaction(factory: sessionmaker[Session]) -> AsyncIterator[Session]:
+    """A transaction begun on the event loop, since a session connects only at its first
+    statement, and ended on a worker thread: as a sync dependency, its start would cross
+    threads too, and every page already crosses for its handler and its caller."""
+    session = factory()
+    session.begin()
+    try:
+        yield session
+    except BaseException:
+        await on_worker_thread(lambda: _end(session, commit=False))
+        raise
+    await on_worker_thread(lambda: _end(session, commit=True))
+
+
+def _end(session: Session, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+
+
+async def db_session(request: Request) -> AsyncIterator[Session]:
     """The request owns the transaction: commit on success, roll back on any error."""
-    with services_of(request.app).session_factory() as session, session.begin():
+    async with _request_transaction(services_of(request.app).session_factory) as session:
         yield session
 
 
 # "function" scope commits before the response leaves, so a failed commit is never a 200.
 DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
-def read_only_db_session(request: Request) -> Iterator[Session]:
+
+async def read_only_db_session(request: Request) -> AsyncIterator[Session]:
     """A read-only transaction for pages that may show data a few seconds old: on the read
     replica when one is set, else on the primary. Writes, and reads that are audited, take a
     DbSession instead."""
-    with services_of(request.app).read_session_factory() as session, session.begin():
+    async with _request_transaction(services_of(request.app).read_session_factory) as session:
         yield session
 
 

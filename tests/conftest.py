@@ -34,6 +34,8 @@ from tests.support.keys import NO_OLDER_FILES, TEST_ROOT_KEY
 # deployment's are; tests of the root key itself give theirs explicitly.
 os.environ["CIVICSTACK_ROOT_KEY"] = TEST_ROOT_KEY
 BACKENDS = ("sqlite", "postgresql")
+# The browser tests' and journeys' register and Chromium, made once per test process.
+pytest_plugins = ("tests.support.browsers",)
 # Property tests check what is computed, not how fast: on a busy 2-core CI machine the first
 # example of a run (a holiday calendar loaded, a database warmed) can pass Hypothesis's 200 ms
 # deadline and fail a correct test. Speed is measured in benchmarks/.
@@ -42,10 +44,31 @@ hypothesis_settings.load_profile("civicstack")
 # Domain events reach their subscribers once the domains are installed, as the app and the CLI
 # do: tests that call services directly need them too.
 install_all(Installer(Settings()))
+# Started first, so that no worker of a parallel run is left finishing one of them alone at the
+# end (pytest-xdist hands tests out in collection order): the journeys and browser tests (each
+# module a server and a Chromium, tests of 5-120 s) and the other files with tests of 20 s or
+# more. Each file's tests keep their order.
+SLOW_FIRST = (
+    "tests/journeys/",
+    "tests/browser/",
+    "tests/unit/test_face_search_benchmark.py",
+    "tests/integration/test_openapi_contract.py",
+    "tests/integration/test_serving.py",
+    "tests/integration/test_failover.py",
+)
 _database_numbers = itertools.count(1)
 # Test databases of this worker not yet dropped (the cluster itself goes at the end).
 _finished_databases: list[str] = []
 DROP_BATCH = 20
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return next((n for n, slow in enumerate(SLOW_FIRST) if path.startswith(slow)),
+                    len(SLOW_FIRST))
+
+    items.sort(key=rank)
 
 
 def _prepare(url: str) -> None:

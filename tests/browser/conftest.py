@@ -7,6 +7,7 @@ made), else to the test's temporary folder.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -23,12 +24,10 @@ from civicstack.config import Settings
 from civicstack.kit.appservices import services_of
 from civicstack.kit.audit import Actor
 from civicstack.kit.authz import NATIONAL, Role
-from civicstack.kit.db import make_engine, make_session_factory, transaction
-from civicstack.kit.migrate import upgrade
+from civicstack.kit.db import transaction
 from civicstack.kit.throwaway_pg import free_port
 from civicstack.oidc.demo_rp import register_demo_bank
-from civicstack.registry.demo import seed_population, write_demo_population
-from civicstack.registry.units import sync_reference_units
+from tests.support.browsers import SeededRegister
 from tests.support.eid import code_for
 from tests.support.officials import Official, make_official
 
@@ -51,16 +50,13 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A real server over a seeded SQLite register."""
+def server(tmp_path_factory: pytest.TempPathFactory,
+           seeded_register: SeededRegister) -> Iterator[Server]:
+    """A real server over a seeded SQLite register, this module's own copy."""
     data_dir = tmp_path_factory.mktemp("browser-data")
-    url = f"sqlite:///{data_dir / 'civicstack.db'}"
-    upgrade(url)
-    factory = make_session_factory(make_engine(url))
-    with transaction(factory) as session:
-        sync_reference_units(session)
-    population = write_demo_population(data_dir, 300, seed=11)
-    seed_population(factory, population)
+    shutil.copytree(seeded_register.folder, data_dir, dirs_exist_ok=True)
+    url = f"sqlite:///{data_dir / seeded_register.database.name}"
+    population = data_dir / seeded_register.population.name
     port = free_port()
     # localhost, not 127.0.0.1: WebAuthn refuses an IP address as the relying party's ID.
     base = f"http://localhost:{port}"

@@ -7,6 +7,8 @@ The app itself comes from `tests.support.web.make_site` (the `site` fixture); ke
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,8 +76,10 @@ def audit_entries(factory: sessionmaker[Session], action: str | None = None,
         return list(session.execute(query).scalars())
 
 
-# One log key for the test process; each check hands the tree to a fresh witness.
+# One log key for the test process, removed when it ends; each check hands the tree to a fresh
+# witness.
 _LOG_KEY_FOLDER = Path(tempfile.mkdtemp(prefix="civicstack-log-key-"))
+atexit.register(shutil.rmtree, _LOG_KEY_FOLDER, ignore_errors=True)
 
 
 def log_is_intact(factory: sessionmaker[Session]) -> bool:
